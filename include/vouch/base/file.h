@@ -1,0 +1,21 @@
+// File I/O that bounds what it reads and never leaves a partial file behind.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "vouch/base/bytes.h"
+#include "vouch/base/result.h"
+
+namespace vouch {
+
+constexpr size_t kDefaultMaxFileBytes = 256 * 1024 * 1024;
+
+Result<std::string> read_file(const std::filesystem::path& path, size_t max_bytes = kDefaultMaxFileBytes);
+
+// Writes to a temporary file in the same directory, fsyncs it and renames it into place,
+// so readers see either the old file or the whole new one. `mode` applies to the new file.
+Status write_file_atomic(const std::filesystem::path& path, std::string_view contents,
+                         unsigned mode = 0644);
+
+}  // namespace vouch

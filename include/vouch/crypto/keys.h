@@ -1,0 +1,83 @@
+// Public and private keys (ECDSA P-256/P-384/P-521, RSA, Ed25519): parsing, signing and
+// signature verification. Signatures are in the encodings Sigstore uses (ASN.1 DER for ECDSA,
+// PKCS#1 v1.5 or PSS for RSA, raw 64 bytes for Ed25519).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "vouch/base/bytes.h"
+#include "vouch/base/result.h"
+#include "vouch/crypto/digest.h"
+
+typedef struct evp_pkey_st EVP_PKEY;
+
+namespace vouch::crypto {
+
+enum class KeyType { kEcdsaP256, kEcdsaP384, kEcdsaP521, kRsa, kEd25519 };
+enum class RsaPadding { kPkcs1v15, kPss };
+
+std::string_view key_type_name(KeyType type);
+
+class PublicKey {
+ public:
+  // PEM "PUBLIC KEY" (SubjectPublicKeyInfo), or PKCS#1 "RSA PUBLIC KEY".
+  static Result<PublicKey> from_pem(std::string_view pem);
+  // DER SubjectPublicKeyInfo.
+  static Result<PublicKey> from_der(ByteView der);
+  // Ed25519 raw 32-byte key (as C2SP signed-note keys carry it).
+  static Result<PublicKey> from_raw_ed25519(ByteView raw);
+  // Takes ownership of an EVP_PKEY that holds a public key.
+  static Result<PublicKey> adopt(EVP_PKEY* pkey);
+
+  KeyType type() const { return type_; }
+  // The digest that goes with this key by default (P-256: SHA-256, P-384: SHA-384, ...).
+  HashAlgorithm default_hash() const;
+  Bytes der() const;        // SubjectPublicKeyInfo
+  std::string pem() const;  // "-----BEGIN PUBLIC KEY-----"
+  Bytes raw_ed25519() const;  // only for Ed25519
+  bool equals(const PublicKey& other) const;
+
+  // Verifies `signature` over `message` hashed with `hash` (ignored for Ed25519).
+  Status verify(ByteView message, ByteView signature, HashAlgorithm hash,
+                RsaPadding padding = RsaPadding::kPkcs1v15) const;
+  Status verify(ByteView message, ByteView signature) const { return verify(message, signature, default_hash()); }
+  // Verifies over a digest computed elsewhere (not possible for Ed25519).
+  Status verify_digest(ByteView digest, ByteView signature, HashAlgorithm hash,
+                       RsaPadding padding = RsaPadding::kPkcs1v15) const;
+
+  EVP_PKEY* get() const { return key_.get(); }
+
+ private:
+  struct Free {
+    void operator()(EVP_PKEY* p) const;
+  };
+  std::shared_ptr<EVP_PKEY> key_;
+  KeyType type_ = KeyType::kEcdsaP256;
+};
+
+class PrivateKey {
+ public:
+  static Result<PrivateKey> generate(KeyType type);
+  // Unencrypted PEM: "PRIVATE KEY" (PKCS#8), "EC PRIVATE KEY", "RSA PRIVATE KEY".
+  static Result<PrivateKey> from_pem(std::string_view pem);
+  static Result<PrivateKey> from_pkcs8_der(ByteView der);
+
+  KeyType type() const { return type_; }
+  HashAlgorithm default_hash() const;
+  PublicKey public_key() const;
+  Bytes pkcs8_der() const;
+  std::string pkcs8_pem() const;
+
+  Result<Bytes> sign(ByteView message, HashAlgorithm hash) const;
+  Result<Bytes> sign(ByteView message) const { return sign(message, default_hash()); }
+
+  EVP_PKEY* get() const { return key_.get(); }
+
+ private:
+  std::shared_ptr<EVP_PKEY> key_;
+  KeyType type_ = KeyType::kEcdsaP256;
+};
+
+}  // namespace vouch::crypto

@@ -1,0 +1,274 @@
+#include "vouch/crypto/keys.h"
+
+#include <openssl/core_names.h>
+#include <openssl/decoder.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+
+#include "crypto/openssl_util.h"
+
+namespace vouch::crypto {
+namespace {
+
+Result<KeyType> classify(EVP_PKEY* pkey) {
+  switch (EVP_PKEY_get_base_id(pkey)) {
+    case EVP_PKEY_ED25519: return KeyType::kEd25519;
+    case EVP_PKEY_RSA: {
+      int bits = EVP_PKEY_get_bits(pkey);
+      if (bits < 2048) return invalid_input(fmt::format("RSA key of {} bits is too small (minimum 2048)", bits));
+      if (bits > 8192) return invalid_input(fmt::format("RSA key of {} bits is too large (maximum 8192)", bits));
+      return KeyType::kRsa;
+    }
+    case EVP_PKEY_EC: {
+      char name[64] = {0};
+      size_t len = 0;
+      if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof name, &len))
+        return invalid_input("EC key without a named curve");
+      std::string_view n(name, len);
+      if (n == "prime256v1" || n == "P-256") return KeyType::kEcdsaP256;
+      if (n == "secp384r1" || n == "P-384") return KeyType::kEcdsaP384;
+      if (n == "secp521r1" || n == "P-521") return KeyType::kEcdsaP521;
+      return invalid_input(fmt::format("unsupported elliptic curve '{}'", n));
+    }
+    default:
+      return invalid_input("unsupported key type (want ECDSA, RSA or Ed25519)");
+  }
+}
+
+HashAlgorithm hash_for(KeyType t) {
+  switch (t) {
+    case KeyType::kEcdsaP384: return HashAlgorithm::kSha384;
+    case KeyType::kEcdsaP521: return HashAlgorithm::kSha512;
+    default: return HashAlgorithm::kSha256;
+  }
+}
+
+std::shared_ptr<EVP_PKEY> share(EVP_PKEY* p) { return std::shared_ptr<EVP_PKEY>(p, EVP_PKEY_free); }
+
+Status set_padding(EVP_PKEY_CTX* ctx, KeyType type, RsaPadding padding) {
+  if (type != KeyType::kRsa) return ok_status();
+  if (padding == RsaPadding::kPss) {
+    if (EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) <= 0 ||
+        EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, RSA_PSS_SALTLEN_AUTO) <= 0)
+      return internal_error("cannot set RSA-PSS padding");
+  } else if (EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) <= 0) {
+    return internal_error("cannot set RSA PKCS#1 padding");
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+std::string_view key_type_name(KeyType type) {
+  switch (type) {
+    case KeyType::kEcdsaP256: return "ECDSA P-256";
+    case KeyType::kEcdsaP384: return "ECDSA P-384";
+    case KeyType::kEcdsaP521: return "ECDSA P-521";
+    case KeyType::kRsa: return "RSA";
+    case KeyType::kEd25519: return "Ed25519";
+  }
+  return "unknown";
+}
+
+void PublicKey::Free::operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
+
+Result<PublicKey> PublicKey::adopt(EVP_PKEY* pkey) {
+  EvpPkeyPtr owned(pkey);
+  VOUCH_ASSIGN_OR_RETURN(KeyType type, classify(pkey));
+  PublicKey k;
+  k.key_ = share(owned.release());
+  k.type_ = type;
+  return k;
+}
+
+Result<PublicKey> PublicKey::from_der(ByteView der) {
+  const unsigned char* p = der.data();
+  EVP_PKEY* pkey = d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size()));
+  if (!pkey) {
+    ERR_clear_error();
+    return invalid_input("not a DER SubjectPublicKeyInfo public key");
+  }
+  if (p != der.data() + der.size()) {
+    EVP_PKEY_free(pkey);
+    return invalid_input("trailing data after DER public key");
+  }
+  return adopt(pkey);
+}
+
+Result<PublicKey> PublicKey::from_pem(std::string_view pem) {
+  if (pem.size() > 1 << 20) return invalid_input("PEM public key too large");
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  EVP_PKEY* pkey = PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr);
+  if (!pkey) {
+    ERR_clear_error();
+    // PKCS#1 "RSA PUBLIC KEY".
+    OSSL_DECODER_CTX* dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, "PEM", "type-specific", "RSA",
+                                                           EVP_PKEY_PUBLIC_KEY, nullptr, nullptr);
+    if (dctx) {
+      const unsigned char* data = reinterpret_cast<const unsigned char*>(pem.data());
+      size_t len = pem.size();
+      if (OSSL_DECODER_from_data(dctx, &data, &len) != 1) pkey = nullptr;
+      OSSL_DECODER_CTX_free(dctx);
+    }
+  }
+  if (!pkey) {
+    ERR_clear_error();
+    return invalid_input("not a PEM public key (want -----BEGIN PUBLIC KEY-----)");
+  }
+  return adopt(pkey);
+}
+
+Result<PublicKey> PublicKey::from_raw_ed25519(ByteView raw) {
+  if (raw.size() != 32) return invalid_input("Ed25519 public key must be 32 bytes");
+  EVP_PKEY* pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, raw.data(), raw.size());
+  if (!pkey) return invalid_input(fmt::format("bad Ed25519 key: {}", openssl_error()));
+  return adopt(pkey);
+}
+
+HashAlgorithm PublicKey::default_hash() const { return hash_for(type_); }
+
+Bytes PublicKey::der() const {
+  unsigned char* buf = nullptr;
+  int len = i2d_PUBKEY(key_.get(), &buf);
+  if (len <= 0) return {};
+  Bytes out(buf, buf + len);
+  OPENSSL_free(buf);
+  return out;
+}
+
+std::string PublicKey::pem() const {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  PEM_write_bio_PUBKEY(bio.get(), key_.get());
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<size_t>(len));
+}
+
+Bytes PublicKey::raw_ed25519() const {
+  Bytes out(32);
+  size_t len = out.size();
+  if (type_ != KeyType::kEd25519 || !EVP_PKEY_get_raw_public_key(key_.get(), out.data(), &len)) return {};
+  return out;
+}
+
+bool PublicKey::equals(const PublicKey& other) const { return EVP_PKEY_eq(key_.get(), other.key_.get()) == 1; }
+
+Status PublicKey::verify(ByteView message, ByteView signature, HashAlgorithm hash, RsaPadding padding) const {
+  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+  EVP_PKEY_CTX* pctx = nullptr;
+  const EVP_MD* md = type_ == KeyType::kEd25519 ? nullptr : evp_md(hash);
+  if (EVP_DigestVerifyInit(ctx.get(), &pctx, md, nullptr, key_.get()) != 1)
+    return internal_error(fmt::format("signature verification setup failed: {}", openssl_error()));
+  VOUCH_RETURN_IF_ERROR(set_padding(pctx, type_, padding));
+  int rc = EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), message.data(), message.size());
+  ERR_clear_error();
+  if (rc != 1) return verification_failed(fmt::format("{} signature does not verify", key_type_name(type_)));
+  return ok_status();
+}
+
+Status PublicKey::verify_digest(ByteView digest_bytes, ByteView signature, HashAlgorithm hash,
+                                RsaPadding padding) const {
+  if (type_ == KeyType::kEd25519) return invalid_input("Ed25519 cannot verify a prehashed digest");
+  if (digest_bytes.size() != hash_size(hash)) return invalid_input("digest length does not match its algorithm");
+  EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new(key_.get(), nullptr));
+  if (!ctx || EVP_PKEY_verify_init(ctx.get()) != 1 || EVP_PKEY_CTX_set_signature_md(ctx.get(), evp_md(hash)) != 1)
+    return internal_error(fmt::format("signature verification setup failed: {}", openssl_error()));
+  VOUCH_RETURN_IF_ERROR(set_padding(ctx.get(), type_, padding));
+  int rc = EVP_PKEY_verify(ctx.get(), signature.data(), signature.size(), digest_bytes.data(), digest_bytes.size());
+  ERR_clear_error();
+  if (rc != 1) return verification_failed(fmt::format("{} signature does not verify", key_type_name(type_)));
+  return ok_status();
+}
+
+Result<PrivateKey> PrivateKey::generate(KeyType type) {
+  EVP_PKEY* pkey = nullptr;
+  switch (type) {
+    case KeyType::kEcdsaP256: pkey = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"); break;
+    case KeyType::kEcdsaP384: pkey = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384"); break;
+    case KeyType::kEcdsaP521: pkey = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-521"); break;
+    case KeyType::kRsa: pkey = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(3072)); break;
+    case KeyType::kEd25519: pkey = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"); break;
+  }
+  if (!pkey) return internal_error(fmt::format("key generation failed: {}", openssl_error()));
+  PrivateKey k;
+  k.key_ = share(pkey);
+  k.type_ = type;
+  return k;
+}
+
+Result<PrivateKey> PrivateKey::from_pem(std::string_view pem) {
+  if (pem.size() > 1 << 20) return invalid_input("PEM private key too large");
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  // An empty passphrase callback keeps OpenSSL from prompting on encrypted PEM.
+  EVP_PKEY* pkey = PEM_read_bio_PrivateKey(bio.get(), nullptr, [](char*, int, int, void*) { return 0; }, nullptr);
+  if (!pkey) {
+    ERR_clear_error();
+    return invalid_input("not an unencrypted PEM private key");
+  }
+  EvpPkeyPtr owned(pkey);
+  VOUCH_ASSIGN_OR_RETURN(KeyType type, classify(pkey));
+  PrivateKey k;
+  k.key_ = share(owned.release());
+  k.type_ = type;
+  return k;
+}
+
+Result<PrivateKey> PrivateKey::from_pkcs8_der(ByteView der) {
+  const unsigned char* p = der.data();
+  EVP_PKEY* pkey = d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(der.size()));
+  if (!pkey) {
+    ERR_clear_error();
+    return invalid_input("not a DER PKCS#8 private key");
+  }
+  EvpPkeyPtr owned(pkey);
+  VOUCH_ASSIGN_OR_RETURN(KeyType type, classify(pkey));
+  PrivateKey k;
+  k.key_ = share(owned.release());
+  k.type_ = type;
+  return k;
+}
+
+HashAlgorithm PrivateKey::default_hash() const { return hash_for(type_); }
+
+PublicKey PrivateKey::public_key() const {
+  unsigned char* buf = nullptr;
+  int len = i2d_PUBKEY(key_.get(), &buf);
+  Bytes der(buf, buf + len);
+  OPENSSL_free(buf);
+  return *PublicKey::from_der(der);
+}
+
+Bytes PrivateKey::pkcs8_der() const {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  i2d_PKCS8PrivateKey_bio(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr, nullptr);
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  return Bytes(data, data + len);
+}
+
+std::string PrivateKey::pkcs8_pem() const {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  PEM_write_bio_PKCS8PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr, nullptr);
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<size_t>(len));
+}
+
+Result<Bytes> PrivateKey::sign(ByteView message, HashAlgorithm hash) const {
+  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+  EVP_PKEY_CTX* pctx = nullptr;
+  const EVP_MD* md = type_ == KeyType::kEd25519 ? nullptr : evp_md(hash);
+  if (EVP_DigestSignInit(ctx.get(), &pctx, md, nullptr, key_.get()) != 1)
+    return internal_error(fmt::format("signing setup failed: {}", openssl_error()));
+  VOUCH_RETURN_IF_ERROR(set_padding(pctx, type_, RsaPadding::kPkcs1v15));
+  size_t len = 0;
+  if (EVP_DigestSign(ctx.get(), nullptr, &len, message.data(), message.size()) != 1)
+    return internal_error(fmt::format("signing failed: {}", openssl_error()));
+  Bytes sig(len);
+  if (EVP_DigestSign(ctx.get(), sig.data(), &len, message.data(), message.size()) != 1)
+    return internal_error(fmt::format("signing failed: {}", openssl_error()));
+  sig.resize(len);
+  return sig;
+}
+
+}  // namespace vouch::crypto
