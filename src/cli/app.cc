@@ -1,14 +1,40 @@
 #include "cli/app.h"
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli/commands.h"
 
 namespace vouch::cli {
 
 int run(int argc, char** argv) {
-  CLI::App app{"vouch: scan, SBOM, sign, attest, log and admit container images"};
+  CLI::App app{
+      "vouch: the container supply-chain trust chain in one binary.\n"
+      "Scan, SBOM, sign, attest, log and admit images, speaking the formats of\n"
+      "syft, grype, cosign, Rekor, Fulcio and Kyverno.\n\n"
+      "Exit codes: 0 success, 1 verification or policy failure, 2 usage or input error."};
+  app.set_version_flag("--version", "vouch 0.1.0");
   app.require_subcommand(1);
-  CLI11_PARSE(app, argc, argv);
-  return 0;
+  app.fallthrough(false);
+  int exit_code = 0;
+  register_key_commands(app, exit_code);
+  register_blob_commands(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string msg = e.what();
+    for (char& c : msg)
+      if (c == '\n') c = ' ';
+    fmt::print(stderr, "vouch: {} (see --help)\n", msg);
+    return 2;
+  }
+  return exit_code;
 }
 
 }  // namespace vouch::cli

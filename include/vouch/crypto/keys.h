@@ -26,6 +26,8 @@ class PublicKey {
   static Result<PublicKey> from_pem(std::string_view pem);
   // DER SubjectPublicKeyInfo.
   static Result<PublicKey> from_der(ByteView der);
+  // DER PKCS#1 RSAPublicKey (as some trusted roots carry RSA CT log keys).
+  static Result<PublicKey> from_pkcs1_rsa_der(ByteView der);
   // Ed25519 raw 32-byte key (as C2SP signed-note keys carry it).
   static Result<PublicKey> from_raw_ed25519(ByteView raw);
   // Takes ownership of an EVP_PKEY that holds a public key.

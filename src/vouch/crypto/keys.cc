@@ -118,6 +118,23 @@ Result<PublicKey> PublicKey::from_pem(std::string_view pem) {
   return adopt(pkey);
 }
 
+Result<PublicKey> PublicKey::from_pkcs1_rsa_der(ByteView der) {
+  EVP_PKEY* pkey = nullptr;
+  OSSL_DECODER_CTX* dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, "DER", "type-specific", "RSA", EVP_PKEY_PUBLIC_KEY,
+                                                         nullptr, nullptr);
+  if (!dctx) return internal_error("cannot create an RSA key decoder");
+  const unsigned char* data = der.data();
+  size_t len = der.size();
+  int rc = OSSL_DECODER_from_data(dctx, &data, &len);
+  OSSL_DECODER_CTX_free(dctx);
+  if (rc != 1 || !pkey || len != 0) {
+    EVP_PKEY_free(pkey);
+    ERR_clear_error();
+    return invalid_input("not a DER PKCS#1 RSA public key");
+  }
+  return adopt(pkey);
+}
+
 Result<PublicKey> PublicKey::from_raw_ed25519(ByteView raw) {
   if (raw.size() != 32) return invalid_input("Ed25519 public key must be 32 bytes");
   EVP_PKEY* pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, raw.data(), raw.size());

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Benchmarks, each reported as a ratio against a limit or a peer measured in the same run.
+#  1. Sigstore bundle verification: vouch in process vs the limit the signatures set
+#     (openssl speed: one P-384 and about three P-256 verifications per public-good bundle)
+#     vs sigstore-js verifying the same bundles offline.
+set -euo pipefail
+build=${1:-build}
+root=$(cd "$(dirname "$0")/.." && pwd)
+shared=$root/../shared
+export VOUCH_TESTDATA=$shared/testdata
+cache=$root/.cache
+cd "$root"
+
+echo "== Sigstore bundle verification"
+"$build/vouch_bench" --benchmark_filter=BM_VerifyBundle --benchmark_format=json --benchmark_out="$cache/bench-verify.json" \
+  --benchmark_out_format=json >/dev/null
+vouch_rate=$(python3 -c "import json,sys; b=json.load(open('$cache/bench-verify.json'))['benchmarks'][0]; print(round(b['items_per_second']))")
+
+speed=$(openssl speed -seconds 2 ecdsap256 ecdsap384 2>/dev/null)
+p256=$(echo "$speed" | awk '/256 bits ecdsa \(nistp256\)/ {print $NF}')
+p384=$(echo "$speed" | awk '/384 bits ecdsa \(nistp384\)/ {print $NF}')
+limit=$(python3 -c "print(round(1/(1/$p384 + 3/$p256)))")
+
+js_rate=""
+if bash scripts/sigstore-js.sh "$cache/sigstore-js" >/dev/null 2>&1; then
+  base=$shared/testdata/sigstore-conformance/bundle-verify
+  args=()
+  for c in happy-path-v0.1 happy-path-v0.2 happy-path-v0.3 happy-path-intoto-in-dsse-v3; do
+    art=$base/$c/artifact; [ -f "$art" ] || art=$base/a.txt
+    args+=("$base/$c/bundle.sigstore.json" "$art")
+  done
+  js_rate=$(NODE_PATH="$cache/sigstore-js/node_modules" node bench/sigstore-js-verify.js 5 \
+    "$shared/testdata/sigstore-trust/trusted_root.production.json" \
+    "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main" \
+    "https://token.actions.githubusercontent.com" "${args[@]}" | awk '{print $2}')
+fi
+
+printf '%-44s %12s\n' "vouch verify (distinct bundles, 1 core)" "$vouch_rate/s"
+printf '%-44s %12s\n' "openssl speed: ecdsa P-256 verify" "$p256/s"
+printf '%-44s %12s\n' "openssl speed: ecdsa P-384 verify" "$p384/s"
+printf '%-44s %12s\n' "signature limit: 1 P-384 + 3 P-256" "$limit/s"
+[ -n "$js_rate" ] && printf '%-44s %12s\n' "sigstore-js (@sigstore/verify, offline)" "$js_rate/s"
+python3 - "$vouch_rate" "$limit" "${js_rate:-0}" <<'PY'
+import sys
+v, limit, js = (float(x) for x in sys.argv[1:])
+print(f"ratio vouch / signature limit: {v/limit:.2f}")
+if js: print(f"ratio vouch / sigstore-js:      {v/js:.1f}x")
+PY

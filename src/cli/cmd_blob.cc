@@ -1,0 +1,203 @@
+// sign-blob, verify-blob: Sigstore bundles for files, as cosign's commands of the same names.
+#include <cstdlib>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "vouch/base/file.h"
+#include "vouch/crypto/cosign_key.h"
+#include "vouch/sigstore/signer.h"
+#include "vouch/sigstore/verifier.h"
+
+namespace vouch::cli {
+namespace {
+
+namespace bj = boost::json;
+
+constexpr size_t kMaxArtifactBytes = 2ull << 30;
+
+struct SignBlobOptions {
+  std::string key;
+  std::string bundle;
+  std::string file;
+  std::string output = "text";
+};
+
+Status sign_blob(const SignBlobOptions& opts) {
+  VOUCH_ASSIGN_OR_RETURN(std::string pem, read_file(opts.key, 1 << 20));
+  std::string password;
+  if (pem.find("ENCRYPTED") != std::string::npos) {
+    VOUCH_ASSIGN_OR_RETURN(password, read_password(false));
+  }
+  auto key = crypto::decrypt_cosign_private_key(pem, password);
+  if (!key.ok()) return std::move(key).error().context(opts.key);
+  VOUCH_ASSIGN_OR_RETURN(std::string artifact, read_file(opts.file, kMaxArtifactBytes));
+  VOUCH_ASSIGN_OR_RETURN(sigstore::Bundle bundle, sigstore::sign_blob_with_key(*key, as_bytes(artifact)));
+  VOUCH_RETURN_IF_ERROR(write_file_atomic(opts.bundle, sigstore::serialize_bundle(bundle)));
+  if (opts.output == "json") {
+    print_json(bj::object{{"bundle", opts.bundle},
+                          {"artifact", opts.file},
+                          {"sha256", hex_encode(crypto::sha256(as_bytes(artifact)))}});
+  } else {
+    fmt::print(stderr, "Wrote bundle to {}\n", opts.bundle);
+  }
+  return ok_status();
+}
+
+struct VerifyBlobOptions {
+  std::string bundle;
+  std::string key;
+  std::string trusted_root;
+  std::string identity;
+  std::string identity_regexp;
+  std::string issuer;
+  std::string issuer_regexp;
+  bool ignore_tlog = false;
+  bool ignore_sct = false;
+  std::string output = "text";
+  std::string artifact;
+};
+
+Result<sigstore::Artifact> load_artifact(const std::string& arg) {
+  if (arg.starts_with("sha256:")) {
+    auto digest = hex_decode(std::string_view(arg).substr(7));
+    if (!digest.ok()) return invalid_input(fmt::format("artifact digest '{}': {}", arg, digest.error().message));
+    return sigstore::Artifact::from_digest(crypto::HashAlgorithm::kSha256, std::move(digest).value());
+  }
+  VOUCH_ASSIGN_OR_RETURN(std::string data, read_file(arg, kMaxArtifactBytes));
+  return sigstore::Artifact::from_bytes(std::move(data));
+}
+
+Result<sigstore::VerifyPolicy> build_policy(const VerifyBlobOptions& opts) {
+  sigstore::VerifyPolicy policy;
+  policy.ignore_tlog = opts.ignore_tlog;
+  policy.ignore_sct = opts.ignore_sct;
+  if (!opts.key.empty()) {
+    VOUCH_ASSIGN_OR_RETURN(std::string pem, read_file(opts.key, 1 << 20));
+    auto key = crypto::PublicKey::from_pem(pem);
+    if (!key.ok()) return std::move(key).error().context(opts.key);
+    policy.key = *key;
+  }
+  bool has_identity = !opts.identity.empty() || !opts.identity_regexp.empty();
+  bool has_issuer = !opts.issuer.empty() || !opts.issuer_regexp.empty();
+  if (has_identity != has_issuer)
+    return invalid_input("give both a certificate identity (--certificate-identity[-regexp]) and an OIDC issuer "
+                         "(--certificate-oidc-issuer[-regexp])");
+  if (has_identity) {
+    sigstore::CertificateIdentity id{sigstore::StringMatcher::exact(opts.identity),
+                                     sigstore::StringMatcher::exact(opts.issuer)};
+    if (!opts.identity_regexp.empty()) {
+      VOUCH_ASSIGN_OR_RETURN(id.subject_alternative_name, sigstore::StringMatcher::regexp(opts.identity_regexp));
+    }
+    if (!opts.issuer_regexp.empty()) {
+      VOUCH_ASSIGN_OR_RETURN(id.issuer, sigstore::StringMatcher::regexp(opts.issuer_regexp));
+    }
+    policy.identities.push_back(std::move(id));
+  }
+  if (!policy.key && policy.identities.empty())
+    return invalid_input("give --key, or --certificate-identity[-regexp] with --certificate-oidc-issuer[-regexp]");
+  return policy;
+}
+
+Result<sigstore::TrustedRoot> load_trusted_root(const VerifyBlobOptions& opts, bool needed) {
+  std::string path = opts.trusted_root;
+  if (path.empty()) {
+    if (const char* env = std::getenv("SIGSTORE_ROOT_FILE")) path = env;
+  }
+  if (path.empty()) {
+    if (needed) return invalid_input("no trusted root: pass --trusted-root FILE or set SIGSTORE_ROOT_FILE");
+    return sigstore::TrustedRoot{};
+  }
+  VOUCH_ASSIGN_OR_RETURN(std::string text, read_file(path, 16 << 20));
+  auto root = sigstore::parse_trusted_root(text);
+  if (!root.ok()) return std::move(root).error().context(path);
+  return root;
+}
+
+bj::object result_json(const sigstore::VerificationResult& r) {
+  bj::object o;
+  o["verified"] = true;
+  o["mediaType"] = r.media_type;
+  if (r.signer) {
+    bj::array sans;
+    for (const auto& s : r.signer->sans) sans.push_back(bj::value(s));
+    o["signer"] = bj::object{{"subjectAlternativeNames", std::move(sans)}, {"issuer", r.signer->issuer}};
+  }
+  bj::array times;
+  for (const auto& t : r.timestamps) times.push_back(bj::object{{"source", t.source}, {"time", format_rfc3339(t.time)}});
+  o["timestamps"] = std::move(times);
+  bj::array indexes;
+  for (int64_t i : r.log_indexes) indexes.push_back(i);
+  o["logIndexes"] = std::move(indexes);
+  if (r.payload_type) o["payloadType"] = *r.payload_type;
+  return o;
+}
+
+int verify_blob(const VerifyBlobOptions& opts) {
+  auto run = [&]() -> Result<sigstore::VerificationResult> {
+    VOUCH_ASSIGN_OR_RETURN(sigstore::VerifyPolicy policy, build_policy(opts));
+    VOUCH_ASSIGN_OR_RETURN(std::string text, read_file(opts.bundle, 32 << 20));
+    auto bundle = sigstore::parse_bundle(text);
+    if (!bundle.ok()) return std::move(bundle).error().context(opts.bundle);
+    bool needs_root = !policy.key || !opts.ignore_tlog || !bundle->material.rfc3161_timestamps.empty();
+    VOUCH_ASSIGN_OR_RETURN(sigstore::TrustedRoot root, load_trusted_root(opts, needs_root));
+    VOUCH_ASSIGN_OR_RETURN(sigstore::Artifact artifact, load_artifact(opts.artifact));
+    return sigstore::verify_bundle(*bundle, artifact, root, policy);
+  };
+  auto result = run();
+  if (!result.ok()) {
+    if (opts.output == "json")
+      print_json(bj::object{{"verified", false}, {"error", result.error().message}});
+    return report(result.error());
+  }
+  if (opts.output == "json") {
+    print_json(result_json(*result));
+  } else {
+    fmt::print(stderr, "Verified OK\n");
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void register_blob_commands(CLI::App& app, int& exit_code) {
+  auto sign_opts = std::make_shared<SignBlobOptions>();
+  auto* sign = app.add_subcommand("sign-blob",
+                                  "Sign a file with a key and write a Sigstore bundle (v0.3) holding the signature.\n"
+                                  "The key's password comes from $COSIGN_PASSWORD or a prompt.");
+  sign->add_option("--key", sign_opts->key, "Private key file (cosign.key)")->required();
+  sign->add_option("--bundle", sign_opts->bundle, "Write the bundle to this file")->required();
+  sign->add_option("-o,--output", sign_opts->output, "Output format: text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  sign->add_option("FILE", sign_opts->file, "The file to sign")->required();
+  sign->callback([sign_opts, &exit_code] {
+    auto st = sign_blob(*sign_opts);
+    exit_code = st.ok() ? kExitOk : report(st.error());
+  });
+
+  auto v = std::make_shared<VerifyBlobOptions>();
+  auto* verify = app.add_subcommand(
+      "verify-blob",
+      "Verify a Sigstore bundle (v0.1-v0.3, message signature or DSSE) over a file or a digest,\n"
+      "against a trusted root and the expected signer: a Fulcio certificate identity and OIDC\n"
+      "issuer (exact, or RE2 regular expressions), or a public key (--key).\n"
+      "Exit 0 verified, 1 verification failed (the message names the failed check), 2 bad input.");
+  verify->add_option("--bundle", v->bundle, "Sigstore bundle file")->required();
+  verify->add_option("--key", v->key, "Public key file (PEM) the signature must verify with");
+  verify->add_option("--certificate-identity", v->identity, "Expected certificate identity (SAN), exact");
+  verify->add_option("--certificate-identity-regexp", v->identity_regexp, "Expected certificate identity, RE2 regexp");
+  verify->add_option("--certificate-oidc-issuer", v->issuer, "Expected OIDC issuer, exact");
+  verify->add_option("--certificate-oidc-issuer-regexp", v->issuer_regexp, "Expected OIDC issuer, RE2 regexp");
+  verify->add_option("--trusted-root", v->trusted_root,
+                     "trusted_root.json (default: $SIGSTORE_ROOT_FILE); required unless --key with --insecure-ignore-tlog");
+  verify->add_flag("--insecure-ignore-tlog", v->ignore_tlog, "Do not require or check transparency log entries");
+  verify->add_flag("--insecure-ignore-sct", v->ignore_sct, "Do not require an SCT in the certificate");
+  verify->add_option("-o,--output", v->output, "Output format: text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  verify->add_option("FILE", v->artifact, "The signed file, or sha256:HEX of it")->required();
+  verify->callback([v, &exit_code] { exit_code = verify_blob(*v); });
+}
+
+}  // namespace vouch::cli

@@ -1,0 +1,12 @@
+// Subcommand registration. Each register_* adds its subcommands to `app`; a subcommand's
+// callback stores its exit code in `exit_code`.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace vouch::cli {
+
+void register_key_commands(CLI::App& app, int& exit_code);   // generate-key-pair, public-key
+void register_blob_commands(CLI::App& app, int& exit_code);  // sign-blob, verify-blob
+
+}  // namespace vouch::cli

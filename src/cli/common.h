@@ -1,0 +1,31 @@
+// Shared plumbing for subcommands: exit codes, error lines, output formats, passwords.
+#pragma once
+
+#include <string>
+
+#include <boost/json.hpp>
+
+#include "vouch/base/result.h"
+
+namespace vouch::cli {
+
+// Exit codes: 0 success, 1 verification or policy failure, 2 usage or input error.
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+
+int exit_code_for(const Error& error);
+
+// Prints "vouch: <message>" on one line to stderr and returns the exit code for the error.
+int report(const Error& error);
+
+// Prints a JSON value, indented, to stdout.
+void print_json(const boost::json::value& value);
+
+// The key password: $COSIGN_PASSWORD if set, else a prompt on the terminal (twice when
+// `confirm`); fails when neither is available.
+Result<std::string> read_password(bool confirm);
+
+bool stdout_is_terminal();
+
+}  // namespace vouch::cli

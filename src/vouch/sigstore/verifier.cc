@@ -1,0 +1,106 @@
+#include "vouch/sigstore/verifier.h"
+
+#include "sigstore/checks.h"
+
+namespace vouch::sigstore {
+
+Artifact Artifact::from_bytes(std::string data) {
+  Artifact a;
+  a.data_ = std::move(data);
+  a.digest_ = crypto::sha256(as_bytes(*a.data_));
+  return a;
+}
+
+Result<Artifact> Artifact::from_digest(crypto::HashAlgorithm alg, Bytes digest) {
+  if (digest.size() != crypto::hash_size(alg))
+    return invalid_input(fmt::format("artifact digest has {} bytes, want {} for {}", digest.size(),
+                                     crypto::hash_size(alg), crypto::hash_name(alg)));
+  Artifact a;
+  a.alg_ = alg;
+  a.digest_ = std::move(digest);
+  return a;
+}
+
+Result<Bytes> Artifact::digest(crypto::HashAlgorithm alg) const {
+  if (alg == alg_) return digest_;
+  if (data_) return crypto::digest(alg, as_bytes(*data_));
+  return invalid_input(fmt::format("the artifact's {} digest is needed, but only its {} digest was given",
+                                   crypto::hash_name(alg), crypto::hash_name(alg_)));
+}
+
+Result<VerificationResult> verify_bundle(const Bundle& bundle, const Artifact& artifact, const TrustedRoot& root,
+                                         const VerifyPolicy& policy) {
+  VerificationResult result;
+  result.media_type = bundle.media_type;
+  const crypto::Certificate* leaf = bundle.material.leaf();
+
+  // Who signed: a certificate or a managed key.
+  crypto::PublicKey signer_key;
+  if (leaf) {
+    for (const auto& cert : bundle.material.certificate_chain)
+      if (cert.is_self_signed())
+        return verification_failed("certificate chain: the bundle carries a root certificate; roots come only from the trusted root");
+    if (leaf->is_ca()) return verification_failed("certificate chain: the signing certificate is a CA certificate");
+    signer_key = leaf->public_key();
+    if (policy.key && !policy.key->equals(signer_key))
+      return verification_failed("signature: the bundle's certificate does not hold the given public key");
+  } else {
+    if (!policy.key)
+      return invalid_input("bundle is signed with a managed key, but no public key was given (--key)");
+    signer_key = *policy.key;
+  }
+  bool keyless = leaf && !policy.key;
+
+  // Signing time: transparency log integrated times and RFC 3161 timestamps.
+  std::vector<UnixSeconds> times;
+  if (!policy.ignore_tlog) {
+    VOUCH_ASSIGN_OR_RETURN(auto tlog, checks::verify_tlog_entries(bundle, artifact, root, signer_key, leaf,
+                                                                  policy.tlog_threshold));
+    result.log_indexes = tlog.log_indexes;
+    for (UnixSeconds t : tlog.integrated_times) {
+      times.push_back(t);
+      result.timestamps.push_back({"transparency log", t});
+    }
+  }
+  VOUCH_ASSIGN_OR_RETURN(auto signed_times, checks::verify_signed_timestamps(bundle, root));
+  for (UnixSeconds t : signed_times) {
+    times.push_back(t);
+    result.timestamps.push_back({"timestamp authority", t});
+  }
+  if (!policy.ignore_tlog && times.size() < policy.timestamp_threshold)
+    return verification_failed(fmt::format(
+        "timestamp: {} verified signing times (signed entry timestamps or RFC 3161 timestamps), want at least {}",
+        times.size(), policy.timestamp_threshold));
+  if (times.empty() && keyless) times.push_back(policy.now.value_or(now_unix()));
+
+  // The certificate must chain to a trusted CA, and be valid, at every verified signing time.
+  if (leaf && keyless) {
+    std::vector<crypto::Certificate> chain;
+    for (UnixSeconds t : times) {
+      if (!leaf->valid_at(t))
+        return verification_failed(fmt::format("certificate chain: signing time {} is outside the certificate's validity ({} to {})",
+                                               format_rfc3339(t), format_rfc3339(leaf->not_before()),
+                                               format_rfc3339(leaf->not_after())));
+      VOUCH_ASSIGN_OR_RETURN(chain, checks::verify_certificate_chain(bundle, root, t));
+    }
+    if (!policy.ignore_sct) {
+      if (chain.size() < 2) return verification_failed("SCT: the certificate's issuer is unknown");
+      VOUCH_RETURN_IF_ERROR(checks::verify_sct(*leaf, chain[1], root));
+    }
+  }
+
+  VOUCH_RETURN_IF_ERROR(checks::verify_signature(bundle, artifact, signer_key));
+
+  if (leaf) {
+    VOUCH_ASSIGN_OR_RETURN(CertificateSubject subject, certificate_subject(*leaf));
+    if (keyless || !policy.identities.empty()) VOUCH_RETURN_IF_ERROR(check_identity(subject, policy.identities));
+    result.signer = std::move(subject);
+  }
+  if (const auto* env = std::get_if<DsseEnvelope>(&bundle.content)) {
+    result.payload_type = env->payload_type;
+    result.statement = std::string(as_chars(env->payload));
+  }
+  return result;
+}
+
+}  // namespace vouch::sigstore

@@ -1,0 +1,36 @@
+// Checks: the signing certificate chains to a trusted Fulcio CA at the signing time, and
+// carries an SCT from a trusted CT log.
+#include "sigstore/checks.h"
+#include "vouch/crypto/sct.h"
+
+namespace vouch::sigstore::checks {
+
+Result<std::vector<crypto::Certificate>> verify_certificate_chain(const Bundle& bundle, const TrustedRoot& root,
+                                                                  UnixSeconds at) {
+  const crypto::Certificate* leaf = bundle.material.leaf();
+  if (!leaf) return internal_error("certificate chain: bundle has no certificate");
+  std::string last_error = "no certificate authority in the trusted root";
+  for (const auto& ca : root.certificate_authorities) {
+    if (!ca.valid_for.contains(at)) {
+      last_error = fmt::format("no trusted certificate authority was valid at {}", format_rfc3339(at));
+      continue;
+    }
+    std::vector<crypto::Certificate> intermediates(ca.chain.begin(), ca.chain.end() - 1);
+    auto chain = crypto::verify_chain(*leaf, intermediates, {ca.chain.back()}, at);
+    if (chain.ok()) return chain;
+    last_error = chain.error().message;
+  }
+  return verification_failed(fmt::format("certificate chain: {}", last_error));
+}
+
+Status verify_sct(const crypto::Certificate& leaf, const crypto::Certificate& issuer, const TrustedRoot& root) {
+  std::vector<crypto::CtLog> logs;
+  for (const auto& log : root.ctlogs) {
+    logs.push_back(crypto::CtLog{log.log_id, log.key, log.valid_for.start, log.valid_for.end});
+  }
+  auto st = crypto::verify_embedded_scts(leaf, issuer, logs, 1);
+  if (!st.ok()) return std::move(st).error().context("SCT");
+  return ok_status();
+}
+
+}  // namespace vouch::sigstore::checks
