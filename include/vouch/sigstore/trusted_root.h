@@ -32,8 +32,7 @@ struct LogInstance {
   std::optional<Bytes> checkpoint_key_id;
   ValidityWindow valid_for;
 
-  // The base URL without its scheme: Rekor v2's checkpoint origin, and the name its
-  // checkpoint signatures carry.
+  // The base URL's host name: a Rekor v2 log's checkpoint origin and signer name.
   std::string origin() const;
 };
 

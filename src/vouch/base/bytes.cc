@@ -123,6 +123,13 @@ Result<Bytes> base64url_decode(std::string_view text) {
 }
 
 Result<Bytes> protojson_bytes_decode(std::string_view text) {
+  // Go's decoder, which protojson uses, skips line breaks (base64 tools wrap at 76 columns).
+  std::string unwrapped;
+  if (text.find_first_of("\r\n") != std::string_view::npos) {
+    for (char c : text)
+      if (c != '\r' && c != '\n') unwrapped += c;
+    text = unwrapped;
+  }
   if (text.find_first_of("-_") != std::string_view::npos) return base64url_decode(text);
   static const auto table = reverse_table(kStd);
   return decode(text, table, false);

@@ -92,10 +92,13 @@ Status parse_list(const Node& root, std::string_view key, std::vector<T>& out, F
 }  // namespace
 
 std::string LogInstance::origin() const {
+  // As Go's url.Hostname(): no scheme, user info, port or path.
   std::string_view url = base_url;
   if (auto p = url.find("://"); p != std::string_view::npos) url.remove_prefix(p + 3);
-  while (!url.empty() && url.back() == '/') url.remove_suffix(1);
-  return std::string(url);
+  url = url.substr(0, url.find_first_of("/?#"));
+  if (auto at = url.rfind('@'); at != std::string_view::npos) url.remove_prefix(at + 1);
+  if (url.starts_with('[')) return std::string(url.substr(1, url.find(']') - 1));
+  return std::string(url.substr(0, url.find(':')));
 }
 
 const LogInstance* TrustedRoot::find_tlog(ByteView log_id) const {

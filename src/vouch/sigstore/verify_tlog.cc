@@ -193,12 +193,23 @@ Status check_inclusion(const TlogEntry& entry, const LogInstance& log) {
   if (!proof.checkpoint) return verification_failed("inclusion proof: no checkpoint");
   auto note = tlog::parse_signed_note(*proof.checkpoint);
   if (!note.ok()) return std::move(note).error().context("checkpoint");
-  auto verifier = tlog::make_note_verifier(log.origin(), log.key);
+  auto checkpoint = tlog::parse_checkpoint(note->text);
+  if (!checkpoint.ok()) return std::move(checkpoint).error().context("checkpoint");
+  // Rekor v1 checkpoints have the origin "<host> - <tree ID>", are signed under the name
+  // <host> and carry the legacy key hint (SHA-256 of the DER key). Rekor v2 (C2SP) checkpoints
+  // have the log's host as origin and name, with C2SP key IDs.
+  Result<tlog::NoteVerifier> verifier = internal_error("unset");
+  if (auto host = tlog::rekor_v1_origin_host(checkpoint->origin)) {
+    verifier = tlog::make_note_verifier(std::string(*host), log.key, tlog::legacy_key_id(log.key));
+  } else {
+    if (checkpoint->origin != log.origin())
+      return verification_failed(fmt::format("checkpoint: origin '{}' is not the log's origin '{}'",
+                                             checkpoint->origin, log.origin()));
+    verifier = tlog::make_note_verifier(log.origin(), log.key);
+  }
   if (!verifier.ok()) return std::move(verifier).error().context("checkpoint");
   auto signed_ok = tlog::verify_note(*note, *verifier);
   if (!signed_ok.ok()) return std::move(signed_ok).error().context("checkpoint");
-  auto checkpoint = tlog::parse_checkpoint(note->text);
-  if (!checkpoint.ok()) return std::move(checkpoint).error().context("checkpoint");
   if (checkpoint->size != static_cast<uint64_t>(proof.tree_size))
     return verification_failed(fmt::format("checkpoint: tree size {} does not match the inclusion proof's {}",
                                            checkpoint->size, proof.tree_size));

@@ -23,6 +23,7 @@ TEST(Bytes, Base64) {
   EXPECT_FALSE(base64_decode("aGVsbG9=").ok());         // non-canonical trailing bits
   EXPECT_FALSE(base64_decode("INVALID!!!BASE64").ok());
   EXPECT_EQ(to_string(*protojson_bytes_decode("aGVsbG8")), "hello");
+  EXPECT_EQ(to_string(*protojson_bytes_decode("aGVs\nbG8=\n")), "hello");  // wrapped, as Go accepts
   EXPECT_EQ(to_string(*base64url_decode("_-8")), "\xff\xef");
 }
 

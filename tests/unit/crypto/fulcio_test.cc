@@ -101,8 +101,10 @@ TEST(Fulcio, RealCertificateWithOnlyIssuerExtensions) {
 // ---- Synthetic certificates for the error paths ----
 
 Bytes utf8(std::string_view s) {  // DER UTF8String, short form
-  Bytes out{0x0c, static_cast<uint8_t>(s.size())};
-  out.insert(out.end(), s.begin(), s.end());
+  Bytes out(s.size() + 2);
+  out[0] = 0x0c;
+  out[1] = static_cast<uint8_t>(s.size());
+  std::copy(s.begin(), s.end(), out.begin() + 2);
   return out;
 }
 
