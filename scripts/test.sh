@@ -12,7 +12,7 @@ passed=0; failed=0
 
 echo "== unit tests"
 ctest_log=$(mktemp)
-ctest --test-dir "$build" --output-on-failure -j "$(nproc)" 2>&1 | tee "$ctest_log" | grep -vE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .* Passed' || true
+ctest --test-dir "$build" --output-on-failure -j "$(nproc)" 2>&1 | tee "$ctest_log" | grep -vE '^ *([0-9]+/[0-9]+ Test +#[0-9]+: .* Passed|Start +[0-9]+:)' || true
 line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$ctest_log" | tail -n1)
 if [ -n "$line" ]; then
   total=$(echo "$line" | sed -E 's/.*out of ([0-9]+).*/\1/')
