@@ -36,7 +36,7 @@ class PublicKey {
   KeyType type() const { return type_; }
   // The digest that goes with this key by default (P-256: SHA-256, P-384: SHA-384, ...).
   HashAlgorithm default_hash() const;
-  Bytes der() const;        // SubjectPublicKeyInfo
+  const Bytes& der() const { return *der_; }  // SubjectPublicKeyInfo
   std::string pem() const;  // "-----BEGIN PUBLIC KEY-----"
   Bytes raw_ed25519() const;  // only for Ed25519
   bool equals(const PublicKey& other) const;
@@ -56,6 +56,7 @@ class PublicKey {
     void operator()(EVP_PKEY* p) const;
   };
   std::shared_ptr<EVP_PKEY> key_;
+  std::shared_ptr<const Bytes> der_ = std::make_shared<const Bytes>();
   KeyType type_ = KeyType::kEcdsaP256;
 };
 

@@ -59,11 +59,16 @@ class Certificate {
   UnixSeconds not_after_ = 0;
 };
 
+// The DER bytes of the first PEM block of the given type ("CERTIFICATE", "PUBLIC KEY"), without
+// parsing them further: for comparing what a log entry recorded with what a bundle carries.
+Result<Bytes> pem_block_der(std::string_view pem, std::string_view type);
+
 // Builds a path from `leaf` through `intermediates` to one of `roots`, checking signatures,
 // CA constraints and validity of every certificate at time `at`. Trust anchors need not be
 // self-signed (a Sigstore CA chain may end at an intermediate). On success returns the chain
-// from the leaf to the anchor.
+// from the leaf to the anchor, made of the certificates passed in. With no time, validity
+// periods are not checked (for checking a CA chain's signatures once, ahead of use).
 Result<std::vector<Certificate>> verify_chain(const Certificate& leaf, const std::vector<Certificate>& intermediates,
-                                              const std::vector<Certificate>& roots, UnixSeconds at);
+                                              const std::vector<Certificate>& roots, std::optional<UnixSeconds> at);
 
 }  // namespace vouch::crypto

@@ -40,6 +40,9 @@ struct CertificateAuthority {
   std::string uri;
   std::vector<crypto::Certificate> chain;  // issuing certificate first, root last
   ValidityWindow valid_for;
+  // The chain's own signatures were checked when the trusted root was loaded, so a leaf
+  // needs to be checked only against the issuing certificate.
+  bool chain_verified = false;
 };
 
 struct TrustedRoot {

@@ -75,7 +75,12 @@ void PublicKey::Free::operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
 Result<PublicKey> PublicKey::adopt(EVP_PKEY* pkey) {
   EvpPkeyPtr owned(pkey);
   VOUCH_ASSIGN_OR_RETURN(KeyType type, classify(pkey));
+  unsigned char* buf = nullptr;
+  int len = i2d_PUBKEY(pkey, &buf);
+  if (len <= 0) return invalid_input("public key cannot be encoded as SubjectPublicKeyInfo");
   PublicKey k;
+  k.der_ = std::make_shared<const Bytes>(buf, buf + len);
+  OPENSSL_free(buf);
   k.key_ = share(owned.release());
   k.type_ = type;
   return k;
@@ -144,15 +149,6 @@ Result<PublicKey> PublicKey::from_raw_ed25519(ByteView raw) {
 
 HashAlgorithm PublicKey::default_hash() const { return hash_for(type_); }
 
-Bytes PublicKey::der() const {
-  unsigned char* buf = nullptr;
-  int len = i2d_PUBKEY(key_.get(), &buf);
-  if (len <= 0) return {};
-  Bytes out(buf, buf + len);
-  OPENSSL_free(buf);
-  return out;
-}
-
 std::string PublicKey::pem() const {
   BioPtr bio(BIO_new(BIO_s_mem()));
   PEM_write_bio_PUBKEY(bio.get(), key_.get());
@@ -168,7 +164,7 @@ Bytes PublicKey::raw_ed25519() const {
   return out;
 }
 
-bool PublicKey::equals(const PublicKey& other) const { return EVP_PKEY_eq(key_.get(), other.key_.get()) == 1; }
+bool PublicKey::equals(const PublicKey& other) const { return bytes_equal(*der_, *other.der_); }
 
 Status PublicKey::verify(ByteView message, ByteView signature, HashAlgorithm hash, RsaPadding padding) const {
   EvpMdCtxPtr ctx(EVP_MD_CTX_new());

@@ -150,8 +150,30 @@ Bytes Certificate::tbs_der() const {
   return out;
 }
 
+Result<Bytes> pem_block_der(std::string_view pem, std::string_view type) {
+  if (pem.size() > 16 << 20) return invalid_input("PEM data too large");
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  for (;;) {
+    char* name = nullptr;
+    char* header = nullptr;
+    unsigned char* data = nullptr;
+    long len = 0;
+    if (PEM_read_bio(bio.get(), &name, &header, &data, &len) != 1) {
+      ERR_clear_error();
+      return invalid_input(fmt::format("no PEM {} block found", type));
+    }
+    bool match = type == name;
+    Bytes der;
+    if (match) der.assign(data, data + len);
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    OPENSSL_free(data);
+    if (match) return der;
+  }
+}
+
 Result<std::vector<Certificate>> verify_chain(const Certificate& leaf, const std::vector<Certificate>& intermediates,
-                                              const std::vector<Certificate>& roots, UnixSeconds at) {
+                                              const std::vector<Certificate>& roots, std::optional<UnixSeconds> at) {
   if (roots.empty()) return verification_failed("no trusted certificate authority to chain to");
   X509StorePtr store(X509_STORE_new());
   for (const auto& r : roots) X509_STORE_add_cert(store.get(), r.get());
@@ -161,24 +183,31 @@ Result<std::vector<Certificate>> verify_chain(const Certificate& leaf, const std
   if (X509_STORE_CTX_init(ctx.get(), store.get(), leaf.get(), untrusted.get()) != 1)
     return internal_error(fmt::format("chain verification setup failed: {}", openssl_error()));
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
-  X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(at));
   X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN | X509_V_FLAG_X509_STRICT);
+  if (at) {
+    X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(*at));
+  } else {
+    X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_NO_CHECK_TIME);
+  }
   if (X509_verify_cert(ctx.get()) != 1) {
     int err = X509_STORE_CTX_get_error(ctx.get());
     ERR_clear_error();
-    return verification_failed(fmt::format("certificate chain does not verify at {}: {}", format_rfc3339(at),
+    return verification_failed(fmt::format("certificate chain does not verify{}: {}",
+                                           at ? " at " + format_rfc3339(*at) : std::string(),
                                            X509_verify_cert_error_string(err)));
   }
+  // Map the built chain back onto the certificates given, rather than parsing them again.
   std::vector<Certificate> chain;
   STACK_OF(X509)* built = X509_STORE_CTX_get0_chain(ctx.get());
   for (int i = 0; i < sk_X509_num(built); ++i) {
     X509* x = sk_X509_value(built, i);
-    unsigned char* buf = nullptr;
-    int len = i2d_X509(x, &buf);
-    Bytes der(buf, buf + len);
-    OPENSSL_free(buf);
-    VOUCH_ASSIGN_OR_RETURN(Certificate c, Certificate::from_der(der));
-    chain.push_back(std::move(c));
+    const Certificate* match = nullptr;
+    if (x == leaf.get()) match = &leaf;
+    for (const auto* list : {&intermediates, &roots})
+      for (const auto& c : *list)
+        if (!match && X509_cmp(x, c.get()) == 0) match = &c;
+    if (!match) return internal_error("certificate chain: built chain holds an unknown certificate");
+    chain.push_back(*match);
   }
   return chain;
 }

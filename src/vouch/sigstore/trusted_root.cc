@@ -73,6 +73,9 @@ Result<CertificateAuthority> parse_ca(const Node& n) {
     ca.chain.push_back(std::move(cert).value());
   }
   VOUCH_ASSIGN_OR_RETURN(ca.valid_for, parse_validity(n));
+  std::vector<crypto::Certificate> middle(ca.chain.begin() + 1, ca.chain.end() - (ca.chain.size() > 1 ? 1 : 0));
+  ca.chain_verified = ca.chain.size() == 1 ||
+                      crypto::verify_chain(ca.chain.front(), middle, {ca.chain.back()}, std::nullopt).ok();
   return ca;
 }
 

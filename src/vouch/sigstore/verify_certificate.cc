@@ -15,8 +15,21 @@ Result<std::vector<crypto::Certificate>> verify_certificate_chain(const Bundle& 
       last_error = fmt::format("no trusted certificate authority was valid at {}", format_rfc3339(at));
       continue;
     }
-    std::vector<crypto::Certificate> intermediates(ca.chain.begin(), ca.chain.end() - 1);
-    auto chain = crypto::verify_chain(*leaf, intermediates, {ca.chain.back()}, at);
+    Result<std::vector<crypto::Certificate>> chain = internal_error("unset");
+    if (ca.chain_verified) {
+      // Validity periods above the issuing certificate still count at the signing time.
+      const crypto::Certificate* expired = nullptr;
+      for (const auto& c : ca.chain)
+        if (!c.valid_at(at)) expired = &c;
+      if (expired) {
+        last_error = fmt::format("CA certificate {} is not valid at {}", expired->subject(), format_rfc3339(at));
+        continue;
+      }
+      chain = crypto::verify_chain(*leaf, {}, {ca.chain.front()}, at);
+    } else {
+      std::vector<crypto::Certificate> intermediates(ca.chain.begin(), ca.chain.end() - 1);
+      chain = crypto::verify_chain(*leaf, intermediates, {ca.chain.back()}, at);
+    }
     if (chain.ok()) return chain;
     last_error = chain.error().message;
   }
