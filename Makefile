@@ -3,6 +3,8 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 CACHE ?= $(CURDIR)/.cache
 JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 60
+FUZZ_RUNS ?=
 export CCACHE_DIR ?= $(CACHE)/ccache
 
 CMAKE_FLAGS = -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -38,7 +40,7 @@ bench: build
 fuzz: deps
 	@CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVOUCH_FUZZ=ON -DVOUCH_BENCH=OFF >/dev/null
 	@cmake --build build-fuzz -j $(JOBS)
-	@bash scripts/fuzz.sh build-fuzz
+	@FUZZ_RUNS=$(FUZZ_RUNS) FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh build-fuzz
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

@@ -1,6 +1,6 @@
 // The Sigstore bundle (protobuf-specs sigstore_bundle.proto, in its protojson form), versions
 // v0.1 to v0.3: everything needed to verify a signature offline. Parsed objects keep the
-// bytes they came from; `serialize_bundle` writes v0.3 for output.
+// bytes they came from; `serialize_bundle` writes them back out.
 #pragma once
 
 #include <optional>
@@ -82,7 +82,8 @@ struct Bundle {
 };
 
 Result<Bundle> parse_bundle(std::string_view json);
-// Writes a bundle as v0.3 protojson (camelCase members, int64 as strings, bytes as base64).
+// Writes a bundle as protojson (camelCase members, int64 as strings, bytes as base64), under
+// its media type (v0.3 when none is set).
 std::string serialize_bundle(const Bundle& bundle);
 
 }  // namespace vouch::sigstore

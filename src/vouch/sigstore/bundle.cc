@@ -248,7 +248,7 @@ std::string serialize_bundle(const Bundle& b) {
     vm["timestampVerificationData"] = bj::object{{"rfc3161Timestamps", std::move(ts)}};
   }
   bj::object root;
-  root["mediaType"] = std::string(kBundleMediaTypeV03);
+  root["mediaType"] = b.media_type.empty() ? std::string(kBundleMediaTypeV03) : b.media_type;
   root["verificationMaterial"] = std::move(vm);
   if (const auto* m = std::get_if<MessageSignature>(&b.content)) {
     bj::object ms;
