@@ -37,7 +37,7 @@ Status generate_key_pair(const GenerateOptions& opts) {
   return ok_status();
 }
 
-Status public_key(const std::string& key_file, const std::string& out_file) {
+Status public_key(const std::string& key_file, const std::string& out_file, const std::string& output) {
   VOUCH_ASSIGN_OR_RETURN(std::string pem, read_file(key_file, 1 << 20));
   std::string password;
   if (pem.find("ENCRYPTED") != std::string::npos) {
@@ -46,6 +46,10 @@ Status public_key(const std::string& key_file, const std::string& out_file) {
   auto key = crypto::decrypt_cosign_private_key(pem, password);
   if (!key.ok()) return std::move(key).error().context(key_file);
   std::string pub = key->public_key().pem();
+  if (output == "json") {
+    print_json(boost::json::object{{"publicKey", pub}, {"keyType", std::string(crypto::key_type_name(key->type()))}});
+    return ok_status();
+  }
   if (out_file.empty()) {
     std::cout << pub;
     return ok_status();
@@ -72,11 +76,15 @@ void register_key_commands(CLI::App& app, int& exit_code) {
 
   auto key_file = std::make_shared<std::string>();
   auto out_file = std::make_shared<std::string>();
+  auto output = std::make_shared<std::string>("text");
   auto* pub = app.add_subcommand("public-key", "Print the public key (PEM) of a private key file (cosign.key).");
   pub->add_option("--key", *key_file, "Private key file")->required();
   pub->add_option("--outfile", *out_file, "Write the public key to this file instead of stdout");
-  pub->callback([key_file, out_file, &exit_code] {
-    auto st = public_key(*key_file, *out_file);
+  pub->add_option("-o,--output", *output, "Output format: text (PEM) or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  pub->callback([key_file, out_file, output, &exit_code] {
+    auto st = public_key(*key_file, *out_file, *output);
     exit_code = st.ok() ? kExitOk : report(st.error());
   });
 }
