@@ -79,6 +79,7 @@ class PrivateKey {
   EVP_PKEY* get() const { return key_.get(); }
 
  private:
+  static Result<PrivateKey> adopt(EVP_PKEY* pkey);
   std::shared_ptr<EVP_PKEY> key_;
   KeyType type_ = KeyType::kEcdsaP256;
 };

@@ -59,10 +59,6 @@ class Certificate {
   UnixSeconds not_after_ = 0;
 };
 
-// The DER bytes of the first PEM block of the given type ("CERTIFICATE", "PUBLIC KEY"), without
-// parsing them further: for comparing what a log entry recorded with what a bundle carries.
-Result<Bytes> pem_block_der(std::string_view pem, std::string_view type);
-
 // Builds a path from `leaf` through `intermediates` to one of `roots`, checking signatures,
 // CA constraints and validity of every certificate at time `at`. Trust anchors need not be
 // self-signed (a Sigstore CA chain may end at an intermediate). On success returns the chain

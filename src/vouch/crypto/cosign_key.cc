@@ -1,4 +1,5 @@
 #include "vouch/crypto/cosign_key.h"
+#include "vouch/crypto/pem.h"
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -69,31 +70,6 @@ Status derive_key(std::string_view password, ByteView salt, const ScryptParams& 
                         params.p, kScryptMaxMem, key.data(), key.size(), nullptr, nullptr) != 1)
     return internal_error(fmt::format("scrypt key derivation failed: {}", openssl_error()));
   return ok_status();
-}
-
-struct PemBlock {
-  std::string type;
-  std::string headers;
-  Bytes body;
-};
-
-// The first PEM block in `text`, whatever its type (OpenSSL skips text before it, as Go's pem.Decode).
-Result<PemBlock> read_first_pem_block(std::string_view text) {
-  BioPtr bio(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
-  if (!bio) return internal_error("cosign key: out of memory");
-  char* name = nullptr;
-  char* header = nullptr;
-  unsigned char* data = nullptr;
-  long len = 0;
-  if (PEM_read_bio(bio.get(), &name, &header, &data, &len) != 1) {
-    ERR_clear_error();
-    return invalid_input("cosign key: no PEM block found");
-  }
-  PemBlock block{name, header ? header : "", Bytes(data, data + len)};
-  OPENSSL_free(name);
-  OPENSSL_free(header);
-  OPENSSL_clear_free(data, static_cast<size_t>(len));
-  return block;
 }
 
 Result<std::string> string_field(const json::Node& parent, std::string_view key) {
@@ -240,15 +216,17 @@ Result<std::string> encrypt_envelope(const PrivateKey& key, std::string_view pas
 
 Result<PrivateKey> decrypt_cosign_private_key(std::string_view pem, std::string_view password) {
   if (pem.size() > kMaxPemBytes) return invalid_input("cosign key: PEM file larger than 1 MiB");
-  VOUCH_ASSIGN_OR_RETURN(PemBlock block, read_first_pem_block(pem));
+  auto read = read_pem_block(pem);
+  if (!read.ok()) return std::move(read).error().context("cosign key");
+  PemBlock block = std::move(read).value();
   if (block.type == kSigstorePemType || block.type == kCosignPemType) {
     if (!block.headers.empty()) return invalid_input(fmt::format("cosign key: unexpected PEM headers in {}", block.type));
-    auto key = decrypt_envelope(block.body, password);
-    OPENSSL_cleanse(block.body.data(), block.body.size());
+    auto key = decrypt_envelope(block.der, password);
+    OPENSSL_cleanse(block.der.data(), block.der.size());
     if (!key.ok() && key.error().code != ErrorCode::kVerification) return std::move(key).error().context("cosign key");
     return key;
   }
-  OPENSSL_cleanse(block.body.data(), block.body.size());
+  OPENSSL_cleanse(block.der.data(), block.der.size());
   if (block.type == "PRIVATE KEY" || block.type == "EC PRIVATE KEY" || block.type == "RSA PRIVATE KEY") {
     auto key = PrivateKey::from_pem(pem);
     if (!key.ok()) return std::move(key).error().context("cosign key");

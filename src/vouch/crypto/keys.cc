@@ -45,6 +45,20 @@ HashAlgorithm hash_for(KeyType t) {
 
 std::shared_ptr<EVP_PKEY> share(EVP_PKEY* p) { return std::shared_ptr<EVP_PKEY>(p, EVP_PKEY_free); }
 
+}  // namespace
+
+// Takes ownership of a parsed private key.
+Result<PrivateKey> PrivateKey::adopt(EVP_PKEY* pkey) {
+  EvpPkeyPtr owned(pkey);
+  VOUCH_ASSIGN_OR_RETURN(KeyType type, classify(pkey));
+  PrivateKey k;
+  k.key_ = share(owned.release());
+  k.type_ = type;
+  return k;
+}
+
+namespace {
+
 Status set_padding(EVP_PKEY_CTX* ctx, KeyType type, RsaPadding padding) {
   if (type != KeyType::kRsa) return ok_status();
   if (padding == RsaPadding::kPss) {
@@ -218,12 +232,7 @@ Result<PrivateKey> PrivateKey::from_pem(std::string_view pem) {
     ERR_clear_error();
     return invalid_input("not an unencrypted PEM private key");
   }
-  EvpPkeyPtr owned(pkey);
-  VOUCH_ASSIGN_OR_RETURN(KeyType type, classify(pkey));
-  PrivateKey k;
-  k.key_ = share(owned.release());
-  k.type_ = type;
-  return k;
+  return adopt(pkey);
 }
 
 Result<PrivateKey> PrivateKey::from_pkcs8_der(ByteView der) {
@@ -233,12 +242,7 @@ Result<PrivateKey> PrivateKey::from_pkcs8_der(ByteView der) {
     ERR_clear_error();
     return invalid_input("not a DER PKCS#8 private key");
   }
-  EvpPkeyPtr owned(pkey);
-  VOUCH_ASSIGN_OR_RETURN(KeyType type, classify(pkey));
-  PrivateKey k;
-  k.key_ = share(owned.release());
-  k.type_ = type;
-  return k;
+  return adopt(pkey);
 }
 
 HashAlgorithm PrivateKey::default_hash() const { return hash_for(type_); }

@@ -150,28 +150,6 @@ Bytes Certificate::tbs_der() const {
   return out;
 }
 
-Result<Bytes> pem_block_der(std::string_view pem, std::string_view type) {
-  if (pem.size() > 16 << 20) return invalid_input("PEM data too large");
-  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  for (;;) {
-    char* name = nullptr;
-    char* header = nullptr;
-    unsigned char* data = nullptr;
-    long len = 0;
-    if (PEM_read_bio(bio.get(), &name, &header, &data, &len) != 1) {
-      ERR_clear_error();
-      return invalid_input(fmt::format("no PEM {} block found", type));
-    }
-    bool match = type == name;
-    Bytes der;
-    if (match) der.assign(data, data + len);
-    OPENSSL_free(name);
-    OPENSSL_free(header);
-    OPENSSL_free(data);
-    if (match) return der;
-  }
-}
-
 Result<std::vector<Certificate>> verify_chain(const Certificate& leaf, const std::vector<Certificate>& intermediates,
                                               const std::vector<Certificate>& roots, std::optional<UnixSeconds> at) {
   if (roots.empty()) return verification_failed("no trusted certificate authority to chain to");

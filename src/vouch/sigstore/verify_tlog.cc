@@ -4,6 +4,7 @@
 #include "sigstore/checks.h"
 #include "vouch/base/canonical_json.h"
 #include "vouch/base/json.h"
+#include "vouch/crypto/pem.h"
 #include "vouch/tlog/checkpoint.h"
 #include "vouch/tlog/merkle.h"
 
@@ -16,8 +17,8 @@ using json::Node;
 Status check_signer_pem(const Node& node, const crypto::PublicKey& key, const crypto::Certificate* leaf) {
   VOUCH_ASSIGN_OR_RETURN(Bytes pem, node.bytes());
   if (leaf) {
-    auto der = crypto::pem_block_der(as_chars(pem), "CERTIFICATE");
-    if (der.ok() && bytes_equal(*der, leaf->der())) return ok_status();
+    auto block = crypto::read_pem_block(as_chars(pem), "CERTIFICATE");
+    if (block.ok() && bytes_equal(block->der, leaf->der())) return ok_status();
     return verification_failed(fmt::format("{}: the entry's certificate is not the bundle's certificate", node.path()));
   }
   auto entry_key = crypto::PublicKey::from_pem(as_chars(pem));
