@@ -13,6 +13,7 @@ packages=(
   clang libclang-rt-14-dev
   openssl
   python3-nacl  # tests/unit/crypto/cosign_key_interop.py (cosign key interop test)
+  python3-securesystemslib python3-cryptography  # tests/unit/intoto/dsse_interop.py
 )
 # Node.js (sigstore-js, ajv): a machine whose nodejs already bundles npm needs nothing more.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)

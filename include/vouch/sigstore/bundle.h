@@ -12,6 +12,7 @@
 #include "vouch/base/result.h"
 #include "vouch/crypto/digest.h"
 #include "vouch/crypto/x509.h"
+#include "vouch/intoto/dsse.h"
 
 namespace vouch::sigstore {
 
@@ -44,19 +45,9 @@ struct MessageSignature {
   Bytes signature;
 };
 
-struct DsseSignature {
-  Bytes sig;
-  std::string keyid;
-};
-
-struct DsseEnvelope {
-  Bytes payload;
-  std::string payload_type;
-  std::vector<DsseSignature> signatures;
-};
-
-// DSSE pre-authentication encoding: the bytes a DSSE signature covers.
-Bytes dsse_pae(std::string_view payload_type, ByteView payload);
+// The bundle's dsseEnvelope is a DSSE envelope as in-toto defines it.
+using DsseSignature = intoto::Signature;
+using DsseEnvelope = intoto::Envelope;
 
 struct VerificationMaterial {
   // Exactly one of these three is set.

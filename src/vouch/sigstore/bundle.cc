@@ -157,13 +157,6 @@ Result<DsseEnvelope> parse_dsse(const Node& n) {
 
 }  // namespace
 
-Bytes dsse_pae(std::string_view payload_type, ByteView payload) {
-  std::string head = fmt::format("DSSEv1 {} {} {} ", payload_type.size(), payload_type, payload.size());
-  Bytes out(head.begin(), head.end());
-  out.insert(out.end(), payload.begin(), payload.end());
-  return out;
-}
-
 const crypto::Certificate* VerificationMaterial::leaf() const {
   if (certificate) return &*certificate;
   if (!certificate_chain.empty()) return &certificate_chain.front();

@@ -1,11 +1,9 @@
 // Check: the signature covers the artifact.
 #include "sigstore/checks.h"
-#include "vouch/base/json.h"
+#include "vouch/intoto/statement.h"
 
 namespace vouch::sigstore::checks {
 namespace {
-
-constexpr std::string_view kInTotoPayloadType = "application/vnd.in-toto+json";
 
 Status verify_message_signature(const MessageSignature& ms, const Artifact& artifact, const crypto::PublicKey& key) {
   crypto::HashAlgorithm alg = ms.digest_algorithm.value_or(key.default_hash());
@@ -26,23 +24,14 @@ Status verify_message_signature(const MessageSignature& ms, const Artifact& arti
 
 // The artifact must be one of the in-toto statement's subjects.
 Status check_subjects(const DsseEnvelope& env, const Artifact& artifact) {
-  auto parsed = json::parse(as_chars(env.payload), {.max_bytes = 32 * 1024 * 1024, .max_depth = 64});
-  if (!parsed.ok()) return std::move(parsed).error().context("in-toto statement");
-  json::Node root = json::Node::root(*parsed);
-  auto subjects = root.get("subject");
-  if (!subjects.ok()) return std::move(subjects).error().context("in-toto statement");
-  auto items = subjects->array();
-  if (!items.ok()) return std::move(items).error().context("in-toto statement");
-  for (const auto& subject : *items) {
-    auto digests = subject.find("digest");
-    if (!digests || !digests->is_object()) continue;
-    for (const auto& [name, value] : digests->raw().get_object()) {
+  auto statement = intoto::parse_statement(env.payload);
+  if (!statement.ok()) return std::move(statement).error().context("signature");
+  for (const auto& subject : statement->subjects) {
+    for (const auto& [name, hex] : subject.digest) {
       auto alg = crypto::hash_from_name(name);
-      if (!alg.ok() || !value.is_string()) continue;
-      auto want = hex_decode(value.get_string());
-      if (!want.ok()) continue;
+      if (!alg.ok()) continue;
       auto have = artifact.digest(*alg);
-      if (have.ok() && bytes_equal(*have, *want)) return ok_status();
+      if (have.ok() && statement->has_subject_digest(name, hex_encode(*have))) return ok_status();
     }
   }
   return verification_failed("signature: the artifact's digest is not among the in-toto statement's subjects");
@@ -55,10 +44,10 @@ Status verify_signature(const Bundle& bundle, const Artifact& artifact, const cr
   const auto& env = std::get<DsseEnvelope>(bundle.content);
   if (env.signatures.size() != 1)
     return invalid_input(fmt::format("signature: DSSE envelope has {} signatures, want exactly 1", env.signatures.size()));
-  Bytes pae = dsse_pae(env.payload_type, env.payload);
+  Bytes pae = intoto::pae(env.payload_type, env.payload);
   if (!key.verify(pae, env.signatures.front().sig, key.default_hash()).ok())
     return verification_failed("signature: the DSSE envelope's signature does not verify");
-  if (env.payload_type == kInTotoPayloadType) return check_subjects(env, artifact);
+  if (env.payload_type == intoto::kInTotoPayloadType) return check_subjects(env, artifact);
   if (artifact.has_bytes() && bytes_equal(artifact.bytes(), env.payload)) return ok_status();
   return verification_failed(
       fmt::format("signature: DSSE payload type '{}' is not an in-toto statement and the payload is not the artifact",

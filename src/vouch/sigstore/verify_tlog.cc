@@ -93,7 +93,7 @@ Status check_hashedrekord_v002(const Node& spec, const Bundle& bundle, const Art
   Bytes expected;
   if (const auto* env = std::get_if<DsseEnvelope>(&bundle.content)) {
     // Rekor v2 logs a DSSE envelope as a hashedrekord over its pre-authentication encoding.
-    expected = crypto::digest(*alg, dsse_pae(env->payload_type, env->payload));
+    expected = crypto::digest(*alg, intoto::pae(env->payload_type, env->payload));
   } else {
     VOUCH_ASSIGN_OR_RETURN(expected, artifact.digest(*alg));
   }
