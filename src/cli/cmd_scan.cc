@@ -1,0 +1,2 @@
+#include "cli/commands.h"
+namespace vouch::cli { void register_scan_commands(CLI::App&, int&) {} }
