@@ -50,7 +50,7 @@ int scan(const ScanOptions& o) {
     }
     std::filesystem::path dir = o.db.empty() ? vuln::default_database_dir() : std::filesystem::path(o.db);
     VOUCH_ASSIGN_OR_RETURN(auto store, vuln::open_sqlite_store(vuln::database_file(dir), false));
-    VOUCH_ASSIGN_OR_RETURN(vuln::DatabaseStatus status, store->status());
+    VOUCH_ASSIGN_OR_RETURN(vuln::DatabaseFreshness status, store->freshness());
     ctx.database_path = status.path;
     ctx.database_last_import = status.last_import;
     ctx.database_newest = status.newest_modified;

@@ -38,6 +38,13 @@ struct DatabaseStatus {
   int64_t size_bytes = 0;
 };
 
+// What `scan` needs to judge the data's age, read cheaply.
+struct DatabaseFreshness {
+  std::string path;
+  std::optional<UnixSeconds> last_import;
+  std::string newest_modified;
+};
+
 class VulnerabilityStore {
  public:
   virtual ~VulnerabilityStore() = default;
@@ -51,9 +58,11 @@ class VulnerabilityStore {
   virtual Result<std::vector<OsvRecord>> records_for(std::string_view ecosystem, std::string_view name) = 0;
   virtual Result<std::optional<OsvRecord>> record(std::string_view id) = 0;
   virtual Result<DatabaseStatus> status() = 0;
+  virtual Result<DatabaseFreshness> freshness() = 0;
 };
 
-// Opens (creating when `create`) the SQLite store at `file`.
+// Opens the SQLite store at `file`: read-write, created when missing, when `create`;
+// read-only otherwise (scans).
 Result<std::unique_ptr<VulnerabilityStore>> open_sqlite_store(const std::filesystem::path& file, bool create);
 
 // $XDG_CACHE_HOME/vouch/db, else $HOME/.cache/vouch/db.

@@ -47,32 +47,38 @@ class SqliteStore final : public VulnerabilityStore {
   // sqlite3_close_v2 waits for the prepared statements, which the members finalize after.
   ~SqliteStore() override { sqlite3_close_v2(db_); }
 
-  Status init() {
-    VOUCH_RETURN_IF_ERROR(exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF;"));
-    VOUCH_RETURN_IF_ERROR(exec(kSchema));
-    VOUCH_RETURN_IF_ERROR(exec(fmt::format(
-        "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '{}');", kSchemaVersion)));
+  Status init(bool writable) {
+    if (writable) {
+      VOUCH_RETURN_IF_ERROR(exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
+      VOUCH_RETURN_IF_ERROR(exec(kSchema));
+      VOUCH_RETURN_IF_ERROR(exec(fmt::format(
+          "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '{}');", kSchemaVersion)));
+    }
     Statement st;
     VOUCH_RETURN_IF_ERROR(prepare("SELECT value FROM meta WHERE key='schema_version'", st));
-    if (sqlite3_step(st.get()) == SQLITE_ROW) {
+    if (sqlite3_step(st.get()) != SQLITE_ROW)
+      return invalid_input(fmt::format("{}: not a vouch vulnerability database", path_.string()));
+    {
       int v = std::atoi(reinterpret_cast<const char*>(sqlite3_column_text(st.get(), 0)));
       if (v != kSchemaVersion)
         return invalid_input(fmt::format("{}: database schema version {} is not {}; remove it and import again",
                                          path_.string(), v, kSchemaVersion));
     }
+    VOUCH_RETURN_IF_ERROR(prepare(
+        "SELECT r.body FROM packages p JOIN records r ON r.id = p.id WHERE p.ecosystem=? AND p.name=? ORDER BY r.id",
+        select_for_package_));
+    if (!writable) return ok_status();
     VOUCH_RETURN_IF_ERROR(prepare("SELECT modified FROM records WHERE id=?", select_modified_));
     VOUCH_RETURN_IF_ERROR(prepare(
         "INSERT OR REPLACE INTO records(id, modified, modified_text, withdrawn, body) VALUES(?,?,?,?,?)",
         insert_record_));
     VOUCH_RETURN_IF_ERROR(prepare("DELETE FROM packages WHERE id=?", delete_packages_));
     VOUCH_RETURN_IF_ERROR(prepare("INSERT OR IGNORE INTO packages(ecosystem, name, id) VALUES(?,?,?)", insert_package_));
-    VOUCH_RETURN_IF_ERROR(prepare(
-        "SELECT r.body FROM packages p JOIN records r ON r.id = p.id WHERE p.ecosystem=? AND p.name=? ORDER BY r.id",
-        select_for_package_));
     return ok_status();
   }
 
   Result<int> put_if_newer(const OsvRecord& record) override {
+    if (!select_modified_.get()) return internal_error(fmt::format("{}: opened read-only", path_.string()));
     sqlite3_reset(select_modified_.get());
     bind_text(select_modified_, 1, record.id);
     int rc = sqlite3_step(select_modified_.get());
@@ -115,7 +121,24 @@ class SqliteStore final : public VulnerabilityStore {
   Status commit_batch() override { return exec("COMMIT"); }
 
   Status set_last_import(UnixSeconds t) override {
-    return exec(fmt::format("INSERT OR REPLACE INTO meta(key, value) VALUES('last_import', '{}')", t));
+    VOUCH_RETURN_IF_ERROR(exec(fmt::format("INSERT OR REPLACE INTO meta(key, value) VALUES('last_import', '{}')", t)));
+    return exec(
+        "INSERT OR REPLACE INTO meta(key, value) SELECT 'newest_modified', modified_text FROM records "
+        "ORDER BY modified DESC LIMIT 1");
+  }
+
+  Result<DatabaseFreshness> freshness() override {
+    DatabaseFreshness f;
+    f.path = path_.string();
+    Statement st;
+    VOUCH_RETURN_IF_ERROR(prepare("SELECT key, value FROM meta WHERE key IN ('last_import', 'newest_modified')", st));
+    while (sqlite3_step(st.get()) == SQLITE_ROW) {
+      std::string key = reinterpret_cast<const char*>(sqlite3_column_text(st.get(), 0));
+      std::string value = reinterpret_cast<const char*>(sqlite3_column_text(st.get(), 1));
+      if (key == "last_import") f.last_import = std::atoll(value.c_str());
+      else f.newest_modified = value;
+    }
+    return f;
   }
 
   Result<std::vector<OsvRecord>> records_for(std::string_view ecosystem, std::string_view name) override {
@@ -222,7 +245,7 @@ Result<std::unique_ptr<VulnerabilityStore>> open_sqlite_store(const std::filesys
     if (ec) return io_error(fmt::format("{}: {}", file.parent_path().string(), ec.message()));
   }
   sqlite3* db = nullptr;
-  int flags = create ? (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) : SQLITE_OPEN_READWRITE;
+  int flags = create ? (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) : SQLITE_OPEN_READONLY;
   if (sqlite3_open_v2(file.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close_v2(db);
@@ -230,7 +253,7 @@ Result<std::unique_ptr<VulnerabilityStore>> open_sqlite_store(const std::filesys
   }
   sqlite3_busy_timeout(db, 5000);
   auto store = std::make_unique<SqliteStore>(db, file);
-  VOUCH_RETURN_IF_ERROR(store->init());
+  VOUCH_RETURN_IF_ERROR(store->init(create));
   return std::unique_ptr<VulnerabilityStore>(std::move(store));
 }
 
