@@ -3,6 +3,9 @@
 #  1. Sigstore bundle verification: vouch in process vs the limit the signatures set
 #     (openssl speed: one P-384 and about three P-256 verifications per public-good bundle)
 #     vs sigstore-js verifying the same bundles offline.
+#  2. Vulnerability database: import rate (records/s) of the real OSV data and of a synthetic
+#     100,000-record all.zip; a 1,000-package SBOM scanned against it, with the DB size and
+#     peak memory (bench/vuln_bench.py).
 set -euo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,3 +49,6 @@ v, limit, js = (float(x) for x in sys.argv[1:])
 print(f"ratio vouch / signature limit: {v/limit:.2f}")
 if js: print(f"ratio vouch / sigstore-js:      {v/js:.1f}x")
 PY
+
+echo "== Vulnerability database and scan"
+python3 bench/vuln_bench.py "$build/vouch" "$shared/testdata" "$cache/bench-vuln" "${VULN_RECORDS:-100000}" "${VULN_RUNS:-20}"

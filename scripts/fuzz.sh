@@ -23,5 +23,9 @@ for f in glob.glob(os.path.join(sys.argv[1], "sigstore-conformance/bundle-verify
         cp = e.get("inclusionProof", {}).get("checkpoint", {}).get("envelope")
         if cp: open(os.path.join(sys.argv[2], hashlib.md5(cp.encode()).hexdigest()), "w").write(cp)
 PY
+seed "$root/.cache/fuzz/vuln" "$data"/osv/crates.io/RUSTSEC-2016-000*.json "$data"/osv/pypi/PYSEC-2017-27.json \
+  "$data"/osv/go/GO-2020-0001.json "$data"/schemas/spdx-examples/*.json "$data"/schemas/cyclonedx-tests/1.6/valid-*.json \
+  "$root"/tests/unit/vuln/testdata/*.json
 "$build/fuzz_bundle" "${limit[@]}" -max_len=65536 -rss_limit_mb=2048 "$root/.cache/fuzz/bundle"
 "$build/fuzz_tlog_checkpoint" "${limit[@]}" -max_len=8192 -rss_limit_mb=2048 "$root/.cache/fuzz/checkpoint"
+"$build/fuzz_vuln_inputs" "${limit[@]}" -max_len=65536 -rss_limit_mb=2048 "$root/.cache/fuzz/vuln"

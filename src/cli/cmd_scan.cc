@@ -1,0 +1,106 @@
+// scan: known vulnerabilities of the packages in an SBOM, from the local OSV database.
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "vouch/base/file.h"
+#include "vouch/base/json.h"
+#include "vouch/sbom/reader.h"
+#include "vouch/vuln/report.h"
+#include "vouch/vuln/vex.h"
+
+namespace vouch::cli {
+namespace {
+
+struct ScanOptions {
+  std::string target;
+  std::string db;
+  std::string fail_on;
+  std::string output = "table";
+  std::string file;
+  std::vector<std::string> vex;
+};
+
+int scan(const ScanOptions& o) {
+  vuln::ScanContext ctx;
+  ctx.started = now_unix();
+  auto run = [&]() -> Result<vuln::MatchReport> {
+    std::optional<vuln::Severity> threshold;
+    if (!o.fail_on.empty()) {
+      VOUCH_ASSIGN_OR_RETURN(vuln::Severity s, vuln::parse_severity(o.fail_on));
+      threshold = s;
+    }
+    if (!o.target.starts_with("sbom:"))
+      return invalid_input(fmt::format(
+          "'{}': scanning an image needs the SBOM catalogers; give an SBOM as sbom:FILE (SPDX or CycloneDX JSON)",
+          o.target));
+    std::string path = o.target.substr(5);
+    VOUCH_ASSIGN_OR_RETURN(std::string text, read_file(path, sbom::kMaxSbomBytes));
+    auto parsed = sbom::read_sbom(text);
+    if (!parsed.ok()) return std::move(parsed).error().context(path);
+    sbom::Sbom doc = std::move(parsed).value();
+    ctx.subject = doc.name.empty() ? path : doc.name;
+    ctx.sbom_format = doc.format;
+    ctx.distro = doc.distro;
+    std::vector<vuln::VexStatement> statements;
+    for (const auto& v : o.vex) {
+      VOUCH_ASSIGN_OR_RETURN(std::string vtext, read_file(v, 64 << 20));
+      VOUCH_ASSIGN_OR_RETURN(auto st, vuln::parse_openvex(vtext, v));
+      statements.insert(statements.end(), st.begin(), st.end());
+    }
+    std::filesystem::path dir = o.db.empty() ? vuln::default_database_dir() : std::filesystem::path(o.db);
+    VOUCH_ASSIGN_OR_RETURN(auto store, vuln::open_sqlite_store(vuln::database_file(dir), false));
+    VOUCH_ASSIGN_OR_RETURN(vuln::DatabaseFreshness status, store->freshness());
+    ctx.database_path = status.path;
+    ctx.database_last_import = status.last_import;
+    ctx.database_newest = status.newest_modified;
+    if (!status.last_import || now_unix() - *status.last_import > vuln::kStaleAfterSeconds)
+      fmt::print(stderr, "warning: the vulnerability database was last imported {}; import fresh OSV data\n",
+                 status.last_import ? format_rfc3339(*status.last_import) : "never");
+    VOUCH_ASSIGN_OR_RETURN(vuln::MatchReport report, vuln::match_sbom(doc, *store));
+    vuln::apply_vex(statements, ctx.subject, report);
+    vuln::sort_findings(report.vulnerabilities);
+    vuln::sort_findings(report.informational);
+    vuln::sort_findings(report.suppressed);
+    ctx.finished = now_unix();
+    std::string out;
+    if (o.output == "table") out = vuln::report_table(report);
+    else if (o.output == "json") out = json::pretty(vuln::report_json(report, ctx));
+    else if (o.output == "sarif") out = json::pretty(vuln::report_sarif(report, ctx));
+    else out = json::pretty(vuln::report_cosign_vuln(report, ctx));
+    if (!out.empty() && out.back() != '\n') out += '\n';
+    if (o.file.empty()) fmt::print("{}", out);
+    else VOUCH_RETURN_IF_ERROR(write_file_atomic(o.file, out));
+    if (threshold && vuln::reaches(report, *threshold))
+      return verification_failed(fmt::format("vulnerabilities of severity {} or higher found (--fail-on {})",
+                                             vuln::severity_name(*threshold), o.fail_on));
+    return report;
+  };
+  auto r = run();
+  if (!r.ok()) return report(r.error());
+  return kExitOk;
+}
+
+}  // namespace
+
+void register_scan_commands(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<ScanOptions>();
+  auto* cmd = app.add_subcommand(
+      "scan",
+      "Find known vulnerabilities in the packages of an SBOM (sbom:FILE, SPDX 2.3 or CycloneDX JSON)\n"
+      "using the local OSV database (`vouch db import`). OS packages match their distribution's\n"
+      "advisories through their source package; language packages that an OS package owns are\n"
+      "left to the distribution. Exit 0 clean, 1 when a finding reaches --fail-on, 2 bad input.");
+  cmd->add_option("--db", o->db, "Database directory (default $XDG_CACHE_HOME/vouch/db)");
+  cmd->add_option("-f,--fail-on", o->fail_on, "Exit 1 when a vulnerability reaches this severity")
+      ->check(CLI::IsMember({"low", "medium", "high", "critical"}));
+  cmd->add_option("-o,--output", o->output, "Output format: table, json, sarif or cosign-vuln")
+      ->check(CLI::IsMember({"table", "json", "sarif", "cosign-vuln"}))
+      ->capture_default_str();
+  cmd->add_option("--file", o->file, "Write the report to this file instead of stdout");
+  cmd->add_option("--vex", o->vex, "OpenVEX document; not_affected and fixed statements suppress findings");
+  cmd->add_option("TARGET", o->target, "sbom:FILE")->required();
+  cmd->callback([o, &exit_code] { exit_code = scan(*o); });
+}
+
+}  // namespace vouch::cli
