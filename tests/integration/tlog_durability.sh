@@ -9,7 +9,7 @@ vouch=${VOUCH_BIN:?VOUCH_BIN must point at the vouch binary}
 storage_kind=${TLOG_STORAGE:-sqlite}
 work=$(mktemp -d)
 pid=""
-cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
@@ -22,6 +22,7 @@ start() {
   "$vouch" log serve --listen 127.0.0.1:$port --storage "$storage" --signing-key "$work/log.key" \
     --hostname 127.0.0.1:$port 2>>"$work/server.log" &
   pid=$!
+  disown "$pid"  # no job report when it is SIGKILLed
   for _ in $(seq 100); do curl -sf "$url/readyz" >/dev/null && return 0; sleep 0.05; done
   echo "FAIL: server did not start ($storage_kind): $(tail -3 "$work/server.log")"; exit 1
 }
@@ -84,7 +85,7 @@ with lock:
     print(f"durability: {len(acks)} entries acknowledged before SIGKILL, {next_i[0] - len(acks)} in flight or after")
     sys.exit(0 if len(acks) >= 60 else 1)
 PY
-{ wait "$pid"; } 2>/dev/null; pid=""
+while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done; pid=""
 
 start
 python3 - "$work" "$url" <<'PY' || fail "after restart ($storage_kind)"
@@ -134,8 +135,11 @@ PY
 curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' \
   -d "$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))[-1]))' "$work/proposals.json")" \
   "$url/api/v1/log/entries" || true
-kill -TERM "$pid"; wait "$pid"; rc=$?; pid=""
-[ "$rc" = 0 ] || fail "exit code $rc after SIGTERM"
+kill -TERM "$pid"
+for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+kill -0 "$pid" 2>/dev/null && fail "the server did not stop within 10 s of SIGTERM"
+pid=""
+grep -q "transparency log stopped" "$work/server.log" || fail "no graceful stop after SIGTERM"
 
 [ "$fails" -eq 0 ] && echo "tlog durability ($storage_kind): all checks passed"
 [ "$fails" -eq 0 ]
