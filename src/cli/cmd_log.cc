@@ -227,7 +227,7 @@ void register_log_commands(CLI::App& app, int& exit_code) {
       "/metrics, /healthz and /readyz. Entries are acknowledged once durable. Stops gracefully on\n"
       "SIGINT or SIGTERM. Without --signing-key, a key is created beside the storage on first start.");
   serve_cmd->add_option("--listen", s->listen, "HOST:PORT to listen on")->capture_default_str();
-  serve_cmd->add_option("--storage", s->storage, "Storage URL: sqlite:PATH")->capture_default_str();
+  serve_cmd->add_option("--storage", s->storage, "Storage URL: sqlite:PATH or postgres://USER@HOST:PORT/DB")->capture_default_str();
   serve_cmd->add_option("--signing-key", s->signing_key, "Log signing key (PEM; ECDSA P-256 or Ed25519)");
   serve_cmd->add_option("--hostname", s->hostname, "Name in checkpoints (origin '<hostname> - <tree ID>'); verifiers such as sigstore-js expect it in the log's base URL (default: host name)");
   serve_cmd->add_option("--key-type", s->key_type, "Type of a created signing key")

@@ -71,7 +71,10 @@ class LogStorage {
 // crash of the process or the machine.
 Result<std::unique_ptr<LogStorage>> open_sqlite_storage(const std::string& path);
 
-// Opens storage by URL: "sqlite:PATH".
+// "postgres://…" or "postgresql://…" (a libpq connection URI). Tables are created on first use.
+Result<std::unique_ptr<LogStorage>> open_postgres_storage(const std::string& url);
+
+// Opens storage by URL: "sqlite:PATH", a plain path (SQLite), or a PostgreSQL URI.
 Result<std::unique_ptr<LogStorage>> open_storage(const std::string& url);
 
 }  // namespace vouch::tlog

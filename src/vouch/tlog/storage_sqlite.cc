@@ -306,8 +306,9 @@ Result<std::unique_ptr<LogStorage>> open_sqlite_storage(const std::string& path)
 Result<std::unique_ptr<LogStorage>> open_storage(const std::string& url) {
   std::string_view u = url;
   if (u.starts_with("sqlite:")) return open_sqlite_storage(std::string(u.substr(7)));
+  if (u.starts_with("postgres://") || u.starts_with("postgresql://")) return open_postgres_storage(url);
   if (u.find("://") != std::string_view::npos)
-    return invalid_input(fmt::format("storage '{}': unsupported (use sqlite:PATH)", url));
+    return invalid_input(fmt::format("storage '{}': unsupported (use sqlite:PATH or postgres://…)", url));
   return open_sqlite_storage(url);
 }
 

@@ -1,6 +1,7 @@
 #include "vouch/tlog/log.h"
 
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 
 #include <filesystem>
 #include <future>
@@ -29,8 +30,33 @@ class TempDir {
   fs::path path_;
 };
 
-std::unique_ptr<Log> open_log(const fs::path& db, const crypto::PrivateKey& key, size_t max_batch = 1024) {
-  auto storage = open_storage("sqlite:" + db.string());
+// The storage under test: SQLite in a temporary directory, or a fresh database in the PostgreSQL
+// server named by $VOUCH_TEST_POSTGRES_URL (tests/integration/tlog_postgres.sh starts one).
+std::string fresh_storage(const std::string& kind, const fs::path& dir) {
+  if (kind == "sqlite") return "sqlite:" + (dir / "log.db").string();
+  const char* base = std::getenv("VOUCH_TEST_POSTGRES_URL");
+  if (!base) return "";
+  std::string db = fmt::format("tlog_test_{}", std::random_device{}());
+  PGconn* c = PQconnectdb(base);
+  EXPECT_EQ(PQstatus(c), CONNECTION_OK) << PQerrorMessage(c);
+  PQclear(PQexec(c, ("CREATE DATABASE " + db).c_str()));
+  PQfinish(c);
+  std::string url = base;
+  return url.substr(0, url.rfind('/') + 1) + db;
+}
+
+class LogStorageTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    url_ = fresh_storage(GetParam(), dir_.path());
+    if (url_.empty()) GTEST_SKIP() << "VOUCH_TEST_POSTGRES_URL is not set (tests/integration/tlog_postgres.sh sets it)";
+  }
+  TempDir dir_;
+  std::string url_;
+};
+
+std::unique_ptr<Log> open_log(const std::string& url, const crypto::PrivateKey& key, size_t max_batch = 1024) {
+  auto storage = open_storage(url);
   EXPECT_TRUE(storage.ok()) << storage.error().message;
   auto log = Log::open(std::move(*storage), key, LogOptions{"log.example.test", max_batch});
   EXPECT_TRUE(log.ok()) << log.error().message;
@@ -55,10 +81,9 @@ std::vector<SubmitResult> append_many(Log& log, int n, int salt) {
   return out;
 }
 
-TEST(Log, ProofsFromStorageMatchTheReferenceAndVerify) {
-  TempDir dir;
+TEST_P(LogStorageTest, ProofsFromStorageMatchTheReferenceAndVerify) {
   auto key = *crypto::PrivateKey::generate(crypto::KeyType::kEcdsaP256);
-  auto log = open_log(dir.path() / "log.db", key, 7);
+  auto log = open_log(url_, key, 7);
   std::vector<Bytes> leaves;
   std::mt19937_64 rng(42);
   for (int round = 0; round < 6; ++round) {
@@ -110,7 +135,7 @@ TEST(Log, CheckpointsAndEntryTimestampsVerifyAsRekorV1) {
   for (auto type : {crypto::KeyType::kEcdsaP256, crypto::KeyType::kEd25519}) {
     TempDir dir;
     auto key = *crypto::PrivateKey::generate(type);
-    auto log = open_log(dir.path() / "log.db", key);
+    auto log = open_log("sqlite:" + (dir.path() / "log.db").string(), key);
     auto results = append_many(*log, 5, 0);
     ASSERT_EQ(results.size(), 5u);
     auto head = log->head();
@@ -144,13 +169,12 @@ TEST(Log, CheckpointsAndEntryTimestampsVerifyAsRekorV1) {
   }
 }
 
-TEST(Log, DeduplicatesAndSurvivesReopen) {
-  TempDir dir;
+TEST_P(LogStorageTest, DeduplicatesAndSurvivesReopen) {
   auto key = *crypto::PrivateKey::generate(crypto::KeyType::kEcdsaP256);
   SignedTreeHead before;
   int64_t tree_id = 0;
   {
-    auto log = open_log(dir.path() / "log.db", key);
+    auto log = open_log(url_, key);
     append_many(*log, 10, 1);
     auto again = log->append(Submission{"{\"entry\":3,\"salt\":1}", {}});
     ASSERT_TRUE(again.ok());
@@ -166,7 +190,7 @@ TEST(Log, DeduplicatesAndSurvivesReopen) {
     tree_id = log->tree_id();
     EXPECT_EQ(before.size, 11u);
   }
-  auto log = open_log(dir.path() / "log.db", key);
+  auto log = open_log(url_, key);
   EXPECT_EQ(log->tree_id(), tree_id);
   auto head = log->head();
   EXPECT_EQ(head.size, before.size);
@@ -180,6 +204,9 @@ TEST(Log, DeduplicatesAndSurvivesReopen) {
   ASSERT_TRUE(hits.ok());
   EXPECT_EQ(*hits, (std::vector<uint64_t>{1, 4, 7, 12}));
 }
+
+INSTANTIATE_TEST_SUITE_P(Storage, LogStorageTest, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace vouch::tlog
