@@ -1,7 +1,13 @@
 // vouch log serve|info|get|search|proof: run a Rekor-compatible transparency log, and query one.
 #include <unistd.h>
 
+#include <re2/re2.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
 #include <filesystem>
+#include <thread>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -15,6 +21,7 @@
 #include "vouch/tlog/client.h"
 #include "vouch/tlog/log.h"
 #include "vouch/tlog/merkle.h"
+#include "vouch/tlog/monitor.h"
 #include "vouch/tlog/rekor_api.h"
 
 namespace vouch::cli {
@@ -207,6 +214,74 @@ Status proof(const ClientOptions& opts) {
   return ok_status();
 }
 
+struct MonitorOptions {
+  std::string url;
+  std::vector<std::string> identities;
+  std::string public_key;
+  std::string state = "vouch-monitor.json";
+  unsigned interval = 60;
+  size_t max_entries = 10000;
+  bool once = false;
+  std::string output = "text";
+};
+
+std::atomic<bool> g_monitor_stop{false};
+
+Status monitor(const MonitorOptions& opts) {
+  std::vector<std::unique_ptr<RE2>> patterns;
+  for (const auto& id : opts.identities) {
+    auto re = std::make_unique<RE2>(id, RE2::Quiet);
+    if (!re->ok()) return invalid_input(fmt::format("--identity '{}': invalid regular expression: {}", id, re->error()));
+    patterns.push_back(std::move(re));
+  }
+  tlog::RekorClient client(opts.url);
+  // The log's key: given, or pinned beside the state on first use (trust on first use).
+  std::string key_path = opts.public_key.empty() ? opts.state + ".log-key.pem" : opts.public_key;
+  if (opts.public_key.empty() && !fs::exists(key_path)) {
+    VOUCH_ASSIGN_OR_RETURN(std::string pem, client.public_key_pem());
+    VOUCH_RETURN_IF_ERROR(crypto::PublicKey::from_pem(pem).ok() ? ok_status() : Status(invalid_input("the log's public key is not PEM")));
+    VOUCH_RETURN_IF_ERROR(write_file_atomic(key_path, pem));
+    fmt::print(stderr, "vouch: pinned the log's public key in {}\n", key_path);
+  }
+  VOUCH_ASSIGN_OR_RETURN(std::string pem, read_file(key_path, 1 << 20));
+  auto key = crypto::PublicKey::from_pem(pem);
+  if (!key.ok()) return std::move(key).error().context(key_path);
+  std::signal(SIGINT, [](int) { g_monitor_stop = true; });
+  std::signal(SIGTERM, [](int) { g_monitor_stop = true; });
+  for (;;) {
+    VOUCH_ASSIGN_OR_RETURN(auto previous, tlog::load_monitor_state(opts.state));
+    auto on_entry = [&](const tlog::RekorLogEntry& e, const std::vector<std::string>& ids) {
+      for (const auto& id : ids) {
+        for (const auto& re : patterns) {
+          if (!RE2::PartialMatch(id, *re)) continue;
+          if (opts.output == "json") {
+            fmt::print("{}\n", json::serialize(bj::object{{"logIndex", e.log_index}, {"uuid", e.uuid}, {"identity", id},
+                                                          {"integratedTime", format_rfc3339(e.integrated_time)}}));
+          } else {
+            fmt::print("match: index {} uuid {} identity {} at {}\n", e.log_index, e.uuid, id, format_rfc3339(e.integrated_time));
+          }
+          std::fflush(stdout);
+          return;
+        }
+      }
+    };
+    auto round = tlog::monitor_round(client, *key, previous, opts.max_entries, on_entry);
+    if (!round.ok()) {
+      if (round.error().code == ErrorCode::kVerification) return std::move(round).error();
+      if (opts.once) return std::move(round).error();
+      fmt::print(stderr, "vouch: {} (retrying)\n", round.error().message);
+    } else {
+      VOUCH_RETURN_IF_ERROR(tlog::save_monitor_state(opts.state, round->state));
+      if (opts.output != "json")
+        fmt::print(stderr, "verified tree size {} ({} new entries checked)\n", round->state.size, round->entries_seen);
+      if (opts.once) return ok_status();
+    }
+    for (unsigned i = 0; i < opts.interval * 10 && !g_monitor_stop; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (g_monitor_stop) return ok_status();
+  }
+}
+
 void add_client_options(CLI::App* cmd, ClientOptions& o) {
   cmd->add_option("--rekor-url,--log", o.url, "Base URL of the log")->capture_default_str();
   cmd->add_option("-o,--output", o.output, "Output format: text or json")
@@ -250,6 +325,27 @@ void register_log_commands(CLI::App& app, int& exit_code) {
       exit_code = st.ok() ? kExitOk : report(st.error());
     });
   };
+  auto m = std::make_shared<MonitorOptions>();
+  auto* mon = log->add_subcommand(
+      "monitor",
+      "Follow a log: verify every signed tree head with the log's key and prove it consistent with\n"
+      "the last verified one (kept in --state), and report new entries whose certificate identity\n"
+      "matches an --identity regexp. Exit 1 on an inconsistency or a bad signature.");
+  mon->add_option("--log,--rekor-url", m->url, "Base URL of the log")->required();
+  mon->add_option("--identity", m->identities, "RE2 regexp for certificate identities to report (repeatable)");
+  mon->add_option("--public-key", m->public_key, "The log's public key (PEM); default: pinned on first use");
+  mon->add_option("--state", m->state, "File holding the last verified checkpoint")->capture_default_str();
+  mon->add_option("--interval", m->interval, "Seconds between rounds")->capture_default_str();
+  mon->add_option("--max-entries", m->max_entries, "Most entries read per round")->capture_default_str();
+  mon->add_flag("--once", m->once, "Run one round and exit");
+  mon->add_option("-o,--output", m->output, "Output format: text or json (one line per match)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  mon->callback([m, &exit_code] {
+    auto st = monitor(*m);
+    exit_code = st.ok() ? kExitOk : report(st.error());
+  });
+
   add("info", "Show the log's tree size, root hash and signed tree head.", info, [](CLI::App*, ClientOptions&) {});
   add("get", "Fetch an entry by log index or UUID; its inclusion proof is checked against its root hash.", get,
       [](CLI::App* c, ClientOptions& o) {
