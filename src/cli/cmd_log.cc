@@ -85,12 +85,12 @@ Status serve(const ServeOptions& opts) {
     hostname = ::gethostname(buf, sizeof buf - 1) == 0 && buf[0] ? buf : "localhost";
   }
   VOUCH_ASSIGN_OR_RETURN(auto log, tlog::Log::open(std::move(storage), key, tlog::LogOptions{hostname, 1024}));
-  tlog::RekorApi api(*log);
+  auto api = std::make_unique<tlog::RekorApi>(*log);
   net::HttpServerOptions http;
   http.listen = opts.listen;
   http.max_body_bytes = opts.max_body;
   http.worker_threads = opts.threads;
-  VOUCH_ASSIGN_OR_RETURN(auto server, net::HttpServer::start(http, api.handler()));
+  VOUCH_ASSIGN_OR_RETURN(auto server, net::HttpServer::start(http, api->handler()));
   auto head = log->head();
   log_line("transparency log serving", {{"address", server->address()},
                                         {"storage", opts.storage},
@@ -99,7 +99,9 @@ Status serve(const ServeOptions& opts) {
                                         {"origin", log->origin()},
                                         {"treeSize", head.size}});
   server->run_until_signal();
+  // Queued entries are sequenced and answered (into the stopped server) before anything goes away.
   log->stop();
+  api.reset();
   log_line("transparency log stopped", {{"treeSize", log->head().size}});
   return ok_status();
 }
