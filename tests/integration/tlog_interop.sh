@@ -114,6 +114,57 @@ code=$(status -X POST --data-binary @big.txt "$url/api/v1/log/entries")
 [ "$(status "$url/api/v1/log/proof?firstSize=3&lastSize=99")" = 400 ] || fail "proof beyond the tree is not 400"
 curl -sf "$url/metrics" | grep -q '^vouch_tlog_tree_size 6$' || fail "metrics tree size"
 
+# DSSE: an in-toto statement about artifact.txt, signed over the DSSE PAE (openssl), logged as
+# dsse 0.0.1 and as intoto 0.0.2, packed into v0.3 bundles that both verifiers accept.
+openssl ecparam -name prime256v1 -genkey -noout -out dsse.key 2>/dev/null
+openssl ec -in dsse.key -pubout -out dsse.pub 2>/dev/null
+for kind in dsse intoto; do
+  python3 - "$kind" "$url" > "bundle-$kind.json" <<'PY' || fail "building the $kind bundle"
+import base64, hashlib, json, subprocess, sys, urllib.request
+kind, url = sys.argv[1], sys.argv[2]
+b64 = lambda b: base64.b64encode(b).decode()
+art = open("artifact.txt", "rb").read()
+stmt = json.dumps({"_type": "https://in-toto.io/Statement/v1",
+                   "subject": [{"name": "artifact.txt", "digest": {"sha256": hashlib.sha256(art).hexdigest()}}],
+                   "predicateType": "https://example.com/test/v1", "predicate": {"kind": kind}}).encode()
+ptype = "application/vnd.in-toto+json"
+pae = b"DSSEv1 %d %s %d %s" % (len(ptype), ptype.encode(), len(stmt), stmt)
+open("pae.bin", "wb").write(pae)
+sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", "dsse.key", "pae.bin"], check=True, capture_output=True).stdout
+env = {"payload": b64(stmt), "payloadType": ptype, "signatures": [{"keyid": "", "sig": b64(sig)}]}
+env_json = json.dumps(env)
+pub = open("dsse.pub", "rb").read()
+if kind == "dsse":
+    prop = {"apiVersion": "0.0.1", "kind": "dsse",
+            "spec": {"proposedContent": {"envelope": env_json, "verifiers": [b64(pub)]}}}
+else:
+    prop = {"apiVersion": "0.0.2", "kind": "intoto", "spec": {"content": {
+        "envelope": {"payload": b64(env["payload"].encode()), "payloadType": ptype,
+                     "signatures": [{"sig": b64(env["signatures"][0]["sig"].encode()), "publicKey": b64(pub)}]},
+        "hash": {"algorithm": "sha256", "value": hashlib.sha256(env_json.encode()).hexdigest()}}}}
+req = urllib.request.Request(url + "/api/v1/log/entries", json.dumps(prop).encode(), {"Content-Type": "application/json"})
+(uuid, e), = json.load(urllib.request.urlopen(req)).items()
+body = json.loads(base64.b64decode(e["body"]))
+p = e["verification"]["inclusionProof"]
+hexb64 = lambda h: b64(bytes.fromhex(h))
+print(json.dumps({
+  "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+  "verificationMaterial": {"publicKey": {"hint": b64(hashlib.sha256(pub).digest())}, "tlogEntries": [{
+    "logIndex": str(e["logIndex"]), "logId": {"keyId": hexb64(e["logID"])},
+    "kindVersion": {"kind": body["kind"], "version": body["apiVersion"]},
+    "integratedTime": str(e["integratedTime"]),
+    "inclusionPromise": {"signedEntryTimestamp": e["verification"]["signedEntryTimestamp"]},
+    "inclusionProof": {"logIndex": str(p["logIndex"]), "rootHash": hexb64(p["rootHash"]), "treeSize": str(p["treeSize"]),
+                       "hashes": [hexb64(h) for h in p["hashes"]], "checkpoint": {"envelope": p["checkpoint"]}},
+    "canonicalizedBody": e["body"]}]},
+  "dsseEnvelope": env}))
+PY
+  "$vouch" verify-blob --key dsse.pub --bundle "bundle-$kind.json" --trusted-root trusted_root.json artifact.txt 2>/dev/null \
+    || fail "vouch verify-blob rejects a $kind entry from vouch's log: $("$vouch" verify-blob --key dsse.pub --bundle "bundle-$kind.json" --trusted-root trusted_root.json artifact.txt 2>&1)"
+  out=$(node "$shared/peers/sigstore-js/verify-bundle.js" "bundle-$kind.json" artifact.txt trusted_root.json --key dsse.pub 2>&1) \
+    && [[ "$out" == OK* ]] || fail "sigstore-js rejects a $kind entry from vouch's log: $(tail -3 <<<"$out")"
+done
+
 # Graceful stop on SIGTERM: exit 0, the stop logged.
 kill -TERM "$pid"; wait "$pid"; rc=$?; pid=""
 [ "$rc" = 0 ] || fail "server exit code $rc after SIGTERM"
