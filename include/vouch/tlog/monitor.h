@@ -38,7 +38,8 @@ struct MonitorRound {
 // One round: fetch and verify the signed tree head (key name = the origin's host, Rekor v1 key
 // hint), check it extends `previous` (consistency proof, or equal roots at equal size; a smaller
 // tree is an inconsistency), then fetch at most `max_entries` new entries, check each is the
-// leaf at its index (its UUID is its leaf hash) and call `on_entry`. Fails with kVerification on
+// leaf at its index (its UUID is its leaf hash) and is included in the verified tree (or in a
+// newer tree proven consistent with it), and call `on_entry`. Fails with kVerification on
 // any inconsistency or bad signature.
 Result<MonitorRound> monitor_round(const RekorClient& client, const crypto::PublicKey& log_key,
                                    const std::optional<MonitorState>& previous, size_t max_entries,

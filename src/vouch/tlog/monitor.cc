@@ -1,5 +1,7 @@
 #include "vouch/tlog/monitor.h"
 
+#include <map>
+
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
@@ -111,6 +113,9 @@ Result<MonitorRound> monitor_round(const RekorClient& client, const crypto::Publ
   round.state.checkpoint = info.signed_tree_head;
   round.state.next_index = previous ? previous->next_index : 0;
   uint64_t end = std::min<uint64_t>(cp->size, round.state.next_index + max_entries);
+  // Roots proven to extend the verified tree head, by tree size: an entry's inclusion proof may
+  // be at a newer size than the tree head this round verified.
+  std::map<uint64_t, Bytes> proven{{cp->size, cp->root_hash}};
   for (uint64_t i = round.state.next_index; i < end; ++i) {
     VOUCH_ASSIGN_OR_RETURN(RekorLogEntry e, client.entry_by_index(i));
     Bytes leaf = hash_leaf(as_bytes(e.body));
@@ -118,6 +123,23 @@ Result<MonitorRound> monitor_round(const RekorClient& client, const crypto::Publ
     if (id.size() == 80) id = id.substr(16);
     if (static_cast<uint64_t>(e.log_index) != i || hex_encode(leaf) != id)
       return verification_failed(fmt::format("entry {}: the log returned an entry that is not its leaf {}", i, e.uuid));
+    if (!e.inclusion_proof) return verification_failed(fmt::format("entry {}: no inclusion proof", i));
+    const RekorInclusionProof& p = *e.inclusion_proof;
+    if (p.tree_size < 0 || static_cast<uint64_t>(p.tree_size) < cp->size)
+      return verification_failed(fmt::format("entry {}: inclusion proof for tree size {} is older than the verified {}", i,
+                                             p.tree_size, cp->size));
+    auto size = static_cast<uint64_t>(p.tree_size);
+    if (!proven.count(size)) {
+      VOUCH_ASSIGN_OR_RETURN(RekorConsistencyProof c, client.consistency_proof(cp->size, size));
+      if (auto st = verify_consistency(cp->size, size, c.hashes, cp->root_hash, p.root_hash); !st.ok())
+        return verification_failed(fmt::format("inconsistent log: entry {}'s tree {} does not extend tree {}: {}", i, size,
+                                               cp->size, st.error().message));
+      proven[size] = p.root_hash;
+    }
+    if (!bytes_equal(proven[size], p.root_hash))
+      return verification_failed(fmt::format("inconsistent log: two root hashes for tree size {}", size));
+    if (auto st = verify_inclusion(i, size, leaf, p.hashes, p.root_hash); !st.ok())
+      return verification_failed(fmt::format("entry {}: {}", i, st.error().message));
     on_entry(e, entry_identities(e.body));
     round.entries_seen++;
     round.state.next_index = i + 1;
