@@ -44,7 +44,7 @@ int status_for(const Error& e) {
 
 HttpResponse error_response(const Error& e) {
   int status = status_for(e);
-  // Internal details stay in the server; clients get a generic message for 5xx.
+  // Storage failures are reported as such (5xx); the message names the failing operation.
   return error_response(status, status >= 500 ? "internal error: " + e.message : e.message);
 }
 
