@@ -3,6 +3,8 @@
 // for the writer's session).
 #include <libpq-fe.h>
 
+#include <algorithm>
+#include <functional>
 #include <memory>
 #include <mutex>
 
@@ -223,22 +225,52 @@ class PostgresStorage final : public LogStorage {
     if (!batch.entries.empty() && batch.entries.front().index != size)
       return internal_error(fmt::format("log storage: batch starts at index {} but the log has {} entries",
                                         batch.entries.front().index, size));
-    for (const StoredEntry& e : batch.entries) {
-      auto r = exec(c, "INSERT INTO tlog_entries(idx, leaf_hash, body, integrated_time, set_sig) VALUES($1, $2, $3, $4, $5)",
-                    {Param::num(static_cast<int64_t>(e.index)), Param::blob(e.leaf_hash), Param::blob(as_bytes(e.body)),
-                     Param::num(e.integrated_time), Param::blob(e.signed_entry_timestamp)});
-      if (!r.ok()) return std::move(r).error();
-      for (const std::string& k : e.index_keys) {
-        auto rk = exec(c, "INSERT INTO tlog_search(key, idx) VALUES($1, $2) ON CONFLICT DO NOTHING",
-                       {Param::text(k), Param::num(static_cast<int64_t>(e.index))});
-        if (!rk.ok()) return std::move(rk).error();
+    // One multi-row INSERT per table and chunk: a batch costs a handful of round trips.
+    auto insert_rows = [&](const char* head, const char* tail, size_t columns, size_t rows,
+                           const std::function<void(size_t, std::vector<Param>&)>& row) -> Status {
+      const size_t chunk = 60000 / columns;  // PostgreSQL allows 65535 parameters
+      for (size_t start = 0; start < rows; start += chunk) {
+        size_t n = std::min(chunk, rows - start);
+        std::string sql = head;
+        std::vector<Param> params;
+        for (size_t i = 0; i < n; ++i) {
+          sql += i ? ",(" : "(";
+          for (size_t k = 0; k < columns; ++k) sql += fmt::format("{}${}", k ? "," : "", i * columns + k + 1);
+          sql += ")";
+          row(start + i, params);
+        }
+        sql += tail;
+        auto r = exec(c, sql.c_str(), params);
+        if (!r.ok()) return std::move(r).error();
       }
-    }
-    for (const StoredNode& n : batch.nodes) {
-      auto r = exec(c, "INSERT INTO tlog_nodes(level, idx, hash) VALUES($1, $2, $3) ON CONFLICT (level, idx) DO UPDATE SET hash = excluded.hash",
-                    {Param::num(n.id.level), Param::num(static_cast<int64_t>(n.id.index)), Param::blob(n.hash)});
-      if (!r.ok()) return std::move(r).error();
-    }
+      return ok_status();
+    };
+    VOUCH_RETURN_IF_ERROR(insert_rows(
+        "INSERT INTO tlog_entries(idx, leaf_hash, body, integrated_time, set_sig) VALUES ", "", 5, batch.entries.size(),
+        [&](size_t i, std::vector<Param>& p) {
+          const StoredEntry& e = batch.entries[i];
+          p.push_back(Param::num(static_cast<int64_t>(e.index)));
+          p.push_back(Param::blob(e.leaf_hash));
+          p.push_back(Param::blob(as_bytes(e.body)));
+          p.push_back(Param::num(e.integrated_time));
+          p.push_back(Param::blob(e.signed_entry_timestamp));
+        }));
+    std::vector<std::pair<const std::string*, uint64_t>> keys;
+    for (const StoredEntry& e : batch.entries)
+      for (const std::string& k : e.index_keys) keys.emplace_back(&k, e.index);
+    VOUCH_RETURN_IF_ERROR(insert_rows("INSERT INTO tlog_search(key, idx) VALUES ", " ON CONFLICT DO NOTHING", 2, keys.size(),
+                                      [&](size_t i, std::vector<Param>& p) {
+                                        p.push_back(Param::text(*keys[i].first));
+                                        p.push_back(Param::num(static_cast<int64_t>(keys[i].second)));
+                                      }));
+    VOUCH_RETURN_IF_ERROR(insert_rows("INSERT INTO tlog_nodes(level, idx, hash) VALUES ",
+                                      " ON CONFLICT (level, idx) DO UPDATE SET hash = excluded.hash", 3, batch.nodes.size(),
+                                      [&](size_t i, std::vector<Param>& p) {
+                                        const StoredNode& n = batch.nodes[i];
+                                        p.push_back(Param::num(n.id.level));
+                                        p.push_back(Param::num(static_cast<int64_t>(n.id.index)));
+                                        p.push_back(Param::blob(n.hash));
+                                      }));
     if (!batch.checkpoint.empty()) {
       auto r = exec(c, "INSERT INTO tlog_checkpoints(size, note) VALUES($1, $2) ON CONFLICT (size) DO UPDATE SET note = excluded.note",
                     {Param::num(static_cast<int64_t>(size + batch.entries.size())), Param::text(batch.checkpoint)});
