@@ -50,5 +50,29 @@ print(f"ratio vouch / signature limit: {v/limit:.2f}")
 if js: print(f"ratio vouch / sigstore-js:      {v/js:.1f}x")
 PY
 
+#  2. Transparency log on loopback: durable appends per second with 1, 8 and 32 concurrent
+#     clients (each answer only after its batch is committed and fsync'd), and proof requests
+#     per second, on SQLite and on a PostgreSQL server started here.
+echo "== Transparency log (vouch log serve pieces, HTTP on 127.0.0.1)"
+pg=$(mktemp -d)
+trap 'bash "$root/scripts/pg-cluster.sh" stop "$pg"; rm -rf "$pg"' EXIT
+pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+if pg_url=$(bash scripts/pg-cluster.sh start "$pg" "$pg_port"); then export VOUCH_BENCH_POSTGRES_URL=$pg_url; fi
+"$build/vouch_bench" --benchmark_filter=BM_Tlog --benchmark_format=json --benchmark_out="$cache/bench-tlog.json" \
+  --benchmark_out_format=json >/dev/null 2>&1 || true
+python3 - "$cache/bench-tlog.json" <<'PY'
+import json, sys
+names = {"0": "SQLite", "1": "PostgreSQL"}
+for b in json.load(open(sys.argv[1]))["benchmarks"]:
+    parts = b["name"].split("/")
+    store, clients = names[parts[1]], parts[2]
+    if "error_message" in b:
+        print(f"{parts[0][3:]:<24} {store:<11} {clients:>3} clients  skipped: {b['error_message']}"); continue
+    if "appends_per_s" in b:
+        print(f"durable appends          {store:<11} {clients:>3} clients  {b['appends_per_s']:8.0f}/s  ({int(b['batches'])} batches)")
+    else:
+        print(f"proof requests           {store:<11} {clients:>3} clients  {b['proofs_per_s']:8.0f}/s")
+PY
+
 echo "== Vulnerability database and scan"
 python3 bench/vuln_bench.py "$build/vouch" "$shared/testdata" "$cache/bench-vuln" "${VULN_RECORDS:-100000}" "${VULN_RUNS:-20}"

@@ -29,3 +29,16 @@ seed "$root/.cache/fuzz/vuln" "$data"/osv/crates.io/RUSTSEC-2016-000*.json "$dat
 "$build/fuzz_bundle" "${limit[@]}" -max_len=65536 -rss_limit_mb=2048 "$root/.cache/fuzz/bundle"
 "$build/fuzz_tlog_checkpoint" "${limit[@]}" -max_len=8192 -rss_limit_mb=2048 "$root/.cache/fuzz/checkpoint"
 "$build/fuzz_vuln_inputs" "${limit[@]}" -max_len=65536 -rss_limit_mb=2048 "$root/.cache/fuzz/vuln"
+mkdir -p "$root/.cache/fuzz/tlog-entry"
+python3 - "$data" "$root/.cache/fuzz/tlog-entry" <<'PY'
+import base64, glob, json, os, sys, hashlib
+for f in glob.glob(os.path.join(sys.argv[1], "sigstore-conformance/bundle-verify/*/bundle.sigstore.json")):
+    try: b = json.load(open(f))
+    except Exception: continue
+    for e in b.get("verificationMaterial", {}).get("tlogEntries", []):
+        body = e.get("canonicalizedBody")
+        if body:
+            raw = base64.b64decode(body)
+            open(os.path.join(sys.argv[2], hashlib.md5(raw).hexdigest()), "wb").write(raw)
+PY
+"$build/fuzz_tlog_entry" "${limit[@]}" -max_len=65536 -rss_limit_mb=2048 "$root/.cache/fuzz/tlog-entry"

@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   openssl
+  postgresql  # tests start a throwaway PostgreSQL cluster for the log storage
   python3-nacl  # tests/unit/crypto/cosign_key_interop.py (cosign key interop test)
   python3-securesystemslib python3-cryptography  # tests/unit/intoto/dsse_interop.py
 )

@@ -21,6 +21,8 @@ struct SignBlobOptions {
   std::string bundle;
   std::string file;
   std::string output = "text";
+  std::string rekor_url;
+  bool tlog_upload = true;
 };
 
 Status sign_blob(const SignBlobOptions& opts) {
@@ -33,6 +35,15 @@ Status sign_blob(const SignBlobOptions& opts) {
   if (!key.ok()) return std::move(key).error().context(opts.key);
   VOUCH_ASSIGN_OR_RETURN(std::string artifact, read_file(opts.file, kMaxArtifactBytes));
   VOUCH_ASSIGN_OR_RETURN(sigstore::Bundle bundle, sigstore::sign_blob_with_key(*key, as_bytes(artifact)));
+  if (!opts.rekor_url.empty() && opts.tlog_upload) {
+    VOUCH_ASSIGN_OR_RETURN(std::string proposal, sigstore::hashedrekord_proposal(bundle, key->public_key()));
+    tlog::RekorClient client(opts.rekor_url);
+    auto logged = client.create_entry(proposal);
+    if (!logged.ok()) return std::move(logged).error().context("transparency log upload");
+    VOUCH_ASSIGN_OR_RETURN(sigstore::TlogEntry entry, sigstore::tlog_entry_from_rekor(*logged));
+    if (opts.output != "json") fmt::print(stderr, "tlog entry created with index: {}\n", entry.log_index);
+    bundle.material.tlog_entries.push_back(std::move(entry));
+  }
   VOUCH_RETURN_IF_ERROR(write_file_atomic(opts.bundle, sigstore::serialize_bundle(bundle)));
   if (opts.output == "json") {
     print_json(bj::object{{"bundle", opts.bundle},
@@ -169,6 +180,11 @@ void register_blob_commands(CLI::App& app, int& exit_code) {
   sign->add_option("--bundle", sign_opts->bundle, "Write the bundle to this file")->required();
   sign->add_option("-o,--output", sign_opts->output, "Output format: text or json")
       ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  sign->add_option("--rekor-url", sign_opts->rekor_url,
+                   "Upload the signature to the transparency log at this URL and put the entry in the bundle");
+  sign->add_flag("--tlog-upload{true}", sign_opts->tlog_upload,
+                 "Upload to the log given by --rekor-url (--tlog-upload=false: do not)")
       ->capture_default_str();
   sign->add_option("FILE", sign_opts->file, "The file to sign")->required();
   sign->callback([sign_opts, &exit_code] {

@@ -10,5 +10,6 @@ void register_key_commands(CLI::App& app, int& exit_code);   // generate-key-pai
 void register_blob_commands(CLI::App& app, int& exit_code);  // sign-blob, verify-blob
 void register_db_commands(CLI::App& app, int& exit_code);    // db import, db status
 void register_scan_commands(CLI::App& app, int& exit_code);  // scan
+void register_log_commands(CLI::App& app, int& exit_code);   // log serve|info|get|search|proof
 
 }  // namespace vouch::cli

@@ -1,5 +1,6 @@
 // Check: the signature covers the artifact.
 #include "sigstore/checks.h"
+#include "vouch/intoto/dsse.h"
 #include "vouch/intoto/statement.h"
 
 namespace vouch::sigstore::checks {

@@ -2,6 +2,7 @@
 // signer; the entry must be proven in the log (inclusion proof against a signed checkpoint)
 // or promised by it (signed entry timestamp).
 #include "sigstore/checks.h"
+#include "vouch/intoto/dsse.h"
 #include "vouch/base/canonical_json.h"
 #include "vouch/base/json.h"
 #include "vouch/crypto/pem.h"

@@ -1,0 +1,65 @@
+// HTTP/1.1 server core on Boost.Beast/Asio: a small pool of I/O threads accepts and reads
+// requests (bounded body size, read deadline); handlers run on a separate worker pool so that
+// CPU work never blocks I/O; every request has a deadline; stop() is graceful (no new
+// connections, in-flight requests finish, then the threads end).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "vouch/base/result.h"
+
+namespace vouch::net {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // as sent: path and query
+  std::string path;    // percent-decoded path
+  std::multimap<std::string, std::string> query;  // percent-decoded parameters
+  std::string content_type;
+  std::string body;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// A handler answers by calling `respond` exactly once, from any thread, now or later.
+using Responder = std::function<void(HttpResponse)>;
+using HttpHandler = std::function<void(HttpRequest, Responder)>;
+
+struct HttpServerOptions {
+  std::string listen = "127.0.0.1:3000";  // HOST:PORT; port 0 picks a free port
+  unsigned io_threads = 2;
+  unsigned worker_threads = 4;
+  size_t max_body_bytes = 8 << 20;       // larger bodies get 413
+  std::chrono::seconds read_timeout{30};
+  std::chrono::seconds request_deadline{30};  // a handler slower than this gets 503
+  std::string server_name = "vouch";
+};
+
+class HttpServer {
+ public:
+  static Result<std::unique_ptr<HttpServer>> start(HttpServerOptions options, HttpHandler handler);
+  virtual ~HttpServer() = default;
+  virtual uint16_t port() const = 0;
+  virtual std::string address() const = 0;  // "HOST:PORT" actually bound
+  // Graceful stop: stops accepting, lets in-flight requests finish (up to `grace`), ends threads.
+  virtual void stop(std::chrono::milliseconds grace = std::chrono::seconds(10)) = 0;
+  // Blocks until SIGINT or SIGTERM arrives (or stop() is called), then stops gracefully.
+  virtual void run_until_signal() = 0;
+};
+
+// Splits and percent-decodes a request target; fails on malformed escapes.
+Result<std::pair<std::string, std::multimap<std::string, std::string>>> parse_target(std::string_view target);
+
+}  // namespace vouch::net

@@ -1,0 +1,369 @@
+// vouch log serve|info|get|search|proof: run a Rekor-compatible transparency log, and query one.
+#include <unistd.h>
+
+#include <re2/re2.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <thread>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "vouch/base/file.h"
+#include "vouch/base/json.h"
+#include "vouch/base/time.h"
+#include "vouch/crypto/cosign_key.h"
+#include "vouch/crypto/digest.h"
+#include "vouch/net/http_server.h"
+#include "vouch/tlog/client.h"
+#include "vouch/tlog/log.h"
+#include "vouch/tlog/merkle.h"
+#include "vouch/tlog/monitor.h"
+#include "vouch/tlog/rekor_api.h"
+
+namespace vouch::cli {
+namespace {
+
+namespace bj = boost::json;
+namespace fs = std::filesystem;
+
+struct ServeOptions {
+  std::string listen = "127.0.0.1:3000";
+  std::string storage = "sqlite:vouch-log.db";
+  std::string signing_key;
+  std::string hostname;
+  std::string key_type = "ecdsa-p256";
+  size_t max_body = 8 << 20;
+  unsigned threads = 4;
+};
+
+void log_line(std::string_view msg, bj::object fields = {}) {
+  fields["time"] = format_rfc3339(now_unix());
+  fields["level"] = "info";
+  fields["msg"] = msg;
+  fmt::print(stderr, "{}\n", json::serialize(fields));
+}
+
+Result<crypto::PrivateKey> load_or_create_key(const ServeOptions& opts) {
+  std::string path = opts.signing_key;
+  bool create = false;
+  if (path.empty()) {
+    if (!opts.storage.starts_with("sqlite:") && opts.storage.find("://") != std::string::npos)
+      return invalid_input("--signing-key is required for this storage");
+    std::string db = opts.storage.starts_with("sqlite:") ? opts.storage.substr(7) : opts.storage;
+    path = db + ".signing-key.pem";
+    create = !fs::exists(path);
+  }
+  if (create) {
+    auto type = opts.key_type == "ed25519" ? crypto::KeyType::kEd25519 : crypto::KeyType::kEcdsaP256;
+    VOUCH_ASSIGN_OR_RETURN(crypto::PrivateKey key, crypto::PrivateKey::generate(type));
+    VOUCH_RETURN_IF_ERROR(write_file_atomic(path, key.pkcs8_pem(), 0600));
+    log_line("created log signing key", {{"path", path}});
+    return key;
+  }
+  VOUCH_ASSIGN_OR_RETURN(std::string pem, read_file(path, 1 << 20));
+  if (pem.find("ENCRYPTED") != std::string::npos) {
+    VOUCH_ASSIGN_OR_RETURN(std::string password, read_password(false));
+    auto key = crypto::decrypt_cosign_private_key(pem, password);
+    if (!key.ok()) return std::move(key).error().context(path);
+    return key;
+  }
+  auto key = crypto::PrivateKey::from_pem(pem);
+  if (!key.ok()) return std::move(key).error().context(path);
+  return key;
+}
+
+Status serve(const ServeOptions& opts) {
+  VOUCH_ASSIGN_OR_RETURN(crypto::PrivateKey key, load_or_create_key(opts));
+  VOUCH_ASSIGN_OR_RETURN(auto storage, tlog::open_storage(opts.storage));
+  std::string hostname = opts.hostname;
+  if (hostname.empty()) {
+    char buf[256] = {};
+    hostname = ::gethostname(buf, sizeof buf - 1) == 0 && buf[0] ? buf : "localhost";
+  }
+  VOUCH_ASSIGN_OR_RETURN(auto log, tlog::Log::open(std::move(storage), key, tlog::LogOptions{hostname, 1024}));
+  auto api = std::make_unique<tlog::RekorApi>(*log);
+  net::HttpServerOptions http;
+  http.listen = opts.listen;
+  http.max_body_bytes = opts.max_body;
+  http.worker_threads = opts.threads;
+  VOUCH_ASSIGN_OR_RETURN(auto server, net::HttpServer::start(http, api->handler()));
+  auto head = log->head();
+  log_line("transparency log serving", {{"address", server->address()},
+                                        {"storage", opts.storage},
+                                        {"treeID", std::to_string(log->tree_id())},
+                                        {"logID", hex_encode(log->log_id())},
+                                        {"origin", log->origin()},
+                                        {"treeSize", head.size}});
+  server->run_until_signal();
+  // Queued entries are sequenced and answered (into the stopped server) before anything goes away.
+  log->stop();
+  api.reset();
+  log_line("transparency log stopped", {{"treeSize", log->head().size}});
+  return ok_status();
+}
+
+struct ClientOptions {
+  std::string url = "http://127.0.0.1:3000";
+  std::string output = "text";
+  int64_t log_index = -1;
+  std::string uuid;
+  std::string hash;
+  std::string artifact;
+  std::string public_key;
+  std::string email;
+  uint64_t first_size = 1;
+  uint64_t last_size = 0;
+};
+
+bj::object entry_json(const tlog::RekorLogEntry& e) {
+  bj::object o{{"uuid", e.uuid},
+               {"logIndex", e.log_index},
+               {"integratedTime", e.integrated_time},
+               {"integratedTimeRFC3339", format_rfc3339(e.integrated_time)},
+               {"logID", hex_encode(e.log_id)}};
+  auto body = json::parse(e.body);
+  if (body.ok()) o["body"] = std::move(*body);
+  if (e.inclusion_proof) {
+    o["inclusionProof"] = bj::object{{"logIndex", e.inclusion_proof->log_index},
+                                     {"treeSize", e.inclusion_proof->tree_size},
+                                     {"rootHash", hex_encode(e.inclusion_proof->root_hash)},
+                                     {"hashes", e.inclusion_proof->hashes.size()}};
+  }
+  return o;
+}
+
+Status info(const ClientOptions& opts) {
+  tlog::RekorClient client(opts.url);
+  VOUCH_ASSIGN_OR_RETURN(auto i, client.log_info());
+  if (opts.output == "json") {
+    print_json(bj::object{{"treeSize", i.tree_size},
+                          {"rootHash", hex_encode(i.root_hash)},
+                          {"treeID", i.tree_id},
+                          {"signedTreeHead", i.signed_tree_head}});
+  } else {
+    fmt::print("Verification Successful!\n");
+    fmt::print("Tree Size: {}\nRoot Hash: {}\nTree ID: {}\n", i.tree_size, hex_encode(i.root_hash), i.tree_id);
+    fmt::print("Signed Tree Head:\n{}", i.signed_tree_head);
+  }
+  return ok_status();
+}
+
+Status get(const ClientOptions& opts) {
+  tlog::RekorClient client(opts.url);
+  if ((opts.log_index >= 0) == !opts.uuid.empty()) return invalid_input("give one of --log-index or --uuid");
+  auto e = opts.log_index >= 0 ? client.entry_by_index(static_cast<uint64_t>(opts.log_index)) : client.entry_by_uuid(opts.uuid);
+  if (!e.ok()) return std::move(e).error();
+  // The proof must lead to the root the entry claims.
+  if (e->inclusion_proof) {
+    VOUCH_RETURN_IF_ERROR(tlog::verify_inclusion(static_cast<uint64_t>(e->inclusion_proof->log_index),
+                                                 static_cast<uint64_t>(e->inclusion_proof->tree_size),
+                                                 tlog::hash_leaf(as_bytes(e->body)), e->inclusion_proof->hashes,
+                                                 e->inclusion_proof->root_hash));
+  }
+  if (opts.output == "json") {
+    print_json(entry_json(*e));
+  } else {
+    fmt::print("LogID: {}\nIndex: {}\nIntegratedTime: {}\nUUID: {}\nBody: {}\n", hex_encode(e->log_id), e->log_index,
+               format_rfc3339(e->integrated_time), e->uuid, e->body);
+  }
+  return ok_status();
+}
+
+Status search(const ClientOptions& opts) {
+  tlog::RekorClient client(opts.url);
+  std::optional<std::string> hash, key, email;
+  if (!opts.hash.empty()) hash = opts.hash;
+  if (!opts.artifact.empty()) {
+    VOUCH_ASSIGN_OR_RETURN(std::string data, read_file(opts.artifact, 2ull << 30));
+    hash = "sha256:" + hex_encode(crypto::sha256(data));
+  }
+  if (!opts.public_key.empty()) {
+    VOUCH_ASSIGN_OR_RETURN(std::string pem, read_file(opts.public_key, 1 << 20));
+    key = pem;
+  }
+  if (!opts.email.empty()) email = opts.email;
+  if (!hash && !key && !email) return invalid_input("give --sha, --artifact, --public-key or --email");
+  VOUCH_ASSIGN_OR_RETURN(auto uuids, client.search(hash, key, email));
+  if (opts.output == "json") {
+    bj::array a;
+    for (auto& u : uuids) a.push_back(bj::value(u));
+    print_json(bj::object{{"uuids", std::move(a)}});
+  } else {
+    if (uuids.empty()) fmt::print(stderr, "no matching entries\n");
+    for (const auto& u : uuids) fmt::print("{}\n", u);
+  }
+  return ok_status();
+}
+
+Status proof(const ClientOptions& opts) {
+  tlog::RekorClient client(opts.url);
+  VOUCH_ASSIGN_OR_RETURN(auto p, client.consistency_proof(opts.first_size, opts.last_size));
+  if (opts.output == "json") {
+    bj::array hashes;
+    for (const auto& h : p.hashes) hashes.push_back(bj::value(hex_encode(h)));
+    print_json(bj::object{{"firstSize", opts.first_size},
+                          {"lastSize", opts.last_size},
+                          {"rootHash", hex_encode(p.root_hash)},
+                          {"hashes", std::move(hashes)}});
+  } else {
+    fmt::print("Root Hash: {}\n", hex_encode(p.root_hash));
+    for (const auto& h : p.hashes) fmt::print("{}\n", hex_encode(h));
+  }
+  return ok_status();
+}
+
+struct MonitorOptions {
+  std::string url;
+  std::vector<std::string> identities;
+  std::string public_key;
+  std::string state = "vouch-monitor.json";
+  unsigned interval = 60;
+  size_t max_entries = 10000;
+  bool once = false;
+  std::string output = "text";
+};
+
+std::atomic<bool> g_monitor_stop{false};
+
+Status monitor(const MonitorOptions& opts) {
+  std::vector<std::unique_ptr<RE2>> patterns;
+  for (const auto& id : opts.identities) {
+    auto re = std::make_unique<RE2>(id, RE2::Quiet);
+    if (!re->ok()) return invalid_input(fmt::format("--identity '{}': invalid regular expression: {}", id, re->error()));
+    patterns.push_back(std::move(re));
+  }
+  tlog::RekorClient client(opts.url);
+  // The log's key: given, or pinned beside the state on first use (trust on first use).
+  std::string key_path = opts.public_key.empty() ? opts.state + ".log-key.pem" : opts.public_key;
+  if (opts.public_key.empty() && !fs::exists(key_path)) {
+    VOUCH_ASSIGN_OR_RETURN(std::string pem, client.public_key_pem());
+    VOUCH_RETURN_IF_ERROR(crypto::PublicKey::from_pem(pem).ok() ? ok_status() : Status(invalid_input("the log's public key is not PEM")));
+    VOUCH_RETURN_IF_ERROR(write_file_atomic(key_path, pem));
+    fmt::print(stderr, "vouch: pinned the log's public key in {}\n", key_path);
+  }
+  VOUCH_ASSIGN_OR_RETURN(std::string pem, read_file(key_path, 1 << 20));
+  auto key = crypto::PublicKey::from_pem(pem);
+  if (!key.ok()) return std::move(key).error().context(key_path);
+  std::signal(SIGINT, [](int) { g_monitor_stop = true; });
+  std::signal(SIGTERM, [](int) { g_monitor_stop = true; });
+  for (;;) {
+    VOUCH_ASSIGN_OR_RETURN(auto previous, tlog::load_monitor_state(opts.state));
+    auto on_entry = [&](const tlog::RekorLogEntry& e, const std::vector<std::string>& ids) {
+      for (const auto& id : ids) {
+        for (const auto& re : patterns) {
+          if (!RE2::PartialMatch(id, *re)) continue;
+          if (opts.output == "json") {
+            fmt::print("{}\n", json::serialize(bj::object{{"logIndex", e.log_index}, {"uuid", e.uuid}, {"identity", id},
+                                                          {"integratedTime", format_rfc3339(e.integrated_time)}}));
+          } else {
+            fmt::print("match: index {} uuid {} identity {} at {}\n", e.log_index, e.uuid, id, format_rfc3339(e.integrated_time));
+          }
+          std::fflush(stdout);
+          return;
+        }
+      }
+    };
+    auto round = tlog::monitor_round(client, *key, previous, opts.max_entries, on_entry);
+    if (!round.ok()) {
+      if (round.error().code == ErrorCode::kVerification) return std::move(round).error();
+      if (opts.once) return std::move(round).error();
+      fmt::print(stderr, "vouch: {} (retrying)\n", round.error().message);
+    } else {
+      VOUCH_RETURN_IF_ERROR(tlog::save_monitor_state(opts.state, round->state));
+      if (opts.output != "json")
+        fmt::print(stderr, "verified tree size {} ({} new entries checked)\n", round->state.size, round->entries_seen);
+      if (opts.once) return ok_status();
+    }
+    for (unsigned i = 0; i < opts.interval * 10 && !g_monitor_stop; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (g_monitor_stop) return ok_status();
+  }
+}
+
+void add_client_options(CLI::App* cmd, ClientOptions& o) {
+  cmd->add_option("--rekor-url,--log", o.url, "Base URL of the log")->capture_default_str();
+  cmd->add_option("-o,--output", o.output, "Output format: text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+}
+
+}  // namespace
+
+void register_log_commands(CLI::App& app, int& exit_code) {
+  auto* log = app.add_subcommand("log", "Run a Rekor-compatible transparency log, or query one.");
+  log->require_subcommand(1);
+
+  auto s = std::make_shared<ServeOptions>();
+  auto* serve_cmd = log->add_subcommand(
+      "serve",
+      "Serve a transparency log with the Rekor v1 REST API (/api/v1/log, /api/v1/log/entries, ...),\n"
+      "/metrics, /healthz and /readyz. Entries are acknowledged once durable. Stops gracefully on\n"
+      "SIGINT or SIGTERM. Without --signing-key, a key is created beside the storage on first start.");
+  serve_cmd->add_option("--listen", s->listen, "HOST:PORT to listen on")->capture_default_str();
+  serve_cmd->add_option("--storage", s->storage, "Storage URL: sqlite:PATH or postgres://USER@HOST:PORT/DB")->capture_default_str();
+  serve_cmd->add_option("--signing-key", s->signing_key, "Log signing key (PEM; ECDSA P-256 or Ed25519)");
+  serve_cmd->add_option("--hostname", s->hostname, "Name in checkpoints (origin '<hostname> - <tree ID>'); verifiers such as sigstore-js expect it in the log's base URL (default: host name)");
+  serve_cmd->add_option("--key-type", s->key_type, "Type of a created signing key")
+      ->check(CLI::IsMember({"ecdsa-p256", "ed25519"}))
+      ->capture_default_str();
+  serve_cmd->add_option("--max-request-body", s->max_body, "Largest request body in bytes")->capture_default_str();
+  serve_cmd->add_option("--threads", s->threads, "Worker threads")->capture_default_str();
+  serve_cmd->callback([s, &exit_code] {
+    auto st = serve(*s);
+    exit_code = st.ok() ? kExitOk : report(st.error());
+  });
+
+  auto add = [&](const char* name, const char* help, auto fn, auto extra) {
+    auto o = std::make_shared<ClientOptions>();
+    auto* cmd = log->add_subcommand(name, help);
+    add_client_options(cmd, *o);
+    extra(cmd, *o);
+    cmd->callback([o, fn, &exit_code] {
+      auto st = fn(*o);
+      exit_code = st.ok() ? kExitOk : report(st.error());
+    });
+  };
+  auto m = std::make_shared<MonitorOptions>();
+  auto* mon = log->add_subcommand(
+      "monitor",
+      "Follow a log: verify every signed tree head with the log's key and prove it consistent with\n"
+      "the last verified one (kept in --state), and report new entries whose certificate identity\n"
+      "matches an --identity regexp. Exit 1 on an inconsistency or a bad signature.");
+  mon->add_option("--log,--rekor-url", m->url, "Base URL of the log")->required();
+  mon->add_option("--identity", m->identities, "RE2 regexp for certificate identities to report (repeatable)");
+  mon->add_option("--public-key", m->public_key, "The log's public key (PEM); default: pinned on first use");
+  mon->add_option("--state", m->state, "File holding the last verified checkpoint")->capture_default_str();
+  mon->add_option("--interval", m->interval, "Seconds between rounds")->capture_default_str();
+  mon->add_option("--max-entries", m->max_entries, "Most entries read per round")->capture_default_str();
+  mon->add_flag("--once", m->once, "Run one round and exit");
+  mon->add_option("-o,--output", m->output, "Output format: text or json (one line per match)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  mon->callback([m, &exit_code] {
+    auto st = monitor(*m);
+    exit_code = st.ok() ? kExitOk : report(st.error());
+  });
+
+  add("info", "Show the log's tree size, root hash and signed tree head.", info, [](CLI::App*, ClientOptions&) {});
+  add("get", "Fetch an entry by log index or UUID; its inclusion proof is checked against its root hash.", get,
+      [](CLI::App* c, ClientOptions& o) {
+        c->add_option("--log-index", o.log_index, "Log index");
+        c->add_option("--uuid", o.uuid, "Entry UUID (64 hex) or entry ID (80 hex)");
+      });
+  add("search", "Find entries by artifact digest, public key or email.", search, [](CLI::App* c, ClientOptions& o) {
+    c->add_option("--sha", o.hash, "Artifact digest: [sha256:]HEX");
+    c->add_option("--artifact", o.artifact, "Artifact file (its SHA-256 is searched)");
+    c->add_option("--public-key", o.public_key, "Public key or certificate file (PEM)");
+    c->add_option("--email", o.email, "Email address in a signing certificate");
+  });
+  add("proof", "Fetch a consistency proof between two tree sizes.", proof, [](CLI::App* c, ClientOptions& o) {
+    c->add_option("--first-size", o.first_size, "Older tree size")->capture_default_str();
+    c->add_option("--last-size", o.last_size, "Newer tree size")->required();
+  });
+}
+
+}  // namespace vouch::cli

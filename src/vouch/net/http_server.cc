@@ -1,0 +1,339 @@
+#include "vouch/net/http_server.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <csignal>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <fmt/format.h>
+
+namespace vouch::net {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+Result<std::string> percent_decode(std::string_view s, bool plus_is_space) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '%') {
+      if (i + 2 >= s.size()) return invalid_input("truncated percent escape");
+      int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
+      if (hi < 0 || lo < 0) return invalid_input("malformed percent escape");
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string json_error(int status, std::string_view message) {
+  std::string escaped;
+  for (char c : message) {
+    if (c == '"' || c == '\\') {
+      escaped.push_back('\\');
+      escaped.push_back(c);
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      escaped += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
+    } else {
+      escaped.push_back(c);
+    }
+  }
+  return fmt::format("{{\"code\":{},\"message\":\"{}\"}}", status, escaped);
+}
+
+class Server;
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, Server* server) : stream_(std::move(socket)), server_(server) {}
+  void start();
+
+ private:
+  void read();
+  void on_read(beast::error_code ec);
+  void write(HttpResponse response, bool keep_alive);
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  Server* server_;
+  std::optional<asio::steady_timer> deadline_;
+};
+
+class Server final : public HttpServer {
+ public:
+  Server(HttpServerOptions options, HttpHandler handler)
+      : options_(std::move(options)),
+        handler_(std::move(handler)),
+        ioc_(static_cast<int>(options_.io_threads)),
+        acceptor_(asio::make_strand(ioc_)),
+        workers_(options_.worker_threads),
+        signals_(ioc_, SIGINT, SIGTERM),
+        work_guard_(asio::make_work_guard(ioc_)) {}
+
+  ~Server() override { stop(std::chrono::seconds(10)); }
+
+  Status listen() {
+    std::string_view l = options_.listen;
+    size_t colon = l.rfind(':');
+    if (colon == std::string_view::npos) return invalid_input(fmt::format("listen address '{}': want HOST:PORT", l));
+    std::string host(l.substr(0, colon));
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    if (host.empty() || host == "localhost") host = "127.0.0.1";
+    unsigned port = 0;
+    try {
+      size_t used = 0;
+      port = static_cast<unsigned>(std::stoul(std::string(l.substr(colon + 1)), &used));
+      if (used != l.size() - colon - 1 || port > 65535) throw std::invalid_argument("port");
+    } catch (const std::exception&) {
+      return invalid_input(fmt::format("listen address '{}': bad port", l));
+    }
+    beast::error_code ec;
+    auto addr = asio::ip::make_address(host, ec);
+    if (ec) return invalid_input(fmt::format("listen address '{}': {}", l, ec.message()));
+    tcp::endpoint ep(addr, static_cast<uint16_t>(port));
+    acceptor_.open(ep.protocol(), ec);
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(ep, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return io_error(fmt::format("listen on {}: {}", l, ec.message()));
+    bound_ = acceptor_.local_endpoint();
+    return ok_status();
+  }
+
+  void run() {
+    accept();
+    signals_.async_wait([this](beast::error_code ec, int) {
+      if (ec) return;
+      std::lock_guard lock(mu_);
+      signalled_ = true;
+      cv_.notify_all();
+    });
+    for (unsigned i = 0; i < std::max(1u, options_.io_threads); ++i) threads_.emplace_back([this] { ioc_.run(); });
+  }
+
+  uint16_t port() const override { return bound_.port(); }
+  std::string address() const override {
+    return fmt::format("{}:{}", bound_.address().to_string(), bound_.port());
+  }
+
+  void stop(std::chrono::milliseconds grace) override {
+    {
+      std::lock_guard lock(mu_);
+      if (stopped_) return;
+      stopped_ = true;
+      signalled_ = true;
+      cv_.notify_all();
+    }
+    stopping_ = true;
+    asio::post(acceptor_.get_executor(), [this] {
+      beast::error_code ec;
+      acceptor_.close(ec);
+    });
+    auto until = std::chrono::steady_clock::now() + grace;
+    while (in_flight_ > 0 && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    workers_.join();
+    beast::error_code ec;
+    signals_.cancel(ec);
+    work_guard_.reset();
+    ioc_.stop();
+    for (auto& t : threads_)
+      if (t.joinable()) t.join();
+  }
+
+  void run_until_signal() override {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return signalled_; });
+    }
+    stop(std::chrono::seconds(10));
+  }
+
+  const HttpServerOptions& options() const { return options_; }
+  bool stopping() const { return stopping_; }
+  std::atomic<int64_t>& in_flight() { return in_flight_; }
+
+  void dispatch(HttpRequest request, Responder respond) {
+    asio::post(workers_, [this, request = std::move(request), respond = std::move(respond)]() mutable {
+      try {
+        handler_(std::move(request), respond);
+      } catch (const std::exception& e) {
+        respond(HttpResponse{500, "application/json", json_error(500, fmt::format("internal error: {}", e.what())), {}});
+      }
+    });
+  }
+
+ private:
+  void accept() {
+    acceptor_.async_accept(asio::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+      } else {
+        std::make_shared<Session>(std::move(socket), this)->start();
+      }
+      if (!stopping_) accept();
+    });
+  }
+
+  HttpServerOptions options_;
+  HttpHandler handler_;
+  asio::io_context ioc_;
+  tcp::acceptor acceptor_;
+  asio::thread_pool workers_;
+  asio::signal_set signals_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_guard_;
+  std::vector<std::thread> threads_;
+  tcp::endpoint bound_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int64_t> in_flight_{0};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool signalled_ = false;
+  bool stopped_ = false;
+};
+
+void Session::start() {
+  asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
+}
+
+void Session::read() {
+  parser_.emplace();
+  parser_->body_limit(server_->options().max_body_bytes);
+  parser_->header_limit(64 * 1024);
+  stream_.expires_after(server_->options().read_timeout);
+  http::async_read(stream_, buffer_, *parser_,
+                   [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
+}
+
+void Session::on_read(beast::error_code ec) {
+  if (ec == http::error::end_of_stream) {
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    return;
+  }
+  if (ec == http::error::body_limit) {
+    server_->in_flight()++;
+    write(HttpResponse{413, "application/json",
+                       json_error(413, fmt::format("request body is larger than the limit of {} bytes",
+                                                   server_->options().max_body_bytes)),
+                       {}},
+          false);
+    return;
+  }
+  if (ec) {
+    if (ec != beast::error::timeout && ec != asio::error::operation_aborted && ec != asio::error::eof &&
+        ec != asio::error::connection_reset) {
+      server_->in_flight()++;
+      write(HttpResponse{400, "application/json", json_error(400, fmt::format("bad request: {}", ec.message())), {}},
+            false);
+    }
+    return;
+  }
+  auto req = parser_->release();
+  bool keep_alive = req.keep_alive() && !server_->stopping();
+  HttpRequest request;
+  request.method = std::string(req.method_string());
+  request.target = std::string(req.target());
+  request.content_type = std::string(req[http::field::content_type]);
+  request.body = std::move(req.body());
+  auto target = parse_target(request.target);
+  server_->in_flight()++;
+  if (!target.ok()) {
+    write(HttpResponse{400, "application/json", json_error(400, target.error().message), {}}, false);
+    return;
+  }
+  request.path = std::move(target->first);
+  request.query = std::move(target->second);
+
+  auto done = std::make_shared<std::atomic<bool>>(false);
+  auto self = shared_from_this();
+  auto respond = [self, done, keep_alive](HttpResponse response) {
+    if (done->exchange(true)) return;
+    asio::post(self->stream_.get_executor(),
+               [self, response = std::move(response), keep_alive]() mutable { self->write(std::move(response), keep_alive); });
+  };
+  deadline_.emplace(stream_.get_executor());
+  deadline_->expires_after(server_->options().request_deadline);
+  deadline_->async_wait([respond](beast::error_code timer_ec) {
+    if (timer_ec) return;
+    respond(HttpResponse{503, "application/json", json_error(503, "request deadline exceeded"), {}});
+  });
+  server_->dispatch(std::move(request), respond);
+}
+
+void Session::write(HttpResponse response, bool keep_alive) {
+  if (deadline_) deadline_->cancel();
+  keep_alive = keep_alive && !server_->stopping();
+  auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(response.status), 11);
+  res->set(http::field::server, server_->options().server_name);
+  res->set(http::field::content_type, response.content_type);
+  for (const auto& [k, v] : response.headers) res->set(k, v);
+  res->body() = std::move(response.body);
+  res->keep_alive(keep_alive);
+  res->prepare_payload();
+  stream_.expires_after(server_->options().read_timeout);
+  http::async_write(stream_, *res, [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
+    self->server_->in_flight()--;
+    if (ec) return;
+    if (keep_alive) {
+      self->read();
+    } else {
+      self->stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    }
+  });
+}
+
+}  // namespace
+
+Result<std::pair<std::string, std::multimap<std::string, std::string>>> parse_target(std::string_view target) {
+  std::string_view path = target, query;
+  if (size_t q = target.find('?'); q != std::string_view::npos) {
+    path = target.substr(0, q);
+    query = target.substr(q + 1);
+  }
+  auto decoded = percent_decode(path, false);
+  if (!decoded.ok()) return invalid_input(fmt::format("request path: {}", decoded.error().message));
+  std::multimap<std::string, std::string> params;
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (pair.empty()) continue;
+    size_t eq = pair.find('=');
+    auto key = percent_decode(pair.substr(0, eq), true);
+    auto value = percent_decode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1), true);
+    if (!key.ok() || !value.ok()) return invalid_input("request query: malformed percent escape");
+    params.emplace(std::move(*key), std::move(*value));
+  }
+  return std::make_pair(std::move(*decoded), std::move(params));
+}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::start(HttpServerOptions options, HttpHandler handler) {
+  auto server = std::make_unique<Server>(std::move(options), std::move(handler));
+  VOUCH_RETURN_IF_ERROR(server->listen());
+  server->run();
+  return std::unique_ptr<HttpServer>(std::move(server));
+}
+
+}  // namespace vouch::net
