@@ -19,6 +19,7 @@ int run(int argc, char** argv) {
   int exit_code = 0;
   register_key_commands(app, exit_code);
   register_blob_commands(app, exit_code);
+  register_image_commands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

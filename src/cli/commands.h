@@ -8,5 +8,6 @@ namespace vouch::cli {
 
 void register_key_commands(CLI::App& app, int& exit_code);   // generate-key-pair, public-key
 void register_blob_commands(CLI::App& app, int& exit_code);  // sign-blob, verify-blob
+void register_image_commands(CLI::App& app, int& exit_code);  // inspect, copy, tree
 
 }  // namespace vouch::cli
