@@ -1,12 +1,14 @@
 // inspect, copy, tree: reading images from registries, OCI layouts, docker-archives and dir:
 // directories, moving them between any two with everything attached, and listing attachments.
 #include <iostream>
+#include <map>
 
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "vouch/base/json.h"
 #include "vouch/oci/image.h"
 #include "vouch/oci/reference.h"
+#include "vouch/oci/squash.h"
 #include "vouch/oci/store.h"
 
 namespace vouch::cli {
@@ -55,8 +57,49 @@ struct InspectOptions {
   RegistryFlags flags;
   std::string output = "table";
   bool raw = false;
+  bool files = false;
   std::string image;
 };
+
+std::string_view type_name(oci::FileType t) {
+  switch (t) {
+    case oci::FileType::kRegular: return "file";
+    case oci::FileType::kDirectory: return "dir";
+    case oci::FileType::kSymlink: return "symlink";
+    case oci::FileType::kHardlink: return "hardlink";
+    case oci::FileType::kCharDevice: return "char";
+    case oci::FileType::kBlockDevice: return "block";
+    case oci::FileType::kFifo: return "fifo";
+    case oci::FileType::kSocket: return "socket";
+  }
+  return "?";
+}
+
+// The squashed file view, with the sha256 of every regular file (read from the layer streams).
+Result<bj::array> list_files(oci::Store& store, const oci::Manifest& image) {
+  VOUCH_ASSIGN_OR_RETURN(oci::FileView view, oci::squash_image(store, image));
+  std::map<std::string, std::string> digests;
+  VOUCH_RETURN_IF_ERROR(view.visit_files([&](const oci::FileEntry& f, oci::BlobReader& content) -> Status {
+    oci::Digester dg;
+    std::vector<uint8_t> buf(256 * 1024);
+    for (;;) {
+      VOUCH_ASSIGN_OR_RETURN(size_t n, content.read(buf));
+      if (n == 0) break;
+      dg.update(ByteView(buf.data(), n));
+    }
+    digests[f.path] = dg.finish().str();
+    return ok_status();
+  }));
+  bj::array out;
+  for (const auto& [path, e] : view.entries()) {
+    bj::object o{{"path", "/" + path}, {"type", type_name(e.type)}, {"mode", fmt::format("{:04o}", e.mode)},
+                 {"size", e.size}, {"layer", e.layer}};
+    if (!e.link_target.empty()) o["linkTarget"] = e.type == oci::FileType::kHardlink ? "/" + e.link_target : e.link_target;
+    if (auto it = digests.find(path); it != digests.end()) o["digest"] = it->second;
+    out.push_back(std::move(o));
+  }
+  return out;
+}
 
 Status inspect(const InspectOptions& o) {
   VOUCH_ASSIGN_OR_RETURN(auto store, open(o.image, o.flags, false));
@@ -83,6 +126,8 @@ Status inspect(const InspectOptions& o) {
   }
   int64_t total = 0;
   for (const auto& l : img.image.layers) total += l.size;
+  std::optional<bj::array> files;
+  if (o.files) { VOUCH_ASSIGN_OR_RETURN(files, list_files(*store, img.image)); }
   if (o.output == "json") {
     bj::object out;
     out["reference"] = store->describe();
@@ -97,6 +142,7 @@ Status inspect(const InspectOptions& o) {
     out["platform"] = os + "/" + arch + (variant.empty() ? "" : "/" + variant);
     out["manifest"] = manifest_json;
     out["config"] = config_json;
+    if (files) out["files"] = std::move(*files);
     print_json(out);
     return ok_status();
   }
@@ -114,6 +160,16 @@ Status inspect(const InspectOptions& o) {
   if (!img.image.artifact_type.empty()) fmt::print("Artifact:    {}\n", img.image.artifact_type);
   fmt::print("Layers:      {} ({} bytes)\n", img.image.layers.size(), total);
   for (const auto& l : img.image.layers) fmt::print("  {}  {:>12}  {}\n", l.digest.str(), l.size, l.media_type);
+  if (files) {
+    fmt::print("Files:       {}\n", files->size());
+    for (const auto& v : *files) {
+      const auto& f = v.as_object();
+      std::string extra;
+      if (auto* t = f.if_contains("linkTarget")) extra = " -> " + std::string(t->as_string());
+      fmt::print("  {:<8} {:>4} {:>10}  {}{}\n", std::string(f.at("type").as_string()), std::string(f.at("mode").as_string()),
+                 f.at("size").as_int64(), std::string(f.at("path").as_string()), extra);
+    }
+  }
   return ok_status();
 }
 
@@ -213,6 +269,8 @@ void register_image_commands(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
   inspect_cmd->add_flag("--raw", io->raw, "Print the manifest the reference names, byte for byte");
+  inspect_cmd->add_flag("--files", io->files,
+                        "List the squashed file view (layers applied in order, whiteouts honoured) with each file's sha256");
   inspect_cmd->add_option("IMAGE", io->image, "The image")->required();
   inspect_cmd->callback([io, &exit_code] {
     auto st = inspect(*io);
