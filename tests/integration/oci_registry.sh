@@ -229,6 +229,51 @@ printf '{"auths":{"%s":{"auth":"%s"}}}' "$AREG" "$(printf 'alice:s3cret' | base6
 check_eq "basic auth registry digest" "$(field "['digest']" "$AREG/demo/app:v1")" "$oci_digest"
 skopeo inspect --tls-verify=false --creds alice:s3cret "docker://$AREG/demo/app:v1" >/dev/null || fail "skopeo reads the authenticated push"
 
+# --- bearer tokens: the registry trusts a token endpoint served here (RS256 JWTs with x5c)
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/token.key" -out "$T/token.crt" -days 1 -subj /CN=vouch-test-token \
+  >/dev/null 2>&1 || fail "token certificate"
+TPORT=$(free_port)
+cat > "$T/token.py" <<'PY'
+import base64, http.server, json, subprocess, sys, time, urllib.parse
+port, key, crt, log = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+der = subprocess.run(["openssl", "x509", "-in", crt, "-outform", "DER"], capture_output=True, check=True).stdout
+b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_GET(self):
+        q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+        auth = self.headers.get("Authorization", "")
+        open(log, "a").write(json.dumps({"scope": q.get("scope", [""])[0], "service": q.get("service", [""])[0], "auth": auth}) + "\n")
+        if auth != "Basic " + base64.b64encode(b"bob:t0ken").decode():
+            self.send_response(401); self.end_headers(); return
+        access = []
+        for s in q.get("scope", []):
+            typ, name, actions = s.split(":")
+            access.append({"type": typ, "name": name, "actions": actions.split(",")})
+        now = int(time.time())
+        header = {"alg": "RS256", "typ": "JWT", "x5c": [base64.b64encode(der).decode()]}
+        claims = {"iss": "vouch-test-issuer", "sub": "bob", "aud": q.get("service", [""])[0], "exp": now + 300, "nbf": now - 10,
+                  "iat": now, "jti": str(now), "access": access}
+        signing = (b64(json.dumps(header).encode()) + "." + b64(json.dumps(claims).encode())).encode()
+        sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", key], input=signing, capture_output=True, check=True).stdout
+        body = json.dumps({"token": signing.decode() + "." + b64(sig)}).encode()
+        self.send_response(200); self.send_header("Content-Type", "application/json"); self.end_headers(); self.wfile.write(body)
+http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
+PY
+python3 "$T/token.py" "$TPORT" "$T/token.key" "$T/token.crt" "$T/token.log" &
+pids+=($!)
+for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$TPORT/" && break; sleep 0.1; done
+BREG=$(start_registry bearer "auth: {token: {realm: \"http://127.0.0.1:$TPORT/token\", service: vouch-test, issuer: vouch-test-issuer, rootcertbundle: $T/token.crt}}")
+curl -s -D - -o /dev/null "http://$BREG/v2/" | grep -qi 'www-authenticate: Bearer' || fail "bearer registry does not challenge"
+"$V" copy --username bob --password wrong "oci:$T/L:amd" "$BREG/demo/app:v1" >/dev/null 2>"$T/err"; rc=$?
+check_eq "bearer: wrong credentials exit code" "$rc" 1
+grep -q "token endpoint refused the credentials" "$T/err" || fail "bearer wrong credentials message: $(cat "$T/err")"
+"$V" copy --username bob --password t0ken "oci:$T/L:amd" "$BREG/demo/app:v1" 2>"$T/err" || fail "bearer push: $(cat "$T/err")"
+check_eq "bearer registry digest" "$(field "['digest']" --username bob --password t0ken "$BREG/demo/app:v1")" "$oci_digest"
+grep -q '"scope": "repository:demo/app:pull,push", "service": "vouch-test"' "$T/token.log" || fail "bearer: push scope not asked: $(cat "$T/token.log")"
+grep -q '"scope": "repository:demo/app:pull", "service": "vouch-test"' "$T/token.log" || fail "bearer: pull scope not asked"
+skopeo inspect --tls-verify=false --creds bob:t0ken "docker://$BREG/demo/app:v1" >/dev/null 2>&1 || fail "skopeo reads through the same token endpoint"
+
 # --- plain HTTP only for localhost
 "$V" inspect "example.invalid/demo/app:v1" >/dev/null 2>"$T/err" && fail "resolved a name that cannot exist"
 
