@@ -46,3 +46,6 @@ v, limit, js = (float(x) for x in sys.argv[1:])
 print(f"ratio vouch / signature limit: {v/limit:.2f}")
 if js: print(f"ratio vouch / sigstore-js:      {v/js:.1f}x")
 PY
+
+echo "== OCI: reading and squashing an image"
+bash bench/oci_squash.sh "$build/vouch" "$cache"
