@@ -166,6 +166,62 @@ curl -s -o /dev/null -w '%{http_code}' "http://$REG/v2/demo/signed/referrers/$am
 check_eq "attachments survive two copies" "$("$V" tree -o json "oci:$T/L5:v1" | jq_ "sorted(a['manifest']['digest'] for a in d['attachments'])")" \
   "$(jq_ "sorted(a['manifest']['digest'] for a in d['attachments'])" < "$T/tree.json")"
 
+# --- a registry front that redirects blob reads elsewhere, fails each path once (503) and,
+#     on request, serves manifest bytes that do not match the digest asked for
+PPORT=$(free_port)
+cat > "$T/proxy.py" <<'PY'
+import http.server, sys, urllib.request, urllib.error
+port, upstream, mode, log = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+seen = set()
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *a): return None
+opener = urllib.request.build_opener(NoRedirect)
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def reply(self, status, headers, body, head):
+        self.send_response(status)
+        for k, v in headers:
+            if k.lower() not in ("content-length", "connection", "transfer-encoding", "date", "server"): self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body))); self.end_headers()
+        if not head: self.wfile.write(body)
+    def handle_one(self, head):
+        key = (self.command, self.path)
+        if key not in seen:
+            seen.add(key); open(log, "a").write(f"503 {self.command} {self.path}\n")
+            return self.reply(503, [("Retry-After", "0")], b"try again", head)
+        if "/blobs/sha256:" in self.path and self.command == "GET":
+            open(log, "a").write(f"307 {self.path}\n")
+            return self.reply(307, [("Location", upstream + self.path)], b"", head)
+        req = urllib.request.Request(upstream + self.path, method=self.command, headers={k: v for k, v in self.headers.items() if k.lower() in ("accept", "authorization")})
+        try:
+            r = opener.open(req); status, headers, body = r.status, r.getheaders(), r.read()
+        except urllib.error.HTTPError as e:
+            status, headers, body = e.code, e.headers.items(), e.read()
+        if mode == "tamper" and "/manifests/sha256:" in self.path and status == 200 and body:
+            body = body.replace(b'"schemaVersion":2', b'"schemaVersion":3', 1) if b'"schemaVersion":2' in body else body[:-1] + b" "
+        self.reply(status, headers, body, head)
+    def do_GET(self): self.handle_one(False)
+    def do_HEAD(self): self.handle_one(True)
+http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
+PY
+python3 "$T/proxy.py" "$PPORT" "http://$REG" pass "$T/proxy.log" &
+pids+=($!)
+for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$PPORT/x" && break; sleep 0.1; done
+"$V" copy "127.0.0.1:$PPORT/demo/rt:a" "oci:$T/viaproxy:a" 2>"$T/err" || fail "copy through redirects and 503s: $(cat "$T/err")"
+check_eq "digest through redirects and retries" "$(field "['digest']" "oci:$T/viaproxy:a")" "$oci_digest"
+grep -q "^307 /v2/demo/rt/blobs/sha256:" "$T/proxy.log" || fail "no blob redirect was exercised"
+grep -q "^503 GET /v2/demo/rt/manifests/a" "$T/proxy.log" || fail "no retry was exercised"
+TPPORT=$(free_port)
+python3 "$T/proxy.py" "$TPPORT" "http://$REG" tamper "$T/proxy2.log" &
+pids+=($!)
+for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$TPPORT/x" && break; sleep 0.1; done
+"$V" inspect "127.0.0.1:$TPPORT/demo/rt@$oci_digest" >/dev/null 2>"$T/err"; rc=$?
+check_eq "tampered manifest exit code" "$rc" 1
+grep -q "does not match its digest" "$T/err" || fail "tampered manifest message: $(cat "$T/err")"
+"$V" copy "127.0.0.1:$TPPORT/demo/multi:1" "oci:$T/tampered2" >/dev/null 2>"$T/err"; rc=$?
+check_eq "tampered child manifest exit code" "$rc" 1
+[ -e "$T/tampered2" ] && fail "a failed copy left $T/tampered2 behind"
+
 # --- hostile input: refused with a clear error, nothing written
 python3 - "$T" <<'PY'
 import io, json, os, sys, tarfile

@@ -12,6 +12,8 @@ namespace {
 namespace fs = std::filesystem;
 namespace bj = boost::json;
 constexpr std::string_view kRefName = "org.opencontainers.image.ref.name";
+constexpr std::string_view kEmptyIndex =
+    "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":[]}";
 
 class LayoutStore final : public Store {
  public:
@@ -21,14 +23,23 @@ class LayoutStore final : public Store {
     std::error_code ec;
     if (!fs::exists(root_ / "index.json", ec)) {
       if (!for_writing) return not_found(fmt::format("{}: not an OCI image layout (no index.json)", root_.string()));
-      fs::create_directories(root_ / "blobs" / "sha256", ec);
-      if (ec) return io_error(fmt::format("{}: {}", root_.string(), ec.message()));
-      VOUCH_RETURN_IF_ERROR(write_file_atomic(root_ / "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}"));
-      VOUCH_RETURN_IF_ERROR(write_file_atomic(
-          root_ / "index.json",
-          "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":[]}"));
+      // Created on the first write, so that a copy that fails early leaves nothing behind.
+      VOUCH_ASSIGN_OR_RETURN(index_, parse_manifest(std::string(kEmptyIndex)));
+      pending_create_ = true;
+      return ok_status();
     }
     return load_index();
+  }
+
+  Status ensure_created() {
+    if (!pending_create_) return ok_status();
+    std::error_code ec;
+    fs::create_directories(root_ / "blobs" / "sha256", ec);
+    if (ec) return io_error(fmt::format("{}: {}", root_.string(), ec.message()));
+    VOUCH_RETURN_IF_ERROR(write_file_atomic(root_ / "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}"));
+    VOUCH_RETURN_IF_ERROR(write_file_atomic(root_ / "index.json", kEmptyIndex));
+    pending_create_ = false;
+    return ok_status();
   }
 
   std::string describe() const override { return ref_.str(); }
@@ -113,11 +124,15 @@ class LayoutStore final : public Store {
     return fs::exists(blob_path(d.digest), ec);
   }
 
-  Status put_blob(const Descriptor& d, BlobReader& from) override { return write_blob_file(blob_path(d.digest), from); }
+  Status put_blob(const Descriptor& d, BlobReader& from) override {
+    VOUCH_RETURN_IF_ERROR(ensure_created());
+    return write_blob_file(blob_path(d.digest), from);
+  }
 
   Status put_manifest(const Manifest& m, const std::optional<std::string>& tag, bool root) override {
     auto st = m.digest.verify(as_bytes(m.bytes), "manifest");
     if (!st.ok()) return st;
+    VOUCH_RETURN_IF_ERROR(ensure_created());
     VOUCH_RETURN_IF_ERROR(write_file_atomic(blob_path(m.digest), m.bytes));
     std::optional<std::string> name = tag;
     if (root && !name && ref_.tag) name = ref_.tag;
@@ -168,6 +183,7 @@ class LayoutStore final : public Store {
   ImageRef ref_;
   fs::path root_;
   Manifest index_;
+  bool pending_create_ = false;
 };
 
 // containers/image's dir: transport.
@@ -178,9 +194,8 @@ class DirStore final : public Store {
   Status init(bool for_writing) {
     std::error_code ec;
     if (for_writing) {
-      fs::create_directories(root_, ec);
-      if (ec) return io_error(fmt::format("{}: {}", root_.string(), ec.message()));
-      return write_file_atomic(root_ / "version", "Directory Transport Version: 1.1\n");
+      pending_create_ = true;  // on the first write
+      return ok_status();
     }
     if (!fs::exists(root_ / "manifest.json", ec))
       return not_found(fmt::format("{}: not a dir: image (no manifest.json)", root_.string()));
@@ -224,14 +239,28 @@ class DirStore final : public Store {
     std::error_code ec;
     return fs::exists(root_ / d.digest.hex(), ec);
   }
-  Status put_blob(const Descriptor& d, BlobReader& from) override { return write_blob_file(root_ / d.digest.hex(), from); }
+  Status ensure_created() {
+    if (!pending_create_) return ok_status();
+    std::error_code ec;
+    fs::create_directories(root_, ec);
+    if (ec) return io_error(fmt::format("{}: {}", root_.string(), ec.message()));
+    VOUCH_RETURN_IF_ERROR(write_file_atomic(root_ / "version", "Directory Transport Version: 1.1\n"));
+    pending_create_ = false;
+    return ok_status();
+  }
+  Status put_blob(const Descriptor& d, BlobReader& from) override {
+    VOUCH_RETURN_IF_ERROR(ensure_created());
+    return write_blob_file(root_ / d.digest.hex(), from);
+  }
   Status put_manifest(const Manifest& m, const std::optional<std::string>&, bool root) override {
+    VOUCH_RETURN_IF_ERROR(ensure_created());
     return write_file_atomic(root_ / (root ? std::string("manifest.json") : m.digest.hex() + ".manifest.json"), m.bytes);
   }
 
  private:
   ImageRef ref_;
   fs::path root_;
+  bool pending_create_ = false;
 };
 
 }  // namespace
