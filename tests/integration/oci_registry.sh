@@ -6,6 +6,7 @@
 # input is refused with a clear error and nothing written.
 set -uo pipefail
 V=${VOUCH_BIN:?set VOUCH_BIN}
+root=$(cd "$(dirname "$0")/../.." && pwd)
 for tool in docker-registry umoci skopeo htpasswd python3; do
   command -v $tool >/dev/null || { echo "FAIL missing $tool (scripts/install-deps.sh)"; exit 1; }
 done
@@ -221,6 +222,36 @@ grep -q "does not match its digest" "$T/err" || fail "tampered manifest message:
 "$V" copy "127.0.0.1:$TPPORT/demo/multi:1" "oci:$T/tampered2" >/dev/null 2>"$T/err"; rc=$?
 check_eq "tampered child manifest exit code" "$rc" 1
 [ -e "$T/tampered2" ] && fail "a failed copy left $T/tampered2 behind"
+
+# --- real cosign-format signatures (skopeo 1.18 signs; vouch carries them through an air gap;
+#     skopeo verifies them at the new registry)
+S13=$root/.cache/skopeo13
+if bash "$root/../shared/peers/get-skopeo.sh" "$S13" >/dev/null 2>&1; then
+  REG2=$(start_registry second)
+  printf 'pw\n' > "$T/P"
+  "$S13/skopeo" generate-sigstore-key --output-prefix "$T/K" --passphrase-file "$T/P" >/dev/null || fail "skopeo key"
+  mkdir -p "$T/rd"; printf 'docker:\n  %s:\n    use-sigstore-attachments: true\n  %s:\n    use-sigstore-attachments: true\n' "$REG" "$REG2" > "$T/rd/local.yaml"
+  "$S13/skopeo" --registries.d "$T/rd" copy -q --dest-tls-verify=false --sign-by-sigstore-private-key "$T/K.private" \
+    --sign-passphrase-file "$T/P" "oci:$T/L:amd" "docker://$REG/demo/signed2:v2" || fail "skopeo sign"
+  "$V" tree "$REG/demo/signed2:v2" | grep -q "Signatures for an image tag: $REG/demo/signed2:sha256-$hex.sig" || fail "tree misses skopeo's signature"
+  "$V" copy "$REG/demo/signed2:v2" "oci:$T/airgap:v2" 2>/dev/null || fail "export with signature"
+  "$V" copy "oci:$T/airgap:v2" "$REG2/demo/signed2:v2" 2>/dev/null || fail "import with signature"
+  "$V" copy --no-attachments "oci:$T/airgap:v2" "$REG2/demo/unsigned:v2" 2>/dev/null || fail "import without signature"
+  for repo in signed2 unsigned; do
+    cat > "$T/policy-$repo.json" <<JSON
+{"default":[{"type":"reject"}],
+ "transports":{"docker":{"$REG2/demo/$repo":[{"type":"sigstoreSigned","keyPath":"$T/K.pub",
+   "signedIdentity":{"type":"remapIdentity","prefix":"$REG2/demo/$repo","signedPrefix":"$REG/demo/signed2"}}]},
+  "dir":{"":[{"type":"insecureAcceptAnything"}]}}}
+JSON
+  done
+  "$S13/skopeo" --policy "$T/policy-signed2.json" --registries.d "$T/rd" copy -q --src-tls-verify=false \
+    "docker://$REG2/demo/signed2:v2" "dir:$T/verified" 2>"$T/err" || fail "skopeo rejects the carried signature: $(cat "$T/err")"
+  "$S13/skopeo" --policy "$T/policy-unsigned.json" --registries.d "$T/rd" copy -q --src-tls-verify=false \
+    "docker://$REG2/demo/unsigned:v2" "dir:$T/unverified" >/dev/null 2>&1 && fail "skopeo accepted an image without signature"
+else
+  fail "cannot fetch Debian 13's skopeo (../shared/peers/get-skopeo.sh)"
+fi
 
 # --- hostile input: refused with a clear error, nothing written
 python3 - "$T" <<'PY'

@@ -139,9 +139,9 @@ class LayoutStore final : public Store {
     Descriptor d = m.descriptor();
     d.artifact_type = m.artifact_type;
     if (!name) {
-      // Untagged manifests are reachable through their parent; referrers are listed in
-      // index.json so that they can be found from their subject.
-      if (!m.subject) return ok_status();
+      // Untagged manifests are reachable through their parent; the root of an untagged copy
+      // and referrers are listed in index.json so that they can be found.
+      if (!m.subject && !root) return ok_status();
       for (const auto& e : index_.manifests)
         if (e.digest == m.digest) return ok_status();
     } else {
