@@ -190,6 +190,14 @@ class H(http.server.BaseHTTPRequestHandler):
         if key not in seen:
             seen.add(key); open(log, "a").write(f"503 {self.command} {self.path}\n")
             return self.reply(503, [("Retry-After", "0")], b"try again", head)
+        if "/referrers/sha256:" in self.path and mode == "pass":
+            # An OCI 1.1 referrers API, answered from the registry's sha256-<hex> tag index.
+            repo, digest = self.path[4:].split("/referrers/")
+            req = urllib.request.Request(f"{upstream}/v2/{repo}/manifests/sha256-{digest[7:]}", headers={"Accept": "application/vnd.oci.image.index.v1+json"})
+            try: body = opener.open(req).read()
+            except urllib.error.HTTPError: body = b'{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}'
+            open(log, "a").write(f"API {self.path}\n")
+            return self.reply(200, [("Content-Type", "application/vnd.oci.image.index.v1+json")], body, head)
         if "/blobs/sha256:" in self.path and self.command == "GET":
             open(log, "a").write(f"307 {self.path}\n")
             return self.reply(307, [("Location", upstream + self.path)], b"", head)
@@ -212,6 +220,15 @@ for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$PPORT/x" && break
 check_eq "digest through redirects and retries" "$(field "['digest']" "oci:$T/viaproxy:a")" "$oci_digest"
 grep -q "^307 /v2/demo/rt/blobs/sha256:" "$T/proxy.log" || fail "no blob redirect was exercised"
 grep -q "^503 GET /v2/demo/rt/manifests/a" "$T/proxy.log" || fail "no retry was exercised"
+# the referrers API where a registry has one
+"$V" tree -o json "127.0.0.1:$PPORT/demo/signed:v1" > "$T/tree-api.json" 2>"$T/err" || fail "tree through the referrers API: $(cat "$T/err")"
+check_eq "referrers via the API" "$(jq_ "sorted(a['kind'] for a in d['attachments'])" < "$T/tree-api.json")" "['referrer', 'signature']"
+grep -q "^API /v2/demo/signed/referrers/$amd_m" "$T/proxy.log" || fail "the referrers API was not asked"
+# TLS unless localhost or --allow-insecure-registry ("127.1" is 127.0.0.1 under another name)
+"$V" inspect "127.1:${REG#*:}/demo/app:v1" >/dev/null 2>"$T/err"; rc=$?
+check_eq "plain HTTP refused for a non-localhost name" "$rc" 2
+grep -q "allow-insecure-registry" "$T/err" || fail "insecure registry message: $(cat "$T/err")"
+check_eq "--allow-insecure-registry" "$(field "['digest']" --allow-insecure-registry "127.1:${REG#*:}/demo/app:v1")" "$oci_digest"
 TPPORT=$(free_port)
 python3 "$T/proxy.py" "$TPPORT" "http://$REG" tamper "$T/proxy2.log" &
 pids+=($!)

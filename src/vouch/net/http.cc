@@ -122,7 +122,20 @@ class CurlStream final : public ResponseStream {
       if (msg->msg == CURLMSG_DONE) {
         done_ = true;
         if (msg->data.result != CURLE_OK) {
-          transport_failed_ = true;
+          // Worth another try: the network, not the peer's identity or our request.
+          switch (msg->data.result) {
+            case CURLE_COULDNT_RESOLVE_HOST:
+            case CURLE_COULDNT_CONNECT:
+            case CURLE_OPERATION_TIMEDOUT:
+            case CURLE_SEND_ERROR:
+            case CURLE_RECV_ERROR:
+            case CURLE_GOT_NOTHING:
+            case CURLE_PARTIAL_FILE:
+              transport_failed_ = true;
+              break;
+            default:
+              break;
+          }
           return io_error(fmt::format("{} {}: {}", request_.method, request_.url, curl_easy_strerror(msg->data.result)));
         }
       }

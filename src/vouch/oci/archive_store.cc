@@ -19,6 +19,8 @@ namespace fs = std::filesystem;
 namespace bj = boost::json;
 using json::Node;
 
+constexpr int64_t kMaxLayerBytes = int64_t{16} << 30;  // uncompressed, per layer (decompression bombs)
+
 std::string join(const std::vector<std::string>& parts) {
   std::string s;
   for (const auto& p : parts) s += (s.empty() ? "" : "/") + p;
@@ -337,6 +339,7 @@ class ArchiveStore final : public Store {
     int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return io_error(fmt::format("{}: cannot create", out.string()));
     Digester dg;
+    int64_t written = 0;
     std::vector<uint8_t> buf(256 * 1024);
     for (;;) {
       la_ssize_t n = archive_read_data(a.get(), buf.data(), buf.size());
@@ -345,6 +348,11 @@ class ArchiveStore final : public Store {
         return invalid_input(fmt::format("layer: {}", archive_error(a.get())));
       }
       if (n == 0) break;
+      written += n;
+      if (written > kMaxLayerBytes) {
+        ::close(fd);
+        return invalid_input(fmt::format("layer: expands past the limit of {} bytes", kMaxLayerBytes));
+      }
       dg.update(ByteView(buf.data(), static_cast<size_t>(n)));
       if (::write(fd, buf.data(), static_cast<size_t>(n)) != n) {
         ::close(fd);

@@ -275,11 +275,21 @@ Status RegistryClient::authenticate(const std::string& header, const std::string
   return invalid_input(fmt::format("{}: unsupported authentication challenge '{}'", registry_, header.substr(0, 200)));
 }
 
+namespace {
+Error tls_hint(Error e, const std::string& registry) {
+  if (e.message.find("SSL") != std::string::npos && !is_localhost_registry(registry))
+    e.message += fmt::format(" (TLS to {} failed; plain HTTP is used only for localhost or with --allow-insecure-registry)", registry);
+  return e;
+}
+}  // namespace
+
 Result<net::Response> RegistryClient::request(net::Request req, const std::string& repo, size_t max_body) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     net::Request r = req;
     apply_auth(r, repo);
-    VOUCH_ASSIGN_OR_RETURN(net::Response resp, http_->send(r, max_body));
+    auto sent = http_->send(r, max_body);
+    if (!sent.ok()) return tls_hint(std::move(sent).error(), registry_);
+    net::Response resp = std::move(sent).value();
     if (resp.status != 401 || attempt == 1) return resp;
     auto challenge = resp.headers.get("WWW-Authenticate");
     if (!challenge) return resp;
@@ -292,7 +302,9 @@ Result<std::unique_ptr<net::ResponseStream>> RegistryClient::request_stream(net:
   for (int attempt = 0; attempt < 2; ++attempt) {
     net::Request r = req;
     apply_auth(r, repo);
-    VOUCH_ASSIGN_OR_RETURN(auto stream, http_->open(r));
+    auto opened = http_->open(r);
+    if (!opened.ok()) return tls_hint(std::move(opened).error(), registry_);
+    auto stream = std::move(opened).value();
     if (stream->status() != 401 || attempt == 1) return stream;
     auto challenge = stream->headers().get("WWW-Authenticate");
     if (!challenge) return stream;
