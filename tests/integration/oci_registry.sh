@@ -77,6 +77,29 @@ check_eq "by digest" "$(field "['digest']" "$REG/demo/app@$oci_digest")" "$oci_d
 skopeo_digest=$(skopeo inspect --tls-verify=false "docker://$REG/demo/app:v1" | jq_ "d['Digest']")
 check_eq "skopeo sees the same digest" "$skopeo_digest" "$oci_digest"
 
+# --- the squashed file view agrees with umoci unpack of the same image (whiteouts, symlinks)
+umoci unpack --rootless --image "$T/L:amd" "$T/unpacked" >/dev/null 2>&1 || fail "umoci unpack"
+"$V" inspect --files -o json "$REG/demo/app:v1" > "$T/files.json" || fail "inspect --files"
+python3 - "$T/unpacked/rootfs" "$T/files.json" <<'PY' || fail "squashed view differs from umoci unpack"
+import hashlib, json, os, sys
+root, files = sys.argv[1], json.load(open(sys.argv[2]))["files"]
+want = {}
+for dirpath, dirs, names in os.walk(root):
+    for n in names + [d for d in dirs if os.path.islink(os.path.join(dirpath, d))]:
+        p = os.path.join(dirpath, n); rel = "/" + os.path.relpath(p, root)
+        if os.path.islink(p): want[rel] = ("symlink", os.readlink(p))
+        elif os.path.isfile(p): want[rel] = ("file", "sha256:" + hashlib.sha256(open(p, "rb").read()).hexdigest())
+got = {}
+for f in files:
+    if f["type"] in ("file", "hardlink"): got[f["path"]] = ("file", f["digest"])
+    elif f["type"] == "symlink": got[f["path"]] = ("symlink", f["linkTarget"])
+if got != want:
+    for k in sorted(set(got) | set(want)):
+        if got.get(k) != want.get(k): print("  ", k, "vouch:", got.get(k), "umoci:", want.get(k))
+    sys.exit(1)
+assert "/opt/release-link" not in got and "/etc/extra" in got, "whiteout not applied"
+PY
+
 # --- copy round trips keep every digest
 "$V" copy "oci:$T/L:amd" "$REG/demo/rt:a" 2>/dev/null || fail "copy oci -> registry"
 check_eq "oci -> registry" "$(field "['digest']" "$REG/demo/rt:a")" "$oci_digest"
