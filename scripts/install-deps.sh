@@ -13,7 +13,7 @@ packages=(
   clang libclang-rt-14-dev
   openssl
   python3-nacl  # tests/unit/crypto/cosign_key_interop.py (cosign key interop test)
-  docker-registry umoci skopeo apache2-utils zstd  # tests/integration/oci_registry.sh (real registry, image tools)
+  docker-registry umoci skopeo apache2-utils zstd curl  # tests/integration/oci_registry.sh (real registry, image tools)
 )
 # Node.js (sigstore-js, ajv): a machine whose nodejs already bundles npm needs nothing more.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
