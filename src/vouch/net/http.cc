@@ -101,7 +101,7 @@ class CurlStream final : public ResponseStream {
   Result<size_t> read(std::span<uint8_t> out) override {
     while (buffer_.size() == pos_ && !done_) VOUCH_RETURN_IF_ERROR(pump());
     size_t n = std::min(out.size(), buffer_.size() - pos_);
-    std::memcpy(out.data(), buffer_.data() + pos_, n);
+    if (n > 0) std::memcpy(out.data(), buffer_.data() + pos_, n);
     pos_ += n;
     if (pos_ == buffer_.size()) {
       buffer_.clear();
