@@ -200,3 +200,48 @@ TEST(Layout, ReferrersAndTags) {
 
 }  // namespace
 }  // namespace vouch::oci
+
+namespace vouch::oci {
+namespace {
+
+class Chunks final : public BlobReader {
+ public:
+  explicit Chunks(std::string s) : s_(std::move(s)) {}
+  Result<size_t> read(std::span<uint8_t> out) override {
+    size_t n = std::min({out.size(), s_.size() - pos_, size_t{3}});
+    std::copy_n(s_.data() + pos_, n, out.data());
+    pos_ += n;
+    return n;
+  }
+
+ private:
+  std::string s_;
+  size_t pos_ = 0;
+};
+
+Result<std::string> read_verified(const std::string& served, const std::string& expected, int64_t size) {
+  Descriptor d;
+  d.digest = Digest::sha256_of(as_bytes(expected));
+  d.size = size;
+  auto r = verifying_reader(std::make_unique<Chunks>(served), d, "blob x");
+  return read_all(*r, 1 << 20, "blob x");
+}
+
+TEST(VerifyingReader, DigestAndSizeChecked) {
+  EXPECT_EQ(*read_verified("hello world", "hello world", 11), "hello world");
+  auto wrong = read_verified("hello wOrld", "hello world", 11);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.error().code, ErrorCode::kVerification);
+  EXPECT_NE(wrong.error().message.find("blob x: content does not match its digest"), std::string::npos);
+  auto longer = read_verified("hello world!!", "hello world", 11);
+  ASSERT_FALSE(longer.ok());
+  EXPECT_NE(longer.error().message.find("more than the 11 bytes"), std::string::npos);
+  auto shorter = read_verified("hello", "hello world", 11);
+  ASSERT_FALSE(shorter.ok());
+  EXPECT_NE(shorter.error().message.find("5 bytes received, the descriptor says 11"), std::string::npos);
+  auto bounded = read_verified(std::string(100, 'a'), std::string(100, 'a'), 100);
+  EXPECT_TRUE(bounded.ok());
+}
+
+}  // namespace
+}  // namespace vouch::oci
