@@ -25,6 +25,7 @@ struct FileEntry {
   int64_t mtime = 0;
   std::string link_target;  // symlink: as written; hard link: the clean path it links to
   size_t layer = 0;         // the layer that provides it
+  std::string layer_path;   // its name in that layer's tar (differs when a parent was a symlink)
 };
 
 struct SquashLimits {

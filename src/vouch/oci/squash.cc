@@ -73,6 +73,43 @@ class EntryContent final : public BlobReader {
   LayerReader& r_;
 };
 
+// Where a tar entry's directory lands when the layer is extracted over the image so far:
+// symlinks among existing components are followed (inside the root: ".." stops at "/",
+// absolute targets start at the root); missing components are kept as written.
+Result<std::string> resolve_parent(const std::map<std::string, FileEntry>& entries, std::string_view dir) {
+  std::vector<std::string> pending, resolved;
+  auto push = [&](std::string_view p) {
+    std::vector<std::string> parts;
+    size_t start = 0;
+    while (start <= p.size()) {
+      size_t slash = p.find('/', start);
+      std::string_view part = p.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+      if (!part.empty() && part != ".") parts.emplace_back(part);
+      if (slash == std::string_view::npos) break;
+      start = slash + 1;
+    }
+    for (auto it = parts.rbegin(); it != parts.rend(); ++it) pending.push_back(*it);
+  };
+  push(dir);
+  int hops = 0;
+  while (!pending.empty()) {
+    std::string part = std::move(pending.back());
+    pending.pop_back();
+    if (part == "..") {
+      if (!resolved.empty()) resolved.pop_back();
+      continue;
+    }
+    resolved.push_back(part);
+    auto it = entries.find(join(resolved, resolved.size()));
+    if (it == entries.end() || it->second.type != FileType::kSymlink) continue;
+    if (++hops > 40) return invalid_input(fmt::format("{}: too many levels of symbolic links", dir));
+    resolved.pop_back();
+    if (it->second.link_target.starts_with("/")) resolved.clear();
+    push(it->second.link_target);
+  }
+  return join(resolved, resolved.size());
+}
+
 // Reads what libarchive left of the blob so that its digest is checked to the last byte.
 Status drain(BlobReader& blob) {
   std::vector<uint8_t> sink(64 * 1024);
@@ -92,6 +129,7 @@ Result<FileView> squash_image(Store& store, const Manifest& image, const SquashL
   view.limits_ = limits;
   auto& entries = view.entries_;
   size_t count = 0;
+  size_t symlinks = 0;
   for (size_t li = 0; li < image.layers.size(); ++li) {
     const Descriptor& d = image.layers[li];
     if (!is_layer_media_type(d.media_type))
@@ -112,9 +150,16 @@ Result<FileView> squash_image(Store& store, const Manifest& image, const SquashL
       auto parts = detail::safe_entry_path(raw ? raw : "");
       if (!parts.ok()) return std::move(parts).error().context(what);
       if (parts->empty()) continue;  // "./"
-      std::string path = join(*parts, parts->size());
       std::string dir = join(*parts, parts->size() - 1);
       const std::string& base = parts->back();
+      if (!dir.empty() && symlinks > 0) {
+        // A parent that is a symlink in the image so far is followed, as extracting the
+        // layer would (merged /usr: "bin/ls" lands in "usr/bin/ls"), inside the root only.
+        auto parent = resolve_parent(entries, dir);
+        if (!parent.ok()) return std::move(parent).error().context(what);
+        dir = *parent;
+      }
+      std::string path = dir.empty() ? base : dir + "/" + base;
       if (base.starts_with(".wh.")) {
         if (base == ".wh..wh..opq") {
           // Opaque: hide everything below `dir` that lower layers provided.
@@ -137,6 +182,7 @@ Result<FileView> squash_image(Store& store, const Manifest& image, const SquashL
       }
       FileEntry f;
       f.path = path;
+      f.layer_path = join(*parts, parts->size());
       f.layer = li;
       f.mode = archive_entry_perm(e);
       f.uid = archive_entry_uid(e);
@@ -148,14 +194,20 @@ Result<FileView> squash_image(Store& store, const Manifest& image, const SquashL
         if (!target.ok()) return std::move(target).error().context(fmt::format("{}: hard link '{}'", what, path));
         std::string tpath = join(*target, target->size());
         auto it = entries.find(tpath);
+        if (it == entries.end() && symlinks > 0 && target->size() > 1) {
+          auto parent = resolve_parent(entries, join(*target, target->size() - 1));
+          if (!parent.ok()) return std::move(parent).error().context(what);
+          it = entries.find(parent->empty() ? target->back() : *parent + "/" + target->back());
+        }
         if (it == entries.end() || (it->second.type != FileType::kRegular && it->second.type != FileType::kHardlink))
           return invalid_input(fmt::format("{}: hard link '{}' to '{}', which is not a file in the image", what, path, tpath));
         f.type = FileType::kHardlink;
-        f.link_target = it->second.type == FileType::kHardlink ? it->second.link_target : tpath;
+        f.link_target = it->second.type == FileType::kHardlink ? it->second.link_target : it->first;
         f.size = it->second.size;
       } else {
         f.type = type_of(archive_entry_filetype(e));
         if (f.type == FileType::kSymlink) {
+          ++symlinks;
           const char* t = archive_entry_symlink(e);
           f.link_target = t ? t : "";
         }
@@ -226,10 +278,11 @@ Status FileView::visit_files(const Visitor& visitor) const {
   std::map<std::pair<size_t, std::string>, std::vector<const FileEntry*>> wanted;
   for (const auto& [path, e] : entries_) {
     if (e.type == FileType::kRegular) {
-      wanted[{e.layer, path}].push_back(&e);
+      wanted[{e.layer, e.layer_path}].push_back(&e);
     } else if (e.type == FileType::kHardlink) {
       auto t = entries_.find(e.link_target);
-      if (t != entries_.end() && t->second.type == FileType::kRegular) wanted[{t->second.layer, t->first}].push_back(&e);
+      if (t != entries_.end() && t->second.type == FileType::kRegular)
+        wanted[{t->second.layer, t->second.layer_path}].push_back(&e);
     }
   }
   for (size_t li = 0; li < layers_.size(); ++li) {
@@ -296,7 +349,7 @@ Result<std::string> FileView::read_file(std::string_view path, size_t max_bytes)
     VOUCH_RETURN_IF_ERROR(reader.next(&e, eof));
     if (eof) break;
     auto parts = detail::safe_entry_path(archive_entry_pathname(e) ? archive_entry_pathname(e) : "");
-    if (!parts.ok() || join(*parts, parts->size()) != f.path || archive_entry_hardlink(e)) continue;
+    if (!parts.ok() || join(*parts, parts->size()) != f.layer_path || archive_entry_hardlink(e)) continue;
     EntryContent content(reader);
     VOUCH_ASSIGN_OR_RETURN(std::string data, read_all(content, max_bytes, f.path));
     // The rest of the layer is read too: content counts only once its digest checks out.

@@ -154,6 +154,34 @@ TEST(Squash, WhiteoutsOpaqueLinksAndCompression) {
   EXPECT_FALSE(seen.count("opq/old"));
 }
 
+TEST(Squash, ParentSymlinksFollowedInsideTheRoot) {
+  Layout l;
+  std::string base = make_tar({{"usr/bin/ls", 'f', "LS"}, {"bin", 'l', "usr/bin"}, {"up", 'l', "../../.."}}, "gzip");
+  std::string upper = make_tar({{"bin/cat", 'f', "CAT"}, {"bin/.wh.ls", 'f', ""}, {"up/etc/x", 'f', "X"}, {"bin/h", 'h', "bin/cat"}},
+                               "gzip");
+  auto [store, m] = l.image({{base, std::string(media_type::kOciLayerGzip)}, {upper, std::string(media_type::kOciLayerGzip)}});
+  auto view = squash_image(*store, m);
+  ASSERT_TRUE(view.ok()) << view.error().message;
+  const auto& e = view->entries();
+  EXPECT_TRUE(e.count("usr/bin/cat"));   // written through the bin -> usr/bin link
+  EXPECT_FALSE(e.count("usr/bin/ls"));   // the whiteout through the link applies too
+  EXPECT_TRUE(e.count("etc/x"));         // a link that climbs out stops at the root
+  auto cat = view->read_file("/bin/cat", 10);
+  ASSERT_TRUE(cat.ok()) << cat.error().message;
+  EXPECT_EQ(*cat, "CAT");
+  auto hard = view->read_file("usr/bin/h", 10);
+  ASSERT_TRUE(hard.ok()) << hard.error().message;
+  EXPECT_EQ(*hard, "CAT");
+  std::map<std::string, std::string> seen;
+  ASSERT_TRUE(view->visit_files([&](const FileEntry& f, BlobReader& r) -> Status {
+                    VOUCH_ASSIGN_OR_RETURN(seen[f.path], read_all(r, 100, f.path));
+                    return ok_status();
+                  }).ok());
+  EXPECT_EQ(seen["usr/bin/cat"], "CAT");
+  EXPECT_EQ(seen["usr/bin/h"], "CAT");
+  EXPECT_EQ(seen["etc/x"], "X");
+}
+
 TEST(Squash, HostileLayersRefused) {
   const std::pair<std::vector<TarEntry>, std::string> cases[] = {
       {{{"../evil", 'f', "x"}}, "'..' in path refused"},
