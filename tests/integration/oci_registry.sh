@@ -12,7 +12,12 @@ for tool in docker-registry umoci skopeo htpasswd python3; do
 done
 T=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$T"; }
+# Registries start inside $(…), so their PIDs come back through files.
+cleanup() {
+  for f in "$T"/*/pid; do [ -f "$f" ] && pids+=("$(cat "$f")"); done
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  rm -rf "$T"
+}
 trap cleanup EXIT
 failures=0
 fail() { echo "FAIL $*"; failures=$((failures + 1)); }
@@ -29,7 +34,7 @@ start_registry() {  # start_registry NAME [auth-yaml]
     echo "storage: {filesystem: {rootdirectory: $T/$name/data}, delete: {enabled: true}}"
     echo "http: {addr: 127.0.0.1:$port}"; [ -n "${2:-}" ] && echo "$2"; } > "$T/$name/config.yml"
   docker-registry serve "$T/$name/config.yml" > "$T/$name/log" 2>&1 &
-  pids+=($!)
+  echo $! > "$T/$name/pid"
   for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && break; sleep 0.1; done
   echo "127.0.0.1:$port"
 }
