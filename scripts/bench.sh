@@ -76,3 +76,6 @@ PY
 
 echo "== Vulnerability database and scan"
 python3 bench/vuln_bench.py "$build/vouch" "$shared/testdata" "$cache/bench-vuln" "${VULN_RECORDS:-100000}" "${VULN_RUNS:-20}"
+
+echo "== OCI: reading and squashing an image"
+bash bench/oci_squash.sh "$build/vouch" "$cache"

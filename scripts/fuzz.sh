@@ -42,3 +42,36 @@ for f in glob.glob(os.path.join(sys.argv[1], "sigstore-conformance/bundle-verify
             open(os.path.join(sys.argv[2], hashlib.md5(raw).hexdigest()), "wb").write(raw)
 PY
 "$build/fuzz_tlog_entry" "${limit[@]}" -max_len=65536 -rss_limit_mb=2048 "$root/.cache/fuzz/tlog-entry"
+# OCI: references, manifests, layer tars.
+mkdir -p "$root/.cache/fuzz/oci-reference" "$root/.cache/fuzz/oci-manifest" "$root/.cache/fuzz/oci-tar"
+i=0
+for r in alpine alpine:3.19 docker.io/library/alpine:latest localhost:5000/a/b@sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 \
+         "[::1]:5000/x:y" oci:/tmp/l:tag docker-archive:a.tar:demo/app:v1 dir:/x; do
+  printf '%s' "$r" > "$root/.cache/fuzz/oci-reference/seed$i"; i=$((i + 1))
+done
+python3 - "$root/.cache/fuzz" <<'PY'
+import io, json, os, sys, tarfile
+out = sys.argv[1]
+h = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+d = {"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": "sha256:" + h, "size": 0}
+docs = [
+  {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json", "config": dict(d, mediaType="application/vnd.oci.image.config.v1+json"), "layers": [d]},
+  {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [dict(d, platform={"os": "linux", "architecture": "arm64", "variant": "v8"})]},
+  {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json", "artifactType": "application/spdx+json",
+   "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a", "size": 2, "data": "e30="},
+   "layers": [d], "subject": d, "annotations": {"a": "b"}},
+  {"schemaVersion": 1, "name": "x"}]
+for i, doc in enumerate(docs):
+    open(os.path.join(out, "oci-manifest", f"seed{i}"), "w").write(json.dumps(doc))
+buf = io.BytesIO()
+with tarfile.open(fileobj=buf, mode="w") as t:
+    for name, typ, data in [("etc/", tarfile.DIRTYPE, b""), ("etc/a", tarfile.REGTYPE, b"hello"), ("etc/.wh.b", tarfile.REGTYPE, b""),
+                            ("d/.wh..wh..opq", tarfile.REGTYPE, b""), ("l", tarfile.SYMTYPE, b"../etc/a"), ("h", tarfile.LNKTYPE, b"etc/a")]:
+        ti = tarfile.TarInfo(name); ti.type = typ
+        if typ == tarfile.SYMTYPE or typ == tarfile.LNKTYPE: ti.linkname = data.decode(); data = b""
+        ti.size = len(data); t.addfile(ti, io.BytesIO(data))
+open(os.path.join(out, "oci-tar", "seed0"), "wb").write(buf.getvalue())
+PY
+"$build/fuzz_oci_reference" "${limit[@]}" -max_len=512 -rss_limit_mb=2048 "$root/.cache/fuzz/oci-reference"
+"$build/fuzz_oci_manifest" "${limit[@]}" -max_len=65536 -rss_limit_mb=2048 "$root/.cache/fuzz/oci-manifest"
+"$build/fuzz_oci_tar" "${limit[@]}" -max_len=65536 -rss_limit_mb=2048 "$root/.cache/fuzz/oci-tar"

@@ -22,6 +22,7 @@ int run(int argc, char** argv) {
   register_db_commands(app, exit_code);
   register_scan_commands(app, exit_code);
   register_log_commands(app, exit_code);
+  register_image_commands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -11,5 +11,6 @@ void register_blob_commands(CLI::App& app, int& exit_code);  // sign-blob, verif
 void register_db_commands(CLI::App& app, int& exit_code);    // db import, db status
 void register_scan_commands(CLI::App& app, int& exit_code);  // scan
 void register_log_commands(CLI::App& app, int& exit_code);   // log serve|info|get|search|proof
+void register_image_commands(CLI::App& app, int& exit_code);  // inspect, copy, tree
 
 }  // namespace vouch::cli

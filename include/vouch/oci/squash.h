@@ -1,0 +1,64 @@
+// The squashed file view of an image: its layers applied in order with OCI whiteouts
+// (".wh.<name>" and opaque ".wh..wh..opq" directories), hard links and symlinks, read
+// straight from the (gzip, zstd or uncompressed) layer streams. Nothing is written to the
+// host; symlinks resolve inside the image root only.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "vouch/oci/manifest.h"
+#include "vouch/oci/store.h"
+
+namespace vouch::oci {
+
+enum class FileType { kRegular, kDirectory, kSymlink, kHardlink, kCharDevice, kBlockDevice, kFifo, kSocket };
+
+struct FileEntry {
+  std::string path;         // clean, relative to the root, no leading "/" ("etc/os-release")
+  FileType type = FileType::kRegular;
+  uint32_t mode = 0;        // permission bits
+  int64_t uid = 0, gid = 0;
+  int64_t size = 0;
+  int64_t mtime = 0;
+  std::string link_target;  // symlink: as written; hard link: the clean path it links to
+  size_t layer = 0;         // the layer that provides it
+  std::string layer_path;   // its name in that layer's tar (differs when a parent was a symlink)
+};
+
+struct SquashLimits {
+  int64_t max_layer_bytes = int64_t{16} << 30;  // uncompressed bytes per layer (decompression bombs)
+  size_t max_entries = 2'000'000;              // entries over all layers
+};
+
+class FileView {
+ public:
+  const std::map<std::string, FileEntry>& entries() const { return entries_; }
+  size_t layer_count() const { return layers_.size(); }
+
+  // Resolves a path inside the image: symlinks followed within the root ("/.." is "/"),
+  // at most 40 of them; nullopt when the path does not exist.
+  Result<std::optional<FileEntry>> lookup(std::string_view path, bool follow_final_symlink = true) const;
+
+  // Reads one regular file's content (following hard links), bounded.
+  Result<std::string> read_file(std::string_view path, size_t max_bytes) const;
+
+  // Streams every regular file of the final view, in layer order, reading each layer once.
+  // The callback's reader yields that file's content.
+  using Visitor = std::function<Status(const FileEntry&, BlobReader& content)>;
+  Status visit_files(const Visitor& visitor) const;
+
+ private:
+  friend Result<FileView> squash_image(Store&, const Manifest&, const SquashLimits&);
+  Store* store_ = nullptr;
+  std::vector<Descriptor> layers_;
+  std::map<std::string, FileEntry> entries_;
+  SquashLimits limits_;
+};
+
+// Builds the view of an image manifest's layers (streamed, digests checked).
+Result<FileView> squash_image(Store& store, const Manifest& image, const SquashLimits& limits = {});
+
+}  // namespace vouch::oci

@@ -1,0 +1,77 @@
+// Where images live: registries, OCI image layouts, docker-archive tarballs and dir:
+// directories, behind one interface for reading and writing. Every manifest and blob read
+// is checked against its digest (and size) before it is handed out.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "vouch/base/result.h"
+#include "vouch/oci/manifest.h"
+#include "vouch/oci/reference.h"
+
+namespace vouch::oci {
+
+// Pull-based reading of a blob. A verifying reader returns an error instead of the final 0
+// when the bytes do not match the descriptor's digest or size, and fails as soon as more
+// bytes than the size arrive.
+class BlobReader {
+ public:
+  virtual ~BlobReader() = default;
+  virtual Result<size_t> read(std::span<uint8_t> out) = 0;
+};
+
+std::unique_ptr<BlobReader> verifying_reader(std::unique_ptr<BlobReader> raw, const Descriptor& expected,
+                                             std::string what);
+// Reads the whole blob into memory, refusing more than max_bytes.
+Result<std::string> read_all(BlobReader& reader, size_t max_bytes, std::string_view what);
+
+struct StoreOptions {
+  bool allow_insecure = false;     // plain HTTP / unverified TLS for registries other than localhost
+  std::string docker_config;       // config.json; default $DOCKER_CONFIG/config.json or ~/.docker/config.json
+  std::string username, password;  // explicit credentials override config.json
+  std::string ca_file;             // extra trust anchors for registries
+  size_t chunk_size = 0;           // registry uploads: 0 monolithic, else chunked PATCHes of this size
+  int max_retries = 4;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  virtual std::string describe() const = 0;
+
+  // The manifest the location names: its tag or digest, else the only (or "latest") image.
+  virtual Result<Manifest> get_root() = 0;
+  // A manifest by tag in the same repository or layout; nullopt when the tag does not exist.
+  virtual Result<std::optional<Manifest>> get_tagged(std::string_view tag) = 0;
+  // A manifest by descriptor (digest checked; size checked when known).
+  virtual Result<Manifest> get_manifest(const Descriptor& d) = 0;
+  virtual Result<std::unique_ptr<BlobReader>> open_blob(const Descriptor& d) = 0;
+  // Manifests whose subject is `subject` (OCI 1.1 referrers; with the sha256-<hex> tag
+  // scheme as a fallback where the API is missing).
+  virtual Result<std::vector<Descriptor>> referrers(const Digest& subject) {
+    (void)subject;
+    return std::vector<Descriptor>{};
+  }
+  // Whether tags other than the named one can be read and written (registries, layouts).
+  virtual bool supports_tags() const { return false; }
+
+  virtual Result<bool> has_blob(const Descriptor& d) = 0;
+  virtual Status put_blob(const Descriptor& d, BlobReader& from) = 0;
+  // `tag`: the tag to give it (nullopt: by digest only). `root`: the manifest the location
+  // names (dir: manifest.json; docker-archive: the image).
+  virtual Status put_manifest(const Manifest& m, const std::optional<std::string>& tag, bool root) = 0;
+  // Makes writes visible (docker-archive writes its tarball here).
+  virtual Status commit() { return ok_status(); }
+};
+
+Result<std::unique_ptr<Store>> open_store(const ImageRef& ref, const StoreOptions& options, bool for_writing);
+
+// The tag cosign and the OCI referrers tag schema use for artifacts of `d`: "sha256-<hex>"
+// with an optional suffix (".sig", ".att", ".sbom").
+std::string digest_tag(const Digest& d, std::string_view suffix = {});
+
+}  // namespace vouch::oci

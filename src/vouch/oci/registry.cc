@@ -1,0 +1,550 @@
+#include "vouch/oci/registry.h"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "store_common.h"
+#include "vouch/base/file.h"
+#include "vouch/base/json.h"
+
+namespace vouch::oci {
+namespace {
+
+namespace bj = boost::json;
+using json::Node;
+
+constexpr size_t kDefaultChunk = 16 << 20;
+constexpr size_t kMonolithicLimit = 32 << 20;
+
+class StreamReader final : public BlobReader {
+ public:
+  explicit StreamReader(std::unique_ptr<net::ResponseStream> s) : s_(std::move(s)) {}
+  Result<size_t> read(std::span<uint8_t> out) override { return s_->read(out); }
+
+ private:
+  std::unique_ptr<net::ResponseStream> s_;
+};
+
+std::string http_error(const net::Response& r, std::string_view what) {
+  // Distribution error bodies: {"errors":[{"code","message"}]}
+  std::string detail;
+  auto doc = json::parse(r.body, {.max_bytes = 1 << 20, .max_depth = 16});
+  if (doc.ok() && doc->is_object()) {
+    if (auto* errs = doc->as_object().if_contains("errors"); errs && errs->is_array() && !errs->as_array().empty()) {
+      const auto& e = errs->as_array()[0];
+      if (e.is_object()) {
+        if (auto* c = e.as_object().if_contains("code"); c && c->is_string()) detail += std::string(c->as_string());
+        if (auto* m = e.as_object().if_contains("message"); m && m->is_string())
+          detail += (detail.empty() ? "" : ": ") + std::string(m->as_string());
+      }
+    }
+  }
+  return fmt::format("{}: HTTP {}{}", what, r.status, detail.empty() ? "" : " (" + detail + ")");
+}
+
+// Runs "docker-credential-<helper> get" with the server URL on stdin.
+Result<Credentials> run_credential_helper(const std::string& helper, const std::string& server) {
+  for (char c : helper)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
+      return invalid_input(fmt::format("credential helper name '{}' is not valid", helper));
+  std::string program = "docker-credential-" + helper;
+  int in[2], out[2];
+  if (pipe(in) != 0 || pipe(out) != 0) return io_error("credential helper: pipe failed");
+  pid_t pid = fork();
+  if (pid < 0) return io_error("credential helper: fork failed");
+  if (pid == 0) {
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    int devnull = ::open("/dev/null", O_WRONLY);
+    if (devnull >= 0) dup2(devnull, 2);
+    close(in[1]);
+    close(out[0]);
+    execlp(program.c_str(), program.c_str(), "get", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(in[0]);
+  close(out[1]);
+  ssize_t w = write(in[1], server.data(), server.size());
+  (void)w;
+  close(in[1]);
+  std::string output;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(out[0], buf, sizeof buf)) > 0 && output.size() < (1 << 20)) output.append(buf, static_cast<size_t>(n));
+  close(out[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    if (output.find("credentials not found") != std::string::npos) return Credentials{};
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+      return not_found(fmt::format("credential helper {} is not on PATH", program));
+    return io_error(fmt::format("credential helper {} failed for {}", program, server));
+  }
+  auto doc = json::parse(output, {.max_bytes = 1 << 20, .max_depth = 8});
+  if (!doc.ok()) return std::move(doc).error().context(program);
+  Node root = Node::root(*doc);
+  Credentials c;
+  VOUCH_ASSIGN_OR_RETURN(std::string user, root.get_string("Username"));
+  VOUCH_ASSIGN_OR_RETURN(std::string secret, root.get_string("Secret"));
+  if (user == "<token>") {
+    c.identity_token = secret;
+  } else {
+    c.username = user;
+    c.password = secret;
+  }
+  return c;
+}
+
+std::vector<std::string> config_keys(const std::string& registry) {
+  std::vector<std::string> keys{registry, "https://" + registry, "http://" + registry, "https://" + registry + "/v1/",
+                                "https://" + registry + "/v2/"};
+  if (registry == "docker.io") {
+    keys.insert(keys.begin(), "https://index.docker.io/v1/");
+    keys.push_back("index.docker.io");
+    keys.push_back("registry-1.docker.io");
+  }
+  return keys;
+}
+
+}  // namespace
+
+bool is_localhost_registry(std::string_view registry) {
+  std::string_view host = registry;
+  if (host.starts_with("[")) {
+    host = host.substr(0, host.find(']') + 1);
+  } else if (size_t colon = host.rfind(':'); colon != std::string_view::npos) {
+    host = host.substr(0, colon);
+  }
+  return host == "localhost" || host == "127.0.0.1" || host == "[::1]";
+}
+
+std::string default_docker_config_path() {
+  if (const char* d = std::getenv("DOCKER_CONFIG")) return std::string(d) + "/config.json";
+  if (const char* h = std::getenv("HOME")) return std::string(h) + "/.docker/config.json";
+  return {};
+}
+
+Result<Credentials> credentials_from_docker_config(const std::string& config_path, const std::string& registry) {
+  if (config_path.empty()) return Credentials{};
+  auto text = read_file(config_path, 4 << 20);
+  if (!text.ok()) {
+    if (text.error().code == ErrorCode::kNotFound || text.error().code == ErrorCode::kIo) return Credentials{};
+    return std::move(text).error();
+  }
+  auto doc = json::parse(*text, {.max_bytes = 4 << 20, .max_depth = 16});
+  if (!doc.ok()) return std::move(doc).error().context(config_path);
+  Node root = Node::root(*doc);
+  auto keys = config_keys(registry);
+  if (auto helpers = root.find("credHelpers"))
+    for (const auto& k : keys)
+      if (auto h = helpers->find(k)) {
+        VOUCH_ASSIGN_OR_RETURN(std::string name, h->string());
+        return run_credential_helper(name, registry == "docker.io" ? "https://index.docker.io/v1/" : registry);
+      }
+  if (auto auths = root.find("auths"))
+    for (const auto& k : keys)
+      if (auto a = auths->find(k)) {
+        Credentials c;
+        if (auto auth = a->find("auth")) {
+          VOUCH_ASSIGN_OR_RETURN(std::string b64, auth->string());
+          auto raw = base64_decode(b64);
+          if (!raw.ok()) return invalid_input(fmt::format("{}: auths.{}.auth: not base64", config_path, k));
+          std::string pair = to_string(*raw);
+          size_t colon = pair.find(':');
+          if (colon == std::string::npos) return invalid_input(fmt::format("{}: auths.{}.auth: expected user:password", config_path, k));
+          c.username = pair.substr(0, colon);
+          c.password = pair.substr(colon + 1);
+        }
+        if (auto u = a->find("username")) { VOUCH_ASSIGN_OR_RETURN(c.username, u->string()); }
+        if (auto p = a->find("password")) { VOUCH_ASSIGN_OR_RETURN(c.password, p->string()); }
+        if (auto t = a->find("identitytoken")) { VOUCH_ASSIGN_OR_RETURN(c.identity_token, t->string()); }
+        if (!c.empty()) return c;
+      }
+  if (auto store = root.find("credsStore")) {
+    VOUCH_ASSIGN_OR_RETURN(std::string name, store->string());
+    if (!name.empty()) return run_credential_helper(name, registry == "docker.io" ? "https://index.docker.io/v1/" : registry);
+  }
+  return Credentials{};
+}
+
+RegistryClient::RegistryClient(std::string registry, StoreOptions options, bool push)
+    : registry_(std::move(registry)), options_(std::move(options)), push_(push) {
+  host_ = registry_ == "docker.io" ? "registry-1.docker.io" : registry_;
+  net::ClientOptions o;
+  o.max_retries = options_.max_retries;
+  o.ca_file = options_.ca_file;
+  o.verify_tls = !options_.allow_insecure;
+  http_ = std::make_unique<net::Client>(o);
+}
+
+RegistryClient::~RegistryClient() = default;
+
+std::string RegistryClient::base_url() {
+  if (scheme_.empty()) {
+    bool plain_ok = options_.allow_insecure || is_localhost_registry(registry_);
+    scheme_ = "https";
+    if (plain_ok) {
+      // Probe TLS once without retries; plain HTTP when the registry does not speak it.
+      net::ClientOptions o = http_->options();
+      o.max_retries = 0;
+      o.connect_timeout_seconds = 5;
+      o.verify_tls = false;
+      net::Client probe(o);
+      auto r = probe.send({"GET", "https://" + host_ + "/v2/", {}, {}, false}, 1 << 20);
+      if (!r.ok()) scheme_ = "http";
+    }
+  }
+  return scheme_ + "://" + host_;
+}
+
+std::string RegistryClient::scope(const std::string& repo) const {
+  return fmt::format("repository:{}:{}", repo, push_ ? "pull,push" : "pull");
+}
+
+Result<Credentials> RegistryClient::credentials() {
+  if (!creds_) {
+    if (!options_.username.empty() || !options_.password.empty()) {
+      creds_ = Credentials{options_.username, options_.password, {}};
+    } else {
+      std::string path = options_.docker_config.empty() ? default_docker_config_path() : options_.docker_config;
+      VOUCH_ASSIGN_OR_RETURN(creds_, credentials_from_docker_config(path, registry_));
+    }
+  }
+  return *creds_;
+}
+
+void RegistryClient::apply_auth(net::Request& req, const std::string& repo) const {
+  auto it = auth_by_repo_.find(repo);
+  if (it != auth_by_repo_.end()) req.headers.add("Authorization", it->second);
+}
+
+Status RegistryClient::authenticate(const std::string& header, const std::string& repo) {
+  auto challenges = net::parse_www_authenticate(header);
+  VOUCH_ASSIGN_OR_RETURN(Credentials c, credentials());
+  for (const auto& ch : challenges) {
+    if (ch.scheme == "basic") {
+      if (c.username.empty() && c.password.empty())
+        return verification_failed(fmt::format("{}: authentication required and no credentials (docker login, or --username/--password)", registry_));
+      auth_by_repo_[repo] = "Basic " + base64_encode(as_bytes(c.username + ":" + c.password));
+      return ok_status();
+    }
+    if (ch.scheme == "bearer") {
+      auto realm = ch.params.find("realm");
+      if (realm == ch.params.end()) return invalid_input(fmt::format("{}: bearer challenge without a realm", registry_));
+      std::string url = realm->second;
+      if (!url.starts_with("https://") && !(url.starts_with("http://") && (options_.allow_insecure || is_localhost_registry(registry_) ||
+                                                                            url.starts_with("http://127.0.0.1") || url.starts_with("http://localhost"))))
+        return verification_failed(fmt::format("{}: token realm '{}' is not https", registry_, url));
+      std::string service = ch.params.count("service") ? ch.params.at("service") : "";
+      std::string sc = repo.empty() ? (ch.params.count("scope") ? ch.params.at("scope") : "") : scope(repo);
+      net::Request tr;
+      net::Response resp;
+      if (!c.identity_token.empty()) {
+        tr.method = "POST";
+        tr.url = url;
+        tr.headers.add("Content-Type", "application/x-www-form-urlencoded");
+        tr.body = fmt::format("grant_type=refresh_token&service={}&scope={}&client_id=vouch&refresh_token={}",
+                              net::url_escape(service), net::url_escape(sc), net::url_escape(c.identity_token));
+      } else {
+        std::string sep = url.find('?') == std::string::npos ? "?" : "&";
+        tr.url = url;
+        if (!service.empty()) { tr.url += sep + "service=" + net::url_escape(service); sep = "&"; }
+        if (!sc.empty()) tr.url += sep + "scope=" + net::url_escape(sc);
+        if (!c.username.empty() || !c.password.empty())
+          tr.headers.add("Authorization", "Basic " + base64_encode(as_bytes(c.username + ":" + c.password)));
+      }
+      VOUCH_ASSIGN_OR_RETURN(resp, http_->send(tr, 1 << 20));
+      if (resp.status == 401 || resp.status == 403)
+        return verification_failed(fmt::format("{}: token endpoint refused the credentials (HTTP {})", registry_, resp.status));
+      if (resp.status != 200) return io_error(http_error(resp, fmt::format("{}: token endpoint", registry_)));
+      auto doc = json::parse(resp.body, {.max_bytes = 1 << 20, .max_depth = 8});
+      if (!doc.ok()) return std::move(doc).error().context("token response");
+      Node root = Node::root(*doc);
+      std::string token;
+      if (auto t = root.find("token")) { VOUCH_ASSIGN_OR_RETURN(token, t->string()); }
+      if (token.empty())
+        if (auto t = root.find("access_token")) { VOUCH_ASSIGN_OR_RETURN(token, t->string()); }
+      if (token.empty()) return invalid_input(fmt::format("{}: token response has no token", registry_));
+      auth_by_repo_[repo] = "Bearer " + token;
+      return ok_status();
+    }
+  }
+  return invalid_input(fmt::format("{}: unsupported authentication challenge '{}'", registry_, header.substr(0, 200)));
+}
+
+namespace {
+Error tls_hint(Error e, const std::string& registry) {
+  if (e.message.find("SSL") != std::string::npos && !is_localhost_registry(registry))
+    e.message += fmt::format(" (TLS to {} failed; plain HTTP is used only for localhost or with --allow-insecure-registry)", registry);
+  return e;
+}
+}  // namespace
+
+Result<net::Response> RegistryClient::request(net::Request req, const std::string& repo, size_t max_body) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    net::Request r = req;
+    apply_auth(r, repo);
+    auto sent = http_->send(r, max_body);
+    if (!sent.ok()) return tls_hint(std::move(sent).error(), registry_);
+    net::Response resp = std::move(sent).value();
+    if (resp.status != 401 || attempt == 1) return resp;
+    auto challenge = resp.headers.get("WWW-Authenticate");
+    if (!challenge) return resp;
+    VOUCH_RETURN_IF_ERROR(authenticate(*challenge, repo));
+  }
+  return internal_error("unreachable");
+}
+
+Result<std::unique_ptr<net::ResponseStream>> RegistryClient::request_stream(net::Request req, const std::string& repo) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    net::Request r = req;
+    apply_auth(r, repo);
+    auto opened = http_->open(r);
+    if (!opened.ok()) return tls_hint(std::move(opened).error(), registry_);
+    auto stream = std::move(opened).value();
+    if (stream->status() != 401 || attempt == 1) return stream;
+    auto challenge = stream->headers().get("WWW-Authenticate");
+    if (!challenge) return stream;
+    VOUCH_RETURN_IF_ERROR(authenticate(*challenge, repo));
+  }
+  return internal_error("unreachable");
+}
+
+Status RegistryClient::ping() {
+  VOUCH_ASSIGN_OR_RETURN(net::Response r, request({"GET", base_url() + "/v2/", {}, {}, true}, ""));
+  if (r.status == 200) return ok_status();
+  return io_error(http_error(r, registry_ + ": /v2/"));
+}
+
+Result<std::optional<Manifest>> RegistryClient::get_manifest(const std::string& repo, const std::string& identifier,
+                                                             std::string_view expected_media_type) {
+  net::Request req{"GET", fmt::format("{}/v2/{}/manifests/{}", base_url(), repo, identifier), {}, {}, true};
+  req.headers.add("Accept", std::string(media_type::kAcceptManifests));
+  std::string what = fmt::format("{}/{}@{}", registry_, repo, identifier);
+  auto resp = request(req, repo, kMaxManifestBytes);
+  if (!resp.ok()) {
+    if (resp.error().message.find("exceeds the limit") != std::string::npos)
+      return invalid_input(fmt::format("{}: manifest larger than the limit of {} bytes", what, kMaxManifestBytes));
+    return std::move(resp).error();
+  }
+  if (resp->status == 404) return std::optional<Manifest>();
+  if (resp->status == 401 || resp->status == 403) return verification_failed(http_error(*resp, what));
+  if (resp->status != 200) return io_error(http_error(*resp, what));
+  if (auto d = Digest::parse(identifier); d.ok()) {
+    VOUCH_RETURN_IF_ERROR(d->verify(as_bytes(resp->body), what));
+  } else if (auto header = resp->headers.get("Docker-Content-Digest")) {
+    auto hd = Digest::parse(*header);
+    if (hd.ok()) VOUCH_RETURN_IF_ERROR(hd->verify(as_bytes(resp->body), what + " (Docker-Content-Digest)"));
+  }
+  std::string ct = resp->headers.get("Content-Type").value_or(std::string(expected_media_type));
+  auto m = parse_manifest(std::move(resp->body), ct);
+  if (!m.ok()) return std::move(m).error().context(what);
+  return std::optional<Manifest>(std::move(m).value());
+}
+
+Result<std::unique_ptr<BlobReader>> RegistryClient::open_blob(const std::string& repo, const Descriptor& d) {
+  std::string what = fmt::format("{}/{}@{}", registry_, repo, d.digest.str());
+  VOUCH_ASSIGN_OR_RETURN(auto stream, request_stream({"GET", fmt::format("{}/v2/{}/blobs/{}", base_url(), repo, d.digest.str()), {}, {}, true}, repo));
+  if (stream->status() == 404) return not_found(fmt::format("{}: blob not found", what));
+  if (stream->status() != 200) return io_error(fmt::format("{}: HTTP {}", what, stream->status()));
+  return verifying_reader(std::make_unique<StreamReader>(std::move(stream)), d, "blob " + what);
+}
+
+Result<bool> RegistryClient::has_blob(const std::string& repo, const Digest& d) {
+  VOUCH_ASSIGN_OR_RETURN(net::Response r, request({"HEAD", fmt::format("{}/v2/{}/blobs/{}", base_url(), repo, d.str()), {}, {}, true}, repo));
+  if (r.status == 200) return true;
+  if (r.status == 404) return false;
+  return io_error(http_error(r, fmt::format("{}/{}: HEAD blob {}", registry_, repo, d.str())));
+}
+
+std::string RegistryClient::resolve_location(const std::string& location) {
+  if (location.starts_with("http://") || location.starts_with("https://")) return location;
+  return base_url() + (location.starts_with("/") ? "" : "/") + location;
+}
+
+Status RegistryClient::push_blob(const std::string& repo, const Descriptor& d, BlobReader& from) {
+  std::string what = fmt::format("{}/{}: upload of {}", registry_, repo, d.digest.str());
+  VOUCH_ASSIGN_OR_RETURN(bool exists, has_blob(repo, d.digest));
+  if (exists) return ok_status();
+  VOUCH_ASSIGN_OR_RETURN(net::Response start, request({"POST", fmt::format("{}/v2/{}/blobs/uploads/", base_url(), repo), {}, {}, true}, repo));
+  if (start.status != 202) return io_error(http_error(start, what));
+  auto loc = start.headers.get("Location");
+  if (!loc) return io_error(what + ": no Location in the upload response");
+  std::string location = resolve_location(*loc);
+  size_t chunk = options_.chunk_size ? options_.chunk_size : kDefaultChunk;
+  bool monolithic = options_.chunk_size == 0 && d.size <= static_cast<int64_t>(kMonolithicLimit);
+  auto with_digest = [&](std::string url) {
+    return url + (url.find('?') == std::string::npos ? "?" : "&") + "digest=" + net::url_escape(d.digest.str());
+  };
+  if (monolithic) {
+    VOUCH_ASSIGN_OR_RETURN(std::string body, read_all(from, kMonolithicLimit, what));
+    net::Request put{"PUT", with_digest(location), {}, std::move(body), true};
+    put.headers.add("Content-Type", "application/octet-stream");
+    VOUCH_ASSIGN_OR_RETURN(net::Response r, request(put, repo));
+    if (r.status != 201) return io_error(http_error(r, what));
+    return ok_status();
+  }
+  int64_t offset = 0;
+  std::string buf;
+  std::vector<uint8_t> piece(256 * 1024);
+  bool eof = false;
+  while (!eof) {
+    buf.clear();
+    while (buf.size() < chunk) {
+      VOUCH_ASSIGN_OR_RETURN(size_t n, from.read(std::span<uint8_t>(piece.data(), std::min(piece.size(), chunk - buf.size()))));
+      if (n == 0) { eof = true; break; }
+      buf.append(reinterpret_cast<const char*>(piece.data()), n);
+    }
+    if (buf.empty()) break;
+    net::Request patch{"PATCH", location, {}, buf, true};
+    patch.headers.add("Content-Type", "application/octet-stream");
+    patch.headers.add("Content-Range", fmt::format("{}-{}", offset, offset + static_cast<int64_t>(buf.size()) - 1));
+    VOUCH_ASSIGN_OR_RETURN(net::Response r, request(patch, repo));
+    if (r.status != 202) return io_error(http_error(r, what + " (chunk)"));
+    offset += static_cast<int64_t>(buf.size());
+    if (auto l = r.headers.get("Location")) location = resolve_location(*l);
+  }
+  VOUCH_ASSIGN_OR_RETURN(net::Response fin, request({"PUT", with_digest(location), {}, {}, true}, repo));
+  if (fin.status != 201) return io_error(http_error(fin, what + " (commit)"));
+  return ok_status();
+}
+
+Result<bool> RegistryClient::push_manifest(const std::string& repo, const std::string& identifier, const Manifest& m) {
+  net::Request put{"PUT", fmt::format("{}/v2/{}/manifests/{}", base_url(), repo, identifier), {}, m.bytes, true};
+  put.headers.add("Content-Type", m.media_type);
+  VOUCH_ASSIGN_OR_RETURN(net::Response r, request(put, repo));
+  std::string what = fmt::format("{}/{}: push of manifest {}", registry_, repo, m.digest.str());
+  if (r.status != 201 && r.status != 200) return io_error(http_error(r, what));
+  if (auto dg = r.headers.get("Docker-Content-Digest"); dg && *dg != m.digest.str())
+    return verification_failed(fmt::format("{}: the registry stored it as {}", what, *dg));
+  return r.headers.get("OCI-Subject").has_value();
+}
+
+Result<std::vector<std::string>> RegistryClient::list_tags(const std::string& repo) {
+  std::vector<std::string> tags;
+  std::string url = fmt::format("{}/v2/{}/tags/list?n=1000", base_url(), repo);
+  for (int page = 0; page < 1000 && !url.empty(); ++page) {
+    VOUCH_ASSIGN_OR_RETURN(net::Response r, request({"GET", url, {}, {}, true}, repo));
+    if (r.status == 404) return not_found(fmt::format("{}/{}: repository not found", registry_, repo));
+    if (r.status != 200) return io_error(http_error(r, fmt::format("{}/{}: tags", registry_, repo)));
+    auto doc = json::parse(r.body, {.max_bytes = 16 << 20, .max_depth = 8});
+    if (!doc.ok()) return std::move(doc).error().context("tags list");
+    if (auto list = Node::root(*doc).find("tags")) {
+      VOUCH_ASSIGN_OR_RETURN(auto items, list->array());
+      for (const auto& i : items) {
+        VOUCH_ASSIGN_OR_RETURN(std::string t, i.string());
+        tags.push_back(t);
+      }
+    }
+    url.clear();
+    if (auto link = r.headers.get("Link")) {
+      size_t a = link->find('<'), b = link->find('>');
+      if (a != std::string::npos && b != std::string::npos && b > a && link->find("rel=\"next\"") != std::string::npos)
+        url = resolve_location(link->substr(a + 1, b - a - 1));
+    }
+  }
+  return tags;
+}
+
+Result<std::optional<std::vector<Descriptor>>> RegistryClient::referrers_api(const std::string& repo, const Digest& subject) {
+  net::Request req{"GET", fmt::format("{}/v2/{}/referrers/{}", base_url(), repo, subject.str()), {}, {}, true};
+  req.headers.add("Accept", std::string(media_type::kOciIndex));
+  VOUCH_ASSIGN_OR_RETURN(net::Response r, request(req, repo, kMaxManifestBytes));
+  if (r.status == 404 || r.status == 400 || r.status == 405) return std::optional<std::vector<Descriptor>>();
+  if (r.status != 200) return io_error(http_error(r, fmt::format("{}/{}: referrers", registry_, repo)));
+  auto m = parse_manifest(std::move(r.body), media_type::kOciIndex);
+  if (!m.ok()) return std::move(m).error().context("referrers response");
+  if (!m->is_index()) return invalid_input("referrers response is not an index");
+  return std::optional<std::vector<Descriptor>>(m->manifests);
+}
+
+namespace {
+
+class RegistryStore final : public Store {
+ public:
+  RegistryStore(ImageRef ref, const StoreOptions& options, bool push)
+      : ref_(std::move(ref)), client_(ref_.reference.registry, options, push) {}
+
+  std::string describe() const override { return ref_.str(); }
+  bool supports_tags() const override { return true; }
+  const std::string& repo() const { return ref_.reference.repository; }
+
+  Result<Manifest> get_root() override {
+    VOUCH_ASSIGN_OR_RETURN(auto m, client_.get_manifest(repo(), ref_.reference.identifier()));
+    if (!m) return not_found(fmt::format("{}: manifest unknown", ref_.reference.str()));
+    if (ref_.reference.digest && m->digest != *ref_.reference.digest)
+      return verification_failed(fmt::format("{}: served manifest {}", ref_.reference.str(), m->digest.str()));
+    return *m;
+  }
+
+  Result<std::optional<Manifest>> get_tagged(std::string_view tag) override {
+    return client_.get_manifest(repo(), std::string(tag));
+  }
+
+  Result<Manifest> get_manifest(const Descriptor& d) override {
+    if (d.size > static_cast<int64_t>(kMaxManifestBytes))
+      return invalid_input(fmt::format("{}: manifest {} of {} bytes exceeds the limit", ref_.reference.name(), d.digest.str(), d.size));
+    VOUCH_ASSIGN_OR_RETURN(auto m, client_.get_manifest(repo(), d.digest.str(), d.media_type));
+    if (!m) return not_found(fmt::format("{}@{}: manifest unknown", ref_.reference.name(), d.digest.str()));
+    if (d.size >= 0 && static_cast<int64_t>(m->bytes.size()) != d.size)
+      return verification_failed(fmt::format("{}@{}: {} bytes, the descriptor says {}", ref_.reference.name(), d.digest.str(),
+                                             m->bytes.size(), d.size));
+    return *m;
+  }
+
+  Result<std::unique_ptr<BlobReader>> open_blob(const Descriptor& d) override { return client_.open_blob(repo(), d); }
+
+  Result<std::vector<Descriptor>> referrers(const Digest& subject) override {
+    VOUCH_ASSIGN_OR_RETURN(auto api, client_.referrers_api(repo(), subject));
+    if (api) return *api;
+    VOUCH_ASSIGN_OR_RETURN(auto tagged, get_tagged(digest_tag(subject)));
+    if (tagged && tagged->is_index()) return tagged->manifests;
+    return std::vector<Descriptor>{};
+  }
+
+  Result<bool> has_blob(const Descriptor& d) override { return client_.has_blob(repo(), d.digest); }
+  Status put_blob(const Descriptor& d, BlobReader& from) override { return client_.push_blob(repo(), d, from); }
+
+  Status put_manifest(const Manifest& m, const std::optional<std::string>& tag, bool root) override {
+    std::string identifier = m.digest.str();
+    if (tag) identifier = *tag;
+    else if (root && ref_.reference.tag && !ref_.reference.digest) identifier = *ref_.reference.tag;
+    VOUCH_ASSIGN_OR_RETURN(bool subject_processed, client_.push_manifest(repo(), identifier, m));
+    if (m.subject && !subject_processed) {
+      // No referrers API: keep the sha256-<hex> tag index up to date.
+      std::string fallback = digest_tag(m.subject->digest);
+      VOUCH_ASSIGN_OR_RETURN(auto existing, get_tagged(fallback));
+      bj::array list;
+      if (existing && existing->is_index())
+        for (const auto& d : existing->manifests)
+          if (d.digest != m.digest) list.push_back(d.to_json());
+      Descriptor self = m.descriptor();
+      self.annotations = m.annotations;
+      list.push_back(self.to_json());
+      bj::object idx{{"schemaVersion", 2}, {"mediaType", std::string(media_type::kOciIndex)}, {"manifests", std::move(list)}};
+      VOUCH_ASSIGN_OR_RETURN(Manifest index, parse_manifest(json::serialize(idx)));
+      VOUCH_ASSIGN_OR_RETURN(bool ignored, client_.push_manifest(repo(), fallback, index));
+      (void)ignored;
+    }
+    return ok_status();
+  }
+
+ private:
+  ImageRef ref_;
+  RegistryClient client_;
+};
+
+}  // namespace
+
+namespace detail {
+std::unique_ptr<Store> make_registry_store(const ImageRef& ref, const StoreOptions& options, bool for_writing,
+                                           Status& status) {
+  status = ok_status();
+  return std::make_unique<RegistryStore>(ref, options, for_writing);
+}
+}  // namespace detail
+
+}  // namespace vouch::oci

@@ -1,0 +1,139 @@
+#include "vouch/oci/store.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <random>
+
+#include "store_common.h"
+
+namespace vouch::oci {
+namespace {
+
+class VerifyingReader final : public BlobReader {
+ public:
+  VerifyingReader(std::unique_ptr<BlobReader> raw, Descriptor d, std::string what)
+      : raw_(std::move(raw)), d_(std::move(d)), what_(std::move(what)), digester_(d_.digest.algorithm()) {}
+
+  Result<size_t> read(std::span<uint8_t> out) override {
+    if (finished_) return size_t{0};
+    auto n = raw_->read(out);
+    if (!n.ok()) return std::move(n).error().context(what_);
+    if (*n == 0) {
+      finished_ = true;
+      if (total_ != d_.size)
+        return verification_failed(fmt::format("{}: {} bytes received, the descriptor says {}", what_, total_, d_.size));
+      Digest got = digester_.finish();
+      if (got != d_.digest)
+        return verification_failed(fmt::format("{}: content does not match its digest: expected {}, got {}", what_,
+                                               d_.digest.str(), got.str()));
+      return size_t{0};
+    }
+    total_ += static_cast<int64_t>(*n);
+    if (total_ > d_.size)
+      return verification_failed(fmt::format("{}: more than the {} bytes its descriptor says", what_, d_.size));
+    digester_.update(ByteView(out.data(), *n));
+    return *n;
+  }
+
+ private:
+  std::unique_ptr<BlobReader> raw_;
+  Descriptor d_;
+  std::string what_;
+  Digester digester_;
+  int64_t total_ = 0;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<BlobReader> verifying_reader(std::unique_ptr<BlobReader> raw, const Descriptor& expected,
+                                             std::string what) {
+  return std::make_unique<VerifyingReader>(std::move(raw), expected, std::move(what));
+}
+
+Result<std::string> read_all(BlobReader& reader, size_t max_bytes, std::string_view what) {
+  std::string out;
+  std::vector<uint8_t> buf(64 * 1024);
+  for (;;) {
+    VOUCH_ASSIGN_OR_RETURN(size_t n, reader.read(buf));
+    if (n == 0) break;
+    if (out.size() + n > max_bytes)
+      return invalid_input(fmt::format("{}: larger than the limit of {} bytes", what, max_bytes));
+    out.append(reinterpret_cast<const char*>(buf.data()), n);
+  }
+  return out;
+}
+
+std::string digest_tag(const Digest& d, std::string_view suffix) {
+  return fmt::format("{}-{}{}", d.algorithm(), d.hex(), suffix);
+}
+
+namespace detail {
+
+Result<std::unique_ptr<BlobReader>> open_file_reader(const std::filesystem::path& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return not_found(fmt::format("{}: cannot open", path.string()));
+  return std::unique_ptr<BlobReader>(std::make_unique<FileReader>(f));
+}
+
+Status write_blob_file(const std::filesystem::path& path, BlobReader& from) {
+  std::error_code ec;
+  std::filesystem::create_directories(path.parent_path(), ec);
+  if (ec) return io_error(fmt::format("{}: {}", path.parent_path().string(), ec.message()));
+  std::string tmp = path.string() + fmt::format(".tmp-{}", std::random_device{}());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return io_error(fmt::format("{}: cannot create", tmp));
+  std::vector<uint8_t> buf(256 * 1024);
+  Status result;
+  for (;;) {
+    auto n = from.read(buf);
+    if (!n.ok()) {
+      result = std::move(n).error();
+      break;
+    }
+    if (*n == 0) break;
+    size_t off = 0;
+    while (off < *n) {
+      ssize_t w = ::write(fd, buf.data() + off, *n - off);
+      if (w <= 0) {
+        result = io_error(fmt::format("{}: write failed", tmp));
+        break;
+      }
+      off += static_cast<size_t>(w);
+    }
+    if (!result.ok()) break;
+  }
+  if (result.ok() && ::fsync(fd) != 0) result = io_error(fmt::format("{}: fsync failed", tmp));
+  ::close(fd);
+  if (result.ok() && std::rename(tmp.c_str(), path.c_str()) != 0) result = io_error(fmt::format("{}: rename failed", path.string()));
+  if (!result.ok()) ::unlink(tmp.c_str());
+  return result;
+}
+
+Result<Manifest> manifest_from_reader(BlobReader& reader, const Descriptor& d, std::string_view where) {
+  if (d.size > static_cast<int64_t>(kMaxManifestBytes))
+    return invalid_input(fmt::format("{}: manifest {} of {} bytes exceeds the limit of {} bytes", where, d.digest.str(),
+                                     d.size, kMaxManifestBytes));
+  VOUCH_ASSIGN_OR_RETURN(std::string bytes, read_all(reader, kMaxManifestBytes, fmt::format("{}: manifest", where)));
+  auto m = parse_manifest(std::move(bytes), d.media_type);
+  if (!m.ok()) return std::move(m).error().context(fmt::format("{}: manifest {}", where, d.digest.str()));
+  return m;
+}
+
+}  // namespace detail
+
+Result<std::unique_ptr<Store>> open_store(const ImageRef& ref, const StoreOptions& options, bool for_writing) {
+  Status st;
+  std::unique_ptr<Store> s;
+  switch (ref.transport) {
+    case Transport::kOciLayout: s = detail::make_layout_store(ref, for_writing, st); break;
+    case Transport::kDir: s = detail::make_dir_store(ref, for_writing, st); break;
+    case Transport::kDockerArchive: s = detail::make_archive_store(ref, for_writing, st); break;
+    case Transport::kRegistry: s = detail::make_registry_store(ref, options, for_writing, st); break;
+  }
+  if (!st.ok()) return std::move(st).error();
+  return s;
+}
+
+}  // namespace vouch::oci
