@@ -19,6 +19,8 @@ int run(int argc, char** argv) {
   int exit_code = 0;
   register_key_commands(app, exit_code);
   register_blob_commands(app, exit_code);
+  register_jp_commands(app, exit_code);
+  register_policy_commands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

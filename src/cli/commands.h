@@ -9,4 +9,7 @@ namespace vouch::cli {
 void register_key_commands(CLI::App& app, int& exit_code);   // generate-key-pair, public-key
 void register_blob_commands(CLI::App& app, int& exit_code);  // sign-blob, verify-blob
 
+void register_jp_commands(CLI::App& app, int& exit_code);      // jp query
+void register_policy_commands(CLI::App& app, int& exit_code);  // policy apply, policy test
+
 }  // namespace vouch::cli

@@ -828,6 +828,10 @@ Result<std::optional<size_t>> index_arg(double key, size_t size) {
 }
 
 }  // namespace
+
+bool wildcard(std::string_view pattern, std::string_view text) { return wildcard_match(pattern, text); }
+Result<bj::value> yaml_scalar_to_json(const YAML::Node& node, bool key) { return yaml_scalar(node, key); }
+
 }  // namespace kyverno
 
 void add_kyverno_functions(FunctionRegistry& r) {

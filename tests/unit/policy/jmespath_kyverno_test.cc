@@ -476,8 +476,12 @@ TEST(KyvernoJmespath, DurationFormatting) {
 TEST(KyvernoJmespath, StandardFunctionsStillThere) {
   expect("length('abc')", "3");
   expect("sort_by(@, &a)[0].a", "1", parse(R"([{"a": 2}, {"a": 1}])"));
-  // Kyverno's sum replaces the standard one.
-  expect_error("sum(`[]`)");
+  // Kyverno's sum replaces the standard one: quantities and durations too, and the
+  // specification's answers for numbers (an empty array sums to 0, a string is a type error).
+  expect("sum(`[]`)", "0");
+  expect("sum(`[1, 2.5]`)", "3.5");
+  expect("sum(['1Gi', '512Mi'])", "\"1536Mi\"");
+  expect_error("sum(['a'])");
 }
 
 TEST(KyvernoJmespath, RegistryCanBeExtended) {
