@@ -266,7 +266,7 @@ int apply(const ApplyOptions& opts) {
                           {"summary", std::move(summary)},
                           {"results", std::move(results)}});
   } else {
-    fmt::print("\nApplying {} policy rule(s) to resources...\n", evaluated->size());
+    fmt::print("\nApplied policies: {} rule result(s)\n", evaluated->size());
     for (const auto& e : *evaluated) {
       if (e.result.status == RuleStatus::kFail || e.result.status == RuleStatus::kError ||
           e.result.status == RuleStatus::kWarn || opts.detailed) {
