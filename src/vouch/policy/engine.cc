@@ -11,7 +11,7 @@
 #include <re2/re2.h>
 
 #include "policy/kyverno_internal.h"
-#include "policy/pattern.h"
+#include "vouch/policy/pattern.h"
 #include "vouch/base/json.h"
 
 namespace vouch::policy {
@@ -539,7 +539,7 @@ std::optional<int64_t> as_duration(const bj::value& v) {
 
 bool equals(const bj::value& key, const bj::value& value) {
   if (key.is_bool()) return value.is_bool() && value.get_bool() == key.get_bool();
-  if (key.is_int64() || key.is_uint64() || key.is_double()) return detail::match_scalar(value, key) ||
+  if (key.is_int64() || key.is_uint64() || key.is_double()) return match_scalar(value, key) ||
                                                                      (as_number(value) && *as_number(value) == jmespath::to_double(key));
   if (key.is_string()) {
     auto dk = kv::parse_go_duration(key.get_string());
@@ -593,7 +593,7 @@ std::vector<std::string> value_list(const bj::value& value, bool& ok) {
 bool wild_either(const std::string& a, const std::string& b) { return kv::wildcard(a, b) || kv::wildcard(b, a); }
 
 bool in_range(const std::string& key, const bj::value& value) {
-  return value.is_string() && detail::match_scalar(bj::value(key), value);
+  return value.is_string() && match_scalar(bj::value(key), value);
 }
 
 bool is_range(const bj::value& value) {
@@ -784,22 +784,22 @@ struct Validator {
     if (pattern) {
       auto p = ctx.substitute(*pattern);
       if (!p.ok()) return {RuleStatus::kError, "variable substitution failed: " + p.error().message};
-      auto r = detail::match_pattern(resource, *p);
+      auto r = match_pattern(resource, *p);
       switch (r.kind) {
-        case detail::PatternResult::kPass: return {RuleStatus::kPass, fmt::format("validation rule '{}' passed.", rule.name)};
-        case detail::PatternResult::kSkip: return {RuleStatus::kSkip, r.message};
-        case detail::PatternResult::kFail: return {RuleStatus::kFail, error_message(r.message, r.path)};
-        case detail::PatternResult::kError: return {RuleStatus::kError, error_message(r.message, "")};
+        case PatternResult::kPass: return {RuleStatus::kPass, fmt::format("validation rule '{}' passed.", rule.name)};
+        case PatternResult::kSkip: return {RuleStatus::kSkip, r.message};
+        case PatternResult::kFail: return {RuleStatus::kFail, error_message(r.message, r.path)};
+        case PatternResult::kError: return {RuleStatus::kError, error_message(r.message, "")};
       }
     }
     std::vector<std::string> failed, skipped;
     for (size_t i = 0; i < any_pattern->size(); ++i) {
       auto p = ctx.substitute((*any_pattern)[i]);
       if (!p.ok()) return {RuleStatus::kError, "variable substitution failed: " + p.error().message};
-      auto r = detail::match_pattern(resource, *p);
-      if (r.kind == detail::PatternResult::kPass)
+      auto r = match_pattern(resource, *p);
+      if (r.kind == PatternResult::kPass)
         return {RuleStatus::kPass, fmt::format("validation rule '{}' anyPattern[{}] passed.", rule.name, i)};
-      if (r.kind == detail::PatternResult::kSkip) {
+      if (r.kind == PatternResult::kSkip) {
         skipped.push_back(fmt::format("rule {}[{}] skipped: {}", rule.name, i, r.message));
       } else if (r.path.empty()) {
         failed.push_back(fmt::format("rule {}[{}] failed: {}", rule.name, i, r.message));

@@ -1,4 +1,4 @@
-#include "policy/pattern.h"
+#include "vouch/policy/pattern.h"
 
 #include <algorithm>
 #include <charconv>
@@ -13,7 +13,7 @@
 #include "policy/kyverno_internal.h"
 #include "vouch/policy/jmespath.h"
 
-namespace vouch::policy::detail {
+namespace vouch::policy {
 namespace {
 
 namespace kv = jmespath::kyverno;
@@ -576,4 +576,4 @@ PatternResult match_pattern(const bj::value& resource, const bj::value& pattern)
   return {PatternResult::kFail, o.path, o.err.message};
 }
 
-}  // namespace vouch::policy::detail
+}  // namespace vouch::policy

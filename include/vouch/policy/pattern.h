@@ -8,7 +8,7 @@
 
 #include <boost/json.hpp>
 
-namespace vouch::policy::detail {
+namespace vouch::policy {
 
 namespace bj = boost::json;
 
@@ -23,4 +23,4 @@ PatternResult match_pattern(const bj::value& resource, const bj::value& pattern)
 // One scalar pattern ("ghcr.io/* | docker.io/*", ">=2", "1-10", "!*:latest") against a value.
 bool match_scalar(const bj::value& value, const bj::value& pattern);
 
-}  // namespace vouch::policy::detail
+}  // namespace vouch::policy
