@@ -173,7 +173,7 @@ struct Evaluated {
 // Applies every policy to every resource, with the values that apply to each pair.
 std::vector<Evaluated> evaluate(const std::vector<policy::Policy>& policies, const std::vector<bj::value>& resources,
                                 const Values& values, const policy::UserInfo& user,
-                                std::shared_ptr<policy::ImageVerifier> verifier) {
+                                std::shared_ptr<policy::ImageVerifier> verifier, const std::string& operation = "") {
   policy::Engine engine({.verifier = std::move(verifier)});
   std::vector<Evaluated> out;
   for (const auto& p : policies) {
@@ -194,6 +194,10 @@ std::vector<Evaluated> evaluate(const std::vector<policy::Policy>& policies, con
       }
       if (auto it = req.values.find("request.operation"); it != req.values.end() && it->second.is_string())
         req.operation = std::string(it->second.get_string());
+      if (!operation.empty()) {
+        req.operation = operation;
+        req.values.erase("request.operation");
+      }
       for (auto& rr : engine.apply(p, req)) out.push_back({ref, std::move(rr)});
     }
   }
@@ -286,7 +290,7 @@ int apply(const ApplyOptions& opts) {
 // ---------------------------------------------------------------- test
 
 struct Expected {
-  std::string policy, rule, kind, ns, result;
+  std::string policy, rule, kind, ns, result, operation;
   std::vector<std::string> resources;
 };
 
@@ -384,6 +388,10 @@ Result<std::vector<TestRow>> run_test_file(const fs::path& file) {
     e.kind = s("kind");
     e.ns = s("namespace");
     e.result = s("result");
+    e.operation = s("operation");
+    if (!e.operation.empty() && e.operation != "CREATE" && e.operation != "UPDATE" && e.operation != "DELETE" &&
+        e.operation != "CONNECT")
+      return invalid_input(fmt::format("{}: results[{}].operation: expected CREATE, UPDATE, DELETE or CONNECT", file.string(), i));
     if (e.result.empty()) e.result = s("status");
     e.resources = string_list(r.get_object().if_contains("resources"));
     for (const auto& one : string_list(r.get_object().if_contains("resource"))) e.resources.push_back(one);
@@ -393,13 +401,20 @@ Result<std::vector<TestRow>> run_test_file(const fs::path& file) {
     if (e.policy.empty()) return invalid_input(fmt::format("{}: results[{}].policy: required", file.string(), i));
     expected.push_back(std::move(e));
   }
+  // Results that name an operation are checked against an evaluation with that operation.
+  std::map<std::string, std::vector<Evaluated>> by_operation;
+  for (const auto& e : expected) {
+    if (!e.operation.empty() && !by_operation.count(e.operation))
+      by_operation[e.operation] = evaluate(policies, resources, values, user, nullptr, e.operation);
+  }
   std::vector<TestRow> rows;
   for (const auto& e : expected) {
+    const std::vector<Evaluated>& evaluated_for = e.operation.empty() ? evaluated : by_operation[e.operation];
     std::string policy_name = e.policy;
     size_t slash = policy_name.find('/');
     for (const auto& res : e.resources) {
       std::vector<const Evaluated*> found;
-      for (const auto& ev : evaluated) {
+      for (const auto& ev : evaluated_for) {
         if (!policy_named(policy_name, ev.result) && !(slash != std::string::npos && ev.result.policy == policy_name))
           continue;
         if (!e.rule.empty() && !rule_named(e.rule, ev.result)) continue;

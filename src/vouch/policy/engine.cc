@@ -151,21 +151,37 @@ bj::object images_variable(const bj::value& resource) {
   return images;
 }
 
-void set_dotted(bj::object& root, const std::string& name, const bj::value& value) {
-  bj::object* cur = &root;
-  size_t start = 0;
-  while (true) {
-    size_t dot = name.find('.', start);
-    std::string key = name.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-    if (dot == std::string::npos) {
-      (*cur)[key] = value;
-      return;
+// A dotted variable name, with JMESPath-quoted segments: request.object.metadata.labels."app.kubernetes.io/name".
+std::vector<std::string> split_dotted(const std::string& name) {
+  std::vector<std::string> parts;
+  std::string cur;
+  bool quoted = false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    if (c == '"') {
+      quoted = !quoted;
+    } else if (c == '\\' && quoted && i + 1 < name.size()) {
+      cur.push_back(name[++i]);
+    } else if (c == '.' && !quoted) {
+      parts.push_back(std::move(cur));
+      cur.clear();
+    } else {
+      cur.push_back(c);
     }
-    bj::value& next = (*cur)[key];
+  }
+  parts.push_back(std::move(cur));
+  return parts;
+}
+
+void set_dotted(bj::object& root, const std::string& name, const bj::value& value) {
+  auto parts = split_dotted(name);
+  bj::object* cur = &root;
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    bj::value& next = (*cur)[parts[i]];
     if (!next.is_object()) next = bj::object();
     cur = &next.get_object();
-    start = dot + 1;
   }
+  (*cur)[parts.back()] = value;
 }
 
 // ---------------------------------------------------------------- matching
@@ -280,6 +296,9 @@ bool description_matches(const ResourceDescription& d, const MatchInput& in) {
 
 bool user_matches(const ResourceFilter& f, const MatchInput& in) {
   const UserInfo& u = in.request->user;
+  // Without admission information (a resource applied offline with no user info), Kyverno
+  // ignores the user conditions.
+  if (u.username.empty() && u.groups.empty() && u.roles.empty() && u.cluster_roles.empty()) return true;
   if (!f.roles.empty()) {
     bool any = std::any_of(u.roles.begin(), u.roles.end(), [&](const std::string& r) { return wildcard_any(f.roles, r); });
     if (!any) return false;
@@ -363,12 +382,20 @@ struct NotFound {
 struct EvalContext {
   const Engine& engine;
   bj::object data;
+  bool is_delete = false;
   size_t substitutions = 0;
 
   // ctx.Query: JMESPath over the context. A plain field path that names a missing key is
   // an error ("Unknown key"), as in Kyverno's JMESPath.
   Result<bj::value> query(const std::string& raw) {
     std::string expr = raw;
+    if (is_delete) {  // variables of a DELETE request read the old object
+      size_t p = 0;
+      while ((p = expr.find("request.object", p)) != std::string::npos) {
+        expr.replace(p, 14, "request.oldObject");
+        p += 17;
+      }
+    }
     while (!expr.empty() && std::isspace(static_cast<unsigned char>(expr.back()))) expr.pop_back();
     while (!expr.empty() && std::isspace(static_cast<unsigned char>(expr.front()))) expr.erase(expr.begin());
     if (expr.empty()) return invalid_input("invalid query (nil)");
@@ -481,6 +508,14 @@ struct EvalContext {
         set_dotted(data, e.name, request.values.at(e.name));
         continue;
       }
+      bool supplied = false;
+      for (const auto& [k, v] : request.values) {
+        if (k.starts_with(e.name + ".")) {
+          set_dotted(data, k, v);
+          supplied = true;
+        }
+      }
+      if (supplied) continue;
       if (e.kind != "variable") {
         return invalid_input(fmt::format("context entry '{}': {} is not available offline; supply its value in a "
                                          "values file", e.name, e.kind));
@@ -858,6 +893,12 @@ struct Validator {
     for (size_t i = 0; i < elements.size(); ++i) {
       const auto& element = elements[i];
       if (element.is_null()) continue;
+      if (fe.element_scope.value_or(false) && !element.is_object()) {
+        ctx.data = saved;
+        return {RuleStatus::kError,
+                fmt::format("failed to process foreach: cannot use elementScope=true foreach rules for elements that are "
+                            "not maps, expected type=map got type={}", element.is_string() ? "string" : jmespath::type_name(element))};
+      }
       ctx.data = saved;
       ctx.data["element"] = element;
       ctx.data["elementIndex"] = static_cast<int64_t>(i);
@@ -957,9 +998,11 @@ std::vector<RuleResult> Engine::apply(const Policy& policy, const Request& reque
 
   bj::object base;
   {
+    // A DELETE request carries the resource as oldObject only.
+    bool is_delete = operation == "DELETE";
     bj::object req{{"operation", operation},
-                   {"object", request.object},
-                   {"oldObject", request.old_object},
+                   {"object", is_delete ? bj::value() : request.object},
+                   {"oldObject", is_delete && request.old_object.is_null() ? request.object : request.old_object},
                    {"namespace", ref.ns},
                    {"name", ref.name},
                    {"kind", bj::object{{"kind", ref.kind}}},
@@ -993,7 +1036,7 @@ std::vector<RuleResult> Engine::apply(const Policy& policy, const Request& reque
     result.origin_rule = rule.origin;
     result.type = rule.validate ? "Validation" : "ImageVerify";
     result.action = action_for(policy, rule, ref.ns, request);
-    EvalContext ctx{*this, base};
+    EvalContext ctx{*this, base, operation == "DELETE"};
     auto finish = [&](RuleStatus s, std::string msg) {
       result.status = s;
       result.message = std::move(msg);
@@ -1038,6 +1081,15 @@ std::vector<RuleResult> Engine::apply(const Policy& policy, const Request& reque
       for (const auto& ci : container_images(request.object)) {
         if (!image_selected(iv, ci.image)) continue;
         any_image = true;
+        if (iv.attestors.empty() && iv.attestations.empty()) {
+          // Only the digest requirement: checked on the reference itself.
+          if (iv.verify_digest && ci.image.find('@') == std::string::npos)
+            failures.push_back(fmt::format("missing digest for {}", ci.image));
+          else if (iv.required)
+            failures.push_back(fmt::format("image {} is not verified: verification is required and the rule has no "
+                                           "attestors", ci.image));
+          continue;
+        }
         if (!options_.verifier) {
           errored = true;
           failures.push_back(fmt::format("failed to verify image {}: no image verifier is available", ci.image));
@@ -1071,7 +1123,7 @@ std::vector<RuleResult> Engine::apply(const Policy& policy, const Request& reque
             }
             for (const auto& predicate : r->predicates) {
               for (const auto& conds : att.conditions) {
-                EvalContext pctx{*this, predicate.is_object() ? predicate.get_object() : bj::object{}};
+                EvalContext pctx{*this, predicate.is_object() ? predicate.get_object() : bj::object{}, false};
                 for (const auto& kvp : ctx.data) {
                   if (!pctx.data.contains(kvp.key())) pctx.data[kvp.key()] = kvp.value();
                 }

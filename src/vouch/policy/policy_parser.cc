@@ -563,8 +563,6 @@ Result<ImageVerification> parse_verify_image(const F& f) {
     VOUCH_ASSIGN_OR_RETURN(iv.validate_message, v.at("message").str());
     VOUCH_ASSIGN_OR_RETURN(iv.validate_deny, parse_conditions(v.at("deny").at("conditions")));
   }
-  if (iv.attestors.empty() && iv.attestations.empty())
-    return f.err("attestors or attestations are required");
   return iv;
 }
 
