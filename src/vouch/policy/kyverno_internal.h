@@ -27,6 +27,9 @@ bool wildcard(std::string_view pattern, std::string_view text);
 // `key`: as an object key, always a string.
 Result<bj::value> yaml_scalar_to_json(const YAML::Node& node, bool key);
 
+// x509_decode: a PEM certificate as the JSON of Go's x509.Certificate (kyverno_x509.cc).
+Result<bj::value> x509_decode(std::string_view pem);
+
 // Adds the functions of each group to the registry.
 void add_arithmetic_functions(FunctionRegistry& registry);
 void add_time_functions(FunctionRegistry& registry);
