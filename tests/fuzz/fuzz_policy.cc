@@ -6,6 +6,7 @@
 
 #include "vouch/policy/document.h"
 #include "vouch/policy/engine.h"
+#include "vouch/policy/pattern.h"
 #include "vouch/policy/policy.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

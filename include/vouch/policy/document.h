@@ -20,7 +20,7 @@ namespace vouch::policy {
 struct DocumentLimits {
   size_t max_bytes = 16 * 1024 * 1024;
   unsigned max_depth = 64;
-  size_t max_nodes = 1000000;
+  size_t max_nodes = 500000;
 };
 
 // Every non-empty document of a YAML stream (JSON is YAML). `source` prefixes errors.

@@ -21,6 +21,9 @@ namespace kv = jmespath::kyverno;
 namespace {
 
 constexpr size_t kMaxSubstitutions = 10000;
+constexpr size_t kMaxContextNodes = 200000;           // per context value: variables cannot double the context unboundedly
+constexpr size_t kMaxSubstitutedBytes = 1 << 20;
+constexpr size_t kMaxContextTotal = 1000000;        // the whole context      // a string after variable substitution
 constexpr unsigned kMaxDepth = 128;
 
 const std::set<std::string, std::less<>> kClusterScoped = {
@@ -375,13 +378,30 @@ ResourceRef resource_ref(const bj::value& resource) {
 
 // ---------------------------------------------------------------- evaluation
 
-struct NotFound {
-  std::string key;
-};
+// Counts the nodes of a value, stopping once past `limit`.
+size_t count_nodes(const bj::value& v, size_t limit, size_t seen = 0) {
+  ++seen;
+  if (seen > limit) return seen;
+  if (v.is_array()) {
+    for (const auto& e : v.get_array()) {
+      seen = count_nodes(e, limit, seen);
+      if (seen > limit) return seen;
+    }
+  } else if (v.is_object()) {
+    for (const auto& kv : v.get_object()) {
+      seen = count_nodes(kv.value(), limit, seen);
+      if (seen > limit) return seen;
+    }
+  } else if (v.is_string()) {
+    seen += v.get_string().size() / 64;
+  }
+  return seen;
+}
 
 struct EvalContext {
   const Engine& engine;
-  bj::object data;
+  bj::value data;  // an object; kept as a value so that queries read it in place
+  bj::object& obj() { return data.as_object(); }
   bool is_delete = false;
   size_t substitutions = 0;
 
@@ -400,7 +420,7 @@ struct EvalContext {
     while (!expr.empty() && std::isspace(static_cast<unsigned char>(expr.front()))) expr.erase(expr.begin());
     if (expr.empty()) return invalid_input("invalid query (nil)");
     VOUCH_ASSIGN_OR_RETURN(auto compiled, engine.compile(expr));
-    bj::value root(data);
+    const bj::value& root = data;
     auto result = compiled->search(root);
     if (!result.ok()) return invalid_input(fmt::format("JMESPath query failed: {}", result.error().message));
     if (result->is_null()) {
@@ -444,6 +464,8 @@ struct EvalContext {
         if (resolved.error().code == ErrorCode::kNotFound) return resolved.error();
         return invalid_input(fmt::format("failed to resolve {} at path {}: {}", inner, path, resolved.error().message));
       }
+      if (count_nodes(*resolved, kMaxContextNodes) > kMaxContextNodes)
+        return invalid_input(fmt::format("variable {} at path {} is too large", inner, path));
       if (value == var) return resolved;
       std::string text;
       if (resolved->is_string()) text = std::string(resolved->get_string());
@@ -461,6 +483,9 @@ struct EvalContext {
       }
       size_t pos = value.find(var);
       if (pos == std::string::npos) break;
+      if (value.size() - var.size() + text.size() > kMaxSubstitutedBytes)
+        return invalid_input(fmt::format("variable substitution at path {} makes a string larger than {} bytes", path,
+                                         kMaxSubstitutedBytes));
       value.replace(pos, var.size(), text);
       if (shallow) break;
     }
@@ -505,13 +530,13 @@ struct EvalContext {
     for (const auto& e : entries) {
       // Values supplied from outside take precedence (the CLI's values files).
       if (request.values.count(e.name)) {
-        set_dotted(data, e.name, request.values.at(e.name));
+        set_dotted(obj(), e.name, request.values.at(e.name));
         continue;
       }
       bool supplied = false;
       for (const auto& [k, v] : request.values) {
         if (k.starts_with(e.name + ".")) {
-          set_dotted(data, k, v);
+          set_dotted(obj(), k, v);
           supplied = true;
         }
       }
@@ -539,10 +564,14 @@ struct EvalContext {
       if (value.is_null() && e.default_value) {
         VOUCH_ASSIGN_OR_RETURN(value, substitute(*e.default_value));
       }
+      if (count_nodes(value, kMaxContextNodes) > kMaxContextNodes)
+        return invalid_input(fmt::format("context entry '{}': value too large", e.name));
       if (value.is_null() && !e.default_value && !e.jmes_path.empty() && !e.value) {
         return invalid_input(fmt::format("context entry '{}': failed to evaluate '{}'", e.name, e.jmes_path));
       }
-      set_dotted(data, e.name, value);
+      set_dotted(obj(), e.name, value);
+      if (count_nodes(data, kMaxContextTotal) > kMaxContextTotal)
+        return invalid_input(fmt::format("context entry '{}': the context grows too large", e.name));
     }
     return ok_status();
   }
@@ -889,7 +918,7 @@ struct Validator {
   }
 
   Outcome foreach_elements(const ForEachValidation& fe, const bj::array& elements, unsigned nesting, int& applied) {
-    bj::object saved = ctx.data;
+    bj::value saved = ctx.data;
     for (size_t i = 0; i < elements.size(); ++i) {
       const auto& element = elements[i];
       if (element.is_null()) continue;
@@ -900,10 +929,11 @@ struct Validator {
                             "not maps, expected type=map got type={}", element.is_string() ? "string" : jmespath::type_name(element))};
       }
       ctx.data = saved;
-      ctx.data["element"] = element;
-      ctx.data["elementIndex"] = static_cast<int64_t>(i);
-      ctx.data[fmt::format("element{}", nesting)] = element;
-      ctx.data[fmt::format("elementIndex{}", nesting)] = static_cast<int64_t>(i);
+      auto& o = ctx.obj();
+      o["element"] = element;
+      o["elementIndex"] = static_cast<int64_t>(i);
+      o[fmt::format("element{}", nesting)] = element;
+      o[fmt::format("elementIndex{}", nesting)] = static_cast<int64_t>(i);
       Outcome r = foreach_one(fe, element, nesting);
       if (r.none || r.status == RuleStatus::kSkip) continue;
       if (r.status != RuleStatus::kPass) {
@@ -928,7 +958,7 @@ struct Validator {
     if (fe.deny) return deny(*fe.deny);
     if (fe.pattern || fe.any_pattern) {
       bool scope = fe.element_scope.value_or(element.is_object());
-      bj::value target = scope ? element : ctx.data["request"].as_object()["object"];
+      bj::value target = scope ? element : ctx.obj()["request"].as_object()["object"];
       return patterns(target, fe.pattern, fe.any_pattern);
     }
     return foreach_list(fe.foreach, nesting + 1);
@@ -980,13 +1010,23 @@ Result<std::shared_ptr<const jmespath::Expression>> Engine::compile(const std::s
   auto compiled = jmespath::Expression::compile(expression, functions_);
   if (!compiled.ok()) return invalid_input(fmt::format("incorrect query {}: {}", expression, compiled.error().message));
   auto ptr = std::make_shared<const jmespath::Expression>(std::move(compiled).value());
+  if (expression.size() > 4096) return ptr;  // long expressions are not kept
   std::lock_guard lock(cache_mu_);
-  if (cache_.size() > 10000) cache_.clear();
+  if (cache_.size() >= 2048) cache_.clear();
   cache_[expression] = ptr;
   return ptr;
 }
 
-std::vector<RuleResult> Engine::apply(const Policy& policy, const Request& request) const {
+std::vector<RuleResult> Engine::apply(const Policy& policy, const Request& original) const {
+  // Values that name fields of request.object (the CLI's values files) change the resource
+  // itself, for matching as for validation.
+  std::optional<Request> changed;
+  for (const auto& [k, v] : original.values) {
+    if (!k.starts_with("request.object.") || !original.object.is_object()) continue;
+    if (!changed) changed = original;
+    set_dotted(changed->object.get_object(), k.substr(15), v);
+  }
+  const Request& request = changed ? *changed : original;
   std::vector<RuleResult> out;
   ResourceRef ref = resource_ref(request.object);
   if (policy.kind == "Policy" && ref.ns != policy.ns) return out;  // a Policy applies in its own namespace
@@ -1036,7 +1076,7 @@ std::vector<RuleResult> Engine::apply(const Policy& policy, const Request& reque
     result.origin_rule = rule.origin;
     result.type = rule.validate ? "Validation" : "ImageVerify";
     result.action = action_for(policy, rule, ref.ns, request);
-    EvalContext ctx{*this, base, operation == "DELETE"};
+    EvalContext ctx{*this, bj::value(base), operation == "DELETE"};
     auto finish = [&](RuleStatus s, std::string msg) {
       result.status = s;
       result.message = std::move(msg);
@@ -1123,9 +1163,9 @@ std::vector<RuleResult> Engine::apply(const Policy& policy, const Request& reque
             }
             for (const auto& predicate : r->predicates) {
               for (const auto& conds : att.conditions) {
-                EvalContext pctx{*this, predicate.is_object() ? predicate.get_object() : bj::object{}, false};
-                for (const auto& kvp : ctx.data) {
-                  if (!pctx.data.contains(kvp.key())) pctx.data[kvp.key()] = kvp.value();
+                EvalContext pctx{*this, predicate.is_object() ? predicate : bj::value(bj::object{}), false};
+                for (const auto& kvp : ctx.obj()) {
+                  if (!pctx.obj().contains(kvp.key())) pctx.obj()[kvp.key()] = kvp.value();
                 }
                 auto c = evaluate_conditions(pctx, conds);
                 if (!c.ok()) {
