@@ -84,14 +84,41 @@ Result<std::vector<bj::value>> parse_documents(std::string_view text, std::strin
   if (text.size() > limits.max_bytes)
     return invalid_input(fmt::format("{}: larger than {} bytes", source, limits.max_bytes));
   VOUCH_RETURN_IF_ERROR(check_flow_depth(text, source, limits.max_depth));
+  // Documents are split on "---" lines as Kubernetes' YAML reader does, and each is loaded on
+  // its own (yaml-cpp's LoadAll can loop forever on some malformed streams).
+  struct Chunk {
+    std::string text;
+    int first_line;
+  };
+  std::vector<Chunk> chunks{{"", 0}};
+  int line_no = 0;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    std::string_view line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos + 1);
+    bool separator = false;
+    if (line.starts_with("---")) {
+      separator = line.substr(3).find_first_not_of(" \t\r\n") == std::string_view::npos;
+    }
+    if (separator) {
+      chunks.push_back({"", line_no + 1});
+    } else {
+      chunks.back().text.append(line);
+    }
+    ++line_no;
+    pos = nl == std::string_view::npos ? text.size() : nl + 1;
+  }
   std::vector<YAML::Node> nodes;
-  try {
-    nodes = YAML::LoadAll(std::string(text));
-  } catch (const YAML::Exception& e) {
-    if (e.mark.line >= 0) return invalid_input(fmt::format("{}: line {}: {}", source, e.mark.line + 1, e.msg));
-    return invalid_input(fmt::format("{}: {}", source, e.msg));
-  } catch (const std::exception& e) {
-    return invalid_input(fmt::format("{}: {}", source, e.what()));
+  for (const auto& c : chunks) {
+    try {
+      nodes.push_back(YAML::Load(c.text));
+    } catch (const YAML::Exception& e) {
+      if (e.mark.line >= 0)
+        return invalid_input(fmt::format("{}: line {}: {}", source, e.mark.line + 1 + c.first_line, e.msg));
+      return invalid_input(fmt::format("{}: {}", source, e.msg));
+    } catch (const std::exception& e) {
+      return invalid_input(fmt::format("{}: {}", source, e.what()));
+    }
   }
   std::vector<bj::value> out;
   Converter conv{source, limits, limits.max_nodes};

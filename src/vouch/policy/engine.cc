@@ -1110,7 +1110,8 @@ std::vector<RuleResult> Engine::apply(const Policy& policy, const Request& origi
       else o = validator.foreach_list(v.foreach, 0);
       if (o.none) continue;  // nothing to validate: no result, as Kyverno
       finish(o.status, o.message);
-      if (policy.apply_rules == "One" && o.status == RuleStatus::kPass) break;
+      // applyRules: One stops after the first rule that applied (passed or failed).
+      if (policy.apply_rules == "One" && (o.status == RuleStatus::kPass || o.status == RuleStatus::kFail)) break;
       continue;
     }
     // verifyImages.

@@ -469,8 +469,9 @@ struct Matcher {
   }
 
   Outcome map(const bj::object& resource, const bj::object& pattern_in, const std::string& path) {
-    bj::object pattern = pattern_in;
-    if (path == "/metadata/" || path.ends_with("/metadata/")) pattern = expand_wildcards(pattern_in, resource);
+    std::optional<bj::object> expanded;
+    if (path == "/metadata/" || path.ends_with("/metadata/")) expanded = expand_wildcards(pattern_in, resource);
+    const bj::object& pattern = expanded ? *expanded : pattern_in;
     std::vector<std::string> anchors, others;
     for (const auto& kv : pattern) {
       AnchorType t = parse_anchor(kv.key()).type;

@@ -818,7 +818,8 @@ Result<Policy> parse_policy(const bj::value& doc) {
 }
 
 Result<std::vector<Policy>> parse_policies(std::string_view text, std::string_view source) {
-  VOUCH_ASSIGN_OR_RETURN(auto docs, parse_documents(text, source));
+  // Policies are small: a tighter node budget than for resources keeps alias expansion cheap.
+  VOUCH_ASSIGN_OR_RETURN(auto docs, parse_documents(text, source, {.max_bytes = 8 << 20, .max_depth = 64, .max_nodes = 100000}));
   std::vector<Policy> out;
   for (size_t i = 0; i < docs.size(); ++i) {
     const auto& d = docs[i];

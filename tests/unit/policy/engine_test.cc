@@ -220,3 +220,33 @@ spec:
 
 }  // namespace
 }  // namespace vouch::policy
+
+namespace vouch::policy {
+namespace {
+
+TEST(Engine, ApplyRulesOneStopsAfterTheFirstAppliedRule) {
+  Policy p = policy(R"(apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: p}
+spec:
+  applyRules: One
+  rules:
+    - name: not-matching
+      match: {any: [{resources: {kinds: [Service]}}]}
+      validate: {deny: {}}
+    - name: first
+      match: {any: [{resources: {kinds: [Pod]}}]}
+      validate: {deny: {conditions: {all: [{key: a, operator: Equals, value: b}]}}}
+    - name: second
+      match: {any: [{resources: {kinds: [Pod]}}]}
+      validate: {deny: {}}
+)");
+  Engine engine;
+  auto r = engine.apply(p, req(doc(kPod)));
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].rule, "first");
+  EXPECT_EQ(r[0].status, RuleStatus::kPass);
+}
+
+}  // namespace
+}  // namespace vouch::policy
