@@ -243,5 +243,39 @@ TEST(Documents, BoundedAndMultiDocument) {
   EXPECT_NE(b.error().message.find("too large"), std::string::npos) << b.error().message;
 }
 
+// A malformed stream on which yaml-cpp's LoadAll never returns (found by fuzz_policy): it
+// must end with an error or a result.
+TEST(Documents, MalformedStreamEnds) {
+  constexpr std::string_view kInput = R"(# :
+          - resources:
+         FAL  kinds: [Pod]
+      , shop-*]
+      validate:
+        failureAction: Enforce
+        Overrides:
+          - action: Audit
+            namespaces: [shop-dev]
+        message: "Images in {{ request.namespace }} must be pinned by digest."
+        pattern:
+          spec:
+            containers:
+   !             "
+)";
+  auto docs = parse_documents(kInput, "fuzz.yaml");
+  (void)docs;
+  auto policies = parse_policies(kInput, "fuzz.yaml");
+  EXPECT_TRUE(policies.ok() || !policies.error().message.empty());
+}
+
+TEST(Documents, SplitOnSeparatorLines) {
+  auto docs = parse_documents("a: 1\n--- \nb: 2\n---\n# only a comment\n---\nc: '---'\n", "d.yaml");
+  ASSERT_TRUE(docs.ok()) << docs.error().message;
+  ASSERT_EQ(docs->size(), 3u);
+  EXPECT_EQ((*docs)[2].at("c").as_string(), "---");
+  auto bad = parse_documents("a: 1\n---\nb: [\n", "d.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("d.yaml: line "), std::string::npos) << bad.error().message;
+}
+
 }  // namespace
 }  // namespace vouch::policy
