@@ -15,10 +15,11 @@ struct Converter {
   std::string_view source;
   const DocumentLimits& limits;
   size_t budget;
+  int line_offset = 0;  // the first line of the document in the stream
 
   Error fail(const YAML::Node& n, std::string_view what) const {
     const YAML::Mark m = n.Mark();
-    if (m.line >= 0) return invalid_input(fmt::format("{}: line {}: {}", source, m.line + 1, what));
+    if (m.line >= 0) return invalid_input(fmt::format("{}: line {}: {}", source, m.line + 1 + line_offset, what));
     return invalid_input(fmt::format("{}: {}", source, what));
   }
 
@@ -123,7 +124,9 @@ Result<std::vector<bj::value>> parse_documents(std::string_view text, std::strin
   std::vector<bj::value> out;
   Converter conv{source, limits, limits.max_nodes};
   try {
-    for (const auto& n : nodes) {
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      const YAML::Node& n = nodes[i];
+      conv.line_offset = chunks[i].first_line;
       if (n.IsNull() || !n.IsDefined()) continue;
       VOUCH_ASSIGN_OR_RETURN(bj::value v, conv.convert(n, 0));
       out.push_back(std::move(v));

@@ -275,6 +275,9 @@ TEST(Documents, SplitOnSeparatorLines) {
   auto bad = parse_documents("a: 1\n---\nb: [\n", "d.yaml");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message.find("d.yaml: line "), std::string::npos) << bad.error().message;
+  auto inf = parse_documents("a: 1\n---\nb: 2\nc: .inf\n", "d.yaml");
+  ASSERT_FALSE(inf.ok());
+  EXPECT_NE(inf.error().message.find("d.yaml: line 4:"), std::string::npos) << inf.error().message;
 }
 
 }  // namespace
