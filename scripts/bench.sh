@@ -79,3 +79,15 @@ python3 bench/vuln_bench.py "$build/vouch" "$shared/testdata" "$cache/bench-vuln
 
 echo "== OCI: reading and squashing an image"
 bash bench/oci_squash.sh "$build/vouch" "$cache"
+echo
+echo "== Policy evaluation (examples/policies, in process, 1 core) and JMESPath"
+"$build/vouch_bench" --benchmark_filter='BM_PolicyEvaluate|BM_Jmespath' --benchmark_format=json \
+  --benchmark_out="$cache/bench-policy.json" --benchmark_out_format=json >/dev/null
+python3 - "$cache/bench-policy.json" <<'PY'
+import json, sys
+for b in json.load(open(sys.argv[1]))["benchmarks"]:
+    name = {"BM_PolicyEvaluatePod": "policy evaluations/s, Pod (3 policies)",
+            "BM_PolicyEvaluateDeployment": "policy evaluations/s, Deployment (autogen)",
+            "BM_JmespathEvaluate": "JMESPath evaluations/s (compiled)"}.get(b["name"], b["name"])
+    print(f"{name:<44} {round(b['items_per_second']):>12}/s")
+PY

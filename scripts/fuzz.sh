@@ -75,3 +75,17 @@ PY
 "$build/fuzz_oci_reference" "${limit[@]}" -max_len=512 -rss_limit_mb=2048 "$root/.cache/fuzz/oci-reference"
 "$build/fuzz_oci_manifest" "${limit[@]}" -max_len=65536 -rss_limit_mb=2048 "$root/.cache/fuzz/oci-manifest"
 "$build/fuzz_oci_tar" "${limit[@]}" -max_len=65536 -rss_limit_mb=2048 "$root/.cache/fuzz/oci-tar"
+# Policies: the example policies and the Kyverno-format test policies.
+seed "$root/.cache/fuzz/policy" "$root"/examples/policies/*.yaml "$root"/tests/policy/*/policy.yaml
+"$build/fuzz_policy" "${limit[@]}" -max_len=16384 -rss_limit_mb=2048 "$root/.cache/fuzz/policy"
+# JMESPath: the compliance suite's expressions, one per file.
+mkdir -p "$root/.cache/fuzz/jmespath"
+python3 - "$data" "$root/.cache/fuzz/jmespath" <<'PY'
+import glob, json, os, sys, hashlib
+for f in glob.glob(os.path.join(sys.argv[1], "jmespath/tests/*.json")):
+    for group in json.load(open(f, encoding="utf-8")):
+        for case in group["cases"]:
+            e = case["expression"]
+            open(os.path.join(sys.argv[2], hashlib.md5(e.encode()).hexdigest()), "w").write(e + "\n" + json.dumps(group["given"]))
+PY
+"$build/fuzz_jmespath" "${limit[@]}" -max_len=4096 -rss_limit_mb=2048 "$root/.cache/fuzz/jmespath"

@@ -34,6 +34,9 @@ else
 fi
 rm -f "$conf_log"
 
+echo "== policy: vouch policy test tests/policy"
+if "$root/$build/vouch" policy test --fail-only tests/policy; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL  vouch policy test tests/policy"; fi
+
 for t in tests/integration/*.sh; do
   [ -f "$t" ] || continue
   echo "== integration: $(basename "$t")"

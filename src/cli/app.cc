@@ -23,6 +23,8 @@ int run(int argc, char** argv) {
   register_scan_commands(app, exit_code);
   register_log_commands(app, exit_code);
   register_image_commands(app, exit_code);
+  register_jp_commands(app, exit_code);
+  register_policy_commands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

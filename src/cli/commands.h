@@ -13,4 +13,7 @@ void register_scan_commands(CLI::App& app, int& exit_code);  // scan
 void register_log_commands(CLI::App& app, int& exit_code);   // log serve|info|get|search|proof
 void register_image_commands(CLI::App& app, int& exit_code);  // inspect, copy, tree
 
+void register_jp_commands(CLI::App& app, int& exit_code);      // jp query
+void register_policy_commands(CLI::App& app, int& exit_code);  // policy apply, policy test
+
 }  // namespace vouch::cli

@@ -828,6 +828,10 @@ Result<std::optional<size_t>> index_arg(double key, size_t size) {
 }
 
 }  // namespace
+
+bool wildcard(std::string_view pattern, std::string_view text) { return wildcard_match(pattern, text); }
+Result<bj::value> yaml_scalar_to_json(const YAML::Node& node, bool key) { return yaml_scalar(node, key); }
+
 }  // namespace kyverno
 
 void add_kyverno_functions(FunctionRegistry& r) {
@@ -989,9 +993,7 @@ void add_kyverno_functions(FunctionRegistry& r) {
     }
     return bj::value(std::move(out));
   }));
-  r.add(fn("x509_decode", {s}, [](Args, const CallContext&) -> Result<bj::value> {
-    return function_error("x509_decode", "not supported yet");
-  }));
+  r.add(fn("x509_decode", {s}, [](Args a, const CallContext&) { return x509_decode(sv(a[0])); }));
   r.add(fn("image_normalize", {s}, [](Args a, const CallContext&) -> Result<bj::value> {
     VOUCH_ASSIGN_OR_RETURN(std::string image, image_normalize(sv(a[0])));
     return str(image);

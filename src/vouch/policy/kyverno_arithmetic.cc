@@ -2,6 +2,7 @@
 // multiply, divide, modulo and round over plain numbers, Kubernetes quantities ("10Mi",
 // "500m") and Go durations ("1h30m"), with Kubernetes' and Go's text formats.
 #include <charconv>
+#include <algorithm>
 #include <cmath>
 #include <optional>
 #include <variant>
@@ -449,7 +450,15 @@ void add_arithmetic_functions(FunctionRegistry& r) {
   r.add(fn("subtract", {any, any}, [](Args a, const CallContext&) { return add(*a[0], *a[1], "subtract", true); }));
   r.add(fn("sum", {{kArray}}, [](Args a, const CallContext&) -> Result<bj::value> {
     const auto& items = a[0]->get_array();
-    if (items.empty()) return function_error("sum", "at least one element in the array is required");
+    // An empty array sums to 0 and a non-number element is a type error, as the JMESPath
+    // specification's sum (Kyverno's extends it to quantities and durations).
+    if (items.empty()) return bj::value(0);
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (!parse_operand(items[i], "sum").ok())
+        return make_error(ErrorKind::kInvalidType,
+                          fmt::format("sum(): element {} of the array must be a number, quantity or duration, got {}", i,
+                                      type_name(items[i])));
+    }
     bj::value result = items[0];
     for (size_t i = 1; i < items.size(); ++i) {
       VOUCH_ASSIGN_OR_RETURN(result, add(result, items[i], "sum", false));
@@ -598,6 +607,23 @@ std::string format_go_duration(int64_t d) {
   }
   if (neg) buf[--w] = '-';
   return std::string(buf + w, buf + sizeof buf);
+}
+
+std::optional<int> compare_quantities(std::string_view a, std::string_view b) {
+  auto qa = parse_quantity(a);
+  auto qb = parse_quantity(b);
+  if (!qa || !qb) return std::nullopt;
+  int32_t scale = std::min(qa->scale, qb->scale);
+  auto aligned = [&](const Quantity& q) -> std::optional<Int> {
+    auto p = pow10(q.scale - scale);
+    Int r;
+    if (!p || !mul_ok(q.mantissa, *p, &r)) return std::nullopt;
+    return r;
+  };
+  auto ma = aligned(*qa), mb = aligned(*qb);
+  if (ma && mb) return *ma < *mb ? -1 : (*ma > *mb ? 1 : 0);
+  double da = approximate(*qa), db = approximate(*qb);
+  return da < db ? -1 : (da > db ? 1 : 0);
 }
 
 }  // namespace vouch::policy::jmespath::kyverno

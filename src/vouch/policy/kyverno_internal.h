@@ -2,10 +2,15 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "vouch/policy/jmespath.h"
+
+namespace YAML {
+class Node;
+}
 
 namespace vouch::policy::jmespath::kyverno {
 
@@ -16,8 +21,23 @@ Error function_error(std::string_view function, std::string_view message);
 Result<int64_t> parse_go_duration(std::string_view text);
 std::string format_go_duration(int64_t nanos);
 
+// Kyverno's wildcard matching (IGLOU-EU/go-wildcard): '*' any run, '?' one character.
+bool wildcard(std::string_view pattern, std::string_view text);
+// A YAML scalar as sigs.k8s.io/yaml reads it (YAML 1.1 booleans, Go integers and floats);
+// `key`: as an object key, always a string.
+Result<bj::value> yaml_scalar_to_json(const YAML::Node& node, bool key);
+
+// x509_decode: a PEM certificate as the JSON of Go's x509.Certificate (kyverno_x509.cc).
+Result<bj::value> x509_decode(std::string_view pem);
+
 // Adds the functions of each group to the registry.
 void add_arithmetic_functions(FunctionRegistry& registry);
 void add_time_functions(FunctionRegistry& registry);
 
+}  // namespace vouch::policy::jmespath::kyverno
+
+namespace vouch::policy::jmespath::kyverno {
+// Compares two Kubernetes quantities ("100m", "1Gi"): -1, 0 or 1; nullopt when either does
+// not parse as a quantity.
+std::optional<int> compare_quantities(std::string_view a, std::string_view b);
 }  // namespace vouch::policy::jmespath::kyverno

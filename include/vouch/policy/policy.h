@@ -1,0 +1,241 @@
+// Kyverno policies (ClusterPolicy and Policy, kyverno.io/v1 and v2beta1) read into a typed
+// model. Parsing is strict where Kyverno is strict and names the offending field:
+//   "spec.rules[0].match.any[1].resources.kinds: expected a list"
+// Rules written for Pods gain their Pod-controller variants (autogen) when parsed, named
+// autogen-<rule> and autogen-cronjob-<rule>, as Kyverno computes them.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json.hpp>
+
+#include "vouch/base/result.h"
+
+namespace vouch::policy {
+
+namespace bj = boost::json;
+
+enum class FailureAction { kAudit, kEnforce };
+
+struct LabelSelectorRequirement {
+  std::string key;
+  std::string op;  // In, NotIn, Exists, DoesNotExist
+  std::vector<std::string> values;
+};
+
+struct LabelSelector {
+  std::map<std::string, std::string> match_labels;
+  std::vector<LabelSelectorRequirement> match_expressions;
+};
+
+struct ResourceDescription {
+  std::vector<std::string> kinds;
+  std::vector<std::string> names;  // `name` (deprecated) is folded in
+  std::vector<std::string> namespaces;
+  std::vector<std::string> operations;  // CREATE, UPDATE, DELETE, CONNECT
+  std::map<std::string, std::string> annotations;
+  std::optional<LabelSelector> selector;
+  std::optional<LabelSelector> namespace_selector;
+  bool empty() const;
+};
+
+struct Subject {
+  std::string kind;  // User, Group, ServiceAccount
+  std::string name;
+  std::string ns;
+};
+
+struct ResourceFilter {
+  ResourceDescription resources;
+  std::vector<Subject> subjects;
+  std::vector<std::string> roles;
+  std::vector<std::string> cluster_roles;
+};
+
+struct MatchResources {
+  std::vector<ResourceFilter> any;
+  std::vector<ResourceFilter> all;  // the legacy form (resources/subjects at the top) is one entry here
+  bool empty() const { return any.empty() && all.empty(); }
+};
+
+struct Condition {
+  bj::value key;
+  std::string op;
+  bj::value value;
+  std::string message;
+};
+
+// any/all, or the legacy list (held in `all`).
+struct Conditions {
+  std::optional<std::vector<Condition>> any;
+  std::vector<Condition> all;
+};
+
+struct ContextEntry {
+  std::string name;
+  std::string kind;  // variable, configMap, apiCall, imageRegistry, globalReference
+  bj::value raw;     // the entry as written (for kinds resolved from supplied values)
+  // variable
+  std::optional<bj::value> value;
+  std::string jmes_path;
+  std::optional<bj::value> default_value;
+};
+
+struct ForEachValidation {
+  std::string list;
+  std::vector<ContextEntry> context;
+  std::optional<Conditions> preconditions;
+  std::optional<bj::value> pattern;
+  std::optional<bj::array> any_pattern;
+  std::optional<Conditions> deny;
+  std::vector<ForEachValidation> foreach;
+  std::optional<bool> element_scope;
+};
+
+struct FailureActionOverride {
+  FailureAction action = FailureAction::kAudit;
+  std::vector<std::string> namespaces;
+  std::optional<LabelSelector> namespace_selector;
+};
+
+struct Validation {
+  std::string message;
+  std::optional<FailureAction> failure_action;
+  std::vector<FailureActionOverride> overrides;
+  std::optional<bj::value> pattern;
+  std::optional<bj::array> any_pattern;
+  std::optional<Conditions> deny;
+  std::vector<ForEachValidation> foreach;
+  bool unsupported = false;  // cel, podSecurity, manifests: not evaluated offline
+  std::string unsupported_kind;
+};
+
+// verifyImages (api/kyverno/v1/image_verification_types.go).
+struct Rekor {
+  std::string url = "https://rekor.sigstore.dev";
+  std::string pubkey;
+  bool ignore_tlog = false;
+};
+
+struct CTLog {
+  bool ignore_sct = false;
+  std::string pubkey;
+  std::string tsa_cert_chain;
+};
+
+struct KeyAttestor {
+  std::string public_keys;
+  std::string kms;
+  std::string secret_name;
+  std::string secret_namespace;
+  std::string signature_algorithm = "sha256";
+  std::optional<Rekor> rekor;
+  std::optional<CTLog> ctlog;
+};
+
+struct KeylessAttestor {
+  std::string issuer;
+  std::string issuer_regexp;
+  std::string subject;
+  std::string subject_regexp;
+  std::string roots;
+  std::map<std::string, std::string> additional_extensions;
+  std::optional<Rekor> rekor;
+  std::optional<CTLog> ctlog;
+};
+
+struct CertificateAttestor {
+  std::string cert;
+  std::string cert_chain;
+  std::optional<Rekor> rekor;
+  std::optional<CTLog> ctlog;
+};
+
+struct Attestor {
+  std::optional<KeyAttestor> keys;
+  std::optional<KeylessAttestor> keyless;
+  std::optional<CertificateAttestor> certificates;
+  std::optional<bj::value> attestor;  // a nested attestor set, as written
+  std::map<std::string, std::string> annotations;
+  std::string repository;
+};
+
+struct AttestorSet {
+  std::optional<int> count;  // nullopt: every entry must verify
+  std::vector<Attestor> entries;
+};
+
+struct Attestation {
+  std::string name;
+  std::string type;  // predicate type URI (predicateType, deprecated, is folded in)
+  std::vector<AttestorSet> attestors;
+  std::vector<Conditions> conditions;
+};
+
+struct ImageVerification {
+  std::string type = "Cosign";  // Cosign, SigstoreBundle, Notary
+  std::vector<std::string> image_references;
+  std::vector<std::string> skip_image_references;
+  std::vector<AttestorSet> attestors;
+  std::vector<Attestation> attestations;
+  std::string repository;
+  std::optional<FailureAction> failure_action;
+  bool mutate_digest = true;
+  bool verify_digest = true;
+  bool required = true;
+  bool use_cache = true;
+  bool cosign_oci11 = false;
+  std::optional<Conditions> validate_deny;
+  std::string validate_message;
+};
+
+struct Rule {
+  std::string name;
+  MatchResources match;
+  MatchResources exclude;
+  std::vector<ContextEntry> context;
+  std::optional<Conditions> preconditions;
+  std::optional<Validation> validate;
+  std::vector<ImageVerification> verify_images;
+  bool has_mutate = false;
+  bool has_generate = false;
+  bool autogen = false;       // generated for Pod controllers
+  std::string origin;         // for autogen rules: the rule it was generated from
+  bj::object raw;             // the rule as written (after autogen rewriting)
+};
+
+struct Policy {
+  std::string api_version;
+  std::string kind;  // ClusterPolicy or Policy
+  std::string name;
+  std::string ns;    // Policy only
+  std::map<std::string, std::string> annotations;
+  FailureAction failure_action = FailureAction::kAudit;
+  std::vector<FailureActionOverride> overrides;
+  bool background = true;
+  bool admission = true;
+  bool emit_warning = false;
+  std::string apply_rules = "All";
+  std::string failure_policy = "Fail";
+  int webhook_timeout_seconds = 10;
+  std::vector<Rule> rules;  // as written, followed by autogen rules
+  bj::value raw;
+};
+
+// Reads every ClusterPolicy/Policy document in `text` (YAML or JSON, many documents).
+// Documents of other kinds are ignored; a policy document with a bad field is an error.
+Result<std::vector<Policy>> parse_policies(std::string_view text, std::string_view source);
+// One policy document already read as JSON.
+Result<Policy> parse_policy(const bj::value& doc);
+
+// The Pod controllers autogen generates rules for, as the annotation
+// pod-policies.kyverno.io/autogen-controllers and the rules allow ("none": none).
+std::vector<std::string> autogen_controllers(const Policy& policy);
+
+std::string_view failure_action_name(FailureAction a);  // "Audit" or "Enforce"
+
+}  // namespace vouch::policy

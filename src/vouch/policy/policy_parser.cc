@@ -1,0 +1,843 @@
+// ClusterPolicy/Policy parsing into the typed model, with errors naming the offending field,
+// and autogen of Pod-controller rules (Kyverno's pkg/autogen).
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "vouch/base/json.h"
+#include "vouch/policy/document.h"
+#include "vouch/policy/policy.h"
+
+namespace vouch::policy {
+namespace {
+
+// A JSON value with its path, for error messages.
+struct F {
+  const bj::value* v;
+  std::string path;
+
+  Error err(std::string_view what) const { return invalid_input(fmt::format("{}: {}", path, what)); }
+  F at(std::string_view key) const {
+    static const bj::value kNull;
+    const bj::value* c = &kNull;
+    if (v->is_object()) {
+      if (auto* p = v->get_object().if_contains(key)) c = p;
+    }
+    return F{c, path.empty() ? std::string(key) : fmt::format("{}.{}", path, key)};
+  }
+  bool present() const { return !v->is_null(); }
+  Result<std::vector<F>> list() const {
+    std::vector<F> out;
+    if (v->is_null()) return out;
+    if (!v->is_array()) return err("expected a list");
+    size_t i = 0;
+    for (const auto& e : v->get_array()) out.push_back(F{&e, fmt::format("{}[{}]", path, i++)});
+    return out;
+  }
+  Status object() const {
+    if (!v->is_null() && !v->is_object()) return err("expected an object");
+    return ok_status();
+  }
+  Result<std::string> str() const {
+    if (v->is_null()) return std::string();
+    if (!v->is_string()) return err("expected a string");
+    return std::string(v->get_string());
+  }
+  Result<std::vector<std::string>> strings() const {
+    VOUCH_ASSIGN_OR_RETURN(auto items, list());
+    std::vector<std::string> out;
+    for (const auto& i : items) {
+      if (!i.v->is_string()) return i.err("expected a string");
+      out.emplace_back(i.v->get_string());
+    }
+    return out;
+  }
+  Result<std::optional<bool>> boolean() const {
+    if (v->is_null()) return std::optional<bool>();
+    if (!v->is_bool()) return err("expected true or false");
+    return std::optional<bool>(v->get_bool());
+  }
+  Result<std::map<std::string, std::string>> string_map() const {
+    std::map<std::string, std::string> out;
+    if (v->is_null()) return out;
+    if (!v->is_object()) return err("expected an object");
+    for (const auto& kv : v->get_object()) {
+      if (!kv.value().is_string()) return at(kv.key()).err("expected a string");
+      out[std::string(kv.key())] = std::string(kv.value().get_string());
+    }
+    return out;
+  }
+  // Rejects members not in `known`.
+  Status only(std::initializer_list<std::string_view> known) const {
+    if (!v->is_object()) return ok_status();
+    for (const auto& kv : v->get_object()) {
+      if (std::find(known.begin(), known.end(), std::string_view(kv.key())) == known.end())
+        return at(kv.key()).err("unknown field");
+    }
+    return ok_status();
+  }
+};
+
+Result<FailureAction> parse_action(const F& f) {
+  VOUCH_ASSIGN_OR_RETURN(std::string s, f.str());
+  if (s == "Audit" || s == "audit") return FailureAction::kAudit;
+  if (s == "Enforce" || s == "enforce") return FailureAction::kEnforce;
+  return f.err(fmt::format("expected Audit or Enforce, got '{}'", s));
+}
+
+Result<std::optional<FailureAction>> parse_optional_action(const F& f) {
+  if (!f.present()) return std::optional<FailureAction>();
+  VOUCH_ASSIGN_OR_RETURN(FailureAction a, parse_action(f));
+  return std::optional<FailureAction>(a);
+}
+
+Result<std::optional<LabelSelector>> parse_selector(const F& f) {
+  if (!f.present()) return std::optional<LabelSelector>();
+  VOUCH_RETURN_IF_ERROR(f.object());
+  VOUCH_RETURN_IF_ERROR(f.only({"matchLabels", "matchExpressions"}));
+  LabelSelector s;
+  VOUCH_ASSIGN_OR_RETURN(s.match_labels, f.at("matchLabels").string_map());
+  VOUCH_ASSIGN_OR_RETURN(auto exprs, f.at("matchExpressions").list());
+  for (const auto& e : exprs) {
+    VOUCH_RETURN_IF_ERROR(e.object());
+    LabelSelectorRequirement r;
+    VOUCH_ASSIGN_OR_RETURN(r.key, e.at("key").str());
+    VOUCH_ASSIGN_OR_RETURN(r.op, e.at("operator").str());
+    VOUCH_ASSIGN_OR_RETURN(r.values, e.at("values").strings());
+    if (r.key.empty()) return e.at("key").err("required");
+    if (r.op != "In" && r.op != "NotIn" && r.op != "Exists" && r.op != "DoesNotExist")
+      return e.at("operator").err(fmt::format("expected In, NotIn, Exists or DoesNotExist, got '{}'", r.op));
+    if ((r.op == "In" || r.op == "NotIn") && r.values.empty()) return e.at("values").err("must not be empty for " + r.op);
+    if ((r.op == "Exists" || r.op == "DoesNotExist") && !r.values.empty())
+      return e.at("values").err("must be empty for " + r.op);
+    s.match_expressions.push_back(std::move(r));
+  }
+  return std::optional<LabelSelector>(std::move(s));
+}
+
+Result<ResourceDescription> parse_resource_description(const F& f) {
+  VOUCH_RETURN_IF_ERROR(f.object());
+  VOUCH_RETURN_IF_ERROR(
+      f.only({"kinds", "name", "names", "namespaces", "operations", "annotations", "selector", "namespaceSelector"}));
+  ResourceDescription d;
+  VOUCH_ASSIGN_OR_RETURN(d.kinds, f.at("kinds").strings());
+  VOUCH_ASSIGN_OR_RETURN(d.names, f.at("names").strings());
+  VOUCH_ASSIGN_OR_RETURN(std::string name, f.at("name").str());
+  if (!name.empty()) d.names.push_back(name);
+  VOUCH_ASSIGN_OR_RETURN(d.namespaces, f.at("namespaces").strings());
+  VOUCH_ASSIGN_OR_RETURN(d.operations, f.at("operations").strings());
+  for (size_t i = 0; i < d.operations.size(); ++i) {
+    const auto& op = d.operations[i];
+    if (op != "CREATE" && op != "UPDATE" && op != "DELETE" && op != "CONNECT")
+      return F{f.v, fmt::format("{}.operations[{}]", f.path, i)}.err(
+          fmt::format("expected CREATE, UPDATE, DELETE or CONNECT, got '{}'", op));
+  }
+  VOUCH_ASSIGN_OR_RETURN(d.annotations, f.at("annotations").string_map());
+  VOUCH_ASSIGN_OR_RETURN(d.selector, parse_selector(f.at("selector")));
+  VOUCH_ASSIGN_OR_RETURN(d.namespace_selector, parse_selector(f.at("namespaceSelector")));
+  return d;
+}
+
+Status parse_user_info(const F& f, ResourceFilter& r) {
+  VOUCH_ASSIGN_OR_RETURN(r.roles, f.at("roles").strings());
+  VOUCH_ASSIGN_OR_RETURN(r.cluster_roles, f.at("clusterRoles").strings());
+  VOUCH_ASSIGN_OR_RETURN(auto subjects, f.at("subjects").list());
+  for (const auto& s : subjects) {
+    VOUCH_RETURN_IF_ERROR(s.object());
+    Subject sub;
+    VOUCH_ASSIGN_OR_RETURN(sub.kind, s.at("kind").str());
+    VOUCH_ASSIGN_OR_RETURN(sub.name, s.at("name").str());
+    VOUCH_ASSIGN_OR_RETURN(sub.ns, s.at("namespace").str());
+    if (sub.kind != "User" && sub.kind != "Group" && sub.kind != "ServiceAccount")
+      return s.at("kind").err(fmt::format("expected User, Group or ServiceAccount, got '{}'", sub.kind));
+    if (sub.name.empty()) return s.at("name").err("required");
+    r.subjects.push_back(std::move(sub));
+  }
+  return ok_status();
+}
+
+Result<ResourceFilter> parse_filter(const F& f) {
+  VOUCH_RETURN_IF_ERROR(f.object());
+  VOUCH_RETURN_IF_ERROR(f.only({"resources", "subjects", "roles", "clusterRoles"}));
+  ResourceFilter r;
+  VOUCH_ASSIGN_OR_RETURN(r.resources, parse_resource_description(f.at("resources")));
+  VOUCH_RETURN_IF_ERROR(parse_user_info(f, r));
+  return r;
+}
+
+Result<MatchResources> parse_match(const F& f, bool required) {
+  MatchResources m;
+  if (!f.present()) {
+    if (required) return f.err("required");
+    return m;
+  }
+  VOUCH_RETURN_IF_ERROR(f.object());
+  VOUCH_RETURN_IF_ERROR(f.only({"any", "all", "resources", "subjects", "roles", "clusterRoles"}));
+  VOUCH_ASSIGN_OR_RETURN(auto any, f.at("any").list());
+  VOUCH_ASSIGN_OR_RETURN(auto all, f.at("all").list());
+  for (const auto& e : any) {
+    VOUCH_ASSIGN_OR_RETURN(ResourceFilter r, parse_filter(e));
+    m.any.push_back(std::move(r));
+  }
+  for (const auto& e : all) {
+    VOUCH_ASSIGN_OR_RETURN(ResourceFilter r, parse_filter(e));
+    m.all.push_back(std::move(r));
+  }
+  bool legacy = f.at("resources").present() || f.at("subjects").present() || f.at("roles").present() ||
+                f.at("clusterRoles").present();
+  if (legacy) {
+    if (!any.empty() || !all.empty())
+      return f.err("use either any/all or resources/subjects/roles/clusterRoles, not both");
+    ResourceFilter r;
+    VOUCH_ASSIGN_OR_RETURN(r.resources, parse_resource_description(f.at("resources")));
+    VOUCH_RETURN_IF_ERROR(parse_user_info(f, r));
+    m.all.push_back(std::move(r));
+  }
+  if (required) {
+    if (m.empty()) return f.err("must name resources (any, all or resources)");
+    for (size_t i = 0; i < m.any.size(); ++i) {
+      if (m.any[i].resources.kinds.empty() && m.any[i].subjects.empty() && m.any[i].roles.empty() &&
+          m.any[i].cluster_roles.empty())
+        return f.at("any").err(fmt::format("entry {}: resources.kinds is required", i));
+    }
+  }
+  return m;
+}
+
+const std::set<std::string, std::less<>> kOperators = {
+    "Equals", "Equal", "NotEquals", "NotEqual", "In", "NotIn", "AnyIn", "AllIn", "AnyNotIn", "AllNotIn",
+    "GreaterThanOrEquals", "GreaterThan", "LessThanOrEquals", "LessThan", "DurationGreaterThanOrEquals",
+    "DurationGreaterThan", "DurationLessThanOrEquals", "DurationLessThan"};
+
+Result<Condition> parse_condition(const F& f) {
+  VOUCH_RETURN_IF_ERROR(f.object());
+  if (!f.v->is_object()) return f.err("expected an object");
+  VOUCH_RETURN_IF_ERROR(f.only({"key", "operator", "value", "message"}));
+  Condition c;
+  c.key = *f.at("key").v;
+  VOUCH_ASSIGN_OR_RETURN(c.op, f.at("operator").str());
+  c.value = *f.at("value").v;
+  VOUCH_ASSIGN_OR_RETURN(c.message, f.at("message").str());
+  if (c.op.empty()) return f.at("operator").err("required");
+  if (!kOperators.count(c.op)) return f.at("operator").err(fmt::format("unknown operator '{}'", c.op));
+  return c;
+}
+
+Result<std::optional<Conditions>> parse_conditions(const F& f) {
+  if (!f.present()) return std::optional<Conditions>();
+  Conditions c;
+  if (f.v->is_array()) {
+    VOUCH_ASSIGN_OR_RETURN(auto items, f.list());
+    for (const auto& i : items) {
+      VOUCH_ASSIGN_OR_RETURN(Condition cond, parse_condition(i));
+      c.all.push_back(std::move(cond));
+    }
+    return std::optional<Conditions>(std::move(c));
+  }
+  if (!f.v->is_object()) return f.err("expected a list of conditions or an object with any/all");
+  VOUCH_RETURN_IF_ERROR(f.only({"any", "all"}));
+  if (f.at("any").present()) {
+    VOUCH_ASSIGN_OR_RETURN(auto items, f.at("any").list());
+    c.any.emplace();
+    for (const auto& i : items) {
+      VOUCH_ASSIGN_OR_RETURN(Condition cond, parse_condition(i));
+      c.any->push_back(std::move(cond));
+    }
+  }
+  VOUCH_ASSIGN_OR_RETURN(auto items, f.at("all").list());
+  for (const auto& i : items) {
+    VOUCH_ASSIGN_OR_RETURN(Condition cond, parse_condition(i));
+    c.all.push_back(std::move(cond));
+  }
+  return std::optional<Conditions>(std::move(c));
+}
+
+Result<std::vector<ContextEntry>> parse_context(const F& f) {
+  std::vector<ContextEntry> out;
+  VOUCH_ASSIGN_OR_RETURN(auto items, f.list());
+  for (const auto& i : items) {
+    VOUCH_RETURN_IF_ERROR(i.object());
+    ContextEntry e;
+    e.raw = *i.v;
+    VOUCH_ASSIGN_OR_RETURN(e.name, i.at("name").str());
+    if (e.name.empty()) return i.at("name").err("required");
+    for (const char* k : {"variable", "configMap", "apiCall", "imageRegistry", "globalReference"}) {
+      if (i.at(k).present()) {
+        if (!e.kind.empty()) return i.err(fmt::format("only one of variable, configMap, apiCall, imageRegistry, globalReference"));
+        e.kind = k;
+      }
+    }
+    if (e.kind.empty()) return i.err("one of variable, configMap, apiCall, imageRegistry or globalReference is required");
+    if (e.kind == "variable") {
+      F v = i.at("variable");
+      VOUCH_RETURN_IF_ERROR(v.object());
+      VOUCH_RETURN_IF_ERROR(v.only({"value", "jmesPath", "default"}));
+      if (v.at("value").present()) e.value = *v.at("value").v;
+      VOUCH_ASSIGN_OR_RETURN(e.jmes_path, v.at("jmesPath").str());
+      if (v.at("default").present()) e.default_value = *v.at("default").v;
+      if (!e.value && e.jmes_path.empty()) return v.err("value or jmesPath is required");
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Result<std::optional<bj::array>> parse_any_pattern(const F& f) {
+  if (!f.present()) return std::optional<bj::array>();
+  if (!f.v->is_array()) return f.err("expected a list of patterns");
+  if (f.v->get_array().empty()) return f.err("must not be empty");
+  return std::optional<bj::array>(f.v->get_array());
+}
+
+Result<ForEachValidation> parse_foreach(const F& f, unsigned depth) {
+  if (depth > 8) return f.err("foreach nested too deeply");
+  VOUCH_RETURN_IF_ERROR(f.object());
+  VOUCH_RETURN_IF_ERROR(
+      f.only({"list", "context", "preconditions", "pattern", "anyPattern", "deny", "foreach", "elementScope"}));
+  ForEachValidation fe;
+  VOUCH_ASSIGN_OR_RETURN(fe.list, f.at("list").str());
+  if (fe.list.empty()) return f.at("list").err("required");
+  VOUCH_ASSIGN_OR_RETURN(fe.context, parse_context(f.at("context")));
+  VOUCH_ASSIGN_OR_RETURN(fe.preconditions, parse_conditions(f.at("preconditions")));
+  if (f.at("pattern").present()) fe.pattern = *f.at("pattern").v;
+  VOUCH_ASSIGN_OR_RETURN(fe.any_pattern, parse_any_pattern(f.at("anyPattern")));
+  if (f.at("deny").present()) {
+    VOUCH_RETURN_IF_ERROR(f.at("deny").object());
+    VOUCH_ASSIGN_OR_RETURN(auto c, parse_conditions(f.at("deny").at("conditions")));
+    fe.deny = c.value_or(Conditions{});
+  }
+  VOUCH_ASSIGN_OR_RETURN(fe.element_scope, f.at("elementScope").boolean());
+  VOUCH_ASSIGN_OR_RETURN(auto nested, f.at("foreach").list());
+  for (const auto& n : nested) {
+    VOUCH_ASSIGN_OR_RETURN(ForEachValidation c, parse_foreach(n, depth + 1));
+    fe.foreach.push_back(std::move(c));
+  }
+  int kinds = (fe.pattern ? 1 : 0) + (fe.any_pattern ? 1 : 0) + (fe.deny ? 1 : 0) + (fe.foreach.empty() ? 0 : 1);
+  if (kinds != 1) return f.err("exactly one of pattern, anyPattern, deny or foreach is required");
+  return fe;
+}
+
+Result<std::vector<FailureActionOverride>> parse_overrides(const F& f) {
+  std::vector<FailureActionOverride> out;
+  VOUCH_ASSIGN_OR_RETURN(auto items, f.list());
+  for (const auto& i : items) {
+    VOUCH_RETURN_IF_ERROR(i.object());
+    FailureActionOverride o;
+    VOUCH_ASSIGN_OR_RETURN(o.action, parse_action(i.at("action")));
+    VOUCH_ASSIGN_OR_RETURN(o.namespaces, i.at("namespaces").strings());
+    VOUCH_ASSIGN_OR_RETURN(o.namespace_selector, parse_selector(i.at("namespaceSelector")));
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+Result<Validation> parse_validation(const F& f) {
+  VOUCH_RETURN_IF_ERROR(f.object());
+  Validation v;
+  VOUCH_ASSIGN_OR_RETURN(v.message, f.at("message").str());
+  VOUCH_ASSIGN_OR_RETURN(v.failure_action, parse_optional_action(f.at("failureAction")));
+  VOUCH_ASSIGN_OR_RETURN(v.overrides, parse_overrides(f.at("failureActionOverrides")));
+  if (f.at("pattern").present()) v.pattern = *f.at("pattern").v;
+  VOUCH_ASSIGN_OR_RETURN(v.any_pattern, parse_any_pattern(f.at("anyPattern")));
+  if (f.at("deny").present()) {
+    VOUCH_RETURN_IF_ERROR(f.at("deny").object());
+    VOUCH_ASSIGN_OR_RETURN(auto c, parse_conditions(f.at("deny").at("conditions")));
+    v.deny = c.value_or(Conditions{});
+  }
+  VOUCH_ASSIGN_OR_RETURN(auto fes, f.at("foreach").list());
+  for (const auto& e : fes) {
+    VOUCH_ASSIGN_OR_RETURN(ForEachValidation fe, parse_foreach(e, 0));
+    v.foreach.push_back(std::move(fe));
+  }
+  for (const char* k : {"cel", "podSecurity", "manifests", "assert"}) {
+    if (f.at(k).present()) {
+      v.unsupported = true;
+      v.unsupported_kind = k;
+    }
+  }
+  int kinds = (v.pattern ? 1 : 0) + (v.any_pattern ? 1 : 0) + (v.deny ? 1 : 0) + (v.foreach.empty() ? 0 : 1) +
+              (v.unsupported ? 1 : 0);
+  if (kinds != 1) return f.err("exactly one of pattern, anyPattern, deny, foreach, podSecurity, cel or manifests is required");
+  return v;
+}
+
+Result<std::optional<Rekor>> parse_rekor(const F& f) {
+  if (!f.present()) return std::optional<Rekor>();
+  VOUCH_RETURN_IF_ERROR(f.object());
+  VOUCH_RETURN_IF_ERROR(f.only({"url", "pubkey", "ignoreTlog"}));
+  Rekor r;
+  VOUCH_ASSIGN_OR_RETURN(std::string url, f.at("url").str());
+  if (!url.empty()) r.url = url;
+  VOUCH_ASSIGN_OR_RETURN(r.pubkey, f.at("pubkey").str());
+  VOUCH_ASSIGN_OR_RETURN(auto ig, f.at("ignoreTlog").boolean());
+  r.ignore_tlog = ig.value_or(false);
+  return std::optional<Rekor>(std::move(r));
+}
+
+Result<std::optional<CTLog>> parse_ctlog(const F& f) {
+  if (!f.present()) return std::optional<CTLog>();
+  VOUCH_RETURN_IF_ERROR(f.object());
+  VOUCH_RETURN_IF_ERROR(f.only({"ignoreSCT", "pubkey", "tsaCertChain"}));
+  CTLog c;
+  VOUCH_ASSIGN_OR_RETURN(auto ig, f.at("ignoreSCT").boolean());
+  c.ignore_sct = ig.value_or(false);
+  VOUCH_ASSIGN_OR_RETURN(c.pubkey, f.at("pubkey").str());
+  VOUCH_ASSIGN_OR_RETURN(c.tsa_cert_chain, f.at("tsaCertChain").str());
+  return std::optional<CTLog>(std::move(c));
+}
+
+Result<std::vector<AttestorSet>> parse_attestor_sets(const F& f);
+
+Result<Attestor> parse_attestor(const F& f) {
+  VOUCH_RETURN_IF_ERROR(f.object());
+  VOUCH_RETURN_IF_ERROR(f.only({"keys", "keyless", "certificates", "attestor", "annotations", "repository",
+                                "signatureAlgorithm"}));
+  Attestor a;
+  int n = 0;
+  if (F k = f.at("keys"); k.present()) {
+    ++n;
+    VOUCH_RETURN_IF_ERROR(k.object());
+    VOUCH_RETURN_IF_ERROR(k.only({"publicKeys", "kms", "secret", "signatureAlgorithm", "rekor", "ctlog"}));
+    KeyAttestor ka;
+    VOUCH_ASSIGN_OR_RETURN(ka.public_keys, k.at("publicKeys").str());
+    VOUCH_ASSIGN_OR_RETURN(ka.kms, k.at("kms").str());
+    VOUCH_ASSIGN_OR_RETURN(ka.secret_name, k.at("secret").at("name").str());
+    VOUCH_ASSIGN_OR_RETURN(ka.secret_namespace, k.at("secret").at("namespace").str());
+    VOUCH_ASSIGN_OR_RETURN(std::string alg, k.at("signatureAlgorithm").str());
+    if (!alg.empty()) {
+      if (alg != "sha224" && alg != "sha256" && alg != "sha384" && alg != "sha512")
+        return k.at("signatureAlgorithm").err(fmt::format("expected sha224, sha256, sha384 or sha512, got '{}'", alg));
+      ka.signature_algorithm = alg;
+    }
+    VOUCH_ASSIGN_OR_RETURN(ka.rekor, parse_rekor(k.at("rekor")));
+    VOUCH_ASSIGN_OR_RETURN(ka.ctlog, parse_ctlog(k.at("ctlog")));
+    if (ka.public_keys.empty() && ka.kms.empty() && ka.secret_name.empty())
+      return k.err("one of publicKeys, kms or secret is required");
+    a.keys = std::move(ka);
+  }
+  if (F k = f.at("keyless"); k.present()) {
+    ++n;
+    VOUCH_RETURN_IF_ERROR(k.object());
+    VOUCH_RETURN_IF_ERROR(k.only({"issuer", "issuerRegExp", "subject", "subjectRegExp", "roots",
+                                  "additionalExtensions", "rekor", "ctlog"}));
+    KeylessAttestor kl;
+    VOUCH_ASSIGN_OR_RETURN(kl.issuer, k.at("issuer").str());
+    VOUCH_ASSIGN_OR_RETURN(kl.issuer_regexp, k.at("issuerRegExp").str());
+    VOUCH_ASSIGN_OR_RETURN(kl.subject, k.at("subject").str());
+    VOUCH_ASSIGN_OR_RETURN(kl.subject_regexp, k.at("subjectRegExp").str());
+    VOUCH_ASSIGN_OR_RETURN(kl.roots, k.at("roots").str());
+    VOUCH_ASSIGN_OR_RETURN(kl.additional_extensions, k.at("additionalExtensions").string_map());
+    VOUCH_ASSIGN_OR_RETURN(kl.rekor, parse_rekor(k.at("rekor")));
+    VOUCH_ASSIGN_OR_RETURN(kl.ctlog, parse_ctlog(k.at("ctlog")));
+    if (kl.roots.empty() && kl.issuer.empty() && kl.issuer_regexp.empty())
+      return k.err("issuer, issuerRegExp or roots is required");
+    a.keyless = std::move(kl);
+  }
+  if (F k = f.at("certificates"); k.present()) {
+    ++n;
+    VOUCH_RETURN_IF_ERROR(k.object());
+    VOUCH_RETURN_IF_ERROR(k.only({"cert", "certChain", "rekor", "ctlog"}));
+    CertificateAttestor c;
+    VOUCH_ASSIGN_OR_RETURN(c.cert, k.at("cert").str());
+    VOUCH_ASSIGN_OR_RETURN(c.cert_chain, k.at("certChain").str());
+    VOUCH_ASSIGN_OR_RETURN(c.rekor, parse_rekor(k.at("rekor")));
+    VOUCH_ASSIGN_OR_RETURN(c.ctlog, parse_ctlog(k.at("ctlog")));
+    a.certificates = std::move(c);
+  }
+  if (F k = f.at("attestor"); k.present()) {
+    ++n;
+    a.attestor = *k.v;
+  }
+  if (n != 1) return f.err("exactly one of keys, keyless, certificates or attestor is required");
+  VOUCH_ASSIGN_OR_RETURN(a.annotations, f.at("annotations").string_map());
+  VOUCH_ASSIGN_OR_RETURN(a.repository, f.at("repository").str());
+  return a;
+}
+
+Result<std::vector<AttestorSet>> parse_attestor_sets(const F& f) {
+  std::vector<AttestorSet> out;
+  VOUCH_ASSIGN_OR_RETURN(auto items, f.list());
+  for (const auto& i : items) {
+    VOUCH_RETURN_IF_ERROR(i.object());
+    VOUCH_RETURN_IF_ERROR(i.only({"count", "entries"}));
+    AttestorSet s;
+    if (F c = i.at("count"); c.present()) {
+      if (!c.v->is_int64() && !c.v->is_uint64()) return c.err("expected an integer");
+      int64_t n = c.v->to_number<int64_t>();
+      if (n < 1) return c.err("must be at least 1");
+      s.count = static_cast<int>(std::min<int64_t>(n, 1 << 20));
+    }
+    VOUCH_ASSIGN_OR_RETURN(auto entries, i.at("entries").list());
+    if (entries.empty()) return i.at("entries").err("required");
+    for (const auto& e : entries) {
+      VOUCH_ASSIGN_OR_RETURN(Attestor a, parse_attestor(e));
+      s.entries.push_back(std::move(a));
+    }
+    if (s.count && *s.count > static_cast<int>(s.entries.size()))
+      return i.at("count").err(fmt::format("is {} but there are only {} entries", *s.count, s.entries.size()));
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+Result<ImageVerification> parse_verify_image(const F& f) {
+  VOUCH_RETURN_IF_ERROR(f.object());
+  VOUCH_RETURN_IF_ERROR(f.only({"type", "image", "imageReferences", "skipImageReferences", "attestors", "attestations",
+                                "repository", "failureAction", "mutateDigest", "verifyDigest", "required", "useCache",
+                                "cosignOCI11", "validate", "imageRegistryCredentials", "key", "roots", "subject",
+                                "issuer", "additionalExtensions", "annotations"}));
+  ImageVerification iv;
+  VOUCH_ASSIGN_OR_RETURN(std::string type, f.at("type").str());
+  if (!type.empty()) {
+    if (type != "Cosign" && type != "SigstoreBundle" && type != "Notary")
+      return f.at("type").err(fmt::format("expected Cosign, SigstoreBundle or Notary, got '{}'", type));
+    iv.type = type;
+  }
+  VOUCH_ASSIGN_OR_RETURN(iv.image_references, f.at("imageReferences").strings());
+  VOUCH_ASSIGN_OR_RETURN(std::string image, f.at("image").str());
+  if (!image.empty()) iv.image_references.push_back(image);
+  if (iv.image_references.empty()) return f.at("imageReferences").err("required");
+  for (size_t i = 0; i < iv.image_references.size(); ++i) {
+    if (iv.image_references[i].find("{{") != std::string::npos)
+      return F{f.v, fmt::format("{}.imageReferences[{}]", f.path, i)}.err("variables are not allowed");
+  }
+  VOUCH_ASSIGN_OR_RETURN(iv.skip_image_references, f.at("skipImageReferences").strings());
+  VOUCH_ASSIGN_OR_RETURN(iv.attestors, parse_attestor_sets(f.at("attestors")));
+  // The deprecated top-level key/keyless fields become one attestor set.
+  {
+    VOUCH_ASSIGN_OR_RETURN(std::string key, f.at("key").str());
+    VOUCH_ASSIGN_OR_RETURN(std::string subject, f.at("subject").str());
+    VOUCH_ASSIGN_OR_RETURN(std::string issuer, f.at("issuer").str());
+    VOUCH_ASSIGN_OR_RETURN(std::string roots, f.at("roots").str());
+    if (!key.empty() || !subject.empty() || !issuer.empty() || !roots.empty()) {
+      Attestor a;
+      if (!key.empty()) {
+        a.keys = KeyAttestor{};
+        a.keys->public_keys = key;
+      } else {
+        a.keyless = KeylessAttestor{};
+        a.keyless->subject = subject;
+        a.keyless->issuer = issuer;
+        a.keyless->roots = roots;
+        VOUCH_ASSIGN_OR_RETURN(a.keyless->additional_extensions, f.at("additionalExtensions").string_map());
+      }
+      VOUCH_ASSIGN_OR_RETURN(a.annotations, f.at("annotations").string_map());
+      iv.attestors.push_back(AttestorSet{std::nullopt, {std::move(a)}});
+    }
+  }
+  VOUCH_ASSIGN_OR_RETURN(auto atts, f.at("attestations").list());
+  for (const auto& a : atts) {
+    VOUCH_RETURN_IF_ERROR(a.object());
+    VOUCH_RETURN_IF_ERROR(a.only({"name", "type", "predicateType", "attestors", "conditions"}));
+    Attestation at;
+    VOUCH_ASSIGN_OR_RETURN(at.name, a.at("name").str());
+    VOUCH_ASSIGN_OR_RETURN(at.type, a.at("type").str());
+    if (at.type.empty()) {
+      VOUCH_ASSIGN_OR_RETURN(at.type, a.at("predicateType").str());
+    }
+    if (at.type.empty()) return a.at("type").err("required");
+    VOUCH_ASSIGN_OR_RETURN(at.attestors, parse_attestor_sets(a.at("attestors")));
+    VOUCH_ASSIGN_OR_RETURN(auto conds, a.at("conditions").list());
+    for (const auto& c : conds) {
+      if (!c.v->is_object()) return c.err("expected an object with any/all");
+      VOUCH_ASSIGN_OR_RETURN(auto parsed, parse_conditions(c));
+      at.conditions.push_back(parsed.value_or(Conditions{}));
+    }
+    iv.attestations.push_back(std::move(at));
+  }
+  VOUCH_ASSIGN_OR_RETURN(iv.repository, f.at("repository").str());
+  VOUCH_ASSIGN_OR_RETURN(iv.failure_action, parse_optional_action(f.at("failureAction")));
+  VOUCH_ASSIGN_OR_RETURN(auto md, f.at("mutateDigest").boolean());
+  VOUCH_ASSIGN_OR_RETURN(auto vd, f.at("verifyDigest").boolean());
+  VOUCH_ASSIGN_OR_RETURN(auto rq, f.at("required").boolean());
+  VOUCH_ASSIGN_OR_RETURN(auto uc, f.at("useCache").boolean());
+  VOUCH_ASSIGN_OR_RETURN(auto oci, f.at("cosignOCI11").boolean());
+  iv.mutate_digest = md.value_or(true);
+  iv.verify_digest = vd.value_or(true);
+  iv.required = rq.value_or(true);
+  iv.use_cache = uc.value_or(true);
+  iv.cosign_oci11 = oci.value_or(false);
+  if (F v = f.at("validate"); v.present()) {
+    VOUCH_RETURN_IF_ERROR(v.object());
+    VOUCH_ASSIGN_OR_RETURN(iv.validate_message, v.at("message").str());
+    VOUCH_ASSIGN_OR_RETURN(iv.validate_deny, parse_conditions(v.at("deny").at("conditions")));
+  }
+  return iv;
+}
+
+Result<Rule> parse_rule(const F& f) {
+  VOUCH_RETURN_IF_ERROR(f.object());
+  if (!f.v->is_object()) return f.err("expected an object");
+  Rule r;
+  r.raw = f.v->get_object();
+  VOUCH_ASSIGN_OR_RETURN(r.name, f.at("name").str());
+  if (r.name.empty()) return f.at("name").err("required");
+  if (r.name.size() > 63) return f.at("name").err("longer than 63 characters");
+  VOUCH_ASSIGN_OR_RETURN(r.match, parse_match(f.at("match"), true));
+  VOUCH_ASSIGN_OR_RETURN(r.exclude, parse_match(f.at("exclude"), false));
+  VOUCH_ASSIGN_OR_RETURN(r.context, parse_context(f.at("context")));
+  VOUCH_ASSIGN_OR_RETURN(r.preconditions, parse_conditions(f.at("preconditions")));
+  if (f.at("validate").present()) {
+    VOUCH_ASSIGN_OR_RETURN(Validation v, parse_validation(f.at("validate")));
+    // The deprecated rule-level validationFailureAction.
+    if (!v.failure_action && f.at("validationFailureAction").present()) {
+      VOUCH_ASSIGN_OR_RETURN(v.failure_action, parse_optional_action(f.at("validationFailureAction")));
+    }
+    r.validate = std::move(v);
+  }
+  VOUCH_ASSIGN_OR_RETURN(auto ivs, f.at("verifyImages").list());
+  for (const auto& i : ivs) {
+    VOUCH_ASSIGN_OR_RETURN(ImageVerification iv, parse_verify_image(i));
+    r.verify_images.push_back(std::move(iv));
+  }
+  r.has_mutate = f.at("mutate").present();
+  r.has_generate = f.at("generate").present();
+  int kinds = (r.validate ? 1 : 0) + (r.verify_images.empty() ? 0 : 1) + (r.has_mutate ? 1 : 0) + (r.has_generate ? 1 : 0);
+  if (kinds != 1) return f.err("exactly one of validate, mutate, generate or verifyImages is required");
+  return r;
+}
+
+// ---------------------------------------------------------------- autogen
+
+const std::vector<std::string> kAllControllers = {"DaemonSet", "Deployment", "Job", "StatefulSet",
+                                                  "ReplicaSet", "ReplicationController", "CronJob"};
+
+bool is_pod_kind(const std::string& k) {
+  return k == "Pod" || k == "v1/Pod" || k == "*/Pod" || k == "core/v1/Pod" || k == "/v1/Pod";
+}
+
+// checkAutogenSupport: filters that name, select or annotate resources, or mix Pod with
+// other kinds, cannot be carried over to controllers.
+bool autogen_supported(const ResourceDescription& d, bool& needed) {
+  bool has_pod = std::any_of(d.kinds.begin(), d.kinds.end(), is_pod_kind);
+  if (!d.names.empty() || d.selector || !d.annotations.empty() || (d.kinds.size() > 1 && has_pod)) return false;
+  needed = needed || has_pod;
+  return true;
+}
+
+std::vector<std::string> compute_controllers(const Policy& p) {
+  bool needed = false;
+  for (const auto& r : p.rules) {
+    if (r.has_generate) return {};
+    for (const auto* m : {&r.match, &r.exclude}) {
+      for (const auto* list : {&m->any, &m->all}) {
+        for (const auto& f : *list) {
+          if (!autogen_supported(f.resources, needed)) return {};
+        }
+      }
+    }
+  }
+  if (!needed) return {};
+  auto it = p.annotations.find("pod-policies.kyverno.io/autogen-controllers");
+  if (it == p.annotations.end()) return kAllControllers;
+  if (it->second == "none") return {};
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= it->second.size()) {
+    size_t comma = it->second.find(',', start);
+    std::string c = it->second.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    while (!c.empty() && c.front() == ' ') c.erase(c.begin());
+    while (!c.empty() && c.back() == ' ') c.pop_back();
+    if (std::find(kAllControllers.begin(), kAllControllers.end(), c) != kAllControllers.end()) out.push_back(c);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::string replace_all(std::string s, std::string_view from, std::string_view to) {
+  size_t pos = 0;
+  while ((pos = s.find(from, pos)) != std::string::npos) {
+    s.replace(pos, from.size(), to);
+    pos += to.size();
+  }
+  return s;
+}
+
+void set_kinds(bj::value& match, const bj::array& kinds) {
+  if (!match.is_object()) return;
+  auto& m = match.get_object();
+  auto fix = [&](bj::value& filter) {
+    if (!filter.is_object()) return;
+    auto* res = filter.get_object().if_contains("resources");
+    if (res && res->is_object()) {
+      auto* k = res->get_object().if_contains("kinds");
+      if (k && k->is_array() && !k->get_array().empty()) *k = kinds;
+    }
+  };
+  for (const char* key : {"any", "all"}) {
+    if (auto* list = m.if_contains(key); list && list->is_array()) {
+      for (auto& f : list->get_array()) fix(f);
+    }
+  }
+  fix(match);
+}
+
+bj::value wrap(const bj::value& pattern, bool cronjob) {
+  bj::object tmpl{{"template", pattern}};
+  if (cronjob) return bj::object{{"spec", bj::object{{"jobTemplate", bj::object{{"spec", std::move(tmpl)}}}}}};
+  return bj::object{{"spec", std::move(tmpl)}};
+}
+
+void wrap_validation(bj::object& v, bool cronjob) {
+  if (auto* p = v.if_contains("pattern")) *p = wrap(*p, cronjob);
+  if (auto* ap = v.if_contains("anyPattern"); ap && ap->is_array()) {
+    for (auto& p : ap->get_array()) p = wrap(p, cronjob);
+  }
+}
+
+Result<bj::object> generate_rule(const bj::object& original, const std::vector<std::string>& kinds, bool cronjob) {
+  bj::object rule = original;
+  rule["name"] = fmt::format("{}{}", cronjob ? "autogen-cronjob-" : "autogen-", original.at("name").get_string());
+  bj::array k;
+  for (const auto& s : kinds) k.push_back(bj::value(s));
+  if (auto* m = rule.if_contains("match")) set_kinds(*m, k);
+  if (auto* e = rule.if_contains("exclude")) set_kinds(*e, k);
+  if (auto* v = rule.if_contains("validate"); v && v->is_object()) {
+    auto& vo = v->get_object();
+    wrap_validation(vo, cronjob);
+  }
+  // Variables that address the Pod move to the controller's template.
+  std::string text = json::serialize(rule);
+  const char* spec = cronjob ? "spec.jobTemplate.spec.template.spec" : "spec.template.spec";
+  const char* meta = cronjob ? "spec.jobTemplate.spec.template.metadata" : "spec.template.metadata";
+  text = replace_all(text, "request.object.spec", std::string("request.object.") + "\x01" + "SPEC");
+  text = replace_all(text, "request.oldObject.spec", std::string("request.oldObject.") + "\x01" + "SPEC");
+  text = replace_all(text, "\x01SPEC", spec);
+  text = replace_all(text, "request.object.metadata", std::string("request.object.") + meta);
+  text = replace_all(text, "request.oldObject.metadata", std::string("request.oldObject.") + meta);
+  VOUCH_ASSIGN_OR_RETURN(bj::value v, json::parse(text, {.max_bytes = 64 << 20, .max_depth = 256}));
+  return v.get_object();
+}
+
+}  // namespace
+
+bool ResourceDescription::empty() const {
+  return kinds.empty() && names.empty() && namespaces.empty() && operations.empty() && annotations.empty() &&
+         !selector && !namespace_selector;
+}
+
+std::string_view failure_action_name(FailureAction a) { return a == FailureAction::kEnforce ? "Enforce" : "Audit"; }
+
+std::vector<std::string> autogen_controllers(const Policy& policy) { return compute_controllers(policy); }
+
+Result<Policy> parse_policy(const bj::value& doc) {
+  F root{&doc, ""};
+  if (!doc.is_object()) return invalid_input("policy: expected an object");
+  Policy p;
+  p.raw = doc;
+  VOUCH_ASSIGN_OR_RETURN(p.api_version, root.at("apiVersion").str());
+  VOUCH_ASSIGN_OR_RETURN(p.kind, root.at("kind").str());
+  if (p.kind != "ClusterPolicy" && p.kind != "Policy") return root.at("kind").err("expected ClusterPolicy or Policy");
+  if (p.api_version != "kyverno.io/v1" && p.api_version != "kyverno.io/v2beta1")
+    return root.at("apiVersion").err(fmt::format("expected kyverno.io/v1 or kyverno.io/v2beta1, got '{}'", p.api_version));
+  F meta = root.at("metadata");
+  VOUCH_RETURN_IF_ERROR(meta.object());
+  VOUCH_ASSIGN_OR_RETURN(p.name, meta.at("name").str());
+  if (p.name.empty()) return meta.at("name").err("required");
+  VOUCH_ASSIGN_OR_RETURN(p.ns, meta.at("namespace").str());
+  if (p.kind == "Policy" && p.ns.empty()) p.ns = "default";
+  VOUCH_ASSIGN_OR_RETURN(p.annotations, meta.at("annotations").string_map());
+  F spec = root.at("spec");
+  if (!spec.present()) return spec.err("required");
+  VOUCH_RETURN_IF_ERROR(spec.object());
+  VOUCH_RETURN_IF_ERROR(spec.only({"rules", "applyRules", "background", "admission", "emitWarning", "useServerSideApply",
+                                   "validationFailureAction", "validationFailureActionOverrides", "failurePolicy",
+                                   "webhookTimeoutSeconds", "webhookConfiguration", "mutateExistingOnPolicyUpdate",
+                                   "generateExisting", "generateExistingOnPolicyUpdate", "schemaValidation",
+                                   "failureActionOverrides", "evaluation"}));
+  if (spec.at("validationFailureAction").present()) {
+    VOUCH_ASSIGN_OR_RETURN(p.failure_action, parse_action(spec.at("validationFailureAction")));
+  }
+  VOUCH_ASSIGN_OR_RETURN(p.overrides, parse_overrides(spec.at("validationFailureActionOverrides")));
+  VOUCH_ASSIGN_OR_RETURN(auto bg, spec.at("background").boolean());
+  VOUCH_ASSIGN_OR_RETURN(auto adm, spec.at("admission").boolean());
+  VOUCH_ASSIGN_OR_RETURN(auto warn, spec.at("emitWarning").boolean());
+  p.background = bg.value_or(true);
+  p.admission = adm.value_or(true);
+  p.emit_warning = warn.value_or(false);
+  VOUCH_ASSIGN_OR_RETURN(std::string apply, spec.at("applyRules").str());
+  if (!apply.empty()) {
+    if (apply != "One" && apply != "All") return spec.at("applyRules").err("expected One or All");
+    p.apply_rules = apply;
+  }
+  VOUCH_ASSIGN_OR_RETURN(std::string fp, spec.at("failurePolicy").str());
+  if (fp.empty()) {
+    VOUCH_ASSIGN_OR_RETURN(fp, spec.at("webhookConfiguration").at("failurePolicy").str());
+  }
+  if (!fp.empty()) {
+    if (fp != "Fail" && fp != "Ignore") return spec.at("failurePolicy").err("expected Fail or Ignore");
+    p.failure_policy = fp;
+  }
+  F timeout = spec.at("webhookTimeoutSeconds");
+  if (!timeout.present()) timeout = spec.at("webhookConfiguration").at("timeoutSeconds");
+  if (timeout.present()) {
+    if (!timeout.v->is_int64() && !timeout.v->is_uint64()) return timeout.err("expected an integer");
+    int64_t t = timeout.v->to_number<int64_t>();
+    if (t < 1 || t > 30) return timeout.err("must be between 1 and 30");
+    p.webhook_timeout_seconds = static_cast<int>(t);
+  }
+  VOUCH_ASSIGN_OR_RETURN(auto rules, spec.at("rules").list());
+  if (rules.empty()) return spec.at("rules").err("at least one rule is required");
+  std::set<std::string> names;
+  for (const auto& r : rules) {
+    VOUCH_ASSIGN_OR_RETURN(Rule rule, parse_rule(r));
+    if (!names.insert(rule.name).second) return r.at("name").err(fmt::format("duplicate rule name '{}'", rule.name));
+    p.rules.push_back(std::move(rule));
+  }
+  // Autogen.
+  std::vector<std::string> controllers = compute_controllers(p);
+  std::vector<std::string> plain;
+  bool cron = false;
+  for (const auto& c : controllers) {
+    if (c == "CronJob") cron = true;
+    else plain.push_back(c);
+  }
+  size_t written = p.rules.size();
+  for (int pass = 0; pass < 2; ++pass) {
+    if (pass == 0 && plain.empty()) continue;
+    if (pass == 1 && !cron) continue;
+    for (size_t i = 0; i < written; ++i) {
+      const Rule& orig = p.rules[i];
+      bool pod = false;
+      for (const auto* list : {&orig.match.any, &orig.match.all}) {
+        for (const auto& f : *list) pod = pod || std::any_of(f.resources.kinds.begin(), f.resources.kinds.end(), is_pod_kind);
+      }
+      if (!pod) continue;
+      VOUCH_ASSIGN_OR_RETURN(bj::object gen, generate_rule(orig.raw, pass == 0 ? plain : std::vector<std::string>{"CronJob"}, pass == 1));
+      bj::value gv(gen);
+      auto parsed = parse_rule(F{&gv, fmt::format("spec.rules[{}] (autogen)", i)});
+      if (!parsed.ok()) return parsed.error();
+      parsed->autogen = true;
+      parsed->origin = orig.name;
+      p.rules.push_back(std::move(parsed).value());
+    }
+  }
+  return p;
+}
+
+Result<std::vector<Policy>> parse_policies(std::string_view text, std::string_view source) {
+  // Policies are small: a tighter node budget than for resources keeps alias expansion cheap.
+  VOUCH_ASSIGN_OR_RETURN(auto docs, parse_documents(text, source, {.max_bytes = 8 << 20, .max_depth = 64, .max_nodes = 100000}));
+  std::vector<Policy> out;
+  for (size_t i = 0; i < docs.size(); ++i) {
+    const auto& d = docs[i];
+    if (!d.is_object()) return invalid_input(fmt::format("{}: document {}: expected an object", source, i + 1));
+    auto* kind = d.get_object().if_contains("kind");
+    if (!kind || !kind->is_string() || (kind->get_string() != "ClusterPolicy" && kind->get_string() != "Policy")) continue;
+    auto p = parse_policy(d);
+    if (!p.ok()) {
+      std::string name;
+      if (auto* m = d.get_object().if_contains("metadata"); m && m->is_object()) {
+        if (auto* n = m->get_object().if_contains("name"); n && n->is_string()) name = std::string(n->get_string());
+      }
+      return invalid_input(fmt::format("{}: {} {}: {}", source, kind->get_string(), name.empty() ? "(unnamed)" : name,
+                                       p.error().message));
+    }
+    out.push_back(std::move(p).value());
+  }
+  return out;
+}
+
+}  // namespace vouch::policy

@@ -1,0 +1,252 @@
+// The engine: patterns, conditions, variables, failure actions and verifyImages through a
+// test double of the image verifier.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "vouch/policy/pattern.h"
+#include "vouch/base/json.h"
+#include "vouch/policy/document.h"
+#include "vouch/policy/engine.h"
+
+namespace vouch::policy {
+namespace {
+
+bj::value doc(std::string_view yaml) {
+  auto d = parse_document(yaml, "test");
+  EXPECT_TRUE(d.ok()) << d.error().message;
+  return d.ok() ? *d : bj::value();
+}
+
+Request req(bj::value object) {
+  Request r;
+  r.object = std::move(object);
+  return r;
+}
+
+Policy policy(std::string_view yaml) {
+  auto p = parse_policies(yaml, "test");
+  EXPECT_TRUE(p.ok()) << p.error().message;
+  EXPECT_EQ(p.ok() ? p->size() : 0u, 1u);
+  return (*p)[0];
+}
+
+TEST(Pattern, ScalarsAsKyverno) {
+  EXPECT_TRUE(match_scalar(bj::value("nginx:1.25"), bj::value("nginx:*")));
+  EXPECT_TRUE(match_scalar(bj::value("b"), bj::value("a | b")));
+  EXPECT_FALSE(match_scalar(bj::value("c"), bj::value("a | b")));
+  EXPECT_TRUE(match_scalar(bj::value(3), bj::value(">2 & <5")));
+  EXPECT_TRUE(match_scalar(bj::value("256Mi"), bj::value("<=1Gi")));
+  EXPECT_FALSE(match_scalar(bj::value("2Gi"), bj::value("<=1Gi")));
+  EXPECT_TRUE(match_scalar(bj::value("90s"), bj::value(">1m")));
+  EXPECT_TRUE(match_scalar(bj::value(7), bj::value("5-10")));
+  EXPECT_FALSE(match_scalar(bj::value(7), bj::value("5!-10")));
+  EXPECT_TRUE(match_scalar(bj::value("latest"), bj::value("!1.*")));
+  EXPECT_TRUE(match_scalar(bj::value(1), bj::value(1.0)));
+  EXPECT_TRUE(match_scalar(bj::value("42"), bj::value(42)));
+  EXPECT_TRUE(match_scalar(bj::value(), bj::value()));
+  EXPECT_TRUE(match_scalar(bj::value(false), bj::value()));
+  EXPECT_FALSE(match_scalar(bj::value("x"), bj::value(true)));
+}
+
+TEST(Pattern, AnchorsAndPaths) {
+  auto r = match_pattern(doc("spec: {containers: [{name: a, image: 'x:latest'}]}"),
+                                 doc("spec: {containers: [{(image): '*:latest', imagePullPolicy: Always}]}"));
+  EXPECT_EQ(r.kind, PatternResult::kFail);
+  EXPECT_EQ(r.path, "/spec/containers/0/imagePullPolicy/");
+  r = match_pattern(doc("spec: {containers: [{name: a, image: 'x:1'}]}"),
+                            doc("spec: {containers: [{(image): '*:latest', imagePullPolicy: Always}]}"));
+  EXPECT_EQ(r.kind, PatternResult::kSkip);
+  r = match_pattern(doc("spec: {hostPID: true}"), doc("spec: {X(hostPID): 'null'}"));
+  EXPECT_EQ(r.kind, PatternResult::kFail);
+  EXPECT_EQ(r.path, "/spec/hostPID/");
+  r = match_pattern(doc("metadata: {labels: {app.kubernetes.io/name: web}}"),
+                            doc("metadata: {labels: {app.kubernetes.io/*: '?*'}}"));
+  EXPECT_EQ(r.kind, PatternResult::kPass);
+  r = match_pattern(doc("spec: {}"), doc("spec: {containers: '*'}"));
+  EXPECT_EQ(r.kind, PatternResult::kFail);
+  // Deeply nested input does not crash.
+  std::string deep = "a: ";
+  for (int i = 0; i < 60; ++i) deep += "{a: ";
+  deep += "1";
+  for (int i = 0; i < 60; ++i) deep += "}";
+  auto d = doc(deep);
+  EXPECT_EQ(match_pattern(d, d).kind, PatternResult::kPass);
+}
+
+constexpr std::string_view kPod = R"(apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: dev, labels: {app: web}}
+spec:
+  containers:
+    - {name: app, image: ghcr.io/org/app:1.0}
+    - {name: side, image: docker.io/library/busybox@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef}
+)";
+
+TEST(Engine, FailureActionsAndOverrides) {
+  Policy p = policy(R"(apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: p}
+spec:
+  validationFailureAction: Audit
+  validationFailureActionOverrides:
+    - {action: Enforce, namespaces: [prod-*]}
+  rules:
+    - name: spec-level
+      match: {any: [{resources: {kinds: [Pod]}}]}
+      validate: {deny: {}}
+    - name: rule-level
+      match: {any: [{resources: {kinds: [Pod]}}]}
+      validate:
+        failureAction: Enforce
+        failureActionOverrides: [{action: Audit, namespaces: [dev]}]
+        deny: {}
+)");
+  Engine engine;
+  Request dev = req(doc(kPod));
+  auto r = engine.apply(p, dev);
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].action, FailureAction::kAudit);
+  EXPECT_EQ(r[1].action, FailureAction::kAudit);  // the rule's override for dev
+  EXPECT_EQ(r[0].status, RuleStatus::kFail);  // deny with no conditions denies
+  Request prod = req(doc(std::string(kPod).replace(std::string(kPod).find("dev"), 3, "prod-eu")));
+  r = engine.apply(p, prod);
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].action, FailureAction::kEnforce);
+  EXPECT_EQ(r[1].action, FailureAction::kEnforce);
+}
+
+TEST(Engine, VariablesAndErrors) {
+  Policy p = policy(R"(apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: p}
+spec:
+  rules:
+    - name: images
+      match: {any: [{resources: {kinds: [Pod]}}]}
+      context:
+        - name: registries
+          variable: {jmesPath: "request.object.spec.containers[].image | [].split(@, '/')[0]"}
+      validate:
+        message: "{{ images.containers.app.registry }} {{ images.containers.side.digest }} {{ registries }}"
+        deny:
+          conditions:
+            any: [{key: "{{ request.object.metadata.labels.app }}", operator: Equals, value: web}]
+    - name: missing-key
+      match: {any: [{resources: {kinds: [Pod]}}]}
+      validate:
+        deny:
+          conditions:
+            any: [{key: "{{ request.object.metadata.labels.nope }}", operator: Equals, value: x}]
+    - name: default-with-or
+      match: {any: [{resources: {kinds: [Pod]}}]}
+      validate:
+        deny:
+          conditions:
+            any: [{key: "{{ request.object.metadata.labels.nope || 'none' }}", operator: Equals, value: x}]
+)");
+  Engine engine;
+  auto r = engine.apply(p, req(doc(kPod)));
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[0].status, RuleStatus::kFail);
+  EXPECT_EQ(r[0].message,
+            "ghcr.io sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef "
+            "[\"ghcr.io\",\"docker.io\"]");
+  EXPECT_EQ(r[1].status, RuleStatus::kError);
+  EXPECT_NE(r[1].message.find("Unknown key \"nope\""), std::string::npos) << r[1].message;
+  EXPECT_EQ(r[2].status, RuleStatus::kPass);
+}
+
+class FakeVerifier : public ImageVerifier {
+ public:
+  Result<ImageVerificationOutcome> verify(const std::string& image, const ImageVerification&, const AttestorSet& set,
+                                          const Attestation* attestation) override {
+    calls.push_back(image);
+    if (image.find("unreachable") != std::string::npos) return io_error("registry unreachable");
+    ImageVerificationOutcome o;
+    o.digest = "sha256:feed";
+    o.verified = image.find("signed") != std::string::npos;
+    if (!o.verified) o.reason = fmt::format(".entries[0].keyless: no signatures found ({} entries)", set.entries.size());
+    if (attestation) o.predicates.push_back(doc("buildType: https://example.com/build@v1"));
+    return o;
+  }
+  std::vector<std::string> calls;
+};
+
+TEST(Engine, VerifyImagesThroughTheVerifier) {
+  Policy p = policy(R"(apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: p}
+spec:
+  rules:
+    - name: verify
+      match: {any: [{resources: {kinds: [Pod]}}]}
+      verifyImages:
+        - imageReferences: ["ghcr.io/*"]
+          skipImageReferences: ["ghcr.io/org/skipped*"]
+          attestors: [{entries: [{keyless: {issuer: https://issuer, subject: me}}]}]
+          attestations:
+            - type: https://slsa.dev/provenance/v1
+              conditions:
+                - all: [{key: "{{ buildType }}", operator: Equals, value: "https://example.com/build@*"}]
+)");
+  auto fake = std::make_shared<FakeVerifier>();
+  Engine engine({.verifier = fake});
+  auto pod = [](std::string image) {
+    return doc(fmt::format("apiVersion: v1\nkind: Pod\nmetadata: {{name: x}}\nspec: {{containers: [{{name: a, image: '{}'}}, "
+                           "{{name: b, image: 'docker.io/other:1'}}, {{name: c, image: 'ghcr.io/org/skipped:1'}}]}}\n",
+                           image));
+  };
+  auto r = engine.apply(p, req(pod("ghcr.io/org/signed:1")));
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].status, RuleStatus::kPass) << r[0].message;
+  EXPECT_EQ(fake->calls, (std::vector<std::string>{"ghcr.io/org/signed:1", "ghcr.io/org/signed:1"}));
+  r = engine.apply(p, req(pod("ghcr.io/org/app:1")));
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].status, RuleStatus::kFail);
+  EXPECT_NE(r[0].message.find("failed to verify image ghcr.io/org/app:1: .attestors[0]: .entries[0].keyless: no signatures"),
+            std::string::npos)
+      << r[0].message;
+  r = engine.apply(p, req(pod("ghcr.io/org/unreachable:1")));
+  EXPECT_EQ(r[0].status, RuleStatus::kError);
+  // No image selected: the rule does not apply.
+  EXPECT_TRUE(engine.apply(p, req(pod("quay.io/x:1"))).empty());
+  // Without a verifier: error, never a pass.
+  Engine offline;
+  r = offline.apply(p, req(pod("ghcr.io/org/signed:1")));
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].status, RuleStatus::kError);
+  EXPECT_NE(r[0].message.find("no image verifier"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace vouch::policy
+
+namespace vouch::policy {
+namespace {
+
+TEST(Engine, ApplyRulesOneStopsAfterTheFirstAppliedRule) {
+  Policy p = policy(R"(apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: p}
+spec:
+  applyRules: One
+  rules:
+    - name: not-matching
+      match: {any: [{resources: {kinds: [Service]}}]}
+      validate: {deny: {}}
+    - name: first
+      match: {any: [{resources: {kinds: [Pod]}}]}
+      validate: {deny: {conditions: {all: [{key: a, operator: Equals, value: b}]}}}
+    - name: second
+      match: {any: [{resources: {kinds: [Pod]}}]}
+      validate: {deny: {}}
+)");
+  Engine engine;
+  auto r = engine.apply(p, req(doc(kPod)));
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].rule, "first");
+  EXPECT_EQ(r[0].status, RuleStatus::kPass);
+}
+
+}  // namespace
+}  // namespace vouch::policy
