@@ -73,23 +73,27 @@ class EntryContent final : public BlobReader {
   LayerReader& r_;
 };
 
+// Pushes the components of `p` onto `pending` so that the first component is on top
+// (pending is walked from the back); empty and "." components are dropped.
+void push_components(std::vector<std::string>& pending, std::string_view p) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start <= p.size()) {
+    size_t slash = p.find('/', start);
+    std::string_view part = p.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+    if (!part.empty() && part != ".") parts.emplace_back(part);
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) pending.push_back(*it);
+}
+
 // Where a tar entry's directory lands when the layer is extracted over the image so far:
 // symlinks among existing components are followed (inside the root: ".." stops at "/",
 // absolute targets start at the root); missing components are kept as written.
 Result<std::string> resolve_parent(const std::map<std::string, FileEntry>& entries, std::string_view dir) {
   std::vector<std::string> pending, resolved;
-  auto push = [&](std::string_view p) {
-    std::vector<std::string> parts;
-    size_t start = 0;
-    while (start <= p.size()) {
-      size_t slash = p.find('/', start);
-      std::string_view part = p.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
-      if (!part.empty() && part != ".") parts.emplace_back(part);
-      if (slash == std::string_view::npos) break;
-      start = slash + 1;
-    }
-    for (auto it = parts.rbegin(); it != parts.rend(); ++it) pending.push_back(*it);
-  };
+  auto push = [&](std::string_view p) { push_components(pending, p); };
   push(dir);
   int hops = 0;
   while (!pending.empty()) {
@@ -226,18 +230,7 @@ Result<FileView> squash_image(Store& store, const Manifest& image, const SquashL
 
 Result<std::optional<FileEntry>> FileView::lookup(std::string_view path, bool follow_final_symlink) const {
   std::vector<std::string> pending;  // components still to walk, reversed
-  auto push_path = [&](std::string_view p) {
-    std::vector<std::string> parts;
-    size_t start = 0;
-    while (start <= p.size()) {
-      size_t slash = p.find('/', start);
-      std::string_view part = p.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
-      if (!part.empty() && part != ".") parts.emplace_back(part);
-      if (slash == std::string_view::npos) break;
-      start = slash + 1;
-    }
-    for (auto it = parts.rbegin(); it != parts.rend(); ++it) pending.push_back(*it);
-  };
+  auto push_path = [&](std::string_view p) { push_components(pending, p); };
   push_path(path);
   std::vector<std::string> resolved;
   int hops = 0;
