@@ -50,6 +50,8 @@ struct Package {
   // The id of the OS package whose files include this package's evidence (a Python
   // distribution shipped by python3-yaml). Empty when no OS package owns it.
   std::string owner_id;
+  // Paths of the files the package installed (dpkg info/*.list, apk R: lines), absolute.
+  std::vector<std::string> files;
 };
 
 struct Distro {

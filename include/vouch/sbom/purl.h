@@ -5,6 +5,8 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "vouch/base/result.h"
 
@@ -24,5 +26,9 @@ struct Purl {
 };
 
 Result<Purl> parse_purl(std::string_view text);
+
+// The purl of `base` (whose own qualifiers are ignored) with `qualifiers` in the given order,
+// empty values left out: syft writes its qualifiers sorted by key, then `distro` last.
+std::string format_purl(const Purl& base, const std::vector<std::pair<std::string, std::string>>& qualifiers);
 
 }  // namespace vouch::sbom

@@ -82,6 +82,23 @@ std::string Purl::to_string() const {
   return out;
 }
 
+std::string format_purl(const Purl& base, const std::vector<std::pair<std::string, std::string>>& qualifiers) {
+  Purl bare = base;
+  bare.qualifiers.clear();
+  std::string subpath = std::move(bare.subpath);
+  bare.subpath.clear();
+  std::string out = bare.to_string();
+  char sep = '?';
+  for (const auto& [k, v] : qualifiers) {
+    if (v.empty()) continue;
+    out += sep;
+    out += lower(k) + "=" + encode(v, "+:/");
+    sep = '&';
+  }
+  if (!subpath.empty()) out += "#" + encode(subpath, "/");
+  return out;
+}
+
 Result<Purl> parse_purl(std::string_view text) {
   if (text.size() > kMaxPurlLength) return invalid_input("purl: longer than 4096 characters");
   std::string_view s = text;
