@@ -64,8 +64,8 @@ python3 - "$work/dir.spdx.json" "$work/dir.cdx.json" <<'PY' || fail "document co
 import json, sys
 spdx = json.load(open(sys.argv[1])); cdx = json.load(open(sys.argv[2]))
 purls = sorted(r["referenceLocator"] for p in spdx["packages"] for r in p.get("externalRefs", []) if r["referenceType"] == "purl")
-want = ["pkg:deb/debian/bash@5.2.15-2+b7?arch=amd64&upstream=bash%405.2.15-2&distro=debian-12",
-        "pkg:deb/debian/libssl3@3.0.15-1~deb12u1?arch=amd64&upstream=openssl&distro=debian-12"]
+want = ["pkg:deb/debian/bash@5.2.15-2%2Bb7?arch=amd64&distro=debian-12&upstream=bash%405.2.15-2",
+        "pkg:deb/debian/libssl3@3.0.15-1~deb12u1?arch=amd64&distro=debian-12&upstream=openssl"]
 assert purls == want, purls
 assert spdx["creationInfo"]["created"] == "2023-11-14T22:13:20Z", spdx["creationInfo"]
 bash = [p for p in spdx["packages"] if p["name"] == "bash"][0]

@@ -27,8 +27,9 @@ struct Purl {
 
 Result<Purl> parse_purl(std::string_view text);
 
-// The purl of `base` (whose own qualifiers are ignored) with `qualifiers` in the given order,
-// empty values left out: syft writes its qualifiers sorted by key, then `distro` last.
+// The purl of `base` (whose own qualifiers are ignored) with `qualifiers` (empty values left
+// out) as syft writes it: qualifiers sorted by key; the version and qualifier values
+// percent-encoded but for unreserved characters ("1:2.4-2+b1" is "1%3A2.4-2%2Bb1").
 std::string format_purl(const Purl& base, const std::vector<std::pair<std::string, std::string>>& qualifiers);
 
 }  // namespace vouch::sbom

@@ -11,7 +11,7 @@
 namespace vouch::sbom::detail {
 
 // The purl of an OS package as syft writes it: pkg:TYPE/DISTRO-ID/NAME@VERSION with the
-// qualifiers arch and upstream, then distro=ID-VERSION_ID. Without a distro the namespace is
+// qualifiers arch, distro=ID-VERSION_ID and upstream=SOURCE[@SOURCE-VERSION]. Without a distro the namespace is
 // `fallback_namespace` and there is no distro qualifier.
 std::string os_package_purl(std::string_view purl_type, std::string_view fallback_namespace, const Package& p,
                             const std::optional<Distro>& distro);

@@ -60,6 +60,12 @@ constexpr const char* kStatus =
     "Source: bash (5.2.15-2)\n"
     "Version: 5.2.15-2+b7\n"
     "\n"
+    "Package: attr\n"
+    "Status: install ok installed\n"
+    "Architecture: amd64\n"
+    "Source: attr (1:2.4.47-2)\n"
+    "Version: 1:2.4.47-2+b1\n"
+    "\n"
     "Package: removed\n"
     "Status: deinstall ok config-files\n"
     "Architecture: amd64\n"
@@ -101,13 +107,13 @@ TEST(Catalog, DebianDirectory) {
   EXPECT_EQ(sbom->distro->id, "debian");
   EXPECT_EQ(sbom->distro->version_id, "12");
   EXPECT_EQ(sbom->distro->pretty_name, "Debian GNU/Linux 12 (bookworm)");
-  ASSERT_EQ(sbom->packages.size(), 3u);
+  ASSERT_EQ(sbom->packages.size(), 4u);
   EXPECT_EQ(by_name(*sbom, "intruder"), nullptr);
   EXPECT_EQ(by_name(*sbom, "removed"), nullptr);
 
   const Package* ssl = by_name(*sbom, "libssl3");
   ASSERT_NE(ssl, nullptr);
-  EXPECT_EQ(ssl->purl, "pkg:deb/debian/libssl3@3.0.15-1~deb12u1?arch=amd64&upstream=openssl&distro=debian-12");
+  EXPECT_EQ(ssl->purl, "pkg:deb/debian/libssl3@3.0.15-1~deb12u1?arch=amd64&distro=debian-12&upstream=openssl");
   EXPECT_EQ(ssl->source_name, "openssl");
   EXPECT_EQ(ssl->files, (std::vector<std::string>{"/usr", "/usr/lib/x86_64-linux-gnu/libssl.so.3"}));
   EXPECT_TRUE(ssl->licenses.empty());
@@ -118,14 +124,19 @@ TEST(Catalog, DebianDirectory) {
   ASSERT_NE(gcc, nullptr);
   EXPECT_EQ(gcc->source_name, "gcc-12");
   EXPECT_EQ(gcc->source_version, "");
-  EXPECT_EQ(gcc->purl, "pkg:deb/debian/libgcc-s1@12.2.0-14?arch=amd64&upstream=gcc-12&distro=debian-12");
+  EXPECT_EQ(gcc->purl, "pkg:deb/debian/libgcc-s1@12.2.0-14?arch=amd64&distro=debian-12&upstream=gcc-12");
 
   const Package* bash = by_name(*sbom, "bash");
   ASSERT_NE(bash, nullptr);
   EXPECT_EQ(bash->source_version, "5.2.15-2");
-  EXPECT_EQ(bash->purl, "pkg:deb/debian/bash@5.2.15-2+b7?arch=amd64&upstream=bash%405.2.15-2&distro=debian-12");
+  EXPECT_EQ(bash->purl, "pkg:deb/debian/bash@5.2.15-2%2Bb7?arch=amd64&distro=debian-12&upstream=bash%405.2.15-2");
   EXPECT_EQ(bash->files, std::vector<std::string>{"/bin/bash"});
   EXPECT_EQ(bash->licenses, (std::vector<std::string>{"BSD-4-Clause-UC", "GPL-3+"}));
+
+  // An epoch and a binNMU, encoded as syft encodes them.
+  const Package* attr = by_name(*sbom, "attr");
+  ASSERT_NE(attr, nullptr);
+  EXPECT_EQ(attr->purl, "pkg:deb/debian/attr@1%3A2.4.47-2%2Bb1?arch=amd64&distro=debian-12&upstream=attr%401%3A2.4.47-2");
 
   // Deterministic: the same tree gives the same ids.
   auto again = catalog(*source, default_catalogers());
@@ -142,7 +153,7 @@ TEST(Catalog, DistrolessStatusD) {
   auto sbom = catalog(*directory_source(t.path().string()), default_catalogers());
   ASSERT_TRUE(sbom.ok()) << sbom.error().message;
   ASSERT_EQ(sbom->packages.size(), 1u);
-  EXPECT_EQ(sbom->packages[0].purl, "pkg:deb/debian/base-files@12.4+deb12u5?arch=amd64&distro=debian-12");
+  EXPECT_EQ(sbom->packages[0].purl, "pkg:deb/debian/base-files@12.4%2Bdeb12u5?arch=amd64&distro=debian-12");
   EXPECT_EQ(sbom->packages[0].locations[0].path, "/var/lib/dpkg/status.d/base-files");
 }
 
@@ -157,7 +168,7 @@ TEST(Catalog, Alpine) {
   ASSERT_EQ(sbom->packages.size(), 2u);
   const Package* c = by_name(*sbom, "libcrypto3");
   ASSERT_NE(c, nullptr);
-  EXPECT_EQ(c->purl, "pkg:apk/alpine/libcrypto3@3.1.4-r5?arch=x86_64&upstream=openssl&distro=alpine-3.19.1");
+  EXPECT_EQ(c->purl, "pkg:apk/alpine/libcrypto3@3.1.4-r5?arch=x86_64&distro=alpine-3.19.1&upstream=openssl");
   EXPECT_EQ(c->files, std::vector<std::string>{"/usr/lib/libcrypto.so.3"});
   EXPECT_EQ(c->licenses, std::vector<std::string>{"Apache-2.0"});
   const Package* m = by_name(*sbom, "musl");
