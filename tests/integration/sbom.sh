@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # vouch sbom end to end on a directory tree and an OCI image layout built here: the packages
 # found, SPDX 2.3 and CycloneDX 1.6 output validated against the official schemas with ajv,
-# byte-identical output given SOURCE_DATE_EPOCH, --file, and one-line input errors.
+# byte-identical output given SOURCE_DATE_EPOCH, --file, one-line input errors; and, on a
+# Debian machine, this machine's dpkg database against dpkg-query -W (misses and extras listed)
+# with licenses from every machine-readable copyright file.
 set -uo pipefail
 vouch=${VOUCH_BIN:?VOUCH_BIN must point at the vouch binary}
 data=${VOUCH_TESTDATA:?VOUCH_TESTDATA must point at the shared testdata}
@@ -135,6 +137,57 @@ if validator=$(bash "$root/scripts/json-schema.sh" "$root/.cache/ajv" 2>"$work/n
   $validator spdx "$data/schemas" "$work/broken.spdx.json" >/dev/null 2>&1 && fail "a broken SPDX document validated"
 else
   fail "could not install ajv: $(cat "$work/npm.log")"
+fi
+
+# Real content: this machine's dpkg database, copied into a root, against dpkg-query.
+if command -v dpkg-query >/dev/null && [ -f /var/lib/dpkg/status ]; then
+  host=$work/host
+  mkdir -p "$host/etc" "$host/var/lib/dpkg/info"
+  cp -L /etc/os-release "$host/etc/os-release" 2>/dev/null
+  cp /var/lib/dpkg/status "$host/var/lib/dpkg/status"
+  cp /var/lib/dpkg/info/*.list "$host/var/lib/dpkg/info/" 2>/dev/null
+  for f in /usr/share/doc/*/copyright; do
+    [ -f "$f" ] && [ ! -L "$f" ] || continue
+    d=${f#/usr/share/doc/}; d=${d%/copyright}
+    mkdir -p "$host/usr/share/doc/$d" && cp "$f" "$host/usr/share/doc/$d/"
+  done
+  "$vouch" sbom "dir:$host" -o cyclonedx-json --file "$work/host.cdx.json" || fail "sbom of the host's dpkg database exited $?"
+  dpkg-query -W -f '${db:Status-Status} ${Package} ${Version} ${Architecture}\n' \
+    | awk '$1 != "not-installed" && $1 != "config-files" {print $2, $3, $4}' | sort > "$work/host.want"
+  python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+for c in d["components"]:
+    if c["type"] != "library": continue
+    p = {x["name"]: x["value"] for x in c.get("properties", [])}
+    print(c["name"], c["version"], p.get("syft:metadata:architecture", ""))' "$work/host.cdx.json" | sort > "$work/host.got"
+  if ! cmp -s "$work/host.want" "$work/host.got"; then
+    fail "dpkg packages differ from dpkg-query -W (< missed, > extra): $(diff "$work/host.want" "$work/host.got" | grep '^[<>]' | head -20 | tr '\n' ';')"
+  fi
+  [ -s "$work/host.want" ] || fail "dpkg-query listed nothing"
+  # Every package whose copyright file is machine-readable (DEP-5) has its licenses.
+  python3 - "$work/host.cdx.json" "$host" <<'PY' || fail "licenses from DEP-5 copyright files"
+import json, os, sys
+d = json.load(open(sys.argv[1]))
+missing, dep5 = [], 0
+for c in d["components"]:
+    if c["type"] != "library": continue
+    f = os.path.join(sys.argv[2], "usr/share/doc", c["name"], "copyright")
+    if not os.path.isfile(f): continue
+    head = open(f, "rb").read(200).decode("utf-8", "replace")
+    if head.startswith("Format:") and "copyright-format" in head.split("\n")[0]:
+        dep5 += 1
+        if not c.get("licenses"): missing.append(c["name"])
+assert not missing, missing[:10]
+print(f"host: {dep5} packages with DEP-5 copyright files, all with licenses", file=sys.stderr)
+PY
+  "$vouch" sbom "dir:$host" -o spdx-json --file "$work/host.spdx.json" || fail "spdx-json of the host's dpkg database exited $?"
+  if validator=$(bash "$root/scripts/json-schema.sh" "$root/.cache/ajv" 2>/dev/null); then
+    $validator spdx "$data/schemas" "$work/host.spdx.json" >"$work/ajv.log" 2>&1 \
+      || fail "host SPDX does not validate: $(head -c 600 "$work/ajv.log")"
+    $validator cyclonedx "$data/schemas" "$work/host.cdx.json" >"$work/ajv.log" 2>&1 \
+      || fail "host CycloneDX does not validate: $(grep -v '^unknown format' "$work/ajv.log" | head -c 600)"
+  fi
 fi
 
 # Bad input: exit 2, one line.

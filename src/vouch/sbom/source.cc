@@ -56,8 +56,8 @@ class DirectorySource : public FileSource {
     fs::path root(root_);
     auto st = fs::symlink_status(root, ec);
     if (ec || !fs::is_directory(st)) return invalid_input(fmt::format("dir:{}: not a directory", root_));
-    // Default options: directory symlinks are listed, not entered.
-    fs::recursive_directory_iterator it(root, fs::directory_options::none, ec), end;
+    // Directory symlinks are listed, not entered; unreadable directories are skipped.
+    fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec), end;
     if (ec) return io_error(fmt::format("dir:{}: {}", root_, ec.message()));
     for (; it != end; it.increment(ec)) {
       if (ec) return io_error(fmt::format("dir:{}: {}", root_, ec.message()));
