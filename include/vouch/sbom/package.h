@@ -52,6 +52,9 @@ struct Package {
   std::string owner_id;
   // Paths of the files the package installed (dpkg info/*.list, apk R: lines), absolute.
   std::vector<std::string> files;
+  // Ids of the packages this one depends on (dpkg Depends/Pre-Depends, resolved within the
+  // catalog, virtual packages through Provides).
+  std::vector<std::string> depends_on;
 };
 
 struct Distro {

@@ -96,11 +96,18 @@ Result<Sbom> catalog(const FileSource& source, const std::vector<std::unique_ptr
     if (!p.id.empty()) renamed[p.id] = id;
     p.id = id;
   }
-  for (auto& p : sbom.packages)
+  for (auto& p : sbom.packages) {
     if (!p.owner_id.empty()) {
       auto it = renamed.find(p.owner_id);
       p.owner_id = it == renamed.end() ? std::string() : it->second;
     }
+    std::vector<std::string> deps;
+    for (const auto& d : p.depends_on)
+      if (auto it = renamed.find(d); it != renamed.end() && it->second != p.id) deps.push_back(it->second);
+    std::sort(deps.begin(), deps.end());
+    deps.erase(std::unique(deps.begin(), deps.end()), deps.end());
+    p.depends_on = std::move(deps);
+  }
   std::sort(sbom.packages.begin(), sbom.packages.end(), [](const Package& a, const Package& b) {
     return std::tie(a.type, a.name, a.version, a.id) < std::tie(b.type, b.name, b.version, b.id);
   });

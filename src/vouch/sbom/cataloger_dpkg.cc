@@ -52,6 +52,24 @@ std::string field(const Paragraph& p, std::string_view name) {
   return {};
 }
 
+// Package names of a Depends-style field: "a (>= 1), b:any | c, d [amd64] <!nocheck>". Of
+// alternatives only those present count; every listed alternative is kept here and the
+// missing ones drop out when resolved.
+std::vector<std::string> relation_names(std::string_view field_value) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < field_value.size()) {
+    size_t end = field_value.find_first_of(",|", i);
+    std::string_view item = detail::trim(field_value.substr(i, end == std::string_view::npos ? std::string_view::npos : end - i));
+    size_t stop = item.find_first_of(" ([<:");
+    std::string_view name = item.substr(0, stop);
+    if (!name.empty()) out.emplace_back(name);
+    if (end == std::string_view::npos) break;
+    i = end + 1;
+  }
+  return out;
+}
+
 std::string basename(std::string_view path) {
   size_t slash = path.rfind('/');
   return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
@@ -104,6 +122,8 @@ class DpkgCataloger : public Cataloger {
         status.push_back(&f);
       }
     }
+    std::multimap<std::string, std::string> provides;  // name or virtual name -> provisional id
+    size_t first = ctx.packages.size(), index = 0;
     for (const FoundFile* f : status) {
       VOUCH_ASSIGN_OR_RETURN(auto paragraphs, parse_deb822(f->content, f->file.path));
       for (const auto& para : paragraphs) {
@@ -133,8 +153,24 @@ class DpkgCataloger : public Cataloger {
         if (it != owned.end()) p.files = it->second;
         if (auto l = licenses.find(p.name); l != licenses.end()) p.licenses = l->second;
         p.purl = detail::os_package_purl("deb", "debian", p, ctx.distro);
+        // Provisional ids (catalog() assigns the final ones) and dependencies by name for now.
+        p.id = fmt::format("dpkg-{}", index++);
+        provides.emplace(p.name, p.id);
+        for (const auto& v : relation_names(field(para, "Provides"))) provides.emplace(v, p.id);
+        std::vector<std::string> wanted = relation_names(field(para, "Depends"));
+        for (auto& n : relation_names(field(para, "Pre-Depends"))) wanted.push_back(std::move(n));
+        p.depends_on = std::move(wanted);
         ctx.packages.push_back(std::move(p));
       }
+    }
+    // Names to the ids of the packages that are or provide them.
+    for (size_t k = first; k < ctx.packages.size(); ++k) {
+      std::vector<std::string> ids;
+      for (const auto& name : ctx.packages[k].depends_on) {
+        auto range = provides.equal_range(name);
+        for (auto it = range.first; it != range.second; ++it) ids.push_back(it->second);
+      }
+      ctx.packages[k].depends_on = std::move(ids);
     }
     return ok_status();
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <map>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -124,6 +125,12 @@ bj::value write_spdx_json(const Sbom& sbom, const WriteOptions& o) {
                                          {"relatedSpdxElement", spdx_id(p.id)},
                                          {"relationshipType", "OTHER"},
                                          {"comment", "ownership-by-file-overlap: evidence-by-file-overlap"}});
+  // As syft: the dependency is DEPENDENCY_OF the package that needs it.
+  for (const auto& p : sbom.packages)
+    for (const auto& d : p.depends_on)
+      if (sbom.find(d))
+        relationships.push_back(bj::object{
+            {"spdxElementId", spdx_id(d)}, {"relatedSpdxElement", spdx_id(p.id)}, {"relationshipType", "DEPENDENCY_OF"}});
   bj::object doc;
   doc["spdxVersion"] = "SPDX-2.3";
   doc["dataLicense"] = "CC0-1.0";
@@ -208,6 +215,13 @@ bj::value write_cyclonedx_json(const Sbom& sbom, const WriteOptions& o) {
   bj::array all;
   for (const auto& c : components) all.push_back(c.as_object().at("bom-ref"));
   depends.push_back(bj::object{{"ref", root_ref}, {"dependsOn", std::move(all)}});
+  for (const auto& p : sbom.packages) {
+    bj::array on;
+    std::set<std::string> seen;
+    for (const auto& d : p.depends_on)
+      if (sbom.find(d) && seen.insert(d).second) on.push_back(bj::string(d));
+    if (!on.empty()) depends.push_back(bj::object{{"ref", p.id}, {"dependsOn", std::move(on)}});
+  }
 
   bj::object doc;
   doc["$schema"] = "http://cyclonedx.org/schema/bom-1.6.schema.json";

@@ -45,6 +45,7 @@ constexpr const char* kStatus =
     "Architecture: amd64\n"
     "Source: openssl\n"
     "Version: 3.0.15-1~deb12u1\n"
+    "Depends: libc6 (>= 2.34), libgcc-s1:any | libgcc1 [amd64]\n"
     "Description: Secure Sockets Layer toolkit\n"
     " continuation line\n"
     "\n"
@@ -59,11 +60,13 @@ constexpr const char* kStatus =
     "Architecture: amd64\n"
     "Source: bash (5.2.15-2)\n"
     "Version: 5.2.15-2+b7\n"
+    "Pre-Depends: libattr-virtual, bash\n"
     "\n"
     "Package: attr\n"
     "Status: install ok installed\n"
     "Architecture: amd64\n"
     "Source: attr (1:2.4.47-2)\n"
+    "Provides: libattr-virtual (= 1)\n"
     "Version: 1:2.4.47-2+b1\n"
     "\n"
     "Package: removed\n"
@@ -137,6 +140,11 @@ TEST(Catalog, DebianDirectory) {
   const Package* attr = by_name(*sbom, "attr");
   ASSERT_NE(attr, nullptr);
   EXPECT_EQ(attr->purl, "pkg:deb/debian/attr@1%3A2.4.47-2%2Bb1?arch=amd64&distro=debian-12&upstream=attr%401%3A2.4.47-2");
+
+  // Dependencies: by name and through Provides; absent packages and self-references dropped.
+  EXPECT_EQ(ssl->depends_on, std::vector<std::string>{gcc->id});
+  EXPECT_EQ(bash->depends_on, std::vector<std::string>{attr->id});
+  EXPECT_TRUE(gcc->depends_on.empty());
 
   // Deterministic: the same tree gives the same ids.
   auto again = catalog(*source, default_catalogers());

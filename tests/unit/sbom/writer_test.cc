@@ -39,6 +39,7 @@ Sbom sample() {
   pyyaml.type = type::kPython;
   pyyaml.purl = "pkg:pypi/pyyaml@6.0";
   pyyaml.owner_id = yaml.id;
+  ssl.depends_on = {yaml.id, "no-such-package"};
   s.packages = {ssl, yaml, pyyaml};
   return s;
 }
@@ -81,6 +82,14 @@ TEST(SpdxWriter, RoundTrip) {
   // Licenses: an identifier stays, words that are not an expression become a LicenseRef.
   EXPECT_EQ(doc.at("packages").at(1).at("licenseDeclared").as_string(), "MIT AND LicenseRef-GPL-2--with-exception");
   EXPECT_EQ(text, json::pretty(write_spdx_json(sample(), o)));
+  size_t dependency_of = 0;
+  for (const auto& r : doc.at("relationships").as_array())
+    if (r.at("relationshipType") == "DEPENDENCY_OF") {
+      ++dependency_of;
+      EXPECT_EQ(r.at("spdxElementId").as_string(), "SPDXRef-Package-deb-python3-yaml-2");
+      EXPECT_EQ(r.at("relatedSpdxElement").as_string(), "SPDXRef-Package-deb-libssl3-1");
+    }
+  EXPECT_EQ(dependency_of, 1u);
   Sbom changed = sample();
   changed.packages[0].version = "3.0.15-1~deb12u2";
   EXPECT_NE(doc.at("documentNamespace"), write_spdx_json(changed, o).at("documentNamespace"));
@@ -103,6 +112,10 @@ TEST(CycloneDxWriter, RoundTrip) {
     }
   EXPECT_EQ(doc.at("metadata").at("timestamp").as_string(), "2023-11-14T22:13:20Z");
   EXPECT_EQ(text, json::pretty(write_cyclonedx_json(sample(), o)));
+  const auto& deps = doc.at("dependencies").as_array();
+  ASSERT_EQ(deps.size(), 2u);
+  EXPECT_EQ(deps[1].at("ref").as_string(), "deb-libssl3-1");
+  EXPECT_EQ(deps[1].at("dependsOn"), (boost::json::array{"deb-python3-yaml-2"}));
   std::string serial(doc.at("serialNumber").as_string());
   EXPECT_EQ(serial.size(), 45u);
   EXPECT_EQ(serial.substr(0, 9), "urn:uuid:");
