@@ -20,6 +20,7 @@ int run(int argc, char** argv) {
   register_key_commands(app, exit_code);
   register_blob_commands(app, exit_code);
   register_db_commands(app, exit_code);
+  register_sbom_commands(app, exit_code);
   register_scan_commands(app, exit_code);
   register_log_commands(app, exit_code);
   register_image_commands(app, exit_code);

@@ -3,6 +3,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/sbom_target.h"
 #include "vouch/base/file.h"
 #include "vouch/base/json.h"
 #include "vouch/sbom/reader.h"
@@ -19,6 +20,8 @@ struct ScanOptions {
   std::string output = "table";
   std::string file;
   std::vector<std::string> vex;
+  std::string platform;
+  bool allow_insecure = false;
 };
 
 int scan(const ScanOptions& o) {
@@ -30,16 +33,27 @@ int scan(const ScanOptions& o) {
       VOUCH_ASSIGN_OR_RETURN(vuln::Severity s, vuln::parse_severity(o.fail_on));
       threshold = s;
     }
-    if (!o.target.starts_with("sbom:"))
-      return invalid_input(fmt::format(
-          "'{}': scanning an image needs the SBOM catalogers; give an SBOM as sbom:FILE (SPDX or CycloneDX JSON)",
-          o.target));
-    std::string path = o.target.substr(5);
-    VOUCH_ASSIGN_OR_RETURN(std::string text, read_file(path, sbom::kMaxSbomBytes));
-    auto parsed = sbom::read_sbom(text);
-    if (!parsed.ok()) return std::move(parsed).error().context(path);
-    sbom::Sbom doc = std::move(parsed).value();
-    ctx.subject = doc.name.empty() ? path : doc.name;
+    sbom::Sbom doc;
+    if (o.target.starts_with("sbom:")) {
+      std::string path = o.target.substr(5);
+      VOUCH_ASSIGN_OR_RETURN(std::string text, read_file(path, sbom::kMaxSbomBytes));
+      auto parsed = sbom::read_sbom(text);
+      if (!parsed.ok()) return std::move(parsed).error().context(path);
+      doc = std::move(parsed).value();
+      if (doc.name.empty()) doc.name = path;
+    } else {
+      // An image or dir:PATH: catalogued on the way, as `vouch sbom` does.
+      oci::StoreOptions so;
+      so.allow_insecure = o.allow_insecure;
+      std::optional<oci::Platform> platform;
+      if (!o.platform.empty()) {
+        VOUCH_ASSIGN_OR_RETURN(oci::Platform p, oci::parse_platform(o.platform));
+        platform = p;
+      }
+      VOUCH_ASSIGN_OR_RETURN(doc, sbom_for_target(o.target, so, platform));
+      doc.format = o.target.starts_with("dir:") ? "directory" : "image";
+    }
+    ctx.subject = doc.name;
     ctx.sbom_format = doc.format;
     ctx.distro = doc.distro;
     std::vector<vuln::VexStatement> statements;
@@ -87,10 +101,11 @@ void register_scan_commands(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<ScanOptions>();
   auto* cmd = app.add_subcommand(
       "scan",
-      "Find known vulnerabilities in the packages of an SBOM (sbom:FILE, SPDX 2.3 or CycloneDX JSON)\n"
-      "using the local OSV database (`vouch db import`). OS packages match their distribution's\n"
-      "advisories through their source package; language packages that an OS package owns are\n"
-      "left to the distribution. Exit 0 clean, 1 when a finding reaches --fail-on, 2 bad input.");
+      "Find known vulnerabilities in the packages of an image, a directory tree (dir:PATH) or an\n"
+      "SBOM (sbom:FILE, SPDX 2.3 or CycloneDX JSON); images and directories are catalogued first\n"
+      "as `vouch sbom` does. Uses the local OSV database (`vouch db import`). OS packages match\n"
+      "their distribution's advisories through their source package; language packages that an\n"
+      "OS package owns are left to the distribution. Exit 0 clean, 1 when a finding reaches --fail-on, 2 bad input.");
   cmd->add_option("--db", o->db, "Database directory (default $XDG_CACHE_HOME/vouch/db)");
   cmd->add_option("-f,--fail-on", o->fail_on, "Exit 1 when a vulnerability reaches this severity")
       ->check(CLI::IsMember({"low", "medium", "high", "critical"}));
@@ -99,7 +114,10 @@ void register_scan_commands(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--file", o->file, "Write the report to this file instead of stdout");
   cmd->add_option("--vex", o->vex, "OpenVEX document; not_affected and fixed statements suppress findings");
-  cmd->add_option("TARGET", o->target, "sbom:FILE")->required();
+  cmd->add_option("--platform", o->platform, "os/arch[/variant] to pick from an index (default: this machine's)");
+  cmd->add_flag("--allow-insecure-registry", o->allow_insecure,
+                "Allow plain HTTP and unverified TLS for registries other than localhost");
+  cmd->add_option("TARGET", o->target, "IMAGE, dir:PATH or sbom:FILE")->required();
   cmd->callback([o, &exit_code] { exit_code = scan(*o); });
 }
 

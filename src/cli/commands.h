@@ -10,6 +10,7 @@ void register_key_commands(CLI::App& app, int& exit_code);   // generate-key-pai
 void register_blob_commands(CLI::App& app, int& exit_code);  // sign-blob, verify-blob
 void register_db_commands(CLI::App& app, int& exit_code);    // db import, db status
 void register_scan_commands(CLI::App& app, int& exit_code);  // scan
+void register_sbom_commands(CLI::App& app, int& exit_code);  // sbom
 void register_log_commands(CLI::App& app, int& exit_code);   // log serve|info|get|search|proof
 void register_image_commands(CLI::App& app, int& exit_code);  // inspect, copy, tree
 

@@ -123,9 +123,18 @@ assert d["metadata"]["scanStartedOn"].endswith("Z")' "$work/vuln.json" || fail "
 expect 2 "--fail-on: severe not in" -- "$vouch" scan --db "$db" --fail-on severe "$deb"
 echo '{"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [{"type": "library"}]}' > "$work/bad.cdx.json"
 expect 2 "bad.cdx.json: components[0].name: missing" -- "$vouch" scan --db "$db" "sbom:$work/bad.cdx.json"
-expect 2 "sbom:FILE" -- "$vouch" scan --db "$db" nginx:latest
+expect 2 "image reference 'Not/A:Reference:'" -- "$vouch" scan --db "$db" "Not/A:Reference:"
+expect 2 "not a directory" -- "$vouch" scan --db "$db" "dir:$work/missing-root"
 echo '{"@context": "https://openvex.dev/ns/v0.2.0", "statements": [{"vulnerability": {"name": "X"}, "status": "maybe"}]}' > "$work/bad-vex.json"
 expect 2 "bad-vex.json: statements[0].status" -- "$vouch" scan --db "$db" --vex "$work/bad-vex.json" "$deb"
 expect 2 "no such file" -- "$vouch" db import --db "$db" "$work/missing.zip"
+
+# A directory tree is catalogued on the way: the same finding as from the fixture SBOM.
+mkdir -p "$work/root/etc" "$work/root/var/lib/dpkg"
+printf 'ID=debian\nVERSION_ID="11"\n' > "$work/root/etc/os-release"
+printf 'Package: libssl1.1\nStatus: install ok installed\nArchitecture: amd64\nSource: openssl\nVersion: 1.1.1n-0+deb11u3\n' \
+  > "$work/root/var/lib/dpkg/status"
+table=$("$vouch" scan --db "$db" "dir:$work/root" 2>/dev/null) || fail "scan dir: exited $?"
+[[ "$table" == *"libssl1.1"*"1.1.1n-0+deb11u3"*"1.1.1n-0+deb11u4"*"DSA-5343-1"* ]] || fail "scan dir: table: $table"
 
 [ "$fails" -eq 0 ]

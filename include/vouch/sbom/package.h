@@ -50,6 +50,11 @@ struct Package {
   // The id of the OS package whose files include this package's evidence (a Python
   // distribution shipped by python3-yaml). Empty when no OS package owns it.
   std::string owner_id;
+  // Paths of the files the package installed (dpkg info/*.list, apk R: lines), absolute.
+  std::vector<std::string> files;
+  // Ids of the packages this one depends on (dpkg Depends/Pre-Depends, resolved within the
+  // catalog, virtual packages through Provides).
+  std::vector<std::string> depends_on;
 };
 
 struct Distro {

@@ -5,6 +5,8 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "vouch/base/result.h"
 
@@ -24,5 +26,10 @@ struct Purl {
 };
 
 Result<Purl> parse_purl(std::string_view text);
+
+// The purl of `base` (whose own qualifiers are ignored) with `qualifiers` (empty values left
+// out) as syft writes it: qualifiers sorted by key; the version and qualifier values
+// percent-encoded but for unreserved characters ("1:2.4-2+b1" is "1%3A2.4-2%2Bb1").
+std::string format_purl(const Purl& base, const std::vector<std::pair<std::string, std::string>>& qualifiers);
 
 }  // namespace vouch::sbom

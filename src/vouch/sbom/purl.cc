@@ -82,6 +82,27 @@ std::string Purl::to_string() const {
   return out;
 }
 
+std::string format_purl(const Purl& base, const std::vector<std::pair<std::string, std::string>>& qualifiers) {
+  std::map<std::string, std::string> sorted;
+  for (const auto& [k, v] : qualifiers)
+    if (!v.empty()) sorted[lower(k)] = v;
+  Purl bare = base;
+  bare.qualifiers.clear();
+  bare.version.clear();
+  std::string subpath = std::move(bare.subpath);
+  bare.subpath.clear();
+  std::string out = bare.to_string();
+  if (!base.version.empty()) out += "@" + encode(base.version, "");
+  char sep = '?';
+  for (const auto& [k, v] : sorted) {
+    out += sep;
+    out += k + "=" + encode(v, "");
+    sep = '&';
+  }
+  if (!subpath.empty()) out += "#" + encode(subpath, "/");
+  return out;
+}
+
 Result<Purl> parse_purl(std::string_view text) {
   if (text.size() > kMaxPurlLength) return invalid_input("purl: longer than 4096 characters");
   std::string_view s = text;

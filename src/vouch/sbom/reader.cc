@@ -1,5 +1,7 @@
 #include "vouch/sbom/reader.h"
 
+#include <map>
+
 #include <fmt/format.h>
 
 #include "reader_common.h"
@@ -181,15 +183,26 @@ struct CdxReader {
       }
     }
     if (auto props = node.find("properties")) {
+      std::map<std::string, size_t> location_slots;
       VOUCH_ASSIGN_OR_RETURN(auto items, props->array());
       for (const auto& prop : items) {
         VOUCH_ASSIGN_OR_RETURN(std::string key, prop.get_string("name"));
         VOUCH_ASSIGN_OR_RETURN(std::string value, optional_string(prop, "value"));
         if (key == "syft:package:type") p.type = value;
         else if (key.starts_with("syft:cpe23")) p.cpes.push_back(value);
-        else if (key.starts_with("syft:location:") && key.ends_with(":path")) p.locations.push_back({value, ""});
-        else if (key.starts_with("syft:location:") && key.ends_with(":layerID") && !p.locations.empty())
-          p.locations.back().layer_digest = value;
+        else if (key.starts_with("syft:location:") && (key.ends_with(":path") || key.ends_with(":layerID"))) {
+          // "syft:location:N:layerID" and "…:N:path", in either order (syft writes layerID first).
+          std::string_view index(key);
+          index.remove_prefix(14);
+          index = index.substr(0, index.find(':'));
+          auto it = location_slots.find(std::string(index));
+          if (it == location_slots.end()) {
+            it = location_slots.emplace(std::string(index), p.locations.size()).first;
+            p.locations.emplace_back();
+          }
+          if (key.ends_with(":path")) p.locations[it->second].path = value;
+          else p.locations[it->second].layer_digest = value;
+        }
       }
     }
     if (auto ev = node.find("evidence")) {

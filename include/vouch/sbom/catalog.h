@@ -1,0 +1,89 @@
+// Cataloging: finding the packages installed in a directory tree or an image.
+//
+// Catalogers are generic: each declares the paths it wants (globs) and a parser. One walk over
+// a file source reads every wanted file once and hands it to the catalogers that asked; the
+// parsers then run in a fixed order (the distro first, since OS package URLs name it).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vouch/base/result.h"
+#include "vouch/oci/squash.h"
+#include "vouch/sbom/package.h"
+
+namespace vouch::sbom {
+
+// A regular file of a source, as the walk sees it.
+struct SourceFile {
+  std::string path;          // absolute inside the source ("/var/lib/dpkg/status")
+  int64_t size = 0;
+  std::string layer_digest;  // images: the layer that provides the file
+};
+
+// Reads the content of the file being visited, at most max_bytes (an error beyond).
+using ContentReader = std::function<Result<std::string>(size_t max_bytes)>;
+
+class FileSource {
+ public:
+  virtual ~FileSource() = default;
+  virtual std::string describe() const = 0;
+  // Calls `visit` for every regular file; symbolic links are never followed.
+  virtual Status walk(const std::function<Status(const SourceFile&, const ContentReader&)>& visit) const = 0;
+};
+
+// A directory tree (`dir:PATH`): regular files under `root`; symbolic links are not followed,
+// so nothing outside the tree is read.
+std::unique_ptr<FileSource> directory_source(std::string root);
+// The squashed view of an image. `view` must outlive the source.
+std::unique_ptr<FileSource> image_source(const oci::FileView& view, std::vector<std::string> layer_digests,
+                                         std::string name);
+
+// A file a cataloger asked for, with its content.
+struct FoundFile {
+  SourceFile file;
+  std::string content;
+};
+
+// What the parsers share: the distro (set by the os-release cataloger) and the packages so far.
+struct CatalogContext {
+  std::optional<Distro> distro;
+  std::vector<Package> packages;
+};
+
+class Cataloger {
+ public:
+  virtual ~Cataloger() = default;
+  virtual std::string name() const = 0;
+  // fnmatch(3) patterns over absolute paths, '*' not crossing '/'; a leading "**/" matches
+  // at any depth.
+  virtual std::vector<std::string> globs() const = 0;
+  // The most a wanted file may hold (larger files are an error naming the file).
+  virtual size_t max_file_bytes() const { return size_t{64} << 20; }
+  // Parses every file this cataloger asked for (in path order) into ctx.
+  virtual Status parse(const std::vector<FoundFile>& files, CatalogContext& ctx) const = 0;
+};
+
+std::unique_ptr<Cataloger> os_release_cataloger();
+std::unique_ptr<Cataloger> dpkg_cataloger();
+std::unique_ptr<Cataloger> apk_cataloger();
+// Every cataloger, in the order they run.
+std::vector<std::unique_ptr<Cataloger>> default_catalogers();
+
+// True when the absolute `path` matches `glob` as Cataloger::globs() describes.
+bool glob_match(std::string_view glob, std::string_view path);
+
+// Walks `source` once and runs the catalogers. Package ids are assigned deterministically
+// ("<type>-<name>-<hash of purl, name, version and location>"), packages sorted by
+// (type, name, version, id).
+Result<Sbom> catalog(const FileSource& source, const std::vector<std::unique_ptr<Cataloger>>& catalogers);
+
+// Catalogs the image `store` names (the manifest for `platform` out of an index) with the
+// default catalogers, over its squashed view; `name` becomes the SBOM's name.
+Result<Sbom> catalog_image(oci::Store& store, const std::optional<oci::Platform>& platform, std::string name);
+
+}  // namespace vouch::sbom

@@ -1,0 +1,17 @@
+// The SBOM of a target named on the command line: dir:PATH (a directory tree) or an image
+// reference (registry, oci:, docker-archive:). Shared by `sbom` and `scan`.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "vouch/oci/manifest.h"
+#include "vouch/oci/store.h"
+#include "vouch/sbom/package.h"
+
+namespace vouch::cli {
+
+Result<sbom::Sbom> sbom_for_target(const std::string& target, const oci::StoreOptions& options,
+                                   const std::optional<oci::Platform>& platform);
+
+}  // namespace vouch::cli

@@ -1,0 +1,126 @@
+#include "vouch/sbom/catalog.h"
+
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "vouch/oci/image.h"
+
+namespace vouch::sbom {
+
+bool glob_match(std::string_view glob, std::string_view path) {
+  std::string p(path);
+  if (glob.starts_with("**/")) {
+    std::string rest(glob.substr(2));  // "/…"
+    for (size_t i = 0; i < p.size(); ++i) {
+      if (p[i] != '/') continue;
+      if (fnmatch(rest.c_str(), p.c_str() + i, FNM_PATHNAME) == 0) return true;
+    }
+    return false;
+  }
+  return fnmatch(std::string(glob).c_str(), p.c_str(), FNM_PATHNAME) == 0;
+}
+
+namespace {
+
+// FNV-1a: a stable, short fingerprint for ids (not a security property).
+uint64_t fnv1a(std::string_view s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+std::string id_safe(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-';
+    out += ok ? c : '-';
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::unique_ptr<Cataloger>> default_catalogers() {
+  std::vector<std::unique_ptr<Cataloger>> out;
+  out.push_back(os_release_cataloger());
+  out.push_back(dpkg_cataloger());
+  out.push_back(apk_cataloger());
+  return out;
+}
+
+Result<Sbom> catalog(const FileSource& source, const std::vector<std::unique_ptr<Cataloger>>& catalogers) {
+  std::vector<std::vector<std::string>> globs;
+  for (const auto& c : catalogers) globs.push_back(c->globs());
+  std::vector<std::vector<FoundFile>> found(catalogers.size());
+  VOUCH_RETURN_IF_ERROR(source.walk([&](const SourceFile& f, const ContentReader& read) -> Status {
+    std::optional<std::string> content;
+    for (size_t i = 0; i < catalogers.size(); ++i) {
+      bool wanted = std::any_of(globs[i].begin(), globs[i].end(), [&](const std::string& g) { return glob_match(g, f.path); });
+      if (!wanted) continue;
+      if (!content) {
+        auto r = read(catalogers[i]->max_file_bytes());
+        if (!r.ok()) return std::move(r).error().context(f.path);
+        content = std::move(r).value();
+      }
+      found[i].push_back(FoundFile{f, *content});
+    }
+    return ok_status();
+  }));
+  CatalogContext ctx;
+  for (size_t i = 0; i < catalogers.size(); ++i) {
+    std::sort(found[i].begin(), found[i].end(),
+              [](const FoundFile& a, const FoundFile& b) { return a.file.path < b.file.path; });
+    Status st = catalogers[i]->parse(found[i], ctx);
+    if (!st.ok()) return std::move(st).error().context(catalogers[i]->name() + " cataloger");
+  }
+  Sbom sbom;
+  sbom.name = source.describe();
+  sbom.distro = ctx.distro;
+  sbom.packages = std::move(ctx.packages);
+  // Ids from content, so that the same input gives the same document.
+  std::map<std::string, int> seen;
+  std::map<std::string, std::string> renamed;  // provisional id -> final id
+  for (auto& p : sbom.packages) {
+    std::string key = p.purl + "\n" + p.name + "\n" + p.version + "\n" + p.architecture;
+    for (const auto& l : p.locations) key += "\n" + l.path;
+    std::string id = fmt::format("{}-{}-{:016x}", id_safe(p.type), id_safe(p.name), fnv1a(key));
+    int n = seen[id]++;
+    if (n > 0) id += fmt::format("-{}", n);
+    if (!p.id.empty()) renamed[p.id] = id;
+    p.id = id;
+  }
+  for (auto& p : sbom.packages) {
+    if (!p.owner_id.empty()) {
+      auto it = renamed.find(p.owner_id);
+      p.owner_id = it == renamed.end() ? std::string() : it->second;
+    }
+    std::vector<std::string> deps;
+    for (const auto& d : p.depends_on)
+      if (auto it = renamed.find(d); it != renamed.end() && it->second != p.id) deps.push_back(it->second);
+    std::sort(deps.begin(), deps.end());
+    deps.erase(std::unique(deps.begin(), deps.end()), deps.end());
+    p.depends_on = std::move(deps);
+  }
+  std::sort(sbom.packages.begin(), sbom.packages.end(), [](const Package& a, const Package& b) {
+    return std::tie(a.type, a.name, a.version, a.id) < std::tie(b.type, b.name, b.version, b.id);
+  });
+  return sbom;
+}
+
+Result<Sbom> catalog_image(oci::Store& store, const std::optional<oci::Platform>& platform, std::string name) {
+  VOUCH_ASSIGN_OR_RETURN(oci::ResolvedImage image, oci::resolve_image(store, platform));
+  VOUCH_ASSIGN_OR_RETURN(oci::FileView view, oci::squash_image(store, image.image));
+  std::vector<std::string> layers;
+  for (const auto& l : image.image.layers) layers.push_back(l.digest.str());
+  auto source = image_source(view, std::move(layers), std::move(name));
+  return catalog(*source, default_catalogers());
+}
+
+}  // namespace vouch::sbom

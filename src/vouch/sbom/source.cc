@@ -1,0 +1,117 @@
+// File sources for the catalogers: a directory tree and the squashed view of an image.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "vouch/sbom/catalog.h"
+
+namespace vouch::sbom {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Reads a regular file without following a final symbolic link, at most max_bytes.
+Result<std::string> read_no_follow(const fs::path& path, size_t max_bytes) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return io_error(fmt::format("{}: {}", path.string(), std::strerror(errno)));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return io_error(fmt::format("{}: not a regular file", path.string()));
+  }
+  std::string out;
+  char buf[65536];
+  while (true) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      ::close(fd);
+      return io_error(fmt::format("{}: {}", path.string(), std::strerror(e)));
+    }
+    if (n == 0) break;
+    if (out.size() + static_cast<size_t>(n) > max_bytes) {
+      ::close(fd);
+      return invalid_input(fmt::format("{}: larger than {} bytes", path.string(), max_bytes));
+    }
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+class DirectorySource : public FileSource {
+ public:
+  explicit DirectorySource(std::string root) : root_(std::move(root)) {}
+  std::string describe() const override { return root_; }
+
+  Status walk(const std::function<Status(const SourceFile&, const ContentReader&)>& visit) const override {
+    std::error_code ec;
+    fs::path root(root_);
+    auto st = fs::symlink_status(root, ec);
+    if (ec || !fs::is_directory(st)) return invalid_input(fmt::format("dir:{}: not a directory", root_));
+    // Directory symlinks are listed, not entered; unreadable directories are skipped.
+    fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec), end;
+    if (ec) return io_error(fmt::format("dir:{}: {}", root_, ec.message()));
+    for (; it != end; it.increment(ec)) {
+      if (ec) return io_error(fmt::format("dir:{}: {}", root_, ec.message()));
+      const fs::directory_entry& e = *it;
+      std::error_code tec;
+      auto s = e.symlink_status(tec);
+      if (tec || !fs::is_regular_file(s)) continue;
+      SourceFile f;
+      std::string rel = e.path().lexically_relative(root).generic_string();
+      f.path = "/" + rel;
+      f.size = static_cast<int64_t>(e.file_size(tec));
+      fs::path full = e.path();
+      ContentReader reader = [full](size_t max) { return read_no_follow(full, max); };
+      VOUCH_RETURN_IF_ERROR(visit(f, reader));
+    }
+    return ok_status();
+  }
+
+ private:
+  std::string root_;
+};
+
+class ImageSource : public FileSource {
+ public:
+  ImageSource(const oci::FileView& view, std::vector<std::string> layers, std::string name)
+      : view_(view), layers_(std::move(layers)), name_(std::move(name)) {}
+  std::string describe() const override { return name_; }
+
+  Status walk(const std::function<Status(const SourceFile&, const ContentReader&)>& visit) const override {
+    return view_.visit_files([&](const oci::FileEntry& e, oci::BlobReader& content) -> Status {
+      SourceFile f;
+      f.path = "/" + e.path;
+      f.size = e.size;
+      if (e.layer < layers_.size()) f.layer_digest = layers_[e.layer];
+      ContentReader reader = [&content, &e](size_t max) { return oci::read_all(content, max, "/" + e.path); };
+      return visit(f, reader);
+    });
+  }
+
+ private:
+  const oci::FileView& view_;
+  std::vector<std::string> layers_;
+  std::string name_;
+};
+
+}  // namespace
+
+std::unique_ptr<FileSource> directory_source(std::string root) {
+  return std::make_unique<DirectorySource>(std::move(root));
+}
+
+std::unique_ptr<FileSource> image_source(const oci::FileView& view, std::vector<std::string> layer_digests,
+                                         std::string name) {
+  return std::make_unique<ImageSource>(view, std::move(layer_digests), std::move(name));
+}
+
+}  // namespace vouch::sbom

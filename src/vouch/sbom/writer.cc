@@ -1,0 +1,255 @@
+#include "vouch/sbom/writer.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "vouch/base/json.h"
+
+namespace vouch::sbom {
+namespace {
+
+namespace bj = boost::json;
+
+uint64_t fnv1a(std::string_view s, uint64_t h = 1469598103934665603ull) {
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+// A UUID (version 5 layout) derived from the content, for documentNamespace and serialNumber.
+std::string content_uuid(std::string_view content) {
+  uint64_t a = fnv1a(content), b = fnv1a(content, a ^ 0x9e3779b97f4a7c15ull);
+  a = (a & ~uint64_t{0xf000}) | 0x5000;                                   // version 5
+  b = (b & ~(uint64_t{0xc} << 60)) | (uint64_t{0x8} << 60);               // RFC 4122 variant
+  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", a >> 32, (a >> 16) & 0xffff, a & 0xffff, b >> 48,
+                     b & 0xffffffffffffull);
+}
+
+std::string spdx_id(std::string_view id) {
+  std::string out = "SPDXRef-Package-";
+  for (char c : id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-';
+    out += ok ? c : '-';
+  }
+  return out;
+}
+
+// A license string as an SPDX expression: kept when it only has the characters of one
+// (identifiers, "+", parentheses, AND/OR/WITH), else a LicenseRef- of it.
+std::string spdx_license(std::string_view l) {
+  bool plain = !l.empty() && std::all_of(l.begin(), l.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+           c == '+' || c == '(' || c == ')' || c == ' ' || c == ':';
+  });
+  bool has_space = l.find(' ') != std::string_view::npos;
+  if (plain && has_space) {
+    // Only AND/OR/WITH between identifiers: "MIT BSD" is not an expression.
+    bool expect_op = false;
+    size_t i = 0;
+    while (i < l.size() && plain) {
+      while (i < l.size() && l[i] == ' ') ++i;
+      size_t j = l.find(' ', i);
+      std::string_view tok = l.substr(i, j == std::string_view::npos ? std::string_view::npos : j - i);
+      i = j == std::string_view::npos ? l.size() : j;
+      while (!tok.empty() && tok.front() == '(') tok.remove_prefix(1);
+      while (!tok.empty() && tok.back() == ')') tok.remove_suffix(1);
+      bool op = tok == "AND" || tok == "OR" || tok == "WITH";
+      if (op != expect_op) plain = false;
+      expect_op = !expect_op;
+    }
+    if (!expect_op) plain = false;
+  }
+  if (plain) return std::string(l);
+  std::string out = "LicenseRef-";
+  for (char c : l) out += ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.') ? c : '-';
+  return out;
+}
+
+std::string source_info(const Package& p) {
+  std::string what = p.type == type::kDeb ? "DPKG DB" : p.type == type::kApk ? "APK DB" : p.type + " cataloger";
+  std::string paths;
+  for (const auto& l : p.locations) paths += (paths.empty() ? "" : ", ") + l.path;
+  return fmt::format("acquired package info from {}: {}", what, paths.empty() ? "(unknown)" : paths);
+}
+
+}  // namespace
+
+Result<UnixSeconds> creation_time() {
+  const char* env = std::getenv("SOURCE_DATE_EPOCH");
+  if (!env) return now_unix();
+  std::string_view s(env);
+  if (s.empty() || s.size() > 18 || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return invalid_input(fmt::format("SOURCE_DATE_EPOCH: '{}' is not a number of seconds", s));
+  return static_cast<UnixSeconds>(std::stoll(std::string(s)));
+}
+
+bj::value write_spdx_json(const Sbom& sbom, const WriteOptions& o) {
+  bj::array packages, relationships;
+  for (const auto& p : sbom.packages) {
+    bj::object pkg;
+    pkg["name"] = p.name;
+    pkg["SPDXID"] = spdx_id(p.id);
+    if (!p.version.empty()) pkg["versionInfo"] = p.version;
+    pkg["supplier"] = "NOASSERTION";
+    pkg["downloadLocation"] = "NOASSERTION";
+    pkg["filesAnalyzed"] = false;
+    pkg["sourceInfo"] = source_info(p);
+    pkg["licenseConcluded"] = "NOASSERTION";
+    std::string declared;
+    for (const auto& l : p.licenses) {
+      std::string e = spdx_license(l);
+      if (p.licenses.size() > 1 && e.find(' ') != std::string::npos) e = "(" + e + ")";
+      declared += (declared.empty() ? "" : " AND ") + e;
+    }
+    pkg["licenseDeclared"] = declared.empty() ? "NOASSERTION" : declared;
+    pkg["copyrightText"] = "NOASSERTION";
+    bj::array refs;
+    for (const auto& c : p.cpes)
+      refs.push_back(bj::object{{"referenceCategory", "SECURITY"}, {"referenceType", "cpe23Type"}, {"referenceLocator", c}});
+    if (!p.purl.empty())
+      refs.push_back(bj::object{{"referenceCategory", "PACKAGE-MANAGER"}, {"referenceType", "purl"}, {"referenceLocator", p.purl}});
+    if (!refs.empty()) pkg["externalRefs"] = std::move(refs);
+    packages.push_back(std::move(pkg));
+    relationships.push_back(bj::object{
+        {"spdxElementId", "SPDXRef-DOCUMENT"}, {"relatedSpdxElement", spdx_id(p.id)}, {"relationshipType", "DESCRIBES"}});
+  }
+  for (const auto& p : sbom.packages)
+    if (!p.owner_id.empty() && sbom.find(p.owner_id))
+      relationships.push_back(bj::object{{"spdxElementId", spdx_id(p.owner_id)},
+                                         {"relatedSpdxElement", spdx_id(p.id)},
+                                         {"relationshipType", "OTHER"},
+                                         {"comment", "ownership-by-file-overlap: evidence-by-file-overlap"}});
+  // As syft: the dependency is DEPENDENCY_OF the package that needs it.
+  for (const auto& p : sbom.packages)
+    for (const auto& d : p.depends_on)
+      if (sbom.find(d))
+        relationships.push_back(bj::object{
+            {"spdxElementId", spdx_id(d)}, {"relatedSpdxElement", spdx_id(p.id)}, {"relationshipType", "DEPENDENCY_OF"}});
+  bj::object doc;
+  doc["spdxVersion"] = "SPDX-2.3";
+  doc["dataLicense"] = "CC0-1.0";
+  doc["SPDXID"] = "SPDXRef-DOCUMENT";
+  doc["name"] = sbom.name.empty() ? std::string("unnamed") : sbom.name;
+  bj::object creation;
+  creation["licenseListVersion"] = "3.25";
+  creation["creators"] = bj::array{"Organization: vouch", bj::string("Tool: vouch-" + o.tool_version)};
+  creation["created"] = format_rfc3339(o.created);
+  doc["creationInfo"] = std::move(creation);
+  doc["packages"] = std::move(packages);
+  doc["relationships"] = std::move(relationships);
+  std::string digest_input = json::serialize(doc);
+  std::string safe_name;
+  for (char c : doc["name"].as_string()) safe_name += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-') ? c : '-';
+  doc["documentNamespace"] = fmt::format("https://vouch.dev/spdx/{}-{}", safe_name, content_uuid(digest_input));
+  return doc;
+}
+
+namespace {
+
+bj::object cdx_component(const Sbom& sbom, const Package& p, const std::multimap<std::string, const Package*>& owned) {
+  bj::object c;
+  c["bom-ref"] = p.id;
+  c["type"] = "library";
+  c["name"] = p.name;
+  if (!p.version.empty()) c["version"] = p.version;
+  if (!p.licenses.empty()) {
+    bj::array lic;
+    for (const auto& l : p.licenses) lic.push_back(bj::object{{"license", bj::object{{"name", l}}}});
+    c["licenses"] = std::move(lic);
+  }
+  if (!p.cpes.empty()) c["cpe"] = p.cpes.front();
+  if (!p.purl.empty()) c["purl"] = p.purl;
+  bj::array props;
+  auto prop = [&](std::string name, std::string value) {
+    if (!value.empty()) props.push_back(bj::object{{"name", std::move(name)}, {"value", std::move(value)}});
+  };
+  for (size_t i = 1; i < p.cpes.size(); ++i) prop("syft:cpe23", p.cpes[i]);
+  prop("syft:package:type", p.type);
+  for (size_t i = 0; i < p.locations.size(); ++i) {
+    prop(fmt::format("syft:location:{}:layerID", i), p.locations[i].layer_digest);
+    prop(fmt::format("syft:location:{}:path", i), p.locations[i].path);
+  }
+  prop("syft:metadata:architecture", p.architecture);
+  prop("syft:metadata:source", p.source_name);
+  prop("syft:metadata:sourceVersion", p.source_version);
+  if (!props.empty()) c["properties"] = std::move(props);
+  auto range = owned.equal_range(p.id);
+  if (range.first != range.second) {
+    bj::array children;
+    for (auto it = range.first; it != range.second; ++it) children.push_back(cdx_component(sbom, *it->second, owned));
+    c["components"] = std::move(children);
+  }
+  return c;
+}
+
+}  // namespace
+
+bj::value write_cyclonedx_json(const Sbom& sbom, const WriteOptions& o) {
+  std::multimap<std::string, const Package*> owned;
+  for (const auto& p : sbom.packages)
+    if (!p.owner_id.empty() && sbom.find(p.owner_id)) owned.emplace(p.owner_id, &p);
+  bj::array components;
+  bj::array depends;
+  for (const auto& p : sbom.packages) {
+    if (!p.owner_id.empty() && sbom.find(p.owner_id)) continue;
+    components.push_back(cdx_component(sbom, p, owned));
+  }
+  if (sbom.distro) {
+    bj::object os;
+    os["bom-ref"] = sbom.distro->version_id.empty() ? "os-" + sbom.distro->id
+                                                  : fmt::format("os-{}-{}", sbom.distro->id, sbom.distro->version_id);
+    os["type"] = "operating-system";
+    os["name"] = sbom.distro->id;
+    if (!sbom.distro->version_id.empty()) os["version"] = sbom.distro->version_id;
+    if (!sbom.distro->pretty_name.empty()) os["description"] = sbom.distro->pretty_name;
+    components.push_back(std::move(os));
+  }
+  // The subject contains every top-level component.
+  std::string root_ref = "subject";
+  bj::array all;
+  for (const auto& c : components) all.push_back(c.as_object().at("bom-ref"));
+  depends.push_back(bj::object{{"ref", root_ref}, {"dependsOn", std::move(all)}});
+  for (const auto& p : sbom.packages) {
+    bj::array on;
+    std::set<std::string> seen;
+    for (const auto& d : p.depends_on)
+      if (sbom.find(d) && seen.insert(d).second) on.push_back(bj::string(d));
+    if (!on.empty()) depends.push_back(bj::object{{"ref", p.id}, {"dependsOn", std::move(on)}});
+  }
+
+  bj::object doc;
+  doc["$schema"] = "http://cyclonedx.org/schema/bom-1.6.schema.json";
+  doc["bomFormat"] = "CycloneDX";
+  doc["specVersion"] = "1.6";
+  doc["version"] = 1;
+  bj::object meta;
+  meta["timestamp"] = format_rfc3339(o.created);
+  meta["tools"] = bj::object{
+      {"components", bj::array{bj::object{{"type", "application"}, {"name", "vouch"}, {"version", o.tool_version}}}}};
+  meta["component"] = bj::object{{"bom-ref", root_ref}, {"type", "file"}, {"name", sbom.name.empty() ? std::string("unnamed") : sbom.name}};
+  doc["metadata"] = std::move(meta);
+  doc["components"] = std::move(components);
+  doc["dependencies"] = std::move(depends);
+  doc["serialNumber"] = "urn:uuid:" + content_uuid(json::serialize(doc));
+  return doc;
+}
+
+std::string write_table(const Sbom& sbom) {
+  size_t wn = 4, wv = 9;
+  for (const auto& p : sbom.packages) {
+    wn = std::max(wn, p.name.size());
+    wv = std::max(wv, p.version.size());
+  }
+  std::string out = fmt::format("{:<{}}  {:<{}}  {}\n", "NAME", wn, "INSTALLED", wv, "TYPE");
+  for (const auto& p : sbom.packages) out += fmt::format("{:<{}}  {:<{}}  {}\n", p.name, wn, p.version, wv, p.type);
+  if (sbom.packages.empty()) out = "No packages discovered\n";
+  return out;
+}
+
+}  // namespace vouch::sbom
