@@ -13,6 +13,11 @@ constexpr size_t kDefaultMaxFileBytes = 256 * 1024 * 1024;
 
 Result<std::string> read_file(const std::filesystem::path& path, size_t max_bytes = kDefaultMaxFileBytes);
 
+// As read_file, for trees that must not lead elsewhere: a symbolic link is not followed and
+// anything but a regular file is refused.
+Result<std::string> read_regular_file_no_follow(const std::filesystem::path& path,
+                                                size_t max_bytes = kDefaultMaxFileBytes);
+
 // Writes to a temporary file in the same directory, fsyncs it and renames it into place,
 // so readers see either the old file or the whole new one. `mode` applies to the new file.
 Status write_file_atomic(const std::filesystem::path& path, std::string_view contents,

@@ -10,17 +10,10 @@
 
 namespace vouch {
 
-Result<std::string> read_file(const std::filesystem::path& path, size_t max_bytes) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return not_found(fmt::format("{}: no such file", path.string()));
-    return io_error(fmt::format("{}: {}", path.string(), std::strerror(errno)));
-  }
-  struct stat st {};
-  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-    ::close(fd);
-    return invalid_input(fmt::format("{}: is a directory", path.string()));
-  }
+namespace {
+
+// Reads an open file to its end, at most `max_bytes`; closes `fd`.
+Result<std::string> read_all(int fd, const std::filesystem::path& path, size_t max_bytes) {
   std::string out;
   char buf[65536];
   for (;;) {
@@ -40,6 +33,34 @@ Result<std::string> read_file(const std::filesystem::path& path, size_t max_byte
   }
   ::close(fd);
   return out;
+}
+
+}  // namespace
+
+Result<std::string> read_file(const std::filesystem::path& path, size_t max_bytes) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return not_found(fmt::format("{}: no such file", path.string()));
+    return io_error(fmt::format("{}: {}", path.string(), std::strerror(errno)));
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    return invalid_input(fmt::format("{}: is a directory", path.string()));
+  }
+  return read_all(fd, path, max_bytes);
+}
+
+Result<std::string> read_regular_file_no_follow(const std::filesystem::path& path, size_t max_bytes) {
+  // O_NONBLOCK: opening a FIFO must not hang; it is refused below.
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return io_error(fmt::format("{}: {}", path.string(), std::strerror(errno)));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return io_error(fmt::format("{}: not a regular file", path.string()));
+  }
+  return read_all(fd, path, max_bytes);
 }
 
 Status write_file_atomic(const std::filesystem::path& path, std::string_view contents, unsigned mode) {

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "vouch/base/file.h"
 #include "vouch/sbom/catalog.h"
 
 namespace vouch::sbom {
@@ -17,35 +18,6 @@ namespace {
 namespace fs = std::filesystem;
 
 // Reads a regular file without following a final symbolic link, at most max_bytes.
-Result<std::string> read_no_follow(const fs::path& path, size_t max_bytes) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) return io_error(fmt::format("{}: {}", path.string(), std::strerror(errno)));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return io_error(fmt::format("{}: not a regular file", path.string()));
-  }
-  std::string out;
-  char buf[65536];
-  while (true) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      ::close(fd);
-      return io_error(fmt::format("{}: {}", path.string(), std::strerror(e)));
-    }
-    if (n == 0) break;
-    if (out.size() + static_cast<size_t>(n) > max_bytes) {
-      ::close(fd);
-      return invalid_input(fmt::format("{}: larger than {} bytes", path.string(), max_bytes));
-    }
-    out.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return out;
-}
-
 class DirectorySource : public FileSource {
  public:
   explicit DirectorySource(std::string root) : root_(std::move(root)) {}
@@ -70,7 +42,7 @@ class DirectorySource : public FileSource {
       f.path = "/" + rel;
       f.size = static_cast<int64_t>(e.file_size(tec));
       fs::path full = e.path();
-      ContentReader reader = [full](size_t max) { return read_no_follow(full, max); };
+      ContentReader reader = [full](size_t max) { return read_regular_file_no_follow(full, max); };
       VOUCH_RETURN_IF_ERROR(visit(f, reader));
     }
     return ok_status();
