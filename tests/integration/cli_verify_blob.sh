@@ -2,6 +2,7 @@
 # The vouch command line on real and broken input: exit codes (0 verified, 1 failed check,
 # 2 bad input), one-line errors naming the problem, no partial files, and the key round trip.
 set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/assert.sh"
 vouch=${VOUCH_BIN:?VOUCH_BIN must point at the vouch binary}
 data=${VOUCH_TESTDATA:?VOUCH_TESTDATA must point at the shared testdata}
 cases=$data/sigstore-conformance/bundle-verify
@@ -9,17 +10,6 @@ root=$data/sigstore-trust/trusted_root.production.json
 id="https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main"
 iss=https://token.actions.githubusercontent.com
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-fails=0
-# expect WANT_EXIT WANT_STDERR_SUBSTRING -- command...
-expect() {
-  local want=$1 msg=$2; shift 3
-  local err rc
-  err=$("$@" 2>&1 >/dev/null); rc=$?
-  local lines; lines=$(printf '%s' "$err" | grep -c '' || true)
-  if [ "$rc" -ne "$want" ] || [[ "$err" != *"$msg"* ]] || { [ "$want" -ne 0 ] && [ "$lines" -ne 1 ]; }; then
-    echo "FAIL: want exit $want and one line with '$msg'; got exit $rc: $err"; fails=$((fails + 1))
-  fi
-}
 verify() { "$vouch" verify-blob --certificate-identity "$id" --certificate-oidc-issuer "$iss" --trusted-root "$root" "$@"; }
 
 # Real bundles: by file, by digest, with a regexp identity, as JSON.

@@ -5,21 +5,11 @@
 # Debian machine, this machine's dpkg database against dpkg-query -W (misses and extras listed)
 # with licenses from every machine-readable copyright file.
 set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/assert.sh"
 vouch=${VOUCH_BIN:?VOUCH_BIN must point at the vouch binary}
 data=${VOUCH_TESTDATA:?VOUCH_TESTDATA must point at the shared testdata}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-expect() {
-  local want=$1 msg=$2; shift 3
-  local err rc
-  err=$("$@" 2>&1 >/dev/null); rc=$?
-  local lines; lines=$(printf '%s' "$err" | grep -c '' || true)
-  if [ "$rc" -ne "$want" ] || [[ "$err" != *"$msg"* ]] || { [ "$want" -ne 0 ] && [ "$lines" -ne 1 ]; }; then
-    fail "want exit $want and one line with '$msg'; got exit $rc: $err"
-  fi
-}
 
 # A small Debian root: os-release, a dpkg status with a source package and a removed one,
 # file lists, a machine-readable copyright file, and a symlink out of the tree.

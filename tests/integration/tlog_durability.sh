@@ -5,14 +5,13 @@
 # consistent (RFC 9162 consistency proof, checked here by an independent implementation) with
 # the largest checkpoint the server handed out before the crash.
 set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/assert.sh"
 vouch=${VOUCH_BIN:?VOUCH_BIN must point at the vouch binary}
 storage_kind=${TLOG_STORAGE:-sqlite}
 work=$(mktemp -d)
 pid=""
 cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 storage=${TLOG_STORAGE_URL:-sqlite:$work/log.db}
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

@@ -7,6 +7,7 @@
 # so the log is named by its host and port.)
 # Also: the REST API's errors (400/404/409/413), proofs, search and the client commands.
 set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/assert.sh"
 vouch=${VOUCH_BIN:?VOUCH_BIN must point at the vouch binary}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 shared=$root/../shared
@@ -14,8 +15,6 @@ work=$(mktemp -d)
 pid=""
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 bash "$root/scripts/sigstore-js.sh" "$root/.cache/sigstore-js" || { echo "FAIL: installing sigstore-js"; exit 1; }
 export NODE_PATH=$root/.cache/sigstore-js/node_modules

@@ -3,24 +3,13 @@
 # the fixture SBOMs, exit codes for --fail-on, every output format (SARIF validated against
 # the official SARIF 2.1.0 schema with ajv), VEX suppression and one-line input errors.
 set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/assert.sh"
 vouch=${VOUCH_BIN:?VOUCH_BIN must point at the vouch binary}
 data=${VOUCH_TESTDATA:?VOUCH_TESTDATA must point at the shared testdata}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 fixtures=$root/tests/unit/vuln/testdata
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 db=$work/db
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-# expect WANT_EXIT WANT_STDERR_SUBSTRING -- command...
-expect() {
-  local want=$1 msg=$2; shift 3
-  local err rc
-  err=$("$@" 2>&1 >/dev/null); rc=$?
-  local lines; lines=$(printf '%s' "$err" | grep -c '' || true)
-  if [ "$rc" -ne "$want" ] || [[ "$err" != *"$msg"* ]] || { [ "$want" -ne 0 ] && [ "$lines" -ne 1 ]; }; then
-    fail "want exit $want and one line with '$msg'; got exit $rc: $err"
-  fi
-}
 
 # Scanning before any import: exit 2, told what to do.
 expect 2 "run \`vouch db import\` first" -- "$vouch" scan --db "$db" "sbom:$fixtures/debian-11.spdx.json"
