@@ -76,6 +76,9 @@ struct RuleResult {
   FailureAction action = FailureAction::kAudit;  // the action that applies to this resource
   bool autogen = false;
   std::string origin_rule;  // for autogen rules: the rule written for Pods
+  // JSON Patch operations (RFC 6902) the rule makes: verifyImages' mutateDigest pins a
+  // verified tag to its digest ("image:tag@sha256:…").
+  std::vector<boost::json::object> patches;
 };
 
 struct ResourceRef {

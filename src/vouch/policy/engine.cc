@@ -113,30 +113,35 @@ bj::object image_json(const ImageInfo& i) {
 }
 
 // The Pod spec of a Pod or a Pod controller.
-const bj::object* pod_spec(const bj::value& resource) {
+// The pod spec of a Pod or a Pod controller, and its JSON pointer in the resource.
+std::pair<const bj::object*, std::string> pod_spec_at(const bj::value& resource) {
   std::string kind = str_at(resource, {"kind"});
-  if (kind == "Pod") return obj_at(resource, {"spec"});
-  if (kind == "CronJob") return obj_at(resource, {"spec", "jobTemplate", "spec", "template", "spec"});
-  return obj_at(resource, {"spec", "template", "spec"});
+  if (kind == "Pod") return {obj_at(resource, {"spec"}), "/spec"};
+  if (kind == "CronJob")
+    return {obj_at(resource, {"spec", "jobTemplate", "spec", "template", "spec"}), "/spec/jobTemplate/spec/template/spec"};
+  return {obj_at(resource, {"spec", "template", "spec"}), "/spec/template/spec"};
 }
 
 struct ContainerImage {
   std::string group;  // containers, initContainers, ephemeralContainers
   std::string container;
   std::string image;
+  std::string pointer;  // JSON pointer of the image field ("/spec/containers/0/image")
 };
 
 std::vector<ContainerImage> container_images(const bj::value& resource) {
   std::vector<ContainerImage> out;
-  const bj::object* spec = pod_spec(resource);
+  auto [spec, spec_pointer] = pod_spec_at(resource);
   if (!spec) return out;
   for (const char* group : {"initContainers", "containers", "ephemeralContainers"}) {
     auto* list = spec->if_contains(group);
     if (!list || !list->is_array()) continue;
+    size_t index = 0;
     for (const auto& c : list->get_array()) {
       std::string image = str_at(c, {"image"});
-      if (image.empty()) continue;
-      out.push_back({group, str_at(c, {"name"}), image});
+      if (!image.empty())
+        out.push_back({group, str_at(c, {"name"}), image, fmt::format("{}/{}/{}/image", spec_pointer, group, index)});
+      ++index;
     }
   }
   return out;
@@ -1136,6 +1141,9 @@ std::vector<RuleResult> Engine::apply(const Policy& policy, const Request& origi
           failures.push_back(fmt::format("failed to verify image {}: no image verifier is available", ci.image));
           continue;
         }
+        bool has_digest = ci.image.find('@') != std::string::npos;
+        std::string verified_digest;  // what the reference resolved to, from any verification
+        size_t failures_before = failures.size();
         for (size_t s = 0; s < iv.attestors.size(); ++s) {
           auto r = options_.verifier->verify(ci.image, iv, iv.attestors[s], nullptr);
           if (!r.ok()) {
@@ -1143,6 +1151,8 @@ std::vector<RuleResult> Engine::apply(const Policy& policy, const Request& origi
             failures.push_back(fmt::format("failed to verify image {}: .attestors[{}]: {}", ci.image, s, r.error().message));
           } else if (!r->verified) {
             failures.push_back(fmt::format("failed to verify image {}: .attestors[{}]: {}", ci.image, s, r->reason));
+          } else if (!r->digest.empty()) {
+            verified_digest = r->digest;
           }
         }
         for (size_t a = 0; a < iv.attestations.size(); ++a) {
@@ -1162,6 +1172,7 @@ std::vector<RuleResult> Engine::apply(const Policy& policy, const Request& origi
                                              r->reason));
               continue;
             }
+            if (!r->digest.empty()) verified_digest = r->digest;
             for (const auto& predicate : r->predicates) {
               for (const auto& conds : att.conditions) {
                 EvalContext pctx{*this, predicate.is_object() ? predicate : bj::value(bj::object{}), false};
@@ -1181,9 +1192,22 @@ std::vector<RuleResult> Engine::apply(const Policy& policy, const Request& origi
             }
           }
         }
+        if (failures.size() != failures_before || has_digest) continue;
+        // Verified by tag: pin the tag to the digest that verified (mutateDigest), or, when
+        // the rule may not change the resource, require the digest (verifyDigest).
+        bool patched = std::any_of(result.patches.begin(), result.patches.end(),
+                                   [&](const bj::object& p) { return p.at("path") == bj::value(ci.pointer); });
+        if (patched) continue;
+        if (iv.mutate_digest && !verified_digest.empty()) {
+          result.patches.push_back(bj::object{{"op", "replace"}, {"path", ci.pointer},
+                                              {"value", ci.image + "@" + verified_digest}});
+        } else if (iv.verify_digest) {
+          failures.push_back(fmt::format("missing digest for {}", ci.image));
+        }
       }
     }
     if (!any_image) continue;  // no image of the resource is selected: the rule does not apply
+    if (!failures.empty()) result.patches.clear();
     if (failures.empty()) {
       finish(RuleStatus::kPass, "verified image signatures");
     } else {

@@ -218,6 +218,56 @@ spec:
   EXPECT_NE(r[0].message.find("no image verifier"), std::string::npos);
 }
 
+TEST(Engine, MutateDigestPinsVerifiedTagsAsJsonPatches) {
+  const char* rule = R"(apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: p}
+spec:
+  rules:
+    - name: verify
+      match: {any: [{resources: {kinds: [Pod, Deployment]}}]}
+      verifyImages:
+        - imageReferences: ["ghcr.io/*"]
+          mutateDigest: {MUTATE}
+          attestors: [{entries: [{keys: {publicKeys: k}}]}]
+)";
+  auto with = [&](bool mutate) {
+    std::string text = rule;
+    text.replace(text.find("{MUTATE}"), 8, mutate ? "true" : "false");
+    return policy(text);
+  };
+  auto fake = std::make_shared<FakeVerifier>();
+  Engine engine({.verifier = fake});
+  auto pod = doc("apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec:\n  initContainers: [{name: i, image: busybox}]\n"
+                 "  containers: [{name: a, image: 'ghcr.io/org/signed:1'}, {name: b, image: 'ghcr.io/org/signed@sha256:aa'}]\n");
+  auto r = engine.apply(with(true), req(pod));
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].status, RuleStatus::kPass) << r[0].message;
+  ASSERT_EQ(r[0].patches.size(), 1u);  // the reference with a digest is left alone
+  EXPECT_EQ(bj::serialize(r[0].patches[0]),
+            R"({"op":"replace","path":"/spec/containers/0/image","value":"ghcr.io/org/signed:1@sha256:feed"})");
+  // A Deployment's pod template.
+  auto deploy = doc("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n"
+                    "spec: {template: {spec: {containers: [{name: a, image: 'ghcr.io/org/signed:2'}]}}}\n");
+  r = engine.apply(with(true), req(deploy));
+  ASSERT_EQ(r.size(), 1u);
+  ASSERT_EQ(r[0].patches.size(), 1u);
+  EXPECT_EQ(r[0].patches[0].at("path"), "/spec/template/spec/containers/0/image");
+  // mutateDigest: false with verifyDigest (the default): a tag is a failure, never pinned.
+  r = engine.apply(with(false), req(pod));
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].status, RuleStatus::kFail);
+  EXPECT_NE(r[0].message.find("missing digest for ghcr.io/org/signed:1"), std::string::npos) << r[0].message;
+  EXPECT_TRUE(r[0].patches.empty());
+  // A failed verification patches nothing.
+  auto unsigned_pod = doc("apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n"
+                          "spec: {containers: [{name: a, image: 'ghcr.io/org/signed:1'}, {name: b, image: 'ghcr.io/org/app:1'}]}\n");
+  r = engine.apply(with(true), req(unsigned_pod));
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].status, RuleStatus::kFail);
+  EXPECT_TRUE(r[0].patches.empty());
+}
+
 }  // namespace
 }  // namespace vouch::policy
 
