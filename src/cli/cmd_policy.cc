@@ -8,6 +8,7 @@
 #include "cli/common.h"
 #include "vouch/base/file.h"
 #include "vouch/base/json.h"
+#include "vouch/policy/cosign_verifier.h"
 #include "vouch/policy/document.h"
 #include "vouch/policy/engine.h"
 #include "vouch/policy/policy.h"
@@ -167,6 +168,7 @@ Result<policy::UserInfo> load_user_info(const fs::path& path) {
 
 struct Evaluated {
   policy::ResourceRef resource;
+  size_t resource_index = 0;  // into the resources evaluated
   policy::RuleResult result;
 };
 
@@ -177,7 +179,8 @@ std::vector<Evaluated> evaluate(const std::vector<policy::Policy>& policies, con
   policy::Engine engine({.verifier = std::move(verifier)});
   std::vector<Evaluated> out;
   for (const auto& p : policies) {
-    for (const auto& r : resources) {
+    for (size_t index = 0; index < resources.size(); ++index) {
+      const bj::value& r = resources[index];
       policy::Request req;
       req.object = r;
       req.user = user;
@@ -198,7 +201,7 @@ std::vector<Evaluated> evaluate(const std::vector<policy::Policy>& policies, con
         req.operation = operation;
         req.values.erase("request.operation");
       }
-      for (auto& rr : engine.apply(p, req)) out.push_back({ref, std::move(rr)});
+      for (auto& rr : engine.apply(p, req)) out.push_back({ref, index, std::move(rr)});
     }
   }
   return out;
@@ -220,15 +223,48 @@ struct ApplyOptions {
   bool audit_warn = false;
   int warn_exit_code = 0;
   bool detailed = false;
+  // verifyImages against registries (as `kyverno apply --registry`).
+  bool registry = false;
+  bool allow_insecure_registry = false;
+  std::string trusted_root;
 };
 
+Result<std::shared_ptr<policy::ImageVerifier>> make_image_verifier(const ApplyOptions& opts) {
+  policy::CosignVerifierOptions v;
+  v.store.allow_insecure = opts.allow_insecure_registry;
+  std::string path = opts.trusted_root;
+  if (path.empty()) {
+    if (const char* env = std::getenv("SIGSTORE_ROOT_FILE")) path = env;
+  }
+  if (!path.empty()) {
+    VOUCH_ASSIGN_OR_RETURN(std::string text, read_file(path, 16 << 20));
+    auto root = sigstore::parse_trusted_root(text);
+    if (!root.ok()) return std::move(root).error().context(path);
+    v.trusted_root = std::move(*root);
+  }
+  return policy::cosign_image_verifier(std::move(v));
+}
+
+// Applies JSON Patch "replace" operations (the only kind the engine makes) to a copy.
+Result<bj::value> patched(bj::value resource, const std::vector<bj::object>& patches) {
+  for (const auto& p : patches) {
+    std::string path(p.at("path").as_string());
+    boost::system::error_code ec;
+    bj::value* target = resource.find_pointer(path, ec);
+    if (!target) return internal_error(fmt::format("patch {}: no such field in the resource", path));
+    *target = p.at("value");
+  }
+  return resource;
+}
+
 int apply(const ApplyOptions& opts) {
+  std::vector<bj::value> resources;
   auto run = [&]() -> Result<std::vector<Evaluated>> {
     VOUCH_ASSIGN_OR_RETURN(auto pfiles, expand_paths(opts.policies));
     VOUCH_ASSIGN_OR_RETURN(auto policies, load_policies(pfiles));
     if (policies.empty()) return invalid_input("no ClusterPolicy or Policy found in the given files");
     VOUCH_ASSIGN_OR_RETURN(auto rfiles, expand_paths(opts.resources));
-    VOUCH_ASSIGN_OR_RETURN(auto resources, load_resources(rfiles));
+    VOUCH_ASSIGN_OR_RETURN(resources, load_resources(rfiles));
     Values values;
     if (!opts.values.empty()) {
       VOUCH_ASSIGN_OR_RETURN(values, load_values(opts.values));
@@ -237,11 +273,17 @@ int apply(const ApplyOptions& opts) {
     if (!opts.user_info.empty()) {
       VOUCH_ASSIGN_OR_RETURN(user, load_user_info(opts.user_info));
     }
-    return evaluate(policies, resources, values, user, nullptr);
+    std::shared_ptr<policy::ImageVerifier> verifier;
+    if (opts.registry) {
+      VOUCH_ASSIGN_OR_RETURN(verifier, make_image_verifier(opts));
+    }
+    return evaluate(policies, resources, values, user, verifier);
   };
   auto evaluated = run();
   if (!evaluated.ok()) return report(evaluated.error());
   std::map<std::string, int> counts{{"pass", 0}, {"fail", 0}, {"warn", 0}, {"error", 0}, {"skip", 0}};
+  // Patches per resource, in rule order (verifyImages' mutateDigest).
+  std::map<size_t, std::vector<bj::object>> patches;
   bj::array results;
   for (auto& e : *evaluated) {
     RuleStatus s = e.result.status;
@@ -259,7 +301,19 @@ int apply(const ApplyOptions& opts) {
                  {"type", e.result.type},
                  {"failureAction", policy::failure_action_name(e.result.action)},
                  {"source", "kyverno"}};
+    if (!e.result.patches.empty()) {
+      bj::array ops(e.result.patches.begin(), e.result.patches.end());
+      r["properties"] = bj::object{{"patches", bj::serialize(ops)}};
+      auto& list = patches[e.resource_index];
+      list.insert(list.end(), e.result.patches.begin(), e.result.patches.end());
+    }
     results.push_back(std::move(r));
+  }
+  std::vector<std::pair<size_t, bj::value>> mutated;
+  for (const auto& [index, ops] : patches) {
+    auto m = patched(resources[index], ops);
+    if (!m.ok()) return report(m.error());
+    mutated.emplace_back(index, std::move(*m));
   }
   if (opts.output == "json") {
     bj::object summary;
@@ -274,10 +328,17 @@ int apply(const ApplyOptions& opts) {
     for (const auto& e : *evaluated) {
       if (e.result.status == RuleStatus::kFail || e.result.status == RuleStatus::kError ||
           e.result.status == RuleStatus::kWarn || opts.detailed) {
-        fmt::print("\npolicy {} -> resource {} {}:\n1. {}: {}\n", e.result.policy, resource_id(e.resource),
-                   e.result.status == RuleStatus::kPass ? "passed" : (e.result.status == RuleStatus::kSkip ? "skipped" : "failed"),
+        const char* verdict = e.result.status == RuleStatus::kPass   ? "passed"
+                              : e.result.status == RuleStatus::kSkip ? "skipped"
+                              : e.result.status == RuleStatus::kWarn ? "warned"
+                                                                     : "failed";
+        fmt::print("\npolicy {} -> resource {} {}:\n1. {}: {}\n", e.result.policy, resource_id(e.resource), verdict,
                    e.result.rule, e.result.message);
       }
+    }
+    for (const auto& [index, resource] : mutated) {
+      fmt::print("\nmutated resource {}:\n", resource_id(policy::resource_ref(resource)));
+      print_json(resource);
     }
     fmt::print("\npass: {}, fail: {}, warn: {}, error: {}, skip: {} \n", counts["pass"], counts["fail"], counts["warn"],
                counts["error"], counts["skip"]);
@@ -506,7 +567,9 @@ void register_policy_commands(CLI::App& app, int& exit_code) {
   auto* apply_cmd = policy_cmd->add_subcommand(
       "apply",
       "Apply ClusterPolicies/Policies to resources and report pass/fail/warn/error/skip per rule and resource.\n"
-      "verifyImages rules report error: no image verifier is available offline.\n"
+      "verifyImages rules verify cosign signatures and attestations in the registry with --registry (as\n"
+      "`kyverno apply --registry`); without it they report error. Verified tags are pinned to their digests\n"
+      "(mutateDigest) and the mutated resources printed.\n"
       "Exit 0 when nothing failed, 1 on a fail or error result, 2 on bad input.");
   apply_cmd->add_option("-p,--policy,policies", a->policies, "Policy files or directories")->required();
   apply_cmd->add_option("-r,--resource", a->resources, "Resource files or directories (YAML or JSON, multi-document)")->required();
@@ -515,6 +578,11 @@ void register_policy_commands(CLI::App& app, int& exit_code) {
   apply_cmd->add_flag("--audit-warn", a->audit_warn, "Report failures of Audit rules as warn");
   apply_cmd->add_option("--warn-exit-code", a->warn_exit_code, "Exit code when there are warnings (default 0)");
   apply_cmd->add_flag("--detailed-results", a->detailed, "Print every result, not only failures");
+  apply_cmd->add_flag("--registry", a->registry, "Verify images (verifyImages) against their registries");
+  apply_cmd->add_flag("--allow-insecure-registry", a->allow_insecure_registry,
+                      "Allow plain HTTP and unverified TLS for registries other than localhost");
+  apply_cmd->add_option("--trusted-root", a->trusted_root,
+                        "trusted_root.json for keyless attestors and transparency-log checks (default: $SIGSTORE_ROOT_FILE)");
   apply_cmd->add_option("-o,--output", a->output, "Output format: text or json (a PolicyReport)")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();

@@ -1,0 +1,24 @@
+// The image verifier behind verifyImages: cosign signatures and attestations read from the
+// registry (both of cosign's storage layouts), checked against the rule's attestors as
+// Kyverno checks them (every attestor set must pass; within a set, `count` entries or all).
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include "vouch/oci/store.h"
+#include "vouch/policy/engine.h"
+#include "vouch/sigstore/trusted_root.h"
+
+namespace vouch::policy {
+
+struct CosignVerifierOptions {
+  oci::StoreOptions store;
+  // Trust for keyless attestors and transparency-log checks. Without it, an attestor that
+  // needs either fails (never passes unchecked) unless it sets rekor.ignoreTlog.
+  std::optional<sigstore::TrustedRoot> trusted_root;
+};
+
+std::shared_ptr<ImageVerifier> cosign_image_verifier(CosignVerifierOptions options);
+
+}  // namespace vouch::policy
