@@ -8,7 +8,8 @@
 #  - the default bundle layout round-trips through the fallback tag;
 #  - a multi-platform index: platform manifests verify only after --recursive;
 #  - attestations of every predicate type round-trip in both layouts; envelopes cross-verify
-#    with securesystemslib both ways.
+#    with securesystemslib both ways;
+#  - --rekor-url against `vouch log serve`: log entries checked offline in both layouts.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/assert.sh"
 V=${VOUCH_BIN:?set VOUCH_BIN}
@@ -19,8 +20,11 @@ done
 SKOPEO=$(bash "$root/scripts/get-skopeo.sh" 2>/dev/null | tail -n1)
 [ -x "$SKOPEO" ] || { echo "FAIL: could not fetch Debian 13's skopeo (scripts/get-skopeo.sh)"; exit 1; }
 T=$(mktemp -d)
-reg_pid=
-cleanup() { [ -n "$reg_pid" ] && { kill "$reg_pid" 2>/dev/null; wait "$reg_pid" 2>/dev/null; }; rm -rf "$T"; }
+reg_pid= log_pid=
+cleanup() {
+  for p in $reg_pid $log_pid; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  rm -rf "$T"
+}
 trap cleanup EXIT
 export DOCKER_CONFIG=$T/docker HOME=$T/home
 mkdir -p "$HOME"
@@ -261,6 +265,42 @@ py "$root/tests/unit/intoto/dsse_interop.py" sign application/vnd.in-toto+json s
 reg push-att demo/py "$other" py-env.json https://slsa.dev/provenance/v1 || fail "push python attestation"
 expect 0 "" -- "$V" verify-attestation --insecure-ignore-tlog --key py.pem --type slsaprovenance1 "$REG/demo/py:v1"
 expect 1 "no valid attestations" -- "$V" verify-attestation --insecure-ignore-tlog --key vk.pub --type slsaprovenance1 "$REG/demo/py:v1"
+
+# --- --rekor-url: entries in vouch's own Rekor-compatible log, checked offline against a
+# trusted root naming that log (the legacy bundle annotation in the classic layout, tlogEntries
+# in the bundle); without the log entry, verification fails unless --insecure-ignore-tlog.
+lport=$(py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+lurl=http://127.0.0.1:$lport
+"$V" log serve --listen "127.0.0.1:$lport" --storage "sqlite:$T/log.db" --hostname "127.0.0.1:$lport" 2>log-server.err &
+log_pid=$!
+for _ in $(seq 50); do curl -sf "$lurl/readyz" >/dev/null && break; sleep 0.1; done
+curl -sf "$lurl/api/v1/log/publicKey" > log.pub || fail "log server did not start: $(cat log-server.err)"
+py - "$lurl" log.pub > trusted_root.json <<'PY2'
+import base64, hashlib, json, sys
+pem = open(sys.argv[2]).read()
+der = base64.b64decode("".join(l for l in pem.splitlines() if not l.startswith("-----")))
+print(json.dumps({"mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+  "tlogs": [{"baseUrl": sys.argv[1], "hashAlgorithm": "SHA2_256",
+             "publicKey": {"rawBytes": base64.b64encode(der).decode(), "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+                           "validFor": {"start": "2020-01-01T00:00:00Z"}},
+             "logId": {"keyId": base64.b64encode(hashlib.sha256(der).digest()).decode()}}],
+  "certificateAuthorities": [], "ctlogs": [], "timestampAuthorities": []}))
+PY2
+for layout in true false; do
+  repo=demo/tlog-$layout
+  push amd "$repo:v1"
+  "$V" sign --key vk.key --new-bundle-format=$layout --rekor-url "$lurl" "$REG/$repo@$amd" 2>sign.err || fail "sign --rekor-url ($layout): $(cat sign.err)"
+  grep -q "tlog entry created with index" sign.err || fail "no log index reported ($layout)"
+  expect 0 "" -- "$V" verify --key vk.pub --trusted-root trusted_root.json "$REG/$repo:v1"
+  "$V" attest --key vk.key --type vuln --predicate pred.json --new-bundle-format=$layout --rekor-url "$lurl" "$REG/$repo@$amd" 2>/dev/null \
+    || fail "attest --rekor-url ($layout)"
+  expect 0 "" -- "$V" verify-attestation --key vk.pub --trusted-root trusted_root.json --type vuln "$REG/$repo:v1"
+  # a signature that was never logged is refused when the log is checked
+  push amd "demo/nolog-$layout:v1"
+  "$V" sign --key vk.key --new-bundle-format=$layout "$REG/demo/nolog-$layout@$amd" 2>/dev/null || fail "sign without log"
+  expect 1 "transparency log" -- "$V" verify --key vk.pub --trusted-root trusted_root.json "$REG/demo/nolog-$layout:v1"
+done
+kill "$log_pid" 2>/dev/null; wait "$log_pid" 2>/dev/null
 
 # --- usage errors
 expect 2 "--key" -- "$V" verify "$REG/demo/py:v1"

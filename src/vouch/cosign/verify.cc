@@ -103,7 +103,10 @@ struct Checker {
 
   // Certificate, chain and Rekor bundle from a classic layer's annotations.
   Status material_from_annotations(const oci::Descriptor& layer, sigstore::Bundle& bundle) const {
-    bundle.media_type = std::string(sigstore::kBundleMediaTypeV03);
+    // The classic layout's legacy Rekor bundle carries a signed entry timestamp and no
+    // inclusion proof, as a v0.1 bundle does.
+    bundle.media_type = "application/vnd.dev.sigstore.bundle+json;version=0.1";
+    bundle.version = sigstore::BundleVersion::kV01;
     auto find = [&](std::string_view key) -> const std::string* {
       auto it = layer.annotations.find(std::string(key));
       return it == layer.annotations.end() || it->second.empty() ? nullptr : &it->second;
@@ -115,7 +118,6 @@ struct Checker {
       if (const std::string* chain = find(annotation::kChain)) {
         auto certs = crypto::Certificate::all_from_pem(*chain);
         if (!certs.ok()) return std::move(certs).error().context("chain annotation");
-        bundle.version = sigstore::BundleVersion::kV01;
         bundle.material.certificate.reset();
         bundle.material.certificate_chain.push_back(*leaf);
         for (auto& c : *certs)
