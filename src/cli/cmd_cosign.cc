@@ -279,7 +279,7 @@ int run_verify(const VerifyFlags& f, bool attest) {
   const bool json_out = f.image.output == "json";
   if (!result->ok()) {
     if (json_out) print_json(failure_json(*result, ref->str()));
-    fmt::print(stderr, "vouch: {}@{}: no valid {}: {}\n", result->image.name(), result->digest.str(),
+    fmt::print(stderr, "vouch: {}@{}: no valid {}: {}\n", cosign::location_name(result->image), result->digest.str(),
                attest ? "attestations" : "signatures", result->failure_summary());
     return kExitFailed;
   }

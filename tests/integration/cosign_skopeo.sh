@@ -85,6 +85,11 @@ elif cmd == "tamper-sig":        # tamper-sig REPO TAG: change the payload, keep
     payload = blob(repo, layer["digest"]).replace(b"cosign container image signature", b"cosign container image signaturE")
     layer["digest"] = put_blob(repo, payload); layer["size"] = len(payload)
     put_manifest(repo, sys.argv[4], json.dumps(m).encode())
+elif cmd == "sig-layer":         # sig-layer REPO TAG N -> {"mediaType","annotations","payload"} of layer N
+    m = json.loads(manifest(repo, sys.argv[4]))
+    l = m["layers"][int(sys.argv[5])]
+    print(json.dumps({"mediaType": l["mediaType"], "annotations": l.get("annotations", {}),
+                      "payload": blob(repo, l["digest"]).decode()}))
 elif cmd == "att-envelope":      # att-envelope REPO TAG -> the first .att layer's DSSE envelope
     m = json.loads(manifest(repo, sys.argv[4]))
     sys.stdout.buffer.write(blob(repo, m["layers"][0]["digest"]))
@@ -150,12 +155,33 @@ py -c 'import json,sys; d=json.loads(sys.argv[1]); c=d[0]["critical"]; assert c[
   || fail "verified payload: $out"
 expect 1 "no valid signatures" -- vverify --key vk.pub "$REG/demo/app:v2"
 skopeo_accepts sk-policy.json demo/app:v2 || fail "skopeo's own check of its signature: $(cat skopeo.err)"
+# skopeo (containers/image, Go) orders the payload's critical members as vouch writes them.
+app=$(digest_of "$REG/demo/app:v2")
+reg sig-layer demo/app "sha256-${app#sha256:}.sig" 0 > skopeo-layer.json || fail "read skopeo's signature layer"
+py - skopeo-layer.json "$REG" "$app" <<'PY2' || fail "skopeo's signature layer has another shape than vouch's"
+import json, sys
+l = json.load(open(sys.argv[1])); reg, digest = sys.argv[2], sys.argv[3]
+assert l["mediaType"] == "application/vnd.dev.cosign.simplesigning.v1+json", l
+assert "dev.cosignproject.cosign/signature" in l["annotations"], l
+want = ('{"critical":{"identity":{"docker-reference":"%s/demo/app:v2"},"image":{"docker-manifest-digest":"%s"},'
+        '"type":"cosign container image signature"},"optional":' % (reg, digest))
+assert l["payload"].startswith(want), l["payload"]
+PY2
 
 # --- vouch signs (classic), skopeo accepts; wrong key rejected by skopeo
 push amd demo/signed:v1
 "$V" sign --key vk.key --new-bundle-format=false "$REG/demo/signed:v1" 2>sign.err || fail "vouch sign classic: $(cat sign.err)"
 grep -q "WARNING" sign.err || fail "signing by tag must warn"
 amd=$(digest_of "$REG/demo/signed:v1")
+reg sig-layer demo/signed "sha256-${amd#sha256:}.sig" 0 > vouch-layer.json || fail "read vouch's signature layer"
+py - vouch-layer.json "$REG" "$amd" <<'PY2' || fail "vouch's classic signature layer is not cosign's"
+import json, sys
+l = json.load(open(sys.argv[1])); reg, digest = sys.argv[2], sys.argv[3]
+assert l["mediaType"] == "application/vnd.dev.cosign.simplesigning.v1+json", l
+assert list(l["annotations"]) == ["dev.cosignproject.cosign/signature"], l
+assert l["payload"] == ('{"critical":{"identity":{"docker-reference":"%s/demo/signed"},"image":{"docker-manifest-digest":"%s"},'
+                        '"type":"cosign container image signature"},"optional":null}' % (reg, digest)), l["payload"]
+PY2
 [ "$(reg status demo/signed manifests/sha256-${amd#sha256:}.sig)" = 200 ] || fail "no sha256-<hex>.sig tag"
 skopeo_accepts vk-policy.json demo/signed:v1 || fail "skopeo rejects vouch's signature: $(cat skopeo.err)"
 skopeo_accepts sk-policy.json demo/signed:v1 && fail "skopeo accepts vouch's signature under the wrong key"
@@ -301,6 +327,14 @@ for layout in true false; do
   expect 1 "transparency log" -- "$V" verify --key vk.pub --trusted-root trusted_root.json "$REG/demo/nolog-$layout:v1"
 done
 kill "$log_pid" 2>/dev/null; wait "$log_pid" 2>/dev/null
+
+# --- an OCI layout holds signatures too (tags and referrers in index.json)
+cp -r L L2
+"$V" sign --key vk.key oci:L2:amd 2>/dev/null || fail "sign an OCI layout (bundle)"
+"$V" sign --key vk.key --new-bundle-format=false oci:L2:amd 2>/dev/null || fail "sign an OCI layout (classic)"
+n=$("$V" verify --insecure-ignore-tlog --key vk.pub oci:L2:amd 2>/dev/null | py -c 'import json,sys; print(len(json.load(sys.stdin)))')
+[ "$n" = 2 ] || fail "OCI layout: want 2 verified signatures, got $n"
+expect 1 "oci:" -- "$V" verify --insecure-ignore-tlog --key sk.pub oci:L2:amd
 
 # --- usage errors
 expect 2 "--key" -- "$V" verify "$REG/demo/py:v1"

@@ -42,8 +42,13 @@ inline constexpr std::string_view kAttestationTagSuffix = ".att";
 inline constexpr std::string_view kSimpleSigningType = "cosign container image signature";
 
 // The docker-reference cosign writes: the repository as go-containerregistry names it
-// ("index.docker.io/library/alpine" for Docker Hub, else "registry/repository").
+// ("index.docker.io/library/alpine" for Docker Hub, else "registry/repository"; an OCI
+// layout's path when the registry is empty).
 std::string cosign_repository_name(const oci::Reference& ref);
+
+// Where signatures of `ref` live, for messages: "registry/repository", or "oci:PATH" for a
+// layout (a Reference with an empty registry and the layout path as repository).
+std::string location_name(const oci::Reference& ref);
 
 // A JSON string as Go's encoding/json writes it (<, >, & and U+2028/9 escaped as \u00XX).
 std::string go_json_string(std::string_view s);

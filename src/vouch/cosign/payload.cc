@@ -11,8 +11,13 @@ namespace vouch::cosign {
 namespace bj = boost::json;
 
 std::string cosign_repository_name(const oci::Reference& ref) {
+  if (ref.registry.empty()) return ref.repository;  // an OCI layout: its path
   std::string registry = ref.registry == oci::kDefaultDomain ? std::string("index.docker.io") : ref.registry;
   return registry + "/" + ref.repository;
+}
+
+std::string location_name(const oci::Reference& ref) {
+  return ref.registry.empty() ? "oci:" + ref.repository : ref.name();
 }
 
 std::string go_json_string(std::string_view s) {

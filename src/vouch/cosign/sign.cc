@@ -41,7 +41,7 @@ std::string signature_config(const std::vector<oci::Descriptor>& layers) {
 }
 
 std::string tag_location(const oci::Reference& image, const std::string& tag) {
-  return fmt::format("{}:{}", image.name(), tag);
+  return fmt::format("{}:{}", location_name(image), tag);
 }
 
 // Appends `layer` (with its blob `data`) to the manifest at `tag`, creating it when absent.
@@ -101,7 +101,7 @@ Result<std::string> push_bundle_referrer(oci::Store& store, const oci::Reference
                {"annotations", std::move(annotations)}};
   VOUCH_ASSIGN_OR_RETURN(oci::Manifest manifest, oci::parse_manifest(json::serialize(m)));
   VOUCH_RETURN_IF_ERROR(store.put_manifest(manifest, std::nullopt, false));
-  return fmt::format("{}@{}", image.name(), manifest.digest.str());
+  return fmt::format("{}@{}", location_name(image), manifest.digest.str());
 }
 
 // Logs a DSSE envelope as a Rekor v1 dsse 0.0.1 entry.

@@ -156,7 +156,7 @@ struct Checker {
     std::string tag = oci::digest_tag(digest, want == Want::kSignatures ? kSignatureTagSuffix : kAttestationTagSuffix);
     VOUCH_ASSIGN_OR_RETURN(auto manifest, store.get_tagged(tag));
     if (!manifest) return ok_status();
-    std::string where = fmt::format("{}:{}", image.name(), tag);
+    std::string where = fmt::format("{}:{}", location_name(image), tag);
     if (manifest->is_index()) {
       reject(where, "is an index, not a signature manifest");
       return ok_status();
@@ -245,7 +245,7 @@ struct Checker {
                fmt::format("more than {} referrers; the rest were not examined", options.max_candidates));
         break;
       }
-      std::string source = fmt::format("{}@{} (referrer)", image.name(), d.digest.str());
+      std::string source = fmt::format("{}@{} (referrer)", location_name(image), d.digest.str());
       auto st = bundle_candidate(d, source, want);
       if (!st.ok()) {
         if (st.error().code == ErrorCode::kIo) return st;
