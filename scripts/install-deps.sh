@@ -15,7 +15,8 @@ packages=(
   postgresql  # tests start a throwaway PostgreSQL cluster for the log storage
   python3-nacl  # tests/unit/crypto/cosign_key_interop.py (cosign key interop test)
   python3-securesystemslib python3-cryptography  # tests/unit/intoto/dsse_interop.py
-  docker-registry umoci skopeo apache2-utils zstd curl  # tests/integration/oci_registry.sh (real registry, image tools)
+  docker-registry umoci skopeo apache2-utils zstd curl  # tests/integration/oci_registry.sh, cosign_skopeo.sh (real registry, image tools)
+  debian-archive-keyring  # scripts/get-skopeo.sh: Debian 13's skopeo (sigstore support) into .cache/
 )
 # Node.js (sigstore-js, ajv): a machine whose nodejs already bundles npm needs nothing more.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)

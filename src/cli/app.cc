@@ -19,6 +19,7 @@ int run(int argc, char** argv) {
   int exit_code = 0;
   register_key_commands(app, exit_code);
   register_blob_commands(app, exit_code);
+  register_cosign_commands(app, exit_code);
   register_db_commands(app, exit_code);
   register_sbom_commands(app, exit_code);
   register_scan_commands(app, exit_code);

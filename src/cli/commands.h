@@ -8,6 +8,7 @@ namespace vouch::cli {
 
 void register_key_commands(CLI::App& app, int& exit_code);   // generate-key-pair, public-key
 void register_blob_commands(CLI::App& app, int& exit_code);  // sign-blob, verify-blob
+void register_cosign_commands(CLI::App& app, int& exit_code);  // sign, verify, attest, verify-attestation
 void register_db_commands(CLI::App& app, int& exit_code);    // db import, db status
 void register_scan_commands(CLI::App& app, int& exit_code);  // scan
 void register_sbom_commands(CLI::App& app, int& exit_code);  // sbom

@@ -1,0 +1,57 @@
+// Signing and attesting images as cosign 3 does, in either storage layout (see verify.h).
+// Classic signatures are appended to the ones already at `sha256-<hex>.sig` (one layer each;
+// an identical layer is not added twice); bundle-layout signatures are new referrer manifests,
+// and on registries without the referrers API the `sha256-<hex>` tag index is updated.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/json.hpp>
+
+#include "vouch/base/result.h"
+#include "vouch/base/time.h"
+#include "vouch/cosign/verify.h"
+#include "vouch/crypto/keys.h"
+#include "vouch/oci/reference.h"
+#include "vouch/oci/store.h"
+
+namespace vouch::cosign {
+
+struct SignOptions {
+  Layout layout = Layout::kBundle;                // --new-bundle-format (default true)
+  std::map<std::string, std::string> annotations;  // -a key=value
+  bool recursive = false;                          // an index and every manifest in it
+  std::string rekor_url;                           // non-empty: upload to this Rekor v1 log
+  oci::StoreOptions store;
+  std::optional<UnixSeconds> now;                  // org.opencontainers.image.created; tests
+};
+
+struct SignedManifest {
+  oci::Digest subject;  // what was signed
+  Layout layout = Layout::kBundle;
+  std::string stored_at;  // "<repo>:sha256-….sig", or "<repo>@sha256:…" (the referrer)
+  std::optional<int64_t> log_index;
+};
+
+// Signs the image `ref` names (a tag is resolved; `warning` is set when only a tag was given).
+Result<std::vector<SignedManifest>> sign_image(const oci::ImageRef& ref, const crypto::PrivateKey& key,
+                                               const SignOptions& options, std::string* warning = nullptr);
+
+// Attests: an in-toto Statement v1 over the image digest with `predicate_type` (a URI) and
+// `predicate`, in a DSSE envelope; `.att` in the classic layout, a bundle referrer otherwise.
+Result<std::vector<SignedManifest>> attest_image(const oci::ImageRef& ref, const crypto::PrivateKey& key,
+                                                 const std::string& predicate_type,
+                                                 const boost::json::value& predicate, const SignOptions& options,
+                                                 std::string* warning = nullptr);
+
+// The same on an open store, for one manifest (no recursion).
+Result<SignedManifest> sign_manifest(oci::Store& store, const oci::Reference& image, const oci::Descriptor& manifest,
+                                     const crypto::PrivateKey& key, const SignOptions& options);
+Result<SignedManifest> attest_manifest(oci::Store& store, const oci::Reference& image, const oci::Descriptor& manifest,
+                                       const crypto::PrivateKey& key, const std::string& predicate_type,
+                                       const boost::json::value& predicate, const SignOptions& options);
+
+}  // namespace vouch::cosign

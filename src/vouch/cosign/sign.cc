@@ -1,0 +1,261 @@
+#include "vouch/cosign/sign.h"
+
+#include <fmt/format.h>
+
+#include "cosign/common.h"
+#include "vouch/base/json.h"
+#include "vouch/cosign/payload.h"
+#include "vouch/crypto/digest.h"
+#include "vouch/intoto/dsse.h"
+#include "vouch/intoto/predicate.h"
+#include "vouch/intoto/statement.h"
+#include "vouch/sigstore/bundle.h"
+#include "vouch/sigstore/signer.h"
+#include "vouch/tlog/client.h"
+
+namespace vouch::cosign {
+namespace {
+
+namespace bj = boost::json;
+using detail::blob_descriptor;
+using detail::put_bytes;
+
+constexpr std::string_view kZeroTime = "0001-01-01T00:00:00Z";
+constexpr size_t kMaxLayersPerSignatureManifest = 1000;
+
+// The config go-containerregistry writes for a signature image built by appending layers.
+std::string signature_config(const std::vector<oci::Descriptor>& layers) {
+  std::string history, diff_ids;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    if (i) {
+      history += ',';
+      diff_ids += ',';
+    }
+    history += fmt::format("{{\"created\":\"{}\"}}", kZeroTime);
+    diff_ids += go_json_string(layers[i].digest.str());
+  }
+  return fmt::format(
+      "{{\"architecture\":\"\",\"created\":\"{}\",\"history\":[{}],\"os\":\"\",\"rootfs\":{{\"type\":\"layers\","
+      "\"diff_ids\":[{}]}},\"config\":{{}}}}",
+      kZeroTime, history, diff_ids);
+}
+
+std::string tag_location(const oci::Reference& image, const std::string& tag) {
+  return fmt::format("{}:{}", location_name(image), tag);
+}
+
+// Appends `layer` (with its blob `data`) to the manifest at `tag`, creating it when absent.
+Result<std::string> append_layer(oci::Store& store, const oci::Reference& image, const std::string& tag,
+                                 const oci::Descriptor& layer, const std::string& data) {
+  std::vector<oci::Descriptor> layers;
+  VOUCH_ASSIGN_OR_RETURN(auto existing, store.get_tagged(tag));
+  if (existing) {
+    if (existing->is_index())
+      return invalid_input(fmt::format("{}: is an index, not a signature manifest", tag_location(image, tag)));
+    layers = existing->layers;
+  }
+  bool duplicate = false;
+  for (const auto& l : layers)
+    if (l.digest == layer.digest && l.media_type == layer.media_type && l.annotations == layer.annotations) duplicate = true;
+  if (duplicate) return tag_location(image, tag);
+  if (layers.size() >= kMaxLayersPerSignatureManifest)
+    return invalid_input(fmt::format("{}: already holds {} signatures", tag_location(image, tag), layers.size()));
+  layers.push_back(layer);
+  VOUCH_RETURN_IF_ERROR(put_bytes(store, layer, data));
+  std::string config = signature_config(layers);
+  oci::Descriptor config_d = blob_descriptor(oci::media_type::kOciConfig, config);
+  VOUCH_RETURN_IF_ERROR(put_bytes(store, config_d, config));
+  bj::array layer_json;
+  for (const auto& l : layers) layer_json.push_back(l.to_json());
+  bj::object m{{"schemaVersion", 2},
+               {"mediaType", std::string(oci::media_type::kOciManifest)},
+               {"config", config_d.to_json()},
+               {"layers", std::move(layer_json)}};
+  VOUCH_ASSIGN_OR_RETURN(oci::Manifest manifest, oci::parse_manifest(json::serialize(m)));
+  VOUCH_RETURN_IF_ERROR(store.put_manifest(manifest, tag, false));
+  return tag_location(image, tag);
+}
+
+// Pushes a Sigstore bundle as an OCI 1.1 referrer of `subject`, as cosign 3 lays it out.
+Result<std::string> push_bundle_referrer(oci::Store& store, const oci::Reference& image, const oci::Descriptor& subject,
+                                         const std::string& bundle_json, std::string_view predicate_type,
+                                         const SignOptions& options) {
+  std::string empty = "{}";
+  oci::Descriptor config_d = blob_descriptor(oci::media_type::kOciEmpty, empty);
+  VOUCH_RETURN_IF_ERROR(put_bytes(store, config_d, empty));
+  oci::Descriptor layer = blob_descriptor(media_type::kBundleV03, bundle_json);
+  VOUCH_RETURN_IF_ERROR(put_bytes(store, layer, bundle_json));
+  oci::Descriptor subj;
+  subj.media_type = subject.media_type;
+  subj.digest = subject.digest;
+  subj.size = subject.size;
+  bj::object annotations{{std::string(annotation::kBundleContent), "dsse-envelope"},
+                         {std::string(annotation::kBundlePredicateType), std::string(predicate_type)},
+                         {std::string(annotation::kCreated), format_rfc3339(options.now.value_or(now_unix()))}};
+  bj::object m{{"schemaVersion", 2},
+               {"mediaType", std::string(oci::media_type::kOciManifest)},
+               {"artifactType", std::string(media_type::kBundleV03)},
+               {"config", config_d.to_json()},
+               {"layers", bj::array{layer.to_json()}},
+               {"subject", subj.to_json()},
+               {"annotations", std::move(annotations)}};
+  VOUCH_ASSIGN_OR_RETURN(oci::Manifest manifest, oci::parse_manifest(json::serialize(m)));
+  VOUCH_RETURN_IF_ERROR(store.put_manifest(manifest, std::nullopt, false));
+  return fmt::format("{}@{}", location_name(image), manifest.digest.str());
+}
+
+// Logs a DSSE envelope as a Rekor v1 dsse 0.0.1 entry.
+Result<tlog::RekorLogEntry> upload_dsse(const std::string& rekor_url, const intoto::Envelope& env,
+                                       const crypto::PublicKey& key) {
+  bj::object proposed{
+      {"apiVersion", "0.0.1"},
+      {"kind", "dsse"},
+      {"spec", bj::object{{"proposedContent",
+                           bj::object{{"envelope", intoto::serialize_envelope(env)},
+                                      {"verifiers", bj::array{bj::value(base64_encode(as_bytes(key.pem())))}}}}}}};
+  tlog::RekorClient client(rekor_url);
+  auto logged = client.create_entry(json::serialize(proposed));
+  if (!logged.ok()) return std::move(logged).error().context("transparency log upload");
+  return logged;
+}
+
+// Signs `payload` (an in-toto statement) into a DSSE envelope and, for the bundle layout,
+// stores it as a bundle referrer; for the classic layout, as a layer of `sha256-<hex>.att`.
+Result<SignedManifest> store_dsse(oci::Store& store, const oci::Reference& image, const oci::Descriptor& subject,
+                                  const crypto::PrivateKey& key, const std::string& statement,
+                                  const std::string& predicate_type, bool is_signature, const SignOptions& options) {
+  SignedManifest out;
+  out.subject = subject.digest;
+  out.layout = options.layout;
+  VOUCH_ASSIGN_OR_RETURN(intoto::Envelope env, intoto::sign_envelope(intoto::kInTotoPayloadType, as_bytes(statement), key));
+  std::optional<tlog::RekorLogEntry> logged;
+  if (!options.rekor_url.empty()) {
+    VOUCH_ASSIGN_OR_RETURN(logged, upload_dsse(options.rekor_url, env, key.public_key()));
+    out.log_index = logged->log_index;
+  }
+  if (options.layout == Layout::kBundle) {
+    sigstore::Bundle bundle;
+    bundle.media_type = std::string(sigstore::kBundleMediaTypeV03);
+    bundle.version = sigstore::BundleVersion::kV03;
+    bundle.material.public_key_hint = to_bytes(sigstore::public_key_hint(key.public_key()));
+    if (logged) {
+      VOUCH_ASSIGN_OR_RETURN(sigstore::TlogEntry entry, sigstore::tlog_entry_from_rekor(*logged));
+      bundle.material.tlog_entries.push_back(std::move(entry));
+    }
+    bundle.content = env;
+    VOUCH_ASSIGN_OR_RETURN(out.stored_at, push_bundle_referrer(store, image, subject, sigstore::serialize_bundle(bundle),
+                                                               predicate_type, options));
+    return out;
+  }
+  if (is_signature) return internal_error("classic signatures are simple-signing payloads, not DSSE");
+  std::string data = intoto::serialize_envelope(env);
+  oci::Descriptor layer = blob_descriptor(media_type::kDsseEnvelope, data);
+  layer.annotations[std::string(annotation::kPredicateType)] = predicate_type;
+  layer.annotations[std::string(annotation::kSignature)] = "";
+  if (logged) layer.annotations[std::string(annotation::kBundle)] = legacy_rekor_bundle(*logged);
+  VOUCH_ASSIGN_OR_RETURN(out.stored_at, append_layer(store, image, oci::digest_tag(subject.digest, kAttestationTagSuffix),
+                                                     layer, data));
+  return out;
+}
+
+struct Target {
+  std::unique_ptr<oci::Store> store;
+  oci::Reference image;
+  std::vector<oci::Descriptor> manifests;
+};
+
+Result<Target> open_target(const oci::ImageRef& ref, const SignOptions& options, std::string* warning) {
+  Target t;
+  VOUCH_ASSIGN_OR_RETURN(t.store, oci::open_store(ref, options.store, true));
+  if (!t.store->supports_tags())
+    return invalid_input(fmt::format("{}: signatures can be stored only in a registry or an OCI layout", ref.str()));
+  VOUCH_ASSIGN_OR_RETURN(oci::Manifest root, t.store->get_root());
+  bool by_digest = ref.transport == oci::Transport::kRegistry ? ref.reference.digest.has_value() : ref.digest.has_value();
+  if (!by_digest && warning)
+    *warning = fmt::format(
+        "{} names the image by tag: signing the digest it resolves to now, {}; give IMAGE@{} to be sure "
+        "of what you sign",
+        ref.str(), root.digest.str(), root.digest.str());
+  t.image = ref.reference;
+  if (ref.transport != oci::Transport::kRegistry) t.image = oci::Reference{"", ref.path, ref.tag, ref.digest};
+  t.image.digest = root.digest;
+  t.manifests.push_back(root.descriptor());
+  if (options.recursive && root.is_index())
+    for (const auto& d : root.manifests) t.manifests.push_back(d);
+  return t;
+}
+
+}  // namespace
+
+Result<SignedManifest> sign_manifest(oci::Store& store, const oci::Reference& image, const oci::Descriptor& manifest,
+                                     const crypto::PrivateKey& key, const SignOptions& options) {
+  if (options.layout == Layout::kBundle)
+    return store_dsse(store, image, manifest, key, sign_statement(manifest.digest, options.annotations),
+                      std::string(intoto::kCosignSignPredicate), true, options);
+  SignedManifest out;
+  out.subject = manifest.digest;
+  out.layout = Layout::kClassic;
+  std::string payload = simple_signing_payload(cosign_repository_name(image), manifest.digest, options.annotations);
+  VOUCH_ASSIGN_OR_RETURN(Bytes sig, key.sign(as_bytes(payload)));
+  oci::Descriptor layer = blob_descriptor(media_type::kSimpleSigning, payload);
+  layer.annotations[std::string(annotation::kSignature)] = base64_encode(sig);
+  if (!options.rekor_url.empty()) {
+    sigstore::Bundle b;
+    sigstore::MessageSignature ms;
+    ms.digest_algorithm = key.default_hash();
+    ms.digest = crypto::digest(key.default_hash(), as_bytes(payload));
+    ms.signature = sig;
+    b.content = std::move(ms);
+    VOUCH_ASSIGN_OR_RETURN(std::string proposal, sigstore::hashedrekord_proposal(b, key.public_key()));
+    tlog::RekorClient client(options.rekor_url);
+    auto logged = client.create_entry(proposal);
+    if (!logged.ok()) return std::move(logged).error().context("transparency log upload");
+    layer.annotations[std::string(annotation::kBundle)] = legacy_rekor_bundle(*logged);
+    out.log_index = logged->log_index;
+  }
+  VOUCH_ASSIGN_OR_RETURN(out.stored_at, append_layer(store, image, oci::digest_tag(manifest.digest, kSignatureTagSuffix),
+                                                     layer, payload));
+  return out;
+}
+
+Result<SignedManifest> attest_manifest(oci::Store& store, const oci::Reference& image, const oci::Descriptor& manifest,
+                                       const crypto::PrivateKey& key, const std::string& predicate_type,
+                                       const bj::value& predicate, const SignOptions& options) {
+  intoto::Statement st;
+  intoto::Subject subject;
+  subject.name = cosign_repository_name(image);
+  subject.digest[manifest.digest.algorithm()] = manifest.digest.hex();
+  st.subjects.push_back(std::move(subject));
+  st.predicate_type = predicate_type;
+  st.predicate = predicate;
+  return store_dsse(store, image, manifest, key, intoto::serialize_statement(st), predicate_type, false, options);
+}
+
+Result<std::vector<SignedManifest>> sign_image(const oci::ImageRef& ref, const crypto::PrivateKey& key,
+                                               const SignOptions& options, std::string* warning) {
+  VOUCH_ASSIGN_OR_RETURN(Target t, open_target(ref, options, warning));
+  std::vector<SignedManifest> out;
+  for (const auto& d : t.manifests) {
+    auto signed_one = sign_manifest(*t.store, t.image, d, key, options);
+    if (!signed_one.ok()) return std::move(signed_one).error().context(d.digest.str());
+    out.push_back(std::move(signed_one).value());
+  }
+  VOUCH_RETURN_IF_ERROR(t.store->commit());
+  return out;
+}
+
+Result<std::vector<SignedManifest>> attest_image(const oci::ImageRef& ref, const crypto::PrivateKey& key,
+                                                 const std::string& predicate_type, const bj::value& predicate,
+                                                 const SignOptions& options, std::string* warning) {
+  VOUCH_ASSIGN_OR_RETURN(Target t, open_target(ref, options, warning));
+  std::vector<SignedManifest> out;
+  for (const auto& d : t.manifests) {
+    auto one = attest_manifest(*t.store, t.image, d, key, predicate_type, predicate, options);
+    if (!one.ok()) return std::move(one).error().context(d.digest.str());
+    out.push_back(std::move(one).value());
+  }
+  VOUCH_RETURN_IF_ERROR(t.store->commit());
+  return out;
+}
+
+}  // namespace vouch::cosign
