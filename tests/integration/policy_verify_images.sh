@@ -15,6 +15,7 @@ T=$(mktemp -d)
 reg_pid=
 cleanup() { [ -n "$reg_pid" ] && { kill "$reg_pid" 2>/dev/null; wait "$reg_pid" 2>/dev/null; }; rm -rf "$T"; }
 trap cleanup EXIT
+[ -n "${KEEP:-}" ] && trap - EXIT
 export DOCKER_CONFIG=$T/docker COSIGN_PASSWORD=pw
 cd "$T"
 
