@@ -284,6 +284,40 @@ Status monitor(const MonitorOptions& opts) {
   }
 }
 
+// A trusted root naming this log, its key pinned on first use (as `cosign initialize` trusts
+// what it fetches once): the key is valid from the first entry's integrated time (now for an
+// empty log). Check the printed key against the log operator's before relying on it.
+Status trusted_root(const ClientOptions& opts) {
+  tlog::RekorClient client(opts.url);
+  VOUCH_ASSIGN_OR_RETURN(std::string pem, client.public_key_pem());
+  VOUCH_ASSIGN_OR_RETURN(auto key, crypto::PublicKey::from_pem(pem));
+  std::string details;
+  switch (key.type()) {
+    case crypto::KeyType::kEcdsaP256: details = "PKIX_ECDSA_P256_SHA_256"; break;
+    case crypto::KeyType::kEcdsaP384: details = "PKIX_ECDSA_P384_SHA_384"; break;
+    case crypto::KeyType::kEd25519: details = "PKIX_ED25519"; break;
+    default: return invalid_input(fmt::format("log key type {} is not supported in a trusted root", key_type_name(key.type())));
+  }
+  VOUCH_ASSIGN_OR_RETURN(auto info, client.log_info());
+  int64_t start = now_unix();
+  if (info.tree_size > 0) {
+    VOUCH_ASSIGN_OR_RETURN(auto first, client.entry_by_index(0));
+    start = first.integrated_time;
+  }
+  bj::object tlog{{"baseUrl", opts.url},
+                  {"hashAlgorithm", "SHA2_256"},
+                  {"publicKey", bj::object{{"rawBytes", base64_encode(key.der())},
+                                           {"keyDetails", details},
+                                           {"validFor", bj::object{{"start", format_rfc3339(start)}}}}},
+                  {"logId", bj::object{{"keyId", base64_encode(crypto::sha256(key.der()))}}}};
+  print_json(bj::object{{"mediaType", "application/vnd.dev.sigstore.trustedroot+json;version=0.1"},
+                        {"tlogs", bj::array{std::move(tlog)}},
+                        {"certificateAuthorities", bj::array{}},
+                        {"ctlogs", bj::array{}},
+                        {"timestampAuthorities", bj::array{}}});
+  return ok_status();
+}
+
 void add_client_options(CLI::App* cmd, ClientOptions& o) {
   cmd->add_option("--rekor-url,--log", o.url, "Base URL of the log")->capture_default_str();
   cmd->add_option("-o,--output", o.output, "Output format: text or json")
@@ -349,6 +383,10 @@ void register_log_commands(CLI::App& app, int& exit_code) {
   });
 
   add("info", "Show the log's tree size, root hash and signed tree head.", info, [](CLI::App*, ClientOptions&) {});
+  add("trusted-root",
+      "Print a trusted_root.json naming this log, for verify --trusted-root. Its key is taken from the log\n"
+      "itself (trust on first use: compare it with the operator's key) and valid from the first entry.",
+      trusted_root, [](CLI::App*, ClientOptions&) {});
   add("get", "Fetch an entry by log index or UUID; its inclusion proof is checked against its root hash.", get,
       [](CLI::App* c, ClientOptions& o) {
         c->add_option("--log-index", o.log_index, "Log index");

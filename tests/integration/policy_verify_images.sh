@@ -12,8 +12,11 @@ for tool in docker-registry umoci skopeo python3 curl; do
   command -v $tool >/dev/null || { echo "FAIL missing $tool (scripts/install-deps.sh)"; exit 1; }
 done
 T=$(mktemp -d)
-reg_pid=
-cleanup() { [ -n "$reg_pid" ] && { kill "$reg_pid" 2>/dev/null; wait "$reg_pid" 2>/dev/null; }; rm -rf "$T"; }
+reg_pid= log_pid=
+cleanup() {
+  for p in $reg_pid $log_pid; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  rm -rf "$T"
+}
 trap cleanup EXIT
 [ -n "${KEEP:-}" ] && trap - EXIT
 export DOCKER_CONFIG=$T/docker COSIGN_PASSWORD=pw
@@ -28,7 +31,7 @@ REG=127.0.0.1:$port
 
 # Three one-layer images with different content.
 umoci init --layout L
-for name in signed classic unsigned; do
+for name in signed classic unsigned logged; do
   umoci new --image "L:$name"
   umoci unpack --rootless --image "L:$name" "b-$name" >/dev/null
   echo "$name" > "b-$name/rootfs/content"
@@ -42,7 +45,7 @@ done
 digest=$("$V" inspect -o json "$REG/demo/signed:v1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["digest"])')
 [[ $digest == sha256:* ]] || fail "inspect digest: $digest"
 
-policy() {  # policy ACTION MUTATE > file
+policy() {  # policy ACTION MUTATE [REKOR] > file
   cat <<YAML
 apiVersion: kyverno.io/v1
 kind: ClusterPolicy
@@ -61,7 +64,7 @@ spec:
                 - keys:
                     publicKeys: |-
 $(sed 's/^/                      /' cosign.pub)
-                    rekor: {ignoreTlog: true}
+                    rekor: ${3:-{ignoreTlog: true\}}
 YAML
 }
 pod() {  # pod NAME IMAGE
@@ -155,6 +158,23 @@ out=$("$V" policy apply --registry -p sbom-bad.yaml -r signed.yaml 2>&1); rc=$?
 [ $rc -eq 1 ] || fail "SBOM attestation condition fails: want exit 1, got $rc: $out"
 out=$("$V" policy apply --registry -p sbom-ok.yaml -r classic.yaml 2>&1); rc=$?
 [ $rc -eq 1 ] || fail "an image without the attestation fails: want exit 1, got $rc: $out"
+
+# Kyverno's default for keys: the signature must be in the transparency log. Entries in vouch's
+# own Rekor-compatible log, its trusted root from `vouch log trusted-root`.
+lport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$V" log serve --listen "127.0.0.1:$lport" --storage "sqlite:$T/log.db" --hostname "127.0.0.1:$lport" 2>log.err &
+log_pid=$!
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$lport/readyz" >/dev/null && break; sleep 0.1; done
+"$V" sign --key cosign.key --rekor-url "http://127.0.0.1:$lport" "$REG/demo/logged:v1" >/dev/null 2>&1 || fail "sign --rekor-url"
+"$V" log trusted-root --rekor-url "http://127.0.0.1:$lport" > trusted_root.json || fail "log trusted-root"
+policy Enforce true "{url: http://127.0.0.1:$lport}" > logged.yaml
+pod logged "$REG/demo/logged:v1" > logged-pod.yaml
+out=$("$V" policy apply --registry --trusted-root trusted_root.json -p logged.yaml -r logged-pod.yaml 2>&1) ||
+  fail "a logged signature passes the log check: $out"
+out=$("$V" policy apply --registry --trusted-root trusted_root.json -p logged.yaml -r signed.yaml 2>&1); rc=$?
+[[ $rc -eq 1 && $out == *"transparency log"* ]] || fail "a signature that was never logged fails the log check: $rc $out"
+out=$("$V" policy apply --registry -p logged.yaml -r logged-pod.yaml 2>&1); rc=$?
+[[ $rc -eq 1 && $out == *"needs a trusted root"* ]] || fail "no trusted root: an error, not a pass: $rc $out"
 
 [ $fails -eq 0 ] && echo "policy_verify_images: ok"
 exit $((fails > 0))
