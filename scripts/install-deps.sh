@@ -16,6 +16,7 @@ packages=(
   python3-nacl  # tests/unit/crypto/cosign_key_interop.py (cosign key interop test)
   python3-securesystemslib python3-cryptography  # tests/unit/intoto/dsse_interop.py
   docker-registry umoci skopeo apache2-utils zstd curl  # tests/integration/oci_registry.sh (real registry, image tools)
+  debootstrap  # scripts/sbom-fixtures.sh (the Debian root of tests/integration/sbom_ground_truth.sh)
 )
 # Node.js (sigstore-js, ajv): a machine whose nodejs already bundles npm needs nothing more.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)

@@ -61,7 +61,7 @@ want = ["pkg:deb/debian/bash@5.2.15-2%2Bb7?arch=amd64&distro=debian-12&upstream=
 assert purls == want, purls
 assert spdx["creationInfo"]["created"] == "2023-11-14T22:13:20Z", spdx["creationInfo"]
 bash = [p for p in spdx["packages"] if p["name"] == "bash"][0]
-assert bash["licenseDeclared"] == "GPL-3+", bash
+assert bash["licenseDeclared"] == "GPL-3.0-or-later", bash
 comps = {c["name"]: c for c in cdx["components"]}
 assert comps["debian"]["type"] == "operating-system" and comps["debian"]["version"] == "12", comps.keys()
 assert sorted(c.get("purl", "") for c in cdx["components"] if c["type"] == "library") == want
