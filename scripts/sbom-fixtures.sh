@@ -15,16 +15,20 @@ deb_packages=python3-yaml,python3-requests,fzf,libcommons-lang3-java
 deb_recipe="bookworm minbase $deb_packages"
 if [ "$(cat "$dest/debian12/.recipe" 2>/dev/null)" != "$deb_recipe" ]; then
   command -v debootstrap >/dev/null || { echo "sbom-fixtures: debootstrap is missing (scripts/install-deps.sh)"; exit 2; }
-  [ "$(id -u)" -eq 0 ] || { echo "sbom-fixtures: debootstrap needs root"; exit 2; }
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then
+    sudo -n true 2>/dev/null || { echo "sbom-fixtures: debootstrap needs root (or password-less sudo)"; exit 2; }
+    SUDO="sudo -n"
+  fi
   tmp=$(mktemp -d "$dest/.debian12.XXXXXX")
-  trap 'rm -rf "$tmp"' EXIT
+  trap '$SUDO rm -rf "$tmp"' EXIT
   echo "sbom-fixtures: debootstrap $deb_recipe (a few minutes, once)"
-  debootstrap --variant=minbase --include="$deb_packages" bookworm "$tmp" http://deb.debian.org/debian \
+  $SUDO debootstrap --variant=minbase --include="$deb_packages" bookworm "$tmp" http://deb.debian.org/debian \
     > "$dest/debootstrap.log" 2>&1 || { echo "sbom-fixtures: debootstrap failed, see $dest/debootstrap.log"; exit 1; }
-  rm -rf "$tmp/var/cache/apt/archives/"*.deb "$tmp/dev/"* 2>/dev/null || true
-  echo "$deb_recipe" > "$tmp/.recipe"
-  rm -rf "$dest/debian12"
-  mv "$tmp" "$dest/debian12"
+  $SUDO rm -rf "$tmp/var/cache/apt/archives/"*.deb "$tmp/dev/"* 2>/dev/null || true
+  echo "$deb_recipe" | $SUDO tee "$tmp/.recipe" >/dev/null
+  $SUDO rm -rf "$dest/debian12"
+  $SUDO mv "$tmp" "$dest/debian12"
   trap - EXIT
 fi
 

@@ -217,7 +217,8 @@ std::string spdx_license_id(std::string_view name) {
   std::string f = fold(name);
   if (f.empty()) return {};
   if (auto id = find_in(kIds, f)) return *id;
-  if (auto it = aliases().find(f); it != aliases().end()) return it->second;
+  // Aliases of exceptions ("Bison exception") name no license on their own.
+  if (auto it = aliases().find(f); it != aliases().end()) return find_in(kExceptions, it->second) ? std::string() : it->second;
   if (auto g = gnu_license(f)) return *g;
   // Deprecated plain forms of the list: "GPL-2.0" is GPL-2.0-only, "LGPL-2.1+" or-later.
   std::string base = f;

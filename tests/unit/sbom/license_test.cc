@@ -50,6 +50,8 @@ TEST(License, Expressions) {
   EXPECT_EQ(spdx_license_expression("GPL-2 with Classpath-exception-2.0"), "GPL-2.0-only WITH Classpath-exception-2.0");
   EXPECT_EQ(spdx_license_expression("GPL-2+ with OpenSSL exception"), "LicenseRef-GPL-2--with-OpenSSL-exception");
   EXPECT_EQ(spdx_license_expression("public-domain"), "LicenseRef-public-domain");
+  // An exception is no license on its own.
+  EXPECT_EQ(spdx_license_expression("MIT, Bison exception"), "MIT AND LicenseRef-Bison-exception");
   EXPECT_EQ(spdx_license_expression("GPL-2+ or public-domain"), "GPL-2.0-or-later OR LicenseRef-public-domain");
   EXPECT_EQ(spdx_license_expression("LicenseRef-Foo"), "LicenseRef-Foo");
   EXPECT_EQ(spdx_license_expression(""), "");
