@@ -87,8 +87,9 @@ std::vector<std::unique_ptr<Cataloger>> default_catalogers();
 bool glob_match(std::string_view glob, std::string_view path);
 
 // Sets owner_id of every language package whose evidence files (locations) are among the files
-// an OS package installed (Package::files): Debian's python3-yaml owns PyYAML's metadata. The
-// first owner in package order wins.
+// an OS package installed (Package::files): Debian's python3-yaml owns PyYAML's metadata.
+// /bin, /sbin and /lib* paths also match their /usr counterparts (merged /usr) and the other
+// way round. The first owner in package order wins.
 void assign_owners(std::vector<Package>& packages);
 
 // Walks `source` once and runs the catalogers, then assign_owners(). Package ids are assigned deterministically

@@ -62,10 +62,20 @@ std::vector<std::unique_ptr<Cataloger>> default_catalogers() {
 }
 
 void assign_owners(std::vector<Package>& packages) {
-  std::unordered_map<std::string_view, const std::string*> owner_of;  // installed file -> owner id
+  // Installed file -> owner id. With merged /usr (Debian 12, Fedora), a package that lists
+  // /bin/x or /lib/y installed /usr/bin/x or /usr/lib/y, and the other way round: both count.
+  std::unordered_map<std::string, const std::string*> owner_of;
+  static constexpr std::string_view kMerged[] = {"/bin/", "/sbin/", "/lib/", "/lib32/", "/lib64/", "/libx32/"};
   for (const auto& p : packages) {
     if (!is_os_package_type(p.type) || p.id.empty()) continue;
-    for (const auto& f : p.files) owner_of.emplace(f, &p.id);
+    for (const auto& f : p.files) {
+      owner_of.emplace(f, &p.id);
+      for (std::string_view top : kMerged) {
+        if (f.starts_with(top)) owner_of.emplace("/usr" + f, &p.id);
+        else if (f.size() > 4 && std::string_view(f).substr(4).starts_with(top) && f.starts_with("/usr/"))
+          owner_of.emplace(f.substr(4), &p.id);
+      }
+    }
   }
   if (owner_of.empty()) return;
   std::vector<std::string> owners(packages.size());

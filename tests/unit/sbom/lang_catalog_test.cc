@@ -263,6 +263,18 @@ TEST(Ownership, FirstOwnerWinsAndOsPackagesAreNeverOwned) {
   pk[3].locations = {{"/q", ""}};
   assign_owners(pk);
   EXPECT_EQ(pk[0].owner_id, "");
+  // Merged /usr: /lib/x as listed is /usr/lib/x on disk, and /usr/sbin/y is /sbin/y.
+  std::vector<Package> merged(3);
+  merged[0].id = "os";
+  merged[0].type = type::kDeb;
+  merged[0].files = {"/lib/python3/dist-packages/a.egg-info", "/usr/sbin/tool"};
+  merged[1].type = type::kPython;
+  merged[1].locations = {{"/usr/lib/python3/dist-packages/a.egg-info", ""}};
+  merged[2].type = type::kGoModule;
+  merged[2].locations = {{"/sbin/tool", ""}};
+  assign_owners(merged);
+  EXPECT_EQ(merged[1].owner_id, "os");
+  EXPECT_EQ(merged[2].owner_id, "os");
   EXPECT_EQ(pk[1].owner_id, "");
   EXPECT_EQ(pk[2].owner_id, "a");
   EXPECT_EQ(pk[3].owner_id, "");
