@@ -57,7 +57,22 @@ void license_refs(std::string_view expr, std::set<std::string>& out) {
 }
 
 std::string source_info(const Package& p) {
-  std::string what = p.type == type::kDeb ? "DPKG DB" : p.type == type::kApk ? "APK DB" : p.type + " cataloger";
+  // Where the information came from, in syft's words for each package type.
+  static const std::map<std::string, std::string, std::less<>> kFrom = {
+      {type::kDeb, "DPKG DB"},
+      {type::kApk, "APK DB"},
+      {type::kRpm, "RPM DB"},
+      {type::kNpm, "installed node module manifest file"},
+      {type::kPython, "installed python package manifest file"},
+      {type::kGem, "installed gem metadata file"},
+      {type::kPhpComposer, "PHP composer manifest"},
+      {type::kDotnet, "dotnet project assets file"},
+      {type::kGoModule, "go module information"},
+      {type::kJavaArchive, "installed java archive"},
+      {type::kRustCrate, "rust cargo manifest"},
+  };
+  auto from = kFrom.find(p.type);
+  std::string what = from == kFrom.end() ? "the following paths" : from->second;
   std::string paths;
   for (const auto& l : p.locations) paths += (paths.empty() ? "" : ", ") + l.path;
   return fmt::format("acquired package info from {}: {}", what, paths.empty() ? "(unknown)" : paths);
