@@ -1,6 +1,7 @@
 // npm: package-lock.json (lockfileVersion 1: the nested "dependencies" tree; 2 and 3: the
 // "packages" map keyed by install path) and the package.json of installed packages
-// (node_modules/NAME/package.json, node_modules/@SCOPE/NAME/package.json). An installed package
+// (node_modules/NAME/package.json, node_modules/@SCOPE/NAME/package.json, and Debian's
+// /usr/share/nodejs/NAME/package.json). An installed package
 // that a lock file of the same project lists is one package with both locations.
 #include <map>
 
@@ -44,7 +45,11 @@ class NpmCataloger : public Cataloger {
  public:
   std::string name() const override { return "npm"; }
   std::vector<std::string> globs() const override {
-    return {"**/package-lock.json", "**/node_modules/*/package.json", "**/node_modules/@*/*/package.json"};
+    // Debian installs node modules as /usr/share/nodejs/NAME (and /usr/lib/nodejs/NAME for
+    // architecture-dependent ones), outside any node_modules directory.
+    return {"**/package-lock.json",          "**/node_modules/*/package.json", "**/node_modules/@*/*/package.json",
+            "/usr/share/nodejs/*/package.json", "/usr/share/nodejs/@*/*/package.json", "/usr/lib/nodejs/*/package.json",
+            "/usr/lib/nodejs/@*/*/package.json"};
   }
   size_t max_file_bytes() const override { return detail::kMaxManifestBytes; }
 

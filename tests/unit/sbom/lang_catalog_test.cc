@@ -233,17 +233,25 @@ TEST(Ownership, DpkgFilesOwnLanguagePackages) {
         "/usr/lib/python3/dist-packages/PyYAML-6.0.dist-info/METADATA\n");
   t.put("var/lib/dpkg/info/node-semver.list", "/.\n/usr/share/nodejs/semver/package.json\n");
   t.put("usr/lib/python3/dist-packages/PyYAML-6.0.dist-info/METADATA", kPyYamlMetadata);
-  t.put("usr/share/nodejs/node_modules/semver/package.json", R"({"name":"semver","version":"7.3.5"})");
+  t.put("usr/share/nodejs/semver/package.json", R"({"name":"semver","version":"7.3.5"})");
+  t.put("srv/app/node_modules/semver/package.json", R"({"name":"semver","version":"7.5.4"})");
   t.put("usr/local/lib/python3.11/dist-packages/pip-23.dist-info/METADATA", "Name: pip\nVersion: 23\n");
   Sbom s = t.catalog();
   const Package* deb = find(s, type::kDeb, "python3-yaml");
   const Package* yaml = find(s, type::kPython, "PyYAML");
   const Package* pip = find(s, type::kPython, "pip");
-  const Package* semver = find(s, type::kNpm, "semver");
-  ASSERT_TRUE(deb && yaml && pip && semver);
+  const Package* node_semver = find(s, type::kDeb, "node-semver");
+  ASSERT_TRUE(deb && yaml && pip && node_semver);
   EXPECT_EQ(yaml->owner_id, deb->id);
   EXPECT_EQ(pip->owner_id, "");
-  EXPECT_EQ(semver->owner_id, "");  // installed elsewhere than the path node-semver lists
+  int semvers = 0;
+  for (const auto& p : s.packages) {
+    if (p.type != type::kNpm || p.name != "semver") continue;
+    ++semvers;
+    // Debian's copy belongs to node-semver; the application's own copy to nobody.
+    EXPECT_EQ(p.owner_id, p.version == "7.3.5" ? node_semver->id : "") << p.version;
+  }
+  EXPECT_EQ(semvers, 2);
 }
 
 TEST(Ownership, FirstOwnerWinsAndOsPackagesAreNeverOwned) {
