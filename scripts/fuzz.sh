@@ -75,6 +75,15 @@ PY
 "$build/fuzz_oci_reference" "${limit[@]}" -max_len=512 -rss_limit_mb=2048 "$root/.cache/fuzz/oci-reference"
 "$build/fuzz_oci_manifest" "${limit[@]}" -max_len=65536 -rss_limit_mb=2048 "$root/.cache/fuzz/oci-manifest"
 "$build/fuzz_oci_tar" "${limit[@]}" -max_len=65536 -rss_limit_mb=2048 "$root/.cache/fuzz/oci-tar"
+# SBOM language catalogers: lock files, core metadata, manifests, license strings.
+mkdir -p "$root/.cache/fuzz/sbom-lang"
+printf '%s' '{"name":"p","version":"1","lockfileVersion":3,"packages":{"":{"name":"p"},"node_modules/@s/a":{"version":"1.0.0","license":"MIT"}}}' > "$root/.cache/fuzz/sbom-lang/lock3"
+printf '%s' '{"lockfileVersion":1,"dependencies":{"a":{"version":"1","dependencies":{"b":{"version":"2"}}}}}' > "$root/.cache/fuzz/sbom-lang/lock1"
+printf 'Metadata-Version: 2.1\nName: PyYAML\nVersion: 6.0\nLicense: MIT\nClassifier: License :: OSI Approved :: MIT License\n\nbody\n' > "$root/.cache/fuzz/sbom-lang/metadata"
+printf '  s.name = "rake".freeze\n  s.version = "13.0.6"\n  s.licenses = ["MIT".freeze]\n' > "$root/.cache/fuzz/sbom-lang/gemspec"
+printf '%s' '{"packages":[{"name":"a/b","version":"1","license":["MIT"]}],"libraries":{"A/1":{"type":"package"}}}' > "$root/.cache/fuzz/sbom-lang/composer"
+printf '%s' 'GPL-2+ or (Artistic, and BSD-3-clause) with Classpath-exception-2.0' > "$root/.cache/fuzz/sbom-lang/license"
+"$build/fuzz_sbom_lang" "${limit[@]}" -max_len=16384 -rss_limit_mb=2048 "$root/.cache/fuzz/sbom-lang"
 # Policies: the example policies and the Kyverno-format test policies.
 seed "$root/.cache/fuzz/policy" "$root"/examples/policies/*.yaml "$root"/tests/policy/*/policy.yaml
 "$build/fuzz_policy" "${limit[@]}" -max_len=16384 -rss_limit_mb=2048 "$root/.cache/fuzz/policy"

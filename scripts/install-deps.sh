@@ -17,6 +17,7 @@ packages=(
   python3-securesystemslib python3-cryptography  # tests/unit/intoto/dsse_interop.py
   docker-registry umoci skopeo apache2-utils zstd curl  # tests/integration/oci_registry.sh, cosign_skopeo.sh (real registry, image tools)
   debian-archive-keyring  # scripts/get-skopeo.sh: Debian 13's skopeo (sigstore support) into .cache/
+  debootstrap  # scripts/sbom-fixtures.sh (the Debian root of tests/integration/sbom_ground_truth.sh)
 )
 # Node.js (sigstore-js, ajv): a machine whose nodejs already bundles npm needs nothing more.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)

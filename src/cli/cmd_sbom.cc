@@ -56,6 +56,10 @@ Status run_sbom(const SbomOptions& o) {
   if (!out.empty() && out.back() != '\n') out += '\n';
   if (o.file.empty()) fmt::print("{}", out);
   else VOUCH_RETURN_IF_ERROR(write_file_atomic(o.file, out));
+  // Files skipped as malformed: a few on stderr, the count of the rest.
+  constexpr size_t kShown = 20;
+  for (size_t i = 0; i < doc.warnings.size() && i < kShown; ++i) fmt::print(stderr, "warning: skipped {}\n", doc.warnings[i]);
+  if (doc.warnings.size() > kShown) fmt::print(stderr, "warning: {} more files skipped\n", doc.warnings.size() - kShown);
   return ok_status();
 }
 
@@ -67,7 +71,9 @@ void register_sbom_commands(CLI::App& app, int& exit_code) {
       "sbom",
       "List the packages installed in an image or a directory tree (dir:PATH; symbolic links are\n"
       "not followed out of it): the distro (os-release), Debian (dpkg) and Alpine (apk) packages\n"
-      "with the files they own. Output is deterministic given SOURCE_DATE_EPOCH.\n"
+      "with the files they own; npm, Python, Ruby gem, PHP Composer and .NET packages, related to\n"
+      "the OS package that installed them. Malformed package files are skipped with a warning.\n"
+      "Output is deterministic given SOURCE_DATE_EPOCH.\n"
       "Exit 0 on success, 2 on bad input.");
   cmd->add_option("-o,--output", o->output, "Output format: spdx-json, cyclonedx-json or table")
       ->check(CLI::IsMember({"spdx-json", "cyclonedx-json", "table"}))

@@ -61,7 +61,7 @@ want = ["pkg:deb/debian/bash@5.2.15-2%2Bb7?arch=amd64&distro=debian-12&upstream=
 assert purls == want, purls
 assert spdx["creationInfo"]["created"] == "2023-11-14T22:13:20Z", spdx["creationInfo"]
 bash = [p for p in spdx["packages"] if p["name"] == "bash"][0]
-assert bash["licenseDeclared"] == "GPL-3+", bash
+assert bash["licenseDeclared"] == "GPL-3.0-or-later", bash
 comps = {c["name"]: c for c in cdx["components"]}
 assert comps["debian"]["type"] == "operating-system" and comps["debian"]["version"] == "12", comps.keys()
 assert sorted(c.get("purl", "") for c in cdx["components"] if c["type"] == "library") == want
@@ -128,6 +128,22 @@ if validator=$(bash "$root/scripts/json-schema.sh" "$root/.cache/ajv" 2>"$work/n
 else
   fail "could not install ajv: $(cat "$work/npm.log")"
 fi
+
+# A malformed language manifest is skipped with one warning line naming it; the rest is listed.
+lx=$work/lang
+mkdir -p "$lx/app/node_modules/ok" "$lx/sp/x-1.dist-info"
+printf '{"lockfileVersion":3,"packages":{' > "$lx/app/package-lock.json"
+printf '{"name":"ok","version":"1.2.3","license":"Expat"}' > "$lx/app/node_modules/ok/package.json"
+printf 'Name: x\nVersion: 1\nLicense: GPL-2+ or Artistic\n' > "$lx/sp/x-1.dist-info/METADATA"
+"$vouch" sbom "dir:$lx" -o spdx-json --file "$work/lang.spdx.json" 2>"$work/lang.err" || fail "sbom with a malformed lock file exited $?"
+[ "$(grep -c '' "$work/lang.err")" -eq 1 ] && grep -q "^warning: skipped /app/package-lock.json: " "$work/lang.err" \
+  || fail "want one warning naming /app/package-lock.json, got: $(cat "$work/lang.err")"
+python3 - "$work/lang.spdx.json" <<'PY' || fail "language packages in SPDX"
+import json, sys
+d = json.load(open(sys.argv[1]))
+got = {p["name"]: (p["licenseDeclared"], [r["referenceLocator"] for r in p.get("externalRefs", [])]) for p in d["packages"]}
+assert got == {"ok": ("MIT", ["pkg:npm/ok@1.2.3"]), "x": ("GPL-2.0-or-later OR Artistic-1.0", ["pkg:pypi/x@1"])}, got
+PY
 
 # Real content: this machine's dpkg database, copied into a root, against dpkg-query.
 if command -v dpkg-query >/dev/null && [ -f /var/lib/dpkg/status ]; then

@@ -53,6 +53,9 @@ struct FoundFile {
 struct CatalogContext {
   std::optional<Distro> distro;
   std::vector<Package> packages;
+  // Files a cataloger could not read as what they claim to be (a malformed package.json deep
+  // in node_modules), one line each naming the file; they do not stop the catalog.
+  std::vector<std::string> warnings;
 };
 
 class Cataloger {
@@ -71,13 +74,25 @@ class Cataloger {
 std::unique_ptr<Cataloger> os_release_cataloger();
 std::unique_ptr<Cataloger> dpkg_cataloger();
 std::unique_ptr<Cataloger> apk_cataloger();
+// Language ecosystems.
+std::unique_ptr<Cataloger> npm_cataloger();
+std::unique_ptr<Cataloger> python_cataloger();
+std::unique_ptr<Cataloger> gem_cataloger();
+std::unique_ptr<Cataloger> composer_cataloger();
+std::unique_ptr<Cataloger> dotnet_cataloger();
 // Every cataloger, in the order they run.
 std::vector<std::unique_ptr<Cataloger>> default_catalogers();
 
 // True when the absolute `path` matches `glob` as Cataloger::globs() describes.
 bool glob_match(std::string_view glob, std::string_view path);
 
-// Walks `source` once and runs the catalogers. Package ids are assigned deterministically
+// Sets owner_id of every language package whose evidence files (locations) are among the files
+// an OS package installed (Package::files): Debian's python3-yaml owns PyYAML's metadata.
+// /bin, /sbin and /lib* paths also match their /usr counterparts (merged /usr) and the other
+// way round. The first owner in package order wins.
+void assign_owners(std::vector<Package>& packages);
+
+// Walks `source` once and runs the catalogers, then assign_owners(). Package ids are assigned deterministically
 // ("<type>-<name>-<hash of purl, name, version and location>"), packages sorted by
 // (type, name, version, id).
 Result<Sbom> catalog(const FileSource& source, const std::vector<std::unique_ptr<Cataloger>>& catalogers);

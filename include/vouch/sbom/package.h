@@ -68,6 +68,8 @@ struct Sbom {
   std::string name;    // what the SBOM describes (image reference, directory)
   std::optional<Distro> distro;
   std::vector<Package> packages;
+  // Files skipped as malformed while cataloging, one line each naming the file.
+  std::vector<std::string> warnings;
 
   const Package* find(std::string_view id) const;
 };

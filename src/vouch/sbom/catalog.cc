@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -52,7 +53,44 @@ std::vector<std::unique_ptr<Cataloger>> default_catalogers() {
   out.push_back(os_release_cataloger());
   out.push_back(dpkg_cataloger());
   out.push_back(apk_cataloger());
+  out.push_back(npm_cataloger());
+  out.push_back(python_cataloger());
+  out.push_back(gem_cataloger());
+  out.push_back(composer_cataloger());
+  out.push_back(dotnet_cataloger());
   return out;
+}
+
+void assign_owners(std::vector<Package>& packages) {
+  // Installed file -> owner id. With merged /usr (Debian 12, Fedora), a package that lists
+  // /bin/x or /lib/y installed /usr/bin/x or /usr/lib/y, and the other way round: both count.
+  std::unordered_map<std::string, const std::string*> owner_of;
+  static constexpr std::string_view kMerged[] = {"/bin/", "/sbin/", "/lib/", "/lib32/", "/lib64/", "/libx32/"};
+  for (const auto& p : packages) {
+    if (!is_os_package_type(p.type) || p.id.empty()) continue;
+    for (const auto& f : p.files) {
+      owner_of.emplace(f, &p.id);
+      for (std::string_view top : kMerged) {
+        if (f.starts_with(top)) owner_of.emplace("/usr" + f, &p.id);
+        else if (f.size() > 4 && std::string_view(f).substr(4).starts_with(top) && f.starts_with("/usr/"))
+          owner_of.emplace(f.substr(4), &p.id);
+      }
+    }
+  }
+  if (owner_of.empty()) return;
+  std::vector<std::string> owners(packages.size());
+  for (size_t i = 0; i < packages.size(); ++i) {
+    const Package& p = packages[i];
+    if (is_os_package_type(p.type) || !p.owner_id.empty()) continue;
+    for (const auto& l : p.locations) {
+      if (auto it = owner_of.find(l.path); it != owner_of.end()) {
+        owners[i] = *it->second;
+        break;
+      }
+    }
+  }
+  for (size_t i = 0; i < packages.size(); ++i)
+    if (!owners[i].empty()) packages[i].owner_id = std::move(owners[i]);
 }
 
 Result<Sbom> catalog(const FileSource& source, const std::vector<std::unique_ptr<Cataloger>>& catalogers) {
@@ -84,6 +122,7 @@ Result<Sbom> catalog(const FileSource& source, const std::vector<std::unique_ptr
   sbom.name = source.describe();
   sbom.distro = ctx.distro;
   sbom.packages = std::move(ctx.packages);
+  sbom.warnings = std::move(ctx.warnings);
   // Ids from content, so that the same input gives the same document.
   std::map<std::string, int> seen;
   std::map<std::string, std::string> renamed;  // provisional id -> final id
@@ -108,6 +147,7 @@ Result<Sbom> catalog(const FileSource& source, const std::vector<std::unique_ptr
     deps.erase(std::unique(deps.begin(), deps.end()), deps.end());
     p.depends_on = std::move(deps);
   }
+  assign_owners(sbom.packages);
   std::sort(sbom.packages.begin(), sbom.packages.end(), [](const Package& a, const Package& b) {
     return std::tie(a.type, a.name, a.version, a.id) < std::tie(b.type, b.name, b.version, b.id);
   });

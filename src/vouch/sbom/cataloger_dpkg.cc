@@ -9,6 +9,7 @@
 
 #include "cataloger_common.h"
 #include "vouch/sbom/catalog.h"
+#include "vouch/sbom/license.h"
 
 namespace vouch::sbom {
 namespace {
@@ -75,7 +76,8 @@ std::string basename(std::string_view path) {
   return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
 }
 
-// The License: values of a DEP-5 copyright file; empty when it is not machine-readable.
+// The License: values of a DEP-5 copyright file as SPDX expressions ("GPL-2+" is
+// GPL-2.0-or-later); empty when the file is not machine-readable.
 std::vector<std::string> dep5_licenses(std::string_view text) {
   std::vector<std::string> out;
   auto paragraphs = parse_deb822(text, "copyright");
@@ -83,7 +85,7 @@ std::vector<std::string> dep5_licenses(std::string_view text) {
   if (field(paragraphs->front(), "Format").find("copyright-format") == std::string::npos) return out;
   std::set<std::string> seen;
   for (const auto& p : *paragraphs) {
-    std::string l = field(p, "License");
+    std::string l = spdx_license_expression(field(p, "License"));
     if (!l.empty() && seen.insert(l).second) out.push_back(l);
   }
   std::sort(out.begin(), out.end());

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "vouch/base/json.h"
+#include "vouch/sbom/license.h"
 
 namespace vouch::sbom {
 namespace {
@@ -40,39 +41,38 @@ std::string spdx_id(std::string_view id) {
   return out;
 }
 
-// A license string as an SPDX expression: kept when it only has the characters of one
-// (identifiers, "+", parentheses, AND/OR/WITH), else a LicenseRef- of it.
-std::string spdx_license(std::string_view l) {
-  bool plain = !l.empty() && std::all_of(l.begin(), l.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
-           c == '+' || c == '(' || c == ')' || c == ' ' || c == ':';
-  });
-  bool has_space = l.find(' ') != std::string_view::npos;
-  if (plain && has_space) {
-    // Only AND/OR/WITH between identifiers: "MIT BSD" is not an expression.
-    bool expect_op = false;
-    size_t i = 0;
-    while (i < l.size() && plain) {
-      while (i < l.size() && l[i] == ' ') ++i;
-      size_t j = l.find(' ', i);
-      std::string_view tok = l.substr(i, j == std::string_view::npos ? std::string_view::npos : j - i);
-      i = j == std::string_view::npos ? l.size() : j;
-      while (!tok.empty() && tok.front() == '(') tok.remove_prefix(1);
-      while (!tok.empty() && tok.back() == ')') tok.remove_suffix(1);
-      bool op = tok == "AND" || tok == "OR" || tok == "WITH";
-      if (op != expect_op) plain = false;
-      expect_op = !expect_op;
-    }
-    if (!expect_op) plain = false;
+// A license string as an SPDX expression (license.h): known names as identifiers, the rest as
+// LicenseRef-… (listed in hasExtractedLicensingInfos with the original text).
+std::string spdx_license(std::string_view l) { return spdx_license_expression(l); }
+
+// The LicenseRef-… identifiers an expression uses.
+void license_refs(std::string_view expr, std::set<std::string>& out) {
+  size_t at = 0;
+  while ((at = expr.find("LicenseRef-", at)) != std::string_view::npos) {
+    size_t end = at;
+    while (end < expr.size() && expr[end] != ' ' && expr[end] != ')') ++end;
+    out.emplace(expr.substr(at, end - at));
+    at = end;
   }
-  if (plain) return std::string(l);
-  std::string out = "LicenseRef-";
-  for (char c : l) out += ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.') ? c : '-';
-  return out;
 }
 
 std::string source_info(const Package& p) {
-  std::string what = p.type == type::kDeb ? "DPKG DB" : p.type == type::kApk ? "APK DB" : p.type + " cataloger";
+  // Where the information came from, in syft's words for each package type.
+  static const std::map<std::string, std::string, std::less<>> kFrom = {
+      {type::kDeb, "DPKG DB"},
+      {type::kApk, "APK DB"},
+      {type::kRpm, "RPM DB"},
+      {type::kNpm, "installed node module manifest file"},
+      {type::kPython, "installed python package manifest file"},
+      {type::kGem, "installed gem metadata file"},
+      {type::kPhpComposer, "PHP composer manifest"},
+      {type::kDotnet, "dotnet project assets file"},
+      {type::kGoModule, "go module information"},
+      {type::kJavaArchive, "installed java archive"},
+      {type::kRustCrate, "rust cargo manifest"},
+  };
+  auto from = kFrom.find(p.type);
+  std::string what = from == kFrom.end() ? "the following paths" : from->second;
   std::string paths;
   for (const auto& l : p.locations) paths += (paths.empty() ? "" : ", ") + l.path;
   return fmt::format("acquired package info from {}: {}", what, paths.empty() ? "(unknown)" : paths);
@@ -91,6 +91,7 @@ Result<UnixSeconds> creation_time() {
 
 bj::value write_spdx_json(const Sbom& sbom, const WriteOptions& o) {
   bj::array packages, relationships;
+  std::map<std::string, std::string> extracted;  // LicenseRef-… -> the text it stands for
   for (const auto& p : sbom.packages) {
     bj::object pkg;
     pkg["name"] = p.name;
@@ -104,6 +105,10 @@ bj::value write_spdx_json(const Sbom& sbom, const WriteOptions& o) {
     std::string declared;
     for (const auto& l : p.licenses) {
       std::string e = spdx_license(l);
+      if (e.empty()) continue;
+      std::set<std::string> refs;
+      license_refs(e, refs);
+      for (const auto& r : refs) extracted.emplace(r, e == r ? l : r.substr(11));
       if (p.licenses.size() > 1 && e.find(' ') != std::string::npos) e = "(" + e + ")";
       declared += (declared.empty() ? "" : " AND ") + e;
     }
@@ -141,6 +146,12 @@ bj::value write_spdx_json(const Sbom& sbom, const WriteOptions& o) {
   creation["creators"] = bj::array{"Organization: vouch", bj::string("Tool: vouch-" + o.tool_version)};
   creation["created"] = format_rfc3339(o.created);
   doc["creationInfo"] = std::move(creation);
+  if (!extracted.empty()) {
+    bj::array infos;
+    for (const auto& [id, text] : extracted)
+      infos.push_back(bj::object{{"licenseId", id}, {"extractedText", text}});
+    doc["hasExtractedLicensingInfos"] = std::move(infos);
+  }
   doc["packages"] = std::move(packages);
   doc["relationships"] = std::move(relationships);
   std::string digest_input = json::serialize(doc);
@@ -159,8 +170,17 @@ bj::object cdx_component(const Sbom& sbom, const Package& p, const std::multimap
   c["name"] = p.name;
   if (!p.version.empty()) c["version"] = p.version;
   if (!p.licenses.empty()) {
+    // As syft: SPDX identifiers as ids, one compound expression as an expression, else names.
     bj::array lic;
-    for (const auto& l : p.licenses) lic.push_back(bj::object{{"license", bj::object{{"name", l}}}});
+    std::string only = p.licenses.size() == 1 ? spdx_license_expression(p.licenses.front()) : std::string();
+    if (!only.empty() && only.find(' ') != std::string::npos && only.find("LicenseRef-") == std::string::npos) {
+      lic.push_back(bj::object{{"expression", only}});
+    } else {
+      for (const auto& l : p.licenses) {
+        if (is_spdx_license_id(l)) lic.push_back(bj::object{{"license", bj::object{{"id", l}}}});
+        else lic.push_back(bj::object{{"license", bj::object{{"name", l}}}});
+      }
+    }
     c["licenses"] = std::move(lic);
   }
   if (!p.cpes.empty()) c["cpe"] = p.cpes.front();

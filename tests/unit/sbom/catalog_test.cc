@@ -134,7 +134,7 @@ TEST(Catalog, DebianDirectory) {
   EXPECT_EQ(bash->source_version, "5.2.15-2");
   EXPECT_EQ(bash->purl, "pkg:deb/debian/bash@5.2.15-2%2Bb7?arch=amd64&distro=debian-12&upstream=bash%405.2.15-2");
   EXPECT_EQ(bash->files, std::vector<std::string>{"/bin/bash"});
-  EXPECT_EQ(bash->licenses, (std::vector<std::string>{"BSD-4-Clause-UC", "GPL-3+"}));
+  EXPECT_EQ(bash->licenses, (std::vector<std::string>{"BSD-4-Clause-UC", "GPL-3.0-or-later"}));
 
   // An epoch and a binNMU, encoded as syft encodes them.
   const Package* attr = by_name(*sbom, "attr");

@@ -1,0 +1,65 @@
+// .NET applications: *.deps.json, which the SDK writes beside every application and library.
+// Its "libraries" object maps "Name/Version" to {"type": "package" | "project" | …}; NuGet
+// packages and the projects themselves are reported.
+#include <fmt/format.h>
+
+#include "cataloger_lang.h"
+#include "vouch/sbom/catalog.h"
+
+namespace vouch::sbom {
+namespace {
+
+namespace bj = boost::json;
+
+class DotnetCataloger : public Cataloger {
+ public:
+  std::string name() const override { return "dotnet"; }
+  std::vector<std::string> globs() const override { return {"**/*.deps.json"}; }
+  size_t max_file_bytes() const override { return detail::kMaxManifestBytes; }
+
+  Status parse(const std::vector<FoundFile>& files, CatalogContext& ctx) const override {
+    for (const auto& f : files) {
+      auto doc = detail::parse_json_file(f);
+      if (!doc.ok()) {
+        detail::skip_file(ctx, f, doc.error().message);
+        continue;
+      }
+      const bj::value* libs = doc->is_object() ? doc->as_object().if_contains("libraries") : nullptr;
+      if (!libs || !libs->is_object()) {
+        detail::skip_file(ctx, f, "libraries: missing or not an object");
+        continue;
+      }
+      std::vector<Package> found;
+      std::string error;
+      for (const auto& [key, meta] : libs->as_object()) {
+        std::string_view k = key;
+        size_t slash = k.rfind('/');
+        if (slash == std::string_view::npos || slash == 0 || slash + 1 == k.size() || !meta.is_object()) {
+          error = fmt::format("libraries[\"{}\"]: expected \"Name/Version\" with an object", k);
+          break;
+        }
+        std::string kind = detail::json_string(meta, "type");
+        if (kind != "package" && kind != "project") continue;  // "reference", "runtimepack": not packages
+        Package p;
+        p.type = type::kDotnet;
+        p.name = std::string(k.substr(0, slash));
+        p.version = std::string(k.substr(slash + 1));
+        p.purl = detail::language_purl("nuget", "", p.name, p.version);
+        p.locations.push_back(detail::location_of(f));
+        found.push_back(std::move(p));
+      }
+      if (!error.empty()) {
+        detail::skip_file(ctx, f, error);
+        continue;
+      }
+      for (auto& p : found) ctx.packages.push_back(std::move(p));
+    }
+    return ok_status();
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Cataloger> dotnet_cataloger() { return std::make_unique<DotnetCataloger>(); }
+
+}  // namespace vouch::sbom

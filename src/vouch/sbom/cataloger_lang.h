@@ -1,0 +1,43 @@
+// Shared by the language catalogers (npm, Python, Ruby, PHP, .NET).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <boost/json.hpp>
+
+#include "vouch/base/result.h"
+#include "vouch/sbom/catalog.h"
+
+namespace vouch::sbom::detail {
+
+// The most a language manifest may hold and nest: lock files of large projects run to a few
+// megabytes; anything beyond is not a manifest.
+inline constexpr size_t kMaxManifestBytes = size_t{32} << 20;
+inline constexpr unsigned kMaxManifestDepth = 64;
+
+Location location_of(const FoundFile& f);
+
+// Records that `f` was skipped: "PATH: WHY" on one line.
+void skip_file(CatalogContext& ctx, const FoundFile& f, std::string_view why);
+
+// Parses `f` as JSON within the limits above (errors do not name the file: skip_file does).
+Result<boost::json::value> parse_json_file(const FoundFile& f);
+
+// A string member of a JSON object, "" when absent or not a string.
+std::string json_string(const boost::json::value& v, std::string_view key);
+
+// A language package (no distro qualifiers): pkg:TYPE/NAMESPACE/NAME@VERSION.
+std::string language_purl(std::string_view purl_type, std::string_view namespace_, std::string_view name,
+                          std::string_view version);
+
+std::string dirname(std::string_view path);
+std::string basename(std::string_view path);
+
+// The license field of a package manifest as one SPDX expression per entry: a string, an
+// array of strings, {"type": "MIT"} or an array of such objects (npm's old forms).
+std::vector<std::string> manifest_licenses(const boost::json::value* v);
+
+}  // namespace vouch::sbom::detail
