@@ -11,16 +11,45 @@
 
 namespace vouch::cli {
 
+namespace {
+
+// A file source that counts the files walked, for the progress line.
+class CountingSource final : public sbom::FileSource {
+ public:
+  CountingSource(std::unique_ptr<sbom::FileSource> inner, Progress& progress)
+      : inner_(std::move(inner)), progress_(progress) {}
+  std::string describe() const override { return inner_->describe(); }
+  Status walk(const std::function<Status(const sbom::SourceFile&, const sbom::ContentReader&)>& visit) const override {
+    return inner_->walk([&](const sbom::SourceFile& f, const sbom::ContentReader& read) {
+      progress_.advance();
+      return visit(f, read);
+    });
+  }
+
+ private:
+  std::unique_ptr<sbom::FileSource> inner_;
+  Progress& progress_;
+};
+
+std::unique_ptr<sbom::FileSource> counted(std::unique_ptr<sbom::FileSource> source, Progress* progress) {
+  if (!progress) return source;
+  progress->phase("cataloging: files");
+  return std::make_unique<CountingSource>(std::move(source), *progress);
+}
+
+}  // namespace
+
 Result<sbom::Sbom> sbom_for_target(const std::string& target, const oci::StoreOptions& options,
-                                   const std::optional<oci::Platform>& platform) {
+                                   const std::optional<oci::Platform>& platform, Progress* progress) {
   if (target.starts_with("dir:")) {
     std::string path = target.substr(4);
     if (path.empty()) return invalid_input("dir: needs a path (dir:PATH)");
-    auto source = sbom::directory_source(path);
+    auto source = counted(sbom::directory_source(path), progress);
     return sbom::catalog(*source, sbom::default_catalogers());
   }
   VOUCH_ASSIGN_OR_RETURN(oci::ImageRef ref, oci::parse_image_ref(target));
   VOUCH_ASSIGN_OR_RETURN(auto store, oci::open_store(ref, options, false));
+  if (progress) progress->phase("cataloging image: pulling, squashing and reading layers");
   return sbom::catalog_image(*store, platform, target);
 }
 
@@ -48,7 +77,9 @@ Status run_sbom(const SbomOptions& o) {
   // Checked before the work: a bad SOURCE_DATE_EPOCH is an input error either way.
   sbom::WriteOptions wo;
   VOUCH_ASSIGN_OR_RETURN(wo.created, sbom::creation_time());
-  VOUCH_ASSIGN_OR_RETURN(sbom::Sbom doc, sbom_for_target(o.target, so, platform));
+  Progress progress;
+  VOUCH_ASSIGN_OR_RETURN(sbom::Sbom doc, sbom_for_target(o.target, so, platform, &progress));
+  progress.finish();
   std::string out;
   if (o.output == "spdx-json") out = json::pretty(sbom::write_spdx_json(doc, wo));
   else if (o.output == "cyclonedx-json") out = json::pretty(sbom::write_cyclonedx_json(doc, wo));

@@ -7,11 +7,14 @@
 
 #include "vouch/oci/manifest.h"
 #include "vouch/oci/store.h"
+#include "cli/progress.h"
 #include "vouch/sbom/package.h"
 
 namespace vouch::cli {
 
+// `progress`, when given, shows the work: the files walked in a directory, the time spent on
+// an image.
 Result<sbom::Sbom> sbom_for_target(const std::string& target, const oci::StoreOptions& options,
-                                   const std::optional<oci::Platform>& platform);
+                                   const std::optional<oci::Platform>& platform, Progress* progress = nullptr);
 
 }  // namespace vouch::cli

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "vouch/oci/image.h"
+#include "vouch/sbom/cpe.h"
 
 namespace vouch::sbom {
 
@@ -111,6 +112,7 @@ Result<Sbom> catalog(const FileSource& source, const std::vector<std::unique_ptr
   std::sort(sbom.packages.begin(), sbom.packages.end(), [](const Package& a, const Package& b) {
     return std::tie(a.type, a.name, a.version, a.id) < std::tie(b.type, b.name, b.version, b.id);
   });
+  add_cpes(sbom);
   return sbom;
 }
 
