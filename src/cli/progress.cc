@@ -43,6 +43,8 @@ void Progress::phase(std::string label, uint64_t total) {
   label_ = std::move(label);
   total_.store(total, std::memory_order_relaxed);
   done_.store(0, std::memory_order_relaxed);
+  // A new phase shows at once once the display is due.
+  if (enabled_ && !stop_ && std::chrono::steady_clock::now() - start_ >= delay_) draw();
 }
 
 void Progress::finish() {
@@ -64,7 +66,7 @@ void Progress::run() {
   while (!stop_) {
     cv_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stop_; });
     if (stop_) break;
-    if (std::chrono::steady_clock::now() - start_ < delay_) continue;
+    if (label_.empty() || std::chrono::steady_clock::now() - start_ < delay_) continue;
     draw();
   }
 }
