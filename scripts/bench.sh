@@ -6,6 +6,8 @@
 #  2. Vulnerability database: import rate (records/s) of the real OSV data and of a synthetic
 #     100,000-record all.zip; a 1,000-package SBOM scanned against it, with the DB size and
 #     peak memory (bench/vuln_bench.py).
+#  3. SBOM: `vouch sbom` against cdxgen and against gzip -dc of the layers, on one image, with
+#     peak memory (bench/sbom_bench.sh).
 set -euo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -77,6 +79,9 @@ PY
 echo "== Vulnerability database and scan"
 python3 bench/vuln_bench.py "$build/vouch" "$shared/testdata" "$cache/bench-vuln" "${VULN_RECORDS:-100000}" "${VULN_RUNS:-20}"
 
+echo "== SBOM: vouch sbom vs cdxgen vs gzip -dc of the layers (same image)"
+bash bench/sbom_bench.sh "$build/vouch" "$cache" "${SBOM_RUNS:-3}"
+echo
 echo "== OCI: reading and squashing an image"
 bash bench/oci_squash.sh "$build/vouch" "$cache"
 echo
