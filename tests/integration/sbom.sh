@@ -65,6 +65,11 @@ assert bash["licenseDeclared"] == "GPL-3+", bash
 comps = {c["name"]: c for c in cdx["components"]}
 assert comps["debian"]["type"] == "operating-system" and comps["debian"]["version"] == "12", comps.keys()
 assert sorted(c.get("purl", "") for c in cdx["components"] if c["type"] == "library") == want
+# CPEs as syft generates them: SPDX SECURITY cpe23Type refs, CycloneDX cpe.
+cpes = [r["referenceLocator"] for r in bash["externalRefs"] if r["referenceType"] == "cpe23Type"]
+assert cpes == ["cpe:2.3:a:bash:bash:5.2.15-2\\+b7:*:*:*:*:*:*:*"], cpes
+assert all(r["referenceCategory"] == "SECURITY" for r in bash["externalRefs"] if r["referenceType"] == "cpe23Type")
+assert comps["libssl3"]["cpe"] == "cpe:2.3:a:libssl3:libssl3:3.0.15-1\\~deb12u1:*:*:*:*:*:*:*", comps["libssl3"]
 props = {p["name"]: p["value"] for p in comps["libssl3"]["properties"]}
 assert props["syft:location:0:path"] == "/var/lib/dpkg/status", props
 PY
