@@ -2,10 +2,14 @@
 // (https://www.first.org/cvss/calculator/4.0, whose scoring code FIRST publishes as cvss40.js
 // in github.com/RedHatProductSecurity/cvss-v4-calculator) gives for each vector; the
 // MacroVector scores are the specification's lookup table (section 8.3).
+#include <fstream>
+#include <sstream>
+
 #include <gtest/gtest.h>
 
 #include "vouch/vuln/cvss.h"
 #include "vouch/vuln/matcher.h"
+#include "vouch/vuln/report.h"
 
 namespace vouch::vuln {
 namespace {
@@ -45,6 +49,28 @@ TEST(Cvss4, ScoresAsFirstCalculator) {
     ASSERT_TRUE(s.ok()) << c.vector << ": " << s.error().message;
     EXPECT_DOUBLE_EQ(*s, c.score) << c.vector << " (" << c.what << ")";
   }
+}
+
+// 1,500 vectors scored by FIRST's calculator (testdata/cvss4-scores.txt): every MacroVector
+// lookup, the interpolation and the rounding must agree exactly.
+TEST(Cvss4, AgreesWithFirstCalculatorOnSampledVectors) {
+  std::ifstream in(std::string(VOUCH_SOURCE_DIR) + "/tests/unit/vuln/testdata/cvss4-scores.txt");
+  ASSERT_TRUE(in.good());
+  std::string line;
+  size_t n = 0, mismatches = 0;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream fields(line);
+    std::string vector;
+    double want = -1;
+    fields >> vector >> want;
+    auto got = cvss4_score(vector);
+    ASSERT_TRUE(got.ok()) << vector << ": " << got.error().message;
+    if (*got != want && ++mismatches <= 10) ADD_FAILURE() << vector << ": " << *got << ", calculator " << want;
+    ++n;
+  }
+  EXPECT_EQ(n, 1500u);
+  EXPECT_EQ(mismatches, 0u);
 }
 
 TEST(Cvss4, MalformedVectorsRejectedWithTheReason) {
@@ -107,6 +133,28 @@ TEST(Cvss4, SeverityPrefersV4ThenV3ThenTheRecord) {
   assign_severity(r, nullptr, i);
   EXPECT_EQ(i.severity, Severity::kLow);
   EXPECT_EQ(i.severity_source, "database_specific");
+}
+
+TEST(Cvss4, ReportsNameTheVersion) {
+  OsvRecord r;
+  r.id = "RUSTSEC-2026-0025";
+  r.severity = {{"CVSS_V4", "CVSS:4.0/AV:N/AC:L/AT:P/PR:N/UI:N/VC:N/VI:N/VA:H/SC:N/SI:N/SA:N"}};
+  MatchReport report;
+  Finding f;
+  f.id = r.id;
+  f.package = {"p", "crate", "1.0.0", "rust-crate", "pkg:cargo/crate@1.0.0"};
+  assign_severity(r, nullptr, f);
+  report.vulnerabilities.push_back(f);
+  ScanContext ctx;
+  std::string trivy = boost::json::serialize(report_cosign_vuln(report, ctx));
+  EXPECT_NE(trivy.find(R"("V40Vector":"CVSS:4.0/AV:N/AC:L/AT:P/PR:N/UI:N/VC:N/VI:N/VA:H/SC:N/SI:N/SA:N")"),
+            std::string::npos)
+      << trivy;
+  EXPECT_EQ(trivy.find("V3Vector"), std::string::npos) << trivy;
+  EXPECT_NE(trivy.find(R"("SeveritySource":"CVSS_V4")"), std::string::npos) << trivy;
+  EXPECT_NE(trivy.find(R"("Severity":"HIGH")"), std::string::npos) << trivy;
+  std::string json = boost::json::serialize(report_json(report, ctx));
+  EXPECT_NE(json.find(R"("source":"CVSS_V4")"), std::string::npos) << json;
 }
 
 }  // namespace
