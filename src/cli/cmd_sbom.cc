@@ -98,7 +98,8 @@ void register_sbom_commands(CLI::App& app, int& exit_code) {
       "sbom",
       "List the packages installed in an image or a directory tree (dir:PATH; symbolic links are\n"
       "not followed out of it): the distro (os-release), Debian (dpkg) and Alpine (apk) packages\n"
-      "with the files they own. Output is deterministic given SOURCE_DATE_EPOCH.\n"
+      "with the files they own, and CPE candidates for each as syft generates them. Output is\n"
+      "deterministic given SOURCE_DATE_EPOCH. Long work shows a progress line when stderr is a terminal.\n"
       "Exit 0 on success, 2 on bad input.");
   cmd->add_option("-o,--output", o->output, "Output format: spdx-json, cyclonedx-json or table")
       ->check(CLI::IsMember({"spdx-json", "cyclonedx-json", "table"}))

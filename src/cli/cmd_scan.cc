@@ -122,7 +122,9 @@ void register_scan_commands(CLI::App& app, int& exit_code) {
       "SBOM (sbom:FILE, SPDX 2.3 or CycloneDX JSON); images and directories are catalogued first\n"
       "as `vouch sbom` does. Uses the local OSV database (`vouch db import`). OS packages match\n"
       "their distribution's advisories through their source package; language packages that an\n"
-      "OS package owns are left to the distribution. Exit 0 clean, 1 when a finding reaches --fail-on, 2 bad input.");
+      "OS package owns are left to the distribution. Severity from CVSS v4.0 vectors, else v3, else the\n"
+      "record's own. Warns when the data is older than --max-db-age. Long work shows a progress line\n"
+      "when stderr is a terminal. Exit 0 clean, 1 when a finding reaches --fail-on, 2 bad input.");
   cmd->add_option("--db", o->db, "Database directory (default $XDG_CACHE_HOME/vouch/db)");
   cmd->add_option("-f,--fail-on", o->fail_on, "Exit 1 when a vulnerability reaches this severity")
       ->check(CLI::IsMember({"low", "medium", "high", "critical"}));

@@ -1,5 +1,5 @@
 // CVSS scores from vector strings: v3.0 and v3.1 base scores (FIRST specification, section 7)
-// and v4.0 scores (FIRST CVSS v4.0 specification, section 8: MacroVectors).
+// and v4.0 scores (FIRST CVSS v4.0 specification: MacroVectors).
 #pragma once
 
 #include <string>

@@ -1,4 +1,4 @@
-// CVSS v4.0 scores (FIRST CVSS v4.0 specification, section 8: MacroVectors, equivalence
+// CVSS v4.0 scores (FIRST CVSS v4.0 specification, "Scoring": MacroVectors, equivalence
 // classes EQ1–EQ6 and the published score of each MacroVector, with the interpolation within
 // a MacroVector that FIRST's calculator performs).
 #include <cmath>
@@ -16,7 +16,7 @@ namespace vouch::vuln {
 namespace {
 
 // The metrics of a v4.0 vector in the order a vector string must list them (specification
-// section 7, Table 23), with their allowed values; the first 11 are mandatory.
+// "Vector String"), with their allowed values; the first 11 are mandatory.
 struct MetricSpec {
   const char* key;
   std::initializer_list<const char*> values;
@@ -217,7 +217,7 @@ Result<double> cvss4_score(std::string_view vector) {
   for (const char* k : {"VC", "VI", "VA", "SC", "SI", "SA"}) no_impact = no_impact && m(k) == "N";
   if (no_impact) return 0.0;
 
-  // Equivalence classes (specification section 8.2, Table 24).
+  // Equivalence classes (specification, "Equivalence Sets").
   int eq1, eq2, eq3, eq4, eq5, eq6;
   bool av_n = m("AV") == "N", pr_n = m("PR") == "N", ui_n = m("UI") == "N";
   if (av_n && pr_n && ui_n) eq1 = 0;

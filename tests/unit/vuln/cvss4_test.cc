@@ -1,7 +1,7 @@
 // CVSS v4.0 scores. Expected scores are those FIRST's CVSS v4.0 calculator
 // (https://www.first.org/cvss/calculator/4.0, whose scoring code FIRST publishes as cvss40.js
 // in github.com/RedHatProductSecurity/cvss-v4-calculator) gives for each vector; the
-// MacroVector scores are the specification's lookup table (section 8.3).
+// MacroVector scores are the specification's lookup table (its "Scoring" section).
 #include <fstream>
 #include <sstream>
 
@@ -38,7 +38,7 @@ TEST(Cvss4, ScoresAsFirstCalculator) {
       {"CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:L/SC:N/SI:N/SA:N/E:A/MAV:A", 8.7, "calculator (CVSS-BTE)"},
       {"CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/CR:L/IR:L/AR:L/MSI:S", 9.8,
        "calculator (CVSS-BE, safety impact)"},
-      // No impact on any system: 0 (specification section 8.3).
+      // No impact on any system: 0 (as the calculator gives it).
       {"CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:N/SC:N/SI:N/SA:N", 0.0, "no impact"},
       // Supplemental metrics do not change the score.
       {"CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/S:P/AU:Y/R:A/V:C/RE:H/U:Red", 9.3,
