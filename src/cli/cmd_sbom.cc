@@ -13,28 +13,17 @@ namespace vouch::cli {
 
 namespace {
 
-// A file source that counts the files walked, for the progress line.
-class CountingSource final : public sbom::FileSource {
- public:
-  CountingSource(std::unique_ptr<sbom::FileSource> inner, Progress& progress)
-      : inner_(std::move(inner)), progress_(progress) {}
-  std::string describe() const override { return inner_->describe(); }
-  Status walk(const std::function<Status(const sbom::SourceFile&, const sbom::ContentReader&)>& visit) const override {
-    return inner_->walk([&](const sbom::SourceFile& f, const sbom::ContentReader& read) {
-      progress_.advance();
-      return visit(f, read);
-    });
-  }
-
- private:
-  std::unique_ptr<sbom::FileSource> inner_;
-  Progress& progress_;
-};
-
-std::unique_ptr<sbom::FileSource> counted(std::unique_ptr<sbom::FileSource> source, Progress* progress) {
-  if (!progress) return source;
-  progress->phase("cataloging: files");
-  return std::make_unique<CountingSource>(std::move(source), *progress);
+// Counts the files walked on the progress line; the first file starts the phase (for
+// images, once their layers have been read).
+sbom::FileObserver file_counter(Progress* progress) {
+  if (!progress) return {};
+  return [progress, started = false](const sbom::SourceFile&) mutable {
+    if (!started) {
+      progress->phase("cataloging: files");
+      started = true;
+    }
+    progress->advance();
+  };
 }
 
 }  // namespace
@@ -44,13 +33,13 @@ Result<sbom::Sbom> sbom_for_target(const std::string& target, const oci::StoreOp
   if (target.starts_with("dir:")) {
     std::string path = target.substr(4);
     if (path.empty()) return invalid_input("dir: needs a path (dir:PATH)");
-    auto source = counted(sbom::directory_source(path), progress);
+    auto source = sbom::observed_source(sbom::directory_source(path), file_counter(progress));
     return sbom::catalog(*source, sbom::default_catalogers());
   }
   VOUCH_ASSIGN_OR_RETURN(oci::ImageRef ref, oci::parse_image_ref(target));
   VOUCH_ASSIGN_OR_RETURN(auto store, oci::open_store(ref, options, false));
-  if (progress) progress->phase("cataloging image: pulling, squashing and reading layers");
-  return sbom::catalog_image(*store, platform, target);
+  if (progress) progress->phase("reading image layers");
+  return sbom::catalog_image(*store, platform, target, file_counter(progress));
 }
 
 namespace {

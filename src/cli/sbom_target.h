@@ -12,8 +12,7 @@
 
 namespace vouch::cli {
 
-// `progress`, when given, shows the work: the files walked in a directory, the time spent on
-// an image.
+// `progress`, when given, shows the work: reading an image's layers, then the files walked.
 Result<sbom::Sbom> sbom_for_target(const std::string& target, const oci::StoreOptions& options,
                                    const std::optional<oci::Platform>& platform, Progress* progress = nullptr);
 

@@ -193,4 +193,15 @@ mkdir -p "$work/bad/var/lib/dpkg"; cp "$work/bad-status" "$work/bad/var/lib/dpkg
 expect 2 "/var/lib/dpkg/status:2" -- "$vouch" sbom "dir:$work/bad" -o spdx-json --file "$work/bad.json"
 [ -e "$work/bad.json" ] && fail "a failed run left $work/bad.json behind"
 
+# Progress: on a terminal (script(1) gives one) a line counts the files walked; into a file,
+# nothing. VOUCH_PROGRESS_AFTER_MS=0 shows it at once instead of after a second.
+VOUCH_PROGRESS_AFTER_MS=0 "$vouch" sbom "dir:$fx" -o spdx-json --file "$work/p.json" 2>"$work/p.err" || fail "sbom (no tty) exited $?"
+[ -s "$work/p.err" ] && fail "sbom wrote to a non-terminal stderr: $(head -c 200 "$work/p.err" | cat -v)"
+if command -v script >/dev/null; then
+  VOUCH_PROGRESS_AFTER_MS=0 script -qefc "'$vouch' sbom 'dir:$fx' -o spdx-json --file '$work/p2.json'" "$work/ts" >/dev/null 2>&1 \
+    || fail "sbom on a terminal exited $?"
+  grep -aq 'cataloging: files' "$work/ts" || fail "no progress line on a terminal: $(cat -v "$work/ts" | head -c 300)"
+  cmp -s "$work/p.json" "$work/p2.json" || fail "the progress line changed the document"
+fi
+
 [ "$fails" -eq 0 ]
