@@ -102,8 +102,8 @@ res=d["scanner"]["result"]
 assert res["summary"]["criticalCount"] == 1 and res["summary"]["unknownCount"] == 1, res["summary"]
 v=[x for r in res["Results"] for x in r["Vulnerabilities"]]
 ids=sorted(x["VulnerabilityID"] for x in v)
-assert ids == ["ALPINE-CVE-2019-1551","CVE-2021-25900"], ids
-o=[x for x in v if x["VulnerabilityID"]=="ALPINE-CVE-2019-1551"][0]
+assert ids == ["CVE-2019-1551","CVE-2021-25900"], ids
+o=[x for x in v if x["VulnerabilityID"]=="CVE-2019-1551"][0]
 assert o["PkgName"] == "openssl" and o["InstalledVersion"] == "1.1.1d-r2" and o["FixedVersion"] == "1.1.1d-r3", o
 assert res["Metadata"]["OS"] == {"Family": "alpine", "Name": "3.11.6"}, res["Metadata"]
 assert d["metadata"]["scanStartedOn"].endswith("Z")' "$work/vuln.json" || fail "cosign-vuln content: $(head -c 600 "$work/vuln.json")"

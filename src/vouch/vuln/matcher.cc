@@ -297,9 +297,9 @@ void assign_severity(const OsvRecord& record, const OsvAffected* affected, Findi
 
 namespace {
 
-// The id a finding is shown under: its CVE when the records name exactly one, else its
-// GHSA when they name exactly one, else the first record's id (a DSA fixing five CVEs stays
-// the DSA).
+// The id a finding is shown under: its CVE when the records name exactly one (as alias or
+// upstream), else its GHSA when they name exactly one, else the first record's id (a DSA or
+// RHSA fixing five CVEs stays the DSA or RHSA).
 std::string preferred_id(const std::set<std::string>& ids, const std::set<std::string>& records) {
   for (const char* prefix : {"CVE-", "GHSA-"}) {
     std::vector<std::string> hits;
@@ -349,6 +349,9 @@ std::vector<Finding> merge(const sbom::Package& pkg, const MatchKey& key, const 
       records.insert(r.id);
       ids.insert(r.id);
       ids.insert(r.aliases.begin(), r.aliases.end());
+      // A distro record's upstream CVEs name the finding too (so VEX statements about the
+      // CVE apply), without merging records that merely share one.
+      ids.insert(r.upstream.begin(), r.upstream.end());
       fixed.insert(raws[i].fixed.begin(), raws[i].fixed.end());
       if (f.summary.empty()) f.summary = r.summary;
       for (const auto& ref : r.references)

@@ -10,6 +10,7 @@
 
 #include "vouch/sbom/purl.h"
 #include "vouch/vuln/matcher.h"
+#include "vouch/vuln/vex.h"
 
 namespace vouch::vuln {
 namespace {
@@ -85,7 +86,7 @@ class FamilyMatchTest : public ::testing::Test {
   }
 
   // One package on its distro: the (id, fixed versions, ecosystem) of each finding. Distro
-  // records name their CVEs under `upstream`, not `aliases`: the finding keeps the record id.
+  // records name their CVE under `upstream`: the finding is shown under it.
   static std::set<std::string> scan(const std::string& purl, const std::string& source = "",
                                     std::optional<sbom::Distro> distro = std::nullopt) {
     sbom::Sbom doc;
@@ -104,6 +105,8 @@ class FamilyMatchTest : public ::testing::Test {
     EXPECT_TRUE(r.ok()) << r.error().message;
     std::set<std::string> out;
     for (const auto& f : r->vulnerabilities) {
+      // The record's own id stays among the aliases.
+      EXPECT_FALSE(f.aliases.empty()) << f.id;
       std::string fixed;
       for (const auto& v : f.fixed_versions) fixed += (fixed.empty() ? "" : ",") + v;
       out.insert(f.id + " " + fixed + " " + f.ecosystem);
@@ -121,9 +124,9 @@ TEST_F(FamilyMatchTest, RedHatStreamsWithRpmOrdering) {
   // 10.el9 < 10.el9_6.1: affected; the appstream and baseos entries agree on one fix, the EUS
   // stream's fix is not offered.
   EXPECT_EQ(scan("pkg:rpm/redhat/sudo@1.9.5p2-10.el9?arch=x86_64&distro=rhel-9.6"),
-            S{"RHSA-2025:9978 0:1.9.5p2-10.el9_6.1 Red Hat:enterprise_linux:9"});
+            S{"CVE-2025-32462 0:1.9.5p2-10.el9_6.1 Red Hat:enterprise_linux:9"});
   EXPECT_EQ(scan("pkg:rpm/redhat/sudo@1.9.5p2-10.el9_4.1?arch=x86_64&distro=rhel-9.6"),
-            S{"RHSA-2025:9978 0:1.9.5p2-10.el9_6.1 Red Hat:enterprise_linux:9"});
+            S{"CVE-2025-32462 0:1.9.5p2-10.el9_6.1 Red Hat:enterprise_linux:9"});
   EXPECT_EQ(scan("pkg:rpm/redhat/sudo@1.9.5p2-10.el9_6.1?arch=x86_64&distro=rhel-9.6"), S{});
   // The distro from the SBOM when the purl has no qualifier; RHEL 8 has no such record.
   EXPECT_EQ(scan("pkg:rpm/redhat/sudo@1.9.5p2-9.el9?arch=x86_64", "", sbom::Distro{"rhel", "9.2", ""}).size(), 1u);
@@ -133,24 +136,24 @@ TEST_F(FamilyMatchTest, RedHatStreamsWithRpmOrdering) {
 TEST_F(FamilyMatchTest, AlmaAndRockyThroughSourceAndBinaryNames) {
   // Epoch 1 from the purl; ALSA names both the source (openssl) and the binary.
   EXPECT_EQ(scan("pkg:rpm/almalinux/openssl-libs@1.1.1k-5.el8_5?arch=x86_64&epoch=1&distro=almalinux-8.5", "openssl"),
-            S{"ALSA-2022:1065 1:1.1.1k-6.el8_5 AlmaLinux:8"});
+            S{"CVE-2022-0778 1:1.1.1k-6.el8_5 AlmaLinux:8"});
   EXPECT_EQ(scan("pkg:rpm/almalinux/openssl-libs@1.1.1k-6.el8_5?arch=x86_64&epoch=1&distro=almalinux-8.5", "openssl"),
             S{});
   // Without its epoch a version orders before every epoch-1 version.
   EXPECT_EQ(scan("pkg:rpm/almalinux/openssl-libs@1.1.1k-7.el8?arch=x86_64&distro=almalinux-8.5", "openssl").size(), 1u);
   // RLSA names only the binary package.
   EXPECT_EQ(scan("pkg:rpm/rocky/openssl-libs@1.1.1k-5.el8_5?arch=x86_64&epoch=1&distro=rocky-8.5", "openssl"),
-            S{"RLSA-2022:1065 1:1.1.1k-6.el8_5 Rocky Linux:8"});
+            S{"CVE-2022-0778 1:1.1.1k-6.el8_5 Rocky Linux:8"});
 }
 
 TEST_F(FamilyMatchTest, UbuntuLtsAndProWithDpkgOrdering) {
   EXPECT_EQ(scan("pkg:deb/ubuntu/libssl1.1@1.1.1f-1ubuntu2.11?arch=amd64&distro=ubuntu-20.04", "openssl"),
-            S{"UBUNTU-CVE-2022-0778 1.1.1f-1ubuntu2.12 Ubuntu:20.04:LTS"});
+            S{"CVE-2022-0778 1.1.1f-1ubuntu2.12 Ubuntu:20.04:LTS"});
   EXPECT_EQ(scan("pkg:deb/ubuntu/libssl1.1@1.1.1f-1ubuntu2.12?arch=amd64&distro=ubuntu-20.04", "openssl"), S{});
   EXPECT_EQ(scan("pkg:deb/ubuntu/libssl1.1@1.1.1f-1ubuntu2.2?arch=amd64&distro=ubuntu-20.04", "openssl").size(), 1u);
   // 16.04 is in extended maintenance: the fix is an ESM version, +esm1 < +esm2.
   EXPECT_EQ(scan("pkg:deb/ubuntu/libssl1.0.0@1.0.2g-1ubuntu4.20+esm1?arch=amd64&distro=ubuntu-16.04", "openssl"),
-            S{"UBUNTU-CVE-2022-0778 1.0.2g-1ubuntu4.20+esm2 Ubuntu:16.04:LTS"});
+            S{"CVE-2022-0778 1.0.2g-1ubuntu4.20+esm2 Ubuntu:16.04:LTS"});
   EXPECT_EQ(scan("pkg:deb/ubuntu/libssl1.0.0@1.0.2g-1ubuntu4.20+esm2?arch=amd64&distro=ubuntu-16.04", "openssl"), S{});
   // 22.04 is in neither entry.
   EXPECT_EQ(scan("pkg:deb/ubuntu/libssl3@3.0.2-0ubuntu1.1?arch=amd64&distro=ubuntu-22.04", "openssl"), S{});
@@ -158,17 +161,45 @@ TEST_F(FamilyMatchTest, UbuntuLtsAndProWithDpkgOrdering) {
 
 TEST_F(FamilyMatchTest, SuseModulesAndOpenSuse) {
   EXPECT_EQ(scan("pkg:rpm/suse/libopenssl3@3.0.8-150500.5.14.1?arch=x86_64&distro=sles-15.5", "openssl-3"),
-            S{"SUSE-SU-2024:0001-1 3.0.8-150500.5.20.1 SUSE:Linux Enterprise Server 15 SP5"});
+            S{"CVE-2023-5678 3.0.8-150500.5.20.1 SUSE:Linux Enterprise Server 15 SP5"});
   EXPECT_EQ(scan("pkg:rpm/suse/libopenssl3@3.0.8-150500.5.20.1?arch=x86_64&distro=sles-15.5", "openssl-3"), S{});
   // SP4 is served by its -LTSS product only: 3.0.1-150400.4.39.1 < its fix.
   EXPECT_EQ(scan("pkg:rpm/suse/libopenssl3@3.0.1-150400.4.39.1?arch=x86_64&distro=sles-15.4", "openssl-3"),
-            S{"SUSE-SU-2024:0001-1 3.0.1-150400.4.40.1 SUSE:Linux Enterprise Server 15 SP4"});
+            S{"CVE-2023-5678 3.0.1-150400.4.40.1 SUSE:Linux Enterprise Server 15 SP4"});
   EXPECT_EQ(scan("pkg:rpm/opensuse/libopenssl3@3.0.8-150500.5.14.1?arch=x86_64&distro=opensuse-leap-15.5",
                  "openssl-3"),
-            S{"SUSE-SU-2024:0001-1 3.0.8-150500.5.20.1 openSUSE:Leap 15.5"});
+            S{"CVE-2023-5678 3.0.8-150500.5.20.1 openSUSE:Leap 15.5"});
   EXPECT_EQ(scan("pkg:rpm/opensuse/libopenssl3@3.0.8-150500.5.14.1?arch=x86_64&distro=opensuse-tumbleweed-20240801",
                  "openssl-3"),
             S{});
+}
+
+TEST_F(FamilyMatchTest, VexAboutTheUpstreamCveSuppressesTheDistroFinding) {
+  sbom::Sbom doc;
+  sbom::Package p;
+  p.id = "sudo";
+  p.name = "sudo";
+  p.version = "1.9.5p2-10.el9";
+  p.type = "rpm";
+  p.purl = "pkg:rpm/redhat/sudo@1.9.5p2-10.el9?arch=x86_64&distro=rhel-9.6";
+  doc.packages.push_back(p);
+  auto report = match_sbom(doc, *store_);
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  ASSERT_EQ(report->vulnerabilities.size(), 1u);
+  EXPECT_EQ(report->vulnerabilities[0].aliases, std::vector<std::string>{"RHSA-2025:9978"});
+  auto statements = parse_openvex(R"({
+    "@context": "https://openvex.dev/ns/v0.2.0", "@id": "https://example.com/vex/2",
+    "author": "Platform team", "timestamp": "2025-07-02T00:00:00Z", "version": 1,
+    "statements": [{"vulnerability": {"name": "CVE-2025-32462"},
+                    "products": [{"@id": "pkg:rpm/redhat/sudo@1.9.5p2-10.el9"}],
+                    "status": "not_affected", "justification": "vulnerable_code_not_present",
+                    "impact_statement": "no sudoers rule names a host"}]})",
+                                  "vex.json");
+  ASSERT_TRUE(statements.ok()) << statements.error().message;
+  apply_vex(*statements, "", *report);
+  EXPECT_TRUE(report->vulnerabilities.empty());
+  ASSERT_EQ(report->suppressed.size(), 1u);
+  EXPECT_EQ(report->suppressed[0].vex_status, "not_affected");
 }
 
 }  // namespace
