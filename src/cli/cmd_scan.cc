@@ -46,6 +46,15 @@ int scan(const ScanOptions& o) {
       VOUCH_ASSIGN_OR_RETURN(vuln::Severity s, vuln::parse_severity(o.fail_on));
       threshold = s;
     }
+    // The database first: no cataloging when there is nothing to match against.
+    std::filesystem::path dir = o.db.empty() ? vuln::default_database_dir() : std::filesystem::path(o.db);
+    VOUCH_ASSIGN_OR_RETURN(auto store, vuln::open_sqlite_store(vuln::database_file(dir), false));
+    VOUCH_ASSIGN_OR_RETURN(vuln::DatabaseFreshness status, store->freshness());
+    ctx.database_path = status.path;
+    ctx.database_last_import = status.last_import;
+    ctx.database_newest = status.newest_modified;
+    if (auto warning = vuln::staleness_warning(status, now_unix(), max_age))
+      fmt::print(stderr, "warning: {}\n", *warning);
     sbom::Sbom doc;
     if (o.target.starts_with("sbom:")) {
       std::string path = o.target.substr(5);
@@ -75,16 +84,6 @@ int scan(const ScanOptions& o) {
       VOUCH_ASSIGN_OR_RETURN(auto st, vuln::parse_openvex(vtext, v));
       statements.insert(statements.end(), st.begin(), st.end());
     }
-    std::filesystem::path dir = o.db.empty() ? vuln::default_database_dir() : std::filesystem::path(o.db);
-    VOUCH_ASSIGN_OR_RETURN(auto store, vuln::open_sqlite_store(vuln::database_file(dir), false));
-    VOUCH_ASSIGN_OR_RETURN(vuln::DatabaseFreshness status, store->freshness());
-    ctx.database_path = status.path;
-    ctx.database_last_import = status.last_import;
-    ctx.database_newest = status.newest_modified;
-    if (auto warning = vuln::staleness_warning(status, now_unix(), max_age)) {
-      progress.finish();
-      fmt::print(stderr, "warning: {}\n", *warning);
-    }
     progress.phase("matching packages", doc.packages.size());
     VOUCH_ASSIGN_OR_RETURN(vuln::MatchReport report,
                            vuln::match_sbom(doc, *store, [&](size_t done, size_t) { progress.set(done); }));
@@ -108,6 +107,7 @@ int scan(const ScanOptions& o) {
     return report;
   };
   auto r = run();
+  progress.finish();  // the error line, if any, starts on a clean line
   if (!r.ok()) return report(r.error());
   return kExitOk;
 }
