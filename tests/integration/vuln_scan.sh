@@ -132,10 +132,10 @@ err=$("$vouch" scan --db "$db" "$deb" 2>&1 >/dev/null) || fail "scan for stalene
 [[ "$err" != *"warning: "* ]] || fail "fresh database warned: $err"
 sleep 2
 err=$("$vouch" scan --db "$db" --max-db-age 1s "$deb" 2>&1 >/dev/null) || fail "scan --max-db-age exited $?"
-[[ "$err" == *"warning: the vulnerability database was last imported "*" ago ("*"), more than the 1 seconds allowed"* ]] \
+[[ "$err" == *"warning: the vulnerability database was last imported "*" ago ("*"), more than the 1 second allowed"* ]] \
   || fail "stale database (--max-db-age 1s) did not warn: $err"
 err=$(VOUCH_DB_MAX_AGE=1s "$vouch" scan --db "$db" "$deb" 2>&1 >/dev/null) || fail "scan VOUCH_DB_MAX_AGE exited $?"
-[[ "$err" == *"more than the 1 seconds allowed"* ]] || fail "VOUCH_DB_MAX_AGE=1s did not warn: $err"
+[[ "$err" == *"more than the 1 second allowed"* ]] || fail "VOUCH_DB_MAX_AGE=1s did not warn: $err"
 err=$(VOUCH_DB_MAX_AGE=1s "$vouch" scan --db "$db" --max-db-age 1h "$deb" 2>&1 >/dev/null) || fail "scan exited $?"
 [[ "$err" != *"warning: "* ]] || fail "--max-db-age 1h (over VOUCH_DB_MAX_AGE) warned: $err"
 expect 2 "maximum database age '5 weeks'" -- "$vouch" scan --db "$db" --max-db-age "5 weeks" "$deb"

@@ -37,7 +37,7 @@ std::optional<std::string> staleness_warning(const DatabaseFreshness& f, UnixSec
   int64_t age = now - *f.last_import;
   if (age <= max_age) return std::nullopt;
   auto human = [](int64_t s) {
-    if (s < 120) return fmt::format("{} seconds", s);
+    if (s < 120) return fmt::format("{} second{}", s, s == 1 ? "" : "s");
     if (s < 7200) return fmt::format("{} minutes", s / 60);
     if (s < 2 * 86400) return fmt::format("{} hours", s / 3600);
     return fmt::format("{} days", s / 86400);
