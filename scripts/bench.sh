@@ -8,6 +8,8 @@
 #     peak memory (bench/vuln_bench.py).
 #  3. Image signature verification with a key: `vouch verify --key` vs skopeo's sigstoreSigned
 #     policy check on the same image and signature (bench/cosign_verify.sh).
+#  4. SBOM: `vouch sbom` against cdxgen and against gzip -dc of the layers, on one image, with
+#     peak memory (bench/sbom_bench.sh).
 set -euo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -81,6 +83,8 @@ python3 bench/vuln_bench.py "$build/vouch" "$shared/testdata" "$cache/bench-vuln
 
 echo "== Image signature verification: vouch verify --key vs skopeo's sigstoreSigned policy check"
 bash bench/cosign_verify.sh "$build/vouch" "${COSIGN_RUNS:-30}"
+echo "== SBOM: vouch sbom vs cdxgen vs gzip -dc of the layers (same image)"
+bash bench/sbom_bench.sh "$build/vouch" "$cache" "${SBOM_RUNS:-3}"
 echo
 echo "== OCI: reading and squashing an image"
 bash bench/oci_squash.sh "$build/vouch" "$cache"

@@ -3,6 +3,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/progress.h"
 #include "vouch/vuln/database.h"
 
 namespace vouch::cli {
@@ -32,11 +33,10 @@ int db_import(const DbOptions& o) {
   auto store = vuln::open_sqlite_store(vuln::database_file(db_dir(o)), true);
   if (!store.ok()) return report(store.error());
   std::vector<std::filesystem::path> inputs(o.inputs.begin(), o.inputs.end());
-  bool tty = ::isatty(STDERR_FILENO) == 1;
-  vuln::ImportProgress progress;
-  if (tty) progress = [](size_t n) { fmt::print(stderr, "\rimporting: {} records", n); };
-  auto stats = vuln::import_osv(**store, inputs, progress);
-  if (tty) fmt::print(stderr, "\r\033[K");
+  Progress progress;
+  progress.phase("importing OSV records");
+  auto stats = vuln::import_osv(**store, inputs, [&](size_t n) { progress.set(n); });
+  progress.finish();
   if (!stats.ok()) return report(stats.error());
   if (o.output == "json") {
     bj::array problems, warnings;

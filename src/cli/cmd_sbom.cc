@@ -11,17 +11,35 @@
 
 namespace vouch::cli {
 
+namespace {
+
+// Counts the files walked on the progress line; the first file starts the phase (for
+// images, once their layers have been read).
+sbom::FileObserver file_counter(Progress* progress) {
+  if (!progress) return {};
+  return [progress, started = false](const sbom::SourceFile&) mutable {
+    if (!started) {
+      progress->phase("cataloging: files");
+      started = true;
+    }
+    progress->advance();
+  };
+}
+
+}  // namespace
+
 Result<sbom::Sbom> sbom_for_target(const std::string& target, const oci::StoreOptions& options,
-                                   const std::optional<oci::Platform>& platform) {
+                                   const std::optional<oci::Platform>& platform, Progress* progress) {
   if (target.starts_with("dir:")) {
     std::string path = target.substr(4);
     if (path.empty()) return invalid_input("dir: needs a path (dir:PATH)");
-    auto source = sbom::directory_source(path);
+    auto source = sbom::observed_source(sbom::directory_source(path), file_counter(progress));
     return sbom::catalog(*source, sbom::default_catalogers());
   }
   VOUCH_ASSIGN_OR_RETURN(oci::ImageRef ref, oci::parse_image_ref(target));
   VOUCH_ASSIGN_OR_RETURN(auto store, oci::open_store(ref, options, false));
-  return sbom::catalog_image(*store, platform, target);
+  if (progress) progress->phase("reading image layers");
+  return sbom::catalog_image(*store, platform, target, file_counter(progress));
 }
 
 namespace {
@@ -48,7 +66,9 @@ Status run_sbom(const SbomOptions& o) {
   // Checked before the work: a bad SOURCE_DATE_EPOCH is an input error either way.
   sbom::WriteOptions wo;
   VOUCH_ASSIGN_OR_RETURN(wo.created, sbom::creation_time());
-  VOUCH_ASSIGN_OR_RETURN(sbom::Sbom doc, sbom_for_target(o.target, so, platform));
+  Progress progress;
+  VOUCH_ASSIGN_OR_RETURN(sbom::Sbom doc, sbom_for_target(o.target, so, platform, &progress));
+  progress.finish();
   std::string out;
   if (o.output == "spdx-json") out = json::pretty(sbom::write_spdx_json(doc, wo));
   else if (o.output == "cyclonedx-json") out = json::pretty(sbom::write_cyclonedx_json(doc, wo));
@@ -72,8 +92,9 @@ void register_sbom_commands(CLI::App& app, int& exit_code) {
       "List the packages installed in an image or a directory tree (dir:PATH; symbolic links are\n"
       "not followed out of it): the distro (os-release), Debian (dpkg) and Alpine (apk) packages\n"
       "with the files they own; npm, Python, Ruby gem, PHP Composer and .NET packages, related to\n"
-      "the OS package that installed them. Malformed package files are skipped with a warning.\n"
-      "Output is deterministic given SOURCE_DATE_EPOCH.\n"
+      "the OS package that installed them; CPE candidates for each as syft generates them. Malformed\n"
+      "package files are skipped with a warning. Output is deterministic given SOURCE_DATE_EPOCH.\n"
+      "Long work shows a progress line when stderr is a terminal.\n"
       "Exit 0 on success, 2 on bad input.");
   cmd->add_option("-o,--output", o->output, "Output format: spdx-json, cyclonedx-json or table")
       ->check(CLI::IsMember({"spdx-json", "cyclonedx-json", "table"}))

@@ -7,11 +7,13 @@
 
 #include "vouch/oci/manifest.h"
 #include "vouch/oci/store.h"
+#include "cli/progress.h"
 #include "vouch/sbom/package.h"
 
 namespace vouch::cli {
 
+// `progress`, when given, shows the work: reading an image's layers, then the files walked.
 Result<sbom::Sbom> sbom_for_target(const std::string& target, const oci::StoreOptions& options,
-                                   const std::optional<oci::Platform>& platform);
+                                   const std::optional<oci::Platform>& platform, Progress* progress = nullptr);
 
 }  // namespace vouch::cli

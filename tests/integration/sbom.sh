@@ -65,6 +65,11 @@ assert bash["licenseDeclared"] == "GPL-3.0-or-later", bash
 comps = {c["name"]: c for c in cdx["components"]}
 assert comps["debian"]["type"] == "operating-system" and comps["debian"]["version"] == "12", comps.keys()
 assert sorted(c.get("purl", "") for c in cdx["components"] if c["type"] == "library") == want
+# CPEs as syft generates them: SPDX SECURITY cpe23Type refs, CycloneDX cpe.
+cpes = [r["referenceLocator"] for r in bash["externalRefs"] if r["referenceType"] == "cpe23Type"]
+assert cpes == ["cpe:2.3:a:bash:bash:5.2.15-2\\+b7:*:*:*:*:*:*:*"], cpes
+assert all(r["referenceCategory"] == "SECURITY" for r in bash["externalRefs"] if r["referenceType"] == "cpe23Type")
+assert comps["libssl3"]["cpe"] == "cpe:2.3:a:libssl3:libssl3:3.0.15-1\\~deb12u1:*:*:*:*:*:*:*", comps["libssl3"]
 props = {p["name"]: p["value"] for p in comps["libssl3"]["properties"]}
 assert props["syft:location:0:path"] == "/var/lib/dpkg/status", props
 PY
@@ -203,5 +208,16 @@ printf 'Package: a\nno colon here\n' > "$work/bad-status"
 mkdir -p "$work/bad/var/lib/dpkg"; cp "$work/bad-status" "$work/bad/var/lib/dpkg/status"
 expect 2 "/var/lib/dpkg/status:2" -- "$vouch" sbom "dir:$work/bad" -o spdx-json --file "$work/bad.json"
 [ -e "$work/bad.json" ] && fail "a failed run left $work/bad.json behind"
+
+# Progress: on a terminal (script(1) gives one) a line counts the files walked; into a file,
+# nothing. VOUCH_PROGRESS_AFTER_MS=0 shows it at once instead of after a second.
+VOUCH_PROGRESS_AFTER_MS=0 "$vouch" sbom "dir:$fx" -o spdx-json --file "$work/p.json" 2>"$work/p.err" || fail "sbom (no tty) exited $?"
+[ -s "$work/p.err" ] && fail "sbom wrote to a non-terminal stderr: $(head -c 200 "$work/p.err" | cat -v)"
+if command -v script >/dev/null; then
+  VOUCH_PROGRESS_AFTER_MS=0 script -qefc "'$vouch' sbom 'dir:$fx' -o spdx-json --file '$work/p2.json'" "$work/ts" >/dev/null 2>&1 \
+    || fail "sbom on a terminal exited $?"
+  grep -aq 'cataloging: files' "$work/ts" || fail "no progress line on a terminal: $(cat -v "$work/ts" | head -c 300)"
+  cmp -s "$work/p.json" "$work/p2.json" || fail "the progress line changed the document"
+fi
 
 [ "$fails" -eq 0 ]

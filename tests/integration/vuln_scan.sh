@@ -102,8 +102,8 @@ res=d["scanner"]["result"]
 assert res["summary"]["criticalCount"] == 1 and res["summary"]["unknownCount"] == 1, res["summary"]
 v=[x for r in res["Results"] for x in r["Vulnerabilities"]]
 ids=sorted(x["VulnerabilityID"] for x in v)
-assert ids == ["ALPINE-CVE-2019-1551","CVE-2021-25900"], ids
-o=[x for x in v if x["VulnerabilityID"]=="ALPINE-CVE-2019-1551"][0]
+assert ids == ["CVE-2019-1551","CVE-2021-25900"], ids
+o=[x for x in v if x["VulnerabilityID"]=="CVE-2019-1551"][0]
 assert o["PkgName"] == "openssl" and o["InstalledVersion"] == "1.1.1d-r2" and o["FixedVersion"] == "1.1.1d-r3", o
 assert res["Metadata"]["OS"] == {"Family": "alpine", "Name": "3.11.6"}, res["Metadata"]
 assert d["metadata"]["scanStartedOn"].endswith("Z")' "$work/vuln.json" || fail "cosign-vuln content: $(head -c 600 "$work/vuln.json")"
@@ -126,4 +126,33 @@ printf 'Package: libssl1.1\nStatus: install ok installed\nArchitecture: amd64\nS
 table=$("$vouch" scan --db "$db" "dir:$work/root" 2>/dev/null) || fail "scan dir: exited $?"
 [[ "$table" == *"libssl1.1"*"1.1.1n-0+deb11u3"*"1.1.1n-0+deb11u4"*"DSA-5343-1"* ]] || fail "scan dir: table: $table"
 
+
+# Stale data: the warning appears once the database is older than the limit and not before.
+err=$("$vouch" scan --db "$db" "$deb" 2>&1 >/dev/null) || fail "scan for staleness exited $?"
+[[ "$err" != *"warning: "* ]] || fail "fresh database warned: $err"
+sleep 2
+err=$("$vouch" scan --db "$db" --max-db-age 1s "$deb" 2>&1 >/dev/null) || fail "scan --max-db-age exited $?"
+[[ "$err" == *"warning: the vulnerability database was last imported "*" ago ("*"), more than the 1 second allowed"* ]] \
+  || fail "stale database (--max-db-age 1s) did not warn: $err"
+err=$(VOUCH_DB_MAX_AGE=1s "$vouch" scan --db "$db" "$deb" 2>&1 >/dev/null) || fail "scan VOUCH_DB_MAX_AGE exited $?"
+[[ "$err" == *"more than the 1 second allowed"* ]] || fail "VOUCH_DB_MAX_AGE=1s did not warn: $err"
+err=$(VOUCH_DB_MAX_AGE=1s "$vouch" scan --db "$db" --max-db-age 1h "$deb" 2>&1 >/dev/null) || fail "scan exited $?"
+[[ "$err" != *"warning: "* ]] || fail "--max-db-age 1h (over VOUCH_DB_MAX_AGE) warned: $err"
+expect 2 "maximum database age '5 weeks'" -- "$vouch" scan --db "$db" --max-db-age "5 weeks" "$deb"
+
+# Progress: drawn on a terminal (script(1) gives the command one), never into a pipe or file.
+# VOUCH_PROGRESS_AFTER_MS=0 shows it from the start instead of after a second.
+"$vouch" db import --db "$work/db2" "$data/osv/go" 2>"$work/import.err" >/dev/null || fail "db import (no tty) exited $?"
+grep -q $'\r' "$work/import.err" && fail "progress written to a non-terminal: $(head -c 200 "$work/import.err")"
+if command -v script >/dev/null; then
+  VOUCH_PROGRESS_AFTER_MS=0 script -qefc "'$vouch' db import --db '$work/db3' '$data/osv/go' '$data/osv/pypi' >/dev/null" \
+    "$work/typescript" >/dev/null 2>&1 || fail "db import on a terminal exited $?"
+  grep -aq 'importing OSV records' "$work/typescript" || fail "no progress line on a terminal: $(head -c 300 "$work/typescript" | cat -v)"
+  VOUCH_PROGRESS_AFTER_MS=0 script -qefc "'$vouch' scan --db '$db' '$deb' >/dev/null" "$work/typescript2" >/dev/null 2>&1 \
+    || fail "scan on a terminal exited $?"
+  grep -aq 'matching packages \[' "$work/typescript2" || fail "no progress bar for scan on a terminal: $(cat -v "$work/typescript2" | head -c 300)"
+  VOUCH_NO_PROGRESS=1 VOUCH_PROGRESS_AFTER_MS=0 script -qefc "'$vouch' scan --db '$db' '$deb' >/dev/null" "$work/typescript3" \
+    >/dev/null 2>&1 || fail "scan with VOUCH_NO_PROGRESS exited $?"
+  grep -aq 'matching packages' "$work/typescript3" && fail "VOUCH_NO_PROGRESS=1 still drew progress"
+fi
 [ "$fails" -eq 0 ]

@@ -97,8 +97,16 @@ void assign_owners(std::vector<Package>& packages);
 // (type, name, version, id).
 Result<Sbom> catalog(const FileSource& source, const std::vector<std::unique_ptr<Cataloger>>& catalogers);
 
+// Called for every file a walk visits (progress displays).
+using FileObserver = std::function<void(const SourceFile&)>;
+
+// `inner`, with `observer` told of every file its walk visits.
+std::unique_ptr<FileSource> observed_source(std::unique_ptr<FileSource> inner, FileObserver observer);
+
 // Catalogs the image `store` names (the manifest for `platform` out of an index) with the
-// default catalogers, over its squashed view; `name` becomes the SBOM's name.
-Result<Sbom> catalog_image(oci::Store& store, const std::optional<oci::Platform>& platform, std::string name);
+// default catalogers, over its squashed view; `name` becomes the SBOM's name. `observer`,
+// when given, is told of every file walked (after the layers have been read).
+Result<Sbom> catalog_image(oci::Store& store, const std::optional<oci::Platform>& platform, std::string name,
+                           const FileObserver& observer = {});
 
 }  // namespace vouch::sbom

@@ -57,6 +57,9 @@ class VulnerabilityStore {
   // Records that name `name` (normalized as normalize_package_name does) in `ecosystem`.
   virtual Result<std::vector<OsvRecord>> records_for(std::string_view ecosystem, std::string_view name) = 0;
   virtual Result<std::optional<OsvRecord>> record(std::string_view id) = 0;
+  // The distinct ecosystem names stored that start with `prefix` ("Red Hat:enterprise_linux:9::"
+  // -> its appstream, baseos, … streams), sorted.
+  virtual Result<std::vector<std::string>> ecosystems_with_prefix(std::string_view prefix) = 0;
   virtual Result<DatabaseStatus> status() = 0;
   virtual Result<DatabaseFreshness> freshness() = 0;
 };
@@ -78,7 +81,16 @@ using ImportProgress = std::function<void(size_t records_seen)>;
 Result<ImportStats> import_osv(VulnerabilityStore& store, const std::vector<std::filesystem::path>& inputs,
                                const ImportProgress& progress = {});
 
-// Data older than this is stale, and `vouch scan` says so (grype uses 5 days as well).
+// Data older than this is stale, and `vouch scan` says so (grype's db.max-allowed-built-age
+// defaults to 5 days as well); `scan --max-db-age` and $VOUCH_DB_MAX_AGE change it.
 constexpr int64_t kStaleAfterSeconds = 5 * 24 * 3600;
+
+// "120h", "5d", "90m", "3600s" or a number of seconds -> seconds; fails on anything else.
+Result<int64_t> parse_max_age(std::string_view text);
+
+// The warning `scan` prints when the data is older than `max_age_seconds` (or was never
+// imported); nullopt when it is fresh enough.
+std::optional<std::string> staleness_warning(const DatabaseFreshness& freshness, UnixSeconds now,
+                                             int64_t max_age_seconds);
 
 }  // namespace vouch::vuln

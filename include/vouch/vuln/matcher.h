@@ -2,6 +2,7 @@
 // packages carries, with the version each is fixed in.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,19 +16,43 @@
 
 namespace vouch::vuln {
 
+// The OSV ecosystems that hold a distro release's advisories, from the os-release ID and
+// VERSION_ID (or a purl's distro qualifier) and the package type:
+//   deb  debian 12 -> Debian:12;  ubuntu 22.04 -> Ubuntu:22.04:LTS, Ubuntu:Pro:22.04:LTS
+//        (ESM fixes) and Ubuntu:22.04; ubuntu 23.10 -> Ubuntu:23.10
+//   apk  alpine 3.19.1 -> Alpine:v3.19;  wolfi -> Wolfi;  chainguard -> Chainguard
+//   rpm  rhel 9.3 -> every "Red Hat:enterprise_linux:9::<stream>" (appstream, baseos, …);
+//        rocky/almalinux 9.3 -> Rocky Linux:9 / AlmaLinux:9;
+//        sles 15.5 -> every "SUSE:Linux Enterprise <product> 15 SP5[-LTSS…]" (SUSE files base
+//        packages under the module that ships them); sle-micro 5.5 -> SUSE:Linux Enterprise
+//        Micro 5.5; opensuse-leap 15.5 -> openSUSE:Leap 15.5; opensuse-tumbleweed ->
+//        openSUSE:Tumbleweed
+struct DistroEcosystems {
+  std::string primary;              // shown in reports: "Debian:12", "Red Hat:enterprise_linux:9"
+  std::vector<std::string> exact;   // names looked up as they are
+  std::string family_prefix;        // stored names with this prefix are candidates …
+  std::string family_release;       // … when they name this release ("15 SP5"); "" = any
+};
+Result<DistroEcosystems> distro_ecosystems(std::string_view package_type, std::string_view distro_id,
+                                           std::string_view version_id);
+// Whether a stored ecosystem name belongs to `e` (exact or family).
+bool ecosystem_applies(const DistroEcosystems& e, std::string_view ecosystem);
+
 // Where to look for a package's advisories: the OSV ecosystem and the name and version
 // to compare there (for Debian, the source package's).
 struct MatchKey {
-  std::string ecosystem;  // "Debian:12", "PyPI", "Go", …
+  std::string ecosystem;  // "Debian:12", "PyPI", "Go", … (the primary one for OS packages)
   std::string name;
   std::string version;
   std::string via;        // how the key was derived, for the report ("source package openssl")
+  DistroEcosystems os;    // OS packages: every ecosystem that applies
+  // rpm: advisories may name the binary package as well as its source; its name and version.
+  std::string binary_name, binary_version;
 };
 
-// The key for a package; nullopt with a reason when the package cannot be matched
-// (no PURL, an ecosystem OSV does not cover, no distro release for an OS package).
+// The key for a package; fails with a reason when the package cannot be matched (no PURL,
+// an ecosystem OSV does not cover, no distro release for an OS package).
 Result<MatchKey> match_key(const sbom::Package& package, const std::optional<sbom::Distro>& distro);
-
 // Whether `version` lies in the affected ranges or versions of `affected`. Ranges of a
 // type that cannot be evaluated (GIT) are skipped and noted.
 struct AffectedCheck {
@@ -73,10 +98,12 @@ struct MatchReport {
   size_t withdrawn_ignored = 0;
 };
 
-Result<MatchReport> match_sbom(const sbom::Sbom& sbom, VulnerabilityStore& store);
+// Called after each package with (packages done, packages in all).
+using MatchProgress = std::function<void(size_t done, size_t total)>;
+Result<MatchReport> match_sbom(const sbom::Sbom& sbom, VulnerabilityStore& store, const MatchProgress& progress = {});
 
-// Severity of a record for a package: CVSS v3 vectors (base score computed) in the affected
-// entry or the record, else database_specific severity.
+// Severity of a record for a package: a CVSS v4.0 vector, else a v3 one (score computed), in
+// the affected entry or else the record; else database_specific severity.
 void assign_severity(const OsvRecord& record, const OsvAffected* affected, Finding& finding);
 
 }  // namespace vouch::vuln

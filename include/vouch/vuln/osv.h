@@ -47,6 +47,9 @@ struct OsvRecord {
   std::optional<std::string> withdrawn;
   std::vector<std::string> aliases;
   std::vector<std::string> related;
+  // The upstream vulnerabilities a distro record is about (Ubuntu, Red Hat, SUSE records name
+  // their CVEs here rather than in aliases).
+  std::vector<std::string> upstream;
   std::string summary;
   std::string details;
   std::vector<OsvSeverity> severity;

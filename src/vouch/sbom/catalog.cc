@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "vouch/oci/image.h"
+#include "vouch/sbom/cpe.h"
 
 namespace vouch::sbom {
 
@@ -151,15 +152,43 @@ Result<Sbom> catalog(const FileSource& source, const std::vector<std::unique_ptr
   std::sort(sbom.packages.begin(), sbom.packages.end(), [](const Package& a, const Package& b) {
     return std::tie(a.type, a.name, a.version, a.id) < std::tie(b.type, b.name, b.version, b.id);
   });
+  add_cpes(sbom);
   return sbom;
 }
 
-Result<Sbom> catalog_image(oci::Store& store, const std::optional<oci::Platform>& platform, std::string name) {
+namespace {
+
+class ObservedSource final : public FileSource {
+ public:
+  ObservedSource(std::unique_ptr<FileSource> inner, FileObserver observer)
+      : inner_(std::move(inner)), observer_(std::move(observer)) {}
+  std::string describe() const override { return inner_->describe(); }
+  Status walk(const std::function<Status(const SourceFile&, const ContentReader&)>& visit) const override {
+    return inner_->walk([&](const SourceFile& f, const ContentReader& read) {
+      observer_(f);
+      return visit(f, read);
+    });
+  }
+
+ private:
+  std::unique_ptr<FileSource> inner_;
+  FileObserver observer_;
+};
+
+}  // namespace
+
+std::unique_ptr<FileSource> observed_source(std::unique_ptr<FileSource> inner, FileObserver observer) {
+  if (!observer) return inner;
+  return std::make_unique<ObservedSource>(std::move(inner), std::move(observer));
+}
+
+Result<Sbom> catalog_image(oci::Store& store, const std::optional<oci::Platform>& platform, std::string name,
+                           const FileObserver& observer) {
   VOUCH_ASSIGN_OR_RETURN(oci::ResolvedImage image, oci::resolve_image(store, platform));
   VOUCH_ASSIGN_OR_RETURN(oci::FileView view, oci::squash_image(store, image.image));
   std::vector<std::string> layers;
   for (const auto& l : image.image.layers) layers.push_back(l.digest.str());
-  auto source = image_source(view, std::move(layers), std::move(name));
+  auto source = observed_source(image_source(view, std::move(layers), std::move(name)), observer);
   return catalog(*source, default_catalogers());
 }
 

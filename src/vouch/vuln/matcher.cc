@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <set>
 
 #include <fmt/format.h>
@@ -20,12 +21,17 @@ std::string major_minor_of(std::string_view v) {
   return std::string(v.substr(0, dot2));
 }
 
-// The distro release of an OS package: the purl's distro qualifier ("debian-12"), else the
-// SBOM's distro.
-std::optional<std::string> os_release(const sbom::Purl& purl, const std::optional<sbom::Distro>& distro) {
+// The distro of an OS package: the purl's distro qualifier ("debian-12",
+// "opensuse-leap-15.5"), else the SBOM's distro, else the purl namespace (id only).
+struct DistroRef {
+  std::string id, version_id;
+};
+std::optional<DistroRef> os_distro(const sbom::Purl& purl, const std::optional<sbom::Distro>& distro) {
   std::string d = purl.qualifier("distro");
-  if (size_t dash = d.rfind('-'); dash != std::string::npos && dash + 1 < d.size()) return d.substr(dash + 1);
-  if (distro && !distro->version_id.empty()) return distro->version_id;
+  if (size_t dash = d.rfind('-'); dash != std::string::npos && dash > 0 && dash + 1 < d.size())
+    return DistroRef{d.substr(0, dash), d.substr(dash + 1)};
+  if (distro && !distro->id.empty()) return DistroRef{distro->id, distro->version_id};
+  if (!purl.namespace_.empty()) return DistroRef{purl.namespace_, ""};
   return std::nullopt;
 }
 
@@ -36,6 +42,78 @@ std::string with_epoch(const sbom::Purl& purl, std::string version) {
 }
 
 }  // namespace
+
+Result<DistroEcosystems> distro_ecosystems(std::string_view type, std::string_view id,
+                                           std::string_view version_id) {
+  DistroEcosystems e;
+  auto need_version = [&]() -> Status {
+    if (version_id.empty()) return invalid_input(fmt::format("distro '{}': no release to select advisories", id));
+    return ok_status();
+  };
+  if (type == "deb" && id == "debian") {
+    VOUCH_RETURN_IF_ERROR(need_version());
+    e.primary = "Debian:" + major_of(version_id);
+  } else if (type == "deb" && id == "ubuntu") {
+    VOUCH_RETURN_IF_ERROR(need_version());
+    std::string release = major_minor_of(version_id);
+    // LTS releases are the even years' April ones: Ubuntu:22.04:LTS; others: Ubuntu:23.10.
+    bool lts = release.ends_with(".04") && !release.empty() && (release[release.find('.') - 1] - '0') % 2 == 0;
+    e.primary = "Ubuntu:" + release + (lts ? ":LTS" : "");
+    e.exact.push_back(lts ? "Ubuntu:" + release : "Ubuntu:" + release + ":LTS");
+    // Releases in extended maintenance get their fixes through Ubuntu Pro (ESM); those
+    // records say which versions are vulnerable whether or not the machine has Pro.
+    if (lts) e.exact.push_back("Ubuntu:Pro:" + release + ":LTS");
+  } else if (type == "apk" && (id == "alpine" || id == "alpinelinux")) {
+    VOUCH_RETURN_IF_ERROR(need_version());
+    e.primary = "Alpine:v" + major_minor_of(version_id);
+  } else if (type == "apk" && id == "wolfi") {
+    e.primary = "Wolfi";
+  } else if (type == "apk" && id == "chainguard") {
+    e.primary = "Chainguard";
+  } else if (type == "rpm" && id == "rhel") {
+    VOUCH_RETURN_IF_ERROR(need_version());
+    e.primary = "Red Hat:enterprise_linux:" + major_of(version_id);
+    e.family_prefix = e.primary + "::";
+  } else if (type == "rpm" && (id == "rocky" || id == "almalinux")) {
+    VOUCH_RETURN_IF_ERROR(need_version());
+    e.primary = (id == "rocky" ? "Rocky Linux:" : "AlmaLinux:") + major_of(version_id);
+  } else if (type == "rpm" && (id == "sles" || id == "sled" || id == "sles_sap" || id == "sle_hpc")) {
+    VOUCH_RETURN_IF_ERROR(need_version());
+    std::string major = major_of(version_id);
+    size_t dot = version_id.find('.');
+    std::string sp = dot == std::string_view::npos ? "" : std::string(version_id.substr(dot + 1));
+    e.family_release = sp.empty() || sp == "0" ? major : major + " SP" + sp;
+    e.family_prefix = "SUSE:Linux Enterprise ";
+    e.primary = "SUSE:Linux Enterprise Server " + e.family_release;
+  } else if (type == "rpm" && id == "sle-micro") {
+    VOUCH_RETURN_IF_ERROR(need_version());
+    e.primary = "SUSE:Linux Enterprise Micro " + std::string(version_id);
+  } else if (type == "rpm" && id == "opensuse-leap") {
+    VOUCH_RETURN_IF_ERROR(need_version());
+    e.primary = "openSUSE:Leap " + std::string(version_id);
+  } else if (type == "rpm" && id == "opensuse-leap-micro") {
+    VOUCH_RETURN_IF_ERROR(need_version());
+    e.primary = "openSUSE:Leap Micro " + std::string(version_id);
+  } else if (type == "rpm" && id == "opensuse-tumbleweed") {
+    e.primary = "openSUSE:Tumbleweed";
+  } else {
+    return invalid_input(fmt::format("no OSV ecosystem for {} packages of distro '{}'", type, id));
+  }
+  if (e.family_prefix.empty()) e.exact.insert(e.exact.begin(), e.primary);
+  return e;
+}
+
+bool ecosystem_applies(const DistroEcosystems& e, std::string_view eco) {
+  if (std::find(e.exact.begin(), e.exact.end(), eco) != e.exact.end()) return true;
+  if (e.family_prefix.empty() || !eco.starts_with(e.family_prefix)) return false;
+  if (e.family_release.empty()) return true;
+  // "SUSE:Linux Enterprise Module for Basesystem 15 SP5", "… Server 15 SP5-LTSS".
+  std::string_view rest = eco.substr(e.family_prefix.size());
+  std::string tail = " " + e.family_release;
+  if (rest.ends_with(tail)) return true;
+  size_t at = rest.find(tail + "-");
+  return at != std::string_view::npos && rest.find(' ', at + tail.size()) == std::string_view::npos;
+}
 
 Result<MatchKey> match_key(const sbom::Package& pkg, const std::optional<sbom::Distro>& distro) {
   if (pkg.purl.empty()) return invalid_input(fmt::format("{} {}: no purl", pkg.name, pkg.version));
@@ -48,23 +126,24 @@ Result<MatchKey> match_key(const sbom::Package& pkg, const std::optional<sbom::D
   key.via = "purl " + pkg.purl;
   const std::string& t = purl.type;
   if (t == "deb" || t == "apk" || t == "rpm") {
-    std::string distro_id = purl.namespace_;
-    if (distro_id.empty() && distro) distro_id = distro->id;
-    auto release = os_release(purl, distro);
-    if (!release) return invalid_input(fmt::format("{}: no distro release to select advisories", pkg.purl));
-    if (t == "deb" && distro_id == "debian") key.ecosystem = "Debian:" + major_of(*release);
-    else if (t == "deb" && distro_id == "ubuntu") key.ecosystem = "Ubuntu:" + *release;
-    else if (t == "apk" && (distro_id == "alpine" || distro_id == "alpinelinux"))
-      key.ecosystem = "Alpine:v" + major_minor_of(*release);
-    else if (t == "rpm" && distro_id == "rocky") key.ecosystem = "Rocky Linux:" + major_of(*release);
-    else if (t == "rpm" && distro_id == "almalinux") key.ecosystem = "AlmaLinux:" + major_of(*release);
-    else return invalid_input(fmt::format("{}: no OSV ecosystem for distro '{}'", pkg.purl, distro_id));
-    key.version = with_epoch(purl, key.version);
+    auto d = os_distro(purl, distro);
+    if (!d) return invalid_input(fmt::format("{}: no distro to select advisories", pkg.purl));
+    // A namespace that only names the vendor ("redhat") against the SBOM's own distro.
+    if (d->id == "redhat") d->id = "rhel";
+    if (d->version_id.empty() && distro && !distro->version_id.empty()) d->version_id = distro->version_id;
+    std::string version = with_epoch(purl, key.version);
+    VOUCH_ASSIGN_OR_RETURN(key.os, distro_ecosystems(t, d->id, d->version_id));
+    key.ecosystem = key.os.primary;
+    key.version = version;
     // Distro advisories name source packages; a binary package matches through its source.
     if (!pkg.source_name.empty() && pkg.source_name != pkg.name) {
       key.name = pkg.source_name;
       if (!pkg.source_version.empty()) key.version = with_epoch(purl, pkg.source_version);
       key.via = fmt::format("source package {} {}", key.name, key.version);
+      if (t == "rpm") {
+        key.binary_name = purl.name;
+        key.binary_version = version;
+      }
     } else if (!pkg.source_version.empty()) {
       key.version = with_epoch(purl, pkg.source_version);
     }
@@ -186,19 +265,22 @@ Result<AffectedCheck> check_affected(const OsvAffected& affected, std::string_vi
 }
 
 void assign_severity(const OsvRecord& record, const OsvAffected* affected, Finding& f) {
+  // A CVSS v4.0 vector is preferred to a v3 one in the same list, as grype's database orders
+  // them (newer version first among the vectors of one source).
   auto try_list = [&](const std::vector<OsvSeverity>& list) {
-    for (const auto& s : list) {
-      if (s.type != "CVSS_V3") continue;
-      auto score = cvss3_base_score(s.score);
-      if (!score.ok()) continue;
-      Severity sev = severity_for_score(*score);
-      if (!f.score || *score > *f.score) {
-        f.score = *score;
-        f.score_vector = s.score;
-        f.severity = sev;
-        f.severity_source = s.type;
+    for (const char* type : {"CVSS_V4", "CVSS_V3"}) {
+      for (const auto& s : list) {
+        if (s.type != type) continue;
+        auto score = s.type == "CVSS_V4" ? cvss4_score(s.score) : cvss3_base_score(s.score);
+        if (!score.ok()) continue;
+        if (!f.score || *score > *f.score) {
+          f.score = *score;
+          f.score_vector = s.score;
+          f.severity = severity_for_score(*score);
+          f.severity_source = s.type;
+        }
+        return true;
       }
-      return true;
     }
     return false;
   };
@@ -215,9 +297,9 @@ void assign_severity(const OsvRecord& record, const OsvAffected* affected, Findi
 
 namespace {
 
-// The id a finding is shown under: its CVE when the records name exactly one, else its
-// GHSA when they name exactly one, else the first record's id (a DSA fixing five CVEs stays
-// the DSA).
+// The id a finding is shown under: its CVE when the records name exactly one (as alias or
+// upstream), else its GHSA when they name exactly one, else the first record's id (a DSA or
+// RHSA fixing five CVEs stays the DSA or RHSA).
 std::string preferred_id(const std::set<std::string>& ids, const std::set<std::string>& records) {
   for (const char* prefix : {"CVE-", "GHSA-"}) {
     std::vector<std::string> hits;
@@ -267,6 +349,9 @@ std::vector<Finding> merge(const sbom::Package& pkg, const MatchKey& key, const 
       records.insert(r.id);
       ids.insert(r.id);
       ids.insert(r.aliases.begin(), r.aliases.end());
+      // A distro record's upstream CVEs name the finding too (so VEX statements about the
+      // CVE apply), without merging records that merely share one.
+      ids.insert(r.upstream.begin(), r.upstream.end());
       fixed.insert(raws[i].fixed.begin(), raws[i].fixed.end());
       if (f.summary.empty()) f.summary = r.summary;
       for (const auto& ref : r.references)
@@ -291,10 +376,13 @@ std::vector<Finding> merge(const sbom::Package& pkg, const MatchKey& key, const 
 
 }  // namespace
 
-Result<MatchReport> match_sbom(const sbom::Sbom& sbom, VulnerabilityStore& store) {
+Result<MatchReport> match_sbom(const sbom::Sbom& sbom, VulnerabilityStore& store, const MatchProgress& progress) {
   MatchReport report;
   report.packages = sbom.packages.size();
+  std::map<std::string, std::vector<std::string>> families;  // family prefix -> stored ecosystems
+  size_t done = 0;
   for (const auto& pkg : sbom.packages) {
+    if (progress) progress(done++, sbom.packages.size());
     if (!pkg.owner_id.empty()) {
       const sbom::Package* owner = sbom.find(pkg.owner_id);
       if (owner && sbom::is_os_package_type(owner->type)) {
@@ -308,32 +396,54 @@ Result<MatchReport> match_sbom(const sbom::Sbom& sbom, VulnerabilityStore& store
       continue;
     }
     ++report.packages_matched;
+    // The ecosystems to look in: the language ecosystem, or every one of the distro release.
     std::vector<std::string> ecosystems{key->ecosystem};
-    if (key->ecosystem.starts_with("Ubuntu:")) ecosystems.push_back(key->ecosystem + ":LTS");
-    std::vector<OsvRecord> records;
-    for (const auto& eco : ecosystems) {
-      VOUCH_ASSIGN_OR_RETURN(auto found, store.records_for(eco, key->name));
-      for (auto& r : found) records.push_back(std::move(r));
-    }
-    std::vector<RawFinding> raws;
-    std::string wanted = normalize_package_name(key->ecosystem.substr(0, key->ecosystem.find(':')), key->name);
-    for (const auto& record : records) {
-      if (record.withdrawn) {
-        ++report.withdrawn_ignored;
-        continue;
+    if (!key->os.primary.empty()) {
+      ecosystems = key->os.exact;
+      if (!key->os.family_prefix.empty()) {
+        auto it = families.find(key->os.family_prefix);
+        if (it == families.end()) {
+          VOUCH_ASSIGN_OR_RETURN(auto names, store.ecosystems_with_prefix(key->os.family_prefix));
+          it = families.emplace(key->os.family_prefix, std::move(names)).first;
+        }
+        for (const auto& eco : it->second)
+          if (ecosystem_applies(key->os, eco)) ecosystems.push_back(eco);
       }
-      for (const auto& affected : record.affected) {
-        if (std::find(ecosystems.begin(), ecosystems.end(), affected.ecosystem) == ecosystems.end()) continue;
-        if (normalize_package_name(affected.ecosystem.substr(0, affected.ecosystem.find(':')), affected.name) != wanted)
-          continue;
-        auto check = check_affected(affected, key->version);
-        if (!check.ok()) {
-          report.notes.push_back(fmt::format("{} {}: {}: {}", pkg.name, pkg.version, record.id, check.error().message));
+    }
+    // The names to look up, each with the version to compare.
+    std::vector<std::pair<std::string, std::string>> names{{key->name, key->version}};
+    if (!key->binary_name.empty() && key->binary_name != key->name)
+      names.emplace_back(key->binary_name, key->binary_version);
+    std::vector<RawFinding> raws;
+    std::set<std::string> seen_records;
+    std::vector<std::unique_ptr<OsvRecord>> records;
+    for (const auto& [name, version] : names) {
+      std::vector<OsvRecord> found_all;
+      for (const auto& eco : ecosystems) {
+        VOUCH_ASSIGN_OR_RETURN(auto found, store.records_for(eco, name));
+        for (auto& r : found) found_all.push_back(std::move(r));
+      }
+      for (auto& r : found_all) {
+        if (!seen_records.insert(r.id + "\n" + name).second) continue;
+        records.push_back(std::make_unique<OsvRecord>(std::move(r)));
+        const OsvRecord& record = *records.back();
+        if (record.withdrawn) {
+          ++report.withdrawn_ignored;
           continue;
         }
-        for (const auto& note : check->notes)
-          report.notes.push_back(fmt::format("{} {}: {}: {}", pkg.name, pkg.version, record.id, note));
-        if (check->affected) raws.push_back({&record, &affected, check->fixed});
+        for (const auto& affected : record.affected) {
+          std::string base = affected.ecosystem.substr(0, affected.ecosystem.find(':'));
+          if (std::find(ecosystems.begin(), ecosystems.end(), affected.ecosystem) == ecosystems.end()) continue;
+          if (normalize_package_name(base, affected.name) != normalize_package_name(base, name)) continue;
+          auto check = check_affected(affected, version);
+          if (!check.ok()) {
+            report.notes.push_back(fmt::format("{} {}: {}: {}", pkg.name, pkg.version, record.id, check.error().message));
+            continue;
+          }
+          for (const auto& note : check->notes)
+            report.notes.push_back(fmt::format("{} {}: {}: {}", pkg.name, pkg.version, record.id, note));
+          if (check->affected) raws.push_back({&record, &affected, check->fixed});
+        }
       }
     }
     for (auto& f : merge(pkg, *key, raws)) {

@@ -127,6 +127,7 @@ Result<OsvRecord> parse_osv(std::string_view text) {
     }
     VOUCH_ASSIGN_OR_RETURN(r.aliases, string_list(root, "aliases"));
     VOUCH_ASSIGN_OR_RETURN(r.related, string_list(root, "related"));
+    VOUCH_ASSIGN_OR_RETURN(r.upstream, string_list(root, "upstream"));
     VOUCH_ASSIGN_OR_RETURN(r.summary, optional_string(root, "summary"));
     VOUCH_ASSIGN_OR_RETURN(r.details, optional_string(root, "details"));
     VOUCH_ASSIGN_OR_RETURN(r.severity, severities(root));
@@ -184,6 +185,7 @@ std::string serialize_osv_compact(const OsvRecord& r) {
   if (!r.published.empty()) o["published"] = r.published;
   if (r.withdrawn) o["withdrawn"] = *r.withdrawn;
   if (!r.aliases.empty()) o["aliases"] = to_array(r.aliases);
+  if (!r.upstream.empty()) o["upstream"] = to_array(r.upstream);
   if (!r.summary.empty()) o["summary"] = r.summary;
   if (!r.severity.empty()) o["severity"] = severity_array(r.severity);
   if (!r.database_severity.empty()) o["database_specific"] = bj::object{{"severity", r.database_severity}};

@@ -222,7 +222,11 @@ bj::value report_cosign_vuln(const MatchReport& report, const ScanContext& ctx) 
                  {"Title", f.summary},
                  {"Severity", upper(severity_name(f.severity))},
                  {"VendorIDs", strings(f.records)}};
-    if (f.score) v["CVSS"] = bj::object{{"osv", bj::object{{"V3Vector", f.score_vector}, {"V3Score", *f.score}}}};
+    if (f.score) {
+      bool v4 = f.severity_source == "CVSS_V4";
+      v["CVSS"] = bj::object{{"osv", bj::object{{v4 ? "V40Vector" : "V3Vector", f.score_vector},
+                                                {v4 ? "V40Score" : "V3Score", *f.score}}}};
+    }
     by_target[target].push_back(std::move(v));
   }
   bj::array results;

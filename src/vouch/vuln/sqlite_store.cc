@@ -141,6 +141,29 @@ class SqliteStore final : public VulnerabilityStore {
     return f;
   }
 
+  Result<std::vector<std::string>> ecosystems_with_prefix(std::string_view prefix) override {
+    // One index seek per distinct name: the packages table is keyed by ecosystem first.
+    if (!select_next_ecosystem_.get())
+      VOUCH_RETURN_IF_ERROR(prepare("SELECT ecosystem FROM packages WHERE ecosystem >= ? ORDER BY ecosystem LIMIT 1",
+                                    select_next_ecosystem_));
+    std::vector<std::string> out;
+    std::string from(prefix);
+    while (true) {
+      sqlite3_reset(select_next_ecosystem_.get());
+      bind_text(select_next_ecosystem_, 1, from);
+      int rc = sqlite3_step(select_next_ecosystem_.get());
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) return error("listing ecosystems");
+      std::string eco(reinterpret_cast<const char*>(sqlite3_column_text(select_next_ecosystem_.get(), 0)),
+                      static_cast<size_t>(sqlite3_column_bytes(select_next_ecosystem_.get(), 0)));
+      if (!eco.starts_with(prefix)) break;
+      out.push_back(eco);
+      from = eco + '\x01';  // the next name after this one (names hold no NUL)
+    }
+    sqlite3_reset(select_next_ecosystem_.get());
+    return out;
+  }
+
   Result<std::vector<OsvRecord>> records_for(std::string_view ecosystem, std::string_view name) override {
     std::vector<OsvRecord> out;
     sqlite3_reset(select_for_package_.get());
@@ -231,7 +254,7 @@ class SqliteStore final : public VulnerabilityStore {
 
   sqlite3* db_;
   std::filesystem::path path_;
-  Statement select_modified_, insert_record_, delete_packages_, insert_package_, select_for_package_;
+  Statement select_modified_, insert_record_, delete_packages_, insert_package_, select_for_package_, select_next_ecosystem_;
 };
 
 }  // namespace

@@ -129,11 +129,12 @@ TEST_F(MatcherTest, AlpineImageCycloneDx) {
   EXPECT_EQ(doc.distro->id, "alpine");
   auto report = match_sbom(doc, *store_);
   ASSERT_TRUE(report.ok()) << report.error().message;
-  // openssl 1.1.1d-r2: CVE-2019-1551 fixed in r3; CVE-2019-1547 was fixed in r1 already.
+  // openssl 1.1.1d-r2: CVE-2019-1551 (the record's upstream) fixed in r3; CVE-2019-1547 was
+  // fixed in r1 already.
   // libcrypto1.1 1.1.1d-r3 (origin openssl) carries the fix. PyYAML nested in py3-yaml is
   // owned by it. lodash has no records in this data.
   EXPECT_EQ(rows(report->vulnerabilities),
-            (std::set<Row>{{"ALPINE-CVE-2019-1551", "apk-openssl", "ALPINE-CVE-2019-1551", "1.1.1d-r3"},
+            (std::set<Row>{{"CVE-2019-1551", "apk-openssl", "ALPINE-CVE-2019-1551", "1.1.1d-r3"},
                            {"CVE-2021-25900", "cargo-smallvec", "RUSTSEC-2021-0003", "1.6.1"}}));
   EXPECT_EQ(report->packages_owned, 1u);
 }
