@@ -187,9 +187,7 @@ struct Checker {
     VOUCH_ASSIGN_OR_RETURN(std::string payload, detail::get_bytes(store, layer, kMaxPayloadBytes, "payload"));
     sigstore::Bundle bundle;
     VOUCH_RETURN_IF_ERROR(material_from_annotations(layer, bundle));
-    sigstore::MessageSignature ms;
-    ms.digest_algorithm = crypto::HashAlgorithm::kSha256;
-    ms.digest = crypto::sha256(as_bytes(payload));
+    sigstore::MessageSignature ms;  // over the payload with the key's own digest, as cosign signs
     ms.signature = std::move(sig).value();
     bundle.content = std::move(ms);
     VOUCH_ASSIGN_OR_RETURN(auto verified, verify(bundle, sigstore::Artifact::from_bytes(payload)));
@@ -238,7 +236,8 @@ struct Checker {
       // cosign 3's fallback index marks its descriptors with the empty artifact type, so
       // only a descriptor that names another artifact type can be skipped unread.
       if (!d.artifact_type.empty() && d.artifact_type != media_type::kBundleV03 &&
-          d.artifact_type != oci::media_type::kOciEmpty)
+          d.artifact_type != oci::media_type::kOciEmpty && d.artifact_type != media_type::kArtifactSig &&
+          d.artifact_type != intoto::kInTotoPayloadType)
         continue;
       if (++examined > options.max_candidates) {
         reject(fmt::format("referrers of {}", digest.str()),
@@ -258,9 +257,12 @@ struct Checker {
   Status bundle_candidate(const oci::Descriptor& d, const std::string& source, Want want) {
     if (d.media_type != oci::media_type::kOciManifest) return skip();
     VOUCH_ASSIGN_OR_RETURN(oci::Manifest m, store.get_manifest(d));
-    if (m.effective_artifact_type() != media_type::kBundleV03) return skip();
+    std::string type = m.effective_artifact_type();
+    bool legacy_sig = type == media_type::kArtifactSig, legacy_att = type == intoto::kInTotoPayloadType;
+    if (type != media_type::kBundleV03 && !legacy_sig && !legacy_att) return skip();
     if (!m.subject || m.subject->digest != digest)
       return verification_failed(fmt::format("its subject is {}, not the image", m.subject ? m.subject->digest.str() : "absent"));
+    if (legacy_sig || legacy_att) return legacy_referrer(m, source, legacy_sig ? Want::kSignatures : Want::kAttestations, want);
     // The predicate type annotation is a hint only (it is not signed): the statement decides.
     auto pt = m.annotations.find(std::string(annotation::kBundlePredicateType));
     if (pt != m.annotations.end() && (want == Want::kSignatures) != (pt->second == intoto::kCosignSignPredicate))
@@ -278,6 +280,24 @@ struct Checker {
       return invalid_input(fmt::format("DSSE payload type '{}' is not {}", env->payload_type, intoto::kInTotoPayloadType));
     VOUCH_ASSIGN_OR_RETURN(auto verified, verify(*bundle, image_artifact()));
     return accept_statement(Layout::kBundle, source, env->payload, verified);
+  }
+
+  // cosign's intermediate mode (OCI 1.1 referrers holding the classic layers): a referrer of
+  // artifact type application/vnd.dev.cosign.artifact.sig.v1+json (simple-signing layers) or
+  // application/vnd.in-toto+json (DSSE layers).
+  Status legacy_referrer(const oci::Manifest& m, const std::string& source, Want holds, Want want_now) {
+    if (holds != want_now || m.is_index()) return skip();
+    size_t n = std::min(m.layers.size(), options.max_candidates);
+    for (size_t i = 0; i < n; ++i) {
+      std::string layer_source = fmt::format("{} layer {}", source, i);
+      auto st = holds == Want::kSignatures ? classic_signature(m.layers[i], layer_source)
+                                           : classic_attestation(m.layers[i], layer_source);
+      if (!st.ok()) {
+        if (st.error().code == ErrorCode::kIo) return st;
+        reject(layer_source, st.error().message);
+      }
+    }
+    return ok_status();
   }
 
   // A referrer of another kind: not a candidate at all.

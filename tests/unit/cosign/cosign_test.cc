@@ -268,6 +268,40 @@ TEST(CosignClassic, TamperedPayloadAndMovedSignatureAreRejected) {
   EXPECT_NE(tampered->failure_summary().find("signature"), std::string::npos) << tampered->failure_summary();
 }
 
+TEST(CosignClassic, IntermediateReferrerModeIsRead) {
+  // cosign's "OCI 1.1 with the old format": the classic manifest as a referrer with an
+  // artifact type, found through the referrers tag index.
+  MemStore store;
+  auto image = store.add_image("v1", "layer");
+  auto key = new_key();
+  SignOptions so;
+  so.layout = Layout::kClassic;
+  ASSERT_TRUE(sign_manifest(store, image_ref(), image.descriptor(), key, so).ok());
+  ASSERT_TRUE(attest_manifest(store, image_ref(), image.descriptor(), key, "https://openvex.dev/ns", bj::object{}, so).ok());
+  for (auto [suffix, type] : {std::pair<std::string, std::string_view>{".sig", media_type::kArtifactSig},
+                              std::pair<std::string, std::string_view>{".att", intoto::kInTotoPayloadType}}) {
+    std::string tag = oci::digest_tag(image.digest, suffix);
+    bj::object m = json::parse((*store.get_tagged(tag))->bytes)->as_object();
+    store.tags.erase(tag);
+    m["artifactType"] = std::string(type);
+    m["subject"] = image.descriptor().to_json();
+    auto parsed = oci::parse_manifest(json::serialize(m));
+    ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+    store.cosign_empty_artifact_type = false;
+    ASSERT_TRUE(store.put_manifest(*parsed, std::nullopt, false).ok());
+  }
+  auto sigs = verify_signatures_in(store, image_ref(), image.digest, key_options(key));
+  ASSERT_TRUE(sigs.ok()) << sigs.error().message;
+  ASSERT_EQ(sigs->verified.size(), 1u) << sigs->failure_summary();
+  EXPECT_NE(sigs->verified[0].source.find("(referrer) layer 0"), std::string::npos) << sigs->verified[0].source;
+  auto atts = verify_attestations_in(store, image_ref(), image.digest, "openvex", key_options(key));
+  ASSERT_TRUE(atts.ok()) << atts.error().message;
+  EXPECT_EQ(atts->verified.size(), 1u) << atts->failure_summary();
+  auto wrong = verify_signatures_in(store, image_ref(), image.digest, key_options(new_key()));
+  ASSERT_TRUE(wrong.ok());
+  EXPECT_FALSE(wrong->ok());
+}
+
 TEST(CosignBundle, SignVerifiesThroughTheFallbackIndexWithEmptyArtifactType) {
   MemStore store;
   auto image = store.add_image("v1", "layer");
