@@ -6,10 +6,12 @@
 //    API, or the `sha256-<hex>` referrers tag schema where a registry has none, including
 //    cosign 3's fallback index whose descriptors carry the empty artifact type).
 //
-// Every candidate found is checked on its own; one that fails never makes the call fail when
-// another verifies (as cosign). When none verifies the call still succeeds, with
+// Every candidate found is checked on its own; one that fails (a bad signature, a malformed
+// or unreadable layer, a registry error while looking in one layout) never makes the call fail
+// when another verifies (as cosign). When none verifies the call still succeeds, with
 // `verified` empty and one reason per candidate in `rejected`. Errors are reserved for
-// problems that stop the search (bad options, unreachable registry, malformed image).
+// problems that stop the search before it starts (bad options, an image that cannot be
+// resolved).
 #pragma once
 
 #include <map>
@@ -74,6 +76,8 @@ struct VerifiedSignature {
   boost::json::value json;
   std::string predicate_type;  // attestations and bundle-layout signatures
   std::map<std::string, std::string> annotations;  // the signed annotations (-a)
+  // Managed keys: which one verified it, as an index into `keys` followed by `key_pems`.
+  std::optional<size_t> key_index;
   std::optional<std::string> signer_identity;      // keyless: the certificate's first SAN
   std::optional<std::string> signer_issuer;
   std::vector<int64_t> log_indexes;                // verified transparency log entries

@@ -57,16 +57,20 @@ struct Checker {
     policy.ignore_sct = options.ignore_sct;
     policy.now = options.now;
     policy.identities = options.identities;
+    verified_key.reset();
     if (keys.empty()) {
       VOUCH_ASSIGN_OR_RETURN(auto r, sigstore::verify_bundle(bundle, artifact, root(), policy));
       VOUCH_RETURN_IF_ERROR(check_github_claims(bundle));
       return r;
     }
     Error last = verification_failed("no key");
-    for (const auto& key : keys) {
-      policy.key = key;
+    for (size_t i = 0; i < keys.size(); ++i) {
+      policy.key = keys[i];
       auto r = sigstore::verify_bundle(bundle, artifact, root(), policy);
-      if (r.ok()) return r;
+      if (r.ok()) {
+        verified_key = i;
+        return r;
+      }
       last = std::move(r).error();
     }
     if (keys.size() > 1) last.message = "none of the " + std::to_string(keys.size()) + " keys verifies: " + last.message;
@@ -135,6 +139,7 @@ struct Checker {
   }
 
   void fill_signer(const sigstore::VerificationResult& r, VerifiedSignature& v) const {
+    v.key_index = verified_key;
     if (r.signer) {
       if (!r.signer->sans.empty()) v.signer_identity = r.signer->sans.front();
       v.signer_issuer = r.signer->issuer;
@@ -168,10 +173,7 @@ struct Checker {
       std::string source = fmt::format("{} layer {}", where, i);
       auto st = want == Want::kSignatures ? classic_signature(manifest->layers[i], source)
                                            : classic_attestation(manifest->layers[i], source);
-      if (!st.ok()) {
-        if (st.error().code == ErrorCode::kIo) return st;
-        reject(source, st.error().message);
-      }
+      if (!st.ok()) reject(source, st.error().message);
     }
     return ok_status();
   }
@@ -246,10 +248,7 @@ struct Checker {
       }
       std::string source = fmt::format("{}@{} (referrer)", location_name(image), d.digest.str());
       auto st = bundle_candidate(d, source, want);
-      if (!st.ok()) {
-        if (st.error().code == ErrorCode::kIo) return st;
-        reject(source, st.error().message);
-      }
+      if (!st.ok()) reject(source, st.error().message);
     }
     return ok_status();
   }
@@ -292,10 +291,7 @@ struct Checker {
       std::string layer_source = fmt::format("{} layer {}", source, i);
       auto st = holds == Want::kSignatures ? classic_signature(m.layers[i], layer_source)
                                            : classic_attestation(m.layers[i], layer_source);
-      if (!st.ok()) {
-        if (st.error().code == ErrorCode::kIo) return st;
-        reject(layer_source, st.error().message);
-      }
+      if (!st.ok()) reject(layer_source, st.error().message);
     }
     return ok_status();
   }
@@ -307,6 +303,7 @@ struct Checker {
 
   Want want = Want::kSignatures;
   std::string want_predicate;  // attestations: empty = any
+  std::optional<size_t> verified_key;  // which key the last verify() succeeded with
 
   Status accept_statement(Layout layout, const std::string& source, const Bytes& payload,
                           const sigstore::VerificationResult& verified) {
@@ -362,9 +359,13 @@ struct Checker {
     return ok_status();
   }
 
+  // A layout whose discovery fails (a registry error on the tag or the referrers) is a
+  // rejected candidate, not the end of the search: the other layout may still verify.
   Status run() {
-    VOUCH_RETURN_IF_ERROR(classic(want));
-    VOUCH_RETURN_IF_ERROR(bundles(want));
+    std::string tag = oci::digest_tag(digest, want == Want::kSignatures ? kSignatureTagSuffix : kAttestationTagSuffix);
+    if (auto st = classic(want); !st.ok()) reject(fmt::format("{}:{}", location_name(image), tag), st.error().message);
+    if (auto st = bundles(want); !st.ok())
+      reject(fmt::format("referrers of {}@{}", location_name(image), digest.str()), st.error().message);
     // Drop "skip" entries: other kinds of referrers are not candidates.
     std::erase_if(result.rejected, [](const RejectedCandidate& r) { return r.reason == "skip"; });
     return ok_status();
@@ -394,7 +395,7 @@ Result<VerifyResult> run_checker(oci::Store& store, const oci::Reference& image,
   if (want == Want::kAttestations && !predicate_type.empty()) {
     VOUCH_ASSIGN_OR_RETURN(wanted, intoto::predicate_type_for(predicate_type));
   }
-  Checker c{store, image, digest, options, std::move(keys), {}, {}, want, wanted};
+  Checker c{store, image, digest, options, std::move(keys), {}, {}, want, wanted, std::nullopt};
   c.want = want;
   c.want_predicate = wanted;
   c.result.image = image;

@@ -430,10 +430,40 @@ TEST(CosignVerify, OptionsAreChecked) {
   VerifyOptions tlog_no_root = key_options(new_key());
   tlog_no_root.ignore_tlog = false;
   EXPECT_FALSE(verify_signatures_in(store, image_ref(), image.digest, tlog_no_root).ok());
+  // Several keys: any may have signed, and the result says which one did.
+  auto signer = new_key();
+  SignOptions so;
+  so.layout = Layout::kClassic;
+  ASSERT_TRUE(sign_manifest(store, image_ref(), image.descriptor(), signer, so).ok());
   VerifyOptions pem = key_options(new_key());
-  pem.key_pems.push_back(new_key().public_key().pem());
+  pem.key_pems.push_back(signer.public_key().pem());
   auto ok = verify_signatures_in(store, image_ref(), image.digest, pem);
   ASSERT_TRUE(ok.ok()) << ok.error().message;
+  ASSERT_EQ(ok->verified.size(), 1u) << ok->failure_summary();
+  EXPECT_EQ(ok->verified[0].key_index, std::optional<size_t>(1));
+}
+
+// A registry failing on one layout's lookup: recorded, and the other layout still verifies.
+class FailingReferrers : public MemStore {
+ public:
+  Result<std::vector<oci::Descriptor>> referrers(const oci::Digest&) override {
+    return io_error("HTTP 500 from the registry");
+  }
+};
+
+TEST(CosignVerify, ALayoutThatCannotBeReadDoesNotHideTheOther) {
+  FailingReferrers store;
+  auto image = store.add_image("v1", "layer");
+  auto key = new_key();
+  SignOptions so;
+  so.layout = Layout::kClassic;
+  ASSERT_TRUE(sign_manifest(store, image_ref(), image.descriptor(), key, so).ok());
+  auto r = verify_signatures_in(store, image_ref(), image.digest, key_options(key));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->verified.size(), 1u);
+  ASSERT_EQ(r->rejected.size(), 1u);
+  EXPECT_NE(r->rejected[0].source.find("referrers of"), std::string::npos);
+  EXPECT_NE(r->rejected[0].reason.find("HTTP 500"), std::string::npos);
 }
 
 TEST(CosignVerify, MalformedCandidatesAreNamedAndDoNotHideGoodOnes) {
