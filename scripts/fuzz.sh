@@ -75,6 +75,13 @@ PY
 "$build/fuzz_oci_reference" "${limit[@]}" -max_len=512 -rss_limit_mb=2048 "$root/.cache/fuzz/oci-reference"
 "$build/fuzz_oci_manifest" "${limit[@]}" -max_len=65536 -rss_limit_mb=2048 "$root/.cache/fuzz/oci-manifest"
 "$build/fuzz_oci_tar" "${limit[@]}" -max_len=65536 -rss_limit_mb=2048 "$root/.cache/fuzz/oci-tar"
+# cosign: simple-signing payloads and legacy Rekor bundle annotations.
+mkdir -p "$root/.cache/fuzz/cosign-payload"
+printf '%s' '{"critical":{"identity":{"docker-reference":"r/a"},"image":{"docker-manifest-digest":"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},"type":"cosign container image signature"},"optional":{"a":"b"}}' \
+  > "$root/.cache/fuzz/cosign-payload/seed0"
+printf '%s' '{"SignedEntryTimestamp":"AQID","Payload":{"body":"e30=","integratedTime":1,"logIndex":2,"logID":"abcd"}}' \
+  > "$root/.cache/fuzz/cosign-payload/seed1"
+"$build/fuzz_cosign_payload" "${limit[@]}" -max_len=16384 -rss_limit_mb=2048 "$root/.cache/fuzz/cosign-payload"
 # Policies: the example policies and the Kyverno-format test policies.
 seed "$root/.cache/fuzz/policy" "$root"/examples/policies/*.yaml "$root"/tests/policy/*/policy.yaml
 "$build/fuzz_policy" "${limit[@]}" -max_len=16384 -rss_limit_mb=2048 "$root/.cache/fuzz/policy"
