@@ -104,15 +104,36 @@ Result<std::string> push_bundle_referrer(oci::Store& store, const oci::Reference
   return fmt::format("{}@{}", location_name(image), manifest.digest.str());
 }
 
-// Logs a DSSE envelope as a Rekor v1 dsse 0.0.1 entry.
+// Logs a DSSE envelope in a Rekor v1 log: as a dsse 0.0.1 entry (bundle layout), or as the
+// intoto 0.0.2 entry cosign's classic `attest` writes (its base64 strings base64-encoded once
+// more, and the hash of the envelope).
 Result<tlog::RekorLogEntry> upload_dsse(const std::string& rekor_url, const intoto::Envelope& env,
-                                       const crypto::PublicKey& key) {
-  bj::object proposed{
-      {"apiVersion", "0.0.1"},
-      {"kind", "dsse"},
-      {"spec", bj::object{{"proposedContent",
-                           bj::object{{"envelope", intoto::serialize_envelope(env)},
-                                      {"verifiers", bj::array{bj::value(base64_encode(as_bytes(key.pem())))}}}}}}};
+                                       const crypto::PublicKey& key, Layout layout) {
+  std::string pem_b64 = base64_encode(as_bytes(key.pem()));
+  std::string envelope = intoto::serialize_envelope(env);
+  bj::object proposed;
+  if (layout == Layout::kBundle) {
+    proposed = bj::object{
+        {"apiVersion", "0.0.1"},
+        {"kind", "dsse"},
+        {"spec", bj::object{{"proposedContent",
+                             bj::object{{"envelope", envelope}, {"verifiers", bj::array{bj::value(pem_b64)}}}}}}};
+  } else {
+    bj::array sigs;
+    for (const auto& s : env.signatures)
+      sigs.push_back(bj::object{{"keyid", s.keyid},
+                                {"sig", base64_encode(as_bytes(base64_encode(s.sig)))},
+                                {"publicKey", pem_b64}});
+    proposed = bj::object{
+        {"apiVersion", "0.0.2"},
+        {"kind", "intoto"},
+        {"spec", bj::object{{"content",
+                             bj::object{{"envelope", bj::object{{"payload", base64_encode(as_bytes(base64_encode(env.payload)))},
+                                                                {"payloadType", env.payload_type},
+                                                                {"signatures", std::move(sigs)}}},
+                                        {"hash", bj::object{{"algorithm", "sha256"},
+                                                            {"value", hex_encode(crypto::sha256(as_bytes(envelope)))}}}}}}}};
+  }
   tlog::RekorClient client(rekor_url);
   auto logged = client.create_entry(json::serialize(proposed));
   if (!logged.ok()) return std::move(logged).error().context("transparency log upload");
@@ -130,7 +151,7 @@ Result<SignedManifest> store_dsse(oci::Store& store, const oci::Reference& image
   VOUCH_ASSIGN_OR_RETURN(intoto::Envelope env, intoto::sign_envelope(intoto::kInTotoPayloadType, as_bytes(statement), key));
   std::optional<tlog::RekorLogEntry> logged;
   if (!options.rekor_url.empty()) {
-    VOUCH_ASSIGN_OR_RETURN(logged, upload_dsse(options.rekor_url, env, key.public_key()));
+    VOUCH_ASSIGN_OR_RETURN(logged, upload_dsse(options.rekor_url, env, key.public_key(), options.layout));
     out.log_index = logged->log_index;
   }
   if (options.layout == Layout::kBundle) {
