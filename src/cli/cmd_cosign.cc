@@ -146,7 +146,13 @@ int run_sign(const SignFlags& f, bool attest) {
   auto key = load_private_key(f.key);
   if (!key.ok()) return report(key.error());
   cosign::SignOptions options = sign_options(f, *annotations);
-  if (stderr_is_terminal() && f.image.output != "json") fmt::print(stderr, "Signing {} ...\n", ref->str());
+  const bool progress = stderr_is_terminal() && f.image.output != "json";
+  if (progress) {
+    fmt::print(stderr, "Signing {} ...\n", ref->str());
+    options.on_signed = [](const cosign::SignedManifest& s, size_t done, size_t total) {
+      fmt::print(stderr, "[{}/{}] {}\n", done, total, s.subject.str());
+    };
+  }
   std::string warning;
   Result<std::vector<cosign::SignedManifest>> done = std::vector<cosign::SignedManifest>{};
   if (!attest) {

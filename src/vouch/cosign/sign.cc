@@ -260,6 +260,7 @@ Result<std::vector<SignedManifest>> sign_image(const oci::ImageRef& ref, const c
     auto signed_one = sign_manifest(*t.store, t.image, d, key, options);
     if (!signed_one.ok()) return std::move(signed_one).error().context(d.digest.str());
     out.push_back(std::move(signed_one).value());
+    if (options.on_signed) options.on_signed(out.back(), out.size(), t.manifests.size());
   }
   VOUCH_RETURN_IF_ERROR(t.store->commit());
   return out;
@@ -274,6 +275,7 @@ Result<std::vector<SignedManifest>> attest_image(const oci::ImageRef& ref, const
     auto one = attest_manifest(*t.store, t.image, d, key, predicate_type, predicate, options);
     if (!one.ok()) return std::move(one).error().context(d.digest.str());
     out.push_back(std::move(one).value());
+    if (options.on_signed) options.on_signed(out.back(), out.size(), t.manifests.size());
   }
   VOUCH_RETURN_IF_ERROR(t.store->commit());
   return out;
