@@ -318,6 +318,11 @@ for layout in true false; do
   "$V" sign --key vk.key --new-bundle-format=$layout --rekor-url "$lurl" "$REG/$repo@$amd" 2>sign.err || fail "sign --rekor-url ($layout): $(cat sign.err)"
   grep -q "tlog entry created with index" sign.err || fail "no log index reported ($layout)"
   expect 0 "" -- "$V" verify --key vk.pub --trusted-root trusted_root.json "$REG/$repo:v1"
+  if [ $layout = false ]; then  # cosign prints the checked Rekor bundle in "optional"
+    "$V" verify --key vk.pub --trusted-root trusted_root.json "$REG/$repo:v1" 2>/dev/null \
+      | py -c 'import json,sys; d=json.load(sys.stdin); assert d[0]["optional"]["Bundle"]["Payload"]["logIndex"] >= 0, d' \
+      || fail "no Rekor bundle in the classic verify output"
+  fi
   "$V" attest --key vk.key --type vuln --predicate pred.json --new-bundle-format=$layout --rekor-url "$lurl" "$REG/$repo@$amd" 2>/dev/null \
     || fail "attest --rekor-url ($layout)"
   expect 0 "" -- "$V" verify-attestation --key vk.pub --trusted-root trusted_root.json --type vuln "$REG/$repo:v1"

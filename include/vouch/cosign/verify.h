@@ -71,7 +71,8 @@ struct VerifiedSignature {
   std::string source;         // where it was found: "<repo>:sha256-….sig layer 0", "referrer sha256:…"
   std::string payload;        // the signed bytes: simple-signing JSON, or the in-toto statement JSON
   // For signatures: the payload as cosign verify prints it (simple-signing JSON object; for the
-  // bundle layout cosign's equivalent with critical.type = the predicate type).
+  // bundle layout cosign's equivalent with critical.type = the predicate type), with what cosign
+  // adds to "optional": Subject and Issuer (keyless), Bundle (the checked Rekor bundle).
   // For attestations: the in-toto statement.
   boost::json::value json;
   std::string predicate_type;  // attestations and bundle-layout signatures

@@ -147,6 +147,24 @@ struct Checker {
     v.log_indexes = r.log_indexes;
   }
 
+  // What cosign verify adds to a signature's "optional" when printing it: the signer's
+  // Subject and Issuer (keyless) and the Rekor Bundle (when the log was checked).
+  static void decorate(VerifiedSignature& v, const std::string* rekor_bundle) {
+    if (!v.json.is_object()) return;
+    bj::object& doc = v.json.as_object();
+    if (!v.signer_identity && !rekor_bundle) return;
+    if (!doc["optional"].is_object()) doc["optional"] = bj::object{};
+    bj::object& opt = doc["optional"].as_object();
+    if (v.signer_identity) {
+      opt["Subject"] = *v.signer_identity;
+      opt["Issuer"] = v.signer_issuer.value_or("");
+    }
+    if (rekor_bundle) {
+      auto parsed = json::parse(*rekor_bundle);
+      if (parsed.ok()) opt["Bundle"] = std::move(parsed).value();
+    }
+  }
+
   sigstore::Artifact image_artifact() const {
     auto hex = hex_decode(digest.hex());
     auto a = sigstore::Artifact::from_digest(digest.algorithm() == "sha512" ? crypto::HashAlgorithm::kSha512
@@ -210,6 +228,10 @@ struct Checker {
     v.json = ss.json;
     v.annotations = std::move(annotations);
     fill_signer(verified, v);
+    {
+      auto b = layer.annotations.find(std::string(annotation::kBundle));
+      decorate(v, !options.ignore_tlog && b != layer.annotations.end() ? &b->second : nullptr);
+    }
     result.verified.push_back(std::move(v));
     return ok_status();
   }
@@ -355,6 +377,7 @@ struct Checker {
       v.json = std::move(doc);
     }
     fill_signer(verified, v);
+    if (want == Want::kSignatures) decorate(v, nullptr);
     result.verified.push_back(std::move(v));
     return ok_status();
   }
