@@ -198,6 +198,13 @@ n=$(reg manifest demo/signed "sha256-${amd#sha256:}.sig" | py -c 'import json,sy
 expect 0 "" -- vverify --key vk.pub -a team=blue "$REG/demo/signed:v1"
 expect 1 "annotation 'team'" -- vverify --key vk.pub -a team=red "$REG/demo/signed:v1"
 
+# skopeo's private key loads unchanged in vouch (cosign's encrypted format); skopeo checks the result.
+push amd demo/skkey:v1
+COSIGN_PASSWORD=skopeo-pass "$V" sign --key sk.private --new-bundle-format=false "$REG/demo/skkey@$amd" 2>/dev/null \
+  || fail "vouch sign with skopeo's key"
+skopeo_accepts sk-policy.json demo/skkey:v1 || fail "skopeo rejects vouch's signature made with skopeo's key: $(cat skopeo.err)"
+expect 0 "" -- vverify --key sk.pub "$REG/demo/skkey:v1"
+
 # --- tag moved to other bytes: rejected by both
 push other demo/signed:v1
 expect 1 "no valid signatures" -- vverify --key vk.pub "$REG/demo/signed:v1"
