@@ -297,8 +297,11 @@ int run_verify(const VerifyFlags& f, bool attest) {
     fmt::print(stderr, "  - The signatures were verified against the specified public key\n");
   else
     fmt::print(stderr, "  - The code-signing certificate was verified using trusted certificate authority certificates\n");
-  if (json_out) {
-    // As cosign: the verified payloads, one JSON array on one line.
+  if (json_out && attest) {
+    // As cosign verify-attestation: each verified DSSE envelope, one JSON document a line.
+    for (const auto& v : result->verified) std::cout << v.envelope << "\n";
+  } else if (json_out) {
+    // As cosign verify: the verified payloads, one JSON array on one line.
     bj::array out;
     for (const auto& v : result->verified) out.push_back(v.json);
     std::cout << json::serialize(out) << "\n";
@@ -351,8 +354,8 @@ void register_cosign_commands(CLI::App& app, int& exit_code) {
   auto* verify_att = app.add_subcommand(
       "verify-attestation",
       "Verify the attestations on an image (sha256-<hex>.att and Sigstore bundle referrers) whose statement\n"
-      "has the given predicate type and the image's digest as a subject. Prints the verified statements as\n"
-      "JSON. Exit 0 verified, 1 nothing verified, 2 bad input.");
+      "has the given predicate type and the image's digest as a subject. Prints each verified DSSE envelope\n"
+      "as one JSON line (as cosign). Exit 0 verified, 1 nothing verified, 2 bad input.");
   add_verify_flags(verify_att, *vaf, true);
   verify_att->callback([vaf, &exit_code] { exit_code = run_verify(*vaf, true); });
 }

@@ -286,7 +286,7 @@ for layout in true false; do
 done
 # an attestation custom predicate is {"Data": …, "Timestamp": …}
 out=$("$V" verify-attestation --insecure-ignore-tlog --key vk.pub --type custom "$REG/demo/att-false:v1" 2>/dev/null)
-py -c 'import json,sys; d=json.loads(sys.argv[1]); p=d[0]["predicate"]; assert p["Data"].startswith("free text") and "Timestamp" in p, d' "$out" \
+py -c 'import base64,json,sys; e=json.loads(sys.argv[1].splitlines()[0]); assert e["payloadType"]=="application/vnd.in-toto+json"; p=json.loads(base64.b64decode(e["payload"]))["predicate"]; assert p["Data"].startswith("free text") and "Timestamp" in p, p' "$out" \
   || fail "custom predicate: $out"
 
 # --- an envelope signed by securesystemslib verifies with vouch

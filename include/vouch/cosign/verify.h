@@ -75,6 +75,8 @@ struct VerifiedSignature {
   // adds to "optional": Subject and Issuer (keyless), Bundle (the checked Rekor bundle).
   // For attestations: the in-toto statement.
   boost::json::value json;
+  std::string envelope;        // DSSE-signed candidates: the envelope JSON (what cosign
+                               // verify-attestation prints)
   std::string predicate_type;  // attestations and bundle-layout signatures
   std::map<std::string, std::string> annotations;  // the signed annotations (-a)
   // Managed keys: which one verified it, as an index into `keys` followed by `key_pems`.

@@ -248,7 +248,7 @@ struct Checker {
     VOUCH_RETURN_IF_ERROR(material_from_annotations(layer, bundle));
     bundle.content = *env;
     VOUCH_ASSIGN_OR_RETURN(auto verified, verify(bundle, image_artifact()));
-    return accept_statement(Layout::kClassic, source, env->payload, verified);
+    return accept_statement(Layout::kClassic, source, *env, verified);
   }
 
   // ---- bundle layout ----
@@ -300,7 +300,7 @@ struct Checker {
     if (env->payload_type != intoto::kInTotoPayloadType)
       return invalid_input(fmt::format("DSSE payload type '{}' is not {}", env->payload_type, intoto::kInTotoPayloadType));
     VOUCH_ASSIGN_OR_RETURN(auto verified, verify(*bundle, image_artifact()));
-    return accept_statement(Layout::kBundle, source, env->payload, verified);
+    return accept_statement(Layout::kBundle, source, *env, verified);
   }
 
   // cosign's intermediate mode (OCI 1.1 referrers holding the classic layers): a referrer of
@@ -327,8 +327,9 @@ struct Checker {
   std::string want_predicate;  // attestations: empty = any
   std::optional<size_t> verified_key;  // which key the last verify() succeeded with
 
-  Status accept_statement(Layout layout, const std::string& source, const Bytes& payload,
+  Status accept_statement(Layout layout, const std::string& source, const intoto::Envelope& env,
                           const sigstore::VerificationResult& verified) {
+    const Bytes& payload = env.payload;
     json::ParseLimits limits;
     limits.max_bytes = kMaxBundleBytes;
     limits.max_depth = 64;
@@ -363,6 +364,7 @@ struct Checker {
     v.layout = layout;
     v.source = source;
     v.payload = to_string(payload);
+    v.envelope = intoto::serialize_envelope(env);
     v.predicate_type = st.predicate_type;
     v.annotations = annotations;
     if (want == Want::kSignatures) {

@@ -382,6 +382,10 @@ TEST(CosignAttestations, EveryPredicateTypeRoundTripsInBothLayouts) {
       ASSERT_EQ(r->verified.size(), 1u) << layout_name(layout) << " " << t << ": " << r->failure_summary();
       EXPECT_EQ(r->verified[0].layout, layout);
       EXPECT_EQ(r->verified[0].json.as_object().at("predicate").as_object().at("name").as_string(), t);
+      auto env = intoto::parse_envelope(r->verified[0].envelope);
+      ASSERT_TRUE(env.ok()) << env.error().message;
+      EXPECT_EQ(to_string(env->payload), r->verified[0].payload);
+      EXPECT_TRUE(intoto::verify_envelope(*env, key.public_key()).ok());
       const auto& subject = r->verified[0].json.as_object().at("subject").as_array()[0].as_object();
       EXPECT_EQ(subject.at("name").as_string(), "127.0.0.1:5000/demo/app");
       EXPECT_EQ(subject.at("digest").as_object().at("sha256").as_string(), image.digest.hex());
