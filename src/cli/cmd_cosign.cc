@@ -56,6 +56,16 @@ Result<std::map<std::string, std::string>> parse_annotations(const std::vector<s
   return out;
 }
 
+// COSIGN_REPOSITORY, as cosign reads it: signatures live in that repository.
+Result<std::optional<oci::Reference>> signature_repository() {
+  const char* env = std::getenv("COSIGN_REPOSITORY");
+  if (!env || !*env) return std::optional<oci::Reference>();
+  auto ref = oci::parse_reference_no_default_tag(env);
+  if (!ref.ok()) return std::move(ref).error().context("COSIGN_REPOSITORY");
+  if (ref->tag || ref->digest) return invalid_input("COSIGN_REPOSITORY: give a repository, without tag or digest");
+  return std::optional<oci::Reference>(*ref);
+}
+
 Result<crypto::PrivateKey> load_private_key(const std::string& path) {
   VOUCH_ASSIGN_OR_RETURN(std::string pem, read_file(path, 1 << 20));
   std::string password;
@@ -146,6 +156,9 @@ int run_sign(const SignFlags& f, bool attest) {
   auto key = load_private_key(f.key);
   if (!key.ok()) return report(key.error());
   cosign::SignOptions options = sign_options(f, *annotations);
+  auto repository = signature_repository();
+  if (!repository.ok()) return report(repository.error());
+  options.repository = *repository;
   const bool progress = stderr_is_terminal() && f.image.output != "json";
   if (progress) {
     fmt::print(stderr, "Signing {} ...\n", ref->str());
@@ -221,6 +234,7 @@ Result<cosign::VerifyOptions> verify_options(const VerifyFlags& f) {
   o.ignore_sct = f.ignore_sct;
   o.github_claims = f.claims;
   o.store = f.image.store();
+  VOUCH_ASSIGN_OR_RETURN(o.repository, signature_repository());
   VOUCH_ASSIGN_OR_RETURN(o.annotations, parse_annotations(f.annotations));
   if (!f.key.empty()) {
     VOUCH_ASSIGN_OR_RETURN(std::string pem, read_file(f.key, 1 << 20));

@@ -340,6 +340,16 @@ for layout in true false; do
 done
 kill "$log_pid" 2>/dev/null; wait "$log_pid" 2>/dev/null
 
+# --- COSIGN_REPOSITORY: signatures kept in another repository, both layouts
+push amd demo/elsewhere:v1
+for layout in true false; do
+  COSIGN_REPOSITORY=$REG/demo/sigs-$layout "$V" sign --key vk.key --new-bundle-format=$layout "$REG/demo/elsewhere@$amd" 2>/dev/null \
+    || fail "sign with COSIGN_REPOSITORY ($layout)"
+  COSIGN_REPOSITORY=$REG/demo/sigs-$layout expect 0 "" -- vverify --key vk.pub "$REG/demo/elsewhere:v1"
+done
+expect 1 "no signatures found" -- vverify --key vk.pub "$REG/demo/elsewhere:v1"
+COSIGN_REPOSITORY=$REG/demo/sigs-true:tag expect 2 "COSIGN_REPOSITORY" -- vverify --key vk.pub "$REG/demo/elsewhere:v1"
+
 # --- an OCI layout holds signatures too (tags and referrers in index.json)
 cp -r L L2
 "$V" sign --key vk.key oci:L2:amd 2>/dev/null || fail "sign an OCI layout (bundle)"

@@ -33,6 +33,9 @@ struct SignOptions {
   std::map<std::string, std::string> annotations;  // -a key=value
   bool recursive = false;                          // an index and every manifest in it
   std::string rekor_url;                           // non-empty: upload to this Rekor v1 log
+  // COSIGN_REPOSITORY: store signatures in this registry repository instead of the image's
+  // (sign_manifest/attest_manifest: the store given must be that repository's).
+  std::optional<oci::Reference> repository;
   oci::StoreOptions store;
   std::optional<UnixSeconds> now;                  // org.opencontainers.image.created; tests
   // Called after each manifest is signed (done of total), e.g. for progress on a terminal.

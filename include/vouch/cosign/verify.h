@@ -59,6 +59,9 @@ struct VerifyOptions {
   // cosign -a: each must be present with this value (simple-signing "optional" member, or the
   // statement subject's annotations in the bundle layout).
   std::map<std::string, std::string> annotations;
+  // COSIGN_REPOSITORY / Kyverno's `repository`: look for signatures in this registry
+  // repository instead of the image's (verify_image_*; the *_in functions are given the store).
+  std::optional<oci::Reference> repository;
   oci::StoreOptions store;
   // Upper bound on candidates examined per layout (a registry cannot make us loop forever).
   size_t max_candidates = 256;

@@ -439,6 +439,21 @@ Result<VerifyResult> open_and_run(const oci::ImageRef& ref, const VerifyOptions&
   VOUCH_ASSIGN_OR_RETURN(oci::Manifest root, store->get_root());
   oci::Reference image = ref.reference;
   if (ref.transport != oci::Transport::kRegistry) image = oci::Reference{"", ref.path, ref.tag, ref.digest};
+  if (options.repository) {
+    oci::ImageRef sig_ref;
+    sig_ref.transport = oci::Transport::kRegistry;
+    sig_ref.reference = *options.repository;
+    VOUCH_ASSIGN_OR_RETURN(auto sig_store, oci::open_store(sig_ref, options.store, false));
+    VOUCH_ASSIGN_OR_RETURN(VerifyResult r, run_checker(*sig_store, *options.repository, root.digest, options, want,
+                                                       predicate_type));
+    r.image = image;
+    r.image.digest = root.digest;
+    for (auto& v : r.verified)  // the signed image's name, not where its signatures are kept
+      if (v.layout == Layout::kBundle && want == Want::kSignatures && v.json.is_object())
+        v.json.as_object()["critical"].as_object()["identity"] =
+            bj::object{{"docker-reference", cosign_repository_name(image)}};
+    return r;
+  }
   return run_checker(*store, image, root.digest, options, want, predicate_type);
 }
 
