@@ -96,7 +96,8 @@ void add_sign_flags(CLI::App* cmd, SignFlags& f, bool attest) {
   cmd->add_option("--key", f.key, "Private key file (cosign.key; password from $COSIGN_PASSWORD or a prompt)")->required();
   cmd->add_flag("--recursive", f.recursive, "When IMAGE is an index, also sign every manifest in it");
   if (!attest)
-    cmd->add_option("-a,--annotations", f.annotations, "key=value to put in the signed payload (repeatable)");
+    cmd->add_option("-a,--annotations", f.annotations, "key=value to put in the signed payload (repeatable)")
+        ->allow_extra_args(false);
   cmd->add_flag("--new-bundle-format{true}", f.new_bundle_format,
                 "Store a Sigstore bundle as an OCI 1.1 referrer (default); =false: the classic "
                 "sha256-<hex>.sig/.att tag layout that skopeo, older cosign and Kyverno read")
@@ -219,7 +220,8 @@ void add_verify_flags(CLI::App* cmd, VerifyFlags& f, bool attest) {
   cmd->add_option("--trusted-root", f.trusted_root,
                   "trusted_root.json (default: $SIGSTORE_ROOT_FILE); required unless --key with --insecure-ignore-tlog");
   if (!attest)
-    cmd->add_option("-a,--annotations", f.annotations, "key=value the signed payload must carry (repeatable)");
+    cmd->add_option("-a,--annotations", f.annotations, "key=value the signed payload must carry (repeatable)")
+        ->allow_extra_args(false);
   else
     cmd->add_option("--type", f.type, "Predicate type (cosign --type name or URI); default: any");
   cmd->add_flag("--insecure-ignore-tlog", f.ignore_tlog, "Do not require or check transparency log entries");

@@ -361,5 +361,8 @@ expect 1 "oci:" -- "$V" verify --insecure-ignore-tlog --key sk.pub oci:L2:amd
 # --- usage errors
 expect 2 "--key" -- "$V" verify "$REG/demo/py:v1"
 expect 2 "trusted root" -- "$V" verify --key vk.pub "$REG/demo/py:v1"
+expect 2 "not expected" -- "$V" verify --insecure-ignore-tlog --key vk.pub -a a=1 b=2 "$REG/demo/py:v1"
+expect 2 "key=value" -- "$V" verify --insecure-ignore-tlog --key vk.pub -a novalue "$REG/demo/py:v1"
+expect 2 "predicate" -- "$V" attest --key vk.key --type nosuchtype --predicate pred.json "$REG/demo/py:v1"
 
 [ "$fails" -eq 0 ]
