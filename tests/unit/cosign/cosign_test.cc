@@ -3,6 +3,7 @@
 // it, with the empty artifact type on its descriptors).
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 
 #include "vouch/base/json.h"
@@ -352,6 +353,64 @@ TEST(CosignBundle, SignVerifiesThroughTheFallbackIndexWithEmptyArtifactType) {
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none->ok());
   EXPECT_EQ(none->failure_summary(), "no signatures found");
+}
+
+// Rewrites the only bundle referrer of `subject` in `store` through `edit` (on the bundle JSON
+// and the referrer manifest JSON) and lists the result in `target`'s referrers tag index.
+void rewrite_referrer(MemStore& store, const oci::Digest& subject, const oci::Manifest& target,
+                      const std::function<void(bj::object& bundle)>& edit) {
+  auto idx = **store.get_tagged(oci::digest_tag(subject));
+  auto ref = *store.get_manifest(idx.manifests.at(0));
+  bj::object bundle = json::parse(store.blobs.at(ref.layers.at(0).digest.str()))->as_object();
+  edit(bundle);
+  std::string bundle_bytes = json::serialize(bundle);
+  auto bd = oci::Digest::sha256_of(as_bytes(bundle_bytes));
+  store.blobs[bd.str()] = bundle_bytes;
+  bj::object m = json::parse(ref.bytes)->as_object();
+  m["layers"].as_array()[0].as_object()["digest"] = bd.str();
+  m["layers"].as_array()[0].as_object()["size"] = bundle_bytes.size();
+  m["subject"] = target.descriptor().to_json();
+  auto parsed = oci::parse_manifest(json::serialize(m));
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  ASSERT_TRUE(store.put_manifest(*parsed, std::nullopt, false).ok());
+}
+
+TEST(CosignBundle, TamperedBundlesAreRejected) {
+  auto key = new_key();
+  SignOptions so;
+  {
+    MemStore store;
+    auto image = store.add_image("v1", "layer");
+    ASSERT_TRUE(sign_manifest(store, image_ref(), image.descriptor(), key, so).ok());
+    // The statement changed under the old signature, listed beside the untouched referrer.
+    rewrite_referrer(store, image.digest, image, [&](bj::object& b) {
+      auto& env = b["dsseEnvelope"].as_object();
+      std::string payload = to_string(*base64_decode(env["payload"].as_string()));
+      payload.replace(payload.find("\"annotations\":{}"), 16, "\"annotations\":{\"x\":\"y\"}");
+      env["payload"] = base64_encode(as_bytes(payload));
+    });
+    auto idx = **store.get_tagged(oci::digest_tag(image.digest));
+    ASSERT_EQ(idx.manifests.size(), 2u);
+    auto r = verify_signatures_in(store, image_ref(), image.digest, key_options(key));
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->verified.size(), 1u) << r->failure_summary();  // the untouched one
+    ASSERT_EQ(r->rejected.size(), 1u);
+    EXPECT_NE(r->rejected[0].reason.find("DSSE envelope's signature does not verify"), std::string::npos)
+        << r->rejected[0].reason;
+  }
+  {
+    // A good bundle for image A, re-attached as a referrer of image B.
+    MemStore store;
+    auto a = store.add_image("a", "layer a");
+    auto b = store.add_image("b", "layer b");
+    ASSERT_TRUE(sign_manifest(store, image_ref(), a.descriptor(), key, so).ok());
+    rewrite_referrer(store, a.digest, b, [](bj::object&) {});
+    auto r = verify_signatures_in(store, image_ref(), b.digest, key_options(key));
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_FALSE(r->ok());
+    ASSERT_EQ(r->rejected.size(), 1u) << r->failure_summary();
+    EXPECT_NE(r->rejected[0].reason.find("in-toto statement's subjects"), std::string::npos) << r->rejected[0].reason;
+  }
 }
 
 TEST(CosignAttestations, EveryPredicateTypeRoundTripsInBothLayouts) {
