@@ -84,6 +84,13 @@ printf '  s.name = "rake".freeze\n  s.version = "13.0.6"\n  s.licenses = ["MIT".
 printf '%s' '{"packages":[{"name":"a/b","version":"1","license":["MIT"]}],"libraries":{"A/1":{"type":"package"}}}' > "$root/.cache/fuzz/sbom-lang/composer"
 printf '%s' 'GPL-2+ or (Artistic, and BSD-3-clause) with Classpath-exception-2.0' > "$root/.cache/fuzz/sbom-lang/license"
 "$build/fuzz_sbom_lang" "${limit[@]}" -max_len=16384 -rss_limit_mb=2048 "$root/.cache/fuzz/sbom-lang"
+# cosign: simple-signing payloads and legacy Rekor bundle annotations.
+mkdir -p "$root/.cache/fuzz/cosign-payload"
+printf '%s' '{"critical":{"identity":{"docker-reference":"r/a"},"image":{"docker-manifest-digest":"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},"type":"cosign container image signature"},"optional":{"a":"b"}}' \
+  > "$root/.cache/fuzz/cosign-payload/seed0"
+printf '%s' '{"SignedEntryTimestamp":"AQID","Payload":{"body":"e30=","integratedTime":1,"logIndex":2,"logID":"abcd"}}' \
+  > "$root/.cache/fuzz/cosign-payload/seed1"
+"$build/fuzz_cosign_payload" "${limit[@]}" -max_len=16384 -rss_limit_mb=2048 "$root/.cache/fuzz/cosign-payload"
 # Policies: the example policies and the Kyverno-format test policies.
 seed "$root/.cache/fuzz/policy" "$root"/examples/policies/*.yaml "$root"/tests/policy/*/policy.yaml
 "$build/fuzz_policy" "${limit[@]}" -max_len=16384 -rss_limit_mb=2048 "$root/.cache/fuzz/policy"

@@ -56,6 +56,16 @@ Result<std::map<std::string, std::string>> parse_annotations(const std::vector<s
   return out;
 }
 
+// COSIGN_REPOSITORY, as cosign reads it: signatures live in that repository.
+Result<std::optional<oci::Reference>> signature_repository() {
+  const char* env = std::getenv("COSIGN_REPOSITORY");
+  if (!env || !*env) return std::optional<oci::Reference>();
+  auto ref = oci::parse_reference_no_default_tag(env);
+  if (!ref.ok()) return std::move(ref).error().context("COSIGN_REPOSITORY");
+  if (ref->tag || ref->digest) return invalid_input("COSIGN_REPOSITORY: give a repository, without tag or digest");
+  return std::optional<oci::Reference>(*ref);
+}
+
 Result<crypto::PrivateKey> load_private_key(const std::string& path) {
   VOUCH_ASSIGN_OR_RETURN(std::string pem, read_file(path, 1 << 20));
   std::string password;
@@ -86,7 +96,8 @@ void add_sign_flags(CLI::App* cmd, SignFlags& f, bool attest) {
   cmd->add_option("--key", f.key, "Private key file (cosign.key; password from $COSIGN_PASSWORD or a prompt)")->required();
   cmd->add_flag("--recursive", f.recursive, "When IMAGE is an index, also sign every manifest in it");
   if (!attest)
-    cmd->add_option("-a,--annotations", f.annotations, "key=value to put in the signed payload (repeatable)");
+    cmd->add_option("-a,--annotations", f.annotations, "key=value to put in the signed payload (repeatable)")
+        ->allow_extra_args(false);
   cmd->add_flag("--new-bundle-format{true}", f.new_bundle_format,
                 "Store a Sigstore bundle as an OCI 1.1 referrer (default); =false: the classic "
                 "sha256-<hex>.sig/.att tag layout that skopeo, older cosign and Kyverno read")
@@ -146,7 +157,16 @@ int run_sign(const SignFlags& f, bool attest) {
   auto key = load_private_key(f.key);
   if (!key.ok()) return report(key.error());
   cosign::SignOptions options = sign_options(f, *annotations);
-  if (stderr_is_terminal() && f.image.output != "json") fmt::print(stderr, "Signing {} ...\n", ref->str());
+  auto repository = signature_repository();
+  if (!repository.ok()) return report(repository.error());
+  options.repository = *repository;
+  const bool progress = stderr_is_terminal() && f.image.output != "json";
+  if (progress) {
+    fmt::print(stderr, "Signing {} ...\n", ref->str());
+    options.on_signed = [](const cosign::SignedManifest& s, size_t done, size_t total) {
+      fmt::print(stderr, "[{}/{}] {}\n", done, total, s.subject.str());
+    };
+  }
   std::string warning;
   Result<std::vector<cosign::SignedManifest>> done = std::vector<cosign::SignedManifest>{};
   if (!attest) {
@@ -200,7 +220,8 @@ void add_verify_flags(CLI::App* cmd, VerifyFlags& f, bool attest) {
   cmd->add_option("--trusted-root", f.trusted_root,
                   "trusted_root.json (default: $SIGSTORE_ROOT_FILE); required unless --key with --insecure-ignore-tlog");
   if (!attest)
-    cmd->add_option("-a,--annotations", f.annotations, "key=value the signed payload must carry (repeatable)");
+    cmd->add_option("-a,--annotations", f.annotations, "key=value the signed payload must carry (repeatable)")
+        ->allow_extra_args(false);
   else
     cmd->add_option("--type", f.type, "Predicate type (cosign --type name or URI); default: any");
   cmd->add_flag("--insecure-ignore-tlog", f.ignore_tlog, "Do not require or check transparency log entries");
@@ -215,6 +236,7 @@ Result<cosign::VerifyOptions> verify_options(const VerifyFlags& f) {
   o.ignore_sct = f.ignore_sct;
   o.github_claims = f.claims;
   o.store = f.image.store();
+  VOUCH_ASSIGN_OR_RETURN(o.repository, signature_repository());
   VOUCH_ASSIGN_OR_RETURN(o.annotations, parse_annotations(f.annotations));
   if (!f.key.empty()) {
     VOUCH_ASSIGN_OR_RETURN(std::string pem, read_file(f.key, 1 << 20));
@@ -291,8 +313,11 @@ int run_verify(const VerifyFlags& f, bool attest) {
     fmt::print(stderr, "  - The signatures were verified against the specified public key\n");
   else
     fmt::print(stderr, "  - The code-signing certificate was verified using trusted certificate authority certificates\n");
-  if (json_out) {
-    // As cosign: the verified payloads, one JSON array on one line.
+  if (json_out && attest) {
+    // As cosign verify-attestation: each verified DSSE envelope, one JSON document a line.
+    for (const auto& v : result->verified) std::cout << v.envelope << "\n";
+  } else if (json_out) {
+    // As cosign verify: the verified payloads, one JSON array on one line.
     bj::array out;
     for (const auto& v : result->verified) out.push_back(v.json);
     std::cout << json::serialize(out) << "\n";
@@ -345,8 +370,8 @@ void register_cosign_commands(CLI::App& app, int& exit_code) {
   auto* verify_att = app.add_subcommand(
       "verify-attestation",
       "Verify the attestations on an image (sha256-<hex>.att and Sigstore bundle referrers) whose statement\n"
-      "has the given predicate type and the image's digest as a subject. Prints the verified statements as\n"
-      "JSON. Exit 0 verified, 1 nothing verified, 2 bad input.");
+      "has the given predicate type and the image's digest as a subject. Prints each verified DSSE envelope\n"
+      "as one JSON line (as cosign). Exit 0 verified, 1 nothing verified, 2 bad input.");
   add_verify_flags(verify_att, *vaf, true);
   verify_att->callback([vaf, &exit_code] { exit_code = run_verify(*vaf, true); });
 }

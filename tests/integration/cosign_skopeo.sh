@@ -198,6 +198,13 @@ n=$(reg manifest demo/signed "sha256-${amd#sha256:}.sig" | py -c 'import json,sy
 expect 0 "" -- vverify --key vk.pub -a team=blue "$REG/demo/signed:v1"
 expect 1 "annotation 'team'" -- vverify --key vk.pub -a team=red "$REG/demo/signed:v1"
 
+# skopeo's private key loads unchanged in vouch (cosign's encrypted format); skopeo checks the result.
+push amd demo/skkey:v1
+COSIGN_PASSWORD=skopeo-pass "$V" sign --key sk.private --new-bundle-format=false "$REG/demo/skkey@$amd" 2>/dev/null \
+  || fail "vouch sign with skopeo's key"
+skopeo_accepts sk-policy.json demo/skkey:v1 || fail "skopeo rejects vouch's signature made with skopeo's key: $(cat skopeo.err)"
+expect 0 "" -- vverify --key sk.pub "$REG/demo/skkey:v1"
+
 # --- tag moved to other bytes: rejected by both
 push other demo/signed:v1
 expect 1 "no valid signatures" -- vverify --key vk.pub "$REG/demo/signed:v1"
@@ -279,7 +286,7 @@ for layout in true false; do
 done
 # an attestation custom predicate is {"Data": …, "Timestamp": …}
 out=$("$V" verify-attestation --insecure-ignore-tlog --key vk.pub --type custom "$REG/demo/att-false:v1" 2>/dev/null)
-py -c 'import json,sys; d=json.loads(sys.argv[1]); p=d[0]["predicate"]; assert p["Data"].startswith("free text") and "Timestamp" in p, d' "$out" \
+py -c 'import base64,json,sys; e=json.loads(sys.argv[1].splitlines()[0]); assert e["payloadType"]=="application/vnd.in-toto+json"; p=json.loads(base64.b64decode(e["payload"]))["predicate"]; assert p["Data"].startswith("free text") and "Timestamp" in p, p' "$out" \
   || fail "custom predicate: $out"
 
 # --- an envelope signed by securesystemslib verifies with vouch
@@ -318,6 +325,11 @@ for layout in true false; do
   "$V" sign --key vk.key --new-bundle-format=$layout --rekor-url "$lurl" "$REG/$repo@$amd" 2>sign.err || fail "sign --rekor-url ($layout): $(cat sign.err)"
   grep -q "tlog entry created with index" sign.err || fail "no log index reported ($layout)"
   expect 0 "" -- "$V" verify --key vk.pub --trusted-root trusted_root.json "$REG/$repo:v1"
+  if [ $layout = false ]; then  # cosign prints the checked Rekor bundle in "optional"
+    "$V" verify --key vk.pub --trusted-root trusted_root.json "$REG/$repo:v1" 2>/dev/null \
+      | py -c 'import json,sys; d=json.load(sys.stdin); assert d[0]["optional"]["Bundle"]["Payload"]["logIndex"] >= 0, d' \
+      || fail "no Rekor bundle in the classic verify output"
+  fi
   "$V" attest --key vk.key --type vuln --predicate pred.json --new-bundle-format=$layout --rekor-url "$lurl" "$REG/$repo@$amd" 2>/dev/null \
     || fail "attest --rekor-url ($layout)"
   expect 0 "" -- "$V" verify-attestation --key vk.pub --trusted-root trusted_root.json --type vuln "$REG/$repo:v1"
@@ -327,6 +339,16 @@ for layout in true false; do
   expect 1 "transparency log" -- "$V" verify --key vk.pub --trusted-root trusted_root.json "$REG/demo/nolog-$layout:v1"
 done
 kill "$log_pid" 2>/dev/null; wait "$log_pid" 2>/dev/null
+
+# --- COSIGN_REPOSITORY: signatures kept in another repository, both layouts
+push amd demo/elsewhere:v1
+for layout in true false; do
+  COSIGN_REPOSITORY=$REG/demo/sigs-$layout "$V" sign --key vk.key --new-bundle-format=$layout "$REG/demo/elsewhere@$amd" 2>/dev/null \
+    || fail "sign with COSIGN_REPOSITORY ($layout)"
+  COSIGN_REPOSITORY=$REG/demo/sigs-$layout expect 0 "" -- vverify --key vk.pub "$REG/demo/elsewhere:v1"
+done
+expect 1 "no signatures found" -- vverify --key vk.pub "$REG/demo/elsewhere:v1"
+COSIGN_REPOSITORY=$REG/demo/sigs-true:tag expect 2 "COSIGN_REPOSITORY" -- vverify --key vk.pub "$REG/demo/elsewhere:v1"
 
 # --- an OCI layout holds signatures too (tags and referrers in index.json)
 cp -r L L2
@@ -339,5 +361,8 @@ expect 1 "oci:" -- "$V" verify --insecure-ignore-tlog --key sk.pub oci:L2:amd
 # --- usage errors
 expect 2 "--key" -- "$V" verify "$REG/demo/py:v1"
 expect 2 "trusted root" -- "$V" verify --key vk.pub "$REG/demo/py:v1"
+expect 2 "not expected" -- "$V" verify --insecure-ignore-tlog --key vk.pub -a a=1 b=2 "$REG/demo/py:v1"
+expect 2 "key=value" -- "$V" verify --insecure-ignore-tlog --key vk.pub -a novalue "$REG/demo/py:v1"
+expect 2 "predicate" -- "$V" attest --key vk.key --type nosuchtype --predicate pred.json "$REG/demo/py:v1"
 
 [ "$fails" -eq 0 ]

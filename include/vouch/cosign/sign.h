@@ -4,6 +4,7 @@
 // and on registries without the referrers API the `sha256-<hex>` tag index is updated.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -20,20 +21,25 @@
 
 namespace vouch::cosign {
 
-struct SignOptions {
-  Layout layout = Layout::kBundle;                // --new-bundle-format (default true)
-  std::map<std::string, std::string> annotations;  // -a key=value
-  bool recursive = false;                          // an index and every manifest in it
-  std::string rekor_url;                           // non-empty: upload to this Rekor v1 log
-  oci::StoreOptions store;
-  std::optional<UnixSeconds> now;                  // org.opencontainers.image.created; tests
-};
-
 struct SignedManifest {
   oci::Digest subject;  // what was signed
   Layout layout = Layout::kBundle;
   std::string stored_at;  // "<repo>:sha256-….sig", or "<repo>@sha256:…" (the referrer)
   std::optional<int64_t> log_index;
+};
+
+struct SignOptions {
+  Layout layout = Layout::kBundle;                // --new-bundle-format (default true)
+  std::map<std::string, std::string> annotations;  // -a key=value
+  bool recursive = false;                          // an index and every manifest in it
+  std::string rekor_url;                           // non-empty: upload to this Rekor v1 log
+  // COSIGN_REPOSITORY: store signatures in this registry repository instead of the image's
+  // (sign_manifest/attest_manifest: the store given must be that repository's).
+  std::optional<oci::Reference> repository;
+  oci::StoreOptions store;
+  std::optional<UnixSeconds> now;                  // org.opencontainers.image.created; tests
+  // Called after each manifest is signed (done of total), e.g. for progress on a terminal.
+  std::function<void(const SignedManifest&, size_t done, size_t total)> on_signed;
 };
 
 // Signs the image `ref` names (a tag is resolved; `warning` is set when only a tag was given).

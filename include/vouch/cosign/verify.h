@@ -6,10 +6,12 @@
 //    API, or the `sha256-<hex>` referrers tag schema where a registry has none, including
 //    cosign 3's fallback index whose descriptors carry the empty artifact type).
 //
-// Every candidate found is checked on its own; one that fails never makes the call fail when
-// another verifies (as cosign). When none verifies the call still succeeds, with
+// Every candidate found is checked on its own; one that fails (a bad signature, a malformed
+// or unreadable layer, a registry error while looking in one layout) never makes the call fail
+// when another verifies (as cosign). When none verifies the call still succeeds, with
 // `verified` empty and one reason per candidate in `rejected`. Errors are reserved for
-// problems that stop the search (bad options, unreachable registry, malformed image).
+// problems that stop the search before it starts (bad options, an image that cannot be
+// resolved).
 #pragma once
 
 #include <map>
@@ -57,6 +59,9 @@ struct VerifyOptions {
   // cosign -a: each must be present with this value (simple-signing "optional" member, or the
   // statement subject's annotations in the bundle layout).
   std::map<std::string, std::string> annotations;
+  // COSIGN_REPOSITORY / Kyverno's `repository`: look for signatures in this registry
+  // repository instead of the image's (verify_image_*; the *_in functions are given the store).
+  std::optional<oci::Reference> repository;
   oci::StoreOptions store;
   // Upper bound on candidates examined per layout (a registry cannot make us loop forever).
   size_t max_candidates = 256;
@@ -69,11 +74,16 @@ struct VerifiedSignature {
   std::string source;         // where it was found: "<repo>:sha256-….sig layer 0", "referrer sha256:…"
   std::string payload;        // the signed bytes: simple-signing JSON, or the in-toto statement JSON
   // For signatures: the payload as cosign verify prints it (simple-signing JSON object; for the
-  // bundle layout cosign's equivalent with critical.type = the predicate type).
+  // bundle layout cosign's equivalent with critical.type = the predicate type), with what cosign
+  // adds to "optional": Subject and Issuer (keyless), Bundle (the checked Rekor bundle).
   // For attestations: the in-toto statement.
   boost::json::value json;
+  std::string envelope;        // DSSE-signed candidates: the envelope JSON (what cosign
+                               // verify-attestation prints)
   std::string predicate_type;  // attestations and bundle-layout signatures
   std::map<std::string, std::string> annotations;  // the signed annotations (-a)
+  // Managed keys: which one verified it, as an index into `keys` followed by `key_pems`.
+  std::optional<size_t> key_index;
   std::optional<std::string> signer_identity;      // keyless: the certificate's first SAN
   std::optional<std::string> signer_issuer;
   std::vector<int64_t> log_indexes;                // verified transparency log entries

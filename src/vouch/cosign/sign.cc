@@ -40,26 +40,28 @@ std::string signature_config(const std::vector<oci::Descriptor>& layers) {
       kZeroTime, history, diff_ids);
 }
 
-std::string tag_location(const oci::Reference& image, const std::string& tag) {
-  return fmt::format("{}:{}", location_name(image), tag);
+// Where signatures go, for messages: the signature repository when one is set.
+std::string where_of(const oci::Reference& image, const SignOptions& options) {
+  return location_name(options.repository ? *options.repository : image);
 }
 
 // Appends `layer` (with its blob `data`) to the manifest at `tag`, creating it when absent.
-Result<std::string> append_layer(oci::Store& store, const oci::Reference& image, const std::string& tag,
+Result<std::string> append_layer(oci::Store& store, const std::string& where, const std::string& tag,
                                  const oci::Descriptor& layer, const std::string& data) {
+  std::string location = fmt::format("{}:{}", where, tag);
   std::vector<oci::Descriptor> layers;
   VOUCH_ASSIGN_OR_RETURN(auto existing, store.get_tagged(tag));
   if (existing) {
     if (existing->is_index())
-      return invalid_input(fmt::format("{}: is an index, not a signature manifest", tag_location(image, tag)));
+      return invalid_input(fmt::format("{}: is an index, not a signature manifest", location));
     layers = existing->layers;
   }
   bool duplicate = false;
   for (const auto& l : layers)
     if (l.digest == layer.digest && l.media_type == layer.media_type && l.annotations == layer.annotations) duplicate = true;
-  if (duplicate) return tag_location(image, tag);
+  if (duplicate) return location;
   if (layers.size() >= kMaxLayersPerSignatureManifest)
-    return invalid_input(fmt::format("{}: already holds {} signatures", tag_location(image, tag), layers.size()));
+    return invalid_input(fmt::format("{}: already holds {} signatures", location, layers.size()));
   layers.push_back(layer);
   VOUCH_RETURN_IF_ERROR(put_bytes(store, layer, data));
   std::string config = signature_config(layers);
@@ -73,11 +75,11 @@ Result<std::string> append_layer(oci::Store& store, const oci::Reference& image,
                {"layers", std::move(layer_json)}};
   VOUCH_ASSIGN_OR_RETURN(oci::Manifest manifest, oci::parse_manifest(json::serialize(m)));
   VOUCH_RETURN_IF_ERROR(store.put_manifest(manifest, tag, false));
-  return tag_location(image, tag);
+  return location;
 }
 
 // Pushes a Sigstore bundle as an OCI 1.1 referrer of `subject`, as cosign 3 lays it out.
-Result<std::string> push_bundle_referrer(oci::Store& store, const oci::Reference& image, const oci::Descriptor& subject,
+Result<std::string> push_bundle_referrer(oci::Store& store, const std::string& where, const oci::Descriptor& subject,
                                          const std::string& bundle_json, std::string_view predicate_type,
                                          const SignOptions& options) {
   std::string empty = "{}";
@@ -101,18 +103,39 @@ Result<std::string> push_bundle_referrer(oci::Store& store, const oci::Reference
                {"annotations", std::move(annotations)}};
   VOUCH_ASSIGN_OR_RETURN(oci::Manifest manifest, oci::parse_manifest(json::serialize(m)));
   VOUCH_RETURN_IF_ERROR(store.put_manifest(manifest, std::nullopt, false));
-  return fmt::format("{}@{}", location_name(image), manifest.digest.str());
+  return fmt::format("{}@{}", where, manifest.digest.str());
 }
 
-// Logs a DSSE envelope as a Rekor v1 dsse 0.0.1 entry.
+// Logs a DSSE envelope in a Rekor v1 log: as a dsse 0.0.1 entry (bundle layout), or as the
+// intoto 0.0.2 entry cosign's classic `attest` writes (its base64 strings base64-encoded once
+// more, and the hash of the envelope).
 Result<tlog::RekorLogEntry> upload_dsse(const std::string& rekor_url, const intoto::Envelope& env,
-                                       const crypto::PublicKey& key) {
-  bj::object proposed{
-      {"apiVersion", "0.0.1"},
-      {"kind", "dsse"},
-      {"spec", bj::object{{"proposedContent",
-                           bj::object{{"envelope", intoto::serialize_envelope(env)},
-                                      {"verifiers", bj::array{bj::value(base64_encode(as_bytes(key.pem())))}}}}}}};
+                                       const crypto::PublicKey& key, Layout layout) {
+  std::string pem_b64 = base64_encode(as_bytes(key.pem()));
+  std::string envelope = intoto::serialize_envelope(env);
+  bj::object proposed;
+  if (layout == Layout::kBundle) {
+    proposed = bj::object{
+        {"apiVersion", "0.0.1"},
+        {"kind", "dsse"},
+        {"spec", bj::object{{"proposedContent",
+                             bj::object{{"envelope", envelope}, {"verifiers", bj::array{bj::value(pem_b64)}}}}}}};
+  } else {
+    bj::array sigs;
+    for (const auto& s : env.signatures)
+      sigs.push_back(bj::object{{"keyid", s.keyid},
+                                {"sig", base64_encode(as_bytes(base64_encode(s.sig)))},
+                                {"publicKey", pem_b64}});
+    proposed = bj::object{
+        {"apiVersion", "0.0.2"},
+        {"kind", "intoto"},
+        {"spec", bj::object{{"content",
+                             bj::object{{"envelope", bj::object{{"payload", base64_encode(as_bytes(base64_encode(env.payload)))},
+                                                                {"payloadType", env.payload_type},
+                                                                {"signatures", std::move(sigs)}}},
+                                        {"hash", bj::object{{"algorithm", "sha256"},
+                                                            {"value", hex_encode(crypto::sha256(as_bytes(envelope)))}}}}}}}};
+  }
   tlog::RekorClient client(rekor_url);
   auto logged = client.create_entry(json::serialize(proposed));
   if (!logged.ok()) return std::move(logged).error().context("transparency log upload");
@@ -130,7 +153,7 @@ Result<SignedManifest> store_dsse(oci::Store& store, const oci::Reference& image
   VOUCH_ASSIGN_OR_RETURN(intoto::Envelope env, intoto::sign_envelope(intoto::kInTotoPayloadType, as_bytes(statement), key));
   std::optional<tlog::RekorLogEntry> logged;
   if (!options.rekor_url.empty()) {
-    VOUCH_ASSIGN_OR_RETURN(logged, upload_dsse(options.rekor_url, env, key.public_key()));
+    VOUCH_ASSIGN_OR_RETURN(logged, upload_dsse(options.rekor_url, env, key.public_key(), options.layout));
     out.log_index = logged->log_index;
   }
   if (options.layout == Layout::kBundle) {
@@ -143,7 +166,7 @@ Result<SignedManifest> store_dsse(oci::Store& store, const oci::Reference& image
       bundle.material.tlog_entries.push_back(std::move(entry));
     }
     bundle.content = env;
-    VOUCH_ASSIGN_OR_RETURN(out.stored_at, push_bundle_referrer(store, image, subject, sigstore::serialize_bundle(bundle),
+    VOUCH_ASSIGN_OR_RETURN(out.stored_at, push_bundle_referrer(store, where_of(image, options), subject, sigstore::serialize_bundle(bundle),
                                                                predicate_type, options));
     return out;
   }
@@ -153,23 +176,33 @@ Result<SignedManifest> store_dsse(oci::Store& store, const oci::Reference& image
   layer.annotations[std::string(annotation::kPredicateType)] = predicate_type;
   layer.annotations[std::string(annotation::kSignature)] = "";
   if (logged) layer.annotations[std::string(annotation::kBundle)] = legacy_rekor_bundle(*logged);
-  VOUCH_ASSIGN_OR_RETURN(out.stored_at, append_layer(store, image, oci::digest_tag(subject.digest, kAttestationTagSuffix),
+  VOUCH_ASSIGN_OR_RETURN(out.stored_at, append_layer(store, where_of(image, options), oci::digest_tag(subject.digest, kAttestationTagSuffix),
                                                      layer, data));
   return out;
 }
 
 struct Target {
-  std::unique_ptr<oci::Store> store;
+  std::unique_ptr<oci::Store> image_store;
+  std::unique_ptr<oci::Store> signature_store;  // the image's own store unless options.repository
+  oci::Store* store = nullptr;
   oci::Reference image;
   std::vector<oci::Descriptor> manifests;
 };
 
 Result<Target> open_target(const oci::ImageRef& ref, const SignOptions& options, std::string* warning) {
   Target t;
-  VOUCH_ASSIGN_OR_RETURN(t.store, oci::open_store(ref, options.store, true));
+  VOUCH_ASSIGN_OR_RETURN(t.image_store, oci::open_store(ref, options.store, !options.repository));
+  t.store = t.image_store.get();
+  if (options.repository) {
+    oci::ImageRef sig_ref;
+    sig_ref.transport = oci::Transport::kRegistry;
+    sig_ref.reference = *options.repository;
+    VOUCH_ASSIGN_OR_RETURN(t.signature_store, oci::open_store(sig_ref, options.store, true));
+  }
   if (!t.store->supports_tags())
     return invalid_input(fmt::format("{}: signatures can be stored only in a registry or an OCI layout", ref.str()));
   VOUCH_ASSIGN_OR_RETURN(oci::Manifest root, t.store->get_root());
+  if (t.signature_store) t.store = t.signature_store.get();
   bool by_digest = ref.transport == oci::Transport::kRegistry ? ref.reference.digest.has_value() : ref.digest.has_value();
   if (!by_digest && warning)
     *warning = fmt::format(
@@ -213,7 +246,7 @@ Result<SignedManifest> sign_manifest(oci::Store& store, const oci::Reference& im
     layer.annotations[std::string(annotation::kBundle)] = legacy_rekor_bundle(*logged);
     out.log_index = logged->log_index;
   }
-  VOUCH_ASSIGN_OR_RETURN(out.stored_at, append_layer(store, image, oci::digest_tag(manifest.digest, kSignatureTagSuffix),
+  VOUCH_ASSIGN_OR_RETURN(out.stored_at, append_layer(store, where_of(image, options), oci::digest_tag(manifest.digest, kSignatureTagSuffix),
                                                      layer, payload));
   return out;
 }
@@ -239,6 +272,7 @@ Result<std::vector<SignedManifest>> sign_image(const oci::ImageRef& ref, const c
     auto signed_one = sign_manifest(*t.store, t.image, d, key, options);
     if (!signed_one.ok()) return std::move(signed_one).error().context(d.digest.str());
     out.push_back(std::move(signed_one).value());
+    if (options.on_signed) options.on_signed(out.back(), out.size(), t.manifests.size());
   }
   VOUCH_RETURN_IF_ERROR(t.store->commit());
   return out;
@@ -253,6 +287,7 @@ Result<std::vector<SignedManifest>> attest_image(const oci::ImageRef& ref, const
     auto one = attest_manifest(*t.store, t.image, d, key, predicate_type, predicate, options);
     if (!one.ok()) return std::move(one).error().context(d.digest.str());
     out.push_back(std::move(one).value());
+    if (options.on_signed) options.on_signed(out.back(), out.size(), t.manifests.size());
   }
   VOUCH_RETURN_IF_ERROR(t.store->commit());
   return out;

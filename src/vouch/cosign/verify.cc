@@ -57,16 +57,20 @@ struct Checker {
     policy.ignore_sct = options.ignore_sct;
     policy.now = options.now;
     policy.identities = options.identities;
+    verified_key.reset();
     if (keys.empty()) {
       VOUCH_ASSIGN_OR_RETURN(auto r, sigstore::verify_bundle(bundle, artifact, root(), policy));
       VOUCH_RETURN_IF_ERROR(check_github_claims(bundle));
       return r;
     }
     Error last = verification_failed("no key");
-    for (const auto& key : keys) {
-      policy.key = key;
+    for (size_t i = 0; i < keys.size(); ++i) {
+      policy.key = keys[i];
       auto r = sigstore::verify_bundle(bundle, artifact, root(), policy);
-      if (r.ok()) return r;
+      if (r.ok()) {
+        verified_key = i;
+        return r;
+      }
       last = std::move(r).error();
     }
     if (keys.size() > 1) last.message = "none of the " + std::to_string(keys.size()) + " keys verifies: " + last.message;
@@ -135,11 +139,30 @@ struct Checker {
   }
 
   void fill_signer(const sigstore::VerificationResult& r, VerifiedSignature& v) const {
+    v.key_index = verified_key;
     if (r.signer) {
       if (!r.signer->sans.empty()) v.signer_identity = r.signer->sans.front();
       v.signer_issuer = r.signer->issuer;
     }
     v.log_indexes = r.log_indexes;
+  }
+
+  // What cosign verify adds to a signature's "optional" when printing it: the signer's
+  // Subject and Issuer (keyless) and the Rekor Bundle (when the log was checked).
+  static void decorate(VerifiedSignature& v, const std::string* rekor_bundle) {
+    if (!v.json.is_object()) return;
+    bj::object& doc = v.json.as_object();
+    if (!v.signer_identity && !rekor_bundle) return;
+    if (!doc["optional"].is_object()) doc["optional"] = bj::object{};
+    bj::object& opt = doc["optional"].as_object();
+    if (v.signer_identity) {
+      opt["Subject"] = *v.signer_identity;
+      opt["Issuer"] = v.signer_issuer.value_or("");
+    }
+    if (rekor_bundle) {
+      auto parsed = json::parse(*rekor_bundle);
+      if (parsed.ok()) opt["Bundle"] = std::move(parsed).value();
+    }
   }
 
   sigstore::Artifact image_artifact() const {
@@ -168,10 +191,7 @@ struct Checker {
       std::string source = fmt::format("{} layer {}", where, i);
       auto st = want == Want::kSignatures ? classic_signature(manifest->layers[i], source)
                                            : classic_attestation(manifest->layers[i], source);
-      if (!st.ok()) {
-        if (st.error().code == ErrorCode::kIo) return st;
-        reject(source, st.error().message);
-      }
+      if (!st.ok()) reject(source, st.error().message);
     }
     return ok_status();
   }
@@ -187,9 +207,7 @@ struct Checker {
     VOUCH_ASSIGN_OR_RETURN(std::string payload, detail::get_bytes(store, layer, kMaxPayloadBytes, "payload"));
     sigstore::Bundle bundle;
     VOUCH_RETURN_IF_ERROR(material_from_annotations(layer, bundle));
-    sigstore::MessageSignature ms;
-    ms.digest_algorithm = crypto::HashAlgorithm::kSha256;
-    ms.digest = crypto::sha256(as_bytes(payload));
+    sigstore::MessageSignature ms;  // over the payload with the key's own digest, as cosign signs
     ms.signature = std::move(sig).value();
     bundle.content = std::move(ms);
     VOUCH_ASSIGN_OR_RETURN(auto verified, verify(bundle, sigstore::Artifact::from_bytes(payload)));
@@ -210,6 +228,10 @@ struct Checker {
     v.json = ss.json;
     v.annotations = std::move(annotations);
     fill_signer(verified, v);
+    {
+      auto b = layer.annotations.find(std::string(annotation::kBundle));
+      decorate(v, !options.ignore_tlog && b != layer.annotations.end() ? &b->second : nullptr);
+    }
     result.verified.push_back(std::move(v));
     return ok_status();
   }
@@ -226,7 +248,7 @@ struct Checker {
     VOUCH_RETURN_IF_ERROR(material_from_annotations(layer, bundle));
     bundle.content = *env;
     VOUCH_ASSIGN_OR_RETURN(auto verified, verify(bundle, image_artifact()));
-    return accept_statement(Layout::kClassic, source, env->payload, verified);
+    return accept_statement(Layout::kClassic, source, *env, verified);
   }
 
   // ---- bundle layout ----
@@ -238,7 +260,8 @@ struct Checker {
       // cosign 3's fallback index marks its descriptors with the empty artifact type, so
       // only a descriptor that names another artifact type can be skipped unread.
       if (!d.artifact_type.empty() && d.artifact_type != media_type::kBundleV03 &&
-          d.artifact_type != oci::media_type::kOciEmpty)
+          d.artifact_type != oci::media_type::kOciEmpty && d.artifact_type != media_type::kArtifactSig &&
+          d.artifact_type != intoto::kInTotoPayloadType)
         continue;
       if (++examined > options.max_candidates) {
         reject(fmt::format("referrers of {}", digest.str()),
@@ -247,10 +270,7 @@ struct Checker {
       }
       std::string source = fmt::format("{}@{} (referrer)", location_name(image), d.digest.str());
       auto st = bundle_candidate(d, source, want);
-      if (!st.ok()) {
-        if (st.error().code == ErrorCode::kIo) return st;
-        reject(source, st.error().message);
-      }
+      if (!st.ok()) reject(source, st.error().message);
     }
     return ok_status();
   }
@@ -258,9 +278,12 @@ struct Checker {
   Status bundle_candidate(const oci::Descriptor& d, const std::string& source, Want want) {
     if (d.media_type != oci::media_type::kOciManifest) return skip();
     VOUCH_ASSIGN_OR_RETURN(oci::Manifest m, store.get_manifest(d));
-    if (m.effective_artifact_type() != media_type::kBundleV03) return skip();
+    std::string type = m.effective_artifact_type();
+    bool legacy_sig = type == media_type::kArtifactSig, legacy_att = type == intoto::kInTotoPayloadType;
+    if (type != media_type::kBundleV03 && !legacy_sig && !legacy_att) return skip();
     if (!m.subject || m.subject->digest != digest)
       return verification_failed(fmt::format("its subject is {}, not the image", m.subject ? m.subject->digest.str() : "absent"));
+    if (legacy_sig || legacy_att) return legacy_referrer(m, source, legacy_sig ? Want::kSignatures : Want::kAttestations, want);
     // The predicate type annotation is a hint only (it is not signed): the statement decides.
     auto pt = m.annotations.find(std::string(annotation::kBundlePredicateType));
     if (pt != m.annotations.end() && (want == Want::kSignatures) != (pt->second == intoto::kCosignSignPredicate))
@@ -277,7 +300,22 @@ struct Checker {
     if (env->payload_type != intoto::kInTotoPayloadType)
       return invalid_input(fmt::format("DSSE payload type '{}' is not {}", env->payload_type, intoto::kInTotoPayloadType));
     VOUCH_ASSIGN_OR_RETURN(auto verified, verify(*bundle, image_artifact()));
-    return accept_statement(Layout::kBundle, source, env->payload, verified);
+    return accept_statement(Layout::kBundle, source, *env, verified);
+  }
+
+  // cosign's intermediate mode (OCI 1.1 referrers holding the classic layers): a referrer of
+  // artifact type application/vnd.dev.cosign.artifact.sig.v1+json (simple-signing layers) or
+  // application/vnd.in-toto+json (DSSE layers).
+  Status legacy_referrer(const oci::Manifest& m, const std::string& source, Want holds, Want want_now) {
+    if (holds != want_now || m.is_index()) return skip();
+    size_t n = std::min(m.layers.size(), options.max_candidates);
+    for (size_t i = 0; i < n; ++i) {
+      std::string layer_source = fmt::format("{} layer {}", source, i);
+      auto st = holds == Want::kSignatures ? classic_signature(m.layers[i], layer_source)
+                                           : classic_attestation(m.layers[i], layer_source);
+      if (!st.ok()) reject(layer_source, st.error().message);
+    }
+    return ok_status();
   }
 
   // A referrer of another kind: not a candidate at all.
@@ -287,9 +325,11 @@ struct Checker {
 
   Want want = Want::kSignatures;
   std::string want_predicate;  // attestations: empty = any
+  std::optional<size_t> verified_key;  // which key the last verify() succeeded with
 
-  Status accept_statement(Layout layout, const std::string& source, const Bytes& payload,
+  Status accept_statement(Layout layout, const std::string& source, const intoto::Envelope& env,
                           const sigstore::VerificationResult& verified) {
+    const Bytes& payload = env.payload;
     json::ParseLimits limits;
     limits.max_bytes = kMaxBundleBytes;
     limits.max_depth = 64;
@@ -324,6 +364,7 @@ struct Checker {
     v.layout = layout;
     v.source = source;
     v.payload = to_string(payload);
+    v.envelope = intoto::serialize_envelope(env);
     v.predicate_type = st.predicate_type;
     v.annotations = annotations;
     if (want == Want::kSignatures) {
@@ -338,13 +379,18 @@ struct Checker {
       v.json = std::move(doc);
     }
     fill_signer(verified, v);
+    if (want == Want::kSignatures) decorate(v, nullptr);
     result.verified.push_back(std::move(v));
     return ok_status();
   }
 
+  // A layout whose discovery fails (a registry error on the tag or the referrers) is a
+  // rejected candidate, not the end of the search: the other layout may still verify.
   Status run() {
-    VOUCH_RETURN_IF_ERROR(classic(want));
-    VOUCH_RETURN_IF_ERROR(bundles(want));
+    std::string tag = oci::digest_tag(digest, want == Want::kSignatures ? kSignatureTagSuffix : kAttestationTagSuffix);
+    if (auto st = classic(want); !st.ok()) reject(fmt::format("{}:{}", location_name(image), tag), st.error().message);
+    if (auto st = bundles(want); !st.ok())
+      reject(fmt::format("referrers of {}@{}", location_name(image), digest.str()), st.error().message);
     // Drop "skip" entries: other kinds of referrers are not candidates.
     std::erase_if(result.rejected, [](const RejectedCandidate& r) { return r.reason == "skip"; });
     return ok_status();
@@ -374,7 +420,7 @@ Result<VerifyResult> run_checker(oci::Store& store, const oci::Reference& image,
   if (want == Want::kAttestations && !predicate_type.empty()) {
     VOUCH_ASSIGN_OR_RETURN(wanted, intoto::predicate_type_for(predicate_type));
   }
-  Checker c{store, image, digest, options, std::move(keys), {}, {}, want, wanted};
+  Checker c{store, image, digest, options, std::move(keys), {}, {}, want, wanted, std::nullopt};
   c.want = want;
   c.want_predicate = wanted;
   c.result.image = image;
@@ -393,6 +439,21 @@ Result<VerifyResult> open_and_run(const oci::ImageRef& ref, const VerifyOptions&
   VOUCH_ASSIGN_OR_RETURN(oci::Manifest root, store->get_root());
   oci::Reference image = ref.reference;
   if (ref.transport != oci::Transport::kRegistry) image = oci::Reference{"", ref.path, ref.tag, ref.digest};
+  if (options.repository) {
+    oci::ImageRef sig_ref;
+    sig_ref.transport = oci::Transport::kRegistry;
+    sig_ref.reference = *options.repository;
+    VOUCH_ASSIGN_OR_RETURN(auto sig_store, oci::open_store(sig_ref, options.store, false));
+    VOUCH_ASSIGN_OR_RETURN(VerifyResult r, run_checker(*sig_store, *options.repository, root.digest, options, want,
+                                                       predicate_type));
+    r.image = image;
+    r.image.digest = root.digest;
+    for (auto& v : r.verified)  // the signed image's name, not where its signatures are kept
+      if (v.layout == Layout::kBundle && want == Want::kSignatures && v.json.is_object())
+        v.json.as_object()["critical"].as_object()["identity"] =
+            bj::object{{"docker-reference", cosign_repository_name(image)}};
+    return r;
+  }
   return run_checker(*store, image, root.digest, options, want, predicate_type);
 }
 

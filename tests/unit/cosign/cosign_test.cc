@@ -3,6 +3,7 @@
 // it, with the empty artifact type on its descriptors).
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 
 #include "vouch/base/json.h"
@@ -268,6 +269,40 @@ TEST(CosignClassic, TamperedPayloadAndMovedSignatureAreRejected) {
   EXPECT_NE(tampered->failure_summary().find("signature"), std::string::npos) << tampered->failure_summary();
 }
 
+TEST(CosignClassic, IntermediateReferrerModeIsRead) {
+  // cosign's "OCI 1.1 with the old format": the classic manifest as a referrer with an
+  // artifact type, found through the referrers tag index.
+  MemStore store;
+  auto image = store.add_image("v1", "layer");
+  auto key = new_key();
+  SignOptions so;
+  so.layout = Layout::kClassic;
+  ASSERT_TRUE(sign_manifest(store, image_ref(), image.descriptor(), key, so).ok());
+  ASSERT_TRUE(attest_manifest(store, image_ref(), image.descriptor(), key, "https://openvex.dev/ns", bj::object{}, so).ok());
+  for (auto [suffix, type] : {std::pair<std::string, std::string_view>{".sig", media_type::kArtifactSig},
+                              std::pair<std::string, std::string_view>{".att", intoto::kInTotoPayloadType}}) {
+    std::string tag = oci::digest_tag(image.digest, suffix);
+    bj::object m = json::parse((*store.get_tagged(tag))->bytes)->as_object();
+    store.tags.erase(tag);
+    m["artifactType"] = std::string(type);
+    m["subject"] = image.descriptor().to_json();
+    auto parsed = oci::parse_manifest(json::serialize(m));
+    ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+    store.cosign_empty_artifact_type = false;
+    ASSERT_TRUE(store.put_manifest(*parsed, std::nullopt, false).ok());
+  }
+  auto sigs = verify_signatures_in(store, image_ref(), image.digest, key_options(key));
+  ASSERT_TRUE(sigs.ok()) << sigs.error().message;
+  ASSERT_EQ(sigs->verified.size(), 1u) << sigs->failure_summary();
+  EXPECT_NE(sigs->verified[0].source.find("(referrer) layer 0"), std::string::npos) << sigs->verified[0].source;
+  auto atts = verify_attestations_in(store, image_ref(), image.digest, "openvex", key_options(key));
+  ASSERT_TRUE(atts.ok()) << atts.error().message;
+  EXPECT_EQ(atts->verified.size(), 1u) << atts->failure_summary();
+  auto wrong = verify_signatures_in(store, image_ref(), image.digest, key_options(new_key()));
+  ASSERT_TRUE(wrong.ok());
+  EXPECT_FALSE(wrong->ok());
+}
+
 TEST(CosignBundle, SignVerifiesThroughTheFallbackIndexWithEmptyArtifactType) {
   MemStore store;
   auto image = store.add_image("v1", "layer");
@@ -320,6 +355,64 @@ TEST(CosignBundle, SignVerifiesThroughTheFallbackIndexWithEmptyArtifactType) {
   EXPECT_EQ(none->failure_summary(), "no signatures found");
 }
 
+// Rewrites the only bundle referrer of `subject` in `store` through `edit` (on the bundle JSON
+// and the referrer manifest JSON) and lists the result in `target`'s referrers tag index.
+void rewrite_referrer(MemStore& store, const oci::Digest& subject, const oci::Manifest& target,
+                      const std::function<void(bj::object& bundle)>& edit) {
+  auto idx = **store.get_tagged(oci::digest_tag(subject));
+  auto ref = *store.get_manifest(idx.manifests.at(0));
+  bj::object bundle = json::parse(store.blobs.at(ref.layers.at(0).digest.str()))->as_object();
+  edit(bundle);
+  std::string bundle_bytes = json::serialize(bundle);
+  auto bd = oci::Digest::sha256_of(as_bytes(bundle_bytes));
+  store.blobs[bd.str()] = bundle_bytes;
+  bj::object m = json::parse(ref.bytes)->as_object();
+  m["layers"].as_array()[0].as_object()["digest"] = bd.str();
+  m["layers"].as_array()[0].as_object()["size"] = bundle_bytes.size();
+  m["subject"] = target.descriptor().to_json();
+  auto parsed = oci::parse_manifest(json::serialize(m));
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  ASSERT_TRUE(store.put_manifest(*parsed, std::nullopt, false).ok());
+}
+
+TEST(CosignBundle, TamperedBundlesAreRejected) {
+  auto key = new_key();
+  SignOptions so;
+  {
+    MemStore store;
+    auto image = store.add_image("v1", "layer");
+    ASSERT_TRUE(sign_manifest(store, image_ref(), image.descriptor(), key, so).ok());
+    // The statement changed under the old signature, listed beside the untouched referrer.
+    rewrite_referrer(store, image.digest, image, [&](bj::object& b) {
+      auto& env = b["dsseEnvelope"].as_object();
+      std::string payload = to_string(*base64_decode(env["payload"].as_string()));
+      payload.replace(payload.find("\"annotations\":{}"), 16, "\"annotations\":{\"x\":\"y\"}");
+      env["payload"] = base64_encode(as_bytes(payload));
+    });
+    auto idx = **store.get_tagged(oci::digest_tag(image.digest));
+    ASSERT_EQ(idx.manifests.size(), 2u);
+    auto r = verify_signatures_in(store, image_ref(), image.digest, key_options(key));
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->verified.size(), 1u) << r->failure_summary();  // the untouched one
+    ASSERT_EQ(r->rejected.size(), 1u);
+    EXPECT_NE(r->rejected[0].reason.find("DSSE envelope's signature does not verify"), std::string::npos)
+        << r->rejected[0].reason;
+  }
+  {
+    // A good bundle for image A, re-attached as a referrer of image B.
+    MemStore store;
+    auto a = store.add_image("a", "layer a");
+    auto b = store.add_image("b", "layer b");
+    ASSERT_TRUE(sign_manifest(store, image_ref(), a.descriptor(), key, so).ok());
+    rewrite_referrer(store, a.digest, b, [](bj::object&) {});
+    auto r = verify_signatures_in(store, image_ref(), b.digest, key_options(key));
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_FALSE(r->ok());
+    ASSERT_EQ(r->rejected.size(), 1u) << r->failure_summary();
+    EXPECT_NE(r->rejected[0].reason.find("in-toto statement's subjects"), std::string::npos) << r->rejected[0].reason;
+  }
+}
+
 TEST(CosignAttestations, EveryPredicateTypeRoundTripsInBothLayouts) {
   for (Layout layout : {Layout::kClassic, Layout::kBundle}) {
     MemStore store;
@@ -348,6 +441,10 @@ TEST(CosignAttestations, EveryPredicateTypeRoundTripsInBothLayouts) {
       ASSERT_EQ(r->verified.size(), 1u) << layout_name(layout) << " " << t << ": " << r->failure_summary();
       EXPECT_EQ(r->verified[0].layout, layout);
       EXPECT_EQ(r->verified[0].json.as_object().at("predicate").as_object().at("name").as_string(), t);
+      auto env = intoto::parse_envelope(r->verified[0].envelope);
+      ASSERT_TRUE(env.ok()) << env.error().message;
+      EXPECT_EQ(to_string(env->payload), r->verified[0].payload);
+      EXPECT_TRUE(intoto::verify_envelope(*env, key.public_key()).ok());
       const auto& subject = r->verified[0].json.as_object().at("subject").as_array()[0].as_object();
       EXPECT_EQ(subject.at("name").as_string(), "127.0.0.1:5000/demo/app");
       EXPECT_EQ(subject.at("digest").as_object().at("sha256").as_string(), image.digest.hex());
@@ -396,10 +493,40 @@ TEST(CosignVerify, OptionsAreChecked) {
   VerifyOptions tlog_no_root = key_options(new_key());
   tlog_no_root.ignore_tlog = false;
   EXPECT_FALSE(verify_signatures_in(store, image_ref(), image.digest, tlog_no_root).ok());
+  // Several keys: any may have signed, and the result says which one did.
+  auto signer = new_key();
+  SignOptions so;
+  so.layout = Layout::kClassic;
+  ASSERT_TRUE(sign_manifest(store, image_ref(), image.descriptor(), signer, so).ok());
   VerifyOptions pem = key_options(new_key());
-  pem.key_pems.push_back(new_key().public_key().pem());
+  pem.key_pems.push_back(signer.public_key().pem());
   auto ok = verify_signatures_in(store, image_ref(), image.digest, pem);
   ASSERT_TRUE(ok.ok()) << ok.error().message;
+  ASSERT_EQ(ok->verified.size(), 1u) << ok->failure_summary();
+  EXPECT_EQ(ok->verified[0].key_index, std::optional<size_t>(1));
+}
+
+// A registry failing on one layout's lookup: recorded, and the other layout still verifies.
+class FailingReferrers : public MemStore {
+ public:
+  Result<std::vector<oci::Descriptor>> referrers(const oci::Digest&) override {
+    return io_error("HTTP 500 from the registry");
+  }
+};
+
+TEST(CosignVerify, ALayoutThatCannotBeReadDoesNotHideTheOther) {
+  FailingReferrers store;
+  auto image = store.add_image("v1", "layer");
+  auto key = new_key();
+  SignOptions so;
+  so.layout = Layout::kClassic;
+  ASSERT_TRUE(sign_manifest(store, image_ref(), image.descriptor(), key, so).ok());
+  auto r = verify_signatures_in(store, image_ref(), image.digest, key_options(key));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->verified.size(), 1u);
+  ASSERT_EQ(r->rejected.size(), 1u);
+  EXPECT_NE(r->rejected[0].source.find("referrers of"), std::string::npos);
+  EXPECT_NE(r->rejected[0].reason.find("HTTP 500"), std::string::npos);
 }
 
 TEST(CosignVerify, MalformedCandidatesAreNamedAndDoNotHideGoodOnes) {

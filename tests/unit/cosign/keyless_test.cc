@@ -222,6 +222,12 @@ TEST(CosignKeyless, CertificateIdentityDecidesInBothLayouts) {
   }
   EXPECT_EQ(r->verified[0].layout, Layout::kClassic);
   EXPECT_EQ(r->verified[1].layout, Layout::kBundle);
+  // As cosign verify prints them: the signer in "optional".
+  for (const auto& v : r->verified) {
+    const auto& opt = v.json.as_object().at("optional").as_object();
+    EXPECT_EQ(opt.at("Subject").as_string(), kIdentity);
+    EXPECT_EQ(opt.at("Issuer").as_string(), kIssuer);
+  }
 
   auto wrong_id = verify_signatures_in(store, image_ref(), image, keyless(pki, "https://github.com/evil/x", kIssuer));
   ASSERT_TRUE(wrong_id.ok());
