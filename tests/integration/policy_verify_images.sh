@@ -31,7 +31,7 @@ REG=127.0.0.1:$port
 
 # Three one-layer images with different content.
 umoci init --layout L
-for name in signed classic unsigned logged; do
+for name in signed classic unsigned logged elsewhere; do
   umoci new --image "L:$name"
   umoci unpack --rootless --image "L:$name" "b-$name" >/dev/null
   echo "$name" > "b-$name/rootfs/content"
@@ -45,7 +45,7 @@ done
 digest=$("$V" inspect -o json "$REG/demo/signed:v1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["digest"])')
 [[ $digest == sha256:* ]] || fail "inspect digest: $digest"
 
-policy() {  # policy ACTION MUTATE [REKOR] > file
+policy() {  # policy ACTION MUTATE [REKOR [REPOSITORY]] > file
   cat <<YAML
 apiVersion: kyverno.io/v1
 kind: ClusterPolicy
@@ -58,6 +58,7 @@ spec:
       verifyImages:
         - imageReferences: ["$REG/demo/*"]
           mutateDigest: $2
+          repository: "${4:-}"
           attestors:
             - count: 1
               entries:
@@ -158,6 +159,14 @@ out=$("$V" policy apply --registry -p sbom-bad.yaml -r signed.yaml 2>&1); rc=$?
 [ $rc -eq 1 ] || fail "SBOM attestation condition fails: want exit 1, got $rc: $out"
 out=$("$V" policy apply --registry -p sbom-ok.yaml -r classic.yaml 2>&1); rc=$?
 [ $rc -eq 1 ] || fail "an image without the attestation fails: want exit 1, got $rc: $out"
+
+# Signatures kept in another repository (COSIGN_REPOSITORY when signing, `repository` in the rule).
+COSIGN_REPOSITORY=$REG/demo/signatures "$V" sign --key cosign.key "$REG/demo/elsewhere:v1" >/dev/null 2>&1 || fail "sign into another repository"
+pod elsewhere "$REG/demo/elsewhere:v1" > elsewhere.yaml
+policy Enforce true "{ignoreTlog: true}" "$REG/demo/signatures" > repository.yaml
+out=$("$V" policy apply --registry -p repository.yaml -r elsewhere.yaml 2>&1) || fail "repository: signatures found there: $out"
+out=$("$V" policy apply --registry -p enforce.yaml -r elsewhere.yaml 2>&1); rc=$?
+[ $rc -eq 1 ] || fail "without repository the signature is not found: $rc $out"
 
 # Kyverno's default for keys: the signature must be in the transparency log. Entries in vouch's
 # own Rekor-compatible log, its trusted root from `vouch log trusted-root`.

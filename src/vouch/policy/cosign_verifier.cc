@@ -38,7 +38,6 @@ class CosignImageVerifier : public ImageVerifier {
                                           const AttestorSet& set, const Attestation* attestation) override {
     if (rule.type != "Cosign" && rule.type != "SigstoreBundle")
       return invalid_input(fmt::format("verifyImages type {} is not supported", rule.type));
-    if (!rule.repository.empty()) return invalid_input("verifyImages.repository is not supported");
     auto ref = oci::parse_image_ref(image);
     if (!ref.ok()) return invalid_input(fmt::format("image {}: {}", image, ref.error().message));
 
@@ -53,7 +52,7 @@ class CosignImageVerifier : public ImageVerifier {
     size_t passed = 0;
     std::vector<std::string> reasons;
     for (size_t i = 0; i < set.entries.size(); ++i) {
-      auto r = verify_entry(*ref, set.entries[i], attestation);
+      auto r = verify_entry(*ref, rule, set.entries[i], attestation);
       if (!r.ok()) return Error{r.error().code, fmt::format(".entries[{}]: {}", i, r.error().message)};
       if (r->ok()) {
         ++passed;
@@ -78,11 +77,17 @@ class CosignImageVerifier : public ImageVerifier {
   }
 
  private:
-  Result<cosign::VerifyResult> verify_entry(const oci::ImageRef& ref, const Attestor& entry,
-                                            const Attestation* attestation) {
+  Result<cosign::VerifyResult> verify_entry(const oci::ImageRef& ref, const ImageVerification& rule,
+                                            const Attestor& entry, const Attestation* attestation) {
     if (entry.attestor) return invalid_input("nested attestor sets are not supported");
-    if (!entry.repository.empty()) return invalid_input("repository is not supported");
     cosign::VerifyOptions v;
+    // Signatures kept in another repository (the entry's, else the rule's), as COSIGN_REPOSITORY.
+    const std::string& repository = entry.repository.empty() ? rule.repository : entry.repository;
+    if (!repository.empty()) {
+      auto r = oci::parse_reference_no_default_tag(repository);
+      if (!r.ok()) return invalid_input(fmt::format("repository {}: {}", repository, r.error().message));
+      v.repository = std::move(*r);
+    }
     v.store = options_.store;
     v.annotations = entry.annotations;
     v.trusted_root = options_.trusted_root;
