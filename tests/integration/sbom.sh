@@ -146,7 +146,8 @@ printf 'Name: x\nVersion: 1\nLicense: GPL-2+ or Artistic\n' > "$lx/sp/x-1.dist-i
 python3 - "$work/lang.spdx.json" <<'PY' || fail "language packages in SPDX"
 import json, sys
 d = json.load(open(sys.argv[1]))
-got = {p["name"]: (p["licenseDeclared"], [r["referenceLocator"] for r in p.get("externalRefs", [])]) for p in d["packages"]}
+got = {p["name"]: (p["licenseDeclared"], [r["referenceLocator"] for r in p.get("externalRefs", []) if r["referenceType"] == "purl"])
+       for p in d["packages"]}
 assert got == {"ok": ("MIT", ["pkg:npm/ok@1.2.3"]), "x": ("GPL-2.0-or-later OR Artistic-1.0", ["pkg:pypi/x@1"])}, got
 PY
 
