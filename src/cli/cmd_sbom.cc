@@ -49,6 +49,7 @@ Status run_sbom(const SbomOptions& o) {
   sbom::WriteOptions wo;
   VOUCH_ASSIGN_OR_RETURN(wo.created, sbom::creation_time());
   VOUCH_ASSIGN_OR_RETURN(sbom::Sbom doc, sbom_for_target(o.target, so, platform));
+  for (const auto& w : doc.warnings) fmt::print(stderr, "vouch sbom: warning: {}\n", w);
   std::string out;
   if (o.output == "spdx-json") out = json::pretty(sbom::write_spdx_json(doc, wo));
   else if (o.output == "cyclonedx-json") out = json::pretty(sbom::write_cyclonedx_json(doc, wo));
@@ -66,8 +67,10 @@ void register_sbom_commands(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand(
       "sbom",
       "List the packages installed in an image or a directory tree (dir:PATH; symbolic links are\n"
-      "not followed out of it): the distro (os-release), Debian (dpkg) and Alpine (apk) packages\n"
-      "with the files they own. Output is deterministic given SOURCE_DATE_EPOCH.\n"
+      "not followed out of it): the distro (os-release), Debian (dpkg), Alpine (apk) and RPM\n"
+      "(rpmdb.sqlite) packages with the files they own, Go modules in Go executables, Rust crates\n"
+      "(Cargo.lock, cargo-auditable executables) and Maven packages in Java archives.\n"
+      "Output is deterministic given SOURCE_DATE_EPOCH.\n"
       "Exit 0 on success, 2 on bad input.");
   cmd->add_option("-o,--output", o->output, "Output format: spdx-json, cyclonedx-json or table")
       ->check(CLI::IsMember({"spdx-json", "cyclonedx-json", "table"}))

@@ -68,6 +68,8 @@ struct Sbom {
   std::string name;    // what the SBOM describes (image reference, directory)
   std::optional<Distro> distro;
   std::vector<Package> packages;
+  // Catalogs only: what was seen but not read, one line each (not serialized).
+  std::vector<std::string> warnings;
 
   const Package* find(std::string_view id) const;
 };
