@@ -14,7 +14,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib/assert.sh"
 vouch=${VOUCH_BIN:?VOUCH_BIN must point at the vouch binary}
 data=${VOUCH_TESTDATA:?VOUCH_TESTDATA must point at the shared testdata}
 root=$(cd "$(dirname "$0")/../.." && pwd)
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+work=$(mktemp -d); trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
 export SOURCE_DATE_EPOCH=1700000000
 fx=$work/root
 mkdir -p "$fx/usr/bin" "$fx/opt/app" "$fx/usr/share/java" "$fx/var/lib/rpm" "$fx/etc"
@@ -27,15 +27,35 @@ for b in /usr/bin/skopeo /usr/bin/umoci /usr/bin/docker-registry; do
 done
 [ ${#bins[@]} -gt 0 ] || fail "none of skopeo, umoci, docker-registry is installed (scripts/install-deps.sh)"
 if command -v go >/dev/null; then
+  # A module proxy on disk (GOPROXY=file://) serving two versioned modules, so that the build
+  # has ordinary dependencies with versions and sums, plus one replaced by another module and
+  # two replaced by local directories.
   src=$work/gosrc
+  python3 - "$work/goproxy" <<'PY' || fail "building the Go module proxy"
+import io, os, sys, zipfile
+proxy = sys.argv[1]
+for mod, ver, pkg, body in [("example.com/lib", "v1.0.0", "lib", 'func Lib() string { return "lib" }'),
+                            ("example.com/fork", "v1.1.0", "fork", 'func Fork() string { return "fork" }'),
+                            ("example.com/orig", "v0.9.0", "orig", 'func Orig() string { return "orig" }')]:
+    d = os.path.join(proxy, mod, "@v"); os.makedirs(d, exist_ok=True)
+    gomod = f"module {mod}\n\ngo 1.19\n"
+    open(os.path.join(d, "list"), "w").write(ver + "\n")
+    open(os.path.join(d, ver + ".info"), "w").write('{"Version":"%s","Time":"2023-01-01T00:00:00Z"}' % ver)
+    open(os.path.join(d, ver + ".mod"), "w").write(gomod)
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w") as z:
+        z.writestr(f"{mod}@{ver}/go.mod", gomod)
+        z.writestr(f"{mod}@{ver}/{pkg}.go", f"package {pkg}\n\n{body}\n")
+    open(os.path.join(d, ver + ".zip"), "wb").write(b.getvalue())
+PY
   mkdir -p "$src/dep" "$src/other"
-  printf 'module example.com/vouchtest\n\ngo 1.19\n\nrequire (\n\texample.com/dep v1.2.3\n\texample.com/other v0.4.0\n)\n\nreplace example.com/dep v1.2.3 => ./dep\n\nreplace example.com/other => ./other\n' > "$src/go.mod"
+  printf 'module example.com/vouchtest\n\ngo 1.19\n\nrequire (\n\texample.com/dep v1.2.3\n\texample.com/other v0.4.0\n\texample.com/lib v1.0.0\n\texample.com/orig v0.9.0\n)\n\nreplace example.com/dep v1.2.3 => ./dep\n\nreplace example.com/other => ./other\n\nreplace example.com/orig => example.com/fork v1.1.0\n' > "$src/go.mod"
   printf 'module example.com/dep\n\ngo 1.19\n' > "$src/dep/go.mod"
   printf 'package dep\n\nfunc Hello() string { return "hello" }\n' > "$src/dep/dep.go"
   printf 'module example.com/other\n\ngo 1.19\n' > "$src/other/go.mod"
   printf 'package other\n\nfunc World() string { return "world" }\n' > "$src/other/other.go"
-  printf 'package main\n\nimport (\n\t"fmt"\n\n\t"example.com/dep"\n\t"example.com/other"\n)\n\nfunc main() { fmt.Println(dep.Hello(), other.World()) }\n' > "$src/main.go"
-  export GOCACHE=$work/gocache GOPATH=$work/gopath GOPROXY=off GOFLAGS=-mod=mod GO111MODULE=on GOTOOLCHAIN=local
+  printf 'package main\n\nimport (\n\t"fmt"\n\n\t"example.com/dep"\n\t"example.com/lib"\n\torig "example.com/orig"\n\t"example.com/other"\n)\n\nfunc main() { fmt.Println(dep.Hello(), other.World(), lib.Lib(), orig.Fork()) }\n' > "$src/main.go"
+  export GOCACHE=$work/gocache GOPATH=$work/gopath GOPROXY=file://$work/goproxy GOSUMDB=off GOFLAGS=-mod=mod GO111MODULE=on GOTOOLCHAIN=local
   (cd "$src" && CGO_ENABLED=0 go build -buildvcs=false -o "$fx/opt/app/vouchtest" . ) 2>"$work/go.log" \
     && bins+=(/opt/app/vouchtest) || fail "go build (amd64): $(head -c 400 "$work/go.log")"
   (cd "$src" && CGO_ENABLED=0 GOARCH=mips go build -buildvcs=false -o "$fx/opt/app/vouchtest-mips" . ) 2>"$work/go.log" \
@@ -112,6 +132,7 @@ path, main, deps, last = "", None, [], None
 for l in lines[1:]:
     f = l.strip("\n").split("\t")[1:]
     while f and f[-1] == "": f.pop()
+    if not f: continue
     if f[0] == "path": path = f[1]
     elif f[0] == "mod": main = [f[1], f[2]]; last = main
     elif f[0] == "dep": deps.append([f[1], f[2] if len(f) > 2 else ""]); last = deps[-1]
@@ -138,18 +159,24 @@ PY
     fail "$b: Go modules differ from go version -m (< missed, > extra): $(diff "$work/go.want2" "$work/go.got" | grep '^[<>]' | tr '\n' ';')"
   fi
   echo "go: $b: $(wc -l < "$work/go.want2") modules (incl. stdlib) match go version -m" >&2
+  [ "$b" = /opt/app/vouchtest ] && cp "$work/go.want2" "$work/go.vouchtest"
 done
-python3 - "$work/dir.cdx.json" <<'PY' || fail "Go binary purls / non-executable file"
+python3 - "$work/dir.cdx.json" "$work/go.vouchtest" <<'PY' || fail "Go binary purls / non-executable file"
 import json, sys
 d = json.load(open(sys.argv[1]))
 got = {}
 for c in d["components"]:
     p = {x["name"]: x["value"] for x in c.get("properties", [])}
     got.setdefault(p.get("syft:location:0:path"), []).append(c.get("purl"))
+want = open(sys.argv[2]).read().split()
+# The build has ordinary, module-replaced and directory-replaced dependencies.
+for m in ["example.com/lib@v1.0.0", "example.com/fork@v1.1.0", "./dep@(devel)", "example.com/vouchtest@(devel)"]:
+    assert m in want, (m, want)
 assert "/opt/app/data.bin" not in got, "a file without the execute bit was read as an executable"
 app = sorted(got.get("/opt/app/vouchtest", []))
 assert "pkg:golang/example.com/vouchtest@%28devel%29" in app, app
 assert any(p.startswith("pkg:golang/stdlib@") for p in app), app
+assert "pkg:golang/example.com/lib@v1.0.0" in app and "pkg:golang/example.com/fork@v1.1.0" in app, app
 PY
 
 # Java: the pom.properties inside each jar against the java-archive components located at it.
