@@ -253,7 +253,7 @@ Result<GoBuildInfo> parse_go_modinfo(std::string_view go_version, std::string_vi
       last->replace_version = f.size() > 2 ? std::string(f[2]) : std::string();
       last->replace_sum = f.size() > 3 ? std::string(f[3]) : std::string();
     } else if (key == "build") {
-      std::string_view kv = line.substr(6);
+      std::string_view kv = line.size() > 6 ? line.substr(6) : std::string_view();
       size_t eq = kv.find('=');
       if (eq == std::string_view::npos) return err("expected 'build\\t<key>=<value>'");
       std::string k(kv.substr(0, eq)), v(kv.substr(eq + 1));

@@ -156,6 +156,8 @@ TEST(GoBuildInfo, MalformedInputsAreErrors) {
   EXPECT_NE(info.error().message.find("line 1"), std::string::npos) << info.error().message;
   EXPECT_FALSE(parse_go_modinfo("go1", "=>\tx\tv1\n").ok());
   EXPECT_FALSE(parse_go_modinfo("go1", "bogus\tx\n").ok());
+  EXPECT_FALSE(parse_go_modinfo("go1", "build\n").ok());  // found by fuzzing: a key without a value
+  EXPECT_FALSE(parse_go_modinfo("go1", "build\tno-equals\n").ok());
 }
 
 TEST(ElfSection, RejectsMalformedHeaders) {
