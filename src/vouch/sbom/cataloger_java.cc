@@ -5,6 +5,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <cctype>
 #include <map>
 #include <utility>
 
@@ -25,7 +26,7 @@ constexpr int64_t kMaxNested = int64_t{256} << 20;   // one nested archive
 constexpr int64_t kMaxTotal = int64_t{1} << 30;      // everything inflated from one outer archive
 
 bool is_archive_name(std::string_view name) {
-  for (std::string_view ext : {".jar", ".war", ".ear", ".jpi", ".hpi", ".par", ".sar", ".nar", ".kar", ".rar"})
+  for (std::string_view ext : {".jar", ".war", ".ear", ".jpi", ".hpi", ".lpkg", ".par", ".sar", ".nar", ".kar"})
     if (name.size() > ext.size() && name.ends_with(ext)) return true;
   return false;
 }
@@ -35,13 +36,36 @@ std::string_view base_name(std::string_view p) {
   return slash == std::string_view::npos ? p : p.substr(slash + 1);
 }
 
+// Whether a dash-separated group of a file name starts the version: a digit, "build" and a
+// digit, or "r"/"rc" and digits not followed by a letter.
+bool starts_version(std::string_view g) {
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (g.empty()) return false;
+  if (digit(g[0])) return true;
+  auto lower_starts = [&](std::string_view p) {
+    if (g.size() < p.size()) return false;
+    for (size_t i = 0; i < p.size(); ++i)
+      if (std::tolower(static_cast<unsigned char>(g[i])) != p[i]) return false;
+    return true;
+  };
+  if (lower_starts("build")) return g.size() > 5 && digit(g[5]);
+  size_t k = lower_starts("rc") ? 2 : lower_starts("r") ? 1 : 0;
+  if (k == 0 || k >= g.size() || !digit(g[k])) return false;
+  while (k < g.size() && digit(g[k])) ++k;
+  return k == g.size() || !std::isalpha(static_cast<unsigned char>(g[k]));
+}
+
 // "commons-lang3-3.12.0.jar" -> {"commons-lang3", "3.12.0"}: the version starts at the first
-// '-' followed by a digit.
+// dash-separated group that starts_version(); without one, at a '.', '_' or '-' followed by one
+// ("foo_1.2" -> {"foo", "1.2"}).
 std::pair<std::string, std::string> name_from_file(std::string_view file) {
   std::string_view stem = base_name(file);
   if (size_t dot = stem.rfind('.'); dot != std::string_view::npos) stem = stem.substr(0, dot);
   for (size_t i = 0; i + 1 < stem.size(); ++i)
-    if (stem[i] == '-' && stem[i + 1] >= '0' && stem[i + 1] <= '9')
+    if (stem[i] == '-' && i > 0 && starts_version(stem.substr(i + 1)))
+      return {std::string(stem.substr(0, i)), std::string(stem.substr(i + 1))};
+  for (size_t i = 1; i + 1 < stem.size(); ++i)
+    if ((stem[i] == '.' || stem[i] == '_') && starts_version(stem.substr(i + 1)))
       return {std::string(stem.substr(0, i)), std::string(stem.substr(i + 1))};
   return {std::string(stem), std::string()};
 }
@@ -191,7 +215,8 @@ class JavaArchiveCataloger : public Cataloger {
  public:
   std::string name() const override { return "java-archive"; }
   std::vector<std::string> globs() const override {
-    return {"**/*.jar", "**/*.war", "**/*.ear", "**/*.jpi", "**/*.hpi"};
+    return {"**/*.jar", "**/*.war", "**/*.ear", "**/*.jpi", "**/*.hpi", "**/*.lpkg",
+            "**/*.par", "**/*.sar", "**/*.nar", "**/*.kar"};
   }
   size_t max_file_bytes() const override { return size_t{512} << 20; }
   // The packages, one per line (group, artifact, version, tab-separated): the walk keeps only these.

@@ -143,7 +143,6 @@ class RpmCataloger : public Cataloger {
         ++n;
         auto h = parse_rpm_header(blob);
         if (!h.ok()) return std::move(h).error().context(fmt::format("{}: package {}", f.file.path, n));
-        if (h->name == "gpg-pubkey") continue;  // imported signing keys, not packages
         Package p;
         p.type = type::kRpm;
         p.name = h->name;

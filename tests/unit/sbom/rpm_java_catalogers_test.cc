@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <tuple>
 
 #include <gtest/gtest.h>
 
@@ -161,7 +162,10 @@ TEST(RpmCatalog, SqliteDatabaseWithDistro) {
     std::vector<const Package*> rpms;
     for (const auto& p : sbom->packages)
       if (p.type == "rpm") rpms.push_back(&p);
-    ASSERT_EQ(rpms.size(), 2u);
+    // Imported signing keys are listed as rpm -qa lists them.
+    ASSERT_EQ(rpms.size(), 3u);
+    EXPECT_EQ(rpms[1]->name, "gpg-pubkey");
+    EXPECT_EQ(rpms[1]->purl, "pkg:rpm/redhat/gpg-pubkey@fd431d51-4ae0493b?distro=rhel-9.3");
     EXPECT_EQ(rpms[0]->name, "bash");
     EXPECT_EQ(rpms[0]->version, "1:5.1.8-6.el9_1");
     EXPECT_EQ(rpms[0]->purl,
@@ -169,7 +173,7 @@ TEST(RpmCatalog, SqliteDatabaseWithDistro) {
     EXPECT_EQ(rpms[0]->licenses, std::vector<std::string>{"GPLv3+"});
     EXPECT_EQ(rpms[0]->files.size(), 3u);
     EXPECT_EQ(rpms[0]->locations[0].path, "/var/lib/rpm/rpmdb.sqlite");
-    EXPECT_EQ(rpms[1]->purl, "pkg:rpm/redhat/tzdata@2024a-1.el9?arch=noarch&distro=rhel-9.3");
+    EXPECT_EQ(rpms[2]->purl, "pkg:rpm/redhat/tzdata@2024a-1.el9?arch=noarch&distro=rhel-9.3");
   }
 }
 
@@ -261,6 +265,23 @@ TEST(JavaArchive, FileNameVersionWithoutPom) {
   EXPECT_EQ((*ps)[0].name, "guava");
   EXPECT_EQ((*ps)[0].version, "32.1.2-jre");
   EXPECT_EQ((*ps)[0].purl, "pkg:maven/guava/guava@32.1.2-jre");
+}
+
+TEST(JavaArchive, NameAndVersionFromTheFileName) {
+  std::string jar = zip({{"META-INF/MANIFEST.MF", "Manifest-Version: 1.0\n"}});
+  for (auto [file, name, version] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"my-http2-server-5.jar", "my-http2-server", "5"},
+           {"jetpack-build235-rc5.jar", "jetpack", "build235-rc5"},
+           {"ironman-r4-2009.jar", "ironman", "r4-2009"},
+           {"prefix.thing-4.jar", "prefix.thing", "4"},
+           {"foo_1.2.jar", "foo", "1.2"},
+           {"rcade-rcx-1.0.jar", "rcade-rcx", "1.0"}}) {
+    auto ps = parse_java_archive(jar, Location{"/lib/" + file, ""});
+    ASSERT_TRUE(ps.ok()) << ps.error().message;
+    ASSERT_EQ(ps->size(), 1u) << file;
+    EXPECT_EQ((*ps)[0].name, name) << file;
+    EXPECT_EQ((*ps)[0].version, version) << file;
+  }
 }
 
 TEST(JavaArchive, MalformedArchivesAreErrorsNamingTheFile) {
