@@ -13,15 +13,22 @@ namespace vouch::cli {
 
 Result<sbom::Sbom> sbom_for_target(const std::string& target, const oci::StoreOptions& options,
                                    const std::optional<oci::Platform>& platform) {
+  // What was seen but not read (an rpm database format, a binary over the size limit) is said
+  // on stderr, one line each.
+  auto warn = [](Result<sbom::Sbom> r) {
+    if (r.ok())
+      for (const auto& w : r->warnings) fmt::print(stderr, "vouch: warning: {}\n", w);
+    return r;
+  };
   if (target.starts_with("dir:")) {
     std::string path = target.substr(4);
     if (path.empty()) return invalid_input("dir: needs a path (dir:PATH)");
     auto source = sbom::directory_source(path);
-    return sbom::catalog(*source, sbom::default_catalogers());
+    return warn(sbom::catalog(*source, sbom::default_catalogers()));
   }
   VOUCH_ASSIGN_OR_RETURN(oci::ImageRef ref, oci::parse_image_ref(target));
   VOUCH_ASSIGN_OR_RETURN(auto store, oci::open_store(ref, options, false));
-  return sbom::catalog_image(*store, platform, target);
+  return warn(sbom::catalog_image(*store, platform, target));
 }
 
 namespace {
@@ -49,7 +56,6 @@ Status run_sbom(const SbomOptions& o) {
   sbom::WriteOptions wo;
   VOUCH_ASSIGN_OR_RETURN(wo.created, sbom::creation_time());
   VOUCH_ASSIGN_OR_RETURN(sbom::Sbom doc, sbom_for_target(o.target, so, platform));
-  for (const auto& w : doc.warnings) fmt::print(stderr, "vouch sbom: warning: {}\n", w);
   std::string out;
   if (o.output == "spdx-json") out = json::pretty(sbom::write_spdx_json(doc, wo));
   else if (o.output == "cyclonedx-json") out = json::pretty(sbom::write_cyclonedx_json(doc, wo));
