@@ -2,8 +2,8 @@
 # vouch sbom over a whole directory tree of this machine (default /usr): wall time and peak
 # memory, and every Go executable and Java archive in it against ground truth:
 #   Go: `go version -m` of each executable (symbolic links left out: the walk does not follow
-#   them); a "(devel)" main module with VCS build settings compared as the pseudo-version
-#   syft derives from them;
+#   them); a "(devel)" main module compared as the version syft derives for it (from -ldflags,
+#   else the VCS pseudo-version);
 #   Java: the pom.properties inside each archive (nested archives included) must all be listed.
 # Usage: bench/sbom_ground_truth.sh VOUCH_BIN [DIR]
 set -euo pipefail
@@ -14,7 +14,7 @@ T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 read -r secs kb < "$T/time"
 echo "vouch sbom dir:$dir: ${secs}s, peak RSS $((kb / 1024)) MB, $(find "$dir" -xdev -type f -perm /111 2>/dev/null | wc -l) executable files"
 python3 - "$T/sbom.json" "$dir" <<'PY'
-import collections, datetime, io, json, os, subprocess, sys, zipfile
+import collections, datetime, io, json, os, re, subprocess, sys, zipfile
 d, prefix = json.load(open(sys.argv[1])), sys.argv[2].rstrip("/")
 go, java = collections.defaultdict(set), collections.defaultdict(set)
 for c in d["components"]:
@@ -43,15 +43,19 @@ differ, modules = [], 0
 for path, w in want.items():
     s = {"@".join(m) for m in w["deps"]}
     main = w["main"] or ([w["path"], "(devel)"] if w["path"] else None)
-    if main and main[1] == "(devel)" and "vcs.revision" in w["set"]:
-        rev, t = w["set"]["vcs.revision"], w["set"].get("vcs.time")
-        if t:
-            ts = datetime.datetime.fromisoformat(t.replace("Z", "+00:00")).astimezone(datetime.timezone.utc)
-            main = [main[0], f"v0.0.0-{ts.strftime('%Y%m%d%H%M%S')}-{rev[:12]}"]
+    if main and main[1] == "(devel)":
+        # As syft: a version given at link time, else the VCS pseudo-version.
+        for pat in (r"\.(?:[gG]it)?(?:[bB]uild)?[vV]er(?:sion)?=(?:\S+/)*(v?\d+.\d+.\d+[-\w]*)", r"\.[tT]ag=(?:\S+/)*(v?\d+.\d+.\d+[-\w]*)"):
+            m = re.search(pat, w["set"].get("-ldflags", ""))
+            if m:
+                main = [main[0], m.group(1) if m.group(1).startswith("v") else "v" + m.group(1)]; break
         else:
-            main = [main[0], rev]
+            rev, t = w["set"].get("vcs.revision"), w["set"].get("vcs.time")
+            if rev and t:
+                ts = datetime.datetime.fromisoformat(t.replace("Z", "+00:00")).astimezone(datetime.timezone.utc)
+                main = [main[0], f"v0.0.0-{ts.strftime('%Y%m%d%H%M%S')}-{rev[:12]}"]
     if main: s.add("@".join(main))
-    if s and w["gv"].startswith("go"): s.add("stdlib@" + w["gv"])
+    if s and w["gv"].startswith("go"): s.add("stdlib@" + w["gv"].split(" ")[0])  # experiments left out
     modules += len(s)
     if s != go.get(path, set()):
         differ.append(f"{path}: missed {sorted(s - go.get(path, set()))[:3]} extra {sorted(go.get(path, set()) - s)[:3]}")

@@ -60,6 +60,9 @@ PY
     && bins+=(/opt/app/vouchtest) || fail "go build (amd64): $(head -c 400 "$work/go.log")"
   (cd "$src" && CGO_ENABLED=0 GOARCH=mips go build -buildvcs=false -o "$fx/opt/app/vouchtest-mips" . ) 2>"$work/go.log" \
     && bins+=(/opt/app/vouchtest-mips) || fail "go build (mips): $(head -c 400 "$work/go.log")"
+  # A main module version given at link time.
+  (cd "$src" && CGO_ENABLED=0 go build -buildvcs=false -ldflags "-s -X main.version=2.3.4" -o "$fx/opt/app/vouchtest-ldflags" . ) \
+    2>"$work/go.log" && bins+=(/opt/app/vouchtest-ldflags) || fail "go build (ldflags): $(head -c 400 "$work/go.log")"
 else
   fail "go is not installed (golang-go, scripts/install-deps.sh)"
 fi
@@ -125,10 +128,10 @@ fi
 # Go: `go version -m` of every binary against the go-module components located at it.
 for b in "${bins[@]}"; do
   go version -m "$fx$b" | python3 -c '
-import sys
+import re, sys
 lines = sys.stdin.read().splitlines()
-gover = lines[0].split(": ", 1)[1].strip()
-path, main, deps, last = "", None, [], None
+gover = lines[0].split(": ", 1)[1].strip().split(" ")[0]  # experiments left out
+path, main, deps, last, ldflags = "", None, [], None, ""
 for l in lines[1:]:
     f = l.strip("\n").split("\t")[1:]
     while f and f[-1] == "": f.pop()
@@ -137,7 +140,13 @@ for l in lines[1:]:
     elif f[0] == "mod": main = [f[1], f[2]]; last = main
     elif f[0] == "dep": deps.append([f[1], f[2] if len(f) > 2 else ""]); last = deps[-1]
     elif f[0] == "=>": last[0], last[1] = f[1], f[2] if len(f) > 2 else ""
+    elif f[0] == "build" and f[1].startswith("-ldflags="): ldflags = f[1]
 if main is None and path: main = [path, "(devel)"]
+# A "(devel)" main module takes the version given at link time, as syft reads it.
+if main and main[1] == "(devel)":
+    for pat in (r"\.(?:[gG]it)?(?:[bB]uild)?[vV]er(?:sion)?=(?:\S+/)*(v?\d+.\d+.\d+[-\w]*)", r"\.[tT]ag=(?:\S+/)*(v?\d+.\d+.\d+[-\w]*)"):
+        m = re.search(pat, ldflags)
+        if m: main[1] = m.group(1) if m.group(1).startswith("v") else "v" + m.group(1); break
 out = ["main " + "@".join(main)] if main else []
 out += ["dep " + "@".join(d) for d in deps]
 out.append("stdlib@" + gover)
@@ -177,6 +186,7 @@ app = sorted(got.get("/opt/app/vouchtest", []))
 assert "pkg:golang/example.com/vouchtest@%28devel%29" in app, app
 assert any(p.startswith("pkg:golang/stdlib@") for p in app), app
 assert "pkg:golang/example.com/lib@v1.0.0" in app and "pkg:golang/example.com/fork@v1.1.0" in app, app
+assert "pkg:golang/example.com/vouchtest@v2.3.4" in got.get("/opt/app/vouchtest-ldflags", []), got.get("/opt/app/vouchtest-ldflags")
 PY
 
 # Java: the pom.properties inside each jar against the java-archive components located at it.

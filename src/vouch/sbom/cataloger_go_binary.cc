@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include <fmt/format.h>
+#include <re2/re2.h>
 
 #include "cataloger_common.h"
 #include "elf.h"
@@ -92,6 +93,19 @@ std::string pseudo_time(std::string_view t) {
   gmtime_r(&when, &out);
   return fmt::format("{:04}{:02}{:02}{:02}{:02}{:02}", out.tm_year + 1900, out.tm_mon + 1, out.tm_mday, out.tm_hour,
                      out.tm_min, out.tm_sec);
+}
+
+// A main-module version set at link time (-ldflags "-X pkg.version=1.2.3", "-X pkg.gitVersion=…",
+// "-X pkg.Tag=…"), as syft recognizes it; "v" prefixed. Empty when there is none.
+std::string version_from_ldflags(std::string_view ldflags) {
+  static const RE2 kVersion(R"(\.(?:[gG]it)?(?:[bB]uild)?[vV]er(?:sion)?=(?:\S+/)*(v?\d+.\d+.\d+[-\w]*))");
+  static const RE2 kTag(R"(\.[tT]ag=(?:\S+/)*(v?\d+.\d+.\d+[-\w]*))");
+  std::string v;
+  for (const RE2* re : {&kVersion, &kTag}) {
+    if (RE2::PartialMatch(re2::StringPiece(ldflags.data(), ldflags.size()), *re, &v))
+      return v.starts_with('v') ? v : "v" + v;
+  }
+  return {};
 }
 
 // The CPE syft gives the standard library: go1.21.5 -> golang:go:1.21.5:-, go1.21rc2 -> 1.21:rc2.
@@ -289,27 +303,30 @@ std::vector<Package> go_packages(const GoBuildInfo& info, const Location& where)
   if (!main.path.empty()) {
     std::string version = main.version;
     if (version == "(devel)") {
-      std::string rev, when;
+      // As syft: a version given at link time, else the VCS pseudo-version, else "(devel)".
+      std::string rev, when, ldflags;
+      bool has_rev = false, has_time = false;
       for (const auto& [k, v] : info.settings) {
-        if (k == "vcs.revision") rev = v;
-        if (k == "vcs.time") when = v;
+        if (k == "vcs.revision") rev = v, has_rev = true;
+        if (k == "vcs.time") when = v, has_time = true;
+        if (k == "-ldflags") ldflags = v;
       }
-      if (!rev.empty()) {
-        version = rev;
-        if (!when.empty()) {
-          std::string t = pseudo_time(when);
-          if (t.empty()) t = "00010101000000";
-          version = fmt::format("v0.0.0-{}-{}", t, rev.substr(0, 12));
-        }
+      if (std::string linked = version_from_ldflags(ldflags); !linked.empty()) {
+        version = linked;
+      } else if (has_rev && has_time) {
+        std::string t = pseudo_time(when);
+        if (t.empty()) t = "00010101000000";
+        version = fmt::format("v0.0.0-{}-{}", t, rev.substr(0, 12));
       }
     }
     out.push_back(make(main.path, version));
   }
-  if (!out.empty() && !info.go_version.empty()) {
-    std::string cpe = stdlib_cpe(info.go_version);
+  std::string_view go_version = std::string_view(info.go_version).substr(0, info.go_version.find(' '));
+  if (!out.empty() && !go_version.empty()) {
+    std::string cpe = stdlib_cpe(go_version);
     if (!cpe.empty()) {
-      Package p = make("stdlib", info.go_version);
-      std::string_view v = info.go_version;
+      Package p = make("stdlib", std::string(go_version));
+      std::string_view v = go_version;
       if (v.starts_with("go")) v.remove_prefix(2);
       p.purl = go_purl("stdlib", v);
       p.cpes.push_back(cpe);

@@ -119,6 +119,30 @@ TEST(GoBuildInfo, DevelMainModuleBecomesThePseudoVersion) {
   EXPECT_EQ(main->purl, "pkg:golang/example.com/x@v0.0.0-20240203040506-0123456789ab");
 }
 
+TEST(GoBuildInfo, DevelMainModuleVersionFromLinkerFlags) {
+  auto version_of = [](const std::string& settings) {
+    auto info = parse_go_modinfo("go1.22.0 X:boringcrypto", "path\tex.com/x\nmod\tex.com/x\t(devel)\t\n" + settings);
+    EXPECT_TRUE(info.ok()) << info.error().message;
+    auto ps = go_packages(*info, Location{"/x", ""});
+    const Package* stdlib = find(ps, "stdlib");
+    EXPECT_TRUE(stdlib && stdlib->version == "go1.22.0");  // experiments left out
+    const Package* main = find(ps, "ex.com/x");
+    return main ? main->version : std::string("none");
+  };
+  EXPECT_EQ(version_of("build\t-ldflags=\"-s -w -X main.version=1.2.3\"\n"), "v1.2.3");
+  // As syft's pattern reads it: the version stops at the first character that is no word
+  // character or '-'.
+  EXPECT_EQ(version_of("build\t-ldflags=\"-X github.com/a/b/run.version=1.0.0-beta.56 -extldflags x\"\n"),
+            "v1.0.0-beta");
+  EXPECT_EQ(version_of("build\t-ldflags=\"-X k8s.io/client-go/pkg/version.gitVersion=v1.32.5\"\n"), "v1.32.5");
+  EXPECT_EQ(version_of("build\t-ldflags=\"-X main.Tag=2.0.0\"\n"), "v2.0.0");
+  // Without a version in the flags: the pseudo-version, which needs both VCS settings.
+  EXPECT_EQ(version_of("build\t-ldflags=\"-X main.commit=abc\"\nbuild\tvcs.revision=0123456789abcdef\n"
+                       "build\tvcs.time=2024-02-03T04:05:06+01:00\n"),
+            "v0.0.0-20240203030506-0123456789ab");
+  EXPECT_EQ(version_of("build\tvcs.revision=0123456789abcdef\n"), "(devel)");
+}
+
 TEST(GoBuildInfo, GopathBuildReportsThePathAsDevel) {
   auto info = parse_go_modinfo("go1.19.8", "path\tgithub.com/containers/skopeo/cmd/skopeo\nbuild\t-compiler=gc\n");
   ASSERT_TRUE(info.ok()) << info.error().message;
