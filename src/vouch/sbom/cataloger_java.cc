@@ -61,9 +61,15 @@ bool starts_version(std::string_view g) {
 std::pair<std::string, std::string> name_from_file(std::string_view file) {
   std::string_view stem = base_name(file);
   if (size_t dot = stem.rfind('.'); dot != std::string_view::npos) stem = stem.substr(0, dot);
-  for (size_t i = 0; i + 1 < stem.size(); ++i)
-    if (stem[i] == '-' && i > 0 && starts_version(stem.substr(i + 1)))
-      return {std::string(stem.substr(0, i)), std::string(stem.substr(i + 1))};
+  auto alpha = [](char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; };
+  auto wordy = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.'; };
+  // Name groups start with a letter and hold word characters and dots; anything else: no name.
+  for (size_t i = 0; i < stem.size(); ++i) {
+    bool group_start = i == 0 || stem[i - 1] == '-';
+    if (group_start && i > 0 && starts_version(stem.substr(i)))
+      return {std::string(stem.substr(0, i - 1)), std::string(stem.substr(i))};
+    if (group_start ? !alpha(stem[i]) : !(wordy(stem[i]) || stem[i] == '-')) return {"", ""};
+  }
   for (size_t i = 1; i + 1 < stem.size(); ++i)
     if ((stem[i] == '.' || stem[i] == '_') && starts_version(stem.substr(i + 1)))
       return {std::string(stem.substr(0, i)), std::string(stem.substr(i + 1))};
@@ -83,25 +89,35 @@ std::map<std::string, std::string> parse_properties(std::string_view text) {
   return out;
 }
 
-// The main section of a manifest: "Name: value" lines, continuation lines start with a space.
-std::map<std::string, std::string> parse_manifest(std::string_view text) {
-  std::map<std::string, std::string> out;
+// A manifest: "Key: value" lines in sections separated by blank lines; a line starting with a
+// space continues the previous value. The main section first, then the named ones.
+std::vector<std::map<std::string, std::string>> parse_manifest(std::string_view text) {
+  std::vector<std::map<std::string, std::string>> sections(1);
+  bool fresh = false;
   std::string key;
   for (std::string_view line : detail::split_lines(text)) {
-    if (line.empty()) break;  // end of the main section
-    if (line.front() == ' ') {
-      if (!key.empty()) out[key] += std::string(line.substr(1));
+    if (detail::trim(line).empty()) {
+      fresh = true;
+      key.clear();
       continue;
     }
-    size_t colon = line.find(": ");
+    if (fresh) {
+      sections.emplace_back();
+      fresh = false;
+    }
+    if (line.front() == ' ') {
+      if (!key.empty()) sections.back()[key] += std::string(detail::trim(line));
+      continue;
+    }
+    size_t colon = line.find(':');
     if (colon == std::string_view::npos) {
       key.clear();
       continue;
     }
-    key = std::string(line.substr(0, colon));
-    out[key] = std::string(line.substr(colon + 2));
+    key = std::string(detail::trim(line.substr(0, colon)));
+    sections.back()[key] = std::string(detail::trim(line.substr(colon + 1)));
   }
-  return out;
+  return sections;
 }
 
 std::string maven_purl(const std::string& group, const std::string& artifact, const std::string& version) {
@@ -137,6 +153,7 @@ Status read_archive(std::string_view content, std::string_view name, const Locat
   if (archive_read_open_memory(a, content.data(), content.size()) != ARCHIVE_OK)
     return invalid_input(fmt::format("{}: not a zip archive: {}", name, archive_error_string(a)));
   std::string manifest;
+  bool has_manifest = false;
   std::vector<std::map<std::string, std::string>> poms;
   std::vector<std::pair<std::string, std::string>> nested;
   struct archive_entry* e = nullptr;
@@ -171,7 +188,10 @@ Status read_archive(std::string_view content, std::string_view name, const Locat
         return invalid_input(fmt::format("{}: {}: inflates beyond the limit", name, path));
       data.append(buf, static_cast<size_t>(n));
     }
-    if (is_manifest) manifest = std::move(data);
+    if (is_manifest) {
+      manifest = std::move(data);
+      has_manifest = true;
+    }
     else if (is_pom) poms.push_back(parse_properties(data));
     else nested.emplace_back(std::move(path), std::move(data));
   }
@@ -193,14 +213,18 @@ Status read_archive(std::string_view content, std::string_view name, const Locat
     if (artifact.empty() || version.empty()) continue;
     out.push_back(maven_package(get(pom, "groupId"), artifact, version, where));
   }
-  if (!own) {
-    auto m = parse_manifest(manifest);
+  // Without a pom.properties of its own, the archive is a package named by its file name or
+  // manifest, as syft names it (an archive without a manifest is none).
+  if (!own && has_manifest) {
+    auto sections = parse_manifest(manifest);
+    const auto& m = sections.front();
     std::string pkg_name = file_name;
-    for (const char* k : {"Implementation-Title", "Bundle-Name", "Specification-Title"})
+    for (const char* k : {"Name", "Bundle-Name", "Short-Name", "Extension-Name", "Implementation-Title"})
       if (pkg_name.empty()) pkg_name = get(m, k);
     std::string version = file_version;
-    for (const char* k : {"Implementation-Version", "Bundle-Version", "Specification-Version"})
-      if (version.empty()) version = get(m, k);
+    for (const char* k : {"Implementation-Version", "Specification-Version", "Plugin-Version"})
+      for (const auto& section : sections)
+        if (version.empty()) version = get(section, k);
     std::string group = get(m, "Implementation-Vendor-Id");
     if (!pkg_name.empty() && !version.empty()) out.push_back(maven_package(group, pkg_name, version, where));
   }

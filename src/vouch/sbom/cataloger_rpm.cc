@@ -119,8 +119,10 @@ class RpmCataloger : public Cataloger {
  public:
   std::string name() const override { return "rpm"; }
   std::vector<std::string> globs() const override {
-    return {"/var/lib/rpm/rpmdb.sqlite",  "/usr/lib/sysimage/rpm/rpmdb.sqlite", "/var/lib/rpm/Packages",
-            "/var/lib/rpm/Packages.db",   "/usr/lib/sysimage/rpm/Packages",     "/usr/lib/sysimage/rpm/Packages.db"};
+    std::vector<std::string> out;
+    for (const char* dir : {"/var/lib/rpm/", "/usr/lib/sysimage/rpm/", "/usr/share/rpm/"})
+      for (const char* name : {"rpmdb.sqlite", "Packages", "Packages.db"}) out.push_back(std::string(dir) + name);
+    return out;
   }
   size_t max_file_bytes() const override { return size_t{1} << 30; }
   Result<std::optional<std::string>> extract(const SourceFile& f, std::string content) const override {

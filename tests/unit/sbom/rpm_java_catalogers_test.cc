@@ -237,7 +237,8 @@ TEST(JavaArchive, PomPropertiesManifestAndNestedArchives) {
                                 "version=2.15.2\n"}});
   std::string inner_manifest = zip({{"META-INF/MANIFEST.MF",
                                      "Manifest-Version: 1.0\r\nImplementation-Title: Some Lib\r\n"
-                                     "Implementation-Version: 3.1\r\nImplementation-Vendor-Id: org.some\r\n\r\n"}});
+                                     "Implementation-Vendor-Id: org.some\r\n\r\n"
+                                     "Name: org/some/\r\nImplementation-Version: 3\r\n .1\r\n\r\n"}});
   std::string war = zip({{"META-INF/MANIFEST.MF", "Manifest-Version: 1.0\n"},
                          {"META-INF/maven/com.example/shop/pom.properties",
                           "groupId=com.example\nartifactId=shop\nversion=1.2.0\n"},
@@ -265,6 +266,19 @@ TEST(JavaArchive, FileNameVersionWithoutPom) {
   EXPECT_EQ((*ps)[0].name, "guava");
   EXPECT_EQ((*ps)[0].version, "32.1.2-jre");
   EXPECT_EQ((*ps)[0].purl, "pkg:maven/guava/guava@32.1.2-jre");
+}
+
+TEST(JavaArchive, NoManifestNoPomNoPackage) {
+  auto ps = parse_java_archive(zip({{"a/B.class", "xx"}}), Location{"/opt/lib/plain-1.0.jar", ""});
+  ASSERT_TRUE(ps.ok()) << ps.error().message;
+  EXPECT_TRUE(ps->empty());
+  // Named by the manifest when the file name says nothing.
+  ps = parse_java_archive(zip({{"META-INF/MANIFEST.MF", "Bundle-Name: Fancy\nSpecification-Version: 7\n"}}),
+                          Location{"/opt/lib/1.jar", ""});
+  ASSERT_TRUE(ps.ok()) << ps.error().message;
+  ASSERT_EQ(ps->size(), 1u);
+  EXPECT_EQ((*ps)[0].name, "Fancy");
+  EXPECT_EQ((*ps)[0].version, "7");
 }
 
 TEST(JavaArchive, NameAndVersionFromTheFileName) {
