@@ -87,7 +87,16 @@ Result<Sbom> catalog(const FileSource& source, const std::vector<std::unique_ptr
         size_t limit = catalogers[i]->max_file_bytes();
         for (size_t j = i + 1; j < catalogers.size(); ++j) limit = std::max(limit, catalogers[j]->max_file_bytes());
         auto r = read(std::max(limit, size_t{1}));
-        if (!r.ok()) return std::move(r).error().context(f.path);
+        if (!r.ok()) {
+          // A file wanted for its path must be read; an executable looked at for its content
+          // that cannot be read (permissions) is reported and passed over.
+          bool path_wanted = by_path;
+          for (size_t j = i + 1; j < catalogers.size() && !path_wanted; ++j)
+            path_wanted = std::any_of(globs[j].begin(), globs[j].end(), [&](const std::string& g) { return glob_match(g, f.path); });
+          if (path_wanted) return std::move(r).error().context(f.path);
+          skipped.push_back(fmt::format("{}: not read for packages: {}", f.path, r.error().message));
+          return ok_status();
+        }
         content = std::move(r).value();
       }
       if (by_content && std::none_of(magics[i].begin(), magics[i].end(),

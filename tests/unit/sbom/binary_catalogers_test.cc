@@ -1,6 +1,7 @@
 // Go build info, cargo-auditable and Cargo.lock parsers over ELF files and texts built here,
 // and the catalog finding executables by content.
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <filesystem>
@@ -320,6 +321,17 @@ TEST(BinaryCatalog, ExecutablesAreFoundAnywhereByContent) {
   ASSERT_EQ(tool->depends_on.size(), 1u);
   ASSERT_NE(sbom->find(tool->depends_on[0]), nullptr);
   EXPECT_EQ(sbom->find(tool->depends_on[0])->name, "serde");
+}
+
+TEST(BinaryCatalog, UnreadableExecutablesArePassedOverWithAWarning) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root reads every file";
+  TempDir dir;
+  put(dir.path() / "bin/secret", std::string(100, 'x'), fs::perms::owner_exec);
+  auto source = directory_source(dir.path().string());
+  auto sbom = catalog(*source, default_catalogers());
+  ASSERT_TRUE(sbom.ok()) << sbom.error().message;
+  ASSERT_EQ(sbom->warnings.size(), 1u);
+  EXPECT_NE(sbom->warnings[0].find("/bin/secret: not read"), std::string::npos) << sbom->warnings[0];
 }
 
 TEST(BinaryCatalog, MalformedBuildInfoNamesTheFile) {
