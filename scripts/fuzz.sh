@@ -76,7 +76,7 @@ PY
 "$build/fuzz_oci_manifest" "${limit[@]}" -max_len=65536 -rss_limit_mb=2048 "$root/.cache/fuzz/oci-manifest"
 "$build/fuzz_oci_tar" "${limit[@]}" -max_len=65536 -rss_limit_mb=2048 "$root/.cache/fuzz/oci-tar"
 # SBOM parsers of binaries and databases: Go build info, cargo-auditable data, rpm headers.
-mkdir -p "$root/.cache/fuzz/sbom-go" "$root/.cache/fuzz/sbom-cargo" "$root/.cache/fuzz/sbom-rpm"
+mkdir -p "$root/.cache/fuzz/sbom-go" "$root/.cache/fuzz/sbom-cargo" "$root/.cache/fuzz/sbom-rpm" "$root/.cache/fuzz/sbom-java"
 python3 - "$root/.cache/fuzz" <<'PY'
 import os, struct, sys, zlib
 out = sys.argv[1]
@@ -103,10 +103,22 @@ for tag, typ, vals in tags:
         off = len(data); data += b"".join(v + b"\0" for v in vals)
     index += struct.pack(">IIII", tag, typ, off, len(vals))
 open(os.path.join(out, "sbom-rpm", "seed0"), "wb").write(struct.pack(">II", len(tags), len(data)) + index + data)
+import io, zipfile
+def jar(files):
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w") as z:
+        for n, c in files: z.writestr(n, c)
+    return b.getvalue()
+inner = jar([("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\nImplementation-Title: inner\nImplementation-Version: 2\n")])
+open(os.path.join(out, "sbom-java", "seed0"), "wb").write(jar([
+    ("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\n"),
+    ("META-INF/maven/g/a/pom.properties", "groupId=g\nartifactId=a\nversion=1.0\n"),
+    ("WEB-INF/lib/inner-2.jar", inner)]))
 PY
 "$build/fuzz_sbom_go_buildinfo" "${limit[@]}" -max_len=16384 -rss_limit_mb=2048 "$root/.cache/fuzz/sbom-go"
 "$build/fuzz_sbom_cargo_auditable" "${limit[@]}" -max_len=16384 -rss_limit_mb=2048 "$root/.cache/fuzz/sbom-cargo"
 "$build/fuzz_sbom_rpm_header" "${limit[@]}" -max_len=16384 -rss_limit_mb=2048 "$root/.cache/fuzz/sbom-rpm"
+"$build/fuzz_sbom_java_archive" "${limit[@]}" -max_len=16384 -rss_limit_mb=2048 "$root/.cache/fuzz/sbom-java"
 # Policies: the example policies and the Kyverno-format test policies.
 seed "$root/.cache/fuzz/policy" "$root"/examples/policies/*.yaml "$root"/tests/policy/*/policy.yaml
 "$build/fuzz_policy" "${limit[@]}" -max_len=16384 -rss_limit_mb=2048 "$root/.cache/fuzz/policy"

@@ -140,6 +140,12 @@ Package maven_package(const std::string& group, const std::string& artifact, con
   return p;
 }
 
+// libarchive's message for the last error; it has none for some failures.
+const char* archive_message(struct archive* a) {
+  const char* m = archive_error_string(a);
+  return m ? m : "malformed archive";
+}
+
 struct Budget {
   int64_t inflated = 0;
 };
@@ -151,7 +157,7 @@ Status read_archive(std::string_view content, std::string_view name, const Locat
   std::unique_ptr<struct archive, int (*)(struct archive*)> guard(a, archive_read_free);
   archive_read_support_format_zip(a);
   if (archive_read_open_memory(a, content.data(), content.size()) != ARCHIVE_OK)
-    return invalid_input(fmt::format("{}: not a zip archive: {}", name, archive_error_string(a)));
+    return invalid_input(fmt::format("{}: not a zip archive: {}", name, archive_message(a)));
   std::string manifest;
   bool has_manifest = false;
   std::vector<std::map<std::string, std::string>> poms;
@@ -162,7 +168,7 @@ Status read_archive(std::string_view content, std::string_view name, const Locat
     int rc = archive_read_next_header(a, &e);
     if (rc == ARCHIVE_EOF) break;
     if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN)
-      return invalid_input(fmt::format("{}: {}", name, archive_error_string(a)));
+      return invalid_input(fmt::format("{}: {}", name, archive_message(a)));
     if (++entries > kMaxEntries) return invalid_input(fmt::format("{}: more than {} entries", name, kMaxEntries));
     if (archive_entry_filetype(e) != AE_IFREG) continue;
     const char* pn = archive_entry_pathname(e);
@@ -181,7 +187,7 @@ Status read_archive(std::string_view content, std::string_view name, const Locat
     char buf[65536];
     while (true) {
       la_ssize_t n = archive_read_data(a, buf, sizeof buf);
-      if (n < 0) return invalid_input(fmt::format("{}: {}: {}", name, path, archive_error_string(a)));
+      if (n < 0) return invalid_input(fmt::format("{}: {}: {}", name, path, archive_message(a)));
       if (n == 0) break;
       budget.inflated += n;
       if (static_cast<int64_t>(data.size()) + n > limit || budget.inflated > kMaxTotal)
