@@ -3,6 +3,8 @@
 // "dependencies":[indexes],"root"}]}). As syft does, only runtime crates of a binary are reported.
 #include <zlib.h>
 
+#include <map>
+
 #include <fmt/format.h>
 
 #include "cataloger_common.h"
@@ -104,8 +106,10 @@ class CargoAuditableCataloger : public Cataloger {
 
 Result<std::vector<Package>> parse_cargo_lock(std::string_view text, const Location& where) {
   std::vector<Package> out;
-  bool in_package = false;
+  std::vector<std::vector<std::string>> wanted;  // per package: its dependencies as written
+  bool in_package = false, in_deps = false;
   std::optional<std::string> name, version;
+  std::vector<std::string> deps;
   size_t lineno = 0, block_line = 0;
   auto flush = [&]() -> Status {
     if (in_package) {
@@ -113,15 +117,43 @@ Result<std::vector<Package>> parse_cargo_lock(std::string_view text, const Locat
         return invalid_input(fmt::format("[[package]] at line {}: no name or version", block_line));
       if (out.size() >= kMaxCrates) return invalid_input("more than 100000 packages");
       out.push_back(crate(*name, *version, where));
+      out.back().id = fmt::format("cargo-lock-{}-{}", where.path, out.size());  // provisional
+      wanted.push_back(std::move(deps));
     }
     name.reset();
     version.reset();
+    deps.clear();
     return ok_status();
+  };
+  // The items of an array of strings on one line ("a", "b 1.0",); true once ']' closes it.
+  auto array_items = [&](std::string_view rest) -> Result<bool> {
+    while (true) {
+      rest = detail::trim(rest);
+      if (rest.empty()) return false;
+      if (rest.front() == ']') return true;
+      if (rest.front() == ',') {
+        rest.remove_prefix(1);
+        continue;
+      }
+      char q = rest.front();
+      size_t end = q == '"' || q == '\'' ? rest.find(q, 1) : std::string_view::npos;
+      if (end == std::string_view::npos)
+        return invalid_input(fmt::format("line {}: expected a quoted string in the array", lineno));
+      VOUCH_ASSIGN_OR_RETURN(std::string item, toml_string(rest.substr(0, end + 1), lineno));
+      if (deps.size() >= kMaxCrates) return invalid_input(fmt::format("line {}: too many dependencies", lineno));
+      deps.push_back(std::move(item));
+      rest.remove_prefix(end + 1);
+    }
   };
   for (std::string_view raw : detail::split_lines(text)) {
     ++lineno;
     std::string_view line = detail::trim(raw);
     if (line.empty() || line.front() == '#') continue;
+    if (in_deps) {
+      VOUCH_ASSIGN_OR_RETURN(bool closed, array_items(line));
+      in_deps = !closed;
+      continue;
+    }
     if (line.front() == '[') {
       VOUCH_RETURN_IF_ERROR(flush());
       in_package = line == "[[package]]";
@@ -130,15 +162,42 @@ Result<std::vector<Package>> parse_cargo_lock(std::string_view text, const Locat
     }
     if (!in_package) continue;
     size_t eq = line.find('=');
-    if (eq == std::string_view::npos) continue;  // continuation of a multi-line array
+    if (eq == std::string_view::npos) continue;
     std::string_view key = detail::trim(line.substr(0, eq)), value = detail::trim(line.substr(eq + 1));
     if (key == "name") {
       VOUCH_ASSIGN_OR_RETURN(name, toml_string(value, lineno));
     } else if (key == "version") {
       VOUCH_ASSIGN_OR_RETURN(version, toml_string(value, lineno));
+    } else if (key == "dependencies") {
+      if (value.empty() || value.front() != '[')
+        return invalid_input(fmt::format("line {}: dependencies is no array", lineno));
+      VOUCH_ASSIGN_OR_RETURN(bool closed, array_items(value.substr(1)));
+      in_deps = !closed;
     }
   }
+  if (in_deps) return invalid_input(fmt::format("line {}: unterminated dependencies array", lineno));
   VOUCH_RETURN_IF_ERROR(flush());
+  // "name", "name version" or "name version (source)": the crate it names in this lock file.
+  std::multimap<std::string, size_t> by_name;
+  for (size_t i = 0; i < out.size(); ++i) by_name.emplace(out[i].name, i);
+  for (size_t i = 0; i < out.size(); ++i) {
+    for (const auto& d : wanted[i]) {
+      std::string_view sv = d;
+      size_t sp = sv.find(' ');
+      std::string dep_name(sv.substr(0, sp));
+      std::string dep_version;
+      if (sp != std::string_view::npos) {
+        std::string_view v = sv.substr(sp + 1);
+        dep_version = std::string(v.substr(0, v.find(' ')));
+      }
+      auto [lo, hi] = by_name.equal_range(dep_name);
+      for (auto it = lo; it != hi; ++it) {
+        if (!dep_version.empty() && out[it->second].version != dep_version) continue;
+        out[i].depends_on.push_back(out[it->second].id);
+        break;
+      }
+    }
+  }
   return out;
 }
 

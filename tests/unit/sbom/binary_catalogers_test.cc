@@ -261,6 +261,18 @@ TEST(CargoLock, Packages) {
   ASSERT_EQ(ps->size(), 2u);
   EXPECT_EQ((*ps)[0].purl, "pkg:cargo/anyhow@1.0.75");
   EXPECT_EQ((*ps)[1].name, "tool");
+  EXPECT_EQ((*ps)[1].depends_on, std::vector<std::string>{(*ps)[0].id});
+  // Dependencies named with versions (two versions of a crate), on one line, with a source.
+  auto two = parse_cargo_lock(
+      "[[package]]\nname = \"a\"\nversion = \"1.0.0\"\n\n[[package]]\nname = \"a\"\nversion = \"2.0.0\"\n\n"
+      "[[package]]\nname = \"b\"\nversion = \"0.1.0\"\n"
+      "dependencies = [\"a 2.0.0 (git+https://example.com/a?branch=x#abc)\", 'a 1.0.0']\n",
+      Location{"/Cargo.lock", ""});
+  ASSERT_TRUE(two.ok()) << two.error().message;
+  ASSERT_EQ(two->size(), 3u);
+  EXPECT_EQ((*two)[2].depends_on, (std::vector<std::string>{(*two)[1].id, (*two)[0].id}));
+  EXPECT_FALSE(parse_cargo_lock("[[package]]\nname = \"x\"\nversion = \"1\"\ndependencies = [\n \"y\",\n", {}).ok());
+  EXPECT_FALSE(parse_cargo_lock("[[package]]\nname = \"x\"\nversion = \"1\"\ndependencies = [ y ]\n", {}).ok());
   auto bad = parse_cargo_lock("[[package]]\nname = \"x\"\n", {});
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message.find("line 1"), std::string::npos) << bad.error().message;
