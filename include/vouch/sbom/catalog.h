@@ -82,8 +82,8 @@ class Cataloger {
   // Called during the walk for every file this cataloger gets: what to keep of its content for
   // parse() (std::nullopt drops the file). Catalogers of large files (binaries, archives) keep
   // only the part they read, so that the walk does not hold every binary in memory.
-  virtual Result<std::optional<std::string>> extract(const SourceFile&, std::string content) const {
-    return std::optional<std::string>(std::move(content));
+  virtual Result<std::optional<std::string>> extract(const SourceFile&, std::string_view content) const {
+    return std::optional<std::string>(content);
   }
 };
 

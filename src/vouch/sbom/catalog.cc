@@ -104,7 +104,7 @@ Result<Sbom> catalog(const FileSource& source, const std::vector<std::unique_ptr
         continue;
       if (content->size() > catalogers[i]->max_file_bytes())
         return invalid_input(fmt::format("{}: larger than {} bytes", f.path, catalogers[i]->max_file_bytes()));
-      auto kept = catalogers[i]->extract(f, *content);
+      auto kept = catalogers[i]->extract(f, std::string_view(*content));
       if (!kept.ok()) return std::move(kept).error().context(catalogers[i]->name() + " cataloger");
       if (*kept) found[i].push_back(FoundFile{f, std::move(**kept)});
     }

@@ -130,7 +130,7 @@ class GoBinaryCataloger : public Cataloger {
   bool wants_file(const SourceFile& f) const override { return is_executable_candidate(f); }
   std::vector<std::string> magics() const override { return {std::string(detail::kElfMagic)}; }
 
-  Result<std::optional<std::string>> extract(const SourceFile& f, std::string content) const override {
+  Result<std::optional<std::string>> extract(const SourceFile& f, std::string_view content) const override {
     auto r = read_go_buildinfo(content);
     if (!r.ok()) return std::move(r).error().context(f.path);
     if (!*r) return std::optional<std::string>();

@@ -250,7 +250,7 @@ class JavaArchiveCataloger : public Cataloger {
   }
   size_t max_file_bytes() const override { return size_t{512} << 20; }
   // The packages, one per line (group, artifact, version, tab-separated): the walk keeps only these.
-  Result<std::optional<std::string>> extract(const SourceFile& f, std::string content) const override {
+  Result<std::optional<std::string>> extract(const SourceFile& f, std::string_view content) const override {
     auto pkgs = parse_java_archive(content, Location{f.path, f.layer_digest});
     if (!pkgs.ok()) return std::move(pkgs).error();
     std::string kept;

@@ -125,8 +125,8 @@ class RpmCataloger : public Cataloger {
     return out;
   }
   size_t max_file_bytes() const override { return size_t{1} << 30; }
-  Result<std::optional<std::string>> extract(const SourceFile& f, std::string content) const override {
-    if (f.path.ends_with("/rpmdb.sqlite")) return std::optional<std::string>(std::move(content));
+  Result<std::optional<std::string>> extract(const SourceFile& f, std::string_view content) const override {
+    if (f.path.ends_with("/rpmdb.sqlite")) return std::optional<std::string>(content);
     return std::optional<std::string>(std::string());  // formats not read: only the path matters
   }
 
