@@ -41,18 +41,19 @@ Result<std::optional<std::pair<std::string, std::string>>> read_go_buildinfo(std
 // Parses the module info text (as `go version -m` prints it, with or without the sentinels).
 Result<GoBuildInfo> parse_go_modinfo(std::string_view go_version, std::string_view modinfo);
 // The go-module packages syft reports for one binary: every dependency (replacement applied),
-// the main module (a "(devel)" version becomes the VCS pseudo-version when the build settings
-// carry one) and the Go standard library ("stdlib").
+// the main module (a "(devel)" version becomes the version given at link time in -ldflags, else
+// the VCS pseudo-version when the build settings carry revision and time) and the Go standard
+// library ("stdlib", with its CPE).
 std::vector<Package> go_packages(const GoBuildInfo& info, const Location& where);
 
 // --- Rust -------------------------------------------------------------------------------------
 
-// [[package]] entries of a Cargo.lock (name, version).
+// [[package]] entries of a Cargo.lock (name, version, dependencies as provisional ids).
 Result<std::vector<Package>> parse_cargo_lock(std::string_view text, const Location& where);
 // The JSON that cargo-auditable embeds (zlib-compressed, section .dep-v0); std::nullopt when
 // the ELF has none. Inflated output is bounded.
 Result<std::optional<std::string>> read_cargo_auditable(std::string_view elf);
-// The runtime crates of that JSON.
+// The runtime crates of that JSON, with their dependencies as provisional ids.
 Result<std::vector<Package>> parse_cargo_auditable(std::string_view json, const Location& where);
 
 // --- Java -------------------------------------------------------------------------------------
