@@ -217,7 +217,12 @@ Status read_archive(std::string_view content, std::string_view name, const Locat
   for (const auto& pom : poms) {
     std::string artifact = get(pom, "artifactId"), version = get(pom, "version");
     if (artifact.empty() || version.empty()) continue;
-    out.push_back(maven_package(get(pom, "groupId"), artifact, version, where));
+    // As syft: OSGi directives cut off ("org.bar;uses:=..."), and an artifact id that looks like
+    // a group id (it has a dot) stands in for a missing group id.
+    std::string group = get(pom, "groupId");
+    if (group.empty() && artifact.find('.') != std::string::npos) group = artifact;
+    group = std::string(detail::trim(std::string_view(group).substr(0, group.find(';'))));
+    out.push_back(maven_package(group, artifact, version, where));
   }
   // Without a pom.properties of its own, the archive is a package named by its file name or
   // manifest, as syft names it (an archive without a manifest is none).

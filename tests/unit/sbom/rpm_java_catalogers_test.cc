@@ -3,6 +3,7 @@
 #include <archive_entry.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -266,6 +267,19 @@ TEST(JavaArchive, FileNameVersionWithoutPom) {
   EXPECT_EQ((*ps)[0].name, "guava");
   EXPECT_EQ((*ps)[0].version, "32.1.2-jre");
   EXPECT_EQ((*ps)[0].purl, "pkg:maven/guava/guava@32.1.2-jre");
+}
+
+TEST(JavaArchive, GroupIdCleanup) {
+  std::string jar = zip({{"META-INF/maven/x/a/pom.properties", "groupId=org.bar;uses:=\"org.foo\"\nartifactId=a\nversion=1\n"},
+                         {"META-INF/maven/y/b/pom.properties", "artifactId=io.example.b\nversion=2\n"},
+                         {"META-INF/maven/z/c/pom.properties", "artifactId=c\nversion=3\n"}});
+  auto ps = parse_java_archive(jar, Location{"/lib/x.jar", ""});
+  ASSERT_TRUE(ps.ok()) << ps.error().message;
+  std::vector<std::string> purls;
+  for (const auto& p : *ps) purls.push_back(p.purl);
+  std::sort(purls.begin(), purls.end());
+  EXPECT_EQ(purls, (std::vector<std::string>{"pkg:maven/c/c@3", "pkg:maven/io.example.b/io.example.b@2",
+                                             "pkg:maven/org.bar/a@1"}));
 }
 
 TEST(JavaArchive, NoManifestNoPomNoPackage) {
