@@ -100,3 +100,6 @@ for b in json.load(open(sys.argv[1]))["benchmarks"]:
             "BM_JmespathEvaluate": "JMESPath evaluations/s (compiled)"}.get(b["name"], b["name"])
     print(f"{name:<44} {round(b['items_per_second']):>12}/s")
 PY
+echo
+echo "== SBOM: Go executables and Java archives of /usr against go version -m and pom.properties"
+bash bench/sbom_ground_truth.sh "$build/vouch" /usr

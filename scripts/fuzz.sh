@@ -91,6 +91,50 @@ printf '%s' '{"critical":{"identity":{"docker-reference":"r/a"},"image":{"docker
 printf '%s' '{"SignedEntryTimestamp":"AQID","Payload":{"body":"e30=","integratedTime":1,"logIndex":2,"logID":"abcd"}}' \
   > "$root/.cache/fuzz/cosign-payload/seed1"
 "$build/fuzz_cosign_payload" "${limit[@]}" -max_len=16384 -rss_limit_mb=2048 "$root/.cache/fuzz/cosign-payload"
+# SBOM parsers of binaries and databases: Go build info, cargo-auditable data, rpm headers.
+mkdir -p "$root/.cache/fuzz/sbom-go" "$root/.cache/fuzz/sbom-cargo" "$root/.cache/fuzz/sbom-rpm" "$root/.cache/fuzz/sbom-java"
+python3 - "$root/.cache/fuzz" <<'PY'
+import os, struct, sys, zlib
+out = sys.argv[1]
+mod = "path\texample.com/a\nmod\texample.com/a\tv1.0.0\th1:x=\ndep\tgithub.com/b/c\tv0.1.0\th1:y=\n=>\t../c\nbuild\tGOOS=linux\n"
+def uv(n):
+    b = b""
+    while n >= 0x80: b += bytes([n & 0x7f | 0x80]); n >>= 7
+    return b + bytes([n])
+blob = b"\xff Go buildinf:" + bytes([8, 2]) + b"\0" * 16 + uv(8) + b"go1.21.5" + uv(len(mod)) + mod.encode()
+open(os.path.join(out, "sbom-go", "seed0"), "wb").write(blob)
+open(os.path.join(out, "sbom-go", "seed1"), "wb").write(mod.encode())
+js = b'{"packages":[{"name":"a","version":"0.1.0","source":"local","dependencies":[1],"root":true},{"name":"b","version":"1.0.0","kind":"build"}]}'
+open(os.path.join(out, "sbom-cargo", "seed0"), "wb").write(zlib.compress(js))
+open(os.path.join(out, "sbom-cargo", "seed1"), "wb").write(js)
+open(os.path.join(out, "sbom-cargo", "seed2"), "wb").write(b'[[package]]\nname = "a"\nversion = "1.0.0"\n')
+tags = [(1000, 6, [b"bash"]), (1001, 6, [b"5.1"]), (1002, 6, [b"1"]), (1003, 4, [1]), (1116, 4, [0, 0]),
+        (1117, 8, [b"bash", b"sh"]), (1118, 8, [b"/usr/bin/"])]
+index, data = b"", b""
+for tag, typ, vals in tags:
+    if typ == 4:
+        data += b"\0" * (-len(data) % 4)
+        off = len(data); data += b"".join(struct.pack(">i", v) for v in vals)
+    else:
+        off = len(data); data += b"".join(v + b"\0" for v in vals)
+    index += struct.pack(">IIII", tag, typ, off, len(vals))
+open(os.path.join(out, "sbom-rpm", "seed0"), "wb").write(struct.pack(">II", len(tags), len(data)) + index + data)
+import io, zipfile
+def jar(files):
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w") as z:
+        for n, c in files: z.writestr(n, c)
+    return b.getvalue()
+inner = jar([("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\nImplementation-Title: inner\nImplementation-Version: 2\n")])
+open(os.path.join(out, "sbom-java", "seed0"), "wb").write(jar([
+    ("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\n"),
+    ("META-INF/maven/g/a/pom.properties", "groupId=g\nartifactId=a\nversion=1.0\n"),
+    ("WEB-INF/lib/inner-2.jar", inner)]))
+PY
+"$build/fuzz_sbom_go_buildinfo" "${limit[@]}" -max_len=16384 -rss_limit_mb=2048 "$root/.cache/fuzz/sbom-go"
+"$build/fuzz_sbom_cargo_auditable" "${limit[@]}" -max_len=16384 -rss_limit_mb=2048 "$root/.cache/fuzz/sbom-cargo"
+"$build/fuzz_sbom_rpm_header" "${limit[@]}" -max_len=16384 -rss_limit_mb=2048 "$root/.cache/fuzz/sbom-rpm"
+"$build/fuzz_sbom_java_archive" "${limit[@]}" -max_len=16384 -rss_limit_mb=2048 "$root/.cache/fuzz/sbom-java"
 # Policies: the example policies and the Kyverno-format test policies.
 seed "$root/.cache/fuzz/policy" "$root"/examples/policies/*.yaml "$root"/tests/policy/*/policy.yaml
 "$build/fuzz_policy" "${limit[@]}" -max_len=16384 -rss_limit_mb=2048 "$root/.cache/fuzz/policy"

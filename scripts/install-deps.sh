@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config ccache git
   libssl-dev libcurl4-openssl-dev
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libyaml-cpp-dev libre2-dev libarchive-dev libsqlite3-dev libpq-dev libsodium-dev
+  libyaml-cpp-dev libre2-dev libarchive-dev libsqlite3-dev libpq-dev libsodium-dev zlib1g-dev
   libcli11-dev libfmt-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
@@ -18,6 +18,7 @@ packages=(
   docker-registry umoci skopeo apache2-utils zstd curl  # tests/integration/oci_registry.sh, cosign_skopeo.sh (real registry, image tools)
   debian-archive-keyring  # scripts/get-skopeo.sh: Debian 13's skopeo (sigstore support) into .cache/
   debootstrap  # scripts/sbom-fixtures.sh (the Debian root of tests/integration/sbom_ground_truth.sh)
+  golang-go libcommons-lang3-java rpm  # tests/integration/sbom_binaries.sh (go version -m, real jars, a real rpmdb)
 )
 # Node.js (sigstore-js, ajv): a machine whose nodejs already bundles npm needs nothing more.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)

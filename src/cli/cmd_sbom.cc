@@ -90,11 +90,13 @@ void register_sbom_commands(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand(
       "sbom",
       "List the packages installed in an image or a directory tree (dir:PATH; symbolic links are\n"
-      "not followed out of it): the distro (os-release), Debian (dpkg) and Alpine (apk) packages\n"
-      "with the files they own; npm, Python, Ruby gem, PHP Composer and .NET packages, related to\n"
-      "the OS package that installed them; CPE candidates for each as syft generates them. Malformed\n"
-      "package files are skipped with a warning. Output is deterministic given SOURCE_DATE_EPOCH.\n"
-      "Long work shows a progress line when stderr is a terminal.\n"
+      "not followed out of it): the distro (os-release), Debian (dpkg), Alpine (apk) and RPM\n"
+      "(rpmdb.sqlite) packages with the files they own; npm, Python, Ruby gem, PHP Composer and .NET\n"
+      "packages, Go modules in Go executables, Rust crates (Cargo.lock, cargo-auditable executables)\n"
+      "and Maven packages in Java archives, each related to the OS package that installed it; CPE\n"
+      "candidates as syft generates them. Malformed package files are skipped with a warning.\n"
+      "Output is deterministic given SOURCE_DATE_EPOCH. Long work shows a progress line when stderr\n"
+      "is a terminal.\n"
       "Exit 0 on success, 2 on bad input.");
   cmd->add_option("-o,--output", o->output, "Output format: spdx-json, cyclonedx-json or table")
       ->check(CLI::IsMember({"spdx-json", "cyclonedx-json", "table"}))

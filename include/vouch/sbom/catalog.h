@@ -22,8 +22,12 @@ namespace vouch::sbom {
 struct SourceFile {
   std::string path;          // absolute inside the source ("/var/lib/dpkg/status")
   int64_t size = 0;
+  uint32_t mode = 0;         // permission bits (0755)
   std::string layer_digest;  // images: the layer that provides the file
 };
+
+// True for a regular file with an execute bit that is large enough to be an executable.
+bool is_executable_candidate(const SourceFile& f);
 
 // Reads the content of the file being visited, at most max_bytes (an error beyond).
 using ContentReader = std::function<Result<std::string>(size_t max_bytes)>;
@@ -53,8 +57,9 @@ struct FoundFile {
 struct CatalogContext {
   std::optional<Distro> distro;
   std::vector<Package> packages;
-  // Files a cataloger could not read as what they claim to be (a malformed package.json deep
-  // in node_modules), one line each naming the file; they do not stop the catalog.
+  // One line each: files a cataloger could not read as what they claim to be (a malformed
+  // package.json deep in node_modules), or saw but did not read (an unsupported database
+  // format, a binary too large). They do not stop the catalog; they end up in Sbom::warnings.
   std::vector<std::string> warnings;
 };
 
@@ -69,17 +74,34 @@ class Cataloger {
   virtual size_t max_file_bytes() const { return size_t{64} << 20; }
   // Parses every file this cataloger asked for (in path order) into ctx.
   virtual Status parse(const std::vector<FoundFile>& files, CatalogContext& ctx) const = 0;
+
+  // Files found by content rather than path (executables can be anywhere): a file the globs
+  // do not match is also wanted when wants_file() accepts its metadata and its content starts
+  // with one of magics(). Such a file larger than max_file_bytes() is skipped with a warning.
+  virtual bool wants_file(const SourceFile&) const { return false; }
+  virtual std::vector<std::string> magics() const { return {}; }
+  // Called during the walk for every file this cataloger gets: what to keep of its content for
+  // parse() (std::nullopt drops the file). Catalogers of large files (binaries, archives) keep
+  // only the part they read, so that the walk does not hold every binary in memory.
+  virtual Result<std::optional<std::string>> extract(const SourceFile&, std::string_view content) const {
+    return std::optional<std::string>(content);
+  }
 };
 
 std::unique_ptr<Cataloger> os_release_cataloger();
 std::unique_ptr<Cataloger> dpkg_cataloger();
 std::unique_ptr<Cataloger> apk_cataloger();
-// Language ecosystems.
+// Language ecosystems and binaries.
 std::unique_ptr<Cataloger> npm_cataloger();
 std::unique_ptr<Cataloger> python_cataloger();
 std::unique_ptr<Cataloger> gem_cataloger();
 std::unique_ptr<Cataloger> composer_cataloger();
 std::unique_ptr<Cataloger> dotnet_cataloger();
+std::unique_ptr<Cataloger> rpm_cataloger();
+std::unique_ptr<Cataloger> go_binary_cataloger();
+std::unique_ptr<Cataloger> cargo_lock_cataloger();
+std::unique_ptr<Cataloger> cargo_auditable_cataloger();
+std::unique_ptr<Cataloger> java_archive_cataloger();
 // Every cataloger, in the order they run.
 std::vector<std::unique_ptr<Cataloger>> default_catalogers();
 

@@ -68,7 +68,8 @@ struct Sbom {
   std::string name;    // what the SBOM describes (image reference, directory)
   std::optional<Distro> distro;
   std::vector<Package> packages;
-  // Files skipped as malformed while cataloging, one line each naming the file.
+  // Catalogs only: files skipped as malformed or not read, one line each naming the file
+  // (not serialized).
   std::vector<std::string> warnings;
 
   const Package* find(std::string_view id) const;

@@ -26,6 +26,8 @@ bool glob_match(std::string_view glob, std::string_view path) {
   return fnmatch(std::string(glob).c_str(), p.c_str(), FNM_PATHNAME) == 0;
 }
 
+bool is_executable_candidate(const SourceFile& f) { return (f.mode & 0111) != 0 && f.size >= 52; }
+
 namespace {
 
 // FNV-1a: a stable, short fingerprint for ids (not a security property).
@@ -59,6 +61,11 @@ std::vector<std::unique_ptr<Cataloger>> default_catalogers() {
   out.push_back(gem_cataloger());
   out.push_back(composer_cataloger());
   out.push_back(dotnet_cataloger());
+  out.push_back(rpm_cataloger());
+  out.push_back(go_binary_cataloger());
+  out.push_back(cargo_lock_cataloger());
+  out.push_back(cargo_auditable_cataloger());
+  out.push_back(java_archive_cataloger());
   return out;
 }
 
@@ -96,23 +103,55 @@ void assign_owners(std::vector<Package>& packages) {
 
 Result<Sbom> catalog(const FileSource& source, const std::vector<std::unique_ptr<Cataloger>>& catalogers) {
   std::vector<std::vector<std::string>> globs;
-  for (const auto& c : catalogers) globs.push_back(c->globs());
+  std::vector<std::vector<std::string>> magics;
+  for (const auto& c : catalogers) {
+    globs.push_back(c->globs());
+    magics.push_back(c->magics());
+  }
   std::vector<std::vector<FoundFile>> found(catalogers.size());
+  std::vector<std::string> skipped;
   VOUCH_RETURN_IF_ERROR(source.walk([&](const SourceFile& f, const ContentReader& read) -> Status {
     std::optional<std::string> content;
+    bool too_large = false;
     for (size_t i = 0; i < catalogers.size(); ++i) {
-      bool wanted = std::any_of(globs[i].begin(), globs[i].end(), [&](const std::string& g) { return glob_match(g, f.path); });
-      if (!wanted) continue;
+      bool by_path = std::any_of(globs[i].begin(), globs[i].end(), [&](const std::string& g) { return glob_match(g, f.path); });
+      bool by_content = !by_path && !magics[i].empty() && catalogers[i]->wants_file(f);
+      if (!by_path && !by_content) continue;
+      if (by_content && static_cast<uint64_t>(f.size) > catalogers[i]->max_file_bytes()) {
+        too_large = true;
+        continue;
+      }
       if (!content) {
-        auto r = read(catalogers[i]->max_file_bytes());
-        if (!r.ok()) return std::move(r).error().context(f.path);
+        // Read once for every cataloger; the largest limit among them bounds the read.
+        size_t limit = catalogers[i]->max_file_bytes();
+        for (size_t j = i + 1; j < catalogers.size(); ++j) limit = std::max(limit, catalogers[j]->max_file_bytes());
+        auto r = read(std::max(limit, size_t{1}));
+        if (!r.ok()) {
+          // A file wanted for its path must be read; an executable looked at for its content
+          // that cannot be read (permissions) is reported and passed over.
+          bool path_wanted = by_path;
+          for (size_t j = i + 1; j < catalogers.size() && !path_wanted; ++j)
+            path_wanted = std::any_of(globs[j].begin(), globs[j].end(), [&](const std::string& g) { return glob_match(g, f.path); });
+          if (path_wanted) return std::move(r).error().context(f.path);
+          skipped.push_back(fmt::format("{}: not read for packages: {}", f.path, r.error().message));
+          return ok_status();
+        }
         content = std::move(r).value();
       }
-      found[i].push_back(FoundFile{f, *content});
+      if (by_content && std::none_of(magics[i].begin(), magics[i].end(),
+                                     [&](const std::string& m) { return content->starts_with(m); }))
+        continue;
+      if (content->size() > catalogers[i]->max_file_bytes())
+        return invalid_input(fmt::format("{}: larger than {} bytes", f.path, catalogers[i]->max_file_bytes()));
+      auto kept = catalogers[i]->extract(f, std::string_view(*content));
+      if (!kept.ok()) return std::move(kept).error().context(catalogers[i]->name() + " cataloger");
+      if (*kept) found[i].push_back(FoundFile{f, std::move(**kept)});
     }
+    if (too_large) skipped.push_back(fmt::format("{}: not read for packages (larger than the limit)", f.path));
     return ok_status();
   }));
   CatalogContext ctx;
+  ctx.warnings = std::move(skipped);
   for (size_t i = 0; i < catalogers.size(); ++i) {
     std::sort(found[i].begin(), found[i].end(),
               [](const FoundFile& a, const FoundFile& b) { return a.file.path < b.file.path; });

@@ -41,6 +41,7 @@ class DirectorySource : public FileSource {
       std::string rel = e.path().lexically_relative(root).generic_string();
       f.path = "/" + rel;
       f.size = static_cast<int64_t>(e.file_size(tec));
+      f.mode = static_cast<uint32_t>(s.permissions()) & 07777;
       fs::path full = e.path();
       ContentReader reader = [full](size_t max) { return read_regular_file_no_follow(full, max); };
       VOUCH_RETURN_IF_ERROR(visit(f, reader));
@@ -63,6 +64,7 @@ class ImageSource : public FileSource {
       SourceFile f;
       f.path = "/" + e.path;
       f.size = e.size;
+      f.mode = e.mode;
       if (e.layer < layers_.size()) f.layer_digest = layers_[e.layer];
       ContentReader reader = [&content, &e](size_t max) { return oci::read_all(content, max, "/" + e.path); };
       return visit(f, reader);
