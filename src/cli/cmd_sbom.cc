@@ -42,6 +42,12 @@ Result<sbom::Sbom> sbom_for_target(const std::string& target, const oci::StoreOp
   return sbom::catalog_image(*store, platform, target, file_counter(progress));
 }
 
+void print_catalog_warnings(const sbom::Sbom& doc) {
+  constexpr size_t kShown = 20;
+  for (size_t i = 0; i < doc.warnings.size() && i < kShown; ++i) fmt::print(stderr, "warning: skipped {}\n", doc.warnings[i]);
+  if (doc.warnings.size() > kShown) fmt::print(stderr, "warning: {} more files skipped\n", doc.warnings.size() - kShown);
+}
+
 namespace {
 
 struct SbomOptions {
@@ -76,10 +82,7 @@ Status run_sbom(const SbomOptions& o) {
   if (!out.empty() && out.back() != '\n') out += '\n';
   if (o.file.empty()) fmt::print("{}", out);
   else VOUCH_RETURN_IF_ERROR(write_file_atomic(o.file, out));
-  // Files skipped as malformed: a few on stderr, the count of the rest.
-  constexpr size_t kShown = 20;
-  for (size_t i = 0; i < doc.warnings.size() && i < kShown; ++i) fmt::print(stderr, "warning: skipped {}\n", doc.warnings[i]);
-  if (doc.warnings.size() > kShown) fmt::print(stderr, "warning: {} more files skipped\n", doc.warnings.size() - kShown);
+  print_catalog_warnings(doc);
   return ok_status();
 }
 

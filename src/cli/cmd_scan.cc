@@ -88,6 +88,7 @@ int scan(const ScanOptions& o) {
     VOUCH_ASSIGN_OR_RETURN(vuln::MatchReport report,
                            vuln::match_sbom(doc, *store, [&](size_t done, size_t) { progress.set(done); }));
     progress.finish();
+    print_catalog_warnings(doc);
     vuln::apply_vex(statements, ctx.subject, report);
     vuln::sort_findings(report.vulnerabilities);
     vuln::sort_findings(report.informational);

@@ -16,4 +16,8 @@ namespace vouch::cli {
 Result<sbom::Sbom> sbom_for_target(const std::string& target, const oci::StoreOptions& options,
                                    const std::optional<oci::Platform>& platform, Progress* progress = nullptr);
 
+// What cataloging passed over (malformed package files, database formats not read), on
+// stderr: a few lines, then the count of the rest.
+void print_catalog_warnings(const sbom::Sbom& doc);
+
 }  // namespace vouch::cli

@@ -48,7 +48,7 @@ const std::map<std::string, std::string>& aliases() {
       {"apache software license 2.0", "Apache-2.0"}, {"apache license (2.0)", "Apache-2.0"},
       {"apache-2.0 license", "Apache-2.0"}, {"asl 2.0", "Apache-2.0"}, {"apache2", "Apache-2.0"},
       {"the apache software license, version 2.0", "Apache-2.0"}, {"the apache license, version 2.0", "Apache-2.0"},
-      {"bsd", "BSD-3-Clause"}, {"new bsd license", "BSD-3-Clause"}, {"bsd 3-clause", "BSD-3-Clause"},
+      {"new bsd license", "BSD-3-Clause"}, {"bsd 3-clause", "BSD-3-Clause"},
       {"3-clause bsd license", "BSD-3-Clause"}, {"modified bsd license", "BSD-3-Clause"},
       {"bsd-3", "BSD-3-Clause"}, {"bsd 2-clause", "BSD-2-Clause"}, {"simplified bsd license", "BSD-2-Clause"},
       {"bsd-2", "BSD-2-Clause"}, {"2-clause bsd license", "BSD-2-Clause"},

@@ -23,7 +23,7 @@ class MemorySource : public FileSource {
   std::string describe() const override { return "memory"; }
   Status walk(const std::function<Status(const SourceFile&, const ContentReader&)>& visit) const override {
     for (const auto& [path, content] : files_) {
-      SourceFile f{path, static_cast<int64_t>(content.size()), ""};
+      SourceFile f{path, static_cast<int64_t>(content.size()), 0644, ""};
       const std::string& c = content;
       ContentReader read = [&c](size_t max) -> Result<std::string> {
         if (c.size() > max) return invalid_input("too large");
