@@ -144,7 +144,15 @@ Result<Sbom> catalog(const FileSource& source, const std::vector<std::unique_ptr
       if (content->size() > catalogers[i]->max_file_bytes())
         return invalid_input(fmt::format("{}: larger than {} bytes", f.path, catalogers[i]->max_file_bytes()));
       auto kept = catalogers[i]->extract(f, std::string_view(*content));
-      if (!kept.ok()) return std::move(kept).error().context(catalogers[i]->name() + " cataloger");
+      if (!kept.ok()) {
+        // Malformed evidence in one file (a corrupt jar, a damaged Go binary) is reported and
+        // passed over, as a malformed package.json is; anything else stops the catalog.
+        if (kept.error().code != ErrorCode::kInvalidInput)
+          return std::move(kept).error().context(catalogers[i]->name() + " cataloger");
+        const std::string& m = kept.error().message;
+        skipped.push_back(m.starts_with(f.path) ? m : f.path + ": " + m);
+        continue;
+      }
       if (*kept) found[i].push_back(FoundFile{f, std::move(**kept)});
     }
     if (too_large) skipped.push_back(fmt::format("{}: not read for packages (larger than the limit)", f.path));

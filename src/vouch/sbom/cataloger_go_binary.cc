@@ -141,9 +141,13 @@ class GoBinaryCataloger : public Cataloger {
   Status parse(const std::vector<FoundFile>& files, CatalogContext& ctx) const override {
     for (const auto& f : files) {
       size_t nul = f.content.find('\0');
-      if (nul == std::string::npos) return invalid_input(fmt::format("{}: no Go build info", f.file.path));
+      if (nul == std::string::npos) return internal_error(fmt::format("{}: no Go build info", f.file.path));
       auto info = parse_go_modinfo(std::string_view(f.content).substr(0, nul), std::string_view(f.content).substr(nul + 1));
-      if (!info.ok()) return std::move(info).error().context(f.file.path);
+      if (!info.ok()) {
+        if (info.error().code != ErrorCode::kInvalidInput) return std::move(info).error().context(f.file.path);
+        ctx.warnings.push_back(fmt::format("{}: {}", f.file.path, info.error().message));
+        continue;
+      }
       for (auto& p : go_packages(*info, Location{f.file.path, f.file.layer_digest})) ctx.packages.push_back(std::move(p));
     }
     return ok_status();

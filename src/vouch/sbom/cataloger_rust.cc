@@ -73,7 +73,11 @@ class CargoLockCataloger : public Cataloger {
   Status parse(const std::vector<FoundFile>& files, CatalogContext& ctx) const override {
     for (const auto& f : files) {
       auto pkgs = parse_cargo_lock(f.content, Location{f.file.path, f.file.layer_digest});
-      if (!pkgs.ok()) return std::move(pkgs).error().context(f.file.path);
+      if (!pkgs.ok()) {
+        if (pkgs.error().code != ErrorCode::kInvalidInput) return std::move(pkgs).error().context(f.file.path);
+        ctx.warnings.push_back(fmt::format("{}: {}", f.file.path, pkgs.error().message));
+        continue;
+      }
       for (auto& p : *pkgs) ctx.packages.push_back(std::move(p));
     }
     return ok_status();
@@ -95,7 +99,11 @@ class CargoAuditableCataloger : public Cataloger {
   Status parse(const std::vector<FoundFile>& files, CatalogContext& ctx) const override {
     for (const auto& f : files) {
       auto pkgs = parse_cargo_auditable(f.content, Location{f.file.path, f.file.layer_digest});
-      if (!pkgs.ok()) return std::move(pkgs).error().context(f.file.path);
+      if (!pkgs.ok()) {
+        if (pkgs.error().code != ErrorCode::kInvalidInput) return std::move(pkgs).error().context(f.file.path);
+        ctx.warnings.push_back(fmt::format("{}: {}", f.file.path, pkgs.error().message));
+        continue;
+      }
       for (auto& p : *pkgs) ctx.packages.push_back(std::move(p));
     }
     return ok_status();

@@ -12,6 +12,12 @@
 namespace vouch::vuln {
 namespace {
 
+// libarchive may have no message to give.
+std::string archive_message(archive* a) {
+  const char* m = archive_error_string(a);
+  return m ? m : "unreadable archive";
+}
+
 namespace fs = std::filesystem;
 
 constexpr size_t kBatchSize = 2000;
@@ -84,7 +90,7 @@ class Importer {
     archive_read_support_format_tar(a);
     auto close = [&]() { archive_read_free(a); };
     if (archive_read_open_filename(a, path.c_str(), 1 << 16) != ARCHIVE_OK) {
-      Error e = io_error(fmt::format("{}: {}", path.string(), archive_error_string(a)));
+      Error e = io_error(fmt::format("{}: {}", path.string(), archive_message(a)));
       close();
       return e;
     }
@@ -115,7 +121,7 @@ class Importer {
         buffer.append(chunk, static_cast<size_t>(n));
       }
       if (n < 0) {
-        Error e = io_error(fmt::format("{}: {}", source, archive_error_string(a)));
+        Error e = io_error(fmt::format("{}: {}", source, archive_message(a)));
         close();
         return e;
       }
@@ -132,7 +138,7 @@ class Importer {
       }
     }
     if (rc != ARCHIVE_EOF) {
-      Error e = io_error(fmt::format("{}: {}", path.string(), archive_error_string(a)));
+      Error e = io_error(fmt::format("{}: {}", path.string(), archive_message(a)));
       close();
       return e;
     }

@@ -346,7 +346,8 @@ TEST(BinaryCatalog, UnreadableExecutablesArePassedOverWithAWarning) {
   EXPECT_NE(sbom->warnings[0].find("/bin/secret: not read"), std::string::npos) << sbom->warnings[0];
 }
 
-TEST(BinaryCatalog, MalformedBuildInfoNamesTheFile) {
+// A damaged binary is reported, naming it, and passed over; the rest of the catalog stands.
+TEST(BinaryCatalog, MalformedBuildInfoIsAWarningNamingTheFile) {
   TempDir dir;
   std::string bad = "\xff Go buildinf:";
   bad.push_back(8);
@@ -355,9 +356,17 @@ TEST(BinaryCatalog, MalformedBuildInfoNamesTheFile) {
   bad += testing::uvarint(1000) + "go1";
   put(dir.path() / "bin/broken", build_elf(true, false, {{".go.buildinfo", bad}}), fs::perms::owner_all);
   auto source = directory_source(dir.path().string());
+  put(dir.path() / "sp/x-1.dist-info/METADATA", "Name: x\nVersion: 1\n", fs::perms::owner_read);
+  put(dir.path() / "lib/corrupt.jar", "PK\x03\x04 this is not a zip archive", fs::perms::owner_read);
   auto sbom = catalog(*source, default_catalogers());
-  ASSERT_FALSE(sbom.ok());
-  EXPECT_NE(sbom.error().message.find("/bin/broken"), std::string::npos) << sbom.error().message;
+  ASSERT_TRUE(sbom.ok()) << sbom.error().message;
+  ASSERT_EQ(sbom->warnings.size(), 2u);
+  std::vector<std::string> warnings = sbom->warnings;
+  std::sort(warnings.begin(), warnings.end());  // in walk order
+  EXPECT_TRUE(warnings[0].starts_with("/bin/broken: ")) << warnings[0];
+  EXPECT_TRUE(warnings[1].starts_with("/lib/corrupt.jar: ")) << warnings[1];
+  ASSERT_EQ(sbom->packages.size(), 1u);
+  EXPECT_EQ(sbom->packages[0].name, "x");
 }
 
 }  // namespace
