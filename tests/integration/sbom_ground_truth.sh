@@ -3,7 +3,8 @@
 # it once under .cache/fixtures): a Debian 12 root made by debootstrap plus packages bringing
 # Python distributions, a Go binary and Java jars, and an npm project installed from the
 # registry. Each check_* function compares one ecosystem with what an independent tool reports
-# and prints every miss and extra; a new ecosystem is one more function in `checks`.
+# (dpkg-query, importlib.metadata, npm ls, go version -m, the jars' pom.properties read with
+# zipfile) and prints every miss and extra; a new ecosystem is one more function in `checks`.
 # The SBOMs are also validated against the SPDX 2.3 and CycloneDX 1.6 schemas, and the Python
 # distributions that Debian packages ship must be related to their owning package.
 set -uo pipefail
@@ -113,7 +114,51 @@ PY
   compare npm "$work/npm.want" "$work/npm.got"
 }
 
-checks=(check_dpkg check_python check_npm)
+# Go modules: `go version -m` (Debian's golang-go) on every executable of the root it reads.
+check_go() {
+  command -v go >/dev/null || { fail "go: golang-go is not installed (scripts/install-deps.sh)"; return; }
+  : > "$work/go.want"
+  while IFS= read -r -d '' f; do
+    go version -m "$f" > "$work/go.m" 2>/dev/null && [ -s "$work/go.m" ] || continue
+    python3 - "$work/go.m" >> "$work/go.want" <<'PY'
+import sys
+lines = open(sys.argv[1]).read().splitlines()
+print("stdlib\t" + lines[0].split(": ", 1)[1].split(" ")[0])
+path, main, deps, last = "", None, [], None
+for l in lines[1:]:
+    f = [x for x in l.split("\t")[1:] if x != ""]
+    if not f: continue
+    if f[0] == "path": path = f[1]
+    elif f[0] == "mod": main = [f[1], f[2]]; last = main
+    elif f[0] == "dep": deps.append([f[1], f[2] if len(f) > 2 else ""]); last = deps[-1]
+    elif f[0] == "=>": last[0], last[1] = f[1], f[2] if len(f) > 2 else ""
+if main is None and path: main = [path, "(devel)"]
+for m in ([main] if main else []) + deps: print("\t".join(m))
+PY
+  done < <(find "$deb" -type f -perm /111 -size +52c -print0)
+  vouch_list "$work/deb.cyclonedx-json" go-module > "$work/go.got"
+  compare go "$work/go.want" "$work/go.got"
+}
+
+# Java: the pom.properties inside every jar of the root, read with Python's zipfile.
+check_java() {
+  python3 - "$deb" > "$work/java.want" <<'PY'
+import os, sys, zipfile
+for dirpath, dirs, files in os.walk(sys.argv[1]):
+    for n in files:
+        p = os.path.join(dirpath, n)
+        if not n.endswith((".jar", ".war", ".ear")) or os.path.islink(p): continue
+        with zipfile.ZipFile(p) as z:
+            for e in z.namelist():
+                if e.startswith("META-INF/maven/") and e.endswith("/pom.properties"):
+                    props = dict(l.split("=", 1) for l in z.read(e).decode().splitlines() if "=" in l and not l.startswith("#"))
+                    print(f"{props['artifactId'].strip()}\t{props['version'].strip()}")
+PY
+  vouch_list "$work/deb.cyclonedx-json" java-archive > "$work/java.got"
+  compare java "$work/java.want" "$work/java.got"
+}
+
+checks=(check_dpkg check_python check_npm check_go check_java)
 for c in "${checks[@]}"; do "$c"; done
 
 if validator=$(bash "$root/scripts/json-schema.sh" "$root/.cache/ajv" 2>"$work/ajv-install.log"); then
