@@ -76,7 +76,7 @@ class FamilyMatchTest : public ::testing::Test {
     fs::path fixtures = fs::path(VOUCH_SOURCE_DIR) / "tests" / "unit" / "vuln" / "testdata" / "osv-families";
     auto stats = import_osv(*store_, {fixtures});
     ASSERT_TRUE(stats.ok()) << stats.error().message;
-    ASSERT_EQ(stats->added, 5u);
+    ASSERT_EQ(stats->added, 7u);
     ASSERT_EQ(stats->malformed, 0u);
   }
   static void TearDownTestSuite() {
@@ -151,25 +151,26 @@ TEST_F(FamilyMatchTest, UbuntuLtsAndProWithDpkgOrdering) {
             S{"CVE-2022-0778 1.1.1f-1ubuntu2.12 Ubuntu:20.04:LTS"});
   EXPECT_EQ(scan("pkg:deb/ubuntu/libssl1.1@1.1.1f-1ubuntu2.12?arch=amd64&distro=ubuntu-20.04", "openssl"), S{});
   EXPECT_EQ(scan("pkg:deb/ubuntu/libssl1.1@1.1.1f-1ubuntu2.2?arch=amd64&distro=ubuntu-20.04", "openssl").size(), 1u);
-  // 16.04 is in extended maintenance: the fix is an ESM version, +esm1 < +esm2.
-  EXPECT_EQ(scan("pkg:deb/ubuntu/libssl1.0.0@1.0.2g-1ubuntu4.20+esm1?arch=amd64&distro=ubuntu-16.04", "openssl"),
-            S{"CVE-2022-0778 1.0.2g-1ubuntu4.20+esm2 Ubuntu:16.04:LTS"});
-  EXPECT_EQ(scan("pkg:deb/ubuntu/libssl1.0.0@1.0.2g-1ubuntu4.20+esm2?arch=amd64&distro=ubuntu-16.04", "openssl"), S{});
+  // 16.04 is in extended maintenance: the fix is an ESM version (USN-6188-1), +esm8 < +esm9.
+  EXPECT_EQ(scan("pkg:deb/ubuntu/libssl1.0.0@1.0.2g-1ubuntu4.20+esm8?arch=amd64&distro=ubuntu-16.04", "openssl"),
+            S{"CVE-2023-2650 1.0.2g-1ubuntu4.20+esm9 Ubuntu:16.04:LTS"});
+  EXPECT_EQ(scan("pkg:deb/ubuntu/libssl1.0.0@1.0.2g-1ubuntu4.20+esm9?arch=amd64&distro=ubuntu-16.04", "openssl"), S{});
   // 22.04 is in neither entry.
   EXPECT_EQ(scan("pkg:deb/ubuntu/libssl3@3.0.2-0ubuntu1.1?arch=amd64&distro=ubuntu-22.04", "openssl"), S{});
 }
 
 TEST_F(FamilyMatchTest, SuseModulesAndOpenSuse) {
-  EXPECT_EQ(scan("pkg:rpm/suse/libopenssl3@3.0.8-150500.5.14.1?arch=x86_64&distro=sles-15.5", "openssl-3"),
-            S{"CVE-2023-5678 3.0.8-150500.5.20.1 SUSE:Linux Enterprise Server 15 SP5"});
-  EXPECT_EQ(scan("pkg:rpm/suse/libopenssl3@3.0.8-150500.5.20.1?arch=x86_64&distro=sles-15.5", "openssl-3"), S{});
-  // SP4 is served by its -LTSS product only: 3.0.1-150400.4.39.1 < its fix.
-  EXPECT_EQ(scan("pkg:rpm/suse/libopenssl3@3.0.1-150400.4.39.1?arch=x86_64&distro=sles-15.4", "openssl-3"),
-            S{"CVE-2023-5678 3.0.1-150400.4.40.1 SUSE:Linux Enterprise Server 15 SP4"});
-  EXPECT_EQ(scan("pkg:rpm/opensuse/libopenssl3@3.0.8-150500.5.14.1?arch=x86_64&distro=opensuse-leap-15.5",
-                 "openssl-3"),
-            S{"CVE-2023-5678 3.0.8-150500.5.20.1 openSUSE:Leap 15.5"});
-  EXPECT_EQ(scan("pkg:rpm/opensuse/libopenssl3@3.0.8-150500.5.14.1?arch=x86_64&distro=opensuse-tumbleweed-20240801",
+  // SUSE-SU-2023:2620-1, filed under the Basesystem module of SLES 15 SP5. An advisory with
+  // several upstream CVEs is reported under its own id.
+  EXPECT_EQ(scan("pkg:rpm/suse/libopenssl3@3.0.8-150500.3.1?arch=x86_64&distro=sles-15.5", "openssl-3"),
+            S{"SUSE-SU-2023:2620-1 3.0.8-150500.5.3.1 SUSE:Linux Enterprise Server 15 SP5"});
+  EXPECT_EQ(scan("pkg:rpm/suse/libopenssl3@3.0.8-150500.5.3.1?arch=x86_64&distro=sles-15.5", "openssl-3"), S{});
+  // SP4 takes only SP4's record (SUSE-SU-2022:3843-1), SP5 only SP5's.
+  EXPECT_EQ(scan("pkg:rpm/suse/libopenssl3@3.0.1-150400.4.7.1?arch=x86_64&distro=sles-15.4", "openssl-3"),
+            S{"SUSE-SU-2022:3843-1 3.0.1-150400.4.11.1 SUSE:Linux Enterprise Server 15 SP4"});
+  EXPECT_EQ(scan("pkg:rpm/opensuse/libopenssl3@3.0.8-150500.3.1?arch=x86_64&distro=opensuse-leap-15.5", "openssl-3"),
+            S{"SUSE-SU-2023:2620-1 3.0.8-150500.5.3.1 openSUSE:Leap 15.5"});
+  EXPECT_EQ(scan("pkg:rpm/opensuse/libopenssl3@3.0.8-150500.3.1?arch=x86_64&distro=opensuse-tumbleweed-20240801",
                  "openssl-3"),
             S{});
 }
