@@ -20,7 +20,7 @@ class MemorySource : public vouch::sbom::FileSource {
   vouch::Status walk(const std::function<vouch::Status(const vouch::sbom::SourceFile&,
                                                        const vouch::sbom::ContentReader&)>& visit) const override {
     for (const auto& [path, content] : files_) {
-      vouch::sbom::SourceFile f{path, static_cast<int64_t>(content.size()), ""};
+      vouch::sbom::SourceFile f{path, static_cast<int64_t>(content.size()), 0644, ""};
       const std::string& c = content;
       vouch::sbom::ContentReader read = [&c](size_t max) -> vouch::Result<std::string> {
         if (c.size() > max) return vouch::invalid_input("too large");

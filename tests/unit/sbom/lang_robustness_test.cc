@@ -39,8 +39,8 @@ class MemorySource : public FileSource {
 };
 
 const char* const kSeeds[] = {
-    R"({"name":"p","version":"1","lockfileVersion":3,"packages":{"":{"name":"p","version":"1"},)"
-    R"("node_modules/@s/a":{"version":"1.0.0","license":"MIT"},"node_modules/b":{"version":"2","license":{"type":"ISC"}}}})",
+    (R"({"name":"p","version":"1","lockfileVersion":3,"packages":{"":{"name":"p","version":"1"},)"
+     R"("node_modules/@s/a":{"version":"1.0.0","license":"MIT"},"node_modules/b":{"version":"2","license":{"type":"ISC"}}}})"),
     R"({"lockfileVersion":1,"dependencies":{"a":{"version":"1","dependencies":{"b":{"version":"2"}}}}})",
     "Metadata-Version: 2.1\nName: PyYAML\nVersion: 6.0\nLicense: MIT\nClassifier: License :: OSI Approved :: MIT License\n\nbody\n",
     "  s.name = \"rake\".freeze\n  s.version = \"13.0.6\"\n  s.licenses = [\"MIT\".freeze, 'Ruby']\n",
