@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "../temp_dir.h"
 #include "elf_builder.h"
 #include "vouch/sbom/catalog.h"
 #include "vouch/sbom/parsers.h"
@@ -281,20 +282,7 @@ TEST(CargoLock, Packages) {
 
 // --- the catalog ----------------------------------------------------------------------------------
 
-class TempDir {
- public:
-  TempDir() {
-    path_ = fs::temp_directory_path() / ("vouch-bincat-" + std::to_string(::getpid()) + "-" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using vouch::testing::TempDir;
 
 void put(const fs::path& p, const std::string& content, fs::perms perms) {
   fs::create_directories(p.parent_path());

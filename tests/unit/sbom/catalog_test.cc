@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "../temp_dir.h"
 #include "vouch/sbom/catalog.h"
 
 namespace vouch::sbom {
@@ -18,20 +19,7 @@ void put(const fs::path& root, const std::string& rel, const std::string& conten
   std::ofstream(p, std::ios::binary) << content;
 }
 
-class TempDir {
- public:
-  TempDir() {
-    path_ = fs::temp_directory_path() / ("vouch-catalog-" + std::to_string(::getpid()) + "-" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using vouch::testing::TempDir;
 
 const Package* by_name(const Sbom& s, std::string_view name) {
   for (const auto& p : s.packages)

@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "../temp_dir.h"
 #include "elf_builder.h"
 #include "vouch/sbom/catalog.h"
 #include "vouch/sbom/parsers.h"
@@ -107,20 +108,7 @@ TEST(RpmHeader, MalformedHeadersAreErrors) {
   EXPECT_FALSE(parse_rpm_header(huge).ok());
 }
 
-class TempDir {
- public:
-  TempDir() {
-    path_ = fs::temp_directory_path() / ("vouch-rpmjava-" + std::to_string(::getpid()) + "-" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using vouch::testing::TempDir;
 
 void put(const fs::path& p, const std::string& content) {
   fs::create_directories(p.parent_path());
