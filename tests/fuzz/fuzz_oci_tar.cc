@@ -13,20 +13,6 @@ namespace {
 using namespace vouch;
 using namespace vouch::oci;
 
-class MemoryReader final : public BlobReader {
- public:
-  explicit MemoryReader(std::string_view s) : s_(s) {}
-  Result<size_t> read(std::span<uint8_t> out) override {
-    size_t n = std::min(out.size(), s_.size());
-    std::memcpy(out.data(), s_.data(), n);
-    s_.remove_prefix(n);
-    return n;
-  }
-
- private:
-  std::string_view s_;
-};
-
 class MemoryStore final : public Store {
  public:
   explicit MemoryStore(std::string layer) : layer_(std::move(layer)) {}
@@ -35,7 +21,7 @@ class MemoryStore final : public Store {
   Result<std::optional<Manifest>> get_tagged(std::string_view) override { return std::optional<Manifest>(); }
   Result<Manifest> get_manifest(const Descriptor&) override { return not_found("none"); }
   Result<std::unique_ptr<BlobReader>> open_blob(const Descriptor& d) override {
-    return verifying_reader(std::make_unique<MemoryReader>(layer_), d, "layer");
+    return verifying_reader(view_reader(layer_), d, "layer");
   }
   Result<bool> has_blob(const Descriptor&) override { return false; }
   Status put_blob(const Descriptor&, BlobReader&) override { return internal_error("read only"); }

@@ -26,6 +26,10 @@ class BlobReader {
 
 std::unique_ptr<BlobReader> verifying_reader(std::unique_ptr<BlobReader> raw, const Descriptor& expected,
                                              std::string what);
+// A reader over bytes in memory: `bytes_reader` keeps its own copy; `view_reader` reads bytes
+// that must outlive it.
+std::unique_ptr<BlobReader> bytes_reader(std::string bytes);
+std::unique_ptr<BlobReader> view_reader(std::string_view bytes);
 // Reads the whole blob into memory, refusing more than max_bytes.
 Result<std::string> read_all(BlobReader& reader, size_t max_bytes, std::string_view what);
 

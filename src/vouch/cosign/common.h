@@ -1,7 +1,6 @@
 // Internal helpers shared by the cosign module's signing and verification.
 #pragma once
 
-#include <cstring>
 #include <memory>
 #include <string>
 
@@ -9,22 +8,6 @@
 #include "vouch/oci/store.h"
 
 namespace vouch::cosign::detail {
-
-// A BlobReader over bytes held in memory.
-class MemoryReader final : public oci::BlobReader {
- public:
-  explicit MemoryReader(std::string data) : data_(std::move(data)) {}
-  Result<size_t> read(std::span<uint8_t> out) override {
-    size_t n = std::min(out.size(), data_.size() - pos_);
-    if (n) std::memcpy(out.data(), data_.data() + pos_, n);
-    pos_ += n;
-    return n;
-  }
-
- private:
-  std::string data_;
-  size_t pos_ = 0;
-};
 
 inline oci::Descriptor blob_descriptor(std::string_view media_type, const std::string& data) {
   oci::Descriptor d;
@@ -38,8 +21,8 @@ inline oci::Descriptor blob_descriptor(std::string_view media_type, const std::s
 inline Status put_bytes(oci::Store& store, const oci::Descriptor& d, const std::string& data) {
   VOUCH_ASSIGN_OR_RETURN(bool present, store.has_blob(d));
   if (present) return ok_status();
-  MemoryReader reader(data);
-  return store.put_blob(d, reader);
+  auto reader = oci::view_reader(data);
+  return store.put_blob(d, *reader);
 }
 
 // Reads a whole blob (digest and size checked by the store), refusing more than max_bytes.

@@ -303,17 +303,8 @@ Status FileView::visit_files(const Visitor& visitor) const {
         EntryContent content(reader);
         VOUCH_ASSIGN_OR_RETURN(std::string data, read_all(content, static_cast<size_t>(limits_.max_layer_bytes), what));
         for (const FileEntry* f : it->second) {
-          struct StringReader final : BlobReader {
-            std::string_view s;
-            Result<size_t> read(std::span<uint8_t> out) override {
-              size_t n = std::min(out.size(), s.size());
-              std::copy_n(s.data(), n, out.data());
-              s.remove_prefix(n);
-              return n;
-            }
-          } r;
-          r.s = data;
-          VOUCH_RETURN_IF_ERROR(visitor(*f, r));
+          auto r = view_reader(data);
+          VOUCH_RETURN_IF_ERROR(visitor(*f, *r));
         }
       }
     }

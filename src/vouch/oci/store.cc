@@ -10,6 +10,22 @@
 namespace vouch::oci {
 namespace {
 
+class MemoryReader final : public BlobReader {
+ public:
+  explicit MemoryReader(std::string owned) : owned_(std::move(owned)), rest_(owned_) {}
+  explicit MemoryReader(std::string_view view) : rest_(view) {}
+  Result<size_t> read(std::span<uint8_t> out) override {
+    size_t n = std::min(out.size(), rest_.size());
+    std::copy_n(rest_.data(), n, out.data());
+    rest_.remove_prefix(n);
+    return n;
+  }
+
+ private:
+  std::string owned_;
+  std::string_view rest_;
+};
+
 class VerifyingReader final : public BlobReader {
  public:
   VerifyingReader(std::unique_ptr<BlobReader> raw, Descriptor d, std::string what)
@@ -46,6 +62,9 @@ class VerifyingReader final : public BlobReader {
 };
 
 }  // namespace
+
+std::unique_ptr<BlobReader> bytes_reader(std::string bytes) { return std::make_unique<MemoryReader>(std::move(bytes)); }
+std::unique_ptr<BlobReader> view_reader(std::string_view bytes) { return std::make_unique<MemoryReader>(bytes); }
 
 std::unique_ptr<BlobReader> verifying_reader(std::unique_ptr<BlobReader> raw, const Descriptor& expected,
                                              std::string what) {

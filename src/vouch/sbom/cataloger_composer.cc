@@ -18,51 +18,39 @@ class ComposerCataloger : public Cataloger {
   size_t max_file_bytes() const override { return detail::kMaxManifestBytes; }
 
   Status parse(const std::vector<FoundFile>& files, CatalogContext& ctx) const override {
-    for (const auto& f : files) {
-      auto doc = detail::parse_json_file(f);
-      if (!doc.ok()) {
-        detail::skip_file(ctx, f, doc.error().message);
-        continue;
-      }
-      const bj::array* packages = nullptr;
-      if (doc->is_array()) {
-        packages = &doc->as_array();
-      } else if (doc->is_object()) {
-        const bj::value* v = doc->as_object().if_contains("packages");
-        if (v && v->is_array()) packages = &v->as_array();
-      }
-      if (!packages) {
-        detail::skip_file(ctx, f, "neither an array of packages nor an object with a \"packages\" array");
-        continue;
-      }
-      std::vector<Package> found;
-      std::string error;
-      for (size_t i = 0; i < packages->size() && error.empty(); ++i) {
-        const bj::value& e = (*packages)[i];
-        std::string name = detail::json_string(e, "name"), version = detail::json_string(e, "version");
-        if (name.empty() || version.empty()) {
-          error = fmt::format("packages[{}]: no \"name\" or no \"version\" string", i);
-          break;
-        }
-        Package p;
-        p.type = type::kPhpComposer;
-        size_t slash = name.find('/');
-        std::string ns = slash == std::string::npos ? std::string() : name.substr(0, slash);
-        std::string base = slash == std::string::npos ? name : name.substr(slash + 1);
-        p.purl = detail::language_purl("composer", ns, base, version);
-        p.name = std::move(name);
-        p.version = std::move(version);
-        p.licenses = detail::manifest_licenses(e.as_object().if_contains("license"));
-        p.locations.push_back(detail::location_of(f));
-        found.push_back(std::move(p));
-      }
-      if (!error.empty()) {
-        detail::skip_file(ctx, f, error);
-        continue;
-      }
-      for (auto& p : found) ctx.packages.push_back(std::move(p));
+    return detail::parse_each_file(files, ctx, packages_of);
+  }
+
+ private:
+  static Result<std::vector<Package>> packages_of(const FoundFile& f) {
+    VOUCH_ASSIGN_OR_RETURN(bj::value doc, detail::parse_json_file(f));
+    const bj::array* packages = nullptr;
+    if (doc.is_array()) {
+      packages = &doc.as_array();
+    } else if (doc.is_object()) {
+      const bj::value* v = doc.as_object().if_contains("packages");
+      if (v && v->is_array()) packages = &v->as_array();
     }
-    return ok_status();
+    if (!packages) return invalid_input("neither an array of packages nor an object with a \"packages\" array");
+    std::vector<Package> found;
+    for (size_t i = 0; i < packages->size(); ++i) {
+      const bj::value& e = (*packages)[i];
+      std::string name = detail::json_string(e, "name"), version = detail::json_string(e, "version");
+      if (name.empty() || version.empty())
+        return invalid_input(fmt::format("packages[{}]: no \"name\" or no \"version\" string", i));
+      Package p;
+      p.type = type::kPhpComposer;
+      size_t slash = name.find('/');
+      std::string ns = slash == std::string::npos ? std::string() : name.substr(0, slash);
+      std::string base = slash == std::string::npos ? name : name.substr(slash + 1);
+      p.purl = detail::language_purl("composer", ns, base, version);
+      p.name = std::move(name);
+      p.version = std::move(version);
+      p.licenses = detail::manifest_licenses(e.as_object().if_contains("license"));
+      p.locations.push_back(detail::location_of(f));
+      found.push_back(std::move(p));
+    }
+    return found;
   }
 };
 

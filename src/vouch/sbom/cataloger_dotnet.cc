@@ -18,43 +18,31 @@ class DotnetCataloger : public Cataloger {
   size_t max_file_bytes() const override { return detail::kMaxManifestBytes; }
 
   Status parse(const std::vector<FoundFile>& files, CatalogContext& ctx) const override {
-    for (const auto& f : files) {
-      auto doc = detail::parse_json_file(f);
-      if (!doc.ok()) {
-        detail::skip_file(ctx, f, doc.error().message);
-        continue;
-      }
-      const bj::value* libs = doc->is_object() ? doc->as_object().if_contains("libraries") : nullptr;
-      if (!libs || !libs->is_object()) {
-        detail::skip_file(ctx, f, "libraries: missing or not an object");
-        continue;
-      }
-      std::vector<Package> found;
-      std::string error;
-      for (const auto& [key, meta] : libs->as_object()) {
-        std::string_view k = key;
-        size_t slash = k.rfind('/');
-        if (slash == std::string_view::npos || slash == 0 || slash + 1 == k.size() || !meta.is_object()) {
-          error = fmt::format("libraries[\"{}\"]: expected \"Name/Version\" with an object", k);
-          break;
-        }
-        std::string kind = detail::json_string(meta, "type");
-        if (kind != "package" && kind != "project") continue;  // "reference", "runtimepack": not packages
-        Package p;
-        p.type = type::kDotnet;
-        p.name = std::string(k.substr(0, slash));
-        p.version = std::string(k.substr(slash + 1));
-        p.purl = detail::language_purl("nuget", "", p.name, p.version);
-        p.locations.push_back(detail::location_of(f));
-        found.push_back(std::move(p));
-      }
-      if (!error.empty()) {
-        detail::skip_file(ctx, f, error);
-        continue;
-      }
-      for (auto& p : found) ctx.packages.push_back(std::move(p));
+    return detail::parse_each_file(files, ctx, packages_of);
+  }
+
+ private:
+  static Result<std::vector<Package>> packages_of(const FoundFile& f) {
+    VOUCH_ASSIGN_OR_RETURN(bj::value doc, detail::parse_json_file(f));
+    const bj::value* libs = doc.is_object() ? doc.as_object().if_contains("libraries") : nullptr;
+    if (!libs || !libs->is_object()) return invalid_input("libraries: missing or not an object");
+    std::vector<Package> found;
+    for (const auto& [key, meta] : libs->as_object()) {
+      std::string_view k = key;
+      size_t slash = k.rfind('/');
+      if (slash == std::string_view::npos || slash == 0 || slash + 1 == k.size() || !meta.is_object())
+        return invalid_input(fmt::format("libraries[\"{}\"]: expected \"Name/Version\" with an object", k));
+      std::string kind = detail::json_string(meta, "type");
+      if (kind != "package" && kind != "project") continue;  // "reference", "runtimepack": not packages
+      Package p;
+      p.type = type::kDotnet;
+      p.name = std::string(k.substr(0, slash));
+      p.version = std::string(k.substr(slash + 1));
+      p.purl = detail::language_purl("nuget", "", p.name, p.version);
+      p.locations.push_back(detail::location_of(f));
+      found.push_back(std::move(p));
     }
-    return ok_status();
+    return found;
   }
 };
 

@@ -23,6 +23,23 @@ Location location_of(const FoundFile& f);
 // Records that `f` was skipped: "PATH: WHY" on one line.
 void skip_file(CatalogContext& ctx, const FoundFile& f, std::string_view why);
 
+// Runs `packages_of(f)` on every file and keeps the packages of each file it accepts. A file it
+// rejects with an input error is skipped with a warning naming it (skip_file) and the others are
+// still read; any other error stops the catalog.
+template <typename PackagesOf>
+Status parse_each_file(const std::vector<FoundFile>& files, CatalogContext& ctx, PackagesOf packages_of) {
+  for (const auto& f : files) {
+    Result<std::vector<Package>> found = packages_of(f);
+    if (!found.ok()) {
+      if (found.error().code != ErrorCode::kInvalidInput) return std::move(found).error().context(f.file.path);
+      skip_file(ctx, f, found.error().message);
+      continue;
+    }
+    for (auto& p : *found) ctx.packages.push_back(std::move(p));
+  }
+  return ok_status();
+}
+
 // Parses `f` as JSON within the limits above (errors do not name the file: skip_file does).
 Result<boost::json::value> parse_json_file(const FoundFile& f);
 

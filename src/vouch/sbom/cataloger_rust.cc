@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "cataloger_common.h"
+#include "cataloger_lang.h"
 #include "elf.h"
 #include "vouch/base/json.h"
 #include "vouch/sbom/catalog.h"
@@ -65,29 +66,13 @@ Result<std::string> toml_string(std::string_view v, size_t lineno) {
   return out;
 }
 
-// Parses every file into packages; a malformed one becomes a warning naming it and the rest
-// are still read. Any other error stops the catalog.
-template <typename ParseOne>
-Status parse_each(const std::vector<FoundFile>& files, CatalogContext& ctx, ParseOne parse_one) {
-  for (const auto& f : files) {
-    Result<std::vector<Package>> pkgs = parse_one(f.content, Location{f.file.path, f.file.layer_digest});
-    if (!pkgs.ok()) {
-      if (pkgs.error().code != ErrorCode::kInvalidInput) return std::move(pkgs).error().context(f.file.path);
-      ctx.warnings.push_back(fmt::format("{}: {}", f.file.path, pkgs.error().message));
-      continue;
-    }
-    for (auto& p : *pkgs) ctx.packages.push_back(std::move(p));
-  }
-  return ok_status();
-}
-
 class CargoLockCataloger : public Cataloger {
  public:
   std::string name() const override { return "cargo-lock"; }
   std::vector<std::string> globs() const override { return {"**/Cargo.lock"}; }
   size_t max_file_bytes() const override { return size_t{16} << 20; }
   Status parse(const std::vector<FoundFile>& files, CatalogContext& ctx) const override {
-    return parse_each(files, ctx, [](std::string_view text, const Location& where) { return parse_cargo_lock(text, where); });
+    return detail::parse_each_file(files, ctx, [](const FoundFile& f) { return parse_cargo_lock(f.content, detail::location_of(f)); });
   }
 };
 
@@ -104,7 +89,7 @@ class CargoAuditableCataloger : public Cataloger {
     return std::move(r).value();
   }
   Status parse(const std::vector<FoundFile>& files, CatalogContext& ctx) const override {
-    return parse_each(files, ctx, [](std::string_view text, const Location& where) { return parse_cargo_auditable(text, where); });
+    return detail::parse_each_file(files, ctx, [](const FoundFile& f) { return parse_cargo_auditable(f.content, detail::location_of(f)); });
   }
 };
 

@@ -19,21 +19,6 @@ namespace {
 
 namespace bj = boost::json;
 
-class StringReader final : public oci::BlobReader {
- public:
-  explicit StringReader(std::string s) : s_(std::move(s)) {}
-  Result<size_t> read(std::span<uint8_t> out) override {
-    size_t n = std::min(out.size(), s_.size() - pos_);
-    std::copy_n(s_.data() + pos_, n, reinterpret_cast<char*>(out.data()));
-    pos_ += n;
-    return n;
-  }
-
- private:
-  std::string s_;
-  size_t pos_ = 0;
-};
-
 // A registry without the referrers API, in memory.
 class MemStore : public oci::Store {
  public:
@@ -65,7 +50,7 @@ class MemStore : public oci::Store {
   Result<std::unique_ptr<oci::BlobReader>> open_blob(const oci::Descriptor& d) override {
     auto it = blobs.find(d.digest.str());
     if (it == blobs.end()) return not_found(d.digest.str());
-    return oci::verifying_reader(std::make_unique<StringReader>(it->second), d, "blob");
+    return oci::verifying_reader(oci::bytes_reader(it->second), d, "blob");
   }
   Result<std::vector<oci::Descriptor>> referrers(const oci::Digest& subject) override {
     VOUCH_ASSIGN_OR_RETURN(auto idx, get_tagged(oci::digest_tag(subject)));

@@ -148,22 +148,11 @@ TEST(Layout, ReferrersAndTags) {
   auto layout = open("oci:" + (t.path / "l").string() + ":app", true);
   ASSERT_TRUE(layout);
   auto put = [&](const std::string& bytes, std::string mt) {
-    struct R final : BlobReader {
-      std::string s;
-      size_t pos = 0;
-      Result<size_t> read(std::span<uint8_t> out) override {
-        size_t n = std::min(out.size(), s.size() - pos);
-        std::copy_n(s.data() + pos, n, out.data());
-        pos += n;
-        return n;
-      }
-    } r;
-    r.s = bytes;
     Descriptor d;
     d.digest = Digest::sha256_of(as_bytes(bytes));
     d.size = static_cast<int64_t>(bytes.size());
     d.media_type = std::move(mt);
-    EXPECT_TRUE(layout->put_blob(d, r).ok());
+    EXPECT_TRUE(layout->put_blob(d, *bytes_reader(bytes)).ok());
     return d;
   };
   Descriptor cfg = put("{}", std::string(media_type::kOciEmpty));

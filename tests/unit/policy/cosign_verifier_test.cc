@@ -28,22 +28,12 @@ class LayoutImage : public ::testing::Test {
     ASSERT_TRUE(ref.ok());
     auto store = oci::open_store(*ref, {}, true);
     ASSERT_TRUE(store.ok()) << store.error().message;
-    struct R final : oci::BlobReader {
-      std::string s;
-      size_t pos = 0;
-      Result<size_t> read(std::span<uint8_t> out) override {
-        size_t n = std::min(out.size(), s.size() - pos);
-        std::copy_n(s.data() + pos, n, out.data());
-        pos += n;
-        return n;
-      }
-    } r;
-    r.s = R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}})";
+    const std::string config = R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}})";
     oci::Descriptor cfg;
-    cfg.digest = oci::Digest::sha256_of(as_bytes(r.s));
-    cfg.size = static_cast<int64_t>(r.s.size());
+    cfg.digest = oci::Digest::sha256_of(as_bytes(config));
+    cfg.size = static_cast<int64_t>(config.size());
     cfg.media_type = "application/vnd.oci.image.config.v1+json";
-    ASSERT_TRUE((*store)->put_blob(cfg, r).ok());
+    ASSERT_TRUE((*store)->put_blob(cfg, *oci::bytes_reader(config)).ok());
     bj::object m{{"schemaVersion", 2}, {"mediaType", std::string(oci::media_type::kOciManifest)},
                  {"config", cfg.to_json()}, {"layers", bj::array{}}};
     auto manifest = oci::parse_manifest(json::serialize(m));
