@@ -8,7 +8,7 @@
 #include "cli/common.h"
 #include "vouch/base/file.h"
 #include "vouch/base/json.h"
-#include "vouch/policy/cosign_verifier.h"
+#include "vouch/verifiers/cosign.h"
 #include "vouch/policy/document.h"
 #include "vouch/policy/engine.h"
 #include "vouch/policy/policy.h"
@@ -230,7 +230,7 @@ struct ApplyOptions {
 };
 
 Result<std::shared_ptr<policy::ImageVerifier>> make_image_verifier(const ApplyOptions& opts) {
-  policy::CosignVerifierOptions v;
+  verifiers::CosignOptions v;
   v.store.allow_insecure = opts.allow_insecure_registry;
   std::string path = opts.trusted_root;
   if (path.empty()) {
@@ -242,7 +242,7 @@ Result<std::shared_ptr<policy::ImageVerifier>> make_image_verifier(const ApplyOp
     if (!root.ok()) return std::move(root).error().context(path);
     v.trusted_root = std::move(*root);
   }
-  return policy::cosign_image_verifier(std::move(v));
+  return verifiers::cosign_image_verifier(std::move(v));
 }
 
 // Applies JSON Patch "replace" operations (the only kind the engine makes) to a copy.

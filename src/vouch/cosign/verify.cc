@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "cosign/common.h"
+#include "common.h"
 #include "vouch/base/json.h"
 #include "vouch/cosign/payload.h"
 #include "vouch/crypto/digest.h"

@@ -9,7 +9,7 @@
 #include <array>
 #include <cstdint>
 
-#include "crypto/openssl_util.h"
+#include "openssl_util.h"
 #include "vouch/base/json.h"
 
 namespace vouch::crypto {

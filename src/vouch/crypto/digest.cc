@@ -2,7 +2,7 @@
 
 #include <openssl/evp.h>
 
-#include "crypto/openssl_util.h"
+#include "openssl_util.h"
 
 namespace vouch::crypto {
 

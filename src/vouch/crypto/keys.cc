@@ -5,7 +5,7 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
-#include "crypto/openssl_util.h"
+#include "openssl_util.h"
 
 namespace vouch::crypto {
 namespace {

@@ -6,7 +6,7 @@
 #include <set>
 #include <string>
 
-#include "crypto/openssl_util.h"
+#include "openssl_util.h"
 
 namespace vouch::crypto {
 namespace {

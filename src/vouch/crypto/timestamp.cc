@@ -8,7 +8,7 @@
 
 #include <ctime>
 
-#include "crypto/openssl_util.h"
+#include "openssl_util.h"
 
 namespace vouch::crypto {
 namespace {

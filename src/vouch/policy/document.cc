@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
-#include "policy/kyverno_internal.h"
+#include "kyverno_internal.h"
 #include "vouch/base/json.h"
 
 namespace vouch::policy {

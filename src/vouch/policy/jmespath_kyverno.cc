@@ -17,8 +17,8 @@
 #include <re2/re2.h>
 #include <yaml-cpp/yaml.h>
 
-#include "policy/jmespath_ast.h"
-#include "policy/kyverno_internal.h"
+#include "jmespath_ast.h"
+#include "kyverno_internal.h"
 #include "vouch/base/bytes.h"
 #include "vouch/base/json.h"
 

@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "policy/jmespath_ast.h"
+#include "jmespath_ast.h"
 
 namespace vouch::policy::jmespath {
 

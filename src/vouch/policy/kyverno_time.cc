@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "policy/kyverno_internal.h"
+#include "kyverno_internal.h"
 
 namespace vouch::policy::jmespath::kyverno {
 namespace {

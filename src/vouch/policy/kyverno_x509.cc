@@ -14,7 +14,7 @@
 
 #include <fmt/format.h>
 
-#include "policy/kyverno_internal.h"
+#include "kyverno_internal.h"
 #include "vouch/base/bytes.h"
 #include "vouch/base/time.h"
 #include "vouch/crypto/x509.h"

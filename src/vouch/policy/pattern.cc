@@ -10,7 +10,7 @@
 #include <fmt/format.h>
 #include <re2/re2.h>
 
-#include "policy/kyverno_internal.h"
+#include "kyverno_internal.h"
 #include "vouch/policy/jmespath.h"
 
 namespace vouch::policy {

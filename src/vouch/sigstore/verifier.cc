@@ -1,6 +1,6 @@
 #include "vouch/sigstore/verifier.h"
 
-#include "sigstore/checks.h"
+#include "checks.h"
 
 namespace vouch::sigstore {
 

@@ -1,6 +1,6 @@
 // Checks: the signing certificate chains to a trusted Fulcio CA at the signing time, and
 // carries an SCT from a trusted CT log.
-#include "sigstore/checks.h"
+#include "checks.h"
 #include "vouch/crypto/sct.h"
 
 namespace vouch::sigstore::checks {

@@ -1,5 +1,5 @@
 // Check: the signature covers the artifact.
-#include "sigstore/checks.h"
+#include "checks.h"
 #include "vouch/intoto/dsse.h"
 #include "vouch/intoto/statement.h"
 

@@ -1,5 +1,5 @@
 // Check: RFC 3161 timestamps over the signature, signed by a trusted timestamp authority.
-#include "sigstore/checks.h"
+#include "checks.h"
 #include "vouch/crypto/timestamp.h"
 
 namespace vouch::sigstore::checks {

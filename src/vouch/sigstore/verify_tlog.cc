@@ -1,7 +1,7 @@
 // Check: transparency log entries. The entry body must describe this artifact, signature and
 // signer; the entry must be proven in the log (inclusion proof against a signed checkpoint)
 // or promised by it (signed entry timestamp).
-#include "sigstore/checks.h"
+#include "checks.h"
 #include "vouch/intoto/dsse.h"
 #include "vouch/base/canonical_json.h"
 #include "vouch/base/json.h"

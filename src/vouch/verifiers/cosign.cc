@@ -1,13 +1,14 @@
-#include "vouch/policy/cosign_verifier.h"
+#include "vouch/verifiers/cosign.h"
 
 #include <fmt/format.h>
 
 #include "vouch/cosign/verify.h"
 
-namespace vouch::policy {
+namespace vouch::verifiers {
 namespace {
 
 namespace bj = boost::json;
+using namespace vouch::policy;
 
 // The PEM public keys of a keys attestor: one or more blocks in one string. Secrets and KMS
 // references need a cluster or a cloud and are refused rather than skipped.
@@ -32,7 +33,7 @@ Result<std::vector<std::string>> public_key_pems(const KeyAttestor& k) {
 
 class CosignImageVerifier : public ImageVerifier {
  public:
-  explicit CosignImageVerifier(CosignVerifierOptions options) : options_(std::move(options)) {}
+  explicit CosignImageVerifier(CosignOptions options) : options_(std::move(options)) {}
 
   Result<ImageVerificationOutcome> verify(const std::string& image, const ImageVerification& rule,
                                           const AttestorSet& set, const Attestation* attestation) override {
@@ -146,13 +147,13 @@ class CosignImageVerifier : public ImageVerifier {
     return out + "$";
   }
 
-  CosignVerifierOptions options_;
+  CosignOptions options_;
 };
 
 }  // namespace
 
-std::shared_ptr<ImageVerifier> cosign_image_verifier(CosignVerifierOptions options) {
+std::shared_ptr<ImageVerifier> cosign_image_verifier(CosignOptions options) {
   return std::make_shared<CosignImageVerifier>(std::move(options));
 }
 
-}  // namespace vouch::policy
+}  // namespace vouch::verifiers

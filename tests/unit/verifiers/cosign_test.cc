@@ -10,13 +10,14 @@
 #include "vouch/cosign/sign.h"
 #include "vouch/crypto/keys.h"
 #include "vouch/oci/store.h"
-#include "vouch/policy/cosign_verifier.h"
+#include "vouch/verifiers/cosign.h"
 
-namespace vouch::policy {
+namespace vouch::verifiers {
 namespace {
 
 namespace fs = std::filesystem;
 namespace bj = boost::json;
+using namespace vouch::policy;
 
 class LayoutImage : public ::testing::Test {
  protected:
@@ -140,4 +141,4 @@ TEST_F(LayoutImage, SettingsThatCannotBeHonouredAreErrorsNotPasses) {
 }
 
 }  // namespace
-}  // namespace vouch::policy
+}  // namespace vouch::verifiers

@@ -1,4 +1,4 @@
-// The image verifier behind verifyImages: cosign signatures and attestations read from the
+// The cosign image verifier behind policy::ImageVerifier (verifyImages): cosign signatures and attestations read from the
 // registry (both of cosign's storage layouts), checked against the rule's attestors as
 // Kyverno checks them (every attestor set must pass; within a set, `count` entries or all).
 #pragma once
@@ -10,15 +10,15 @@
 #include "vouch/policy/engine.h"
 #include "vouch/sigstore/trusted_root.h"
 
-namespace vouch::policy {
+namespace vouch::verifiers {
 
-struct CosignVerifierOptions {
+struct CosignOptions {
   oci::StoreOptions store;
   // Trust for keyless attestors and transparency-log checks. Without it, an attestor that
   // needs either fails (never passes unchecked) unless it sets rekor.ignoreTlog.
   std::optional<sigstore::TrustedRoot> trusted_root;
 };
 
-std::shared_ptr<ImageVerifier> cosign_image_verifier(CosignVerifierOptions options);
+std::shared_ptr<policy::ImageVerifier> cosign_image_verifier(CosignOptions options);
 
-}  // namespace vouch::policy
+}  // namespace vouch::verifiers
