@@ -9,18 +9,22 @@ export CCACHE_DIR ?= $(CACHE)/ccache
 
 CMAKE_FLAGS = -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps build test test-unit test-conformance test-asan demo bench fuzz clean
+.PHONY: all deps build vouch test test-unit test-conformance test-asan demo bench fuzz clean
 
 all: build
 
 deps:
 	@bash scripts/install-deps.sh
 
-$(BUILD)/build.ninja: CMakeLists.txt
+$(BUILD)/build.ninja: CMakeLists.txt cmake/modules.cmake
 	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
 
 build: deps $(BUILD)/build.ninja
 	@cmake --build $(BUILD) -j $(JOBS)
+
+# Only the command-line binary (what the demo runs), not the tests, benchmarks or fuzzers.
+vouch: deps $(BUILD)/build.ninja
+	@cmake --build $(BUILD) -j $(JOBS) --target vouch
 
 test: build
 	@bash scripts/test.sh $(BUILD)
@@ -31,7 +35,7 @@ test-asan: deps
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 bash scripts/test.sh $(ASAN_BUILD)
 
-demo: build
+demo: vouch
 	@bash scripts/demo.sh $(BUILD)/vouch
 
 bench: build

@@ -4,10 +4,12 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/output.h"
 
 namespace vouch::cli {
 
 int run(int argc, char** argv) {
+  install_stdout_writer();
   CLI::App app{
       "vouch: the container supply-chain trust chain in one binary.\n"
       "Scan, SBOM, sign, attest, log and admit images, speaking the formats of\n"
@@ -30,19 +32,24 @@ int run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
+    return finish_stdout(app.exit(e));
   } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
+    return finish_stdout(app.exit(e));
   } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
+    return finish_stdout(app.exit(e));
   } catch (const CLI::ParseError& e) {
     std::string msg = e.what();
     for (char& c : msg)
       if (c == '\n') c = ' ';
     fmt::print(stderr, "vouch: {} (see --help)\n", msg);
     return 2;
+  } catch (const std::exception& e) {
+    // Only a failed write of the output gets here (fmt reports it by throwing).
+    std::clearerr(stdout);
+    if (finish_stdout(0) == 0) fmt::print(stderr, "vouch: {}\n", e.what());
+    return 2;
   }
-  return exit_code;
+  return finish_stdout(exit_code);
 }
 
 }  // namespace vouch::cli

@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/output.h"
 #include "vouch/base/file.h"
 #include "vouch/base/json.h"
 #include "vouch/base/time.h"
@@ -278,6 +279,7 @@ Status monitor(const MonitorOptions& opts) {
         fmt::print(stderr, "verified tree size {} ({} new entries checked)\n", round->state.size, round->entries_seen);
       if (opts.once) return ok_status();
     }
+    if (stdout_reader_gone()) return ok_status();  // nobody reads the matches any more
     for (unsigned i = 0; i < opts.interval * 10 && !g_monitor_stop; ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     if (g_monitor_stop) return ok_status();
