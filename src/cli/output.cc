@@ -64,8 +64,10 @@ void install_stdout_writer() {
   std::fflush(stdout);
   if (::isatty(STDOUT_FILENO) == 1) std::setvbuf(file, nullptr, _IOLBF, BUFSIZ);
   stdout = file;
-  static StdioBuf buf;
-  std::cout.rdbuf(&buf);
+  // Never destroyed: std::cout is flushed by the library's own static destructors at exit, which
+  // may run after this file's statics are gone.
+  static StdioBuf* const buf = new StdioBuf;
+  std::cout.rdbuf(buf);
 }
 
 bool stdout_reader_gone() { return reader_gone; }
