@@ -19,22 +19,6 @@ namespace vouch::tlog {
 
 Bytes rekor_log_id(const crypto::PublicKey& key) { return crypto::sha256(key.der()); }
 
-Result<std::string> entry_timestamp_payload(std::string_view body, int64_t integrated_time, ByteView log_id,
-                                            uint64_t log_index) {
-  boost::json::object payload;
-  payload["body"] = base64_encode(as_bytes(body));
-  payload["integratedTime"] = integrated_time;
-  payload["logID"] = hex_encode(log_id);
-  payload["logIndex"] = log_index;
-  return json::canonicalize(payload);
-}
-
-Result<Bytes> sign_entry_timestamp(const crypto::PrivateKey& key, std::string_view body, int64_t integrated_time,
-                                   ByteView log_id, uint64_t log_index) {
-  VOUCH_ASSIGN_OR_RETURN(std::string payload, entry_timestamp_payload(body, integrated_time, log_id, log_index));
-  return key.sign(as_bytes(payload));
-}
-
 Result<std::string> sign_checkpoint(const crypto::PrivateKey& key, std::string_view name, const Checkpoint& checkpoint) {
   if (!is_valid_note_key_name(name)) return invalid_input(fmt::format("checkpoint: invalid key name '{}'", name));
   SignedNote note;
@@ -245,7 +229,7 @@ void Log::sequence(std::vector<std::pair<Submission, Callback>>& work) {
       e.body = std::move(s.body);
       e.integrated_time = integrated_time;
       e.index_keys = std::move(s.index_keys);
-      auto set = sign_entry_timestamp(key_, e.body, integrated_time, log_id_, e.index);
+      auto set = sign_entry_timestamp(key_, as_bytes(e.body), integrated_time, log_id_, static_cast<int64_t>(e.index));
       if (!set.ok()) {
         p.error = set.error();
       } else {
