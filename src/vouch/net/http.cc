@@ -9,15 +9,10 @@
 #include <random>
 #include <thread>
 
+#include "vouch/base/ascii.h"
+
 namespace vouch::net {
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  return true;
-}
 
 std::string trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -297,10 +292,6 @@ std::vector<Challenge> parse_www_authenticate(std::string_view h) {
     size_t start = i;
     while (i < h.size() && h[i] != ' ' && h[i] != '\t' && h[i] != '=' && h[i] != ',') ++i;
     return std::string(h.substr(start, i - start));
-  };
-  auto lower = [](std::string s) {
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
   };
   skip_ws();
   while (i < h.size()) {

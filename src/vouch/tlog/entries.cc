@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "vouch/base/ascii.h"
 #include "vouch/base/canonical_json.h"
 #include "vouch/base/json.h"
 #include "vouch/crypto/digest.h"
@@ -21,12 +22,6 @@ namespace bj = boost::json;
 using json::Node;
 
 constexpr size_t kMaxSignatures = 16;
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // A verifier as an entry names it: a PEM public key or certificate.
 struct Signer {

@@ -9,6 +9,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <fmt/format.h>
 
+#include "vouch/base/ascii.h"
 #include "vouch/base/json.h"
 #include "vouch/net/prometheus.h"
 #include "vouch/tlog/entries.h"
@@ -61,12 +62,6 @@ bool is_hex(std::string_view s) {
   for (char c : s)
     if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
   return true;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 bj::array hex_array(const std::vector<Bytes>& hashes) {
