@@ -12,6 +12,7 @@
 
 #include "vouch/base/bytes.h"
 #include "vouch/base/result.h"
+#include "vouch/db/transaction.h"
 
 struct pg_conn;
 struct pg_result;
@@ -53,8 +54,9 @@ class PgConnection {
 
   // One statement with parameters.
   Result<PgResult> exec(std::string_view sql, const std::vector<PgParam>& params = {});
-  // Several statements without parameters (a schema).
-  Status exec_script(const std::string& sql);
+  static constexpr std::string_view kBeginTransaction = "BEGIN";
+  // One or more statements without parameters (a schema, BEGIN, COMMIT).
+  Status exec_script(std::string_view sql);
 
   // Whether the connection is usable; reset() reconnects one that broke.
   bool healthy() const;
@@ -68,18 +70,6 @@ class PgConnection {
 };
 
 // BEGIN … COMMIT; rolled back when it goes out of scope uncommitted.
-class PgTransaction {
- public:
-  static Result<PgTransaction> begin(PgConnection& connection);
-  PgTransaction(PgTransaction&& other) noexcept : connection_(other.connection_) { other.connection_ = nullptr; }
-  PgTransaction& operator=(PgTransaction&&) = delete;
-  PgTransaction(const PgTransaction&) = delete;
-  ~PgTransaction();
-  Status commit();
-
- private:
-  explicit PgTransaction(PgConnection* connection) : connection_(connection) {}
-  PgConnection* connection_;
-};
+using PgTransaction = Transaction<PgConnection>;
 
 }  // namespace vouch::db

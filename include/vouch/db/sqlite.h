@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -12,6 +13,7 @@
 
 #include "vouch/base/bytes.h"
 #include "vouch/base/result.h"
+#include "vouch/db/transaction.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -24,11 +26,6 @@ class SqliteConnection;
 class SqliteStatement {
  public:
   SqliteStatement() = default;
-  SqliteStatement(SqliteStatement&& other) noexcept;
-  SqliteStatement& operator=(SqliteStatement&& other) noexcept;
-  SqliteStatement(const SqliteStatement&) = delete;
-  SqliteStatement& operator=(const SqliteStatement&) = delete;
-  ~SqliteStatement();
 
   bool prepared() const { return stmt_ != nullptr; }
 
@@ -52,9 +49,12 @@ class SqliteStatement {
 
  private:
   friend class SqliteConnection;
+  struct Finalize {
+    void operator()(sqlite3_stmt* stmt) const;
+  };
   SqliteStatement(std::string label, sqlite3_stmt* stmt) : label_(std::move(label)), stmt_(stmt) {}
   std::string label_;  // the connection's, for error messages
-  sqlite3_stmt* stmt_ = nullptr;
+  std::unique_ptr<sqlite3_stmt, Finalize> stmt_;
 };
 
 struct SqliteOpenOptions {
@@ -69,18 +69,13 @@ class SqliteConnection {
  public:
   static Result<SqliteConnection> open(const std::string& path, SqliteOpenOptions options);
 
-  SqliteConnection() = default;
-  SqliteConnection(SqliteConnection&& other) noexcept;
-  SqliteConnection& operator=(SqliteConnection&& other) noexcept;
-  SqliteConnection(const SqliteConnection&) = delete;
-  SqliteConnection& operator=(const SqliteConnection&) = delete;
-  ~SqliteConnection();
-
   bool is_open() const { return db_ != nullptr; }
   const std::string& label() const { return label_; }
 
+  // BEGIN IMMEDIATE: a writer takes the lock when the transaction starts, not at its first write.
+  static constexpr std::string_view kBeginTransaction = "BEGIN IMMEDIATE";
   // Runs one or more statements that take no parameters.
-  Status exec(std::string_view sql);
+  Status exec_script(std::string_view sql);
   Result<SqliteStatement> prepare(std::string_view sql) const;
 
   // "<label>: <what>: <SQLite's message>".
@@ -92,26 +87,19 @@ class SqliteConnection {
   // than the steps is an error.
   Status migrate(std::span<const std::string_view> steps);
 
-  sqlite3* handle() const { return db_; }
+  sqlite3* handle() const { return db_.get(); }
 
  private:
-  sqlite3* db_ = nullptr;
+  // sqlite3_close_v2 defers the close until the connection's last statement is finalized, so
+  // statements may outlive their connection.
+  struct Close {
+    void operator()(sqlite3* db) const;
+  };
+  std::unique_ptr<sqlite3, Close> db_;
   std::string label_;
 };
 
 // BEGIN IMMEDIATE … COMMIT; rolled back when it goes out of scope uncommitted.
-class SqliteTransaction {
- public:
-  static Result<SqliteTransaction> begin(SqliteConnection& connection);
-  SqliteTransaction(SqliteTransaction&& other) noexcept : connection_(other.connection_) { other.connection_ = nullptr; }
-  SqliteTransaction& operator=(SqliteTransaction&&) = delete;
-  SqliteTransaction(const SqliteTransaction&) = delete;
-  ~SqliteTransaction();
-  Status commit();
-
- private:
-  explicit SqliteTransaction(SqliteConnection* connection) : connection_(connection) {}
-  SqliteConnection* connection_;
-};
+using SqliteTransaction = Transaction<SqliteConnection>;
 
 }  // namespace vouch::db

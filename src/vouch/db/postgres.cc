@@ -69,8 +69,8 @@ Result<PgResult> PgConnection::exec(std::string_view sql, const std::vector<PgPa
   return r;
 }
 
-Status PgConnection::exec_script(const std::string& sql) {
-  PgResult r(PQexec(conn_.get(), sql.c_str()));
+Status PgConnection::exec_script(std::string_view sql) {
+  PgResult r(PQexec(conn_.get(), std::string(sql).c_str()));
   if (PQresultStatus(r.result_.get()) != PGRES_COMMAND_OK)
     return io_error(fmt::format("postgres: {}", trimmed(r.result_ ? PQresultErrorMessage(r.result_.get())
                                                                    : PQerrorMessage(conn_.get()))));
@@ -81,24 +81,6 @@ bool PgConnection::healthy() const { return conn_ && PQstatus(conn_.get()) == CO
 
 void PgConnection::reset() {
   if (conn_) PQreset(conn_.get());
-}
-
-Result<PgTransaction> PgTransaction::begin(PgConnection& connection) {
-  VOUCH_ASSIGN_OR_RETURN(PgResult r, connection.exec("BEGIN"));
-  (void)r;
-  return PgTransaction(&connection);
-}
-
-PgTransaction::~PgTransaction() {
-  if (connection_) (void)connection_->exec("ROLLBACK");
-}
-
-Status PgTransaction::commit() {
-  PgConnection* c = connection_;
-  connection_ = nullptr;
-  if (!c) return internal_error("postgres: transaction already finished");
-  auto r = c->exec("COMMIT");
-  return r.ok() ? ok_status() : Status(std::move(r).error());
 }
 
 }  // namespace vouch::db

@@ -8,45 +8,30 @@ namespace vouch::db {
 
 // ---- SqliteStatement ------------------------------------------------------------------------
 
-SqliteStatement::SqliteStatement(SqliteStatement&& other) noexcept
-    : label_(std::move(other.label_)), stmt_(other.stmt_) {
-  other.stmt_ = nullptr;
-}
-
-SqliteStatement& SqliteStatement::operator=(SqliteStatement&& other) noexcept {
-  if (this != &other) {
-    sqlite3_finalize(stmt_);
-    label_ = std::move(other.label_);
-    stmt_ = other.stmt_;
-    other.stmt_ = nullptr;
-  }
-  return *this;
-}
-
-SqliteStatement::~SqliteStatement() { sqlite3_finalize(stmt_); }
+void SqliteStatement::Finalize::operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
 
 SqliteStatement& SqliteStatement::bind(int index, int64_t value) {
-  sqlite3_bind_int64(stmt_, index, value);
+  sqlite3_bind_int64(stmt_.get(), index, value);
   return *this;
 }
 
 SqliteStatement& SqliteStatement::bind(int index, ByteView blob) {
-  sqlite3_bind_blob(stmt_, index, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_blob(stmt_.get(), index, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
   return *this;
 }
 
 SqliteStatement& SqliteStatement::bind_text(int index, std::string_view text) {
-  sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_text(stmt_.get(), index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
   return *this;
 }
 
 Result<bool> SqliteStatement::step() {
-  int rc = sqlite3_step(stmt_);
+  int rc = sqlite3_step(stmt_.get());
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
-  const char* sql = sqlite3_sql(stmt_);
+  const char* sql = sqlite3_sql(stmt_.get());
   return io_error(fmt::format("{}: {}: {}", label_, sql ? std::string_view(sql).substr(0, 60) : "step",
-                              sqlite3_errmsg(sqlite3_db_handle(stmt_))));
+                              sqlite3_errmsg(sqlite3_db_handle(stmt_.get()))));
 }
 
 Status SqliteStatement::run() {
@@ -56,25 +41,25 @@ Status SqliteStatement::run() {
 }
 
 void SqliteStatement::reset() {
-  sqlite3_reset(stmt_);
-  sqlite3_clear_bindings(stmt_);
+  sqlite3_reset(stmt_.get());
+  sqlite3_clear_bindings(stmt_.get());
 }
 
-int64_t SqliteStatement::column_int(int column) const { return sqlite3_column_int64(stmt_, column); }
+int64_t SqliteStatement::column_int(int column) const { return sqlite3_column_int64(stmt_.get(), column); }
 
 Bytes SqliteStatement::column_blob(int column) const {
-  auto* p = static_cast<const uint8_t*>(sqlite3_column_blob(stmt_, column));
-  return p ? Bytes(p, p + sqlite3_column_bytes(stmt_, column)) : Bytes();
+  auto* p = static_cast<const uint8_t*>(sqlite3_column_blob(stmt_.get(), column));
+  return p ? Bytes(p, p + sqlite3_column_bytes(stmt_.get(), column)) : Bytes();
 }
 
 std::string SqliteStatement::column_text(int column) const { return std::string(column_text_view(column)); }
 
 std::string_view SqliteStatement::column_text_view(int column) const {
-  auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
-  return p ? std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, column))) : std::string_view();
+  auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_.get(), column));
+  return p ? std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(stmt_.get(), column))) : std::string_view();
 }
 
-bool SqliteStatement::column_is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+bool SqliteStatement::column_is_null(int column) const { return sqlite3_column_type(stmt_.get(), column) == SQLITE_NULL; }
 
 // ---- SqliteConnection -----------------------------------------------------------------------
 
@@ -91,34 +76,17 @@ Result<SqliteConnection> SqliteConnection::open(const std::string& path, SqliteO
   }
   sqlite3_busy_timeout(db, options.busy_timeout_ms);
   SqliteConnection c;
-  c.db_ = db;
+  c.db_.reset(db);
   c.label_ = std::move(options.label);
   return c;
 }
 
-SqliteConnection::SqliteConnection(SqliteConnection&& other) noexcept
-    : db_(other.db_), label_(std::move(other.label_)) {
-  other.db_ = nullptr;
-}
+void SqliteConnection::Close::operator()(sqlite3* db) const { sqlite3_close_v2(db); }
 
-SqliteConnection& SqliteConnection::operator=(SqliteConnection&& other) noexcept {
-  if (this != &other) {
-    sqlite3_close_v2(db_);
-    db_ = other.db_;
-    label_ = std::move(other.label_);
-    other.db_ = nullptr;
-  }
-  return *this;
-}
-
-// close_v2 defers the close until the last statement of this connection is finalized, so
-// statements may outlive it in any order.
-SqliteConnection::~SqliteConnection() { sqlite3_close_v2(db_); }
-
-Status SqliteConnection::exec(std::string_view sql) {
+Status SqliteConnection::exec_script(std::string_view sql) {
   char* err = nullptr;
-  if (sqlite3_exec(db_, std::string(sql).c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : sqlite3_errmsg(db_);
+  if (sqlite3_exec(db_.get(), std::string(sql).c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errmsg(db_.get());
     sqlite3_free(err);
     return io_error(fmt::format("{}: {}", label_, msg));
   }
@@ -127,7 +95,7 @@ Status SqliteConnection::exec(std::string_view sql) {
 
 Result<SqliteStatement> SqliteConnection::prepare(std::string_view sql) const {
   sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) != SQLITE_OK) {
+  if (sqlite3_prepare_v2(db_.get(), sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) != SQLITE_OK) {
     sqlite3_finalize(stmt);
     return error("prepare");
   }
@@ -135,7 +103,7 @@ Result<SqliteStatement> SqliteConnection::prepare(std::string_view sql) const {
 }
 
 Error SqliteConnection::error(std::string_view what) const {
-  return io_error(fmt::format("{}: {}: {}", label_, what, db_ ? sqlite3_errmsg(db_) : "not open"));
+  return io_error(fmt::format("{}: {}: {}", label_, what, db_ ? sqlite3_errmsg(db_.get()) : "not open"));
 }
 
 Result<int64_t> SqliteConnection::user_version() const {
@@ -152,29 +120,11 @@ Status SqliteConnection::migrate(std::span<const std::string_view> steps) {
     return invalid_input(fmt::format("{}: schema version {} is newer than this program's {}", label_, version, target));
   for (; version < target; ++version) {
     VOUCH_ASSIGN_OR_RETURN(SqliteTransaction tx, SqliteTransaction::begin(*this));
-    VOUCH_RETURN_IF_ERROR(exec(steps[static_cast<size_t>(version)]));
-    VOUCH_RETURN_IF_ERROR(exec(fmt::format("PRAGMA user_version = {}", version + 1)));
+    VOUCH_RETURN_IF_ERROR(exec_script(steps[static_cast<size_t>(version)]));
+    VOUCH_RETURN_IF_ERROR(exec_script(fmt::format("PRAGMA user_version = {}", version + 1)));
     VOUCH_RETURN_IF_ERROR(tx.commit());
   }
   return ok_status();
-}
-
-// ---- SqliteTransaction ----------------------------------------------------------------------
-
-Result<SqliteTransaction> SqliteTransaction::begin(SqliteConnection& connection) {
-  VOUCH_RETURN_IF_ERROR(connection.exec("BEGIN IMMEDIATE"));
-  return SqliteTransaction(&connection);
-}
-
-SqliteTransaction::~SqliteTransaction() {
-  if (connection_) (void)connection_->exec("ROLLBACK");
-}
-
-Status SqliteTransaction::commit() {
-  SqliteConnection* c = connection_;
-  connection_ = nullptr;
-  if (!c) return internal_error("sqlite: transaction already finished");
-  return c->exec("COMMIT");
 }
 
 }  // namespace vouch::db

@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT 
 Result<SqliteConnection> open_connection(const std::string& path, bool writer) {
   VOUCH_ASSIGN_OR_RETURN(SqliteConnection c,
                          SqliteConnection::open(path, {.writable = writer, .create = writer, .busy_timeout_ms = 10000}));
-  VOUCH_RETURN_IF_ERROR(c.exec(writer ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+  VOUCH_RETURN_IF_ERROR(c.exec_script(writer ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
                                       : "PRAGMA query_only=ON;"));
   return c;
 }

@@ -42,7 +42,7 @@ class SqliteStore final : public VulnerabilityStore {
 
   Status init(bool writable) {
     if (writable) {
-      VOUCH_RETURN_IF_ERROR(db_.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
+      VOUCH_RETURN_IF_ERROR(db_.exec_script("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
       VOUCH_RETURN_IF_ERROR(db_.migrate(kMigrations));
     }
     {
@@ -207,7 +207,7 @@ class SqliteStore final : public VulnerabilityStore {
 
  private:
   Error error(std::string_view what) const { return db_.error(what); }
-  Status exec(const std::string& sql) { return db_.exec(sql); }
+  Status exec(const std::string& sql) { return db_.exec_script(sql); }
   Result<SqliteStatement> prepare(const char* sql) const {
     auto st = db_.prepare(sql);
     if (!st.ok()) return error("preparing a query");

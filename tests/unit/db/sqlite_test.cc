@@ -77,13 +77,13 @@ TEST(Sqlite, TransactionRollsBackUnlessCommitted) {
   {
     auto tx = SqliteTransaction::begin(*c);
     ASSERT_TRUE(tx.ok());
-    ASSERT_TRUE(c->exec("INSERT INTO t(k) VALUES('gone')").ok());
+    ASSERT_TRUE(c->exec_script("INSERT INTO t(k) VALUES('gone')").ok());
   }
   EXPECT_EQ(count(), 0);
   {
     auto tx = SqliteTransaction::begin(*c);
     ASSERT_TRUE(tx.ok());
-    ASSERT_TRUE(c->exec("INSERT INTO t(k) VALUES('kept')").ok());
+    ASSERT_TRUE(c->exec_script("INSERT INTO t(k) VALUES('kept')").ok());
     ASSERT_TRUE(tx->commit().ok());
   }
   EXPECT_EQ(count(), 1);
@@ -101,7 +101,7 @@ TEST(Sqlite, ReadOnlyConnectionCannotCreateOrWrite) {
   }
   auto ro = SqliteConnection::open((dir.path() / "d.db").string(), {.label = "ro"});
   ASSERT_TRUE(ro.ok());
-  EXPECT_FALSE(ro->exec("INSERT INTO t(k) VALUES('x')").ok());
+  EXPECT_FALSE(ro->exec_script("INSERT INTO t(k) VALUES('x')").ok());
 }
 
 }  // namespace
