@@ -20,6 +20,20 @@ Result<Bytes> hex_field(const Node& n, std::string_view key) {
   return std::move(*b);
 }
 
+// A JSON array of hex hashes (proof hashes).
+Result<std::vector<Bytes>> hex_hashes(const Node& n, std::string_view key) {
+  VOUCH_ASSIGN_OR_RETURN(Node hashes, n.get(key));
+  VOUCH_ASSIGN_OR_RETURN(auto items, hashes.array());
+  std::vector<Bytes> out;
+  for (const auto& h : items) {
+    VOUCH_ASSIGN_OR_RETURN(std::string s, h.string());
+    auto b = hex_decode(s);
+    if (!b.ok()) return h.error("not hex");
+    out.push_back(std::move(*b));
+  }
+  return out;
+}
+
 Result<RekorLogEntry> parse_entry(const Node& n, std::string id) {
   RekorLogEntry e;
   e.uuid = std::move(id);
@@ -38,14 +52,7 @@ Result<RekorLogEntry> parse_entry(const Node& n, std::string id) {
       VOUCH_ASSIGN_OR_RETURN(proof.log_index, p->get_int64("logIndex"));
       VOUCH_ASSIGN_OR_RETURN(proof.root_hash, hex_field(*p, "rootHash"));
       VOUCH_ASSIGN_OR_RETURN(proof.tree_size, p->get_int64("treeSize"));
-      VOUCH_ASSIGN_OR_RETURN(Node hashes, p->get("hashes"));
-      VOUCH_ASSIGN_OR_RETURN(auto items, hashes.array());
-      for (const auto& h : items) {
-        VOUCH_ASSIGN_OR_RETURN(std::string s, h.string());
-        auto b = hex_decode(s);
-        if (!b.ok()) return h.error("not hex");
-        proof.hashes.push_back(std::move(*b));
-      }
+      VOUCH_ASSIGN_OR_RETURN(proof.hashes, hex_hashes(*p, "hashes"));
       if (auto cp = p->find("checkpoint")) {
         VOUCH_ASSIGN_OR_RETURN(proof.checkpoint, cp->string());
       }
@@ -179,14 +186,7 @@ Result<RekorConsistencyProof> RekorClient::consistency_proof(uint64_t first, uin
   Node n = Node::root(v);
   RekorConsistencyProof p;
   VOUCH_ASSIGN_OR_RETURN(p.root_hash, hex_field(n, "rootHash"));
-  VOUCH_ASSIGN_OR_RETURN(Node hashes, n.get("hashes"));
-  VOUCH_ASSIGN_OR_RETURN(auto items, hashes.array());
-  for (const auto& h : items) {
-    VOUCH_ASSIGN_OR_RETURN(std::string s, h.string());
-    auto b = hex_decode(s);
-    if (!b.ok()) return h.error("not hex");
-    p.hashes.push_back(std::move(*b));
-  }
+  VOUCH_ASSIGN_OR_RETURN(p.hashes, hex_hashes(n, "hashes"));
   return p;
 }
 
