@@ -109,6 +109,7 @@ Status serve(const ServeOptions& opts) {
 
 struct ClientOptions {
   std::string url = "http://127.0.0.1:3000";
+  std::string ca_file;
   std::string output = "text";
   int64_t log_index = -1;
   std::string uuid;
@@ -119,6 +120,13 @@ struct ClientOptions {
   uint64_t first_size = 1;
   uint64_t last_size = 0;
 };
+
+// A log client with net's retries and deadlines; `ca_file` (PEM) adds the CAs to trust for TLS.
+tlog::RekorClient log_client(const std::string& url, const std::string& ca_file) {
+  net::ClientOptions options = tlog::default_rekor_client_options();
+  options.ca_file = ca_file;
+  return tlog::RekorClient(url, std::move(options));
+}
 
 bj::object entry_json(const tlog::RekorLogEntry& e) {
   bj::object o{{"uuid", e.uuid},
@@ -138,7 +146,7 @@ bj::object entry_json(const tlog::RekorLogEntry& e) {
 }
 
 Status info(const ClientOptions& opts) {
-  tlog::RekorClient client(opts.url);
+  tlog::RekorClient client = log_client(opts.url, opts.ca_file);
   VOUCH_ASSIGN_OR_RETURN(auto i, client.log_info());
   if (opts.output == "json") {
     print_json(bj::object{{"treeSize", i.tree_size},
@@ -154,7 +162,7 @@ Status info(const ClientOptions& opts) {
 }
 
 Status get(const ClientOptions& opts) {
-  tlog::RekorClient client(opts.url);
+  tlog::RekorClient client = log_client(opts.url, opts.ca_file);
   if ((opts.log_index >= 0) == !opts.uuid.empty()) return invalid_input("give one of --log-index or --uuid");
   auto e = opts.log_index >= 0 ? client.entry_by_index(static_cast<uint64_t>(opts.log_index)) : client.entry_by_uuid(opts.uuid);
   if (!e.ok()) return std::move(e).error();
@@ -175,7 +183,7 @@ Status get(const ClientOptions& opts) {
 }
 
 Status search(const ClientOptions& opts) {
-  tlog::RekorClient client(opts.url);
+  tlog::RekorClient client = log_client(opts.url, opts.ca_file);
   std::optional<std::string> hash, key, email;
   if (!opts.hash.empty()) hash = opts.hash;
   if (!opts.artifact.empty()) {
@@ -201,7 +209,7 @@ Status search(const ClientOptions& opts) {
 }
 
 Status proof(const ClientOptions& opts) {
-  tlog::RekorClient client(opts.url);
+  tlog::RekorClient client = log_client(opts.url, opts.ca_file);
   VOUCH_ASSIGN_OR_RETURN(auto p, client.consistency_proof(opts.first_size, opts.last_size));
   if (opts.output == "json") {
     bj::array hashes;
@@ -219,6 +227,7 @@ Status proof(const ClientOptions& opts) {
 
 struct MonitorOptions {
   std::string url;
+  std::string ca_file;
   std::vector<std::string> identities;
   std::string public_key;
   std::string state = "vouch-monitor.json";
@@ -237,7 +246,7 @@ Status monitor(const MonitorOptions& opts) {
     if (!re->ok()) return invalid_input(fmt::format("--identity '{}': invalid regular expression: {}", id, re->error()));
     patterns.push_back(std::move(re));
   }
-  tlog::RekorClient client(opts.url);
+  tlog::RekorClient client = log_client(opts.url, opts.ca_file);
   // The log's key: given, or pinned beside the state on first use (trust on first use).
   std::string key_path = opts.public_key.empty() ? opts.state + ".log-key.pem" : opts.public_key;
   if (opts.public_key.empty() && !fs::exists(key_path)) {
@@ -290,7 +299,7 @@ Status monitor(const MonitorOptions& opts) {
 // what it fetches once): the key is valid from the first entry's integrated time (now for an
 // empty log). Check the printed key against the log operator's before relying on it.
 Status trusted_root(const ClientOptions& opts) {
-  tlog::RekorClient client(opts.url);
+  tlog::RekorClient client = log_client(opts.url, opts.ca_file);
   VOUCH_ASSIGN_OR_RETURN(std::string pem, client.public_key_pem());
   VOUCH_ASSIGN_OR_RETURN(auto key, crypto::PublicKey::from_pem(pem));
   std::string details;
@@ -322,6 +331,7 @@ Status trusted_root(const ClientOptions& opts) {
 
 void add_client_options(CLI::App* cmd, ClientOptions& o) {
   cmd->add_option("--rekor-url,--log", o.url, "Base URL of the log")->capture_default_str();
+  cmd->add_option("--ca-file", o.ca_file, "CA certificates (PEM) to trust for the log's TLS certificate");
   cmd->add_option("-o,--output", o.output, "Output format: text or json")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
@@ -370,6 +380,7 @@ void register_log_commands(CLI::App& app, int& exit_code) {
       "the last verified one (kept in --state), and report new entries whose certificate identity\n"
       "matches an --identity regexp. Exit 1 on an inconsistency or a bad signature.");
   mon->add_option("--log,--rekor-url", m->url, "Base URL of the log")->required();
+  mon->add_option("--ca-file", m->ca_file, "CA certificates (PEM) to trust for the log's TLS certificate");
   mon->add_option("--identity", m->identities, "RE2 regexp for certificate identities to report (repeatable)");
   mon->add_option("--public-key", m->public_key, "The log's public key (PEM); default: pinned on first use");
   mon->add_option("--state", m->state, "File holding the last verified checkpoint")->capture_default_str();

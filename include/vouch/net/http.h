@@ -1,6 +1,7 @@
-// HTTP client on libcurl: TLS verified by default, bounded redirects (never from https to
-// http), retries with backoff on 429/5xx and transport failures, streamed response bodies,
-// and parsing of WWW-Authenticate challenges.
+// The HTTP client of every module (registries, the transparency log, certificate authorities),
+// on libcurl: TLS verified by default (extra trust anchors from a CA file), bounded redirects
+// (never from https to http), retries with backoff on 429/5xx and transport failures within an
+// optional deadline, streamed response bodies, and parsing of WWW-Authenticate challenges.
 #pragma once
 
 #include <chrono>
@@ -55,6 +56,8 @@ struct ClientOptions {
   long low_speed_seconds = 120;                     // abort when under 1 byte/s for this long
   long max_redirects = 10;
   std::string user_agent = "vouch/0.1.0";
+  std::chrono::milliseconds timeout{0};             // one attempt, body included; 0: no limit
+  std::chrono::milliseconds deadline{0};            // all attempts and the waits between; 0: none
 };
 
 // A response whose body is read piece by piece (for blobs of any size).

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 
 #include "vouch/base/bytes.h"
 #include "vouch/base/result.h"
+#include "vouch/net/http.h"
 
 namespace vouch::tlog {
 
@@ -50,9 +52,13 @@ Result<std::vector<RekorLogEntry>> parse_log_entries(std::string_view json);
 // The same, from a parsed value (an object).
 Result<std::vector<RekorLogEntry>> parse_log_entries(const boost::json::value& v);
 
+// What a log client uses unless told otherwise: net's retries and TLS defaults, 30 seconds per
+// attempt, one minute in all.
+net::ClientOptions default_rekor_client_options();
+
 class RekorClient {
  public:
-  explicit RekorClient(std::string base_url);
+  explicit RekorClient(std::string base_url, net::ClientOptions options = default_rekor_client_options());
   const std::string& base_url() const { return base_url_; }
 
   Result<RekorLogInfo> log_info() const;
@@ -68,7 +74,11 @@ class RekorClient {
                                           const std::optional<std::string>& email) const;
 
  private:
+  Result<net::Response> get(const std::string& path) const;
+  Result<net::Response> post(const std::string& path, std::string_view json) const;
+
   std::string base_url_;
+  std::shared_ptr<net::Client> http_;  // shared: copies of a client use one
 };
 
 }  // namespace vouch::tlog

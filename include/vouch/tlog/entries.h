@@ -22,6 +22,24 @@ namespace vouch::tlog {
 
 inline constexpr size_t kMaxProposedEntryBytes = 8 << 20;
 
+// The Rekor entry kinds and versions vouch knows: the one list that the log (which kinds it
+// accepts), its API and the verifiers (which bodies they check) go by.
+struct EntryKind {
+  std::string_view kind;
+  std::string_view api_version;
+  bool logged;  // this log accepts proposals of it (Rekor v1); the others come from Rekor v2 logs
+};
+inline constexpr EntryKind kEntryKinds[] = {
+    {"hashedrekord", "0.0.1", true},
+    {"hashedrekord", "0.0.2", false},
+    {"dsse", "0.0.1", true},
+    {"dsse", "0.0.2", false},
+    {"intoto", "0.0.2", true},
+};
+
+// The entry of kEntryKinds for a kind and version; nullptr when vouch does not know it.
+const EntryKind* find_entry_kind(std::string_view kind, std::string_view api_version);
+
 struct CanonicalEntry {
   std::string kind;
   std::string api_version;

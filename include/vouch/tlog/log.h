@@ -20,6 +20,7 @@
 #include "vouch/base/result.h"
 #include "vouch/crypto/keys.h"
 #include "vouch/tlog/checkpoint.h"
+#include "vouch/tlog/entry_timestamp.h"
 #include "vouch/tlog/storage.h"
 
 namespace vouch::tlog {
@@ -28,14 +29,6 @@ namespace vouch::tlog {
 
 // The log ID: SHA-256 of the log's DER (SubjectPublicKeyInfo) public key.
 Bytes rekor_log_id(const crypto::PublicKey& key);
-
-// The bytes a signed entry timestamp covers: RFC 8785 JSON of
-// {"body": base64(body), "integratedTime": t, "logID": hex(log_id), "logIndex": i}.
-Result<std::string> entry_timestamp_payload(std::string_view body, int64_t integrated_time, ByteView log_id,
-                                            uint64_t log_index);
-// Signs it with the log key (ECDSA: ASN.1 DER over SHA-256; Ed25519: the payload itself).
-Result<Bytes> sign_entry_timestamp(const crypto::PrivateKey& key, std::string_view body, int64_t integrated_time,
-                                   ByteView log_id, uint64_t log_index);
 
 // A checkpoint signed under `name` with the Rekor v1 key hint (legacy_key_id).
 Result<std::string> sign_checkpoint(const crypto::PrivateKey& key, std::string_view name, const Checkpoint& checkpoint);

@@ -56,7 +56,42 @@ Status verify_consistency(uint64_t size1, uint64_t size2, const std::vector<Byte
 Status verify_subtree_inclusion(uint64_t index, uint64_t start, uint64_t end, ByteView leaf_hash,
                                 const std::vector<Bytes>& proof, ByteView subtree_root);
 
-// ---- Generation (reference implementation over all leaf hashes; O(n) hashing per call) -----
+// ---- Proofs as node IDs --------------------------------------------------------------------
+// A proof is computed once, as transparency-dev/merkle's proof package does it: from the sizes
+// alone, the IDs of the tree nodes whose hashes make the proof; whoever holds the tree (the
+// log's storage, or the leaf hashes in memory) fetches those hashes, and rehash() turns them
+// into the proof.
+
+// A perfect subtree of the Merkle tree: the 2^level leaves starting at index << level.
+struct NodeId {
+  uint8_t level = 0;
+  uint64_t index = 0;
+  bool operator==(const NodeId&) const = default;
+};
+
+// The nodes to fetch for a proof, in proof order. Every ID is a perfect subtree of the tree the
+// proof is about. ids[begin, end), when it holds more than one, are the perfect subtrees that
+// together make one node on the tree's right edge that is not perfect (an "ephemeral" node, never
+// stored): rehash() folds their hashes into it.
+struct ProofNodes {
+  std::vector<NodeId> ids;
+  size_t begin = 0;
+  size_t end = 0;
+};
+
+// The inclusion proof of leaf `index` in the tree of `size` leaves. Requires index < size.
+ProofNodes inclusion_nodes(uint64_t index, uint64_t size);
+// The consistency proof from size1 to size2. Requires 0 < size1 <= size2 (empty when equal).
+ProofNodes consistency_nodes(uint64_t size1, uint64_t size2);
+// The perfect subtrees that make the whole tree of `size` leaves (its compact range), largest
+// first; all of them form the one ephemeral node, so rehash() leaves the root hash. Requires size > 0.
+ProofNodes root_nodes(uint64_t size);
+
+// The proof from the fetched hashes (one per ID, in order): the ephemeral node's hashes folded into
+// one, the others as they are.
+Result<std::vector<Bytes>> rehash(std::vector<Bytes> hashes, const ProofNodes& nodes);
+
+// ---- Generation in memory (over all leaf hashes; O(n) hashing per call) --------------------
 
 // The Merkle tree hash (RFC 9162 MTH) of the given leaf hashes; empty_root() for none.
 Bytes root_hash(std::span<const Bytes> leaf_hashes);

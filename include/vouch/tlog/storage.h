@@ -11,15 +11,9 @@
 
 #include "vouch/base/bytes.h"
 #include "vouch/base/result.h"
+#include "vouch/tlog/merkle.h"  // NodeId
 
 namespace vouch::tlog {
-
-// A perfect subtree of the Merkle tree: the 2^level leaves starting at index << level.
-struct NodeId {
-  uint8_t level = 0;
-  uint64_t index = 0;
-  bool operator==(const NodeId&) const = default;
-};
 
 struct StoredNode {
   NodeId id;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "vouch/base/ascii.h"
 #include "vouch/base/json.h"
 
 namespace vouch::intoto {
@@ -9,14 +10,11 @@ namespace vouch::intoto {
 namespace bj = boost::json;
 
 bool Statement::has_subject_digest(std::string_view algorithm, std::string_view hex) const {
-  std::string want(hex);
-  std::transform(want.begin(), want.end(), want.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::string want = lower(hex);
   for (const auto& s : subjects) {
     auto it = s.digest.find(std::string(algorithm));
     if (it == s.digest.end()) continue;
-    std::string have = it->second;
-    std::transform(have.begin(), have.end(), have.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (have == want) return true;
+    if (lower(it->second) == want) return true;
   }
   return false;
 }

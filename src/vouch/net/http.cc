@@ -9,15 +9,10 @@
 #include <random>
 #include <thread>
 
+#include "vouch/base/ascii.h"
+
 namespace vouch::net {
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  return true;
-}
 
 std::string trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -36,7 +31,8 @@ bool retryable_status(long status) { return status == 429 || status == 500 || st
 // One transfer driven by the multi interface so that the body can be pulled.
 class CurlStream final : public ResponseStream {
  public:
-  CurlStream(const ClientOptions& options, const Request& request) : request_(request) {
+  CurlStream(const ClientOptions& options, const Request& request, std::chrono::milliseconds timeout)
+      : request_(request) {
     global_init();
     easy_ = curl_easy_init();
     multi_ = curl_multi_init();
@@ -52,6 +48,7 @@ class CurlStream final : public ResponseStream {
     curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYHOST, options.verify_tls ? 2L : 0L);
     if (!options.ca_file.empty()) curl_easy_setopt(easy_, CURLOPT_CAINFO, options.ca_file.c_str());
     curl_easy_setopt(easy_, CURLOPT_CONNECTTIMEOUT, options.connect_timeout_seconds);
+    if (timeout.count() > 0) curl_easy_setopt(easy_, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
     curl_easy_setopt(easy_, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(easy_, CURLOPT_LOW_SPEED_TIME, options.low_speed_seconds);
     curl_easy_setopt(easy_, CURLOPT_USERAGENT, options.user_agent.c_str());
@@ -225,23 +222,40 @@ std::chrono::milliseconds backoff_delay(const ClientOptions& options, int attemp
 }
 
 Result<std::unique_ptr<ResponseStream>> Client::open(const Request& request) {
+  using std::chrono::milliseconds;
   if (!request.url.starts_with("https://") && !request.url.starts_with("http://"))
     return invalid_input(fmt::format("URL '{}': only http and https are supported", request.url.substr(0, 200)));
+  const auto start = std::chrono::steady_clock::now();
+  auto elapsed = [&] { return std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start); };
+  // Whether another attempt after `wait` still starts (with time to run) before the deadline.
+  auto time_left_after = [&](milliseconds wait) {
+    return options_.deadline.count() <= 0 || elapsed() + wait < options_.deadline;
+  };
   for (int attempt = 0;; ++attempt) {
-    auto stream = std::make_unique<CurlStream>(options_, request);
+    milliseconds timeout = options_.timeout;
+    if (options_.deadline.count() > 0) {
+      milliseconds left = std::max(options_.deadline - elapsed(), milliseconds(1));
+      if (timeout.count() <= 0 || left < timeout) timeout = left;
+    }
+    auto stream = std::make_unique<CurlStream>(options_, request, timeout);
     Status st = stream->start();
     bool last = attempt >= options_.max_retries;
     if (!st.ok()) {
       if (stream->transport_failed() && !last) {
-        std::this_thread::sleep_for(backoff_delay(options_, attempt, std::nullopt));
-        continue;
+        milliseconds wait = backoff_delay(options_, attempt, std::nullopt);
+        if (time_left_after(wait)) {
+          std::this_thread::sleep_for(wait);
+          continue;
+        }
       }
       return std::move(st).error();
     }
     if (retryable_status(stream->status()) && !last) {
-      auto retry_after = stream->headers().get("Retry-After");
-      std::this_thread::sleep_for(backoff_delay(options_, attempt, retry_after));
-      continue;
+      milliseconds wait = backoff_delay(options_, attempt, stream->headers().get("Retry-After"));
+      if (time_left_after(wait)) {
+        std::this_thread::sleep_for(wait);
+        continue;
+      }
     }
     return std::unique_ptr<ResponseStream>(std::move(stream));
   }
@@ -278,10 +292,6 @@ std::vector<Challenge> parse_www_authenticate(std::string_view h) {
     size_t start = i;
     while (i < h.size() && h[i] != ' ' && h[i] != '\t' && h[i] != '=' && h[i] != ',') ++i;
     return std::string(h.substr(start, i - start));
-  };
-  auto lower = [](std::string s) {
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
   };
   skip_ws();
   while (i < h.size()) {

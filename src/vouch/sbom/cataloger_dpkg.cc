@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "cataloger_common.h"
+#include "vouch/base/ascii.h"
 #include "vouch/sbom/catalog.h"
 #include "vouch/sbom/license.h"
 
@@ -46,10 +47,7 @@ Result<std::vector<Paragraph>> parse_deb822(std::string_view text, std::string_v
 
 std::string field(const Paragraph& p, std::string_view name) {
   for (const auto& [k, v] : p)
-    if (k.size() == name.size() && std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-        }))
-      return v;
+    if (iequals(k, name)) return v;
   return {};
 }
 

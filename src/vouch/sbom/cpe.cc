@@ -6,18 +6,13 @@
 
 #include <fmt/format.h>
 
+#include "vouch/base/ascii.h"
 #include "vouch/sbom/purl.h"
 
 namespace vouch::sbom {
 namespace {
 
 constexpr size_t kMaxCpes = 32;
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // Adds the '-' <-> '_' variants of every candidate.
 void add_delimiter_variants(std::vector<std::string>& fields) {

@@ -6,6 +6,8 @@
 #include <map>
 #include <optional>
 
+#include "vouch/base/ascii.h"
+
 namespace vouch::sbom {
 namespace {
 
@@ -82,12 +84,6 @@ const std::map<std::string, std::string>& aliases() {
       {"gnu lesser general public license, version 3", "LGPL-3.0-only"},
   };
   return m;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 // Lowercased, trimmed, inner runs of white space as one space.

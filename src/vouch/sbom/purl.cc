@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "vouch/base/ascii.h"
+
 namespace vouch::sbom {
 namespace {
 
@@ -42,11 +44,6 @@ std::string encode(std::string_view s, std::string_view keep) {
     else out += fmt::format("%{:02X}", static_cast<unsigned char>(c));
   }
   return out;
-}
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "vouch/base/json.h"
 #include "vouch/crypto/pem.h"
 #include "vouch/tlog/checkpoint.h"
+#include "vouch/tlog/entry_timestamp.h"
 #include "vouch/tlog/merkle.h"
 
 namespace vouch::sigstore::checks {
@@ -221,12 +222,8 @@ Status check_inclusion(const TlogEntry& entry, const LogInstance& log) {
 }
 
 Status check_signed_entry_timestamp(const TlogEntry& entry, const LogInstance& log) {
-  boost::json::object payload;
-  payload["body"] = base64_encode(entry.canonicalized_body);
-  payload["integratedTime"] = entry.integrated_time;
-  payload["logID"] = hex_encode(entry.log_id);
-  payload["logIndex"] = entry.log_index;
-  VOUCH_ASSIGN_OR_RETURN(std::string canonical, json::canonicalize(payload));
+  VOUCH_ASSIGN_OR_RETURN(std::string canonical, tlog::entry_timestamp_payload(entry.canonicalized_body, entry.integrated_time,
+                                                                               entry.log_id, entry.log_index));
   auto st = log.key.verify(as_bytes(canonical), *entry.signed_entry_timestamp, log.hash_algorithm);
   if (!st.ok()) return verification_failed("signed entry timestamp: the log's signature does not verify");
   return ok_status();

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "vouch/base/json.h"
-#include "vouch/net/http_client.h"
+#include "vouch/net/http.h"
 
 namespace vouch::tlog {
 namespace {
@@ -18,6 +18,20 @@ Result<Bytes> hex_field(const Node& n, std::string_view key) {
   auto b = hex_decode(s);
   if (!b.ok()) return n.error(fmt::format("{}: not hex", key));
   return std::move(*b);
+}
+
+// A JSON array of hex hashes (proof hashes).
+Result<std::vector<Bytes>> hex_hashes(const Node& n, std::string_view key) {
+  VOUCH_ASSIGN_OR_RETURN(Node hashes, n.get(key));
+  VOUCH_ASSIGN_OR_RETURN(auto items, hashes.array());
+  std::vector<Bytes> out;
+  for (const auto& h : items) {
+    VOUCH_ASSIGN_OR_RETURN(std::string s, h.string());
+    auto b = hex_decode(s);
+    if (!b.ok()) return h.error("not hex");
+    out.push_back(std::move(*b));
+  }
+  return out;
 }
 
 Result<RekorLogEntry> parse_entry(const Node& n, std::string id) {
@@ -38,14 +52,7 @@ Result<RekorLogEntry> parse_entry(const Node& n, std::string id) {
       VOUCH_ASSIGN_OR_RETURN(proof.log_index, p->get_int64("logIndex"));
       VOUCH_ASSIGN_OR_RETURN(proof.root_hash, hex_field(*p, "rootHash"));
       VOUCH_ASSIGN_OR_RETURN(proof.tree_size, p->get_int64("treeSize"));
-      VOUCH_ASSIGN_OR_RETURN(Node hashes, p->get("hashes"));
-      VOUCH_ASSIGN_OR_RETURN(auto items, hashes.array());
-      for (const auto& h : items) {
-        VOUCH_ASSIGN_OR_RETURN(std::string s, h.string());
-        auto b = hex_decode(s);
-        if (!b.ok()) return h.error("not hex");
-        proof.hashes.push_back(std::move(*b));
-      }
+      VOUCH_ASSIGN_OR_RETURN(proof.hashes, hex_hashes(*p, "hashes"));
       if (auto cp = p->find("checkpoint")) {
         VOUCH_ASSIGN_OR_RETURN(proof.checkpoint, cp->string());
       }
@@ -55,7 +62,7 @@ Result<RekorLogEntry> parse_entry(const Node& n, std::string id) {
   return e;
 }
 
-Error api_error(const net::ClientResponse& r, std::string_view what) {
+Error api_error(const net::Response& r, std::string_view what) {
   std::string message = r.body;
   auto v = json::parse(r.body, {.max_bytes = 1 << 20, .max_depth = 8});
   if (v.ok() && v->is_object()) {
@@ -94,12 +101,37 @@ Result<std::vector<RekorLogEntry>> parse_log_entries(std::string_view text) {
   return parse_log_entries(v);
 }
 
-RekorClient::RekorClient(std::string base_url) : base_url_(std::move(base_url)) {
+net::ClientOptions default_rekor_client_options() {
+  net::ClientOptions o;
+  o.timeout = std::chrono::seconds(30);
+  o.deadline = std::chrono::seconds(60);
+  return o;
+}
+
+RekorClient::RekorClient(std::string base_url, net::ClientOptions options)
+    : base_url_(std::move(base_url)), http_(std::make_shared<net::Client>(std::move(options))) {
   while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
 }
 
+Result<net::Response> RekorClient::get(const std::string& path) const {
+  net::Request req;
+  req.url = base_url_ + path;
+  req.headers.add("Accept", "application/json");
+  return http_->send(req, kLimits.max_bytes);
+}
+
+Result<net::Response> RekorClient::post(const std::string& path, std::string_view json) const {
+  net::Request req;
+  req.method = "POST";
+  req.url = base_url_ + path;
+  req.headers.add("Content-Type", "application/json");
+  req.headers.add("Accept", "application/json");
+  req.body = std::string(json);
+  return http_->send(req, kLimits.max_bytes);
+}
+
 Result<RekorLogInfo> RekorClient::log_info() const {
-  VOUCH_ASSIGN_OR_RETURN(auto r, net::http_get(base_url_ + "/api/v1/log"));
+  VOUCH_ASSIGN_OR_RETURN(auto r, get("/api/v1/log"));
   if (r.status != 200) return api_error(r, "log info");
   VOUCH_ASSIGN_OR_RETURN(bj::value v, json::parse(r.body, kLimits));
   Node n = Node::root(v);
@@ -116,13 +148,13 @@ Result<RekorLogInfo> RekorClient::log_info() const {
 }
 
 Result<std::string> RekorClient::public_key_pem() const {
-  VOUCH_ASSIGN_OR_RETURN(auto r, net::http_get(base_url_ + "/api/v1/log/publicKey"));
+  VOUCH_ASSIGN_OR_RETURN(auto r, get("/api/v1/log/publicKey"));
   if (r.status != 200) return api_error(r, "public key");
   return r.body;
 }
 
 Result<RekorLogEntry> RekorClient::entry_by_index(uint64_t index) const {
-  VOUCH_ASSIGN_OR_RETURN(auto r, net::http_get(fmt::format("{}/api/v1/log/entries?logIndex={}", base_url_, index)));
+  VOUCH_ASSIGN_OR_RETURN(auto r, get(fmt::format("/api/v1/log/entries?logIndex={}", index)));
   if (r.status != 200) return api_error(r, fmt::format("entry {}", index));
   return single(r.body);
 }
@@ -130,15 +162,15 @@ Result<RekorLogEntry> RekorClient::entry_by_index(uint64_t index) const {
 Result<RekorLogEntry> RekorClient::entry_by_uuid(const std::string& uuid) const {
   for (char c : uuid)
     if (!std::isxdigit(static_cast<unsigned char>(c))) return invalid_input(fmt::format("entry UUID '{}': not hex", uuid));
-  VOUCH_ASSIGN_OR_RETURN(auto r, net::http_get(fmt::format("{}/api/v1/log/entries/{}", base_url_, uuid)));
+  VOUCH_ASSIGN_OR_RETURN(auto r, get(fmt::format("/api/v1/log/entries/{}", uuid)));
   if (r.status != 200) return api_error(r, fmt::format("entry {}", uuid));
   return single(r.body);
 }
 
 Result<RekorLogEntry> RekorClient::create_entry(std::string_view proposed) const {
-  VOUCH_ASSIGN_OR_RETURN(auto r, net::http_post(base_url_ + "/api/v1/log/entries", proposed));
+  VOUCH_ASSIGN_OR_RETURN(auto r, post("/api/v1/log/entries", proposed));
   if (r.status == 409) {
-    std::string location = r.header("location");
+    std::string location = r.headers.get("Location").value_or("");
     size_t slash = location.rfind('/');
     if (slash == std::string::npos) return api_error(r, "create entry");
     return entry_by_uuid(location.substr(slash + 1));
@@ -148,21 +180,13 @@ Result<RekorLogEntry> RekorClient::create_entry(std::string_view proposed) const
 }
 
 Result<RekorConsistencyProof> RekorClient::consistency_proof(uint64_t first, uint64_t last) const {
-  VOUCH_ASSIGN_OR_RETURN(auto r, net::http_get(fmt::format("{}/api/v1/log/proof?firstSize={}&lastSize={}", base_url_,
-                                                           first, last)));
+  VOUCH_ASSIGN_OR_RETURN(auto r, get(fmt::format("/api/v1/log/proof?firstSize={}&lastSize={}", first, last)));
   if (r.status != 200) return api_error(r, "consistency proof");
   VOUCH_ASSIGN_OR_RETURN(bj::value v, json::parse(r.body, kLimits));
   Node n = Node::root(v);
   RekorConsistencyProof p;
   VOUCH_ASSIGN_OR_RETURN(p.root_hash, hex_field(n, "rootHash"));
-  VOUCH_ASSIGN_OR_RETURN(Node hashes, n.get("hashes"));
-  VOUCH_ASSIGN_OR_RETURN(auto items, hashes.array());
-  for (const auto& h : items) {
-    VOUCH_ASSIGN_OR_RETURN(std::string s, h.string());
-    auto b = hex_decode(s);
-    if (!b.ok()) return h.error("not hex");
-    p.hashes.push_back(std::move(*b));
-  }
+  VOUCH_ASSIGN_OR_RETURN(p.hashes, hex_hashes(n, "hashes"));
   return p;
 }
 
@@ -173,7 +197,7 @@ Result<std::vector<std::string>> RekorClient::search(const std::optional<std::st
   if (hash) q["hash"] = *hash;
   if (public_key_pem) q["publicKey"] = bj::object{{"format", "x509"}, {"content", base64_encode(as_bytes(*public_key_pem))}};
   if (email) q["email"] = *email;
-  VOUCH_ASSIGN_OR_RETURN(auto r, net::http_post(base_url_ + "/api/v1/index/retrieve", json::serialize(q)));
+  VOUCH_ASSIGN_OR_RETURN(auto r, post("/api/v1/index/retrieve", json::serialize(q)));
   if (r.status != 200) return api_error(r, "search");
   VOUCH_ASSIGN_OR_RETURN(bj::value v, json::parse(r.body, kLimits));
   Node n = Node::root(v);

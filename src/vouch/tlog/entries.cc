@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "vouch/base/ascii.h"
 #include "vouch/base/canonical_json.h"
 #include "vouch/base/json.h"
 #include "vouch/crypto/digest.h"
@@ -21,12 +22,6 @@ namespace bj = boost::json;
 using json::Node;
 
 constexpr size_t kMaxSignatures = 16;
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // A verifier as an entry names it: a PEM public key or certificate.
 struct Signer {
@@ -304,6 +299,12 @@ Result<std::string> index_key_for_public_key(ByteView pem_or_der) {
 
 std::string index_key_for_email(std::string_view email) { return lower(email); }
 
+const EntryKind* find_entry_kind(std::string_view kind, std::string_view api_version) {
+  for (const EntryKind& k : kEntryKinds)
+    if (k.kind == kind && k.api_version == api_version) return &k;
+  return nullptr;
+}
+
 Result<CanonicalEntry> canonicalize_proposed_entry(std::string_view text) {
   if (text.size() > kMaxProposedEntryBytes)
     return invalid_input(fmt::format("entry is {} bytes, more than the limit of {}", text.size(), kMaxProposedEntryBytes));
@@ -315,12 +316,19 @@ Result<CanonicalEntry> canonicalize_proposed_entry(std::string_view text) {
   VOUCH_ASSIGN_OR_RETURN(std::string version, root.get_string("apiVersion"));
   VOUCH_ASSIGN_OR_RETURN(Node spec, root.get("spec"));
   if (!spec.is_object()) return spec.error("not an object");
-  if (kind == "hashedrekord" && version == "0.0.1") return hashedrekord_v001(spec);
-  if (kind == "dsse" && version == "0.0.1") return dsse_v001(spec);
-  if (kind == "intoto" && version == "0.0.2") return intoto_v002(spec);
-  if (kind == "hashedrekord" || kind == "dsse" || kind == "intoto")
-    return invalid_input(fmt::format("apiVersion: {} {} is not supported", kind, version));
-  return invalid_input(fmt::format("kind: unsupported entry kind '{}' (want hashedrekord, dsse or intoto)", kind));
+  const EntryKind* known = find_entry_kind(kind, version);
+  if (known && known->logged) {
+    if (kind == "hashedrekord") return hashedrekord_v001(spec);
+    if (kind == "dsse") return dsse_v001(spec);
+    if (kind == "intoto") return intoto_v002(spec);
+  }
+  std::string logged_kinds;
+  for (const EntryKind& k : kEntryKinds) {
+    if (!k.logged) continue;
+    if (k.kind == kind) return invalid_input(fmt::format("apiVersion: {} {} is not supported", kind, version));
+    logged_kinds += fmt::format("{}{}", logged_kinds.empty() ? "" : ", ", k.kind);
+  }
+  return invalid_input(fmt::format("kind: unsupported entry kind '{}' (want one of {})", kind, logged_kinds));
 }
 
 }  // namespace vouch::tlog

@@ -1,6 +1,5 @@
 #include "vouch/tlog/log.h"
 
-#include <bit>
 #include <chrono>
 #include <future>
 #include <map>
@@ -20,22 +19,6 @@ namespace vouch::tlog {
 
 Bytes rekor_log_id(const crypto::PublicKey& key) { return crypto::sha256(key.der()); }
 
-Result<std::string> entry_timestamp_payload(std::string_view body, int64_t integrated_time, ByteView log_id,
-                                            uint64_t log_index) {
-  boost::json::object payload;
-  payload["body"] = base64_encode(as_bytes(body));
-  payload["integratedTime"] = integrated_time;
-  payload["logID"] = hex_encode(log_id);
-  payload["logIndex"] = log_index;
-  return json::canonicalize(payload);
-}
-
-Result<Bytes> sign_entry_timestamp(const crypto::PrivateKey& key, std::string_view body, int64_t integrated_time,
-                                   ByteView log_id, uint64_t log_index) {
-  VOUCH_ASSIGN_OR_RETURN(std::string payload, entry_timestamp_payload(body, integrated_time, log_id, log_index));
-  return key.sign(as_bytes(payload));
-}
-
 Result<std::string> sign_checkpoint(const crypto::PrivateKey& key, std::string_view name, const Checkpoint& checkpoint) {
   if (!is_valid_note_key_name(name)) return invalid_input(fmt::format("checkpoint: invalid key name '{}'", name));
   SignedNote note;
@@ -49,90 +32,31 @@ Result<std::string> sign_checkpoint(const crypto::PrivateKey& key, std::string_v
 
 namespace {
 
-uint64_t largest_power_of_two_below(uint64_t n) { return std::bit_floor(n - 1); }
-
-// Computes RFC 9162 subtree hashes from the perfect subtrees stored as nodes.
-class TreeReader {
- public:
-  explicit TreeReader(LogStorage& storage) : storage_(storage) {}
-
-  // MTH(D[begin:end]) for a subtree that the RFC's recursion produces (begin aligned).
-  Result<Bytes> hash(uint64_t begin, uint64_t end) {
-    uint64_t n = end - begin;
-    if (n == 0) return empty_root();
-    if (std::has_single_bit(n)) {
-      auto level = static_cast<uint8_t>(std::countr_zero(n));
-      VOUCH_ASSIGN_OR_RETURN(auto nodes, storage_.nodes({NodeId{level, begin >> level}}));
-      return std::move(nodes.front());
-    }
-    uint64_t k = largest_power_of_two_below(n);
-    VOUCH_ASSIGN_OR_RETURN(Bytes left, hash(begin, begin + k));
-    VOUCH_ASSIGN_OR_RETURN(Bytes right, hash(begin + k, end));
-    return hash_children(left, right);
-  }
-
-  // PATH(m, D[begin:end]), m relative to begin.
-  Status path(uint64_t m, uint64_t begin, uint64_t end, std::vector<Bytes>& out) {
-    uint64_t n = end - begin;
-    if (n <= 1) return ok_status();
-    uint64_t k = largest_power_of_two_below(n);
-    if (m < k) {
-      VOUCH_RETURN_IF_ERROR(path(m, begin, begin + k, out));
-      VOUCH_ASSIGN_OR_RETURN(Bytes h, hash(begin + k, end));
-      out.push_back(std::move(h));
-    } else {
-      VOUCH_RETURN_IF_ERROR(path(m - k, begin + k, end, out));
-      VOUCH_ASSIGN_OR_RETURN(Bytes h, hash(begin, begin + k));
-      out.push_back(std::move(h));
-    }
-    return ok_status();
-  }
-
-  // SUBPROOF(m, D[begin:end], b).
-  Status subproof(uint64_t m, uint64_t begin, uint64_t end, bool whole, std::vector<Bytes>& out) {
-    uint64_t n = end - begin;
-    if (m == n) {
-      if (!whole) {
-        VOUCH_ASSIGN_OR_RETURN(Bytes h, hash(begin, end));
-        out.push_back(std::move(h));
-      }
-      return ok_status();
-    }
-    uint64_t k = largest_power_of_two_below(n);
-    if (m <= k) {
-      VOUCH_RETURN_IF_ERROR(subproof(m, begin, begin + k, whole, out));
-      VOUCH_ASSIGN_OR_RETURN(Bytes h, hash(begin + k, end));
-      out.push_back(std::move(h));
-    } else {
-      VOUCH_RETURN_IF_ERROR(subproof(m - k, begin + k, end, false, out));
-      VOUCH_ASSIGN_OR_RETURN(Bytes h, hash(begin, begin + k));
-      out.push_back(std::move(h));
-    }
-    return ok_status();
-  }
-
- private:
-  LogStorage& storage_;
-};
+// Fetches the proof's nodes from storage (one call) and rehashes them into the proof.
+Result<std::vector<Bytes>> fetch_proof(LogStorage& storage, const ProofNodes& nodes) {
+  if (nodes.ids.empty()) return std::vector<Bytes>();
+  VOUCH_ASSIGN_OR_RETURN(std::vector<Bytes> hashes, storage.nodes(nodes.ids));
+  return rehash(std::move(hashes), nodes);
+}
 
 }  // namespace
 
-Result<Bytes> stored_root(LogStorage& storage, uint64_t size) { return TreeReader(storage).hash(0, size); }
+Result<Bytes> stored_root(LogStorage& storage, uint64_t size) {
+  if (size == 0) return empty_root();
+  VOUCH_ASSIGN_OR_RETURN(std::vector<Bytes> root, fetch_proof(storage, root_nodes(size)));
+  return std::move(root.front());
+}
 
 Result<std::vector<Bytes>> stored_inclusion_proof(LogStorage& storage, uint64_t index, uint64_t size) {
   if (index >= size)
     return invalid_input(fmt::format("inclusion proof: index {} is not below tree size {}", index, size));
-  std::vector<Bytes> out;
-  VOUCH_RETURN_IF_ERROR(TreeReader(storage).path(index, 0, size, out));
-  return out;
+  return fetch_proof(storage, inclusion_nodes(index, size));
 }
 
 Result<std::vector<Bytes>> stored_consistency_proof(LogStorage& storage, uint64_t size1, uint64_t size2) {
   if (size1 == 0 || size1 > size2)
     return invalid_input(fmt::format("consistency proof: sizes {} and {} are not 0 < first <= last", size1, size2));
-  std::vector<Bytes> out;
-  VOUCH_RETURN_IF_ERROR(TreeReader(storage).subproof(size1, 0, size2, true, out));
-  return out;
+  return fetch_proof(storage, consistency_nodes(size1, size2));
 }
 
 // ---- The log --------------------------------------------------------------------------------
@@ -192,12 +116,11 @@ Status Log::load() {
     return invalid_input(fmt::format("log storage: tree_id '{}' is not a number", *tree_id));
   }
   VOUCH_ASSIGN_OR_RETURN(size_, storage_->size());
-  uint64_t start = 0;
-  for (int level = 63; level >= 0; --level) {
-    if (!(size_ >> level & 1)) continue;
-    VOUCH_ASSIGN_OR_RETURN(auto nodes, storage_->nodes({NodeId{static_cast<uint8_t>(level), start >> level}}));
-    frontier_[level] = std::move(nodes.front());
-    start += uint64_t{1} << level;
+  // The frontier is the tree's compact range: one perfect subtree per set bit of the size.
+  if (size_ > 0) {
+    const ProofNodes range = root_nodes(size_);
+    VOUCH_ASSIGN_OR_RETURN(auto hashes, storage_->nodes(range.ids));
+    for (size_t i = 0; i < hashes.size(); ++i) frontier_[range.ids[i].level] = std::move(hashes[i]);
   }
   SignedTreeHead head{size_, fold_frontier(frontier_, size_), {}};
   VOUCH_ASSIGN_OR_RETURN(auto stored, storage_->latest_checkpoint());
@@ -306,7 +229,7 @@ void Log::sequence(std::vector<std::pair<Submission, Callback>>& work) {
       e.body = std::move(s.body);
       e.integrated_time = integrated_time;
       e.index_keys = std::move(s.index_keys);
-      auto set = sign_entry_timestamp(key_, e.body, integrated_time, log_id_, e.index);
+      auto set = sign_entry_timestamp(key_, as_bytes(e.body), integrated_time, log_id_, static_cast<int64_t>(e.index));
       if (!set.ok()) {
         p.error = set.error();
       } else {

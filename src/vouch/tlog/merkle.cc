@@ -1,5 +1,6 @@
 #include "vouch/tlog/merkle.h"
 
+#include <algorithm>
 #include <bit>
 
 #include <fmt/format.h>
@@ -202,7 +203,89 @@ Status verify_subtree_inclusion(uint64_t index, uint64_t start, uint64_t end, By
   return ok_status();
 }
 
-// ---- Generation ----------------------------------------------------------------------------
+// ---- Proofs as node IDs --------------------------------------------------------------------
+
+namespace {
+
+// Appends the perfect subtrees that make the leaves [begin, end), largest first.
+void append_range(uint64_t begin, uint64_t end, std::vector<NodeId>& out) {
+  while (begin < end) {
+    int level = std::bit_width(end - begin) - 1;
+    if (begin != 0) level = std::min(level, std::countr_zero(begin));
+    out.push_back(NodeId{static_cast<uint8_t>(level), begin >> level});
+    begin += uint64_t{1} << level;
+  }
+}
+
+// Appends the siblings on the path from node (level, index) to the root of the tree of `size`
+// leaves. Below the level where that path meets the path of the last leaf, each level has a
+// sibling; the one at the meeting point is on the right edge and may be ephemeral. Above it,
+// only left siblings remain (perfect subtrees).
+void append_path(uint64_t index, int level, uint64_t size, ProofNodes& out) {
+  const uint64_t last = (size - 1) >> level;
+  const int inner = std::bit_width(index ^ last);
+  for (int j = 0; j < inner; ++j) {
+    const int at = level + j;
+    const uint64_t node = index >> j;
+    const uint64_t sibling = node ^ 1;
+    const uint64_t first_leaf = sibling << at;
+    if ((node & 1) || size - first_leaf >= (uint64_t{1} << at)) {
+      out.ids.push_back(NodeId{static_cast<uint8_t>(at), sibling});
+    } else {
+      out.begin = out.ids.size();
+      append_range(first_leaf, size, out.ids);
+      out.end = out.ids.size();
+    }
+  }
+  for (int j = inner; j < 64 && (index >> j) != 0; ++j) {
+    const uint64_t node = index >> j;
+    if (node & 1) out.ids.push_back(NodeId{static_cast<uint8_t>(level + j), node ^ 1});
+  }
+}
+
+}  // namespace
+
+ProofNodes inclusion_nodes(uint64_t index, uint64_t size) {
+  ProofNodes out;
+  if (index < size) append_path(index, 0, size, out);
+  return out;
+}
+
+ProofNodes consistency_nodes(uint64_t size1, uint64_t size2) {
+  ProofNodes out;
+  if (size1 == 0 || size1 >= size2) return out;
+  // The seed: the largest perfect subtree that ends with leaf size1-1, in both trees. When it is
+  // the whole old tree the verifier has its hash already (the old root) and the proof omits it.
+  const int level = std::countr_zero(size1);
+  const uint64_t index = (size1 - 1) >> level;
+  if (index != 0) out.ids.push_back(NodeId{static_cast<uint8_t>(level), index});
+  append_path(index, level, size2, out);
+  return out;
+}
+
+ProofNodes root_nodes(uint64_t size) {
+  ProofNodes out;
+  append_range(0, size, out.ids);
+  out.end = out.ids.size();
+  return out;
+}
+
+Result<std::vector<Bytes>> rehash(std::vector<Bytes> hashes, const ProofNodes& nodes) {
+  if (hashes.size() != nodes.ids.size())
+    return internal_error(fmt::format("merkle proof: {} hashes fetched for {} nodes", hashes.size(), nodes.ids.size()));
+  if (nodes.end <= nodes.begin + 1) return hashes;
+  if (nodes.end > hashes.size()) return internal_error("merkle proof: ephemeral node out of range");
+  // Right to left: RFC 9162 splits a range at its largest power of two, so the smaller
+  // subtrees to the right are combined first.
+  Bytes node = std::move(hashes[nodes.end - 1]);
+  for (size_t i = nodes.end - 1; i-- > nodes.begin;) node = hash_children(hashes[i], node);
+  hashes[nodes.begin] = std::move(node);
+  hashes.erase(hashes.begin() + static_cast<std::ptrdiff_t>(nodes.begin) + 1,
+               hashes.begin() + static_cast<std::ptrdiff_t>(nodes.end));
+  return hashes;
+}
+
+// ---- Generation in memory ------------------------------------------------------------------
 
 Bytes root_hash(std::span<const Bytes> leaves) {
   if (leaves.empty()) return empty_root();
@@ -213,33 +296,13 @@ Bytes root_hash(std::span<const Bytes> leaves) {
 
 namespace {
 
-// RFC 9162 PATH(m, D[n]), appending to `out` from the bottom level up.
-void path(uint64_t m, std::span<const Bytes> leaves, std::vector<Bytes>& out) {
-  if (leaves.size() <= 1) return;
-  const size_t k = split_point(leaves.size());
-  if (m < k) {
-    path(m, leaves.first(k), out);
-    out.push_back(root_hash(leaves.subspan(k)));
-  } else {
-    path(m - k, leaves.subspan(k), out);
-    out.push_back(root_hash(leaves.first(k)));
-  }
-}
-
-// RFC 9162 SUBPROOF(m, D[n], b).
-void subproof(uint64_t m, std::span<const Bytes> leaves, bool whole_old_tree, std::vector<Bytes>& out) {
-  if (m == leaves.size()) {
-    if (!whole_old_tree) out.push_back(root_hash(leaves));
-    return;
-  }
-  const size_t k = split_point(leaves.size());
-  if (m <= k) {
-    subproof(m, leaves.first(k), whole_old_tree, out);
-    out.push_back(root_hash(leaves.subspan(k)));
-  } else {
-    subproof(m - k, leaves.subspan(k), false, out);
-    out.push_back(root_hash(leaves.first(k)));
-  }
+// The hashes of the proof's nodes, from the leaves.
+Result<std::vector<Bytes>> proof_from_leaves(const ProofNodes& nodes, std::span<const Bytes> leaves) {
+  std::vector<Bytes> hashes;
+  hashes.reserve(nodes.ids.size());
+  for (const NodeId& id : nodes.ids)
+    hashes.push_back(root_hash(leaves.subspan(id.index << id.level, uint64_t{1} << id.level)));
+  return rehash(std::move(hashes), nodes);
 }
 
 }  // namespace
@@ -248,9 +311,7 @@ Result<std::vector<Bytes>> inclusion_proof(uint64_t index, std::span<const Bytes
   if (index >= leaf_hashes.size())
     return invalid_input(
         fmt::format("inclusion proof: index {} out of range for tree size {}", index, leaf_hashes.size()));
-  std::vector<Bytes> out;
-  path(index, leaf_hashes, out);
-  return out;
+  return proof_from_leaves(inclusion_nodes(index, leaf_hashes.size()), leaf_hashes);
 }
 
 Result<std::vector<Bytes>> consistency_proof(uint64_t size1, std::span<const Bytes> leaf_hashes) {
@@ -258,9 +319,7 @@ Result<std::vector<Bytes>> consistency_proof(uint64_t size1, std::span<const Byt
   if (size1 > leaf_hashes.size())
     return invalid_input(fmt::format("consistency proof: old tree size {} is larger than new tree size {}", size1,
                                      leaf_hashes.size()));
-  std::vector<Bytes> out;
-  if (size1 < leaf_hashes.size()) subproof(size1, leaf_hashes, true, out);
-  return out;
+  return proof_from_leaves(consistency_nodes(size1, leaf_hashes.size()), leaf_hashes);
 }
 
 }  // namespace vouch::tlog

@@ -9,7 +9,9 @@
 #include <boost/asio/thread_pool.hpp>
 #include <fmt/format.h>
 
+#include "vouch/base/ascii.h"
 #include "vouch/base/json.h"
+#include "vouch/net/prometheus.h"
 #include "vouch/tlog/entries.h"
 #include "vouch/tlog/merkle.h"
 
@@ -62,12 +64,6 @@ bool is_hex(std::string_view s) {
   return true;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 bj::array hex_array(const std::vector<Bytes>& hashes) {
   bj::array a;
   for (const auto& h : hashes) a.push_back(bj::value(hex_encode(h)));
@@ -104,8 +100,12 @@ struct RekorApi::Impl {
   boost::asio::thread_pool completions;
   std::mutex metrics_mu;
   std::map<std::pair<std::string, int>, uint64_t> requests;  // (route, status) -> count
+  std::map<std::pair<std::string_view, std::string_view>, uint64_t> proposals;  // (kind, version) -> count
 
-  Impl(Log& l, unsigned threads) : log(l), completions(threads) {}
+  Impl(Log& l, unsigned threads) : log(l), completions(threads) {
+    for (const EntryKind& k : kEntryKinds)
+      if (k.logged) proposals[{k.kind, k.api_version}] = 0;
+  }
 
   void count(const std::string& route, int status) {
     std::lock_guard lock(metrics_mu);
@@ -139,6 +139,10 @@ struct RekorApi::Impl {
   HttpResponse create(const net::HttpRequest& req, net::Responder respond) {
     auto entry = canonicalize_proposed_entry(req.body);
     if (!entry.ok()) return error_response(400, entry.error().message);
+    if (const EntryKind* kind = find_entry_kind(entry->kind, entry->api_version)) {
+      std::lock_guard lock(metrics_mu);
+      proposals[{kind->kind, kind->api_version}]++;
+    }
     log.submit(Submission{std::move(entry->body), std::move(entry->index_keys)},
                [this, respond](Result<SubmitResult> r) {
                  boost::asio::post(completions, [this, respond, r = std::move(r)]() mutable {
@@ -332,22 +336,20 @@ struct RekorApi::Impl {
   HttpResponse metrics() {
     SignedTreeHead head = log.head();
     const auto& s = log.stats();
-    std::string out;
-    out += "# HELP vouch_tlog_tree_size Entries in the transparency log.\n# TYPE vouch_tlog_tree_size gauge\n";
-    out += fmt::format("vouch_tlog_tree_size {}\n", head.size);
-    out += "# HELP vouch_tlog_entries_appended_total Entries appended since start.\n# TYPE vouch_tlog_entries_appended_total counter\n";
-    out += fmt::format("vouch_tlog_entries_appended_total {}\n", s.entries.load());
-    out += "# HELP vouch_tlog_batches_total Durable batches committed since start.\n# TYPE vouch_tlog_batches_total counter\n";
-    out += fmt::format("vouch_tlog_batches_total {}\n", s.batches.load());
-    out += "# HELP vouch_tlog_duplicates_total Submissions of entries already logged.\n# TYPE vouch_tlog_duplicates_total counter\n";
-    out += fmt::format("vouch_tlog_duplicates_total {}\n", s.duplicates.load());
-    out += "# HELP vouch_tlog_batch_failures_total Batches that failed to commit.\n# TYPE vouch_tlog_batch_failures_total counter\n";
-    out += fmt::format("vouch_tlog_batch_failures_total {}\n", s.failures.load());
-    out += "# HELP vouch_http_requests_total HTTP requests by route and status.\n# TYPE vouch_http_requests_total counter\n";
+    net::PrometheusText out;
+    out.family("vouch_tlog_tree_size", "gauge", "Entries in the transparency log.").sample("vouch_tlog_tree_size", head.size);
+    out.counter("vouch_tlog_entries_appended_total", "Entries appended since start.", s.entries.load());
+    out.counter("vouch_tlog_batches_total", "Durable batches committed since start.", s.batches.load());
+    out.counter("vouch_tlog_duplicates_total", "Submissions of entries already logged.", s.duplicates.load());
+    out.counter("vouch_tlog_batch_failures_total", "Batches that failed to commit.", s.failures.load());
     std::lock_guard lock(metrics_mu);
+    out.family("vouch_http_requests_total", "counter", "HTTP requests by route and status.");
     for (const auto& [k, v] : requests)
-      out += fmt::format("vouch_http_requests_total{{route=\"{}\",code=\"{}\"}} {}\n", k.first, k.second, v);
-    return HttpResponse{200, "text/plain; version=0.0.4", std::move(out), {}};
+      out.sample("vouch_http_requests_total", v, {{"route", k.first}, {"code", std::to_string(k.second)}});
+    out.family("vouch_tlog_proposals_total", "counter", "Valid proposed entries received, by kind and version.");
+    for (const auto& [k, v] : proposals)
+      out.sample("vouch_tlog_proposals_total", v, {{"kind", k.first}, {"version", k.second}});
+    return HttpResponse{200, std::string(net::PrometheusText::kContentType), out.take(), {}};
   }
 
   // Routes a request; a response with status 0 means it will be answered asynchronously.

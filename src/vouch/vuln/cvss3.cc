@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "vouch/base/ascii.h"
 #include "vouch/vuln/cvss.h"
 
 namespace vouch::vuln {
@@ -33,8 +34,7 @@ std::string_view severity_name(Severity s) {
 }
 
 Result<Severity> parse_severity(std::string_view text) {
-  std::string s(text);
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string s = lower(text);
   if (s == "negligible" || s == "none") return Severity::kNegligible;
   if (s == "low") return Severity::kLow;
   if (s == "medium" || s == "moderate") return Severity::kMedium;

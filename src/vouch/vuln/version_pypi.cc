@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <re2/re2.h>
 
+#include "vouch/base/ascii.h"
 #include "vouch/vuln/version.h"
 
 namespace vouch::vuln::detail {
@@ -80,8 +81,7 @@ std::vector<std::string> legacy_parts(std::string_view s) {
 
 Result<PypiVersion> parse(std::string_view original) {
   VOUCH_RETURN_IF_ERROR(check_length("pep440", original));
-  std::string v(original);
-  for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string v = lower(original);
   std::string epoch, release, pre_l, pre_n, post_n1, post_l, post_n2, dev_l, dev_n, local;
   PypiVersion out;
   if (!RE2::FullMatch(v, pep440(), &epoch, &release, &pre_l, &pre_n, &post_n1, &post_l, &post_n2, &dev_l, &dev_n,

@@ -5,10 +5,27 @@
 #include <atomic>
 #include <thread>
 
-#include "vouch/net/http_client.h"
+#include "vouch/net/http.h"
 
 namespace vouch::net {
 namespace {
+
+// No retries: the test asserts on the first answer.
+Result<Response> send(std::string method, const std::string& url, std::string body = {},
+                      std::chrono::milliseconds timeout = {}) {
+  ClientOptions options;
+  options.max_retries = 0;
+  options.timeout = timeout;
+  Request request;
+  request.method = std::move(method);
+  request.url = url;
+  request.body = std::move(body);
+  return Client(options).send(request);
+}
+Result<Response> http_get(const std::string& url, std::chrono::milliseconds timeout = {}) {
+  return send("GET", url, {}, timeout);
+}
+Result<Response> http_post(const std::string& url, std::string body) { return send("POST", url, std::move(body)); }
 
 TEST(HttpServer, ParsesTargets) {
   auto t = parse_target("/api/v1/log/entries%2Fx?logIndex=5&a=b+c&flag&e=%41");
@@ -60,7 +77,7 @@ TEST(HttpServer, ServesLimitsBodiesAndEnforcesDeadlines) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
 
   (*server)->stop(std::chrono::seconds(1));
-  EXPECT_FALSE(http_get(base + "/hello", {.timeout = std::chrono::seconds(2)}).ok());
+  EXPECT_FALSE(http_get(base + "/hello", std::chrono::seconds(2)).ok());
 }
 
 TEST(HttpServer, RejectsBadListenAddresses) {

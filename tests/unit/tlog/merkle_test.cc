@@ -436,5 +436,42 @@ TEST(MerkleProperties, SubtreeInclusionAgreesWithGeneration) {
   }
 }
 
+// The IDs a proof names are perfect subtrees inside the tree it is about, only the ephemeral
+// node spans several, and the counts agree with the verifier's.
+TEST(MerkleNodes, IdsLieInsideTheTreeAndMatchProofSizes) {
+  auto inside = [](const ProofNodes& p, uint64_t size) {
+    for (const NodeId& id : p.ids)
+      if (((id.index + 1) << id.level) > size) return false;
+    return p.begin <= p.end && p.end <= p.ids.size();
+  };
+  for (uint64_t size = 1; size <= 130; ++size) {
+    for (uint64_t i = 0; i < size; ++i) {
+      ProofNodes p = inclusion_nodes(i, size);
+      EXPECT_TRUE(inside(p, size)) << i << " in " << size;
+      size_t folded = p.ids.size() - (p.end > p.begin ? p.end - p.begin - 1 : 0);
+      EXPECT_EQ(folded, inclusion_proof_size(i, size)) << i << " in " << size;
+    }
+    for (uint64_t size1 = 1; size1 <= size; ++size1) {
+      ProofNodes p = consistency_nodes(size1, size);
+      EXPECT_TRUE(inside(p, size)) << size1 << " to " << size;
+      size_t folded = p.ids.size() - (p.end > p.begin ? p.end - p.begin - 1 : 0);
+      EXPECT_EQ(folded, consistency_proof_size(size1, size)) << size1 << " to " << size;
+    }
+    ProofNodes r = root_nodes(size);
+    EXPECT_EQ(r.ids.size(), static_cast<size_t>(std::popcount(size)));
+    EXPECT_TRUE(inside(r, size));
+  }
+  // A tree of 7: leaf 0's path needs the ephemeral node over leaves [4, 7) = {1:2} + {0:6}.
+  ProofNodes p = inclusion_nodes(0, 7);
+  ASSERT_EQ(p.ids.size(), 4u);
+  EXPECT_EQ(p.ids[0], (NodeId{0, 1}));
+  EXPECT_EQ(p.ids[1], (NodeId{1, 1}));
+  EXPECT_EQ(p.ids[2], (NodeId{1, 2}));
+  EXPECT_EQ(p.ids[3], (NodeId{0, 6}));
+  EXPECT_EQ(p.begin, 2u);
+  EXPECT_EQ(p.end, 4u);
+  EXPECT_FALSE(rehash({Bytes(32)}, p).ok());  // the wrong number of hashes
+}
+
 }  // namespace
 }  // namespace vouch::tlog
