@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 #include <set>
+#include <span>
 
 #include <fmt/format.h>
 #include <re2/re2.h>
@@ -181,8 +182,7 @@ std::vector<std::string> split_dotted(const std::string& name) {
   return parts;
 }
 
-void set_dotted(bj::object& root, const std::string& name, const bj::value& value) {
-  auto parts = split_dotted(name);
+void set_path(bj::object& root, std::span<const std::string> parts, const bj::value& value) {
   bj::object* cur = &root;
   for (size_t i = 0; i + 1 < parts.size(); ++i) {
     bj::value& next = (*cur)[parts[i]];
@@ -190,6 +190,10 @@ void set_dotted(bj::object& root, const std::string& name, const bj::value& valu
     cur = &next.get_object();
   }
   (*cur)[parts.back()] = value;
+}
+
+void set_dotted(bj::object& root, const std::string& name, const bj::value& value) {
+  set_path(root, split_dotted(name), value);
 }
 
 // ---------------------------------------------------------------- matching
@@ -403,12 +407,61 @@ size_t count_nodes(const bj::value& v, size_t limit, size_t seen = 0) {
   return seen;
 }
 
+
 struct EvalContext {
   const Engine& engine;
   bj::value data;  // an object; kept as a value so that queries read it in place
   bj::object& obj() { return data.as_object(); }
   bool is_delete = false;
   size_t substitutions = 0;
+  // Nodes in `data`, counted once and then kept up to date as entries change, so that the
+  // size bound costs the size of what changes rather than of the whole context each time.
+  std::optional<size_t> nodes;
+
+  size_t context_nodes() {
+    if (!nodes) nodes = count_nodes(data, kMaxContextTotal);
+    return *nodes;
+  }
+
+  // Runs `change` on the top-level entry `key` (created null when absent), keeping the node
+  // count in step.
+  template <typename Change>
+  void change_entry(const std::string& key, Change&& change) {
+    auto* existing = obj().if_contains(key);
+    size_t before = existing ? count_nodes(*existing, kMaxContextTotal) : 0;
+    change(obj()[key]);
+    size_t after = count_nodes(obj()[key], kMaxContextTotal);
+    if (!nodes) return;
+    if (*nodes > kMaxContextTotal || before > kMaxContextTotal || after > kMaxContextTotal) nodes.reset();
+    else *nodes = *nodes - before + after;
+  }
+
+  void set_entry(const std::string& key, bj::value value) {
+    change_entry(key, [&](bj::value& slot) { slot = std::move(value); });
+  }
+
+  void erase_entry(const std::string& key) {
+    auto* existing = obj().if_contains(key);
+    if (!existing) return;
+    size_t before = count_nodes(*existing, kMaxContextTotal);
+    obj().erase(key);
+    if (!nodes) return;
+    if (*nodes > kMaxContextTotal || before > kMaxContextTotal) nodes.reset();
+    else *nodes -= before;
+  }
+
+  // Sets a dotted variable (request.object.metadata.name) in the context.
+  void set_variable(const std::string& name, const bj::value& value) {
+    auto parts = split_dotted(name);
+    change_entry(parts.front(), [&](bj::value& slot) {
+      if (parts.size() == 1) {
+        slot = value;
+        return;
+      }
+      if (!slot.is_object()) slot = bj::object();
+      set_path(slot.get_object(), std::span(parts).subspan(1), value);
+    });
+  }
 
   // ctx.Query: JMESPath over the context. A plain field path that names a missing key is
   // an error ("Unknown key"), as in Kyverno's JMESPath.
@@ -535,13 +588,13 @@ struct EvalContext {
     for (const auto& e : entries) {
       // Values supplied from outside take precedence (the CLI's values files).
       if (request.values.count(e.name)) {
-        set_dotted(obj(), e.name, request.values.at(e.name));
+        set_variable(e.name, request.values.at(e.name));
         continue;
       }
       bool supplied = false;
       for (const auto& [k, v] : request.values) {
         if (k.starts_with(e.name + ".")) {
-          set_dotted(obj(), k, v);
+          set_variable(k, v);
           supplied = true;
         }
       }
@@ -574,8 +627,8 @@ struct EvalContext {
       if (value.is_null() && !e.default_value && !e.jmes_path.empty() && !e.value) {
         return invalid_input(fmt::format("context entry '{}': failed to evaluate '{}'", e.name, e.jmes_path));
       }
-      set_dotted(obj(), e.name, value);
-      if (count_nodes(data, kMaxContextTotal) > kMaxContextTotal)
+      set_variable(e.name, value);
+      if (context_nodes() > kMaxContextTotal)
         return invalid_input(fmt::format("context entry '{}': the context grows too large", e.name));
     }
     return ok_status();
@@ -825,6 +878,35 @@ struct Outcome {
   bool none = false;  // nothing was applied (a foreach over empty lists)
 };
 
+// The first segment of a dotted variable name: the context entry it lives under.
+std::string top_segment(const std::string& name) { return split_dotted(name).front(); }
+
+// Top-level context entries as they were when made, to put back: a foreach iteration
+// starts from the context its loop started from.
+class ContextCheckpoint {
+ public:
+  ContextCheckpoint(EvalContext& ctx, const std::vector<std::string>& keys) : ctx_(ctx) {
+    for (const auto& key : keys) {
+      if (std::any_of(saved_.begin(), saved_.end(), [&](const auto& s) { return s.first == key; })) continue;
+      auto* v = ctx.obj().if_contains(key);
+      saved_.emplace_back(key, v ? std::optional<bj::value>(*v) : std::nullopt);
+    }
+  }
+
+  void restore() {
+    // Entries absent at the checkpoint were added after every entry kept in place, so
+    // erasing them leaves the order of the others as it was.
+    for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) {
+      if (it->second) ctx_.set_entry(it->first, *it->second);
+      else ctx_.erase_entry(it->first);
+    }
+  }
+
+ private:
+  EvalContext& ctx_;
+  std::vector<std::pair<std::string, std::optional<bj::value>>> saved_;
+};
+
 struct Validator {
   EvalContext& ctx;
   const Rule& rule;
@@ -923,32 +1005,38 @@ struct Validator {
   }
 
   Outcome foreach_elements(const ForEachValidation& fe, const bj::array& elements, unsigned nesting, int& applied) {
-    bj::value saved = ctx.data;
+    // Each element starts from the context as it was before the loop. Only the top-level
+    // entries an iteration sets (the element variables and the foreach's own context) are
+    // kept and put back: copying the whole context, which holds the resource, per element
+    // made a foreach over a resource's N containers cost N².
+    std::vector<std::string> keys = {"element", "elementIndex", fmt::format("element{}", nesting),
+                                     fmt::format("elementIndex{}", nesting)};
+    for (const auto& entry : fe.context) keys.push_back(top_segment(entry.name));
+    ContextCheckpoint saved(ctx, keys);
     for (size_t i = 0; i < elements.size(); ++i) {
       const auto& element = elements[i];
       if (element.is_null()) continue;
       if (fe.element_scope.value_or(false) && !element.is_object()) {
-        ctx.data = saved;
+        saved.restore();
         return {RuleStatus::kError,
                 fmt::format("failed to process foreach: cannot use elementScope=true foreach rules for elements that are "
                             "not maps, expected type=map got type={}", element.is_string() ? "string" : jmespath::type_name(element))};
       }
-      ctx.data = saved;
-      auto& o = ctx.obj();
-      o["element"] = element;
-      o["elementIndex"] = static_cast<int64_t>(i);
-      o[fmt::format("element{}", nesting)] = element;
-      o[fmt::format("elementIndex{}", nesting)] = static_cast<int64_t>(i);
+      saved.restore();
+      ctx.set_entry("element", element);
+      ctx.set_entry("elementIndex", static_cast<int64_t>(i));
+      ctx.set_entry(fmt::format("element{}", nesting), element);
+      ctx.set_entry(fmt::format("elementIndex{}", nesting), static_cast<int64_t>(i));
       Outcome r = foreach_one(fe, element, nesting);
       if (r.none || r.status == RuleStatus::kSkip) continue;
       if (r.status != RuleStatus::kPass) {
         if (r.status == RuleStatus::kError && r.message.find("failed to evaluate preconditions") != std::string::npos) continue;
-        ctx.data = saved;
+        saved.restore();
         return {r.status, fmt::format("validation failure: {}", r.message)};
       }
       ++applied;
     }
-    ctx.data = saved;
+    saved.restore();
     return {RuleStatus::kPass, ""};
   }
 
@@ -963,8 +1051,13 @@ struct Validator {
     if (fe.deny) return deny(*fe.deny);
     if (fe.pattern || fe.any_pattern) {
       bool scope = fe.element_scope.value_or(element.is_object());
-      bj::value target = scope ? element : ctx.obj()["request"].as_object()["object"];
-      return patterns(target, fe.pattern, fe.any_pattern);
+      if (scope) return patterns(element, fe.pattern, fe.any_pattern);
+      // The whole resource, read in place (validation does not change the context).
+      static const bj::value kNone;
+      const bj::value* resource = nullptr;
+      if (auto* req = ctx.obj().if_contains("request"); req && req->is_object())
+        resource = req->get_object().if_contains("object");
+      return patterns(resource ? *resource : kNone, fe.pattern, fe.any_pattern);
     }
     return foreach_list(fe.foreach, nesting + 1);
   }
