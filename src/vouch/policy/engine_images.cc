@@ -4,49 +4,13 @@
 
 #include <fmt/format.h>
 
+#include "vouch/policy/image_info.h"
+
 namespace vouch::policy {
 
 namespace engine_internal {
 
 // ---------------------------------------------------------------- images
-
-std::optional<ImageInfo> parse_image(const std::string& image) {
-  if (image.empty()) return std::nullopt;
-  ImageInfo i;
-  std::string rest = image;
-  size_t at = rest.find('@');
-  if (at != std::string::npos) {
-    i.digest = rest.substr(at + 1);
-    rest = rest.substr(0, at);
-  }
-  size_t slash = rest.find('/');
-  std::string first = slash == std::string::npos ? "" : rest.substr(0, slash);
-  if (slash != std::string::npos && (first.find_first_of(".:") != std::string::npos || first == "localhost")) {
-    i.registry = first;
-    rest = rest.substr(slash + 1);
-  } else {
-    i.registry = "docker.io";
-  }
-  size_t colon = rest.rfind(':');
-  if (colon != std::string::npos && rest.find('/', colon) == std::string::npos) {
-    i.tag = rest.substr(colon + 1);
-    rest = rest.substr(0, colon);
-  }
-  if (i.tag.empty() && i.digest.empty()) i.tag = "latest";
-  i.path = rest;
-  size_t last = rest.rfind('/');
-  i.name = last == std::string::npos ? rest : rest.substr(last + 1);
-  std::string base = i.registry + "/" + i.path;
-  i.reference_with_tag = i.tag.empty() ? "" : base + ":" + i.tag;
-  i.reference = !i.digest.empty() ? base + "@" + i.digest : base + ":" + i.tag;
-  return i;
-}
-
-bj::object image_json(const ImageInfo& i) {
-  return bj::object{{"registry", i.registry}, {"name", i.name},           {"path", i.path},
-                    {"tag", i.tag},           {"digest", i.digest},       {"reference", i.reference},
-                    {"referenceWithTag", i.reference_with_tag}};
-}
 
 // The pod spec of a Pod or a Pod controller, and its JSON pointer in the resource.
 std::pair<const bj::object*, std::string> pod_spec_at(const bj::value& resource) {
@@ -78,11 +42,11 @@ std::vector<ContainerImage> container_images(const bj::value& resource) {
 bj::object images_variable(const bj::value& resource) {
   bj::object images;
   for (const auto& ci : container_images(resource)) {
-    auto info = parse_image(ci.image);
-    if (!info) continue;
+    auto info = kyverno_image_info(ci.image);
+    if (!info.ok()) continue;  // Kyverno does not extract an image it cannot parse
     auto& group = images[ci.group];
     if (!group.is_object()) group = bj::object();
-    group.get_object()[ci.container] = image_json(*info);
+    group.get_object()[ci.container] = info->to_json();
   }
   return images;
 }

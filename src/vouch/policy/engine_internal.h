@@ -40,10 +40,6 @@ size_t count_nodes(const bj::value& v, size_t limit, size_t seen = 0);
 
 // ---------------------------------------------------------------- images
 
-struct ImageInfo {
-  std::string registry, name, path, tag, digest, reference, reference_with_tag;
-};
-
 struct ContainerImage {
   std::string group;  // containers, initContainers, ephemeralContainers
   std::string container;
@@ -51,7 +47,6 @@ struct ContainerImage {
   std::string pointer;  // JSON pointer of the image field ("/spec/containers/0/image")
 };
 
-std::optional<ImageInfo> parse_image(const std::string& image);
 std::vector<ContainerImage> container_images(const bj::value& resource);
 bj::object images_variable(const bj::value& resource);
 

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "kyverno_internal.h"
+#include "vouch/policy/image_info.h"
 
 namespace vouch::policy::engine_internal {
 
@@ -16,8 +17,8 @@ namespace kv = jmespath::kyverno;
 namespace {
 
 bool image_selected(const ImageVerification& iv, const std::string& image) {
-  auto info = parse_image(image);
-  std::string normalized = info ? info->reference : image;
+  auto info = kyverno_image_info(image);
+  std::string normalized = info.ok() ? info->reference : image;
   auto matches = [&](const std::vector<std::string>& patterns) {
     return std::any_of(patterns.begin(), patterns.end(),
                        [&](const std::string& p) { return kv::wildcard(p, image) || kv::wildcard(p, normalized); });
