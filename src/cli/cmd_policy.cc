@@ -2,7 +2,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
-#include <set>
 
 #include "cli/commands.h"
 #include "cli/common.h"
@@ -11,7 +10,11 @@
 #include "vouch/verifiers/cosign.h"
 #include "vouch/policy/document.h"
 #include "vouch/policy/engine.h"
+#include "vouch/policy/json_patch.h"
+#include "vouch/policy/kyverno_test.h"
 #include "vouch/policy/policy.h"
+#include "vouch/policy/report.h"
+#include "vouch/policy/values.h"
 
 namespace vouch::cli {
 namespace {
@@ -88,123 +91,14 @@ Result<std::vector<bj::value>> load_resources(const std::vector<fs::path>& files
   return out;
 }
 
-// ---------------------------------------------------------------- values files
-
-struct Values {
-  std::map<std::string, bj::value> global;
-  // policy -> rule -> values; policy -> resource -> values
-  std::map<std::string, std::map<std::string, std::map<std::string, bj::value>>> rules;
-  std::map<std::string, std::map<std::string, std::map<std::string, bj::value>>> resources;
-  std::map<std::string, std::map<std::string, std::string>> namespace_labels;
-};
-
-std::map<std::string, bj::value> flat(const bj::value* v) {
-  std::map<std::string, bj::value> out;
-  if (!v || !v->is_object()) return out;
-  for (const auto& kv : v->get_object()) out[std::string(kv.key())] = kv.value();
-  return out;
-}
-
-Result<Values> load_values(const fs::path& path) {
-  Values vals;
+Result<policy::Values> load_values(const fs::path& path) {
   VOUCH_ASSIGN_OR_RETURN(std::string text, read_file(path, kMaxFileBytes));
-  VOUCH_ASSIGN_OR_RETURN(bj::value doc, policy::parse_document(text, path.string()));
-  if (!doc.is_object()) return invalid_input(fmt::format("{}: expected an object", path.string()));
-  auto& o = doc.get_object();
-  vals.global = flat(o.if_contains("globalValues"));
-  if (auto* ps = o.if_contains("policies"); ps && ps->is_array()) {
-    for (const auto& p : ps->get_array()) {
-      if (!p.is_object()) continue;
-      std::string name = p.get_object().contains("name") && p.at("name").is_string() ? std::string(p.at("name").get_string()) : "";
-      if (auto* rs = p.get_object().if_contains("rules"); rs && rs->is_array()) {
-        for (const auto& r : rs->get_array()) {
-          if (!r.is_object() || !r.get_object().contains("name") || !r.at("name").is_string()) continue;
-          vals.rules[name][std::string(r.at("name").get_string())] = flat(r.get_object().if_contains("values"));
-        }
-      }
-      if (auto* rs = p.get_object().if_contains("resources"); rs && rs->is_array()) {
-        for (const auto& r : rs->get_array()) {
-          if (!r.is_object() || !r.get_object().contains("name") || !r.at("name").is_string()) continue;
-          vals.resources[name][std::string(r.at("name").get_string())] = flat(r.get_object().if_contains("values"));
-        }
-      }
-    }
-  }
-  if (auto* ns = o.if_contains("namespaceSelector"); ns && ns->is_array()) {
-    for (const auto& n : ns->get_array()) {
-      if (!n.is_object() || !n.get_object().contains("name") || !n.at("name").is_string()) continue;
-      std::map<std::string, std::string> labels;
-      if (auto* l = n.get_object().if_contains("labels"); l && l->is_object()) {
-        for (const auto& kv : l->get_object())
-          if (kv.value().is_string()) labels[std::string(kv.key())] = std::string(kv.value().get_string());
-      }
-      vals.namespace_labels[std::string(n.at("name").get_string())] = labels;
-    }
-  }
-  return vals;
+  return policy::parse_values(text, path.string());
 }
 
 Result<policy::UserInfo> load_user_info(const fs::path& path) {
-  policy::UserInfo u;
   VOUCH_ASSIGN_OR_RETURN(std::string text, read_file(path, kMaxFileBytes));
-  VOUCH_ASSIGN_OR_RETURN(bj::value doc, policy::parse_document(text, path.string()));
-  if (!doc.is_object()) return invalid_input(fmt::format("{}: expected an object", path.string()));
-  auto strings = [](const bj::value* v) {
-    std::vector<std::string> out;
-    if (v && v->is_array())
-      for (const auto& e : v->get_array())
-        if (e.is_string()) out.emplace_back(e.get_string());
-    return out;
-  };
-  auto& o = doc.get_object();
-  u.roles = strings(o.if_contains("roles"));
-  u.cluster_roles = strings(o.if_contains("clusterRoles"));
-  if (auto* ui = o.if_contains("userInfo"); ui && ui->is_object()) {
-    if (auto* n = ui->get_object().if_contains("username"); n && n->is_string()) u.username = std::string(n->get_string());
-    u.groups = strings(ui->get_object().if_contains("groups"));
-  }
-  return u;
-}
-
-struct Evaluated {
-  policy::ResourceRef resource;
-  size_t resource_index = 0;  // into the resources evaluated
-  policy::RuleResult result;
-};
-
-// Applies every policy to every resource, with the values that apply to each pair.
-std::vector<Evaluated> evaluate(const std::vector<policy::Policy>& policies, const std::vector<bj::value>& resources,
-                                const Values& values, const policy::UserInfo& user,
-                                std::shared_ptr<policy::ImageVerifier> verifier, const std::string& operation = "") {
-  policy::Engine engine({.verifier = std::move(verifier)});
-  std::vector<Evaluated> out;
-  for (const auto& p : policies) {
-    for (size_t index = 0; index < resources.size(); ++index) {
-      const bj::value& r = resources[index];
-      policy::Request req;
-      req.object = r;
-      req.user = user;
-      req.namespace_labels = values.namespace_labels;
-      policy::ResourceRef ref = policy::resource_ref(r);
-      req.values = values.global;
-      if (auto it = values.resources.find(p.name); it != values.resources.end()) {
-        if (auto jt = it->second.find(ref.name); jt != it->second.end())
-          for (const auto& [k, v] : jt->second) req.values[k] = v;
-      }
-      if (auto it = values.rules.find(p.name); it != values.rules.end()) {
-        for (const auto& [rule, vals] : it->second)
-          for (const auto& [k, v] : vals) req.values[k] = v;
-      }
-      if (auto it = req.values.find("request.operation"); it != req.values.end() && it->second.is_string())
-        req.operation = std::string(it->second.get_string());
-      if (!operation.empty()) {
-        req.operation = operation;
-        req.values.erase("request.operation");
-      }
-      for (auto& rr : engine.apply(p, req)) out.push_back({ref, index, std::move(rr)});
-    }
-  }
-  return out;
+  return policy::parse_user_info(text, path.string());
 }
 
 std::string resource_id(const policy::ResourceRef& r) {
@@ -245,27 +139,15 @@ Result<std::shared_ptr<policy::ImageVerifier>> make_image_verifier(const ApplyOp
   return verifiers::cosign_image_verifier(std::move(v));
 }
 
-// Applies JSON Patch "replace" operations (the only kind the engine makes) to a copy.
-Result<bj::value> patched(bj::value resource, const std::vector<bj::object>& patches) {
-  for (const auto& p : patches) {
-    std::string path(p.at("path").as_string());
-    boost::system::error_code ec;
-    bj::value* target = resource.find_pointer(path, ec);
-    if (!target) return internal_error(fmt::format("patch {}: no such field in the resource", path));
-    *target = p.at("value");
-  }
-  return resource;
-}
-
 int apply(const ApplyOptions& opts) {
   std::vector<bj::value> resources;
-  auto run = [&]() -> Result<std::vector<Evaluated>> {
+  auto run = [&]() -> Result<std::vector<policy::Evaluated>> {
     VOUCH_ASSIGN_OR_RETURN(auto pfiles, expand_paths(opts.policies));
     VOUCH_ASSIGN_OR_RETURN(auto policies, load_policies(pfiles));
     if (policies.empty()) return invalid_input("no ClusterPolicy or Policy found in the given files");
     VOUCH_ASSIGN_OR_RETURN(auto rfiles, expand_paths(opts.resources));
     VOUCH_ASSIGN_OR_RETURN(resources, load_resources(rfiles));
-    Values values;
+    policy::Values values;
     if (!opts.values.empty()) {
       VOUCH_ASSIGN_OR_RETURN(values, load_values(opts.values));
     }
@@ -277,52 +159,31 @@ int apply(const ApplyOptions& opts) {
     if (opts.registry) {
       VOUCH_ASSIGN_OR_RETURN(verifier, make_image_verifier(opts));
     }
-    return evaluate(policies, resources, values, user, verifier);
+    policy::Engine engine({.verifier = std::move(verifier)});
+    return policy::evaluate_all(engine, policies, resources, values, user);
   };
   auto evaluated = run();
   if (!evaluated.ok()) return report(evaluated.error());
-  std::map<std::string, int> counts{{"pass", 0}, {"fail", 0}, {"warn", 0}, {"error", 0}, {"skip", 0}};
+  policy::ReportSummary summary;
   // Patches per resource, in rule order (verifyImages' mutateDigest).
   std::map<size_t, std::vector<bj::object>> patches;
   bj::array results;
   for (auto& e : *evaluated) {
-    RuleStatus s = e.result.status;
-    if (s == RuleStatus::kFail && opts.audit_warn && e.result.action == policy::FailureAction::kAudit) s = RuleStatus::kWarn;
-    e.result.status = s;
-    counts[std::string(policy::rule_status_name(s))]++;
-    bj::object r{{"policy", e.result.policy},
-                 {"rule", e.result.rule},
-                 {"resource", bj::object{{"apiVersion", e.resource.api_version},
-                                         {"kind", e.resource.kind},
-                                         {"namespace", e.resource.ns},
-                                         {"name", e.resource.name}}},
-                 {"result", policy::rule_status_name(s)},
-                 {"message", e.result.message},
-                 {"type", e.result.type},
-                 {"failureAction", policy::failure_action_name(e.result.action)},
-                 {"source", "kyverno"}};
-    if (!e.result.patches.empty()) {
-      bj::array ops(e.result.patches.begin(), e.result.patches.end());
-      r["properties"] = bj::object{{"patches", bj::serialize(ops)}};
-      auto& list = patches[e.resource_index];
-      list.insert(list.end(), e.result.patches.begin(), e.result.patches.end());
-    }
-    results.push_back(std::move(r));
+    e.result.status = policy::reported_status(e.result, opts.audit_warn);
+    summary.add(e.result.status);
+    results.push_back(policy::report_result(e.result, e.resource));
+    auto& list = patches[e.resource_index];
+    list.insert(list.end(), e.result.patches.begin(), e.result.patches.end());
   }
   std::vector<std::pair<size_t, bj::value>> mutated;
   for (const auto& [index, ops] : patches) {
-    auto m = patched(resources[index], ops);
+    if (ops.empty()) continue;
+    auto m = policy::apply_json_patch(resources[index], ops);
     if (!m.ok()) return report(m.error());
     mutated.emplace_back(index, std::move(*m));
   }
   if (opts.output == "json") {
-    bj::object summary;
-    for (const auto& [k, v] : counts) summary[k] = v;
-    print_json(bj::object{{"apiVersion", "wgpolicyk8s.io/v1alpha2"},
-                          {"kind", "ClusterPolicyReport"},
-                          {"metadata", bj::object{{"name", "merged"}}},
-                          {"summary", std::move(summary)},
-                          {"results", std::move(results)}});
+    print_json(policy::cluster_policy_report("merged", summary, std::move(results)));
   } else {
     fmt::print("\nApplied policies: {} rule result(s)\n", evaluated->size());
     for (const auto& e : *evaluated) {
@@ -340,20 +201,15 @@ int apply(const ApplyOptions& opts) {
       fmt::print("\nmutated resource {}:\n", resource_id(policy::resource_ref(resource)));
       print_json(resource);
     }
-    fmt::print("\npass: {}, fail: {}, warn: {}, error: {}, skip: {} \n", counts["pass"], counts["fail"], counts["warn"],
-               counts["error"], counts["skip"]);
+    fmt::print("\npass: {}, fail: {}, warn: {}, error: {}, skip: {} \n", summary["pass"], summary["fail"],
+               summary["warn"], summary["error"], summary["skip"]);
   }
-  if (counts["fail"] > 0 || counts["error"] > 0) return kExitFailed;
-  if (counts["warn"] > 0 && opts.warn_exit_code != 0) return opts.warn_exit_code;
+  if (summary["fail"] > 0 || summary["error"] > 0) return kExitFailed;
+  if (summary["warn"] > 0 && opts.warn_exit_code != 0) return opts.warn_exit_code;
   return kExitOk;
 }
 
 // ---------------------------------------------------------------- test
-
-struct Expected {
-  std::string policy, rule, kind, ns, result, operation;
-  std::vector<std::string> resources;
-};
 
 struct TestOptions {
   std::vector<std::string> dirs;
@@ -363,150 +219,35 @@ struct TestOptions {
   std::string output = "text";
 };
 
-std::vector<std::string> string_list(const bj::value* v) {
-  std::vector<std::string> out;
-  if (!v) return out;
-  if (v->is_string()) {
-    out.emplace_back(v->get_string());
-  } else if (v->is_array()) {
-    for (const auto& e : v->get_array())
-      if (e.is_string()) out.emplace_back(e.get_string());
-  }
-  return out;
-}
-
-bool resource_named(const std::string& entry, const policy::ResourceRef& r) {
-  return entry == r.name || entry == r.ns + "/" + r.name || entry == r.kind + "/" + r.ns + "/" + r.name ||
-         entry == r.kind + "/" + r.name;
-}
-
-bool rule_named(const std::string& expected, const policy::RuleResult& r) {
-  if (expected == r.rule) return true;
-  if (r.autogen) {
-    return expected == r.origin_rule || expected == "autogen-" + r.origin_rule ||
-           expected == "autogen-cronjob-" + r.origin_rule;
-  }
-  return false;
-}
-
-bool policy_named(const std::string& expected, const policy::RuleResult& r) {
-  if (expected == r.policy) return true;
-  size_t slash = r.policy.find('/');
-  return slash != std::string::npos && expected == r.policy.substr(slash + 1);
-}
-
-struct TestRow {
-  std::string policy, rule, resource, want, got, reason;
-  bool ok;
-};
-
-Result<std::vector<TestRow>> run_test_file(const fs::path& file) {
+Result<std::vector<policy::TestRow>> run_test_file(const fs::path& file) {
   fs::path dir = file.parent_path();
   VOUCH_ASSIGN_OR_RETURN(std::string text, read_file(file, kMaxFileBytes));
-  VOUCH_ASSIGN_OR_RETURN(bj::value doc, policy::parse_document(text, file.string()));
-  if (!doc.is_object()) return invalid_input(fmt::format("{}: expected an object", file.string()));
-  auto& o = doc.get_object();
-  if (auto* api = o.if_contains("apiVersion"); api && api->is_string()) {
-    if (api->get_string() != "cli.kyverno.io/v1alpha1")
-      return invalid_input(fmt::format("{}: apiVersion: expected cli.kyverno.io/v1alpha1", file.string()));
-    if (auto* kind = o.if_contains("kind"); !kind || !kind->is_string() || kind->get_string() != "Test")
-      return invalid_input(fmt::format("{}: kind: expected Test", file.string()));
-  }
+  VOUCH_ASSIGN_OR_RETURN(policy::KyvernoTest spec, policy::parse_kyverno_test(text, file.string()));
   auto rel = [&](const std::string& p) { return fs::path(p).is_absolute() ? fs::path(p) : dir / p; };
   std::vector<std::string> pargs, rargs;
-  for (const auto& p : string_list(o.if_contains("policies"))) pargs.push_back(rel(p).string());
-  for (const auto& r : string_list(o.if_contains("resources"))) rargs.push_back(rel(r).string());
-  if (pargs.empty()) return invalid_input(fmt::format("{}: policies: required", file.string()));
+  for (const auto& p : spec.policies) pargs.push_back(rel(p).string());
+  for (const auto& r : spec.resources) rargs.push_back(rel(r).string());
   VOUCH_ASSIGN_OR_RETURN(auto pfiles, expand_paths(pargs));
   VOUCH_ASSIGN_OR_RETURN(auto policies, load_policies(pfiles));
   VOUCH_ASSIGN_OR_RETURN(auto rfiles, expand_paths(rargs));
   VOUCH_ASSIGN_OR_RETURN(auto resources, load_resources(rfiles));
-  Values values;
-  if (auto* v = o.if_contains("variables"); v && v->is_string() && !v->get_string().empty()) {
-    VOUCH_ASSIGN_OR_RETURN(values, load_values(rel(std::string(v->get_string()))));
-  } else if (auto* v2 = o.if_contains("values"); v2 && v2->is_string() && !v2->get_string().empty()) {
-    VOUCH_ASSIGN_OR_RETURN(values, load_values(rel(std::string(v2->get_string()))));
+  policy::Values values;
+  if (!spec.values.empty()) {
+    VOUCH_ASSIGN_OR_RETURN(values, load_values(rel(spec.values)));
   }
   policy::UserInfo user;
-  if (auto* u = o.if_contains("userinfo"); u && u->is_string() && !u->get_string().empty()) {
-    VOUCH_ASSIGN_OR_RETURN(user, load_user_info(rel(std::string(u->get_string()))));
-  }
-  auto evaluated = evaluate(policies, resources, values, user, nullptr);
-
-  std::vector<Expected> expected;
-  auto* results = o.if_contains("results");
-  if (!results || !results->is_array()) return invalid_input(fmt::format("{}: results: expected a list", file.string()));
-  for (size_t i = 0; i < results->get_array().size(); ++i) {
-    const auto& r = results->get_array()[i];
-    if (!r.is_object()) return invalid_input(fmt::format("{}: results[{}]: expected an object", file.string(), i));
-    Expected e;
-    auto s = [&](const char* k) {
-      auto* v = r.get_object().if_contains(k);
-      return v && v->is_string() ? std::string(v->get_string()) : std::string();
-    };
-    e.policy = s("policy");
-    e.rule = s("rule");
-    e.kind = s("kind");
-    e.ns = s("namespace");
-    e.result = s("result");
-    e.operation = s("operation");
-    if (!e.operation.empty() && e.operation != "CREATE" && e.operation != "UPDATE" && e.operation != "DELETE" &&
-        e.operation != "CONNECT")
-      return invalid_input(fmt::format("{}: results[{}].operation: expected CREATE, UPDATE, DELETE or CONNECT", file.string(), i));
-    if (e.result.empty()) e.result = s("status");
-    e.resources = string_list(r.get_object().if_contains("resources"));
-    for (const auto& one : string_list(r.get_object().if_contains("resource"))) e.resources.push_back(one);
-    static const std::set<std::string> kResults = {"pass", "fail", "warn", "error", "skip"};
-    if (!kResults.count(e.result))
-      return invalid_input(fmt::format("{}: results[{}].result: expected pass, fail, warn, error or skip", file.string(), i));
-    if (e.policy.empty()) return invalid_input(fmt::format("{}: results[{}].policy: required", file.string(), i));
-    expected.push_back(std::move(e));
+  if (!spec.user_info.empty()) {
+    VOUCH_ASSIGN_OR_RETURN(user, load_user_info(rel(spec.user_info)));
   }
   // Results that name an operation are checked against an evaluation with that operation.
-  std::map<std::string, std::vector<Evaluated>> by_operation;
-  for (const auto& e : expected) {
+  policy::Engine engine;
+  std::map<std::string, std::vector<policy::Evaluated>> by_operation;
+  by_operation[""] = policy::evaluate_all(engine, policies, resources, values, user);
+  for (const auto& e : spec.results) {
     if (!e.operation.empty() && !by_operation.count(e.operation))
-      by_operation[e.operation] = evaluate(policies, resources, values, user, nullptr, e.operation);
+      by_operation[e.operation] = policy::evaluate_all(engine, policies, resources, values, user, e.operation);
   }
-  std::vector<TestRow> rows;
-  for (const auto& e : expected) {
-    const std::vector<Evaluated>& evaluated_for = e.operation.empty() ? evaluated : by_operation[e.operation];
-    std::string policy_name = e.policy;
-    size_t slash = policy_name.find('/');
-    for (const auto& res : e.resources) {
-      std::vector<const Evaluated*> found;
-      for (const auto& ev : evaluated_for) {
-        if (!policy_named(policy_name, ev.result) && !(slash != std::string::npos && ev.result.policy == policy_name))
-          continue;
-        if (!e.rule.empty() && !rule_named(e.rule, ev.result)) continue;
-        if (!resource_named(res, ev.resource)) continue;
-        if (!e.kind.empty() && ev.resource.kind != e.kind) continue;
-        if (!e.ns.empty() && ev.resource.ns != e.ns) continue;
-        found.push_back(&ev);
-      }
-      TestRow row{e.policy, e.rule, res, e.result, "", "", false};
-      if (found.empty()) {
-        row.got = "skip";
-        row.ok = e.result == "skip";
-        row.reason = row.ok ? "" : "no result: the rule did not apply to this resource";
-      } else {
-        // A rule written for Pods also reports its autogen variants: any result that agrees.
-        row.got = std::string(policy::rule_status_name(found[0]->result.status));
-        for (const auto* f : found) {
-          std::string got(policy::rule_status_name(f->result.status));
-          if (got == e.result) {
-            row.got = got;
-            row.ok = true;
-            row.reason = f->result.message;
-            break;
-          }
-          row.reason = f->result.message;
-        }
-      }
-      rows.push_back(std::move(row));
-    }
-  }
-  return rows;
+  return policy::match_test_results(spec.results, by_operation);
 }
 
 int test(const TestOptions& opts) {

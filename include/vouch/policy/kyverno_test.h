@@ -1,0 +1,46 @@
+// Kyverno CLI tests (kyverno-test.yaml, cli.kyverno.io/v1alpha1 Test or the older form without
+// apiVersion): what a test names, and the matching of its expected results against the rule
+// results, as `kyverno test` does.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vouch/base/result.h"
+#include "vouch/policy/values.h"
+
+namespace vouch::policy {
+
+// One entry of a test's results.
+struct ExpectedResult {
+  std::string policy, rule, kind, ns, result, operation;
+  std::vector<std::string> resources;  // resource and resources
+};
+
+struct KyvernoTest {
+  std::vector<std::string> policies;   // paths as written, relative to the test file
+  std::vector<std::string> resources;
+  std::string values;                  // variables or values: a values file, or empty
+  std::string user_info;               // userinfo: a user-info file, or empty
+  std::vector<ExpectedResult> results;
+};
+
+// Parses and checks a test file; `source` names it in errors.
+Result<KyvernoTest> parse_kyverno_test(std::string_view text, std::string_view source);
+
+// One expected result for one resource, and what was found.
+struct TestRow {
+  std::string policy, rule, resource, want, got, reason;
+  bool ok = false;
+};
+
+// Matches each expected result, resource by resource, against the results evaluated with its
+// operation (`by_operation` holds "" for the default and each operation the results name). No
+// result is "skip"; a rule written for Pods matches its autogen variants, and any of them
+// that agrees makes the row pass.
+std::vector<TestRow> match_test_results(const std::vector<ExpectedResult>& expected,
+                                        const std::map<std::string, std::vector<Evaluated>>& by_operation);
+
+}  // namespace vouch::policy

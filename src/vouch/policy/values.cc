@@ -1,0 +1,129 @@
+// Kyverno CLI values and user-info files, and the requests they make.
+#include "vouch/policy/values.h"
+
+#include <fmt/format.h>
+
+#include "vouch/policy/document.h"
+
+namespace vouch::policy {
+
+namespace {
+
+std::map<std::string, bj::value> members(const bj::value* v) {
+  std::map<std::string, bj::value> out;
+  if (!v || !v->is_object()) return out;
+  for (const auto& kv : v->get_object()) out[std::string(kv.key())] = kv.value();
+  return out;
+}
+
+// The string "name" of an object, or nullptr.
+const bj::string* name_of(const bj::value& v) {
+  if (!v.is_object()) return nullptr;
+  auto* n = v.get_object().if_contains("name");
+  return n && n->is_string() ? &n->get_string() : nullptr;
+}
+
+std::vector<std::string> strings(const bj::value* v) {
+  std::vector<std::string> out;
+  if (v && v->is_array())
+    for (const auto& e : v->get_array())
+      if (e.is_string()) out.emplace_back(e.get_string());
+  return out;
+}
+
+}  // namespace
+
+Result<Values> parse_values(std::string_view text, std::string_view source) {
+  Values vals;
+  VOUCH_ASSIGN_OR_RETURN(bj::value doc, parse_document(text, source));
+  if (!doc.is_object()) return invalid_input(fmt::format("{}: expected an object", source));
+  auto& o = doc.get_object();
+  vals.global = members(o.if_contains("globalValues"));
+  if (auto* ps = o.if_contains("policies"); ps && ps->is_array()) {
+    for (const auto& p : ps->get_array()) {
+      if (!p.is_object()) continue;
+      const bj::string* pn = name_of(p);
+      std::string name = pn ? std::string(*pn) : "";
+      if (auto* rs = p.get_object().if_contains("rules"); rs && rs->is_array()) {
+        for (const auto& r : rs->get_array()) {
+          if (const bj::string* rn = name_of(r))
+            vals.rules[name][std::string(*rn)] = members(r.get_object().if_contains("values"));
+        }
+      }
+      if (auto* rs = p.get_object().if_contains("resources"); rs && rs->is_array()) {
+        for (const auto& r : rs->get_array()) {
+          if (const bj::string* rn = name_of(r))
+            vals.resources[name][std::string(*rn)] = members(r.get_object().if_contains("values"));
+        }
+      }
+    }
+  }
+  if (auto* ns = o.if_contains("namespaceSelector"); ns && ns->is_array()) {
+    for (const auto& n : ns->get_array()) {
+      const bj::string* nn = name_of(n);
+      if (!nn) continue;
+      std::map<std::string, std::string> labels;
+      if (auto* l = n.get_object().if_contains("labels"); l && l->is_object()) {
+        for (const auto& kv : l->get_object())
+          if (kv.value().is_string()) labels[std::string(kv.key())] = std::string(kv.value().get_string());
+      }
+      vals.namespace_labels[std::string(*nn)] = labels;
+    }
+  }
+  return vals;
+}
+
+Result<UserInfo> parse_user_info(std::string_view text, std::string_view source) {
+  UserInfo u;
+  VOUCH_ASSIGN_OR_RETURN(bj::value doc, parse_document(text, source));
+  if (!doc.is_object()) return invalid_input(fmt::format("{}: expected an object", source));
+  auto& o = doc.get_object();
+  u.roles = strings(o.if_contains("roles"));
+  u.cluster_roles = strings(o.if_contains("clusterRoles"));
+  if (auto* ui = o.if_contains("userInfo"); ui && ui->is_object()) {
+    if (auto* n = ui->get_object().if_contains("username"); n && n->is_string()) u.username = std::string(n->get_string());
+    u.groups = strings(ui->get_object().if_contains("groups"));
+  }
+  return u;
+}
+
+Request request_for(const Policy& policy, const bj::value& resource, const Values& values, const UserInfo& user,
+                    const std::string& operation) {
+  Request req;
+  req.object = resource;
+  req.user = user;
+  req.namespace_labels = values.namespace_labels;
+  ResourceRef ref = resource_ref(resource);
+  req.values = values.global;
+  if (auto it = values.resources.find(policy.name); it != values.resources.end()) {
+    if (auto jt = it->second.find(ref.name); jt != it->second.end())
+      for (const auto& [k, v] : jt->second) req.values[k] = v;
+  }
+  if (auto it = values.rules.find(policy.name); it != values.rules.end()) {
+    for (const auto& [rule, vals] : it->second)
+      for (const auto& [k, v] : vals) req.values[k] = v;
+  }
+  if (auto it = req.values.find("request.operation"); it != req.values.end() && it->second.is_string())
+    req.operation = std::string(it->second.get_string());
+  if (!operation.empty()) {
+    req.operation = operation;
+    req.values.erase("request.operation");
+  }
+  return req;
+}
+
+std::vector<Evaluated> evaluate_all(const Engine& engine, const std::vector<Policy>& policies,
+                                    const std::vector<bj::value>& resources, const Values& values,
+                                    const UserInfo& user, const std::string& operation) {
+  std::vector<Evaluated> out;
+  for (const auto& p : policies) {
+    for (size_t index = 0; index < resources.size(); ++index) {
+      Request req = request_for(p, resources[index], values, user, operation);
+      ResourceRef ref = resource_ref(resources[index]);
+      for (auto& rr : engine.apply(p, req)) out.push_back({ref, index, std::move(rr)});
+    }
+  }
+  return out;
+}
+
+}  // namespace vouch::policy

@@ -1,0 +1,161 @@
+// Kyverno CLI values and user-info files, value merging, PolicyReports and the kyverno-test
+// result matcher.
+#include <gtest/gtest.h>
+
+#include "vouch/policy/kyverno_test.h"
+#include "vouch/policy/report.h"
+#include "vouch/policy/values.h"
+
+namespace vouch::policy {
+namespace {
+
+constexpr std::string_view kValues = R"(
+apiVersion: cli.kyverno.io/v1alpha1
+kind: Values
+globalValues:
+  request.operation: UPDATE
+  team: global
+policies:
+- name: p
+  rules:
+  - name: r
+    values:
+      team: from-rule
+  resources:
+  - name: web
+    values:
+      team: from-resource
+      tier: front
+namespaceSelector:
+- name: apps
+  labels: {env: prod}
+)";
+
+Policy make_policy() {
+  auto p = parse_policies(R"(
+apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: p}
+spec:
+  rules:
+  - name: r
+    match: {any: [{resources: {kinds: [Pod]}}]}
+    validate:
+      message: "team label"
+      pattern: {metadata: {labels: {team: "?*"}}}
+)",
+                          "test");
+  EXPECT_TRUE(p.ok()) << p.error().message;
+  return (*p)[0];
+}
+
+bj::value pod(const char* name) {
+  return bj::object{{"apiVersion", "v1"},
+                    {"kind", "Pod"},
+                    {"metadata", bj::object{{"name", name}, {"namespace", "apps"}}},
+                    {"spec", bj::object{}}};
+}
+
+TEST(Values, ParsedAndMergedRuleOverResourceOverGlobal) {
+  auto values = parse_values(kValues, "values.yaml");
+  ASSERT_TRUE(values.ok()) << values.error().message;
+  EXPECT_EQ(values->global.at("team"), "global");
+  EXPECT_EQ(values->namespace_labels.at("apps").at("env"), "prod");
+  Policy p = make_policy();
+  Request web = request_for(p, pod("web"), *values, {});
+  EXPECT_EQ(web.operation, "UPDATE");
+  EXPECT_EQ(web.values.at("team"), "from-rule");
+  EXPECT_EQ(web.values.at("tier"), "front");
+  EXPECT_EQ(web.namespace_labels.at("apps").at("env"), "prod");
+  Request other = request_for(p, pod("other"), *values, {}, "DELETE");
+  EXPECT_EQ(other.operation, "DELETE");
+  EXPECT_FALSE(other.values.contains("request.operation"));
+  EXPECT_FALSE(other.values.contains("tier"));
+  EXPECT_FALSE(parse_values("- a list", "bad.yaml").ok());
+}
+
+TEST(Values, UserInfo) {
+  auto u = parse_user_info(R"(
+apiVersion: cli.kyverno.io/v1alpha1
+kind: UserInfo
+clusterRoles: [cluster-admin]
+roles: ["apps:editor"]
+userInfo:
+  username: system:serviceaccount:apps:deployer
+  groups: [system:authenticated]
+)",
+                           "user.yaml");
+  ASSERT_TRUE(u.ok()) << u.error().message;
+  EXPECT_EQ(u->username, "system:serviceaccount:apps:deployer");
+  EXPECT_EQ(u->groups, std::vector<std::string>{"system:authenticated"});
+  EXPECT_EQ(u->roles, std::vector<std::string>{"apps:editor"});
+  EXPECT_EQ(u->cluster_roles, std::vector<std::string>{"cluster-admin"});
+}
+
+TEST(Report, ClusterPolicyReportFromResults) {
+  Engine engine;
+  Policy p = make_policy();
+  auto evaluated = evaluate_all(engine, {p}, {pod("web")}, Values{}, {});
+  ASSERT_EQ(evaluated.size(), 1u);
+  EXPECT_EQ(evaluated[0].result.status, RuleStatus::kFail);
+  EXPECT_EQ(reported_status(evaluated[0].result, true), RuleStatus::kWarn);  // Audit by default
+  EXPECT_EQ(reported_status(evaluated[0].result, false), RuleStatus::kFail);
+  ReportSummary summary;
+  summary.add(evaluated[0].result.status);
+  bj::array results{report_result(evaluated[0].result, evaluated[0].resource)};
+  auto report = cluster_policy_report("merged", summary, results);
+  EXPECT_EQ(report.at("kind"), "ClusterPolicyReport");
+  EXPECT_EQ(report.at("summary").at("fail"), 1);
+  EXPECT_EQ(report.at("summary").at("pass"), 0);
+  const auto& r = report.at("results").at(0);
+  EXPECT_EQ(r.at("policy"), "p");
+  EXPECT_EQ(r.at("rule"), "r");
+  EXPECT_EQ(r.at("result"), "fail");
+  EXPECT_EQ(r.at("resource").at("name"), "web");
+  EXPECT_EQ(r.at("resource").at("namespace"), "apps");
+}
+
+TEST(KyvernoTest, ParsesAndMatchesResults) {
+  auto spec = parse_kyverno_test(R"(
+apiVersion: cli.kyverno.io/v1alpha1
+kind: Test
+policies: [policy.yaml]
+resources: [resources.yaml]
+variables: values.yaml
+results:
+- policy: p
+  rule: r
+  resources: [web, apps/other]
+  kind: Pod
+  result: fail
+- policy: p
+  rule: r
+  resource: missing
+  result: skip
+- policy: p
+  rule: r
+  resource: web
+  result: pass
+)",
+                                 "kyverno-test.yaml");
+  ASSERT_TRUE(spec.ok()) << spec.error().message;
+  EXPECT_EQ(spec->values, "values.yaml");
+  ASSERT_EQ(spec->results.size(), 3u);
+  Engine engine;
+  std::map<std::string, std::vector<Evaluated>> by_operation;
+  by_operation[""] = evaluate_all(engine, {make_policy()}, {pod("web"), pod("other")}, Values{}, {});
+  auto rows = match_test_results(spec->results, by_operation);
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_TRUE(rows[0].ok);
+  EXPECT_TRUE(rows[1].ok);
+  EXPECT_TRUE(rows[2].ok);  // no result: skip
+  EXPECT_FALSE(rows[3].ok);
+  EXPECT_EQ(rows[3].got, "fail");
+
+  EXPECT_FALSE(parse_kyverno_test("policies: [p.yaml]\nresults: [{policy: p, result: maybe}]", "t").ok());
+  EXPECT_FALSE(parse_kyverno_test("results: []", "t").ok());
+  EXPECT_FALSE(parse_kyverno_test("apiVersion: v1\npolicies: [p.yaml]\nresults: []", "t").ok());
+}
+
+}  // namespace
+}  // namespace vouch::policy
