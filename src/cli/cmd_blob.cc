@@ -70,11 +70,7 @@ struct VerifyBlobOptions {
 };
 
 Result<sigstore::Artifact> load_artifact(const std::string& arg) {
-  if (arg.starts_with("sha256:")) {
-    auto digest = hex_decode(std::string_view(arg).substr(7));
-    if (!digest.ok()) return invalid_input(fmt::format("artifact digest '{}': {}", arg, digest.error().message));
-    return sigstore::Artifact::from_digest(crypto::HashAlgorithm::kSha256, std::move(digest).value());
-  }
+  if (arg.starts_with("sha256:")) return sigstore::Artifact::from_digest_string(arg);
   VOUCH_ASSIGN_OR_RETURN(std::string data, read_file(arg, kMaxArtifactBytes));
   return sigstore::Artifact::from_bytes(std::move(data));
 }

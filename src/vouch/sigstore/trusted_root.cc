@@ -94,14 +94,24 @@ Status parse_list(const Node& root, std::string_view key, std::vector<T>& out, F
 
 }  // namespace
 
-std::string LogInstance::origin() const {
-  // As Go's url.Hostname(): no scheme, user info, port or path.
-  std::string_view url = base_url;
-  if (auto p = url.find("://"); p != std::string_view::npos) url.remove_prefix(p + 3);
-  url = url.substr(0, url.find_first_of("/?#"));
-  if (auto at = url.rfind('@'); at != std::string_view::npos) url.remove_prefix(at + 1);
-  if (url.starts_with('[')) return std::string(url.substr(1, url.find(']') - 1));
-  return std::string(url.substr(0, url.find(':')));
+namespace {
+template <typename T>
+std::vector<const T*> pointers(const std::vector<T>& items) {
+  std::vector<const T*> out;
+  out.reserve(items.size());
+  for (const auto& item : items) out.push_back(&item);
+  return out;
+}
+}  // namespace
+
+std::vector<const CertificateAuthority*> TrustedRoot::fulcio_certificate_authorities() const {
+  return pointers(certificate_authorities);
+}
+
+std::vector<const LogInstance*> TrustedRoot::certificate_transparency_logs() const { return pointers(ctlogs); }
+
+std::vector<const CertificateAuthority*> TrustedRoot::timestamping_authorities() const {
+  return pointers(timestamp_authorities);
 }
 
 const LogInstance* TrustedRoot::find_tlog(ByteView log_id) const {

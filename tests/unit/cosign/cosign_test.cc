@@ -543,3 +543,22 @@ TEST(CosignVerify, MalformedCandidatesAreNamedAndDoNotHideGoodOnes) {
 
 }  // namespace
 }  // namespace vouch::cosign
+
+namespace vouch::cosign {
+namespace {
+
+// An image digest that does not decode stops verification with an error; it is never checked
+// as an empty artifact.
+TEST(CosignVerify, ImageDigestThatDoesNotDecodeIsAnError) {
+  MemStore store;
+  auto key = new_key();
+  for (std::string hex : {std::string(64, 'z'), std::string(10, 'a')}) {
+    auto r = verify_attestations_in(store, image_ref(), oci::Digest::sha256_from_hex(hex), "", key_options(key));
+    ASSERT_FALSE(r.ok()) << hex;
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidInput) << r.error().message;
+    EXPECT_FALSE(verify_signatures_in(store, image_ref(), oci::Digest::sha256_from_hex(hex), key_options(key)).ok());
+  }
+}
+
+}  // namespace
+}  // namespace vouch::cosign
