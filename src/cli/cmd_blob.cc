@@ -6,7 +6,7 @@
 #include "cli/common.h"
 #include "vouch/base/file.h"
 #include "vouch/crypto/cosign_key.h"
-#include "vouch/sigstore/signer.h"
+#include "vouch/sigstore/sign.h"
 #include "vouch/sigstore/verifier.h"
 
 namespace vouch::cli {
@@ -26,17 +26,12 @@ struct SignBlobOptions {
 };
 
 Status sign_blob(const SignBlobOptions& opts) {
-  VOUCH_ASSIGN_OR_RETURN(std::string pem, read_file(opts.key, 1 << 20));
-  std::string password;
-  if (pem.find("ENCRYPTED") != std::string::npos) {
-    VOUCH_ASSIGN_OR_RETURN(password, read_password(false));
-  }
-  auto key = crypto::decrypt_cosign_private_key(pem, password);
-  if (!key.ok()) return std::move(key).error().context(opts.key);
+  VOUCH_ASSIGN_OR_RETURN(crypto::PrivateKey key, load_private_key(opts.key));
+  const sigstore::KeySigner signer(std::move(key));
   VOUCH_ASSIGN_OR_RETURN(std::string artifact, read_file(opts.file, kMaxArtifactBytes));
-  VOUCH_ASSIGN_OR_RETURN(sigstore::Bundle bundle, sigstore::sign_blob_with_key(*key, as_bytes(artifact)));
+  VOUCH_ASSIGN_OR_RETURN(sigstore::Bundle bundle, sigstore::sign_blob(signer, as_bytes(artifact)));
   if (!opts.rekor_url.empty() && opts.tlog_upload) {
-    VOUCH_ASSIGN_OR_RETURN(std::string proposal, sigstore::hashedrekord_proposal(bundle, key->public_key()));
+    VOUCH_ASSIGN_OR_RETURN(std::string proposal, sigstore::hashedrekord_proposal(bundle, signer.material()));
     tlog::RekorClient client(opts.rekor_url);
     auto logged = client.create_entry(proposal);
     if (!logged.ok()) return std::move(logged).error().context("transparency log upload");

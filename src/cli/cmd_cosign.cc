@@ -66,17 +66,6 @@ Result<std::optional<oci::Reference>> signature_repository() {
   return std::optional<oci::Reference>(*ref);
 }
 
-Result<crypto::PrivateKey> load_private_key(const std::string& path) {
-  VOUCH_ASSIGN_OR_RETURN(std::string pem, read_file(path, 1 << 20));
-  std::string password;
-  if (pem.find("ENCRYPTED") != std::string::npos) {
-    VOUCH_ASSIGN_OR_RETURN(password, read_password(false));
-  }
-  auto key = crypto::decrypt_cosign_private_key(pem, password);
-  if (!key.ok()) return std::move(key).error().context(path);
-  return key;
-}
-
 // ---- sign / attest ----
 
 struct SignFlags {
@@ -156,6 +145,7 @@ int run_sign(const SignFlags& f, bool attest) {
   if (!ref.ok()) return report(ref.error());
   auto key = load_private_key(f.key);
   if (!key.ok()) return report(key.error());
+  const sigstore::KeySigner signer(std::move(key).value());
   cosign::SignOptions options = sign_options(f, *annotations);
   auto repository = signature_repository();
   if (!repository.ok()) return report(repository.error());
@@ -170,7 +160,7 @@ int run_sign(const SignFlags& f, bool attest) {
   std::string warning;
   Result<std::vector<cosign::SignedManifest>> done = std::vector<cosign::SignedManifest>{};
   if (!attest) {
-    done = cosign::sign_image(*ref, *key, options, &warning);
+    done = cosign::sign_image(*ref, signer, options, &warning);
   } else {
     auto type = intoto::predicate_type_for(f.type);
     if (!type.ok()) return report(type.error());
@@ -184,7 +174,7 @@ int run_sign(const SignFlags& f, bool attest) {
       if (!parsed.ok()) return report(std::move(parsed).error().context(f.predicate));
       predicate = std::move(parsed).value();
     }
-    done = cosign::attest_image(*ref, *key, *type, predicate, options, &warning);
+    done = cosign::attest_image(*ref, signer, *type, predicate, options, &warning);
   }
   if (!warning.empty() && f.image.output != "json") fmt::print(stderr, "WARNING: {}\n", warning);
   if (!done.ok()) return report(done.error());

@@ -7,7 +7,9 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "vouch/base/file.h"
 #include "vouch/base/json.h"
+#include "vouch/crypto/cosign_key.h"
 
 namespace vouch::cli {
 
@@ -60,6 +62,17 @@ Result<std::string> read_password(bool confirm) {
   VOUCH_ASSIGN_OR_RETURN(std::string second, prompt("Enter password for private key again: "));
   if (first != second) return invalid_input("passwords do not match");
   return first;
+}
+
+Result<crypto::PrivateKey> load_private_key(const std::string& path) {
+  VOUCH_ASSIGN_OR_RETURN(std::string pem, read_file(path, 1 << 20));
+  std::string password;
+  if (pem.find("ENCRYPTED") != std::string::npos) {
+    VOUCH_ASSIGN_OR_RETURN(password, read_password(false));
+  }
+  auto key = crypto::decrypt_cosign_private_key(pem, password);
+  if (!key.ok()) return std::move(key).error().context(path);
+  return key;
 }
 
 }  // namespace vouch::cli

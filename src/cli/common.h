@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "vouch/base/result.h"
+#include "vouch/crypto/keys.h"
 
 namespace vouch::cli {
 
@@ -27,5 +28,9 @@ void print_json(const boost::json::value& value);
 Result<std::string> read_password(bool confirm);
 
 bool stdout_is_terminal();
+
+// A private key file (cosign.key, or PEM); when it is encrypted, the password comes from
+// read_password.
+Result<crypto::PrivateKey> load_private_key(const std::string& path);
 
 }  // namespace vouch::cli

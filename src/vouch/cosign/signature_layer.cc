@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "vouch/cosign/payload.h"
-#include "vouch/sigstore/signer.h"
+#include "vouch/sigstore/sign.h"
 
 namespace vouch::cosign {
 

@@ -12,7 +12,7 @@
 #include "vouch/intoto/predicate.h"
 #include "vouch/intoto/statement.h"
 #include "vouch/sigstore/bundle.h"
-#include "vouch/sigstore/signer.h"
+#include "vouch/sigstore/sign.h"
 #include "vouch/sigstore/verifier.h"
 
 namespace vouch::cosign {
