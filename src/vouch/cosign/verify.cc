@@ -46,10 +46,13 @@ struct Checker {
   // What attestations and bundle-layout signatures sign: the image digest.
   const sigstore::Artifact& image_artifact;
   std::vector<crypto::PublicKey> keys;
-  sigstore::TrustedRoot empty_root;
   VerifyResult result;
 
-  const sigstore::TrustedRoot& root() const { return options.trusted_root ? *options.trusted_root : empty_root; }
+  // Without trusted material nothing is trusted (managed keys with the log ignored need none).
+  const sigstore::TrustedMaterial& trusted() const {
+    static const sigstore::TrustedMaterialCollection nothing;
+    return options.trusted_material ? *options.trusted_material : nothing;
+  }
 
   void reject(std::string source, std::string reason) { result.rejected.push_back({std::move(source), std::move(reason)}); }
 
@@ -62,14 +65,14 @@ struct Checker {
     policy.identities = options.identities;
     verified_key.reset();
     if (keys.empty()) {
-      VOUCH_ASSIGN_OR_RETURN(auto r, sigstore::verify(entity, artifact, root(), policy));
+      VOUCH_ASSIGN_OR_RETURN(auto r, sigstore::verify(entity, artifact, trusted(), policy));
       VOUCH_RETURN_IF_ERROR(check_github_claims(entity));
       return r;
     }
     Error last = verification_failed("no key");
     for (size_t i = 0; i < keys.size(); ++i) {
       policy.key = keys[i];
-      auto r = sigstore::verify(entity, artifact, root(), policy);
+      auto r = sigstore::verify(entity, artifact, trusted(), policy);
       if (r.ok()) {
         verified_key = i;
         return r;
@@ -354,9 +357,9 @@ Result<std::vector<crypto::PublicKey>> collect_keys(const VerifyOptions& options
   }
   if (keys.empty() && options.identities.empty())
     return invalid_input("give a public key, or certificate identities with a trusted root");
-  if (keys.empty() && !options.trusted_root)
+  if (keys.empty() && !options.trusted_material)
     return invalid_input("keyless verification needs a trusted root");
-  if (!options.ignore_tlog && !options.trusted_root)
+  if (!options.ignore_tlog && !options.trusted_material)
     return invalid_input("checking transparency log entries needs a trusted root (or ignore the log)");
   return keys;
 }
@@ -371,7 +374,7 @@ Result<VerifyResult> run_checker(oci::Store& store, const oci::Reference& image,
   // A digest that does not decode is an error, never an empty artifact.
   auto image_artifact = sigstore::Artifact::from_digest_string(digest.str());
   if (!image_artifact.ok()) return std::move(image_artifact).error();
-  Checker c{store, image, digest, options, *image_artifact, std::move(keys), {}, {}, want, wanted, std::nullopt};
+  Checker c{store, image, digest, options, *image_artifact, std::move(keys), {}, want, wanted, std::nullopt};
   c.want = want;
   c.want_predicate = wanted;
   c.result.image = image;
