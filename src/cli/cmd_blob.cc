@@ -6,7 +6,7 @@
 #include "cli/common.h"
 #include "vouch/base/file.h"
 #include "vouch/crypto/cosign_key.h"
-#include "vouch/sigstore/signer.h"
+#include "vouch/sigstore/sign.h"
 #include "vouch/sigstore/verifier.h"
 
 namespace vouch::cli {
@@ -26,17 +26,12 @@ struct SignBlobOptions {
 };
 
 Status sign_blob(const SignBlobOptions& opts) {
-  VOUCH_ASSIGN_OR_RETURN(std::string pem, read_file(opts.key, 1 << 20));
-  std::string password;
-  if (pem.find("ENCRYPTED") != std::string::npos) {
-    VOUCH_ASSIGN_OR_RETURN(password, read_password(false));
-  }
-  auto key = crypto::decrypt_cosign_private_key(pem, password);
-  if (!key.ok()) return std::move(key).error().context(opts.key);
+  VOUCH_ASSIGN_OR_RETURN(crypto::PrivateKey key, load_private_key(opts.key));
+  const sigstore::KeySigner signer(std::move(key));
   VOUCH_ASSIGN_OR_RETURN(std::string artifact, read_file(opts.file, kMaxArtifactBytes));
-  VOUCH_ASSIGN_OR_RETURN(sigstore::Bundle bundle, sigstore::sign_blob_with_key(*key, as_bytes(artifact)));
+  VOUCH_ASSIGN_OR_RETURN(sigstore::Bundle bundle, sigstore::sign_blob(signer, as_bytes(artifact)));
   if (!opts.rekor_url.empty() && opts.tlog_upload) {
-    VOUCH_ASSIGN_OR_RETURN(std::string proposal, sigstore::hashedrekord_proposal(bundle, key->public_key()));
+    VOUCH_ASSIGN_OR_RETURN(std::string proposal, sigstore::hashedrekord_proposal(bundle, signer.material()));
     tlog::RekorClient client(opts.rekor_url);
     auto logged = client.create_entry(proposal);
     if (!logged.ok()) return std::move(logged).error().context("transparency log upload");
@@ -58,11 +53,8 @@ Status sign_blob(const SignBlobOptions& opts) {
 struct VerifyBlobOptions {
   std::string bundle;
   std::string key;
-  std::string trusted_root;
-  std::string identity;
-  std::string identity_regexp;
-  std::string issuer;
-  std::string issuer_regexp;
+  TrustedRootFlags trust;
+  IdentityFlags identity;
   bool ignore_tlog = false;
   bool ignore_sct = false;
   std::string output = "text";
@@ -70,11 +62,7 @@ struct VerifyBlobOptions {
 };
 
 Result<sigstore::Artifact> load_artifact(const std::string& arg) {
-  if (arg.starts_with("sha256:")) {
-    auto digest = hex_decode(std::string_view(arg).substr(7));
-    if (!digest.ok()) return invalid_input(fmt::format("artifact digest '{}': {}", arg, digest.error().message));
-    return sigstore::Artifact::from_digest(crypto::HashAlgorithm::kSha256, std::move(digest).value());
-  }
+  if (arg.starts_with("sha256:")) return sigstore::Artifact::from_digest_string(arg);
   VOUCH_ASSIGN_OR_RETURN(std::string data, read_file(arg, kMaxArtifactBytes));
   return sigstore::Artifact::from_bytes(std::move(data));
 }
@@ -89,40 +77,18 @@ Result<sigstore::VerifyPolicy> build_policy(const VerifyBlobOptions& opts) {
     if (!key.ok()) return std::move(key).error().context(opts.key);
     policy.key = *key;
   }
-  bool has_identity = !opts.identity.empty() || !opts.identity_regexp.empty();
-  bool has_issuer = !opts.issuer.empty() || !opts.issuer_regexp.empty();
-  if (has_identity != has_issuer)
-    return invalid_input("give both a certificate identity (--certificate-identity[-regexp]) and an OIDC issuer "
-                         "(--certificate-oidc-issuer[-regexp])");
-  if (has_identity) {
-    sigstore::CertificateIdentity id{sigstore::StringMatcher::exact(opts.identity),
-                                     sigstore::StringMatcher::exact(opts.issuer)};
-    if (!opts.identity_regexp.empty()) {
-      VOUCH_ASSIGN_OR_RETURN(id.subject_alternative_name, sigstore::StringMatcher::regexp(opts.identity_regexp));
-    }
-    if (!opts.issuer_regexp.empty()) {
-      VOUCH_ASSIGN_OR_RETURN(id.issuer, sigstore::StringMatcher::regexp(opts.issuer_regexp));
-    }
-    policy.identities.push_back(std::move(id));
-  }
+  VOUCH_ASSIGN_OR_RETURN(policy.identities, opts.identity.identities());
   if (!policy.key && policy.identities.empty())
     return invalid_input("give --key, or --certificate-identity[-regexp] with --certificate-oidc-issuer[-regexp]");
   return policy;
 }
 
-Result<sigstore::TrustedRoot> load_trusted_root(const VerifyBlobOptions& opts, bool needed) {
-  std::string path = opts.trusted_root;
-  if (path.empty()) {
-    if (const char* env = std::getenv("SIGSTORE_ROOT_FILE")) path = env;
-  }
-  if (path.empty()) {
-    if (needed) return invalid_input("no trusted root: pass --trusted-root FILE or set SIGSTORE_ROOT_FILE");
-    return sigstore::TrustedRoot{};
-  }
-  VOUCH_ASSIGN_OR_RETURN(std::string text, read_file(path, 16 << 20));
-  auto root = sigstore::parse_trusted_root(text);
-  if (!root.ok()) return std::move(root).error().context(path);
-  return root;
+Result<std::shared_ptr<const sigstore::TrustedMaterial>> load_trusted_material(const VerifyBlobOptions& opts,
+                                                                              bool needed) {
+  VOUCH_ASSIGN_OR_RETURN(auto trusted, opts.trust.load());
+  if (trusted) return trusted;
+  if (needed) return invalid_input("no trusted root: pass --trusted-root FILE or set SIGSTORE_ROOT_FILE");
+  return std::shared_ptr<const sigstore::TrustedMaterial>(std::make_shared<const sigstore::TrustedRoot>());
 }
 
 bj::object result_json(const sigstore::VerificationResult& r) {
@@ -151,9 +117,9 @@ int verify_blob(const VerifyBlobOptions& opts) {
     auto bundle = sigstore::parse_bundle(text);
     if (!bundle.ok()) return std::move(bundle).error().context(opts.bundle);
     bool needs_root = !policy.key || !opts.ignore_tlog || !bundle->material.rfc3161_timestamps.empty();
-    VOUCH_ASSIGN_OR_RETURN(sigstore::TrustedRoot root, load_trusted_root(opts, needs_root));
+    VOUCH_ASSIGN_OR_RETURN(auto trusted, load_trusted_material(opts, needs_root));
     VOUCH_ASSIGN_OR_RETURN(sigstore::Artifact artifact, load_artifact(opts.artifact));
-    return sigstore::verify_bundle(*bundle, artifact, root, policy);
+    return sigstore::verify_bundle(*bundle, artifact, *trusted, policy);
   };
   auto result = run();
   if (!result.ok()) {
@@ -201,12 +167,8 @@ void register_blob_commands(CLI::App& app, int& exit_code) {
       "Exit 0 verified, 1 verification failed (the message names the failed check), 2 bad input.");
   verify->add_option("--bundle", v->bundle, "Sigstore bundle file")->required();
   verify->add_option("--key", v->key, "Public key file (PEM) the signature must verify with");
-  verify->add_option("--certificate-identity", v->identity, "Expected certificate identity (SAN), exact");
-  verify->add_option("--certificate-identity-regexp", v->identity_regexp, "Expected certificate identity, RE2 regexp");
-  verify->add_option("--certificate-oidc-issuer", v->issuer, "Expected OIDC issuer, exact");
-  verify->add_option("--certificate-oidc-issuer-regexp", v->issuer_regexp, "Expected OIDC issuer, RE2 regexp");
-  verify->add_option("--trusted-root", v->trusted_root,
-                     "trusted_root.json (default: $SIGSTORE_ROOT_FILE); required unless --key with --insecure-ignore-tlog");
+  v->identity.add(verify);
+  v->trust.add(verify, "trusted_root.json (default: $SIGSTORE_ROOT_FILE); required unless --key with --insecure-ignore-tlog");
   verify->add_flag("--insecure-ignore-tlog", v->ignore_tlog, "Do not require or check transparency log entries");
   verify->add_flag("--insecure-ignore-sct", v->ignore_sct, "Do not require an SCT in the certificate");
   verify->add_option("-o,--output", v->output, "Output format: text or json")

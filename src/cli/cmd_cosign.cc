@@ -66,17 +66,6 @@ Result<std::optional<oci::Reference>> signature_repository() {
   return std::optional<oci::Reference>(*ref);
 }
 
-Result<crypto::PrivateKey> load_private_key(const std::string& path) {
-  VOUCH_ASSIGN_OR_RETURN(std::string pem, read_file(path, 1 << 20));
-  std::string password;
-  if (pem.find("ENCRYPTED") != std::string::npos) {
-    VOUCH_ASSIGN_OR_RETURN(password, read_password(false));
-  }
-  auto key = crypto::decrypt_cosign_private_key(pem, password);
-  if (!key.ok()) return std::move(key).error().context(path);
-  return key;
-}
-
 // ---- sign / attest ----
 
 struct SignFlags {
@@ -156,6 +145,7 @@ int run_sign(const SignFlags& f, bool attest) {
   if (!ref.ok()) return report(ref.error());
   auto key = load_private_key(f.key);
   if (!key.ok()) return report(key.error());
+  const sigstore::KeySigner signer(std::move(key).value());
   cosign::SignOptions options = sign_options(f, *annotations);
   auto repository = signature_repository();
   if (!repository.ok()) return report(repository.error());
@@ -170,7 +160,7 @@ int run_sign(const SignFlags& f, bool attest) {
   std::string warning;
   Result<std::vector<cosign::SignedManifest>> done = std::vector<cosign::SignedManifest>{};
   if (!attest) {
-    done = cosign::sign_image(*ref, *key, options, &warning);
+    done = cosign::sign_image(*ref, signer, options, &warning);
   } else {
     auto type = intoto::predicate_type_for(f.type);
     if (!type.ok()) return report(type.error());
@@ -184,7 +174,7 @@ int run_sign(const SignFlags& f, bool attest) {
       if (!parsed.ok()) return report(std::move(parsed).error().context(f.predicate));
       predicate = std::move(parsed).value();
     }
-    done = cosign::attest_image(*ref, *key, *type, predicate, options, &warning);
+    done = cosign::attest_image(*ref, signer, *type, predicate, options, &warning);
   }
   if (!warning.empty() && f.image.output != "json") fmt::print(stderr, "WARNING: {}\n", warning);
   if (!done.ok()) return report(done.error());
@@ -196,8 +186,8 @@ int run_sign(const SignFlags& f, bool attest) {
 struct VerifyFlags {
   ImageFlags image;
   std::string key;
-  std::string identity, identity_regexp, issuer, issuer_regexp;
-  std::string trusted_root;
+  IdentityFlags identity;
+  TrustedRootFlags trust;
   std::vector<std::string> annotations;
   bool ignore_tlog = false, ignore_sct = false;
   cosign::GithubWorkflowClaims claims;
@@ -207,18 +197,14 @@ struct VerifyFlags {
 
 void add_verify_flags(CLI::App* cmd, VerifyFlags& f, bool attest) {
   cmd->add_option("--key", f.key, "Public key file (PEM) the signature must verify with");
-  cmd->add_option("--certificate-identity", f.identity, "Expected certificate identity (SAN), exact");
-  cmd->add_option("--certificate-identity-regexp", f.identity_regexp, "Expected certificate identity, RE2 regexp");
-  cmd->add_option("--certificate-oidc-issuer", f.issuer, "Expected OIDC issuer, exact");
-  cmd->add_option("--certificate-oidc-issuer-regexp", f.issuer_regexp, "Expected OIDC issuer, RE2 regexp");
+  f.identity.add(cmd);
   cmd->add_option("--certificate-github-workflow-trigger", f.claims.trigger, "Expected GitHub workflow trigger claim");
   cmd->add_option("--certificate-github-workflow-sha", f.claims.sha, "Expected GitHub workflow sha claim");
   cmd->add_option("--certificate-github-workflow-name", f.claims.name, "Expected GitHub workflow name claim");
   cmd->add_option("--certificate-github-workflow-repository", f.claims.repository,
                   "Expected GitHub workflow repository claim");
   cmd->add_option("--certificate-github-workflow-ref", f.claims.ref, "Expected GitHub workflow ref claim");
-  cmd->add_option("--trusted-root", f.trusted_root,
-                  "trusted_root.json (default: $SIGSTORE_ROOT_FILE); required unless --key with --insecure-ignore-tlog");
+  f.trust.add(cmd, "trusted_root.json (default: $SIGSTORE_ROOT_FILE); required unless --key with --insecure-ignore-tlog");
   if (!attest)
     cmd->add_option("-a,--annotations", f.annotations, "key=value the signed payload must carry (repeatable)")
         ->allow_extra_args(false);
@@ -244,36 +230,14 @@ Result<cosign::VerifyOptions> verify_options(const VerifyFlags& f) {
     if (!key.ok()) return std::move(key).error().context(f.key);
     o.keys.push_back(*key);
   }
-  bool has_identity = !f.identity.empty() || !f.identity_regexp.empty();
-  bool has_issuer = !f.issuer.empty() || !f.issuer_regexp.empty();
-  if (has_identity != has_issuer)
-    return invalid_input("give both a certificate identity (--certificate-identity[-regexp]) and an OIDC issuer "
-                         "(--certificate-oidc-issuer[-regexp])");
-  if (has_identity) {
-    sigstore::CertificateIdentity id{sigstore::StringMatcher::exact(f.identity), sigstore::StringMatcher::exact(f.issuer)};
-    if (!f.identity_regexp.empty()) {
-      VOUCH_ASSIGN_OR_RETURN(id.subject_alternative_name, sigstore::StringMatcher::regexp(f.identity_regexp));
-    }
-    if (!f.issuer_regexp.empty()) {
-      VOUCH_ASSIGN_OR_RETURN(id.issuer, sigstore::StringMatcher::regexp(f.issuer_regexp));
-    }
-    o.identities.push_back(std::move(id));
-  }
+  VOUCH_ASSIGN_OR_RETURN(o.identities, f.identity.identities());
   if (o.keys.empty() && o.identities.empty())
     return invalid_input("give --key, or --certificate-identity[-regexp] with --certificate-oidc-issuer[-regexp]");
-  std::string path = f.trusted_root;
-  if (path.empty())
-    if (const char* env = std::getenv("SIGSTORE_ROOT_FILE")) path = env;
+  VOUCH_ASSIGN_OR_RETURN(o.trusted_material, f.trust.load());
   bool needed = o.keys.empty() || !o.ignore_tlog;
-  if (path.empty() && needed)
+  if (!o.trusted_material && needed)
     return invalid_input("no trusted root: pass --trusted-root FILE or set SIGSTORE_ROOT_FILE (or, with --key, "
                          "--insecure-ignore-tlog)");
-  if (!path.empty()) {
-    VOUCH_ASSIGN_OR_RETURN(std::string text, read_file(path, 16 << 20));
-    auto root = sigstore::parse_trusted_root(text);
-    if (!root.ok()) return std::move(root).error().context(path);
-    o.trusted_root = std::move(root).value();
-  }
   return o;
 }
 

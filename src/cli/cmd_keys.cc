@@ -38,13 +38,8 @@ Status generate_key_pair(const GenerateOptions& opts) {
 }
 
 Status public_key(const std::string& key_file, const std::string& out_file, const std::string& output) {
-  VOUCH_ASSIGN_OR_RETURN(std::string pem, read_file(key_file, 1 << 20));
-  std::string password;
-  if (pem.find("ENCRYPTED") != std::string::npos) {
-    VOUCH_ASSIGN_OR_RETURN(password, read_password(false));
-  }
-  auto key = crypto::decrypt_cosign_private_key(pem, password);
-  if (!key.ok()) return std::move(key).error().context(key_file);
+  auto key = load_private_key(key_file);
+  if (!key.ok()) return std::move(key).error();
   std::string pub = key->public_key().pem();
   if (output == "json") {
     print_json(boost::json::object{{"publicKey", pub}, {"keyType", std::string(crypto::key_type_name(key->type()))}});

@@ -19,6 +19,7 @@
 #include "vouch/crypto/cosign_key.h"
 #include "vouch/crypto/digest.h"
 #include "vouch/net/http_server.h"
+#include "vouch/sigstore/trusted_root.h"
 #include "vouch/tlog/client.h"
 #include "vouch/tlog/log.h"
 #include "vouch/tlog/merkle.h"
@@ -302,30 +303,22 @@ Status trusted_root(const ClientOptions& opts) {
   tlog::RekorClient client = log_client(opts.url, opts.ca_file);
   VOUCH_ASSIGN_OR_RETURN(std::string pem, client.public_key_pem());
   VOUCH_ASSIGN_OR_RETURN(auto key, crypto::PublicKey::from_pem(pem));
-  std::string details;
-  switch (key.type()) {
-    case crypto::KeyType::kEcdsaP256: details = "PKIX_ECDSA_P256_SHA_256"; break;
-    case crypto::KeyType::kEcdsaP384: details = "PKIX_ECDSA_P384_SHA_384"; break;
-    case crypto::KeyType::kEd25519: details = "PKIX_ED25519"; break;
-    default: return invalid_input(fmt::format("log key type {} is not supported in a trusted root", key_type_name(key.type())));
-  }
+  VOUCH_ASSIGN_OR_RETURN(std::string details, sigstore::key_details_for(key));
   VOUCH_ASSIGN_OR_RETURN(auto info, client.log_info());
   int64_t start = now_unix();
   if (info.tree_size > 0) {
     VOUCH_ASSIGN_OR_RETURN(auto first, client.entry_by_index(0));
     start = first.integrated_time;
   }
-  bj::object tlog{{"baseUrl", opts.url},
-                  {"hashAlgorithm", "SHA2_256"},
-                  {"publicKey", bj::object{{"rawBytes", base64_encode(key.der())},
-                                           {"keyDetails", details},
-                                           {"validFor", bj::object{{"start", format_rfc3339(start)}}}}},
-                  {"logId", bj::object{{"keyId", base64_encode(crypto::sha256(key.der()))}}}};
-  print_json(bj::object{{"mediaType", "application/vnd.dev.sigstore.trustedroot+json;version=0.1"},
-                        {"tlogs", bj::array{std::move(tlog)}},
-                        {"certificateAuthorities", bj::array{}},
-                        {"ctlogs", bj::array{}},
-                        {"timestampAuthorities", bj::array{}}});
+  sigstore::LogInstance log;
+  log.base_url = opts.url;
+  log.key_details = std::move(details);
+  log.log_id = crypto::sha256(key.der());
+  log.key = std::move(key);
+  log.valid_for.start = start;
+  sigstore::TrustedRoot root;
+  root.tlogs.push_back(std::move(log));
+  print_json(sigstore::trusted_root_json(root));
   return ok_status();
 }
 

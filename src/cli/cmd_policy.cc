@@ -120,22 +120,13 @@ struct ApplyOptions {
   // verifyImages against registries (as `kyverno apply --registry`).
   bool registry = false;
   bool allow_insecure_registry = false;
-  std::string trusted_root;
+  TrustedRootFlags trust;
 };
 
 Result<std::shared_ptr<policy::ImageVerifier>> make_image_verifier(const ApplyOptions& opts) {
   verifiers::CosignOptions v;
   v.store.allow_insecure = opts.allow_insecure_registry;
-  std::string path = opts.trusted_root;
-  if (path.empty()) {
-    if (const char* env = std::getenv("SIGSTORE_ROOT_FILE")) path = env;
-  }
-  if (!path.empty()) {
-    VOUCH_ASSIGN_OR_RETURN(std::string text, read_file(path, 16 << 20));
-    auto root = sigstore::parse_trusted_root(text);
-    if (!root.ok()) return std::move(root).error().context(path);
-    v.trusted_root = std::move(*root);
-  }
+  VOUCH_ASSIGN_OR_RETURN(v.trusted_material, opts.trust.load());
   return verifiers::cosign_image_verifier(std::move(v));
 }
 
@@ -322,8 +313,7 @@ void register_policy_commands(CLI::App& app, int& exit_code) {
   apply_cmd->add_flag("--registry", a->registry, "Verify images (verifyImages) against their registries");
   apply_cmd->add_flag("--allow-insecure-registry", a->allow_insecure_registry,
                       "Allow plain HTTP and unverified TLS for registries other than localhost");
-  apply_cmd->add_option("--trusted-root", a->trusted_root,
-                        "trusted_root.json for keyless attestors and transparency-log checks (default: $SIGSTORE_ROOT_FILE)");
+  a->trust.add(apply_cmd, "trusted_root.json for keyless attestors and transparency-log checks (default: $SIGSTORE_ROOT_FILE)");
   apply_cmd->add_option("-o,--output", a->output, "Output format: text or json (a PolicyReport)")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();

@@ -7,7 +7,10 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "vouch/base/file.h"
 #include "vouch/base/json.h"
+#include "vouch/crypto/cosign_key.h"
+#include "vouch/sigstore/trusted_root.h"
 
 namespace vouch::cli {
 
@@ -60,6 +63,74 @@ Result<std::string> read_password(bool confirm) {
   VOUCH_ASSIGN_OR_RETURN(std::string second, prompt("Enter password for private key again: "));
   if (first != second) return invalid_input("passwords do not match");
   return first;
+}
+
+Result<crypto::PrivateKey> load_private_key(const std::string& path) {
+  VOUCH_ASSIGN_OR_RETURN(std::string pem, read_file(path, 1 << 20));
+  std::string password;
+  if (pem.find("ENCRYPTED") != std::string::npos) {
+    VOUCH_ASSIGN_OR_RETURN(password, read_password(false));
+  }
+  auto key = crypto::decrypt_cosign_private_key(pem, password);
+  if (!key.ok()) return std::move(key).error().context(path);
+  return key;
+}
+
+void TrustedRootFlags::add(CLI::App* cmd, const std::string& help) {
+  cmd->add_option("--trusted-root", paths, help + " (repeatable: every root given is trusted)")->allow_extra_args(false);
+}
+
+namespace {
+Result<sigstore::TrustedRoot> read_trusted_root(const std::string& path) {
+  VOUCH_ASSIGN_OR_RETURN(std::string text, read_file(path, 16 << 20));
+  // cosign reads SIGSTORE_ROOT_FILE as PEM certificates; a trusted root is JSON.
+  auto first = text.find_first_not_of(" \t\r\n");
+  auto root = first != std::string::npos && text[first] == '-' ? sigstore::trusted_root_from_certificates(text)
+                                                                : sigstore::parse_trusted_root(text);
+  if (!root.ok()) return std::move(root).error().context(path);
+  return root;
+}
+}  // namespace
+
+Result<std::shared_ptr<const sigstore::TrustedMaterial>> TrustedRootFlags::load() const {
+  std::vector<std::string> files = paths;
+  if (files.empty())
+    if (const char* env = std::getenv("SIGSTORE_ROOT_FILE"); env && *env) files.push_back(env);
+  if (files.empty()) return std::shared_ptr<const sigstore::TrustedMaterial>();
+  std::vector<std::shared_ptr<const sigstore::TrustedMaterial>> roots;
+  for (const auto& path : files) {
+    VOUCH_ASSIGN_OR_RETURN(sigstore::TrustedRoot root, read_trusted_root(path));
+    roots.push_back(std::make_shared<const sigstore::TrustedRoot>(std::move(root)));
+  }
+  if (roots.size() == 1) return roots.front();
+  return std::shared_ptr<const sigstore::TrustedMaterial>(
+      std::make_shared<const sigstore::TrustedMaterialCollection>(std::move(roots)));
+}
+
+void IdentityFlags::add(CLI::App* cmd) {
+  cmd->add_option("--certificate-identity", identity, "Expected certificate identity (SAN), exact");
+  cmd->add_option("--certificate-identity-regexp", identity_regexp, "Expected certificate identity, RE2 regexp");
+  cmd->add_option("--certificate-oidc-issuer", issuer, "Expected OIDC issuer, exact");
+  cmd->add_option("--certificate-oidc-issuer-regexp", issuer_regexp, "Expected OIDC issuer, RE2 regexp");
+}
+
+Result<std::vector<sigstore::CertificateIdentity>> IdentityFlags::identities() const {
+  std::vector<sigstore::CertificateIdentity> out;
+  bool has_identity = !identity.empty() || !identity_regexp.empty();
+  bool has_issuer = !issuer.empty() || !issuer_regexp.empty();
+  if (has_identity != has_issuer)
+    return invalid_input("give both a certificate identity (--certificate-identity[-regexp]) and an OIDC issuer "
+                         "(--certificate-oidc-issuer[-regexp])");
+  if (!has_identity) return out;
+  sigstore::CertificateIdentity id{sigstore::StringMatcher::exact(identity), sigstore::StringMatcher::exact(issuer)};
+  if (!identity_regexp.empty()) {
+    VOUCH_ASSIGN_OR_RETURN(id.subject_alternative_name, sigstore::StringMatcher::regexp(identity_regexp));
+  }
+  if (!issuer_regexp.empty()) {
+    VOUCH_ASSIGN_OR_RETURN(id.issuer, sigstore::StringMatcher::regexp(issuer_regexp));
+  }
+  out.push_back(std::move(id));
+  return out;
 }
 
 }  // namespace vouch::cli

@@ -1,11 +1,18 @@
 // Shared plumbing for subcommands: exit codes, error lines, output formats, passwords.
 #pragma once
 
+#include <memory>
 #include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
 
 #include <boost/json.hpp>
 
 #include "vouch/base/result.h"
+#include "vouch/crypto/keys.h"
+#include "vouch/sigstore/identity.h"
+#include "vouch/sigstore/trusted_material.h"
 
 namespace vouch::cli {
 
@@ -27,5 +34,29 @@ void print_json(const boost::json::value& value);
 Result<std::string> read_password(bool confirm);
 
 bool stdout_is_terminal();
+
+// A private key file (cosign.key, or PEM); when it is encrypted, the password comes from
+// read_password.
+Result<crypto::PrivateKey> load_private_key(const std::string& path);
+
+// What a verifying command trusts: --trusted-root FILE (repeatable; several roots are trusted
+// together), else $SIGSTORE_ROOT_FILE as cosign reads it (a trusted_root.json, or PEM CA
+// certificates).
+struct TrustedRootFlags {
+  std::vector<std::string> paths;
+
+  void add(CLI::App* cmd, const std::string& help);
+  // Null when no root is given.
+  Result<std::shared_ptr<const sigstore::TrustedMaterial>> load() const;
+};
+
+// --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]: who must have signed.
+struct IdentityFlags {
+  std::string identity, identity_regexp, issuer, issuer_regexp;
+
+  void add(CLI::App* cmd);
+  // Empty when no flag is given; an error when only one of identity and issuer is.
+  Result<std::vector<sigstore::CertificateIdentity>> identities() const;
+};
 
 }  // namespace vouch::cli

@@ -54,6 +54,16 @@ expect 2 "artifact digest" -- verify --bundle "$cases/happy-path-v0.3/bundle.sig
 expect 2 "no such file" -- verify --bundle "$work/missing.json" "$cases/a.txt"
 expect 2 "give --key" -- "$vouch" verify-blob --bundle "$cases/happy-path-v0.3/bundle.sigstore.json" "$cases/a.txt"
 
+# Several --trusted-root are trusted together (a private root with the public-good one);
+# $SIGSTORE_ROOT_FILE when none is given.
+custom=$cases/intoto-with-custom-trust-root
+expect 0 "" -- verify --trusted-root "$custom/trusted_root.json" --bundle "$cases/happy-path-v0.3/bundle.sigstore.json" "$cases/a.txt"
+expect 0 "" -- verify --trusted-root "$custom/trusted_root.json" --bundle "$custom/bundle.sigstore.json" "$custom/artifact"
+expect 1 "transparency log" -- "$vouch" verify-blob --certificate-identity "$id" --certificate-oidc-issuer "$iss" \
+  --trusted-root "$custom/trusted_root.json" --bundle "$cases/happy-path-v0.3/bundle.sigstore.json" "$cases/a.txt"
+SIGSTORE_ROOT_FILE=$root expect 0 "" -- "$vouch" verify-blob --certificate-identity "$id" --certificate-oidc-issuer "$iss" \
+  --bundle "$cases/happy-path-v0.3/bundle.sigstore.json" "$cases/a.txt"
+
 # Keys in cosign's format: sign, verify, wrong password, no partial files on failure.
 cd "$work"
 COSIGN_PASSWORD=pw expect 0 "" -- "$vouch" generate-key-pair

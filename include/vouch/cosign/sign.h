@@ -15,7 +15,7 @@
 #include "vouch/base/result.h"
 #include "vouch/base/time.h"
 #include "vouch/cosign/verify.h"
-#include "vouch/crypto/keys.h"
+#include "vouch/sigstore/signer.h"
 #include "vouch/oci/reference.h"
 #include "vouch/oci/store.h"
 
@@ -42,22 +42,23 @@ struct SignOptions {
   std::function<void(const SignedManifest&, size_t done, size_t total)> on_signed;
 };
 
-// Signs the image `ref` names (a tag is resolved; `warning` is set when only a tag was given).
-Result<std::vector<SignedManifest>> sign_image(const oci::ImageRef& ref, const crypto::PrivateKey& key,
+// Signs the image `ref` names with `signer` (its certificate and chain, when it has one, go in
+// the classic layer's annotations and in the bundle) (a tag is resolved; `warning` is set when only a tag was given).
+Result<std::vector<SignedManifest>> sign_image(const oci::ImageRef& ref, const sigstore::Signer& signer,
                                                const SignOptions& options, std::string* warning = nullptr);
 
 // Attests: an in-toto Statement v1 over the image digest with `predicate_type` (a URI) and
 // `predicate`, in a DSSE envelope; `.att` in the classic layout, a bundle referrer otherwise.
-Result<std::vector<SignedManifest>> attest_image(const oci::ImageRef& ref, const crypto::PrivateKey& key,
+Result<std::vector<SignedManifest>> attest_image(const oci::ImageRef& ref, const sigstore::Signer& signer,
                                                  const std::string& predicate_type,
                                                  const boost::json::value& predicate, const SignOptions& options,
                                                  std::string* warning = nullptr);
 
 // The same on an open store, for one manifest (no recursion).
 Result<SignedManifest> sign_manifest(oci::Store& store, const oci::Reference& image, const oci::Descriptor& manifest,
-                                     const crypto::PrivateKey& key, const SignOptions& options);
+                                     const sigstore::Signer& signer, const SignOptions& options);
 Result<SignedManifest> attest_manifest(oci::Store& store, const oci::Reference& image, const oci::Descriptor& manifest,
-                                       const crypto::PrivateKey& key, const std::string& predicate_type,
+                                       const sigstore::Signer& signer, const std::string& predicate_type,
                                        const boost::json::value& predicate, const SignOptions& options);
 
 }  // namespace vouch::cosign

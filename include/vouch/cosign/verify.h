@@ -15,6 +15,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,7 +28,7 @@
 #include "vouch/oci/reference.h"
 #include "vouch/oci/store.h"
 #include "vouch/sigstore/identity.h"
-#include "vouch/sigstore/trusted_root.h"
+#include "vouch/sigstore/trusted_material.h"
 
 namespace vouch::cosign {
 
@@ -49,11 +50,13 @@ struct VerifyOptions {
   // by the call (a bad one is an input error).
   std::vector<crypto::PublicKey> keys;
   std::vector<std::string> key_pems;
-  // Keyless: the certificate must match one of these identities and chain to `trusted_root`.
+  // Keyless: the certificate must match one of these identities and chain to a CA of
+  // `trusted_material`.
   std::vector<sigstore::CertificateIdentity> identities;
   GithubWorkflowClaims github_claims;
-  // Needed for keyless verification and for transparency log checks.
-  std::optional<sigstore::TrustedRoot> trusted_root;
+  // Needed for keyless verification and for transparency log checks: one trusted root, or a
+  // collection of several.
+  std::shared_ptr<const sigstore::TrustedMaterial> trusted_material;
   bool ignore_tlog = false;  // --insecure-ignore-tlog
   bool ignore_sct = false;   // --insecure-ignore-sct
   // cosign -a: each must be present with this value (simple-signing "optional" member, or the

@@ -13,41 +13,13 @@
 #include "vouch/crypto/digest.h"
 #include "vouch/crypto/x509.h"
 #include "vouch/intoto/dsse.h"
+#include "vouch/sigstore/signed_entity.h"
 
 namespace vouch::sigstore {
 
 inline constexpr std::string_view kBundleMediaTypeV03 = "application/vnd.dev.sigstore.bundle.v0.3+json";
 
 enum class BundleVersion { kV01, kV02, kV03 };
-
-struct InclusionProof {
-  int64_t log_index = 0;
-  Bytes root_hash;
-  int64_t tree_size = 0;
-  std::vector<Bytes> hashes;
-  std::optional<std::string> checkpoint;  // C2SP signed note
-};
-
-struct TlogEntry {
-  int64_t log_index = 0;
-  Bytes log_id;  // logId.keyId
-  std::string kind;
-  std::string version;
-  int64_t integrated_time = 0;
-  std::optional<Bytes> signed_entry_timestamp;  // inclusionPromise
-  std::optional<InclusionProof> inclusion_proof;
-  Bytes canonicalized_body;
-};
-
-struct MessageSignature {
-  std::optional<crypto::HashAlgorithm> digest_algorithm;
-  Bytes digest;
-  Bytes signature;
-};
-
-// The bundle's dsseEnvelope is a DSSE envelope as in-toto defines it.
-using DsseSignature = intoto::Signature;
-using DsseEnvelope = intoto::Envelope;
 
 struct VerificationMaterial {
   // Exactly one of these three is set.
@@ -61,15 +33,21 @@ struct VerificationMaterial {
   const crypto::Certificate* leaf() const;
 };
 
-struct Bundle {
+struct Bundle final : SignedEntity {
   std::string media_type;
   BundleVersion version = BundleVersion::kV03;
   VerificationMaterial material;
-  std::variant<MessageSignature, DsseEnvelope> content;
+  SignatureContent content;
 
   bool is_dsse() const { return std::holds_alternative<DsseEnvelope>(content); }
   // The signature bytes (message signature, or the DSSE envelope's only signature).
-  ByteView signature() const;
+  ByteView signature() const { return signature_bytes(content); }
+
+  VerificationContent verification_content() const override;
+  const SignatureContent& signature_content() const override { return content; }
+  std::span<const TlogEntry> tlog_entries() const override { return material.tlog_entries; }
+  std::span<const Bytes> rfc3161_timestamps() const override { return material.rfc3161_timestamps; }
+  bool requires_inclusion_proof() const override { return version != BundleVersion::kV01; }
 };
 
 Result<Bundle> parse_bundle(std::string_view json);

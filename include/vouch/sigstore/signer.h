@@ -1,25 +1,51 @@
-// Signing flows that produce Sigstore bundles.
+// Who signs: a Signer signs bytes and says what verification material goes with the
+// signature (sigstore-go's Keypair with its certificate provider). A key file is one signer
+// (KeySigner); a keyless signer (an ephemeral key with a certificate from a CA for an OIDC
+// identity) is another, with the same interface.
 #pragma once
 
+#include <vector>
+
+#include "vouch/base/bytes.h"
+#include "vouch/base/result.h"
+#include "vouch/crypto/digest.h"
 #include "vouch/crypto/keys.h"
-#include "vouch/sigstore/bundle.h"
-#include "vouch/tlog/client.h"
+#include "vouch/crypto/x509.h"
 
 namespace vouch::sigstore {
 
-// The v0.3 bundle hint for a managed key: base64 of SHA-256 over its DER public key.
-std::string public_key_hint(const crypto::PublicKey& key);
+// What a verifier is given with the signature.
+struct SignerMaterial {
+  crypto::PublicKey public_key;                        // verifies the signature
+  std::vector<crypto::Certificate> certificate_chain;  // leaf first; empty for a managed key
 
-// Signs an artifact with a managed key: a message signature over SHA-256 (the key's default
-// digest), with no log entry yet.
-Result<Bundle> sign_blob_with_key(const crypto::PrivateKey& key, ByteView artifact);
+  bool has_certificate() const { return !certificate_chain.empty(); }
+  // What a log entry records as the signer: the leaf certificate, else the public key (PEM).
+  std::string pem() const;
+};
 
-// The proposed hashedrekord 0.0.1 entry (Rekor API JSON) for a message-signature bundle whose
-// signature verifies with `key`.
-Result<std::string> hashedrekord_proposal(const Bundle& bundle, const crypto::PublicKey& key);
+class Signer {
+ public:
+  virtual ~Signer() = default;
 
-// A bundle's transparency log entry from a Rekor API log entry (kind and version are read from
-// the body; the inclusion proof and signed entry timestamp are carried over as they are).
-Result<TlogEntry> tlog_entry_from_rekor(const tlog::RekorLogEntry& entry);
+  // Signs `data`, hashing it with hash_algorithm().
+  virtual Result<Bytes> sign(ByteView data) const = 0;
+  virtual crypto::HashAlgorithm hash_algorithm() const = 0;
+  virtual const SignerMaterial& material() const = 0;
+};
+
+// A managed key (cosign.key): the signature goes with a hint at the public key only.
+class KeySigner final : public Signer {
+ public:
+  explicit KeySigner(crypto::PrivateKey key);
+
+  Result<Bytes> sign(ByteView data) const override { return key_.sign(data, key_.default_hash()); }
+  crypto::HashAlgorithm hash_algorithm() const override { return key_.default_hash(); }
+  const SignerMaterial& material() const override { return material_; }
+
+ private:
+  crypto::PrivateKey key_;
+  SignerMaterial material_;
+};
 
 }  // namespace vouch::sigstore

@@ -1,5 +1,5 @@
-// Verifies a signed entity (a Sigstore bundle) against explicit trust material and a policy,
-// as sigstore-go's SignedEntityVerifier does: transparency log entries, timestamps, the
+// Verifies a signed entity (a Sigstore bundle, a cosign signature layer) against trusted
+// material and a policy, as sigstore-go's SignedEntityVerifier does: transparency log entries, timestamps, the
 // certificate chain at the signing time, SCTs, the signature over the artifact, and the
 // signer's identity. A failure names the check that failed.
 #pragma once
@@ -14,6 +14,8 @@
 #include "vouch/crypto/keys.h"
 #include "vouch/sigstore/bundle.h"
 #include "vouch/sigstore/identity.h"
+#include "vouch/sigstore/signed_entity.h"
+#include "vouch/sigstore/trusted_material.h"
 #include "vouch/sigstore/trusted_root.h"
 
 namespace vouch::sigstore {
@@ -23,6 +25,9 @@ class Artifact {
  public:
   static Artifact from_bytes(std::string data);
   static Result<Artifact> from_digest(crypto::HashAlgorithm alg, Bytes digest);
+  // "ALG:HEX" (sha256, sha384 or sha512): fails on an unknown algorithm, bad hex or a digest
+  // of the wrong length.
+  static Result<Artifact> from_digest_string(std::string_view alg_and_hex);
 
   bool has_bytes() const { return data_.has_value(); }
   ByteView bytes() const { return as_bytes(*data_); }
@@ -53,7 +58,7 @@ struct VerifiedTime {
 };
 
 struct VerificationResult {
-  std::string media_type;
+  std::string media_type;  // verify_bundle: the bundle's
   std::vector<VerifiedTime> timestamps;
   std::vector<int64_t> log_indexes;
   std::optional<CertificateSubject> signer;  // keyless only
@@ -61,7 +66,11 @@ struct VerificationResult {
   std::optional<std::string> statement;      // DSSE in-toto statement (JSON)
 };
 
-Result<VerificationResult> verify_bundle(const Bundle& bundle, const Artifact& artifact, const TrustedRoot& root,
+Result<VerificationResult> verify(const SignedEntity& entity, const Artifact& artifact, const TrustedMaterial& trusted,
+                                  const VerifyPolicy& policy);
+
+// verify() for a bundle, reporting its media type.
+Result<VerificationResult> verify_bundle(const Bundle& bundle, const Artifact& artifact, const TrustedMaterial& trusted,
                                          const VerifyPolicy& policy);
 
 }  // namespace vouch::sigstore

@@ -8,7 +8,7 @@
 
 #include "vouch/oci/store.h"
 #include "vouch/policy/engine.h"
-#include "vouch/sigstore/trusted_root.h"
+#include "vouch/sigstore/trusted_material.h"
 
 namespace vouch::verifiers {
 
@@ -16,7 +16,8 @@ struct CosignOptions {
   oci::StoreOptions store;
   // Trust for keyless attestors and transparency-log checks. Without it, an attestor that
   // needs either fails (never passes unchecked) unless it sets rekor.ignoreTlog.
-  std::optional<sigstore::TrustedRoot> trusted_root;
+  // One trusted root, or a collection (a private root with the public-good one).
+  std::shared_ptr<const sigstore::TrustedMaterial> trusted_material;
 };
 
 std::shared_ptr<policy::ImageVerifier> cosign_image_verifier(CosignOptions options);

@@ -10,7 +10,7 @@
 #include "vouch/intoto/predicate.h"
 #include "vouch/intoto/statement.h"
 #include "vouch/sigstore/bundle.h"
-#include "vouch/sigstore/signer.h"
+#include "vouch/sigstore/sign.h"
 #include "vouch/tlog/client.h"
 
 namespace vouch::cosign {
@@ -38,6 +38,15 @@ std::string signature_config(const std::vector<oci::Descriptor>& layers) {
       "{{\"architecture\":\"\",\"created\":\"{}\",\"history\":[{}],\"os\":\"\",\"rootfs\":{{\"type\":\"layers\","
       "\"diff_ids\":[{}]}},\"config\":{{}}}}",
       kZeroTime, history, diff_ids);
+}
+
+// A signer with a certificate: the leaf and the rest of its chain, as cosign annotates them.
+void add_certificate_annotations(oci::Descriptor& layer, const sigstore::SignerMaterial& signer) {
+  if (!signer.has_certificate()) return;
+  layer.annotations[std::string(annotation::kCertificate)] = signer.certificate_chain.front().pem();
+  std::string chain;
+  for (size_t i = 1; i < signer.certificate_chain.size(); ++i) chain += signer.certificate_chain[i].pem();
+  if (!chain.empty()) layer.annotations[std::string(annotation::kChain)] = chain;
 }
 
 // Where signatures go, for messages: the signature repository when one is set.
@@ -110,8 +119,8 @@ Result<std::string> push_bundle_referrer(oci::Store& store, const std::string& w
 // intoto 0.0.2 entry cosign's classic `attest` writes (its base64 strings base64-encoded once
 // more, and the hash of the envelope).
 Result<tlog::RekorLogEntry> upload_dsse(const std::string& rekor_url, const intoto::Envelope& env,
-                                       const crypto::PublicKey& key, Layout layout) {
-  std::string pem_b64 = base64_encode(as_bytes(key.pem()));
+                                       const sigstore::SignerMaterial& signer, Layout layout) {
+  std::string pem_b64 = base64_encode(as_bytes(signer.pem()));
   std::string envelope = intoto::serialize_envelope(env);
   bj::object proposed;
   if (layout == Layout::kBundle) {
@@ -145,22 +154,22 @@ Result<tlog::RekorLogEntry> upload_dsse(const std::string& rekor_url, const into
 // Signs `payload` (an in-toto statement) into a DSSE envelope and, for the bundle layout,
 // stores it as a bundle referrer; for the classic layout, as a layer of `sha256-<hex>.att`.
 Result<SignedManifest> store_dsse(oci::Store& store, const oci::Reference& image, const oci::Descriptor& subject,
-                                  const crypto::PrivateKey& key, const std::string& statement,
+                                  const sigstore::Signer& signer, const std::string& statement,
                                   const std::string& predicate_type, bool is_signature, const SignOptions& options) {
   SignedManifest out;
   out.subject = subject.digest;
   out.layout = options.layout;
-  VOUCH_ASSIGN_OR_RETURN(intoto::Envelope env, intoto::sign_envelope(intoto::kInTotoPayloadType, as_bytes(statement), key));
+  VOUCH_ASSIGN_OR_RETURN(intoto::Envelope env, sigstore::sign_dsse(signer, intoto::kInTotoPayloadType, as_bytes(statement)));
   std::optional<tlog::RekorLogEntry> logged;
   if (!options.rekor_url.empty()) {
-    VOUCH_ASSIGN_OR_RETURN(logged, upload_dsse(options.rekor_url, env, key.public_key(), options.layout));
+    VOUCH_ASSIGN_OR_RETURN(logged, upload_dsse(options.rekor_url, env, signer.material(), options.layout));
     out.log_index = logged->log_index;
   }
   if (options.layout == Layout::kBundle) {
     sigstore::Bundle bundle;
     bundle.media_type = std::string(sigstore::kBundleMediaTypeV03);
     bundle.version = sigstore::BundleVersion::kV03;
-    bundle.material.public_key_hint = to_bytes(sigstore::public_key_hint(key.public_key()));
+    bundle.material = sigstore::bundle_material(signer.material());
     if (logged) {
       VOUCH_ASSIGN_OR_RETURN(sigstore::TlogEntry entry, sigstore::tlog_entry_from_rekor(*logged));
       bundle.material.tlog_entries.push_back(std::move(entry));
@@ -175,6 +184,7 @@ Result<SignedManifest> store_dsse(oci::Store& store, const oci::Reference& image
   oci::Descriptor layer = blob_descriptor(media_type::kDsseEnvelope, data);
   layer.annotations[std::string(annotation::kPredicateType)] = predicate_type;
   layer.annotations[std::string(annotation::kSignature)] = "";
+  add_certificate_annotations(layer, signer.material());
   if (logged) layer.annotations[std::string(annotation::kBundle)] = legacy_rekor_bundle(*logged);
   VOUCH_ASSIGN_OR_RETURN(out.stored_at, append_layer(store, where_of(image, options), oci::digest_tag(subject.digest, kAttestationTagSuffix),
                                                      layer, data));
@@ -221,25 +231,26 @@ Result<Target> open_target(const oci::ImageRef& ref, const SignOptions& options,
 }  // namespace
 
 Result<SignedManifest> sign_manifest(oci::Store& store, const oci::Reference& image, const oci::Descriptor& manifest,
-                                     const crypto::PrivateKey& key, const SignOptions& options) {
+                                     const sigstore::Signer& signer, const SignOptions& options) {
   if (options.layout == Layout::kBundle)
-    return store_dsse(store, image, manifest, key, sign_statement(manifest.digest, options.annotations),
+    return store_dsse(store, image, manifest, signer, sign_statement(manifest.digest, options.annotations),
                       std::string(intoto::kCosignSignPredicate), true, options);
   SignedManifest out;
   out.subject = manifest.digest;
   out.layout = Layout::kClassic;
   std::string payload = simple_signing_payload(cosign_repository_name(image), manifest.digest, options.annotations);
-  VOUCH_ASSIGN_OR_RETURN(Bytes sig, key.sign(as_bytes(payload)));
+  VOUCH_ASSIGN_OR_RETURN(Bytes sig, signer.sign(as_bytes(payload)));
   oci::Descriptor layer = blob_descriptor(media_type::kSimpleSigning, payload);
   layer.annotations[std::string(annotation::kSignature)] = base64_encode(sig);
+  add_certificate_annotations(layer, signer.material());
   if (!options.rekor_url.empty()) {
     sigstore::Bundle b;
     sigstore::MessageSignature ms;
-    ms.digest_algorithm = key.default_hash();
-    ms.digest = crypto::digest(key.default_hash(), as_bytes(payload));
+    ms.digest_algorithm = signer.hash_algorithm();
+    ms.digest = crypto::digest(signer.hash_algorithm(), as_bytes(payload));
     ms.signature = sig;
     b.content = std::move(ms);
-    VOUCH_ASSIGN_OR_RETURN(std::string proposal, sigstore::hashedrekord_proposal(b, key.public_key()));
+    VOUCH_ASSIGN_OR_RETURN(std::string proposal, sigstore::hashedrekord_proposal(b, signer.material()));
     tlog::RekorClient client(options.rekor_url);
     auto logged = client.create_entry(proposal);
     if (!logged.ok()) return std::move(logged).error().context("transparency log upload");
@@ -252,7 +263,7 @@ Result<SignedManifest> sign_manifest(oci::Store& store, const oci::Reference& im
 }
 
 Result<SignedManifest> attest_manifest(oci::Store& store, const oci::Reference& image, const oci::Descriptor& manifest,
-                                       const crypto::PrivateKey& key, const std::string& predicate_type,
+                                       const sigstore::Signer& signer, const std::string& predicate_type,
                                        const bj::value& predicate, const SignOptions& options) {
   intoto::Statement st;
   intoto::Subject subject;
@@ -261,15 +272,15 @@ Result<SignedManifest> attest_manifest(oci::Store& store, const oci::Reference& 
   st.subjects.push_back(std::move(subject));
   st.predicate_type = predicate_type;
   st.predicate = predicate;
-  return store_dsse(store, image, manifest, key, intoto::serialize_statement(st), predicate_type, false, options);
+  return store_dsse(store, image, manifest, signer, intoto::serialize_statement(st), predicate_type, false, options);
 }
 
-Result<std::vector<SignedManifest>> sign_image(const oci::ImageRef& ref, const crypto::PrivateKey& key,
+Result<std::vector<SignedManifest>> sign_image(const oci::ImageRef& ref, const sigstore::Signer& signer,
                                                const SignOptions& options, std::string* warning) {
   VOUCH_ASSIGN_OR_RETURN(Target t, open_target(ref, options, warning));
   std::vector<SignedManifest> out;
   for (const auto& d : t.manifests) {
-    auto signed_one = sign_manifest(*t.store, t.image, d, key, options);
+    auto signed_one = sign_manifest(*t.store, t.image, d, signer, options);
     if (!signed_one.ok()) return std::move(signed_one).error().context(d.digest.str());
     out.push_back(std::move(signed_one).value());
     if (options.on_signed) options.on_signed(out.back(), out.size(), t.manifests.size());
@@ -278,13 +289,13 @@ Result<std::vector<SignedManifest>> sign_image(const oci::ImageRef& ref, const c
   return out;
 }
 
-Result<std::vector<SignedManifest>> attest_image(const oci::ImageRef& ref, const crypto::PrivateKey& key,
+Result<std::vector<SignedManifest>> attest_image(const oci::ImageRef& ref, const sigstore::Signer& signer,
                                                  const std::string& predicate_type, const bj::value& predicate,
                                                  const SignOptions& options, std::string* warning) {
   VOUCH_ASSIGN_OR_RETURN(Target t, open_target(ref, options, warning));
   std::vector<SignedManifest> out;
   for (const auto& d : t.manifests) {
-    auto one = attest_manifest(*t.store, t.image, d, key, predicate_type, predicate, options);
+    auto one = attest_manifest(*t.store, t.image, d, signer, predicate_type, predicate, options);
     if (!one.ok()) return std::move(one).error().context(d.digest.str());
     out.push_back(std::move(one).value());
     if (options.on_signed) options.on_signed(out.back(), out.size(), t.manifests.size());

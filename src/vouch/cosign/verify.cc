@@ -5,13 +5,14 @@
 #include "common.h"
 #include "vouch/base/json.h"
 #include "vouch/cosign/payload.h"
+#include "vouch/cosign/signature_layer.h"
 #include "vouch/crypto/digest.h"
 #include "vouch/crypto/fulcio.h"
 #include "vouch/intoto/dsse.h"
 #include "vouch/intoto/predicate.h"
 #include "vouch/intoto/statement.h"
 #include "vouch/sigstore/bundle.h"
-#include "vouch/sigstore/signer.h"
+#include "vouch/sigstore/sign.h"
 #include "vouch/sigstore/verifier.h"
 
 namespace vouch::cosign {
@@ -42,16 +43,21 @@ struct Checker {
   const oci::Reference& image;
   const oci::Digest& digest;
   const VerifyOptions& options;
+  // What attestations and bundle-layout signatures sign: the image digest.
+  const sigstore::Artifact& image_artifact;
   std::vector<crypto::PublicKey> keys;
-  sigstore::TrustedRoot empty_root;
   VerifyResult result;
 
-  const sigstore::TrustedRoot& root() const { return options.trusted_root ? *options.trusted_root : empty_root; }
+  // Without trusted material nothing is trusted (managed keys with the log ignored need none).
+  const sigstore::TrustedMaterial& trusted() const {
+    static const sigstore::TrustedMaterialCollection nothing;
+    return options.trusted_material ? *options.trusted_material : nothing;
+  }
 
   void reject(std::string source, std::string reason) { result.rejected.push_back({std::move(source), std::move(reason)}); }
 
   // Runs the Sigstore verifier once per key (managed keys), or once with the identities.
-  Result<sigstore::VerificationResult> verify(const sigstore::Bundle& bundle, const sigstore::Artifact& artifact) {
+  Result<sigstore::VerificationResult> verify(const sigstore::SignedEntity& entity, const sigstore::Artifact& artifact) {
     sigstore::VerifyPolicy policy;
     policy.ignore_tlog = options.ignore_tlog;
     policy.ignore_sct = options.ignore_sct;
@@ -59,14 +65,14 @@ struct Checker {
     policy.identities = options.identities;
     verified_key.reset();
     if (keys.empty()) {
-      VOUCH_ASSIGN_OR_RETURN(auto r, sigstore::verify_bundle(bundle, artifact, root(), policy));
-      VOUCH_RETURN_IF_ERROR(check_github_claims(bundle));
+      VOUCH_ASSIGN_OR_RETURN(auto r, sigstore::verify(entity, artifact, trusted(), policy));
+      VOUCH_RETURN_IF_ERROR(check_github_claims(entity));
       return r;
     }
     Error last = verification_failed("no key");
     for (size_t i = 0; i < keys.size(); ++i) {
       policy.key = keys[i];
-      auto r = sigstore::verify_bundle(bundle, artifact, root(), policy);
+      auto r = sigstore::verify(entity, artifact, trusted(), policy);
       if (r.ok()) {
         verified_key = i;
         return r;
@@ -77,10 +83,10 @@ struct Checker {
     return last;
   }
 
-  Status check_github_claims(const sigstore::Bundle& bundle) const {
+  Status check_github_claims(const sigstore::SignedEntity& entity) const {
     const auto& c = options.github_claims;
     if (c.empty()) return ok_status();
-    const crypto::Certificate* leaf = bundle.material.leaf();
+    const crypto::Certificate* leaf = entity.verification_content().leaf();
     if (!leaf) return verification_failed("GitHub workflow claims were asked for, but the signature has no certificate");
     VOUCH_ASSIGN_OR_RETURN(crypto::FulcioExtensions ext, crypto::parse_fulcio_extensions(*leaf));
     auto check = [](std::string_view name, const std::string& want, const std::string& have) -> Status {
@@ -101,39 +107,6 @@ struct Checker {
       if (it == have.end()) return verification_failed(fmt::format("annotation '{}' is missing, want '{}'", k, v));
       if (it->second != v)
         return verification_failed(fmt::format("annotation '{}' is '{}', want '{}'", k, it->second, v));
-    }
-    return ok_status();
-  }
-
-  // Certificate, chain and Rekor bundle from a classic layer's annotations.
-  Status material_from_annotations(const oci::Descriptor& layer, sigstore::Bundle& bundle) const {
-    // The classic layout's legacy Rekor bundle carries a signed entry timestamp and no
-    // inclusion proof, as a v0.1 bundle does.
-    bundle.media_type = "application/vnd.dev.sigstore.bundle+json;version=0.1";
-    bundle.version = sigstore::BundleVersion::kV01;
-    auto find = [&](std::string_view key) -> const std::string* {
-      auto it = layer.annotations.find(std::string(key));
-      return it == layer.annotations.end() || it->second.empty() ? nullptr : &it->second;
-    };
-    if (const std::string* cert = find(annotation::kCertificate)) {
-      auto leaf = crypto::Certificate::from_pem(*cert);
-      if (!leaf.ok()) return std::move(leaf).error().context("certificate annotation");
-      bundle.material.certificate = *leaf;
-      if (const std::string* chain = find(annotation::kChain)) {
-        auto certs = crypto::Certificate::all_from_pem(*chain);
-        if (!certs.ok()) return std::move(certs).error().context("chain annotation");
-        bundle.material.certificate.reset();
-        bundle.material.certificate_chain.push_back(*leaf);
-        for (auto& c : *certs)
-          if (!c.is_self_signed()) bundle.material.certificate_chain.push_back(std::move(c));
-      }
-    }
-    if (const std::string* rekor = find(annotation::kBundle)) {
-      auto entry = parse_legacy_rekor_bundle(*rekor);
-      if (!entry.ok()) return std::move(entry).error().context("bundle annotation");
-      auto tlog = sigstore::tlog_entry_from_rekor(*entry);
-      if (!tlog.ok()) return std::move(tlog).error().context("bundle annotation");
-      bundle.material.tlog_entries.push_back(std::move(tlog).value());
     }
     return ok_status();
   }
@@ -165,14 +138,6 @@ struct Checker {
     }
   }
 
-  sigstore::Artifact image_artifact() const {
-    auto hex = hex_decode(digest.hex());
-    auto a = sigstore::Artifact::from_digest(digest.algorithm() == "sha512" ? crypto::HashAlgorithm::kSha512
-                                                                             : crypto::HashAlgorithm::kSha256,
-                                             hex.ok() ? *hex : Bytes{});
-    return a.ok() ? *a : sigstore::Artifact::from_bytes("");
-  }
-
   // ---- classic layout ----
 
   Status classic(Want want) {
@@ -199,18 +164,10 @@ struct Checker {
   Status classic_signature(const oci::Descriptor& layer, const std::string& source) {
     if (layer.media_type != media_type::kSimpleSigning)
       return invalid_input(fmt::format("layer media type '{}' is not {}", layer.media_type, media_type::kSimpleSigning));
-    auto sig_it = layer.annotations.find(std::string(annotation::kSignature));
-    if (sig_it == layer.annotations.end() || sig_it->second.empty())
-      return invalid_input(fmt::format("no {} annotation", annotation::kSignature));
-    auto sig = base64_decode(sig_it->second);
-    if (!sig.ok()) return invalid_input(fmt::format("{} annotation: {}", annotation::kSignature, sig.error().message));
-    VOUCH_ASSIGN_OR_RETURN(std::string payload, detail::get_bytes(store, layer, kMaxPayloadBytes, "payload"));
-    sigstore::Bundle bundle;
-    VOUCH_RETURN_IF_ERROR(material_from_annotations(layer, bundle));
-    sigstore::MessageSignature ms;  // over the payload with the key's own digest, as cosign signs
-    ms.signature = std::move(sig).value();
-    bundle.content = std::move(ms);
-    VOUCH_ASSIGN_OR_RETURN(auto verified, verify(bundle, sigstore::Artifact::from_bytes(payload)));
+    VOUCH_ASSIGN_OR_RETURN(std::string blob, detail::get_bytes(store, layer, kMaxPayloadBytes, "payload"));
+    VOUCH_ASSIGN_OR_RETURN(SignatureLayer signature, SignatureLayer::from_simple_signing(layer, std::move(blob)));
+    const std::string& payload = signature.payload();
+    VOUCH_ASSIGN_OR_RETURN(auto verified, verify(signature, sigstore::Artifact::from_bytes(payload)));
     // Only now is the payload trusted.
     VOUCH_ASSIGN_OR_RETURN(SimpleSigning ss, parse_simple_signing(as_bytes(payload)));
     if (ss.manifest_digest != digest)
@@ -228,10 +185,7 @@ struct Checker {
     v.json = ss.json;
     v.annotations = std::move(annotations);
     fill_signer(verified, v);
-    {
-      auto b = layer.annotations.find(std::string(annotation::kBundle));
-      decorate(v, !options.ignore_tlog && b != layer.annotations.end() ? &b->second : nullptr);
-    }
+    decorate(v, !options.ignore_tlog && signature.rekor_bundle() ? &*signature.rekor_bundle() : nullptr);
     result.verified.push_back(std::move(v));
     return ok_status();
   }
@@ -240,15 +194,12 @@ struct Checker {
     if (layer.media_type != media_type::kDsseEnvelope)
       return invalid_input(fmt::format("layer media type '{}' is not {}", layer.media_type, media_type::kDsseEnvelope));
     VOUCH_ASSIGN_OR_RETURN(std::string data, detail::get_bytes(store, layer, kMaxBundleBytes, "DSSE envelope"));
-    auto env = intoto::parse_envelope(data);
-    if (!env.ok()) return std::move(env).error().context("DSSE envelope");
-    if (env->payload_type != intoto::kInTotoPayloadType)
-      return invalid_input(fmt::format("DSSE payload type '{}' is not {}", env->payload_type, intoto::kInTotoPayloadType));
-    sigstore::Bundle bundle;
-    VOUCH_RETURN_IF_ERROR(material_from_annotations(layer, bundle));
-    bundle.content = *env;
-    VOUCH_ASSIGN_OR_RETURN(auto verified, verify(bundle, image_artifact()));
-    return accept_statement(Layout::kClassic, source, *env, verified);
+    VOUCH_ASSIGN_OR_RETURN(SignatureLayer attestation, SignatureLayer::from_dsse(layer, data));
+    const sigstore::DsseEnvelope& env = *attestation.envelope();
+    if (env.payload_type != intoto::kInTotoPayloadType)
+      return invalid_input(fmt::format("DSSE payload type '{}' is not {}", env.payload_type, intoto::kInTotoPayloadType));
+    VOUCH_ASSIGN_OR_RETURN(auto verified, verify(attestation, image_artifact));
+    return accept_statement(Layout::kClassic, source, env, verified);
   }
 
   // ---- bundle layout ----
@@ -299,7 +250,7 @@ struct Checker {
     if (!env) return invalid_input("the bundle holds a message signature, not a DSSE envelope");
     if (env->payload_type != intoto::kInTotoPayloadType)
       return invalid_input(fmt::format("DSSE payload type '{}' is not {}", env->payload_type, intoto::kInTotoPayloadType));
-    VOUCH_ASSIGN_OR_RETURN(auto verified, verify(*bundle, image_artifact()));
+    VOUCH_ASSIGN_OR_RETURN(auto verified, verify(*bundle, image_artifact));
     return accept_statement(Layout::kBundle, source, *env, verified);
   }
 
@@ -406,9 +357,9 @@ Result<std::vector<crypto::PublicKey>> collect_keys(const VerifyOptions& options
   }
   if (keys.empty() && options.identities.empty())
     return invalid_input("give a public key, or certificate identities with a trusted root");
-  if (keys.empty() && !options.trusted_root)
+  if (keys.empty() && !options.trusted_material)
     return invalid_input("keyless verification needs a trusted root");
-  if (!options.ignore_tlog && !options.trusted_root)
+  if (!options.ignore_tlog && !options.trusted_material)
     return invalid_input("checking transparency log entries needs a trusted root (or ignore the log)");
   return keys;
 }
@@ -420,7 +371,10 @@ Result<VerifyResult> run_checker(oci::Store& store, const oci::Reference& image,
   if (want == Want::kAttestations && !predicate_type.empty()) {
     VOUCH_ASSIGN_OR_RETURN(wanted, intoto::predicate_type_for(predicate_type));
   }
-  Checker c{store, image, digest, options, std::move(keys), {}, {}, want, wanted, std::nullopt};
+  // A digest that does not decode is an error, never an empty artifact.
+  auto image_artifact = sigstore::Artifact::from_digest_string(digest.str());
+  if (!image_artifact.ok()) return std::move(image_artifact).error();
+  Checker c{store, image, digest, options, *image_artifact, std::move(keys), {}, want, wanted, std::nullopt};
   c.want = want;
   c.want_predicate = wanted;
   c.result.image = image;

@@ -163,10 +163,20 @@ const crypto::Certificate* VerificationMaterial::leaf() const {
   return nullptr;
 }
 
-ByteView Bundle::signature() const {
+ByteView signature_bytes(const SignatureContent& content) {
   if (const auto* m = std::get_if<MessageSignature>(&content)) return m->signature;
   const auto& d = std::get<DsseEnvelope>(content);
-  return d.signatures.front().sig;
+  return d.signatures.empty() ? ByteView{} : ByteView(d.signatures.front().sig);
+}
+
+VerificationContent Bundle::verification_content() const {
+  VerificationContent v;
+  if (material.certificate)
+    v.certificates = std::span<const crypto::Certificate>(&*material.certificate, 1);
+  else
+    v.certificates = material.certificate_chain;
+  if (material.public_key_hint) v.public_key_hint = ByteView(*material.public_key_hint);
+  return v;
 }
 
 Result<Bundle> parse_bundle(std::string_view text) {

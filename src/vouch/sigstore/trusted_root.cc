@@ -94,14 +94,24 @@ Status parse_list(const Node& root, std::string_view key, std::vector<T>& out, F
 
 }  // namespace
 
-std::string LogInstance::origin() const {
-  // As Go's url.Hostname(): no scheme, user info, port or path.
-  std::string_view url = base_url;
-  if (auto p = url.find("://"); p != std::string_view::npos) url.remove_prefix(p + 3);
-  url = url.substr(0, url.find_first_of("/?#"));
-  if (auto at = url.rfind('@'); at != std::string_view::npos) url.remove_prefix(at + 1);
-  if (url.starts_with('[')) return std::string(url.substr(1, url.find(']') - 1));
-  return std::string(url.substr(0, url.find(':')));
+namespace {
+template <typename T>
+std::vector<const T*> pointers(const std::vector<T>& items) {
+  std::vector<const T*> out;
+  out.reserve(items.size());
+  for (const auto& item : items) out.push_back(&item);
+  return out;
+}
+}  // namespace
+
+std::vector<const CertificateAuthority*> TrustedRoot::fulcio_certificate_authorities() const {
+  return pointers(certificate_authorities);
+}
+
+std::vector<const LogInstance*> TrustedRoot::certificate_transparency_logs() const { return pointers(ctlogs); }
+
+std::vector<const CertificateAuthority*> TrustedRoot::timestamping_authorities() const {
+  return pointers(timestamp_authorities);
 }
 
 const LogInstance* TrustedRoot::find_tlog(ByteView log_id) const {
@@ -132,6 +142,90 @@ Result<TrustedRoot> parse_trusted_root(std::string_view text) {
   }();
   if (!result.ok()) return std::move(result).error().context("trusted root");
   return result;
+}
+
+namespace {
+
+namespace bj = boost::json;
+
+std::string hash_algorithm_name(crypto::HashAlgorithm alg) {
+  switch (alg) {
+    case crypto::HashAlgorithm::kSha256: return "SHA2_256";
+    case crypto::HashAlgorithm::kSha384: return "SHA2_384";
+    case crypto::HashAlgorithm::kSha512: return "SHA2_512";
+  }
+  return "SHA2_256";
+}
+
+bj::object validity_json(const ValidityWindow& w) {
+  bj::object o{{"start", format_rfc3339(w.start)}};
+  if (w.end) o["end"] = format_rfc3339(*w.end);
+  return o;
+}
+
+bj::object log_json(const LogInstance& log) {
+  bj::object o{{"baseUrl", log.base_url},
+               {"hashAlgorithm", hash_algorithm_name(log.hash_algorithm)},
+               {"publicKey", bj::object{{"rawBytes", base64_encode(log.key.der())},
+                                        {"keyDetails", log.key_details},
+                                        {"validFor", validity_json(log.valid_for)}}},
+               {"logId", bj::object{{"keyId", base64_encode(log.log_id)}}}};
+  if (log.checkpoint_key_id) o["checkpointKeyId"] = bj::object{{"keyId", base64_encode(*log.checkpoint_key_id)}};
+  return o;
+}
+
+bj::object ca_json(const CertificateAuthority& ca) {
+  bj::array certs;
+  for (const auto& c : ca.chain) certs.push_back(bj::object{{"rawBytes", base64_encode(c.der())}});
+  bj::object o;
+  if (!ca.uri.empty()) o["uri"] = ca.uri;
+  o["certChain"] = bj::object{{"certificates", std::move(certs)}};
+  o["validFor"] = validity_json(ca.valid_for);
+  return o;
+}
+
+template <typename T, typename F>
+bj::array list_json(const std::vector<T>& items, F to_json) {
+  bj::array out;
+  for (const auto& item : items) out.push_back(to_json(item));
+  return out;
+}
+
+}  // namespace
+
+bj::object trusted_root_json(const TrustedRoot& root) {
+  return bj::object{{"mediaType", root.media_type.empty() ? std::string(kTrustedRootMediaType) : root.media_type},
+                    {"tlogs", list_json(root.tlogs, log_json)},
+                    {"certificateAuthorities", list_json(root.certificate_authorities, ca_json)},
+                    {"ctlogs", list_json(root.ctlogs, log_json)},
+                    {"timestampAuthorities", list_json(root.timestamp_authorities, ca_json)}};
+}
+
+Result<std::string> key_details_for(const crypto::PublicKey& key) {
+  switch (key.type()) {
+    case crypto::KeyType::kEcdsaP256: return std::string("PKIX_ECDSA_P256_SHA_256");
+    case crypto::KeyType::kEcdsaP384: return std::string("PKIX_ECDSA_P384_SHA_384");
+    case crypto::KeyType::kEd25519: return std::string("PKIX_ED25519");
+    default: break;
+  }
+  return invalid_input(fmt::format("log key type {} is not supported in a trusted root", key_type_name(key.type())));
+}
+
+Result<TrustedRoot> trusted_root_from_certificates(std::string_view pem) {
+  auto certs = crypto::Certificate::all_from_pem(pem);
+  if (!certs.ok()) return std::move(certs).error();
+  std::vector<crypto::Certificate> roots, intermediates;
+  for (auto& c : *certs) (c.is_self_signed() ? roots : intermediates).push_back(std::move(c));
+  if (roots.empty()) return invalid_input("no root certificate (a self-signed CA certificate) among the certificates");
+  TrustedRoot tr;
+  tr.media_type = std::string(kTrustedRootMediaType);
+  for (auto& root : roots) {
+    CertificateAuthority ca;
+    ca.chain = intermediates;
+    ca.chain.push_back(std::move(root));
+    tr.certificate_authorities.push_back(std::move(ca));
+  }
+  return tr;
 }
 
 }  // namespace vouch::sigstore

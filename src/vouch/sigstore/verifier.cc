@@ -28,17 +28,37 @@ Result<Bytes> Artifact::digest(crypto::HashAlgorithm alg) const {
                                    crypto::hash_name(alg), crypto::hash_name(alg_)));
 }
 
-Result<VerificationResult> verify_bundle(const Bundle& bundle, const Artifact& artifact, const TrustedRoot& root,
+Result<Artifact> Artifact::from_digest_string(std::string_view alg_and_hex) {
+  auto colon = alg_and_hex.find(':');
+  if (colon == std::string_view::npos)
+    return invalid_input(fmt::format("artifact digest '{}': want ALGORITHM:HEX", alg_and_hex.substr(0, 200)));
+  auto alg = crypto::hash_from_name(alg_and_hex.substr(0, colon));
+  if (!alg.ok()) return std::move(alg).error().context(fmt::format("artifact digest '{}'", alg_and_hex.substr(0, 200)));
+  auto digest = hex_decode(alg_and_hex.substr(colon + 1));
+  if (!digest.ok())
+    return std::move(digest).error().context(fmt::format("artifact digest '{}'", alg_and_hex.substr(0, 200)));
+  return from_digest(*alg, std::move(digest).value());
+}
+
+Result<VerificationResult> verify_bundle(const Bundle& bundle, const Artifact& artifact, const TrustedMaterial& trusted,
                                          const VerifyPolicy& policy) {
-  VerificationResult result;
+  VOUCH_ASSIGN_OR_RETURN(VerificationResult result, verify(bundle, artifact, trusted, policy));
   result.media_type = bundle.media_type;
-  const crypto::Certificate* leaf = bundle.material.leaf();
+  return result;
+}
+
+Result<VerificationResult> verify(const SignedEntity& entity, const Artifact& artifact, const TrustedMaterial& trusted,
+                                  const VerifyPolicy& policy) {
+  VerificationResult result;
+  const VerificationContent material = entity.verification_content();
+  const crypto::Certificate* leaf = material.leaf();
 
   // Who signed: a certificate or a managed key.
   crypto::PublicKey signer_key;
   if (leaf) {
-    for (const auto& cert : bundle.material.certificate_chain)
-      if (cert.is_self_signed())
+    // A chain that carries its own root would be trusted on its own word.
+    for (const auto& cert : material.certificates)
+      if (material.certificates.size() > 1 && cert.is_self_signed())
         return verification_failed("certificate chain: the bundle carries a root certificate; roots come only from the trusted root");
     if (leaf->is_ca()) return verification_failed("certificate chain: the signing certificate is a CA certificate");
     signer_key = leaf->public_key();
@@ -54,7 +74,7 @@ Result<VerificationResult> verify_bundle(const Bundle& bundle, const Artifact& a
   // Signing time: transparency log integrated times and RFC 3161 timestamps.
   std::vector<UnixSeconds> times;
   if (!policy.ignore_tlog) {
-    VOUCH_ASSIGN_OR_RETURN(auto tlog, checks::verify_tlog_entries(bundle, artifact, root, signer_key, leaf,
+    VOUCH_ASSIGN_OR_RETURN(auto tlog, checks::verify_tlog_entries(entity, artifact, trusted, signer_key, leaf,
                                                                   policy.tlog_threshold));
     result.log_indexes = tlog.log_indexes;
     for (UnixSeconds t : tlog.integrated_times) {
@@ -62,7 +82,7 @@ Result<VerificationResult> verify_bundle(const Bundle& bundle, const Artifact& a
       result.timestamps.push_back({"transparency log", t});
     }
   }
-  VOUCH_ASSIGN_OR_RETURN(auto signed_times, checks::verify_signed_timestamps(bundle, root));
+  VOUCH_ASSIGN_OR_RETURN(auto signed_times, checks::verify_signed_timestamps(entity, trusted));
   for (UnixSeconds t : signed_times) {
     times.push_back(t);
     result.timestamps.push_back({"timestamp authority", t});
@@ -81,22 +101,22 @@ Result<VerificationResult> verify_bundle(const Bundle& bundle, const Artifact& a
         return verification_failed(fmt::format("certificate chain: signing time {} is outside the certificate's validity ({} to {})",
                                                format_rfc3339(t), format_rfc3339(leaf->not_before()),
                                                format_rfc3339(leaf->not_after())));
-      VOUCH_ASSIGN_OR_RETURN(chain, checks::verify_certificate_chain(bundle, root, t));
+      VOUCH_ASSIGN_OR_RETURN(chain, checks::verify_certificate_chain(entity, trusted, t));
     }
     if (!policy.ignore_sct) {
       if (chain.size() < 2) return verification_failed("SCT: the certificate's issuer is unknown");
-      VOUCH_RETURN_IF_ERROR(checks::verify_sct(*leaf, chain[1], root));
+      VOUCH_RETURN_IF_ERROR(checks::verify_sct(*leaf, chain[1], trusted));
     }
   }
 
-  VOUCH_RETURN_IF_ERROR(checks::verify_signature(bundle, artifact, signer_key));
+  VOUCH_RETURN_IF_ERROR(checks::verify_signature(entity, artifact, signer_key));
 
   if (leaf) {
     VOUCH_ASSIGN_OR_RETURN(CertificateSubject subject, certificate_subject(*leaf));
     if (keyless || !policy.identities.empty()) VOUCH_RETURN_IF_ERROR(check_identity(subject, policy.identities));
     result.signer = std::move(subject);
   }
-  if (const auto* env = std::get_if<DsseEnvelope>(&bundle.content)) {
+  if (const auto* env = std::get_if<DsseEnvelope>(&entity.signature_content())) {
     result.payload_type = env->payload_type;
     result.statement = std::string(as_chars(env->payload));
   }

@@ -5,16 +5,15 @@
 
 namespace vouch::sigstore::checks {
 
-Result<std::vector<crypto::Certificate>> verify_certificate_chain(const Bundle& bundle, const TrustedRoot& root,
+Result<std::vector<crypto::Certificate>> verify_certificate_chain(const SignedEntity& entity, const TrustedMaterial& trusted,
                                                                   UnixSeconds at) {
-  const crypto::Certificate* leaf = bundle.material.leaf();
+  const crypto::Certificate* leaf = entity.verification_content().leaf();
   if (!leaf) return internal_error("certificate chain: bundle has no certificate");
-  std::string last_error = "no certificate authority in the trusted root";
-  for (const auto& ca : root.certificate_authorities) {
-    if (!ca.valid_for.contains(at)) {
-      last_error = fmt::format("no trusted certificate authority was valid at {}", format_rfc3339(at));
-      continue;
-    }
+  auto all = trusted.fulcio_certificate_authorities();
+  if (all.empty()) return verification_failed("certificate chain: no certificate authority in the trusted root");
+  std::string last_error = fmt::format("no trusted certificate authority was valid at {}", format_rfc3339(at));
+  for (const CertificateAuthority* trusted_ca : trusted.fulcio_certificate_authorities_at(at)) {
+    const CertificateAuthority& ca = *trusted_ca;
     Result<std::vector<crypto::Certificate>> chain = internal_error("unset");
     if (ca.chain_verified) {
       // Validity periods above the issuing certificate still count at the signing time.
@@ -36,10 +35,10 @@ Result<std::vector<crypto::Certificate>> verify_certificate_chain(const Bundle& 
   return verification_failed(fmt::format("certificate chain: {}", last_error));
 }
 
-Status verify_sct(const crypto::Certificate& leaf, const crypto::Certificate& issuer, const TrustedRoot& root) {
+Status verify_sct(const crypto::Certificate& leaf, const crypto::Certificate& issuer, const TrustedMaterial& trusted) {
   std::vector<crypto::CtLog> logs;
-  for (const auto& log : root.ctlogs) {
-    logs.push_back(crypto::CtLog{log.log_id, log.key, log.valid_for.start, log.valid_for.end});
+  for (const LogInstance* log : trusted.certificate_transparency_logs()) {
+    logs.push_back(crypto::CtLog{log->log_id, log->key, log->valid_for.start, log->valid_for.end});
   }
   auto st = crypto::verify_embedded_scts(leaf, issuer, logs, 1);
   if (!st.ok()) return std::move(st).error().context("SCT");

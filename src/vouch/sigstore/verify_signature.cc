@@ -40,9 +40,9 @@ Status check_subjects(const DsseEnvelope& env, const Artifact& artifact) {
 
 }  // namespace
 
-Status verify_signature(const Bundle& bundle, const Artifact& artifact, const crypto::PublicKey& key) {
-  if (const auto* ms = std::get_if<MessageSignature>(&bundle.content)) return verify_message_signature(*ms, artifact, key);
-  const auto& env = std::get<DsseEnvelope>(bundle.content);
+Status verify_signature(const SignedEntity& entity, const Artifact& artifact, const crypto::PublicKey& key) {
+  if (const auto* ms = std::get_if<MessageSignature>(&entity.signature_content())) return verify_message_signature(*ms, artifact, key);
+  const auto& env = std::get<DsseEnvelope>(entity.signature_content());
   if (env.signatures.size() != 1)
     return invalid_input(fmt::format("signature: DSSE envelope has {} signatures, want exactly 1", env.signatures.size()));
   Bytes pae = intoto::pae(env.payload_type, env.payload);

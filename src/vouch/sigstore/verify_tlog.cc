@@ -54,12 +54,12 @@ Status check_hex_digest(const Node& hash, ByteView data, std::string_view what) 
   return ok_status();
 }
 
-Status check_hashedrekord_v001(const Node& spec, const Bundle& bundle, const Artifact& artifact,
+Status check_hashedrekord_v001(const Node& spec, const SignedEntity& entity, const Artifact& artifact,
                                const crypto::PublicKey& key, const crypto::Certificate* leaf) {
-  if (bundle.is_dsse()) return verification_failed("a hashedrekord 0.0.1 entry cannot record a DSSE envelope");
+  if (std::holds_alternative<DsseEnvelope>(entity.signature_content())) return verification_failed("a hashedrekord 0.0.1 entry cannot record a DSSE envelope");
   VOUCH_ASSIGN_OR_RETURN(Node sig, spec.get("signature"));
   VOUCH_ASSIGN_OR_RETURN(Bytes content, sig.get_bytes("content"));
-  if (!bytes_equal(content, bundle.signature()))
+  if (!bytes_equal(content, signature_bytes(entity.signature_content())))
     return verification_failed("spec.signature.content: the entry's signature is not the bundle's signature");
   VOUCH_ASSIGN_OR_RETURN(Node pk, sig.get("publicKey"));
   VOUCH_ASSIGN_OR_RETURN(Node pk_content, pk.get("content"));
@@ -78,12 +78,12 @@ Status check_hashedrekord_v001(const Node& spec, const Bundle& bundle, const Art
   return ok_status();
 }
 
-Status check_hashedrekord_v002(const Node& spec, const Bundle& bundle, const Artifact& artifact,
+Status check_hashedrekord_v002(const Node& spec, const SignedEntity& entity, const Artifact& artifact,
                                const crypto::PublicKey& key, const crypto::Certificate* leaf) {
   VOUCH_ASSIGN_OR_RETURN(Node v2, spec.get("hashedRekordV002"));
   VOUCH_ASSIGN_OR_RETURN(Node sig, v2.get("signature"));
   VOUCH_ASSIGN_OR_RETURN(Bytes content, sig.get_bytes("content"));
-  if (!bytes_equal(content, bundle.signature()))
+  if (!bytes_equal(content, signature_bytes(entity.signature_content())))
     return verification_failed(fmt::format("{}: the entry's signature is not the bundle's signature", sig.path()));
   VOUCH_ASSIGN_OR_RETURN(Node verifier, sig.get("verifier"));
   VOUCH_RETURN_IF_ERROR(check_signer_v2(verifier, key, leaf));
@@ -93,7 +93,7 @@ Status check_hashedrekord_v002(const Node& spec, const Bundle& bundle, const Art
   auto alg = crypto::hash_from_name(alg_name);
   if (!alg.ok()) return data.error(alg.error().message);
   Bytes expected;
-  if (const auto* env = std::get_if<DsseEnvelope>(&bundle.content)) {
+  if (const auto* env = std::get_if<DsseEnvelope>(&entity.signature_content())) {
     // Rekor v2 logs a DSSE envelope as a hashedrekord over its pre-authentication encoding.
     expected = crypto::digest(*alg, intoto::pae(env->payload_type, env->payload));
   } else {
@@ -104,9 +104,9 @@ Status check_hashedrekord_v002(const Node& spec, const Bundle& bundle, const Art
   return ok_status();
 }
 
-Status check_dsse_v001(const Node& spec, const Bundle& bundle, const crypto::PublicKey& key,
+Status check_dsse_v001(const Node& spec, const SignedEntity& entity, const crypto::PublicKey& key,
                        const crypto::Certificate* leaf) {
-  const auto* env = std::get_if<DsseEnvelope>(&bundle.content);
+  const auto* env = std::get_if<DsseEnvelope>(&entity.signature_content());
   if (!env) return verification_failed("a dsse entry cannot record a message signature");
   VOUCH_ASSIGN_OR_RETURN(Node payload_hash, spec.get("payloadHash"));
   VOUCH_RETURN_IF_ERROR(check_hex_digest(payload_hash, env->payload, "DSSE payload"));
@@ -114,16 +114,16 @@ Status check_dsse_v001(const Node& spec, const Bundle& bundle, const crypto::Pub
   VOUCH_ASSIGN_OR_RETURN(auto items, sigs.array());
   for (const auto& s : items) {
     VOUCH_ASSIGN_OR_RETURN(Bytes sig, s.get_bytes("signature"));
-    if (!bytes_equal(sig, bundle.signature())) continue;
+    if (!bytes_equal(sig, signature_bytes(entity.signature_content()))) continue;
     VOUCH_ASSIGN_OR_RETURN(Node verifier, s.get("verifier"));
     return check_signer_pem(verifier, key, leaf);
   }
   return verification_failed("spec.signatures: the envelope's signature is not in the entry");
 }
 
-Status check_dsse_v002(const Node& spec, const Bundle& bundle, const crypto::PublicKey& key,
+Status check_dsse_v002(const Node& spec, const SignedEntity& entity, const crypto::PublicKey& key,
                        const crypto::Certificate* leaf) {
-  const auto* env = std::get_if<DsseEnvelope>(&bundle.content);
+  const auto* env = std::get_if<DsseEnvelope>(&entity.signature_content());
   if (!env) return verification_failed("a dsse entry cannot record a message signature");
   VOUCH_ASSIGN_OR_RETURN(Node v2, spec.get("dsseV002"));
   VOUCH_ASSIGN_OR_RETURN(Node payload_hash, v2.get("payloadHash"));
@@ -137,16 +137,16 @@ Status check_dsse_v002(const Node& spec, const Bundle& bundle, const crypto::Pub
   VOUCH_ASSIGN_OR_RETURN(auto items, sigs.array());
   for (const auto& s : items) {
     VOUCH_ASSIGN_OR_RETURN(Bytes sig, s.get_bytes("content"));
-    if (!bytes_equal(sig, bundle.signature())) continue;
+    if (!bytes_equal(sig, signature_bytes(entity.signature_content()))) continue;
     VOUCH_ASSIGN_OR_RETURN(Node verifier, s.get("verifier"));
     return check_signer_v2(verifier, key, leaf);
   }
   return verification_failed(fmt::format("{}: the envelope's signature is not in the entry", sigs.path()));
 }
 
-Status check_intoto_v002(const Node& spec, const Bundle& bundle, const crypto::PublicKey& key,
+Status check_intoto_v002(const Node& spec, const SignedEntity& entity, const crypto::PublicKey& key,
                          const crypto::Certificate* leaf) {
-  const auto* env = std::get_if<DsseEnvelope>(&bundle.content);
+  const auto* env = std::get_if<DsseEnvelope>(&entity.signature_content());
   if (!env) return verification_failed("an intoto entry cannot record a message signature");
   VOUCH_ASSIGN_OR_RETURN(Node content, spec.get("content"));
   VOUCH_ASSIGN_OR_RETURN(Node payload_hash, content.get("payloadHash"));
@@ -161,14 +161,14 @@ Status check_intoto_v002(const Node& spec, const Bundle& bundle, const crypto::P
     // intoto 0.0.2 stores the signature base64-encoded twice.
     VOUCH_ASSIGN_OR_RETURN(Bytes once, s.get_bytes("sig"));
     auto sig = protojson_bytes_decode(as_chars(once));
-    if (!sig.ok() || !bytes_equal(*sig, bundle.signature())) continue;
+    if (!sig.ok() || !bytes_equal(*sig, signature_bytes(entity.signature_content()))) continue;
     VOUCH_ASSIGN_OR_RETURN(Node pk, s.get("publicKey"));
     return check_signer_pem(pk, key, leaf);
   }
   return verification_failed("spec.content.envelope.signatures: the envelope's signature is not in the entry");
 }
 
-Status check_body(const TlogEntry& entry, const Bundle& bundle, const Artifact& artifact,
+Status check_body(const TlogEntry& entry, const SignedEntity& entity, const Artifact& artifact,
                   const crypto::PublicKey& key, const crypto::Certificate* leaf) {
   auto parsed = json::parse(as_chars(entry.canonicalized_body), {.max_bytes = 16 * 1024 * 1024, .max_depth = 32});
   if (!parsed.ok()) return std::move(parsed).error().context("canonicalizedBody");
@@ -179,11 +179,11 @@ Status check_body(const TlogEntry& entry, const Bundle& bundle, const Artifact& 
     return verification_failed(fmt::format("body is {} {} but kindVersion says {} {}", kind, version, entry.kind,
                                            entry.version));
   VOUCH_ASSIGN_OR_RETURN(Node spec, body.get("spec"));
-  if (kind == "hashedrekord" && version == "0.0.1") return check_hashedrekord_v001(spec, bundle, artifact, key, leaf);
-  if (kind == "hashedrekord" && version == "0.0.2") return check_hashedrekord_v002(spec, bundle, artifact, key, leaf);
-  if (kind == "dsse" && version == "0.0.1") return check_dsse_v001(spec, bundle, key, leaf);
-  if (kind == "dsse" && version == "0.0.2") return check_dsse_v002(spec, bundle, key, leaf);
-  if (kind == "intoto" && version == "0.0.2") return check_intoto_v002(spec, bundle, key, leaf);
+  if (kind == "hashedrekord" && version == "0.0.1") return check_hashedrekord_v001(spec, entity, artifact, key, leaf);
+  if (kind == "hashedrekord" && version == "0.0.2") return check_hashedrekord_v002(spec, entity, artifact, key, leaf);
+  if (kind == "dsse" && version == "0.0.1") return check_dsse_v001(spec, entity, key, leaf);
+  if (kind == "dsse" && version == "0.0.2") return check_dsse_v002(spec, entity, key, leaf);
+  if (kind == "intoto" && version == "0.0.2") return check_intoto_v002(spec, entity, key, leaf);
   return invalid_input(fmt::format("unsupported entry kind {} {}", kind, version));
 }
 
@@ -231,22 +231,21 @@ Status check_signed_entry_timestamp(const TlogEntry& entry, const LogInstance& l
 
 }  // namespace
 
-Result<TlogOutcome> verify_tlog_entries(const Bundle& bundle, const Artifact& artifact, const TrustedRoot& root,
+Result<TlogOutcome> verify_tlog_entries(const SignedEntity& entity, const Artifact& artifact, const TrustedMaterial& trusted,
                                         const crypto::PublicKey& signer_key, const crypto::Certificate* leaf,
                                         size_t threshold) {
   TlogOutcome out;
-  const auto& entries = bundle.material.tlog_entries;
+  const auto& entries = entity.tlog_entries();
   for (size_t i = 0; i < entries.size(); ++i) {
     const TlogEntry& entry = entries[i];
     auto fail = [&](Error e) { return std::move(e.context(fmt::format("transparency log: entry {}", i))); };
-    const LogInstance* log = root.find_tlog(entry.log_id);
+    const LogInstance* log = trusted.find_tlog(entry.log_id);
     if (!log)
       return fail(verification_failed(
           fmt::format("log ID {} is not a transparency log in the trusted root", base64_encode(entry.log_id))));
-    if (auto st = check_body(entry, bundle, artifact, signer_key, leaf); !st.ok()) return fail(std::move(st).error());
+    if (auto st = check_body(entry, entity, artifact, signer_key, leaf); !st.ok()) return fail(std::move(st).error());
 
-    bool v1_bundle = bundle.version == BundleVersion::kV01;
-    if (!v1_bundle && !entry.inclusion_proof)
+    if (entity.requires_inclusion_proof() && !entry.inclusion_proof)
       return fail(verification_failed("no inclusion proof (required from bundle v0.2 on)"));
     if (!entry.inclusion_proof && !entry.signed_entry_timestamp)
       return fail(verification_failed("neither an inclusion proof nor a signed entry timestamp"));

@@ -91,7 +91,7 @@ class CosignImageVerifier : public ImageVerifier {
     }
     v.store = options_.store;
     v.annotations = entry.annotations;
-    v.trusted_root = options_.trusted_root;
+    v.trusted_material = options_.trusted_material;
     const std::optional<Rekor>* rekor = nullptr;
     const std::optional<CTLog>* ctlog = nullptr;
     if (entry.keys) {
@@ -102,7 +102,7 @@ class CosignImageVerifier : public ImageVerifier {
       const KeylessAttestor& k = *entry.keyless;
       if (!k.roots.empty()) return invalid_input("keyless.roots is not supported (trust comes from the trusted root)");
       if (!k.additional_extensions.empty()) return invalid_input("keyless.additionalExtensions is not supported");
-      if (!options_.trusted_root) return invalid_input("keyless attestors need a trusted root (--trusted-root)");
+      if (!options_.trusted_material) return invalid_input("keyless attestors need a trusted root (--trusted-root)");
       sigstore::CertificateIdentity id{sigstore::StringMatcher::exact(k.subject), sigstore::StringMatcher::exact(k.issuer)};
       if (!k.subject_regexp.empty()) {
         VOUCH_ASSIGN_OR_RETURN(id.subject_alternative_name, sigstore::StringMatcher::regexp(k.subject_regexp));
@@ -129,7 +129,7 @@ class CosignImageVerifier : public ImageVerifier {
     v.ignore_sct = *ctlog && (*ctlog)->ignore_sct;
     if (*rekor && !(*rekor)->pubkey.empty())
       return invalid_input("rekor.pubkey is not supported (the log's key comes from the trusted root)");
-    if (!v.ignore_tlog && !options_.trusted_root)
+    if (!v.ignore_tlog && !options_.trusted_material)
       return invalid_input("the transparency log check needs a trusted root (--trusted-root), or rekor.ignoreTlog: true");
     if (attestation) return cosign::verify_image_attestations(ref, attestation->type, v);
     return cosign::verify_image_signatures(ref, v);

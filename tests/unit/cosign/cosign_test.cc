@@ -174,10 +174,10 @@ TEST(CosignClassic, SignAppendsAndVerifiesWithEitherKey) {
   SignOptions so;
   so.layout = Layout::kClassic;
   so.annotations = {{"env", "prod"}};
-  auto s1 = sign_manifest(store, image_ref(), image.descriptor(), k1, so);
+  auto s1 = sign_manifest(store, image_ref(), image.descriptor(), sigstore::KeySigner(k1), so);
   ASSERT_TRUE(s1.ok()) << s1.error().message;
   EXPECT_EQ(s1->stored_at, "127.0.0.1:5000/demo/app:" + oci::digest_tag(image.digest, ".sig"));
-  ASSERT_TRUE(sign_manifest(store, image_ref(), image.descriptor(), k2, so).ok());
+  ASSERT_TRUE(sign_manifest(store, image_ref(), image.descriptor(), sigstore::KeySigner(k2), so).ok());
   // Signing again with the same key and payload does not add a layer (ECDSA is randomized, so
   // it does, unless identical: count only that both keys' layers are present).
   auto sig_manifest = *store.get_tagged(oci::digest_tag(image.digest, ".sig"));
@@ -224,7 +224,7 @@ TEST(CosignClassic, TamperedPayloadAndMovedSignatureAreRejected) {
   auto key = new_key();
   SignOptions so;
   so.layout = Layout::kClassic;
-  ASSERT_TRUE(sign_manifest(store, image_ref(), image.descriptor(), key, so).ok());
+  ASSERT_TRUE(sign_manifest(store, image_ref(), image.descriptor(), sigstore::KeySigner(key), so).ok());
   std::string tag = oci::digest_tag(image.digest, ".sig");
   auto sig_manifest = **store.get_tagged(tag);
 
@@ -262,8 +262,8 @@ TEST(CosignClassic, IntermediateReferrerModeIsRead) {
   auto key = new_key();
   SignOptions so;
   so.layout = Layout::kClassic;
-  ASSERT_TRUE(sign_manifest(store, image_ref(), image.descriptor(), key, so).ok());
-  ASSERT_TRUE(attest_manifest(store, image_ref(), image.descriptor(), key, "https://openvex.dev/ns", bj::object{}, so).ok());
+  ASSERT_TRUE(sign_manifest(store, image_ref(), image.descriptor(), sigstore::KeySigner(key), so).ok());
+  ASSERT_TRUE(attest_manifest(store, image_ref(), image.descriptor(), sigstore::KeySigner(key), "https://openvex.dev/ns", bj::object{}, so).ok());
   for (auto [suffix, type] : {std::pair<std::string, std::string_view>{".sig", media_type::kArtifactSig},
                               std::pair<std::string, std::string_view>{".att", intoto::kInTotoPayloadType}}) {
     std::string tag = oci::digest_tag(image.digest, suffix);
@@ -295,7 +295,7 @@ TEST(CosignBundle, SignVerifiesThroughTheFallbackIndexWithEmptyArtifactType) {
   SignOptions so;
   so.annotations = {{"k", "v"}};
   so.now = 1700000000;
-  auto s = sign_manifest(store, image_ref(), image.descriptor(), key, so);
+  auto s = sign_manifest(store, image_ref(), image.descriptor(), sigstore::KeySigner(key), so);
   ASSERT_TRUE(s.ok()) << s.error().message;
   // The fallback tag index lists the referrer with the empty artifact type.
   auto idx = **store.get_tagged(oci::digest_tag(image.digest));
@@ -366,7 +366,7 @@ TEST(CosignBundle, TamperedBundlesAreRejected) {
   {
     MemStore store;
     auto image = store.add_image("v1", "layer");
-    ASSERT_TRUE(sign_manifest(store, image_ref(), image.descriptor(), key, so).ok());
+    ASSERT_TRUE(sign_manifest(store, image_ref(), image.descriptor(), sigstore::KeySigner(key), so).ok());
     // The statement changed under the old signature, listed beside the untouched referrer.
     rewrite_referrer(store, image.digest, image, [&](bj::object& b) {
       auto& env = b["dsseEnvelope"].as_object();
@@ -388,7 +388,7 @@ TEST(CosignBundle, TamperedBundlesAreRejected) {
     MemStore store;
     auto a = store.add_image("a", "layer a");
     auto b = store.add_image("b", "layer b");
-    ASSERT_TRUE(sign_manifest(store, image_ref(), a.descriptor(), key, so).ok());
+    ASSERT_TRUE(sign_manifest(store, image_ref(), a.descriptor(), sigstore::KeySigner(key), so).ok());
     rewrite_referrer(store, a.digest, b, [](bj::object&) {});
     auto r = verify_signatures_in(store, image_ref(), b.digest, key_options(key));
     ASSERT_TRUE(r.ok()) << r.error().message;
@@ -411,7 +411,7 @@ TEST(CosignAttestations, EveryPredicateTypeRoundTripsInBothLayouts) {
       auto uri = intoto::predicate_type_for(t);
       ASSERT_TRUE(uri.ok()) << t;
       bj::value predicate = bj::object{{"name", t}};
-      auto a = attest_manifest(store, image_ref(), image.descriptor(), key, *uri, predicate, so);
+      auto a = attest_manifest(store, image_ref(), image.descriptor(), sigstore::KeySigner(key), *uri, predicate, so);
       ASSERT_TRUE(a.ok()) << t << ": " << a.error().message;
     }
     if (layout == Layout::kClassic) {
@@ -454,7 +454,7 @@ TEST(CosignAttestations, StatementAboutAnotherDigestIsRejected) {
   auto key = new_key();
   SignOptions so;
   so.layout = Layout::kClassic;
-  ASSERT_TRUE(attest_manifest(store, image_ref(), other.descriptor(), key, "https://openvex.dev/ns", bj::object{}, so).ok());
+  ASSERT_TRUE(attest_manifest(store, image_ref(), other.descriptor(), sigstore::KeySigner(key), "https://openvex.dev/ns", bj::object{}, so).ok());
   // Copy the other image's attestation manifest to this image's tag.
   store.tags[oci::digest_tag(image.digest, ".att")] = store.tags[oci::digest_tag(other.digest, ".att")];
   auto r = verify_attestations_in(store, image_ref(), image.digest, "openvex", key_options(key));
@@ -482,7 +482,7 @@ TEST(CosignVerify, OptionsAreChecked) {
   auto signer = new_key();
   SignOptions so;
   so.layout = Layout::kClassic;
-  ASSERT_TRUE(sign_manifest(store, image_ref(), image.descriptor(), signer, so).ok());
+  ASSERT_TRUE(sign_manifest(store, image_ref(), image.descriptor(), sigstore::KeySigner(signer), so).ok());
   VerifyOptions pem = key_options(new_key());
   pem.key_pems.push_back(signer.public_key().pem());
   auto ok = verify_signatures_in(store, image_ref(), image.digest, pem);
@@ -505,7 +505,7 @@ TEST(CosignVerify, ALayoutThatCannotBeReadDoesNotHideTheOther) {
   auto key = new_key();
   SignOptions so;
   so.layout = Layout::kClassic;
-  ASSERT_TRUE(sign_manifest(store, image_ref(), image.descriptor(), key, so).ok());
+  ASSERT_TRUE(sign_manifest(store, image_ref(), image.descriptor(), sigstore::KeySigner(key), so).ok());
   auto r = verify_signatures_in(store, image_ref(), image.digest, key_options(key));
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->verified.size(), 1u);
@@ -520,7 +520,7 @@ TEST(CosignVerify, MalformedCandidatesAreNamedAndDoNotHideGoodOnes) {
   auto key = new_key();
   SignOptions so;
   so.layout = Layout::kClassic;
-  ASSERT_TRUE(sign_manifest(store, image_ref(), image.descriptor(), key, so).ok());
+  ASSERT_TRUE(sign_manifest(store, image_ref(), image.descriptor(), sigstore::KeySigner(key), so).ok());
   // Prepend a layer with no signature annotation and a bad media type.
   std::string tag = oci::digest_tag(image.digest, ".sig");
   auto sig_manifest = **store.get_tagged(tag);
@@ -539,6 +539,25 @@ TEST(CosignVerify, MalformedCandidatesAreNamedAndDoNotHideGoodOnes) {
   EXPECT_EQ(r->verified.size(), 1u);
   ASSERT_EQ(r->rejected.size(), 1u);
   EXPECT_NE(r->rejected[0].reason.find("application/octet-stream"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace vouch::cosign
+
+namespace vouch::cosign {
+namespace {
+
+// An image digest that does not decode stops verification with an error; it is never checked
+// as an empty artifact.
+TEST(CosignVerify, ImageDigestThatDoesNotDecodeIsAnError) {
+  MemStore store;
+  auto key = new_key();
+  for (std::string hex : {std::string(64, 'z'), std::string(10, 'a')}) {
+    auto r = verify_attestations_in(store, image_ref(), oci::Digest::sha256_from_hex(hex), "", key_options(key));
+    ASSERT_FALSE(r.ok()) << hex;
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidInput) << r.error().message;
+    EXPECT_FALSE(verify_signatures_in(store, image_ref(), oci::Digest::sha256_from_hex(hex), key_options(key)).ok());
+  }
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "vouch/crypto/digest.h"
 #include "vouch/intoto/dsse.h"
 #include "vouch/sigstore/bundle.h"
+#include "vouch/sigstore/trusted_root.h"
 
 namespace vouch::cosign {
 namespace {
@@ -133,13 +134,13 @@ struct Pki {
     leaf = to_cert(l);
   }
 
-  sigstore::TrustedRoot root() const {
+  std::shared_ptr<const sigstore::TrustedRoot> root() const {
     sigstore::TrustedRoot r;
     sigstore::CertificateAuthority ca_entry;
     ca_entry.chain = {ca};
     ca_entry.valid_for.start = 0;
     r.certificate_authorities.push_back(ca_entry);
-    return r;
+    return std::make_shared<const sigstore::TrustedRoot>(std::move(r));
   }
 };
 
@@ -148,7 +149,7 @@ oci::Reference image_ref() { return *oci::parse_reference("127.0.0.1:5000/acme/a
 VerifyOptions keyless(const Pki& pki, std::string identity, std::string issuer) {
   VerifyOptions o;
   o.identities.push_back({sigstore::StringMatcher::exact(std::move(identity)), sigstore::StringMatcher::exact(std::move(issuer))});
-  o.trusted_root = pki.root();
+  o.trusted_material = pki.root();
   o.ignore_tlog = true;
   o.ignore_sct = true;
   return o;
@@ -225,7 +226,7 @@ TEST(CosignKeyless, CertificateIdentityDecidesInBothLayouts) {
   // Another CA in the trusted root: the chain does not verify.
   Pki other;
   VerifyOptions foreign = keyless(pki, kIdentity, kIssuer);
-  foreign.trusted_root = other.root();
+  foreign.trusted_material = other.root();
   auto f = verify_signatures_in(store, image_ref(), image, foreign);
   ASSERT_TRUE(f.ok());
   EXPECT_FALSE(f->ok());
@@ -256,6 +257,32 @@ TEST(CosignKeyless, GithubWorkflowClaims) {
   EXPECT_FALSE(bad->ok());
   EXPECT_NE(bad->failure_summary().find("GitHub workflow repository is 'acme/app', want 'acme/other'"), std::string::npos)
       << bad->failure_summary();
+}
+
+}  // namespace
+}  // namespace vouch::cosign
+
+namespace vouch::cosign {
+namespace {
+
+// A private root and another together: signatures chaining to either verify.
+TEST(CosignKeyless, EveryRootOfACollectionIsTrusted) {
+  Pki pki, other;
+  auto image = oci::Digest::sha256_from_hex(std::string(64, 'e'));
+  FixedStore store = signed_store(pki, image);
+  using Members = std::vector<std::shared_ptr<const sigstore::TrustedMaterial>>;
+  VerifyOptions both = keyless(pki, kIdentity, kIssuer);
+  both.trusted_material = std::make_shared<const sigstore::TrustedMaterialCollection>(Members{other.root(), pki.root()});
+  auto r = verify_signatures_in(store, image_ref(), image, both);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->verified.size(), 2u) << r->failure_summary();
+
+  VerifyOptions neither = keyless(pki, kIdentity, kIssuer);
+  neither.trusted_material = std::make_shared<const sigstore::TrustedMaterialCollection>(Members{other.root()});
+  auto f = verify_signatures_in(store, image_ref(), image, neither);
+  ASSERT_TRUE(f.ok()) << f.error().message;
+  EXPECT_FALSE(f->ok());
+  EXPECT_NE(f->failure_summary().find("certificate chain"), std::string::npos) << f->failure_summary();
 }
 
 }  // namespace

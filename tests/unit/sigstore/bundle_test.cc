@@ -2,7 +2,7 @@
 
 #include "../testdata.h"
 #include "vouch/sigstore/bundle.h"
-#include "vouch/sigstore/signer.h"
+#include "vouch/sigstore/sign.h"
 #include "vouch/sigstore/trusted_root.h"
 #include "vouch/sigstore/verifier.h"
 
@@ -100,7 +100,7 @@ TEST(SignBlob, ManagedKeyRoundTrip) {
   auto key = crypto::PrivateKey::generate(crypto::KeyType::kEcdsaP256);
   ASSERT_TRUE(key.ok());
   std::string data = "hello, vouch";
-  auto bundle = sign_blob_with_key(*key, as_bytes(data));
+  auto bundle = sign_blob(KeySigner(*key), as_bytes(data));
   ASSERT_TRUE(bundle.ok());
   auto parsed = parse_bundle(serialize_bundle(*bundle));
   ASSERT_TRUE(parsed.ok()) << parsed.error().message;

@@ -63,7 +63,7 @@ class LayoutImage : public ::testing::Test {
 
 TEST_F(LayoutImage, AttestorSetsCountAndEveryEntry) {
   cosign::SignOptions so;
-  ASSERT_TRUE(cosign::sign_image(*oci::parse_image_ref(image), signer, so).ok());
+  ASSERT_TRUE(cosign::sign_image(*oci::parse_image_ref(image), sigstore::KeySigner(signer), so).ok());
   auto verifier = cosign_image_verifier({});
   ImageVerification rule;
 
@@ -89,7 +89,7 @@ TEST_F(LayoutImage, AttestationPredicatesReachTheConditions) {
   cosign::SignOptions so;
   so.layout = cosign::Layout::kClassic;
   bj::value predicate = bj::object{{"spdxVersion", "SPDX-2.3"}};
-  ASSERT_TRUE(cosign::attest_image(*oci::parse_image_ref(image), signer, "https://spdx.dev/Document", predicate, so).ok());
+  ASSERT_TRUE(cosign::attest_image(*oci::parse_image_ref(image), sigstore::KeySigner(signer), "https://spdx.dev/Document", predicate, so).ok());
   auto verifier = cosign_image_verifier({});
   ImageVerification rule;
   Attestation att;
@@ -109,7 +109,7 @@ TEST_F(LayoutImage, AttestationPredicatesReachTheConditions) {
 
 TEST_F(LayoutImage, SettingsThatCannotBeHonouredAreErrorsNotPasses) {
   cosign::SignOptions so;
-  ASSERT_TRUE(cosign::sign_image(*oci::parse_image_ref(image), signer, so).ok());
+  ASSERT_TRUE(cosign::sign_image(*oci::parse_image_ref(image), sigstore::KeySigner(signer), so).ok());
   auto verifier = cosign_image_verifier({});
   ImageVerification rule;
   auto with = [&](auto change) {
