@@ -335,6 +335,8 @@ namespace {
 // characters of strings and keys), counting no further than `limit` so that measuring a huge
 // value costs no more than the budget it is measured against.
 uint64_t value_bytes(const bj::value& root, uint64_t limit) {
+  if (root.is_string()) return sizeof(bj::value) + root.get_string().size();
+  if (!root.is_array() && !root.is_object()) return sizeof(bj::value);
   uint64_t total = 0;
   std::vector<const bj::value*> stack{&root};
   while (!stack.empty() && total <= limit) {
