@@ -149,3 +149,14 @@ for f in glob.glob(os.path.join(sys.argv[1], "jmespath/tests/*.json")):
             open(os.path.join(sys.argv[2], hashlib.md5(e.encode()).hexdigest()), "w").write(e + "\n" + json.dumps(group["given"]))
 PY
 "$build/fuzz_jmespath" "${limit[@]}" -max_len=4096 -rss_limit_mb=2048 "$root/.cache/fuzz/jmespath"
+# The same under a small budget, seeded also with expressions that grow without bound.
+mkdir -p "$root/.cache/fuzz/jmespath-budget"
+cp "$root"/.cache/fuzz/jmespath/* "$root/.cache/fuzz/jmespath-budget/"
+python3 - "$root/.cache/fuzz/jmespath-budget" <<'PY'
+import os, sys
+seeds = ["length([s,s]" + " | [@,@]" * 30 + ")", "replace_all(replace_all(s, 'a', s), 'b', s)",
+         "join(s, split(s, ''))", "regex_replace_all('', s, s)", "a[*].[@, @, @][][]", "sort_by(a[].[@,@][], &to_string(@))"]
+for i, e in enumerate(seeds):
+    open(os.path.join(sys.argv[1], "bomb%d" % i), "w").write(e + "\n")
+PY
+"$build/fuzz_jmespath_budget" "${limit[@]}" -max_len=4096 -rss_limit_mb=1024 -timeout=10 "$root/.cache/fuzz/jmespath-budget"

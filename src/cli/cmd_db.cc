@@ -38,6 +38,12 @@ int db_import(const DbOptions& o) {
   auto stats = vuln::import_osv(**store, inputs, [&](size_t n) { progress.set(n); });
   progress.finish();
   if (!stats.ok()) return report(stats.error());
+  // Inputs of which not one record could be read are bad input, not an import (exit 2).
+  const bool nothing_readable = stats->malformed > 0 && stats->added + stats->updated + stats->unchanged == 0;
+  auto finish = [&] {
+    if (!nothing_readable) return kExitOk;
+    return report(invalid_input(fmt::format("db import: all {} records were malformed; nothing imported", stats->malformed)));
+  };
   if (o.output == "json") {
     bj::array problems, warnings;
     for (const auto& p : stats->problems) problems.emplace_back(p);
@@ -51,18 +57,18 @@ int db_import(const DbOptions& o) {
                           {"problems", std::move(problems)},
                           {"warnings", std::move(warnings)},
                           {"seconds", stats->seconds}});
-    return kExitOk;
+    return finish();
   }
   constexpr size_t kShown = 20;
   for (size_t i = 0; i < stats->problems.size() && i < kShown; ++i)
-    fmt::print(stderr, "skipped: {}\n", stats->problems[i]);
+    fmt::print(stderr, "skipped: {}\n", printable_line(stats->problems[i]));
   if (stats->problems.size() > kShown) fmt::print(stderr, "skipped: … and {} more\n", stats->problems.size() - kShown);
   for (size_t i = 0; i < stats->warnings.size() && i < kShown; ++i)
-    fmt::print(stderr, "warning: {}\n", stats->warnings[i]);
+    fmt::print(stderr, "warning: {}\n", printable_line(stats->warnings[i]));
   if (stats->warnings.size() > kShown) fmt::print(stderr, "warning: … and {} more\n", stats->warnings.size() - kShown);
   fmt::print("{} records read in {:.1f} s: {} added, {} updated, {} unchanged, {} malformed\n", stats->seen,
              stats->seconds, stats->added, stats->updated, stats->unchanged, stats->malformed);
-  return kExitOk;
+  return finish();
 }
 
 int db_status(const DbOptions& o) {

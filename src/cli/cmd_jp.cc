@@ -1,7 +1,6 @@
 // jp query: evaluate a JMESPath expression with Kyverno's functions, as `kyverno jp query`.
 #include <algorithm>
 #include <iostream>
-#include <iterator>
 
 #include "cli/commands.h"
 #include "cli/common.h"
@@ -73,7 +72,11 @@ Result<bj::value> load_input(const std::string& path) {
   std::string text;
   std::string source = path.empty() ? "standard input" : path;
   if (path.empty() || path == "-") {
-    text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    // Read no more than the limit (and one byte) so that an endless input ends at once.
+    char buf[1 << 16];
+    while (text.size() <= kMaxInputBytes && std::cin.read(buf, sizeof buf).gcount() > 0) {
+      text.append(buf, static_cast<size_t>(std::cin.gcount()));
+    }
     if (text.size() > kMaxInputBytes) return invalid_input("standard input: larger than 64 MiB");
   } else {
     VOUCH_ASSIGN_OR_RETURN(text, read_file(path, kMaxInputBytes));

@@ -49,50 +49,78 @@ void log_line(std::string_view msg, bj::object fields = {}) {
   fmt::print(stderr, "{}\n", json::serialize(fields));
 }
 
-Result<crypto::PrivateKey> load_or_create_key(const ServeOptions& opts) {
+// The log's signing key. A key created for a new log is written to `create_path` only once the
+// log is serving, so a start that fails leaves no key behind (and the next start, with a good
+// storage, does not pair an old key with a new log).
+struct SigningKey {
+  crypto::PrivateKey key;
+  std::string create_path;  // non-empty: generated now, not yet written
+};
+
+// The SQLite file of a `sqlite:PATH` or bare PATH storage; empty for a server URL.
+std::string sqlite_path(const std::string& storage) {
+  if (storage.starts_with("sqlite:")) return storage.substr(7);
+  return storage.find("://") == std::string::npos ? storage : std::string();
+}
+
+Result<SigningKey> load_or_create_key(const ServeOptions& opts) {
   std::string path = opts.signing_key;
   bool create = false;
   if (path.empty()) {
-    if (!opts.storage.starts_with("sqlite:") && opts.storage.find("://") != std::string::npos)
-      return invalid_input("--signing-key is required for this storage");
-    std::string db = opts.storage.starts_with("sqlite:") ? opts.storage.substr(7) : opts.storage;
-    path = db + ".signing-key.pem";
+    if (sqlite_path(opts.storage).empty()) return invalid_input("--signing-key is required for this storage");
+    path = sqlite_path(opts.storage) + ".signing-key.pem";
     create = !fs::exists(path);
   }
   if (create) {
     auto type = opts.key_type == "ed25519" ? crypto::KeyType::kEd25519 : crypto::KeyType::kEcdsaP256;
     VOUCH_ASSIGN_OR_RETURN(crypto::PrivateKey key, crypto::PrivateKey::generate(type));
-    VOUCH_RETURN_IF_ERROR(write_file_atomic(path, key.pkcs8_pem(), 0600));
-    log_line("created log signing key", {{"path", path}});
-    return key;
+    return SigningKey{std::move(key), path};
   }
   VOUCH_ASSIGN_OR_RETURN(std::string pem, read_file(path, 1 << 20));
   if (pem.find("ENCRYPTED") != std::string::npos) {
     VOUCH_ASSIGN_OR_RETURN(std::string password, read_password(false));
     auto key = crypto::decrypt_cosign_private_key(pem, password);
     if (!key.ok()) return std::move(key).error().context(path);
-    return key;
+    return SigningKey{std::move(key).value(), ""};
   }
   auto key = crypto::PrivateKey::from_pem(pem);
   if (!key.ok()) return std::move(key).error().context(path);
-  return key;
+  return SigningKey{std::move(key).value(), ""};
 }
 
+// Removes a SQLite storage file that a failed start created (destroyed after the storage that
+// uses it); a start that succeeds disarms it.
+struct CreatedStorageCleanup {
+  std::string path;  // empty: nothing to remove
+  ~CreatedStorageCleanup() {
+    if (path.empty()) return;
+    std::error_code ec;
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(path + suffix, ec);
+  }
+};
+
 Status serve(const ServeOptions& opts) {
-  VOUCH_ASSIGN_OR_RETURN(crypto::PrivateKey key, load_or_create_key(opts));
+  VOUCH_ASSIGN_OR_RETURN(SigningKey signing, load_or_create_key(opts));
+  CreatedStorageCleanup cleanup;
+  if (std::string db = sqlite_path(opts.storage); !db.empty() && !fs::exists(db)) cleanup.path = db;
   VOUCH_ASSIGN_OR_RETURN(auto storage, tlog::open_storage(opts.storage));
   std::string hostname = opts.hostname;
   if (hostname.empty()) {
     char buf[256] = {};
     hostname = ::gethostname(buf, sizeof buf - 1) == 0 && buf[0] ? buf : "localhost";
   }
-  VOUCH_ASSIGN_OR_RETURN(auto log, tlog::Log::open(std::move(storage), key, tlog::LogOptions{hostname, 1024}));
+  VOUCH_ASSIGN_OR_RETURN(auto log, tlog::Log::open(std::move(storage), signing.key, tlog::LogOptions{hostname, 1024}));
   auto api = std::make_unique<tlog::RekorApi>(*log);
   net::HttpServerOptions http;
   http.listen = opts.listen;
   http.max_body_bytes = opts.max_body;
   http.worker_threads = opts.threads;
   VOUCH_ASSIGN_OR_RETURN(auto server, net::HttpServer::start(http, api->handler()));
+  if (!signing.create_path.empty()) {
+    VOUCH_RETURN_IF_ERROR(write_file_atomic(signing.create_path, signing.key.pkcs8_pem(), 0600));
+    log_line("created log signing key", {{"path", signing.create_path}});
+  }
+  cleanup.path.clear();
   auto head = log->head();
   log_line("transparency log serving", {{"address", server->address()},
                                         {"storage", opts.storage},

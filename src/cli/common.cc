@@ -18,11 +18,28 @@ int exit_code_for(const Error& error) {
   return error.code == ErrorCode::kVerification ? kExitFailed : kExitUsage;
 }
 
+std::string printable_line(std::string_view text) {
+  std::string line;
+  line.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c == '\n' || c == '\r' || c == '\t') {
+      line.push_back(' ');
+    } else if (c < 0x20 || c == 0x7f) {
+      line += fmt::format("\\x{:02x}", c);
+    } else if (c == 0xc2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+               static_cast<unsigned char>(text[i + 1]) <= 0x9f) {
+      // A C1 control character (U+0080..U+009F; U+009B starts a terminal escape sequence).
+      line += fmt::format("\\u{:04x}", static_cast<unsigned char>(text[++i]));
+    } else {
+      line.push_back(static_cast<char>(c));
+    }
+  }
+  return line;
+}
+
 int report(const Error& error) {
-  std::string line = error.message;
-  for (char& c : line)
-    if (c == '\n' || c == '\r') c = ' ';
-  fmt::print(stderr, "vouch: {}\n", line);
+  fmt::print(stderr, "vouch: {}\n", printable_line(error.message));
   return exit_code_for(error);
 }
 

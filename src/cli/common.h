@@ -21,7 +21,13 @@ constexpr int kExitOk = 0;
 constexpr int kExitFailed = 1;
 constexpr int kExitUsage = 2;
 
+// The one mapping of error classes to exit codes (docs/CONTRIBUTING.md): kVerification is a
+// verdict (1); bad input, limits, I/O, not found and internal errors are 2.
 int exit_code_for(const Error& error);
+
+// `text` as one line that a terminal shows as it is: line breaks and tabs become spaces, other
+// control characters (from input the message quotes) are written as \xNN or \uNNNN.
+std::string printable_line(std::string_view text);
 
 // Prints "vouch: <message>" on one line to stderr and returns the exit code for the error.
 int report(const Error& error);

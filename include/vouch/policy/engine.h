@@ -89,6 +89,7 @@ ResourceRef resource_ref(const boost::json::value& resource);
 
 struct EngineOptions {
   std::shared_ptr<ImageVerifier> verifier;  // may be null
+  jmespath::Budget jmespath_budget{};        // for each evaluation of a policy's expression
 };
 
 class Engine {

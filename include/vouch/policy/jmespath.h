@@ -6,7 +6,10 @@
 //
 // Expressions are compiled once and evaluated many times; evaluation is const and safe to run
 // from several threads at once. Expressions and data are untrusted: the expression's size and
-// nesting depth are bounded when it is compiled, so evaluation never recurses without bound.
+// nesting depth are bounded when it is compiled, so evaluation never recurses without bound,
+// and each evaluation runs on a Budget of work and memory (below), so that an expression such
+// as `[@,@] | [@,@] | ...` or nested replace_all() ends with a limit-exceeded error instead of
+// exhausting memory or time.
 //
 // Errors carry ErrorCode::kInvalidInput and a message that starts with the JMESPath error kind:
 //   "syntax error at position 4 in 'foo[': expected a number, ':' or '*', got end of expression"
@@ -97,6 +100,14 @@ class CallContext {
  public:
   // Evaluates the expref argument against `current`. Fails if `expref` is not an expref.
   Result<bj::value> apply(const Argument& expref, const bj::value& current) const;
+  // Fails with a limit-exceeded error when a result of `bytes` more bytes would not fit in the
+  // evaluation's budget. Functions whose result can grow faster than their arguments (replace,
+  // join, ...) call it before building the result; the result is charged when it returns.
+  Status check_room(uint64_t bytes) const;
+  // The bytes the evaluation may still build (for results whose size shows only as they grow).
+  uint64_t bytes_left() const;
+  // Counts `steps` units of work (for functions that loop over their arguments).
+  Status charge_steps(uint64_t steps) const;
   // The name the function was called by, for error messages.
   std::string_view function_name() const { return name_; }
 
@@ -136,9 +147,19 @@ std::shared_ptr<const FunctionRegistry> kyverno_functions();
 // Adds Kyverno's functions to a registry (for registries that add more of their own).
 void add_kyverno_functions(FunctionRegistry& registry);
 
+// What one evaluation (one search()) may cost. A step is one syntax-tree node evaluated or one
+// element a function looks at; bytes are those of the values the evaluation builds (copies into
+// projections and multi-selects, function results), counted as they are built. The defaults are
+// far above what any policy of Kyverno's policy library needs and far below what hurts a server.
+struct Budget {
+  uint64_t max_steps = 20'000'000;
+  uint64_t max_bytes = uint64_t{64} << 20;
+};
+
 struct Limits {
   size_t max_expression_bytes = 64 * 1024;
   unsigned max_depth = 200;  // nesting of the expression's syntax tree
+  Budget budget;             // for each search() of the compiled expression
 };
 
 class Expression {
@@ -155,6 +176,7 @@ class Expression {
   std::string text_;
   std::shared_ptr<const detail::Node> root_;
   std::shared_ptr<const FunctionRegistry> functions_;
+  Budget budget_;
 };
 
 // compile + search.

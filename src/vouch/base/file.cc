@@ -35,18 +35,35 @@ Result<std::string> read_all(int fd, const std::filesystem::path& path, size_t m
   return out;
 }
 
+// What a file that is not a regular file is, for error messages.
+std::string_view file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
 }  // namespace
 
 Result<std::string> read_file(const std::filesystem::path& path, size_t max_bytes) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO with no writer must not hang; it is refused below.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     if (errno == ENOENT) return not_found(fmt::format("{}: no such file", path.string()));
     return io_error(fmt::format("{}: {}", path.string(), std::strerror(errno)));
   }
   struct stat st {};
-  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+  if (::fstat(fd, &st) != 0) {
+    int e = errno;
     ::close(fd);
-    return invalid_input(fmt::format("{}: is a directory", path.string()));
+    return io_error(fmt::format("{}: {}", path.string(), std::strerror(e)));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    std::string_view kind = file_kind(st.st_mode);
+    return invalid_input(fmt::format("{}: {}{}", path.string(), kind.starts_with("not ") ? "" : "is ", kind));
   }
   return read_all(fd, path, max_bytes);
 }
@@ -63,7 +80,28 @@ Result<std::string> read_regular_file_no_follow(const std::filesystem::path& pat
   return read_all(fd, path, max_bytes);
 }
 
+namespace {
+
+// write_file_atomic replaces only a regular file (or a symbolic link): renaming over a device
+// node, a FIFO or a socket would replace it with a regular file, and a directory cannot be
+// replaced. A symbolic link to anything but a regular file is refused too, since the user meant
+// what it points to.
+Status check_replaceable(const std::filesystem::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return ok_status();  // a new file (or a dangling link, which is replaced)
+    return io_error(fmt::format("{}: {}", path.string(), std::strerror(errno)));
+  }
+  if (S_ISREG(st.st_mode)) return ok_status();
+  std::string_view kind = file_kind(st.st_mode);
+  return invalid_input(fmt::format("{}: {}{}; not writing over it (give a regular file)", path.string(),
+                                   kind.starts_with("not ") ? "" : "is ", kind));
+}
+
+}  // namespace
+
 Status write_file_atomic(const std::filesystem::path& path, std::string_view contents, unsigned mode) {
+  VOUCH_RETURN_IF_ERROR(check_replaceable(path));
   std::filesystem::path dir = path.parent_path();
   if (dir.empty()) dir = ".";
   std::random_device rd;
@@ -90,6 +128,11 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view con
     int e = errno;
     ::unlink(tmp.c_str());
     return io_error(fmt::format("{}: {}", path.string(), std::strerror(e)));
+  }
+  // Again just before the rename, in case the path changed while the file was written.
+  if (Status st = check_replaceable(path); !st.ok()) {
+    ::unlink(tmp.c_str());
+    return st;
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     int e = errno;

@@ -79,7 +79,9 @@ Result<std::shared_ptr<const jmespath::Expression>> Engine::compile(const std::s
     auto it = cache_.find(expression);
     if (it != cache_.end()) return it->second;
   }
-  auto compiled = jmespath::Expression::compile(expression, functions_);
+  jmespath::Limits limits;
+  limits.budget = options_.jmespath_budget;
+  auto compiled = jmespath::Expression::compile(expression, functions_, limits);
   if (!compiled.ok()) return invalid_input(fmt::format("incorrect query {}: {}", expression, compiled.error().message));
   auto ptr = std::make_shared<const jmespath::Expression>(std::move(compiled).value());
   if (expression.size() > 4096) return ptr;  // long expressions are not kept

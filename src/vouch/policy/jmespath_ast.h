@@ -2,6 +2,7 @@
 // value handle the interpreter passes around.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <memory>
 #include <optional>
@@ -88,15 +89,29 @@ class Val {
 
 const bj::value& null_value();
 
+// Evaluates a syntax tree once, counting the work and the bytes built against a Budget.
+// One Interpreter per search(), so the counters need no locking.
 class Interpreter {
  public:
-  explicit Interpreter(const FunctionRegistry* functions) : functions_(functions) {}
+  Interpreter(const FunctionRegistry* functions, const Budget& budget) : functions_(functions), budget_(budget) {}
   Result<Val> eval(const Node& node, const Val& current) const;
+
+  Status charge_steps(uint64_t n) const;
+  // Adds a value about to be built (or just built) to the bytes spent.
+  Status charge_value(const bj::value& v) const;
+  Status check_room(uint64_t bytes) const;
+  uint64_t bytes_left() const { return budget_.max_bytes - std::min(bytes_, budget_.max_bytes); }
+  // A copy of `v`, charged.
+  Result<bj::value> copy(const bj::value& v) const;
 
  private:
   Result<Val> call(const Node& node, const Val& current) const;
   Result<Val> compare(const Node& node, const Val& current) const;
+  Error over_bytes() const;
   const FunctionRegistry* functions_;
+  Budget budget_;
+  mutable uint64_t steps_ = 0;
+  mutable uint64_t bytes_ = 0;
 };
 
 // Checks `args` against a function's parameters: invalid-arity or invalid-type errors.

@@ -149,7 +149,11 @@ std::shared_ptr<FunctionRegistry> build_standard() {
   r->add(fn("starts_with", {string, string}, [](Args a, const CallContext&) -> Result<bj::value> {
     return bj::value(std::string_view(a[0]->get_string()).starts_with(std::string_view(a[1]->get_string())));
   }));
-  r->add(fn("join", {string, {kArrayString}}, [](Args a, const CallContext&) -> Result<bj::value> {
+  r->add(fn("join", {string, {kArrayString}}, [](Args a, const CallContext& ctx) -> Result<bj::value> {
+    const auto& parts = a[1]->get_array();
+    uint64_t size = parts.empty() ? 0 : (parts.size() - 1) * a[0]->get_string().size();
+    for (const auto& e : parts) size += e.get_string().size();
+    VOUCH_RETURN_IF_ERROR(ctx.check_room(size));
     std::string out;
     bool first = true;
     for (const auto& e : a[1]->get_array()) {

@@ -331,11 +331,77 @@ Val::Val() : p_(&null_value()) {}
 
 namespace {
 
-bj::value materialize(const Val& v) { return v.get(); }
+// The bytes a value takes, roughly as boost::json holds it (a 16-byte value per node, plus the
+// characters of strings and keys), counting no further than `limit` so that measuring a huge
+// value costs no more than the budget it is measured against.
+uint64_t value_bytes(const bj::value& root, uint64_t limit) {
+  if (root.is_string()) return sizeof(bj::value) + root.get_string().size();
+  if (!root.is_array() && !root.is_object()) return sizeof(bj::value);
+  uint64_t total = 0;
+  std::vector<const bj::value*> stack{&root};
+  while (!stack.empty() && total <= limit) {
+    const bj::value* v = stack.back();
+    stack.pop_back();
+    total += sizeof(bj::value);
+    switch (v->kind()) {
+      case bj::kind::string: total += v->get_string().size(); break;
+      case bj::kind::array:
+        for (const auto& e : v->get_array()) stack.push_back(&e);
+        break;
+      case bj::kind::object:
+        for (const auto& kv : v->get_object()) {
+          total += kv.key().size() + sizeof(bj::value);
+          stack.push_back(&kv.value());
+        }
+        break;
+      default: break;
+    }
+  }
+  return total;
+}
+
+// The work a function's argument stands for: its elements, or its characters in blocks.
+uint64_t argument_steps(const bj::value& v) {
+  if (v.is_array()) return v.get_array().size();
+  if (v.is_object()) return v.get_object().size();
+  if (v.is_string()) return v.get_string().size() / 64;
+  return 0;
+}
 
 }  // namespace
 
+Status Interpreter::charge_steps(uint64_t n) const {
+  steps_ += n;
+  if (steps_ > budget_.max_steps) {
+    return make_error(ErrorKind::kLimit, fmt::format("expression exceeded its budget of {} steps", budget_.max_steps));
+  }
+  return ok_status();
+}
+
+Error Interpreter::over_bytes() const {
+  return make_error(ErrorKind::kLimit, fmt::format("expression exceeded its budget of {} bytes", budget_.max_bytes));
+}
+
+Status Interpreter::check_room(uint64_t bytes) const {
+  if (bytes > bytes_left()) return over_bytes();
+  return ok_status();
+}
+
+Status Interpreter::charge_value(const bj::value& v) const {
+  uint64_t left = bytes_left();
+  uint64_t n = value_bytes(v, left);
+  if (n > left) return over_bytes();
+  bytes_ += n;
+  return ok_status();
+}
+
+Result<bj::value> Interpreter::copy(const bj::value& v) const {
+  VOUCH_RETURN_IF_ERROR(charge_value(v));
+  return v;
+}
+
 Result<Val> Interpreter::eval(const Node& node, const Val& current) const {
+  VOUCH_RETURN_IF_ERROR(charge_steps(1));
   const bj::value& cur = current.get();
   switch (node.type) {
     case NodeType::kCurrent: return current;
@@ -381,9 +447,15 @@ Result<Val> Interpreter::eval(const Node& node, const Val& current) const {
       int64_t stop = cap(node.slice[1], false);
       bj::array out;
       if (step > 0) {
-        for (__int128 i = start; i < stop; i += step) out.push_back(arr[static_cast<size_t>(i)]);
+        for (__int128 i = start; i < stop; i += step) {
+          VOUCH_ASSIGN_OR_RETURN(bj::value e, copy(arr[static_cast<size_t>(i)]));
+          out.push_back(std::move(e));
+        }
       } else {
-        for (__int128 i = start; i > stop; i += step) out.push_back(arr[static_cast<size_t>(i)]);
+        for (__int128 i = start; i > stop; i += step) {
+          VOUCH_ASSIGN_OR_RETURN(bj::value e, copy(arr[static_cast<size_t>(i)]));
+          out.push_back(std::move(e));
+        }
       }
       return Val::own(std::move(out));
     }
@@ -402,7 +474,9 @@ Result<Val> Interpreter::eval(const Node& node, const Val& current) const {
       bj::array out;
       for (const auto& e : base->get_array()) {
         VOUCH_ASSIGN_OR_RETURN(Val r, eval(*node.children[1], base.child(e)));
-        if (!r->is_null()) out.push_back(materialize(r));
+        if (r->is_null()) continue;
+        VOUCH_ASSIGN_OR_RETURN(bj::value copied, copy(*r));
+        out.push_back(std::move(copied));
       }
       return Val::own(std::move(out));
     }
@@ -412,7 +486,9 @@ Result<Val> Interpreter::eval(const Node& node, const Val& current) const {
       bj::array out;
       for (const auto& kv : base->get_object()) {
         VOUCH_ASSIGN_OR_RETURN(Val r, eval(*node.children[1], base.child(kv.value())));
-        if (!r->is_null()) out.push_back(materialize(r));
+        if (r->is_null()) continue;
+        VOUCH_ASSIGN_OR_RETURN(bj::value copied, copy(*r));
+        out.push_back(std::move(copied));
       }
       return Val::own(std::move(out));
     }
@@ -425,7 +501,9 @@ Result<Val> Interpreter::eval(const Node& node, const Val& current) const {
         VOUCH_ASSIGN_OR_RETURN(Val keep, eval(*node.children[2], element));
         if (!is_truthy(*keep)) continue;
         VOUCH_ASSIGN_OR_RETURN(Val r, eval(*node.children[1], element));
-        if (!r->is_null()) out.push_back(materialize(r));
+        if (r->is_null()) continue;
+        VOUCH_ASSIGN_OR_RETURN(bj::value copied, copy(*r));
+        out.push_back(std::move(copied));
       }
       return Val::own(std::move(out));
     }
@@ -435,9 +513,13 @@ Result<Val> Interpreter::eval(const Node& node, const Val& current) const {
       bj::array out;
       for (const auto& e : base->get_array()) {
         if (e.is_array()) {
-          for (const auto& inner : e.get_array()) out.push_back(inner);
+          for (const auto& inner : e.get_array()) {
+            VOUCH_ASSIGN_OR_RETURN(bj::value copied, copy(inner));
+            out.push_back(std::move(copied));
+          }
         } else {
-          out.push_back(e);
+          VOUCH_ASSIGN_OR_RETURN(bj::value copied, copy(e));
+          out.push_back(std::move(copied));
         }
       }
       return Val::own(std::move(out));
@@ -469,7 +551,8 @@ Result<Val> Interpreter::eval(const Node& node, const Val& current) const {
       out.reserve(node.children.size());
       for (const auto& child : node.children) {
         VOUCH_ASSIGN_OR_RETURN(Val r, eval(*child, current));
-        out.push_back(materialize(r));
+        VOUCH_ASSIGN_OR_RETURN(bj::value copied, copy(*r));
+        out.push_back(std::move(copied));
       }
       return Val::own(std::move(out));
     }
@@ -478,7 +561,9 @@ Result<Val> Interpreter::eval(const Node& node, const Val& current) const {
       bj::object out;
       for (size_t i = 0; i < node.children.size(); ++i) {
         VOUCH_ASSIGN_OR_RETURN(Val r, eval(*node.children[i], current));
-        out[node.keys[i]] = materialize(r);
+        VOUCH_ASSIGN_OR_RETURN(bj::value copied, copy(*r));
+        VOUCH_RETURN_IF_ERROR(charge_steps(1));
+        out[node.keys[i]] = std::move(copied);
       }
       return Val::own(std::move(out));
     }
@@ -524,6 +609,7 @@ Result<Val> Interpreter::call(const Node& node, const Val& current) const {
       args.emplace_back(&null_value(), child->children[0].get());
     } else {
       VOUCH_ASSIGN_OR_RETURN(Val v, eval(*child, current));
+      VOUCH_RETURN_IF_ERROR(charge_steps(argument_steps(*v)));
       held.push_back(std::move(v));
       args.emplace_back(&held.back().get(), nullptr);
     }
@@ -531,6 +617,7 @@ Result<Val> Interpreter::call(const Node& node, const Val& current) const {
   VOUCH_RETURN_IF_ERROR(check_types(*f, args));
   CallContext ctx(this, f->name);
   VOUCH_ASSIGN_OR_RETURN(bj::value result, f->impl(args, ctx));
+  VOUCH_RETURN_IF_ERROR(charge_value(result));
   return Val::own(std::move(result));
 }
 
@@ -541,8 +628,14 @@ Result<bj::value> CallContext::apply(const Argument& expref, const bj::value& cu
     return make_error(ErrorKind::kInvalidType, fmt::format("{}(): expected an expression reference", name_));
   }
   VOUCH_ASSIGN_OR_RETURN(detail::Val v, interp_->eval(*expref.expref_, detail::Val::borrow(current)));
-  return v.get();
+  return interp_->copy(v.get());
 }
+
+Status CallContext::check_room(uint64_t bytes) const { return interp_->check_room(bytes); }
+
+uint64_t CallContext::bytes_left() const { return interp_->bytes_left(); }
+
+Status CallContext::charge_steps(uint64_t steps) const { return interp_->charge_steps(steps); }
 
 // ---------------------------------------------------------------- Expression
 
@@ -554,11 +647,12 @@ Result<Expression> Expression::compile(std::string_view text, std::shared_ptr<co
   e.text_ = std::string(text);
   e.root_ = std::shared_ptr<const detail::Node>(std::move(root));
   e.functions_ = std::move(functions);
+  e.budget_ = limits.budget;
   return e;
 }
 
 Result<bj::value> Expression::search(const bj::value& data) const {
-  detail::Interpreter interp(functions_.get());
+  detail::Interpreter interp(functions_.get(), budget_);
   VOUCH_ASSIGN_OR_RETURN(detail::Val v, interp.eval(*root_, detail::Val::borrow(data)));
   return v.get();
 }

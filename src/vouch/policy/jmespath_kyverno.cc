@@ -98,6 +98,19 @@ Error not_of_type(std::string_view fn, int index, std::string_view type) {
 
 // ---------------------------------------------------------------- strings
 
+// The size of go_replace's result, computed without building it.
+uint64_t go_replace_size(std::string_view s, std::string_view old, std::string_view repl, int64_t n) {
+  if (old == repl || n == 0) return s.size();
+  uint64_t count = 0;
+  if (old.empty()) {
+    count = runes(s).size() + 1;
+  } else {
+    for (size_t pos = s.find(old); pos != std::string_view::npos; pos = s.find(old, pos + old.size())) ++count;
+  }
+  if (n > 0) count = std::min(count, static_cast<uint64_t>(n));
+  return s.size() - count * old.size() + count * repl.size();
+}
+
 std::string go_replace(std::string_view s, std::string_view old, std::string_view repl, int64_t n) {
   if (old == repl || n == 0) return std::string(s);
   std::string out;
@@ -284,9 +297,10 @@ void expand(std::string& out, std::string_view tmpl, const RE2& re, const std::v
   out += tmpl;
 }
 
-// Go's Regexp.ReplaceAll / ReplaceAllLiteral.
-std::string regex_replace_all(const RE2& re, std::string_view src, std::string_view repl, bool literal) {
-  std::string out;
+// Go's Regexp.ReplaceAll / ReplaceAllLiteral into `out`; false (and `out` incomplete) as soon
+// as `out` grows past `max_bytes`.
+bool regex_replace_all(const RE2& re, std::string_view src, std::string_view repl, bool literal, uint64_t max_bytes,
+                       std::string& out) {
   const int ngroups = re.NumberOfCapturingGroups() + 1;
   std::vector<re2::StringPiece> groups(static_cast<size_t>(ngroups));
   size_t last_end = 0, search = 0;
@@ -304,6 +318,7 @@ std::string regex_replace_all(const RE2& re, std::string_view src, std::string_v
       }
     }
     last_end = a1;
+    if (out.size() > max_bytes) return false;
     size_t width = 1;
     if (search < src.size()) {
       auto b = static_cast<unsigned char>(src[search]);
@@ -319,16 +334,21 @@ std::string regex_replace_all(const RE2& re, std::string_view src, std::string_v
     }
   }
   out += src.substr(std::min(last_end, src.size()));
-  return out;
+  return out.size() <= max_bytes;
 }
 
-Result<bj::value> regex_replace(Args a, std::string_view fn, bool literal) {
+Result<bj::value> regex_replace(Args a, const CallContext& ctx, std::string_view fn, bool literal) {
   auto src = scalar_text(*a[1]);
   if (!src || a[1]->is_bool()) return not_of_type(fn, 2, "String or Real");
   auto repl = scalar_text(*a[2]);
   if (!repl || a[2]->is_bool()) return not_of_type(fn, 3, "String or Real");
   VOUCH_ASSIGN_OR_RETURN(auto re, compile_regex(fn, sv(a[0])));
-  return str(regex_replace_all(*re, *src, *repl, literal));
+  // The result's size is known only while it is built: stop as soon as it would not fit.
+  std::string out;
+  if (!regex_replace_all(*re, *src, *repl, literal, ctx.bytes_left(), out)) {
+    VOUCH_RETURN_IF_ERROR(ctx.check_room(out.size()));
+  }
+  return str(std::move(out));
 }
 
 // ---------------------------------------------------------------- semver (blang/semver v4)
@@ -851,12 +871,14 @@ void add_kyverno_functions(FunctionRegistry& r) {
     }
     return bj::value(true);
   }));
-  r.add(fn("replace", {s, s, s, {kNumber}}, [](Args a, const CallContext&) -> Result<bj::value> {
+  r.add(fn("replace", {s, s, s, {kNumber}}, [](Args a, const CallContext& ctx) -> Result<bj::value> {
     double n = to_double(*a[3]);
     int64_t count = std::isfinite(n) ? (n < -9e18 ? -1 : n > 9e18 ? INT64_MAX : static_cast<int64_t>(n)) : -1;
+    VOUCH_RETURN_IF_ERROR(ctx.check_room(go_replace_size(sv(a[0]), sv(a[1]), sv(a[2]), count)));
     return str(go_replace(sv(a[0]), sv(a[1]), sv(a[2]), count));
   }));
-  r.add(fn("replace_all", {s, s, s}, [](Args a, const CallContext&) -> Result<bj::value> {
+  r.add(fn("replace_all", {s, s, s}, [](Args a, const CallContext& ctx) -> Result<bj::value> {
+    VOUCH_RETURN_IF_ERROR(ctx.check_room(go_replace_size(sv(a[0]), sv(a[1]), sv(a[2]), -1)));
     return str(go_replace(sv(a[0]), sv(a[1]), sv(a[2]), -1));
   }));
   r.add(fn("to_upper", {s}, [](Args a, const CallContext&) -> Result<bj::value> {
@@ -877,9 +899,9 @@ void add_kyverno_functions(FunctionRegistry& r) {
   }));
   r.add(fn("split", {s, s}, [](Args a, const CallContext&) -> Result<bj::value> { return go_split(sv(a[0]), sv(a[1])); }));
   r.add(fn("regex_replace_all", {s, {kString | kNumber}, {kString | kNumber}},
-           [](Args a, const CallContext&) { return regex_replace(a, "regex_replace_all", false); }));
+           [](Args a, const CallContext& ctx) { return regex_replace(a, ctx, "regex_replace_all", false); }));
   r.add(fn("regex_replace_all_literal", {s, {kString | kNumber}, {kString | kNumber}},
-           [](Args a, const CallContext&) { return regex_replace(a, "regex_replace_all_literal", true); }));
+           [](Args a, const CallContext& ctx) { return regex_replace(a, ctx, "regex_replace_all_literal", true); }));
   r.add(fn("regex_match", {s, {kString | kNumber}}, [](Args a, const CallContext&) -> Result<bj::value> {
     auto src = scalar_text(*a[1]);
     if (!src) return not_of_type("regex_match", 2, "String or Real");
