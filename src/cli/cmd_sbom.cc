@@ -97,7 +97,8 @@ void register_sbom_commands(CLI::App& app, int& exit_code) {
       "(rpmdb.sqlite) packages with the files they own; npm, Python, Ruby gem, PHP Composer and .NET\n"
       "packages, Go modules in Go executables, Rust crates (Cargo.lock, cargo-auditable executables)\n"
       "and Maven packages in Java archives, each related to the OS package that installed it; CPE\n"
-      "candidates as syft generates them. Malformed package files are skipped with a warning.\n"
+      "candidates as syft generates them. Malformed language package files are skipped with a\n"
+      "warning; a malformed OS package database (dpkg, apk, rpm) fails the command.\n"
       "Output is deterministic given SOURCE_DATE_EPOCH. Long work shows a progress line when stderr\n"
       "is a terminal.\n"
       "Exit 0 on success, 2 on bad input.");
