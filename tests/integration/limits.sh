@@ -87,7 +87,7 @@ spec:
 EOF
 (ulimit -v $mem_kib; timeout -k 5 60 "$vouch" policy apply "$work/bomb-policy.yaml" -r "$work/pod.yaml") > "$work/out" 2> "$work/err"
 rc=$?
-if [ "$rc" -ne 1 ] || ! grep -q "error" "$work/out"; then
+if [ "$rc" -ne 1 ] || ! grep -q "exceeded its budget" "$work/out"; then
   fail "policy apply: context bomb: exit $rc, want 1 with an error result: $(head -c 300 "$work/out" "$work/err")"
 else
   echo "ok: policy apply: context bomb (error result, exit 1)"

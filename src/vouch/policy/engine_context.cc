@@ -129,6 +129,7 @@ Result<bj::value> EvalContext::query(const std::string& raw) {
   VOUCH_ASSIGN_OR_RETURN(auto compiled, engine.compile(expr));
   const bj::value& root = data;
   auto result = compiled->search(root);
+  if (!result.ok() && jmespath::error_kind(result.error()) == jmespath::ErrorKind::kLimit) return result.error();
   if (!result.ok()) return invalid_input(fmt::format("JMESPath query failed: {}", result.error().message));
   if (result->is_null()) {
     static const RE2 kPath(R"(^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$)");
@@ -259,14 +260,18 @@ Status EvalContext::load_context(const std::vector<ContextEntry>& entries, const
     if (!e.jmes_path.empty()) {
       VOUCH_ASSIGN_OR_RETURN(bj::value p, substitute(bj::value(e.jmes_path)));
       std::string expr = p.is_string() ? std::string(p.get_string()) : e.jmes_path;
+      Result<bj::value> r = bj::value();
       if (e.value) {
         VOUCH_ASSIGN_OR_RETURN(auto compiled, engine.compile(expr));
-        auto r = compiled->search(value);
-        value = r.ok() ? *r : bj::value();
+        r = compiled->search(value);
       } else {
-        auto r = query(expr);
-        value = r.ok() ? *r : bj::value();
+        r = query(expr);
       }
+      // An evaluation error makes the entry null (and its default applies), as in Kyverno; an
+      // exceeded budget does not: the entry, and so the rule, fails with the reason.
+      if (!r.ok() && jmespath::error_kind(r.error()) == jmespath::ErrorKind::kLimit)
+        return invalid_input(fmt::format("context entry '{}': {}", e.name, r.error().message));
+      value = r.ok() ? *r : bj::value();
     }
     if (value.is_null() && e.default_value) {
       VOUCH_ASSIGN_OR_RETURN(value, substitute(*e.default_value));
