@@ -14,6 +14,7 @@
 #include "vouch/net/http.h"
 #include "vouch/oci/manifest.h"
 #include "vouch/oci/store.h"
+#include "vouch/oci/url_policy.h"
 
 namespace vouch::oci {
 
@@ -55,10 +56,11 @@ class RegistryClient {
   Result<net::Response> request(net::Request req, const std::string& repo, size_t max_body = 16 << 20);
   Result<std::unique_ptr<net::ResponseStream>> request_stream(net::Request req, const std::string& repo);
   Status authenticate(const std::string& challenge_header, const std::string& repo);
-  void apply_auth(net::Request& req, const std::string& repo) const;
+  void apply_auth(net::Request& req, const std::string& repo);
   Result<Credentials> credentials();
   std::string scope(const std::string& repo) const;
-  std::string resolve_location(const std::string& location);
+  // A Location or Link URL given in answer to `request_url`, resolved and checked like a redirect.
+  Result<std::string> resolve_location(const std::string& request_url, const std::string& location);
 
   std::string registry_;
   std::string host_;  // where requests go (registry-1.docker.io for docker.io)
@@ -69,8 +71,5 @@ class RegistryClient {
   std::optional<Credentials> creds_;
   std::map<std::string, std::string> auth_by_repo_;  // repo -> Authorization header value
 };
-
-// Whether plain HTTP is allowed for this registry without --allow-insecure-registry.
-bool is_localhost_registry(std::string_view registry);
 
 }  // namespace vouch::oci

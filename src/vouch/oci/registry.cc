@@ -4,11 +4,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <strings.h>
+
 #include <cstdlib>
 
 #include "store_common.h"
 #include "vouch/base/file.h"
 #include "vouch/base/json.h"
+#include "vouch/oci/url_policy.h"
 
 namespace vouch::oci {
 namespace {
@@ -18,6 +21,7 @@ using json::Node;
 
 constexpr size_t kDefaultChunk = 16 << 20;
 constexpr size_t kMonolithicLimit = 32 << 20;
+constexpr int kMaxRedirects = 10;
 
 class StreamReader final : public BlobReader {
  public:
@@ -27,6 +31,45 @@ class StreamReader final : public BlobReader {
  private:
   std::unique_ptr<net::ResponseStream> s_;
 };
+
+bool is_redirect(long status) { return status == 301 || status == 302 || status == 303 || status == 307 || status == 308; }
+long status_of(const net::Response& r) { return r.status; }
+long status_of(const std::unique_ptr<net::ResponseStream>& s) { return s->status(); }
+const net::Headers& headers_of(const net::Response& r) { return r.headers; }
+const net::Headers& headers_of(const std::unique_ptr<net::ResponseStream>& s) { return s->headers(); }
+
+void drop_authorization(net::Request& req) {
+  net::Headers kept;
+  for (const auto& [name, value] : req.headers.items())
+    if (strcasecmp(name.c_str(), "Authorization") != 0) kept.add(name, value);
+  req.headers = std::move(kept);
+}
+
+// Sends `req` through `exchange` (a whole or a streamed response), following redirects here
+// rather than in libcurl so that every hop is checked (check_redirect) and the Authorization
+// header never leaves the origin it was meant for.
+template <typename Exchange>
+auto follow(net::Request req, bool allow_insecure, Exchange exchange) -> decltype(exchange(req)) {
+  req.follow_redirects = false;
+  auto first = url_origin(req.url);
+  for (int hop = 0;; ++hop) {
+    auto sent = exchange(req);
+    if (!sent.ok() || !is_redirect(status_of(*sent))) return sent;
+    auto location = headers_of(*sent).get("Location");
+    if (!location) return sent;
+    if (hop == kMaxRedirects) return io_error(fmt::format("{} {}: more than {} redirects", req.method, req.url, kMaxRedirects));
+    VOUCH_ASSIGN_OR_RETURN(std::string next, resolve_url(req.url, *location));
+    VOUCH_RETURN_IF_ERROR(check_redirect(req.url, next, allow_insecure));
+    auto origin = url_origin(next);
+    if (!first.ok() || !origin.ok() || *origin != *first) drop_authorization(req);
+    long status = status_of(*sent);
+    if (status == 303 || ((status == 301 || status == 302) && req.method == "POST")) {
+      if (req.method != "HEAD") req.method = "GET";
+      req.body.clear();
+    }
+    req.url = std::move(next);
+  }
+}
 
 std::string http_error(const net::Response& r, std::string_view what) {
   // Distribution error bodies: {"errors":[{"code","message"}]}
@@ -110,16 +153,6 @@ std::vector<std::string> config_keys(const std::string& registry) {
 }
 
 }  // namespace
-
-bool is_localhost_registry(std::string_view registry) {
-  std::string_view host = registry;
-  if (host.starts_with("[")) {
-    host = host.substr(0, host.find(']') + 1);
-  } else if (size_t colon = host.rfind(':'); colon != std::string_view::npos) {
-    host = host.substr(0, colon);
-  }
-  return host == "localhost" || host == "127.0.0.1" || host == "[::1]";
-}
 
 std::string default_docker_config_path() {
   if (const char* d = std::getenv("DOCKER_CONFIG")) return std::string(d) + "/config.json";
@@ -216,9 +249,14 @@ Result<Credentials> RegistryClient::credentials() {
   return *creds_;
 }
 
-void RegistryClient::apply_auth(net::Request& req, const std::string& repo) const {
+void RegistryClient::apply_auth(net::Request& req, const std::string& repo) {
   auto it = auth_by_repo_.find(repo);
-  if (it != auth_by_repo_.end()) req.headers.add("Authorization", it->second);
+  if (it == auth_by_repo_.end()) return;
+  // The registry's credentials go to the registry's own origin only (an upload Location may
+  // name another host).
+  auto registry = url_origin(base_url());
+  auto target = url_origin(req.url);
+  if (registry.ok() && target.ok() && *registry == *target) req.headers.add("Authorization", it->second);
 }
 
 Status RegistryClient::authenticate(const std::string& header, const std::string& repo) {
@@ -235,9 +273,8 @@ Status RegistryClient::authenticate(const std::string& header, const std::string
       auto realm = ch.params.find("realm");
       if (realm == ch.params.end()) return invalid_input(fmt::format("{}: bearer challenge without a realm", registry_));
       std::string url = realm->second;
-      if (!url.starts_with("https://") && !(url.starts_with("http://") && (options_.allow_insecure || is_localhost_registry(registry_) ||
-                                                                            url.starts_with("http://127.0.0.1") || url.starts_with("http://localhost"))))
-        return verification_failed(fmt::format("{}: token realm '{}' is not https", registry_, url));
+      if (auto allowed = check_url_allowed(url, options_.allow_insecure, "token realm"); !allowed.ok())
+        return std::move(allowed).error().context(registry_);
       std::string service = ch.params.count("service") ? ch.params.at("service") : "";
       std::string sc = repo.empty() ? (ch.params.count("scope") ? ch.params.at("scope") : "") : scope(repo);
       net::Request tr;
@@ -256,7 +293,7 @@ Status RegistryClient::authenticate(const std::string& header, const std::string
         if (!c.username.empty() || !c.password.empty())
           tr.headers.add("Authorization", "Basic " + base64_encode(as_bytes(c.username + ":" + c.password)));
       }
-      VOUCH_ASSIGN_OR_RETURN(resp, http_->send(tr, 1 << 20));
+      VOUCH_ASSIGN_OR_RETURN(resp, follow(std::move(tr), options_.allow_insecure, [&](const net::Request& r) { return http_->send(r, 1 << 20); }));
       if (resp.status == 401 || resp.status == 403)
         return verification_failed(fmt::format("{}: token endpoint refused the credentials (HTTP {})", registry_, resp.status));
       if (resp.status != 200) return io_error(http_error(resp, fmt::format("{}: token endpoint", registry_)));
@@ -287,7 +324,7 @@ Result<net::Response> RegistryClient::request(net::Request req, const std::strin
   for (int attempt = 0; attempt < 2; ++attempt) {
     net::Request r = req;
     apply_auth(r, repo);
-    auto sent = http_->send(r, max_body);
+    auto sent = follow(std::move(r), options_.allow_insecure, [&](const net::Request& x) { return http_->send(x, max_body); });
     if (!sent.ok()) return tls_hint(std::move(sent).error(), registry_);
     net::Response resp = std::move(sent).value();
     if (resp.status != 401 || attempt == 1) return resp;
@@ -302,7 +339,7 @@ Result<std::unique_ptr<net::ResponseStream>> RegistryClient::request_stream(net:
   for (int attempt = 0; attempt < 2; ++attempt) {
     net::Request r = req;
     apply_auth(r, repo);
-    auto opened = http_->open(r);
+    auto opened = follow(std::move(r), options_.allow_insecure, [&](const net::Request& x) { return http_->open(x); });
     if (!opened.ok()) return tls_hint(std::move(opened).error(), registry_);
     auto stream = std::move(opened).value();
     if (stream->status() != 401 || attempt == 1) return stream;
@@ -360,20 +397,22 @@ Result<bool> RegistryClient::has_blob(const std::string& repo, const Digest& d) 
   return io_error(http_error(r, fmt::format("{}/{}: HEAD blob {}", registry_, repo, d.str())));
 }
 
-std::string RegistryClient::resolve_location(const std::string& location) {
-  if (location.starts_with("http://") || location.starts_with("https://")) return location;
-  return base_url() + (location.starts_with("/") ? "" : "/") + location;
+Result<std::string> RegistryClient::resolve_location(const std::string& request_url, const std::string& location) {
+  VOUCH_ASSIGN_OR_RETURN(std::string url, resolve_url(request_url, location));
+  VOUCH_RETURN_IF_ERROR(check_redirect(request_url, url, options_.allow_insecure));
+  return url;
 }
 
 Status RegistryClient::push_blob(const std::string& repo, const Descriptor& d, BlobReader& from) {
   std::string what = fmt::format("{}/{}: upload of {}", registry_, repo, d.digest.str());
   VOUCH_ASSIGN_OR_RETURN(bool exists, has_blob(repo, d.digest));
   if (exists) return ok_status();
-  VOUCH_ASSIGN_OR_RETURN(net::Response start, request({"POST", fmt::format("{}/v2/{}/blobs/uploads/", base_url(), repo), {}, {}, true}, repo));
+  std::string upload_url = fmt::format("{}/v2/{}/blobs/uploads/", base_url(), repo);
+  VOUCH_ASSIGN_OR_RETURN(net::Response start, request({"POST", upload_url, {}, {}, true}, repo));
   if (start.status != 202) return io_error(http_error(start, what));
   auto loc = start.headers.get("Location");
   if (!loc) return io_error(what + ": no Location in the upload response");
-  std::string location = resolve_location(*loc);
+  VOUCH_ASSIGN_OR_RETURN(std::string location, resolve_location(upload_url, *loc));
   size_t chunk = options_.chunk_size ? options_.chunk_size : kDefaultChunk;
   bool monolithic = options_.chunk_size == 0 && d.size <= static_cast<int64_t>(kMonolithicLimit);
   auto with_digest = [&](std::string url) {
@@ -405,7 +444,7 @@ Status RegistryClient::push_blob(const std::string& repo, const Descriptor& d, B
     VOUCH_ASSIGN_OR_RETURN(net::Response r, request(patch, repo));
     if (r.status != 202) return io_error(http_error(r, what + " (chunk)"));
     offset += static_cast<int64_t>(buf.size());
-    if (auto l = r.headers.get("Location")) location = resolve_location(*l);
+    if (auto l = r.headers.get("Location")) { VOUCH_ASSIGN_OR_RETURN(location, resolve_location(location, *l)); }
   }
   VOUCH_ASSIGN_OR_RETURN(net::Response fin, request({"PUT", with_digest(location), {}, {}, true}, repo));
   if (fin.status != 201) return io_error(http_error(fin, what + " (commit)"));
@@ -439,12 +478,14 @@ Result<std::vector<std::string>> RegistryClient::list_tags(const std::string& re
         tags.push_back(t);
       }
     }
-    url.clear();
+    std::string next;
     if (auto link = r.headers.get("Link")) {
       size_t a = link->find('<'), b = link->find('>');
-      if (a != std::string::npos && b != std::string::npos && b > a && link->find("rel=\"next\"") != std::string::npos)
-        url = resolve_location(link->substr(a + 1, b - a - 1));
+      if (a != std::string::npos && b != std::string::npos && b > a && link->find("rel=\"next\"") != std::string::npos) {
+        VOUCH_ASSIGN_OR_RETURN(next, resolve_location(url, link->substr(a + 1, b - a - 1)));
+      }
     }
+    url = std::move(next);
   }
   return tags;
 }
