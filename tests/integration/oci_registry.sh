@@ -123,6 +123,16 @@ check_eq "docker-archive -> registry" "$(field "['digest']" "$REG/demo/fromarchi
 check_eq "oci -> docker-archive keeps the image ID" "$(field "['configDigest']" "docker-archive:$T/out.tar:demo/out:v3")" "$oci_cfg"
 check_eq "skopeo reads vouch's docker-archive" "$(skopeo inspect "docker-archive:$T/out.tar" | jq_ "d['Layers'][1]")" "$diff_id"
 
+# --- a blob already in the destination is reused only if it is a regular file with its digest
+cp -r "$T/L2" "$T/L2reuse"
+lh2=$(field "['manifest']['layers'][0]['digest']" "oci:$T/L2:b"); lh2=${lh2#sha256:}; ch2=${oci_cfg#sha256:}
+printf 'X' | dd of="$T/L2reuse/blobs/sha256/$lh2" bs=1 seek=10 conv=notrunc 2>/dev/null
+mv "$T/L2reuse/blobs/sha256/$ch2" "$T/planted-config"; ln -s "$T/planted-config" "$T/L2reuse/blobs/sha256/$ch2"
+"$V" copy "$REG/demo/rt:a" "oci:$T/L2reuse:b" 2>"$T/err" || fail "copy over a corrupt and a planted blob: $(cat "$T/err")"
+grep -q "2 blobs copied, 1 already present" "$T/err" || fail "corrupt/planted blobs were reused: $(cat "$T/err")"
+[ -L "$T/L2reuse/blobs/sha256/$ch2" ] && fail "the planted symlink survived the copy"
+"$V" inspect --files "oci:$T/L2reuse:b" >/dev/null 2>"$T/err" || fail "the copy does not verify: $(cat "$T/err")"
+
 # --- multi-platform index
 amd_m=$(field "['digest']" "oci:$T/L:amd"); arm_m=$(field "['digest']" "oci:$T/L:arm")
 python3 - "$T/L" "$amd_m" "$arm_m" <<'PY'

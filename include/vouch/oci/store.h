@@ -63,6 +63,9 @@ class Store {
   // Whether tags other than the named one can be read and written (registries, layouts).
   virtual bool supports_tags() const { return false; }
 
+  // Whether the blob is there and can be reused: a layout or dir: checks that its file is a
+  // regular file with the descriptor's size and digest (anything else is replaced by put_blob);
+  // a registry, which checks digests itself, is asked.
   virtual Result<bool> has_blob(const Descriptor& d) = 0;
   virtual Status put_blob(const Descriptor& d, BlobReader& from) = 0;
   // `tag`: the tag to give it (nullopt: by digest only). `root`: the manifest the location

@@ -119,10 +119,7 @@ class LayoutStore final : public Store {
     return out;
   }
 
-  Result<bool> has_blob(const Descriptor& d) override {
-    std::error_code ec;
-    return fs::exists(blob_path(d.digest), ec);
-  }
+  Result<bool> has_blob(const Descriptor& d) override { return blob_file_intact(blob_path(d.digest), d); }
 
   Status put_blob(const Descriptor& d, BlobReader& from) override {
     VOUCH_RETURN_IF_ERROR(ensure_created());
@@ -235,10 +232,7 @@ class DirStore final : public Store {
     return verifying_reader(std::move(raw).value(), d, fmt::format("{}: blob {}", root_.string(), d.digest.str()));
   }
 
-  Result<bool> has_blob(const Descriptor& d) override {
-    std::error_code ec;
-    return fs::exists(root_ / d.digest.hex(), ec);
-  }
+  Result<bool> has_blob(const Descriptor& d) override { return blob_file_intact(root_ / d.digest.hex(), d); }
   Status ensure_created() {
     if (!pending_create_) return ok_status();
     std::error_code ec;
