@@ -52,7 +52,10 @@ struct ClientOptions {
   std::chrono::milliseconds initial_backoff{250};
   std::chrono::milliseconds max_backoff{8000};
   long connect_timeout_seconds = 30;
-  long low_speed_seconds = 120;                     // abort when under 1 byte/s for this long
+  long low_speed_seconds = 120;                     // abort when under low_speed_bytes_per_second this long
+  long low_speed_bytes_per_second = 1;
+  // Every transfer, retry and backoff ends by then (a command's --timeout).
+  std::optional<std::chrono::steady_clock::time_point> deadline;
   long max_redirects = 10;
   std::string user_agent = "vouch/0.1.0";
 };

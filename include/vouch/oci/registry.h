@@ -5,6 +5,7 @@
 // manifest pushes, tag listing and the referrers API with the sha256-<hex> tag fallback.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -67,6 +68,7 @@ class RegistryClient {
   StoreOptions options_;
   bool push_;
   std::string scheme_;
+  std::chrono::steady_clock::time_point deadline_;  // from options_.timeout
   std::unique_ptr<net::Client> http_;
   std::optional<Credentials> creds_;
   std::map<std::string, std::string> auth_by_repo_;  // repo -> Authorization header value

@@ -31,6 +31,14 @@ void global_init() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
+// Sleeps before a retry, never past the deadline.
+void pause(const ClientOptions& options, std::chrono::milliseconds delay) {
+  if (options.deadline)
+    delay = std::min(delay, std::max(std::chrono::milliseconds(0), std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                                       *options.deadline - std::chrono::steady_clock::now())));
+  std::this_thread::sleep_for(delay);
+}
+
 bool retryable_status(long status) { return status == 429 || status == 500 || status == 502 || status == 503 || status == 504; }
 
 // One transfer driven by the multi interface so that the body can be pulled.
@@ -52,7 +60,11 @@ class CurlStream final : public ResponseStream {
     curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYHOST, options.verify_tls ? 2L : 0L);
     if (!options.ca_file.empty()) curl_easy_setopt(easy_, CURLOPT_CAINFO, options.ca_file.c_str());
     curl_easy_setopt(easy_, CURLOPT_CONNECTTIMEOUT, options.connect_timeout_seconds);
-    curl_easy_setopt(easy_, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(easy_, CURLOPT_LOW_SPEED_LIMIT, options.low_speed_bytes_per_second);
+    if (options.deadline) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*options.deadline - std::chrono::steady_clock::now());
+      curl_easy_setopt(easy_, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max<int64_t>(1, left.count())));
+    }
     curl_easy_setopt(easy_, CURLOPT_LOW_SPEED_TIME, options.low_speed_seconds);
     curl_easy_setopt(easy_, CURLOPT_USERAGENT, options.user_agent.c_str());
     curl_easy_setopt(easy_, CURLOPT_NOSIGNAL, 1L);
@@ -230,17 +242,18 @@ Result<std::unique_ptr<ResponseStream>> Client::open(const Request& request) {
   for (int attempt = 0;; ++attempt) {
     auto stream = std::make_unique<CurlStream>(options_, request);
     Status st = stream->start();
-    bool last = attempt >= options_.max_retries;
+    bool last = attempt >= options_.max_retries ||
+                (options_.deadline && std::chrono::steady_clock::now() + options_.initial_backoff >= *options_.deadline);
     if (!st.ok()) {
       if (stream->transport_failed() && !last) {
-        std::this_thread::sleep_for(backoff_delay(options_, attempt, std::nullopt));
+        pause(options_, backoff_delay(options_, attempt, std::nullopt));
         continue;
       }
       return std::move(st).error();
     }
     if (retryable_status(stream->status()) && !last) {
       auto retry_after = stream->headers().get("Retry-After");
-      std::this_thread::sleep_for(backoff_delay(options_, attempt, retry_after));
+      pause(options_, backoff_delay(options_, attempt, retry_after));
       continue;
     }
     return std::unique_ptr<ResponseStream>(std::move(stream));

@@ -6,6 +6,7 @@
 
 #include <strings.h>
 
+#include <charconv>
 #include <cstdlib>
 
 #include "store_common.h"
@@ -23,13 +24,38 @@ constexpr size_t kDefaultChunk = 16 << 20;
 constexpr size_t kMonolithicLimit = 32 << 20;
 constexpr int kMaxRedirects = 10;
 
+constexpr long kMinBytesPerSecond = 1024;  // averaged over kLowSpeedSeconds
+constexpr long kLowSpeedSeconds = 30;
+
+std::string duration_text(std::chrono::milliseconds d) {
+  return d.count() % 1000 == 0 ? fmt::format("{}s", d.count() / 1000) : fmt::format("{}ms", d.count());
+}
+
+// A transport error after the deadline is named as the deadline, whatever libcurl called it.
+Error past_deadline(Error e, std::chrono::steady_clock::time_point deadline, std::chrono::milliseconds timeout,
+                    std::string_view where = {}) {
+  // libcurl's own timer, set from the same deadline, may fire a moment before ours.
+  if (std::chrono::steady_clock::now() + std::chrono::milliseconds(250) < deadline || e.code != ErrorCode::kIo) return e;
+  Error late = io_error(fmt::format("not finished within the {} timeout (-t/--timeout)", duration_text(timeout)));
+  if (!where.empty()) late.context(where);
+  return late;
+}
+
 class StreamReader final : public BlobReader {
  public:
-  explicit StreamReader(std::unique_ptr<net::ResponseStream> s) : s_(std::move(s)) {}
-  Result<size_t> read(std::span<uint8_t> out) override { return s_->read(out); }
+  StreamReader(std::unique_ptr<net::ResponseStream> s, std::chrono::steady_clock::time_point deadline,
+               std::chrono::milliseconds timeout)
+      : s_(std::move(s)), deadline_(deadline), timeout_(timeout) {}
+  Result<size_t> read(std::span<uint8_t> out) override {
+    auto n = s_->read(out);
+    if (!n.ok()) return past_deadline(std::move(n).error(), deadline_, timeout_);
+    return n;
+  }
 
  private:
   std::unique_ptr<net::ResponseStream> s_;
+  std::chrono::steady_clock::time_point deadline_;
+  std::chrono::milliseconds timeout_;
 };
 
 bool is_redirect(long status) { return status == 301 || status == 302 || status == 303 || status == 307 || status == 308; }
@@ -206,7 +232,11 @@ Result<Credentials> credentials_from_docker_config(const std::string& config_pat
 RegistryClient::RegistryClient(std::string registry, StoreOptions options, bool push)
     : registry_(std::move(registry)), options_(std::move(options)), push_(push) {
   host_ = registry_ == "docker.io" ? "registry-1.docker.io" : registry_;
+  deadline_ = std::chrono::steady_clock::now() + options_.timeout;
   net::ClientOptions o;
+  o.deadline = deadline_;
+  o.low_speed_bytes_per_second = kMinBytesPerSecond;
+  o.low_speed_seconds = kLowSpeedSeconds;
   o.max_retries = options_.max_retries;
   o.ca_file = options_.ca_file;
   o.verify_tls = !options_.allow_insecure;
@@ -325,7 +355,7 @@ Result<net::Response> RegistryClient::request(net::Request req, const std::strin
     net::Request r = req;
     apply_auth(r, repo);
     auto sent = follow(std::move(r), options_.allow_insecure, [&](const net::Request& x) { return http_->send(x, max_body); });
-    if (!sent.ok()) return tls_hint(std::move(sent).error(), registry_);
+    if (!sent.ok()) return past_deadline(tls_hint(std::move(sent).error(), registry_), deadline_, options_.timeout, registry_);
     net::Response resp = std::move(sent).value();
     if (resp.status != 401 || attempt == 1) return resp;
     auto challenge = resp.headers.get("WWW-Authenticate");
@@ -340,7 +370,7 @@ Result<std::unique_ptr<net::ResponseStream>> RegistryClient::request_stream(net:
     net::Request r = req;
     apply_auth(r, repo);
     auto opened = follow(std::move(r), options_.allow_insecure, [&](const net::Request& x) { return http_->open(x); });
-    if (!opened.ok()) return tls_hint(std::move(opened).error(), registry_);
+    if (!opened.ok()) return past_deadline(tls_hint(std::move(opened).error(), registry_), deadline_, options_.timeout, registry_);
     auto stream = std::move(opened).value();
     if (stream->status() != 401 || attempt == 1) return stream;
     auto challenge = stream->headers().get("WWW-Authenticate");
@@ -387,7 +417,14 @@ Result<std::unique_ptr<BlobReader>> RegistryClient::open_blob(const std::string&
   VOUCH_ASSIGN_OR_RETURN(auto stream, request_stream({"GET", fmt::format("{}/v2/{}/blobs/{}", base_url(), repo, d.digest.str()), {}, {}, true}, repo));
   if (stream->status() == 404) return not_found(fmt::format("{}: blob not found", what));
   if (stream->status() != 200) return io_error(fmt::format("{}: HTTP {}", what, stream->status()));
-  return verifying_reader(std::make_unique<StreamReader>(std::move(stream)), d, "blob " + what);
+  if (auto length = stream->headers().get("Content-Length")) {
+    int64_t declared = 0;
+    auto [end, ec] = std::from_chars(length->data(), length->data() + length->size(), declared);
+    if (ec == std::errc() && end == length->data() + length->size() && declared > d.size)
+      return invalid_input(fmt::format("blob {}: the registry declares {} bytes, more than the {} bytes its descriptor says",
+                                       what, declared, d.size));
+  }
+  return verifying_reader(std::make_unique<StreamReader>(std::move(stream), deadline_, options_.timeout), d, "blob " + what);
 }
 
 Result<bool> RegistryClient::has_blob(const std::string& repo, const Digest& d) {

@@ -50,7 +50,7 @@ class VerifyingReader final : public BlobReader {
     }
     total_ += static_cast<int64_t>(*n);
     if (total_ > d_.size)
-      return verification_failed(fmt::format("{}: more than the {} bytes its descriptor says", what_, d_.size));
+      return invalid_input(fmt::format("{}: more than the {} bytes its descriptor says", what_, d_.size));
     digester_.update(ByteView(out.data(), *n));
     return *n;
   }

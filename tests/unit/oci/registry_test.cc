@@ -128,5 +128,53 @@ TEST(RegistryClient, CredentialsStayWithTheRegistryOrigin) {
   EXPECT_FALSE(storage.requests()[0].has("authorization"));
 }
 
+TEST(RegistryClient, ATrickledBlobEndsAtTheDeadline) {
+  std::string body(200, 'x');
+  ScriptedServer registry([&](const ScriptedRequest&) {
+    ScriptedReply r = reply(200, {}, body);
+    r.trickle_bytes_per_second = 2;
+    return r;
+  });
+  StoreOptions o;
+  o.max_retries = 0;
+  o.timeout = std::chrono::seconds(2);
+  RegistryClient client(registry.host_port(), o, false);
+  Descriptor d;
+  d.digest = Digest::sha256_of(as_bytes(body));
+  d.size = static_cast<int64_t>(body.size());
+  auto start = std::chrono::steady_clock::now();
+  auto opened = client.open_blob("demo/app", d);
+  Error e;
+  if (opened.ok()) {
+    auto bytes = read_all(**opened, 1 << 20, "blob");
+    ASSERT_FALSE(bytes.ok());
+    e = bytes.error();
+  } else {
+    e = opened.error();
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_EQ(e.code, ErrorCode::kIo);
+  EXPECT_NE(e.message.find("not finished within the 2s timeout"), std::string::npos) << e.message;
+}
+
+TEST(RegistryClient, ADeclaredLengthAboveTheDescriptorIsRefusedBeforeReading) {
+  ScriptedServer registry([&](const ScriptedRequest&) {
+    ScriptedReply r = reply(200, {}, std::string(kBlob));
+    r.content_length = 100000;
+    r.trickle_bytes_per_second = 1;
+    return r;
+  });
+  StoreOptions o;
+  o.max_retries = 0;
+  RegistryClient client(registry.host_port(), o, false);
+  auto start = std::chrono::steady_clock::now();
+  auto opened = client.open_blob("demo/app", blob_descriptor());
+  ASSERT_FALSE(opened.ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  EXPECT_EQ(opened.error().code, ErrorCode::kInvalidInput);
+  EXPECT_NE(opened.error().message.find("declares 100000 bytes, more than the 11 bytes"), std::string::npos)
+      << opened.error().message;
+}
+
 }  // namespace
 }  // namespace vouch::oci
