@@ -259,16 +259,16 @@ class DirStore final : public Store {
 
 }  // namespace
 
-std::unique_ptr<Store> make_layout_store(const ImageRef& ref, bool for_writing, Status& status) {
+Result<std::unique_ptr<Store>> make_layout_store(const ImageRef& ref, bool for_writing) {
   auto s = std::make_unique<LayoutStore>(ref);
-  status = s->init(for_writing);
-  return s;
+  VOUCH_RETURN_IF_ERROR(s->init(for_writing));
+  return std::unique_ptr<Store>(std::move(s));
 }
 
-std::unique_ptr<Store> make_dir_store(const ImageRef& ref, bool for_writing, Status& status) {
+Result<std::unique_ptr<Store>> make_dir_store(const ImageRef& ref, bool for_writing) {
   auto s = std::make_unique<DirStore>(ref);
-  status = s->init(for_writing);
-  return s;
+  VOUCH_RETURN_IF_ERROR(s->init(for_writing));
+  return std::unique_ptr<Store>(std::move(s));
 }
 
 }  // namespace vouch::oci::detail

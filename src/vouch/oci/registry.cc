@@ -618,10 +618,8 @@ class RegistryStore final : public Store {
 }  // namespace
 
 namespace detail {
-std::unique_ptr<Store> make_registry_store(const ImageRef& ref, const StoreOptions& options, bool for_writing,
-                                           Status& status) {
-  status = ok_status();
-  return std::make_unique<RegistryStore>(ref, options, for_writing);
+Result<std::unique_ptr<Store>> make_registry_store(const ImageRef& ref, const StoreOptions& options, bool for_writing) {
+  return std::unique_ptr<Store>(std::make_unique<RegistryStore>(ref, options, for_writing));
 }
 }  // namespace detail
 

@@ -173,16 +173,13 @@ Result<Manifest> manifest_from_reader(BlobReader& reader, const Descriptor& d, s
 }  // namespace detail
 
 Result<std::unique_ptr<Store>> open_store(const ImageRef& ref, const StoreOptions& options, bool for_writing) {
-  Status st;
-  std::unique_ptr<Store> s;
   switch (ref.transport) {
-    case Transport::kOciLayout: s = detail::make_layout_store(ref, for_writing, st); break;
-    case Transport::kDir: s = detail::make_dir_store(ref, for_writing, st); break;
-    case Transport::kDockerArchive: s = detail::make_archive_store(ref, for_writing, st); break;
-    case Transport::kRegistry: s = detail::make_registry_store(ref, options, for_writing, st); break;
+    case Transport::kOciLayout: return detail::make_layout_store(ref, for_writing);
+    case Transport::kDir: return detail::make_dir_store(ref, for_writing);
+    case Transport::kDockerArchive: return detail::make_archive_store(ref, for_writing);
+    case Transport::kRegistry: return detail::make_registry_store(ref, options, for_writing);
   }
-  if (!st.ok()) return std::move(st).error();
-  return s;
+  return internal_error("unknown transport");
 }
 
 }  // namespace vouch::oci

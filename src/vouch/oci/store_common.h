@@ -39,10 +39,10 @@ Result<bool> blob_file_intact(const std::filesystem::path& path, const Descripto
 // Reads a manifest blob fully and parses it, checked against the descriptor.
 Result<Manifest> manifest_from_reader(BlobReader& reader, const Descriptor& d, std::string_view where);
 
-std::unique_ptr<Store> make_layout_store(const ImageRef& ref, bool for_writing, Status& status);
-std::unique_ptr<Store> make_dir_store(const ImageRef& ref, bool for_writing, Status& status);
-std::unique_ptr<Store> make_archive_store(const ImageRef& ref, bool for_writing, Status& status);
-std::unique_ptr<Store> make_registry_store(const ImageRef& ref, const StoreOptions& options, bool for_writing,
-                                           Status& status);
+// One per transport, behind open_store.
+Result<std::unique_ptr<Store>> make_layout_store(const ImageRef& ref, bool for_writing);
+Result<std::unique_ptr<Store>> make_dir_store(const ImageRef& ref, bool for_writing);
+Result<std::unique_ptr<Store>> make_archive_store(const ImageRef& ref, bool for_writing);
+Result<std::unique_ptr<Store>> make_registry_store(const ImageRef& ref, const StoreOptions& options, bool for_writing);
 
 }  // namespace vouch::oci::detail
