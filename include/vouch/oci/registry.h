@@ -1,6 +1,6 @@
 // A Distribution API (OCI distribution-spec) client for one registry: ping, anonymous,
 // bearer-token (WWW-Authenticate challenge) and basic auth with credentials from docker's
-// config.json (auths, credHelpers, credsStore), manifests and blobs checked against their
+// config.json (credentials.h), manifests and blobs checked against their
 // digests, streamed blob reads following redirects, monolithic and chunked blob uploads,
 // manifest pushes, tag listing and the referrers API with the sha256-<hex> tag fallback.
 #pragma once
@@ -13,24 +13,12 @@
 #include <vector>
 
 #include "vouch/net/http.h"
+#include "vouch/oci/credentials.h"
 #include "vouch/oci/manifest.h"
 #include "vouch/oci/store.h"
 #include "vouch/oci/url_policy.h"
 
 namespace vouch::oci {
-
-struct Credentials {
-  std::string username;
-  std::string password;
-  std::string identity_token;  // an OAuth2 refresh token (docker's "<token>" user)
-  bool empty() const { return username.empty() && password.empty() && identity_token.empty(); }
-};
-
-// Looks `registry` up in a docker config.json: auths (auth, username/password,
-// identitytoken), credHelpers[registry], credsStore ("docker-credential-<name> get", the
-// server URL on stdin, {"Username","Secret"} on stdout). Missing file or entry: empty.
-Result<Credentials> credentials_from_docker_config(const std::string& config_path, const std::string& registry);
-std::string default_docker_config_path();
 
 class RegistryClient {
  public:
