@@ -5,7 +5,7 @@
 
 set(VOUCH_LIB_Boost.JSON Boost::json)
 set(VOUCH_LIB_Boost.Asio Boost::headers Threads::Threads)
-set(VOUCH_LIB_Boost.URL Boost::headers)
+set(VOUCH_LIB_Boost.URL Boost::url)
 set(VOUCH_LIB_fmt fmt::fmt)
 set(VOUCH_LIB_OpenSSL OpenSSL::Crypto)
 set(VOUCH_LIB_libsodium PkgConfig::SODIUM)
@@ -67,7 +67,7 @@ vouch_module(crypto    USES base                               LIBS OpenSSL libs
 vouch_module(net       USES base                               LIBS libcurl Boost.Asio)
 vouch_module(db        USES base                               LIBS SQLite libpq)
 vouch_module(intoto    USES base crypto)
-vouch_module(oci       USES base crypto net                    LIBS libarchive RE2)
+vouch_module(oci       USES base crypto net                    LIBS libarchive RE2 Boost.URL)
 vouch_module(sbom      USES base oci                           LIBS libarchive RE2 SQLite zlib)
 vouch_module(vuln      USES base sbom db                       LIBS libarchive RE2)
 vouch_module(tlog      USES base crypto net intoto db          LIBS Boost.Asio)

@@ -123,6 +123,16 @@ check_eq "docker-archive -> registry" "$(field "['digest']" "$REG/demo/fromarchi
 check_eq "oci -> docker-archive keeps the image ID" "$(field "['configDigest']" "docker-archive:$T/out.tar:demo/out:v3")" "$oci_cfg"
 check_eq "skopeo reads vouch's docker-archive" "$(skopeo inspect "docker-archive:$T/out.tar" | jq_ "d['Layers'][1]")" "$diff_id"
 
+# --- a blob already in the destination is reused only if it is a regular file with its digest
+cp -r "$T/L2" "$T/L2reuse"
+lh2=$(field "['manifest']['layers'][0]['digest']" "oci:$T/L2:b"); lh2=${lh2#sha256:}; ch2=${oci_cfg#sha256:}
+printf 'X' | dd of="$T/L2reuse/blobs/sha256/$lh2" bs=1 seek=10 conv=notrunc 2>/dev/null
+mv "$T/L2reuse/blobs/sha256/$ch2" "$T/planted-config"; ln -s "$T/planted-config" "$T/L2reuse/blobs/sha256/$ch2"
+"$V" copy "$REG/demo/rt:a" "oci:$T/L2reuse:b" 2>"$T/err" || fail "copy over a corrupt and a planted blob: $(cat "$T/err")"
+grep -q "2 blobs copied, 1 already present" "$T/err" || fail "corrupt/planted blobs were reused: $(cat "$T/err")"
+[ -L "$T/L2reuse/blobs/sha256/$ch2" ] && fail "the planted symlink survived the copy"
+"$V" inspect --files "oci:$T/L2reuse:b" >/dev/null 2>"$T/err" || fail "the copy does not verify: $(cat "$T/err")"
+
 # --- multi-platform index
 amd_m=$(field "['digest']" "oci:$T/L:amd"); arm_m=$(field "['digest']" "oci:$T/L:arm")
 python3 - "$T/L" "$amd_m" "$arm_m" <<'PY'
@@ -252,6 +262,49 @@ grep -q "^503 GET /v2/demo/rt/manifests/a" "$T/proxy.log" || fail "no retry was 
 "$V" tree -o json "127.0.0.1:$PPORT/demo/signed:v1" > "$T/tree-api.json" 2>"$T/err" || fail "tree through the referrers API: $(cat "$T/err")"
 check_eq "referrers via the API" "$(jq_ "sorted(a['kind'] for a in d['attachments'])" < "$T/tree-api.json")" "['referrer', 'signature']"
 grep -q "^API /v2/demo/signed/referrers/$amd_m" "$T/proxy.log" || fail "the referrers API was not asked"
+# --- deadlines: a registry front that trickles layers at 2 bytes/s, or declares more bytes
+#     than a layer's descriptor says (and then trickles); both end in seconds with one line
+cat > "$T/slow.py" <<'PY'
+import http.server, sys, time, urllib.request, urllib.error
+port, upstream, mode = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_GET(self):
+        req = urllib.request.Request(upstream + self.path, headers={"Accept": self.headers.get("Accept", "*/*")})
+        try:
+            r = urllib.request.urlopen(req); status, headers, body = r.status, r.getheaders(), r.read()
+        except urllib.error.HTTPError as e:
+            status, headers, body = e.code, e.headers.items(), e.read()
+        layer = "/blobs/sha256:" in self.path and len(body) > 10000
+        self.send_response(status)
+        for k, v in headers:
+            if k.lower() not in ("content-length", "connection", "transfer-encoding", "date", "server"): self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body) + (1000 if layer and mode == "lying" else 0))); self.end_headers()
+        if not layer: self.wfile.write(body); return
+        try:
+            for b in body:
+                self.wfile.write(bytes([b])); self.wfile.flush(); time.sleep(0.5)
+        except OSError: pass
+http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
+PY
+for mode in trickle lying; do
+  SPORT=$(free_port)
+  python3 "$T/slow.py" "$SPORT" "http://$REG" $mode &
+  pids+=($!)
+  for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$SPORT/v2/" && break; sleep 0.1; done
+  for cmd in "inspect --files" copy; do
+    dst=; [ "$cmd" = copy ] && dst="oci:$T/slow-$mode"
+    start=$(date +%s)
+    timeout 60 "$V" $cmd -t 3s "127.0.0.1:$SPORT/demo/app:v1" $dst >/dev/null 2>"$T/err"; rc=$?
+    took=$(( $(date +%s) - start ))
+    check_eq "$mode: $cmd exit code" "$rc" 2
+    [ "$took" -le 8 ] || fail "$mode: $cmd took ${took}s with -t 3s"
+    check_eq "$mode: $cmd says it in one line" "$(wc -l < "$T/err")" 1
+    if [ $mode = trickle ]; then grep -q "not finished within the 3s timeout" "$T/err" || fail "$mode: $cmd message: $(cat "$T/err")"
+    else grep -q "the registry declares .* bytes, more than the .* bytes its descriptor says" "$T/err" || fail "$mode: $cmd message: $(cat "$T/err")"; fi
+  done
+done
+
 # TLS unless localhost or --allow-insecure-registry ("127.1" is 127.0.0.1 under another name)
 "$V" inspect "127.1:${REG#*:}/demo/app:v1" >/dev/null 2>"$T/err"; rc=$?
 check_eq "plain HTTP refused for a non-localhost name" "$rc" 2

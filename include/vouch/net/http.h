@@ -53,11 +53,14 @@ struct ClientOptions {
   std::chrono::milliseconds initial_backoff{250};
   std::chrono::milliseconds max_backoff{8000};
   long connect_timeout_seconds = 30;
-  long low_speed_seconds = 120;                     // abort when under 1 byte/s for this long
+  long low_speed_seconds = 120;                     // abort when under low_speed_bytes_per_second this long
+  long low_speed_bytes_per_second = 1;
+  // Every transfer, retry and backoff ends by then (a command's --timeout).
+  std::optional<std::chrono::steady_clock::time_point> deadline;
   long max_redirects = 10;
   std::string user_agent = "vouch/0.1.0";
   std::chrono::milliseconds timeout{0};             // one attempt, body included; 0: no limit
-  std::chrono::milliseconds deadline{0};            // all attempts and the waits between; 0: none
+  std::chrono::milliseconds request_deadline{0};    // one request: all attempts and the waits between; 0: none
 };
 
 // A response whose body is read piece by piece (for blobs of any size).

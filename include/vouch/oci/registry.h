@@ -1,10 +1,11 @@
 // A Distribution API (OCI distribution-spec) client for one registry: ping, anonymous,
 // bearer-token (WWW-Authenticate challenge) and basic auth with credentials from docker's
-// config.json (auths, credHelpers, credsStore), manifests and blobs checked against their
+// config.json (credentials.h), manifests and blobs checked against their
 // digests, streamed blob reads following redirects, monolithic and chunked blob uploads,
 // manifest pushes, tag listing and the referrers API with the sha256-<hex> tag fallback.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -12,23 +13,12 @@
 #include <vector>
 
 #include "vouch/net/http.h"
+#include "vouch/oci/credentials.h"
 #include "vouch/oci/manifest.h"
 #include "vouch/oci/store.h"
+#include "vouch/oci/url_policy.h"
 
 namespace vouch::oci {
-
-struct Credentials {
-  std::string username;
-  std::string password;
-  std::string identity_token;  // an OAuth2 refresh token (docker's "<token>" user)
-  bool empty() const { return username.empty() && password.empty() && identity_token.empty(); }
-};
-
-// Looks `registry` up in a docker config.json: auths (auth, username/password,
-// identitytoken), credHelpers[registry], credsStore ("docker-credential-<name> get", the
-// server URL on stdin, {"Username","Secret"} on stdout). Missing file or entry: empty.
-Result<Credentials> credentials_from_docker_config(const std::string& config_path, const std::string& registry);
-std::string default_docker_config_path();
 
 class RegistryClient {
  public:
@@ -55,22 +45,21 @@ class RegistryClient {
   Result<net::Response> request(net::Request req, const std::string& repo, size_t max_body = 16 << 20);
   Result<std::unique_ptr<net::ResponseStream>> request_stream(net::Request req, const std::string& repo);
   Status authenticate(const std::string& challenge_header, const std::string& repo);
-  void apply_auth(net::Request& req, const std::string& repo) const;
+  void apply_auth(net::Request& req, const std::string& repo);
   Result<Credentials> credentials();
   std::string scope(const std::string& repo) const;
-  std::string resolve_location(const std::string& location);
+  // A Location or Link URL given in answer to `request_url`, resolved and checked like a redirect.
+  Result<std::string> resolve_location(const std::string& request_url, const std::string& location);
 
   std::string registry_;
   std::string host_;  // where requests go (registry-1.docker.io for docker.io)
   StoreOptions options_;
   bool push_;
   std::string scheme_;
+  std::chrono::steady_clock::time_point deadline_;  // from options_.timeout
   std::unique_ptr<net::Client> http_;
   std::optional<Credentials> creds_;
   std::map<std::string, std::string> auth_by_repo_;  // repo -> Authorization header value
 };
-
-// Whether plain HTTP is allowed for this registry without --allow-insecure-registry.
-bool is_localhost_registry(std::string_view registry);
 
 }  // namespace vouch::oci

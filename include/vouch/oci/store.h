@@ -3,6 +3,7 @@
 // is checked against its digest (and size) before it is handed out.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <span>
@@ -40,6 +41,9 @@ struct StoreOptions {
   std::string ca_file;             // extra trust anchors for registries
   size_t chunk_size = 0;           // registry uploads: 0 monolithic, else chunked PATCHes of this size
   int max_retries = 4;
+  // Registries: every request of a store ends within this time from when the store is opened
+  // (cosign's --timeout), and a transfer slower than 1 KiB/s for 30 s is abandoned.
+  std::chrono::milliseconds timeout = std::chrono::minutes(5);
 };
 
 class Store {
@@ -63,6 +67,9 @@ class Store {
   // Whether tags other than the named one can be read and written (registries, layouts).
   virtual bool supports_tags() const { return false; }
 
+  // Whether the blob is there and can be reused: a layout or dir: checks that its file is a
+  // regular file with the descriptor's size and digest (anything else is replaced by put_blob);
+  // a registry, which checks digests itself, is asked.
   virtual Result<bool> has_blob(const Descriptor& d) = 0;
   virtual Status put_blob(const Descriptor& d, BlobReader& from) = 0;
   // `tag`: the tag to give it (nullopt: by digest only). `root`: the manifest the location

@@ -49,7 +49,7 @@ class CurlStream final : public ResponseStream {
     if (!options.ca_file.empty()) curl_easy_setopt(easy_, CURLOPT_CAINFO, options.ca_file.c_str());
     curl_easy_setopt(easy_, CURLOPT_CONNECTTIMEOUT, options.connect_timeout_seconds);
     if (timeout.count() > 0) curl_easy_setopt(easy_, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
-    curl_easy_setopt(easy_, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(easy_, CURLOPT_LOW_SPEED_LIMIT, options.low_speed_bytes_per_second);
     curl_easy_setopt(easy_, CURLOPT_LOW_SPEED_TIME, options.low_speed_seconds);
     curl_easy_setopt(easy_, CURLOPT_USERAGENT, options.user_agent.c_str());
     curl_easy_setopt(easy_, CURLOPT_NOSIGNAL, 1L);
@@ -223,19 +223,23 @@ std::chrono::milliseconds backoff_delay(const ClientOptions& options, int attemp
 
 Result<std::unique_ptr<ResponseStream>> Client::open(const Request& request) {
   using std::chrono::milliseconds;
+  using Clock = std::chrono::steady_clock;
   if (!request.url.starts_with("https://") && !request.url.starts_with("http://"))
     return invalid_input(fmt::format("URL '{}': only http and https are supported", request.url.substr(0, 200)));
-  const auto start = std::chrono::steady_clock::now();
-  auto elapsed = [&] { return std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start); };
+  // The earlier of this request's own deadline and the command's.
+  std::optional<Clock::time_point> end = options_.deadline;
+  if (options_.request_deadline.count() > 0) {
+    auto own = Clock::now() + options_.request_deadline;
+    if (!end || own < *end) end = own;
+  }
+  auto left = [&] { return std::chrono::duration_cast<milliseconds>(*end - Clock::now()); };
   // Whether another attempt after `wait` still starts (with time to run) before the deadline.
-  auto time_left_after = [&](milliseconds wait) {
-    return options_.deadline.count() <= 0 || elapsed() + wait < options_.deadline;
-  };
+  auto time_left_after = [&](milliseconds wait) { return !end || wait < left(); };
   for (int attempt = 0;; ++attempt) {
     milliseconds timeout = options_.timeout;
-    if (options_.deadline.count() > 0) {
-      milliseconds left = std::max(options_.deadline - elapsed(), milliseconds(1));
-      if (timeout.count() <= 0 || left < timeout) timeout = left;
+    if (end) {
+      milliseconds remaining = std::max(left(), milliseconds(1));
+      if (timeout.count() <= 0 || remaining < timeout) timeout = remaining;
     }
     auto stream = std::make_unique<CurlStream>(options_, request, timeout);
     Status st = stream->start();

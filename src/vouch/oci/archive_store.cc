@@ -413,10 +413,10 @@ class ArchiveStore final : public Store {
 
 }  // namespace
 
-std::unique_ptr<Store> make_archive_store(const ImageRef& ref, bool for_writing, Status& status) {
+Result<std::unique_ptr<Store>> make_archive_store(const ImageRef& ref, bool for_writing) {
   auto s = std::make_unique<ArchiveStore>(ref);
-  status = for_writing ? s->init_write() : s->init_read();
-  return s;
+  VOUCH_RETURN_IF_ERROR(for_writing ? s->init_write() : s->init_read());
+  return std::unique_ptr<Store>(std::move(s));
 }
 
 }  // namespace vouch::oci::detail

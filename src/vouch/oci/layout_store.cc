@@ -119,10 +119,7 @@ class LayoutStore final : public Store {
     return out;
   }
 
-  Result<bool> has_blob(const Descriptor& d) override {
-    std::error_code ec;
-    return fs::exists(blob_path(d.digest), ec);
-  }
+  Result<bool> has_blob(const Descriptor& d) override { return blob_file_intact(blob_path(d.digest), d); }
 
   Status put_blob(const Descriptor& d, BlobReader& from) override {
     VOUCH_RETURN_IF_ERROR(ensure_created());
@@ -235,10 +232,7 @@ class DirStore final : public Store {
     return verifying_reader(std::move(raw).value(), d, fmt::format("{}: blob {}", root_.string(), d.digest.str()));
   }
 
-  Result<bool> has_blob(const Descriptor& d) override {
-    std::error_code ec;
-    return fs::exists(root_ / d.digest.hex(), ec);
-  }
+  Result<bool> has_blob(const Descriptor& d) override { return blob_file_intact(root_ / d.digest.hex(), d); }
   Status ensure_created() {
     if (!pending_create_) return ok_status();
     std::error_code ec;
@@ -265,16 +259,16 @@ class DirStore final : public Store {
 
 }  // namespace
 
-std::unique_ptr<Store> make_layout_store(const ImageRef& ref, bool for_writing, Status& status) {
+Result<std::unique_ptr<Store>> make_layout_store(const ImageRef& ref, bool for_writing) {
   auto s = std::make_unique<LayoutStore>(ref);
-  status = s->init(for_writing);
-  return s;
+  VOUCH_RETURN_IF_ERROR(s->init(for_writing));
+  return std::unique_ptr<Store>(std::move(s));
 }
 
-std::unique_ptr<Store> make_dir_store(const ImageRef& ref, bool for_writing, Status& status) {
+Result<std::unique_ptr<Store>> make_dir_store(const ImageRef& ref, bool for_writing) {
   auto s = std::make_unique<DirStore>(ref);
-  status = s->init(for_writing);
-  return s;
+  VOUCH_RETURN_IF_ERROR(s->init(for_writing));
+  return std::unique_ptr<Store>(std::move(s));
 }
 
 }  // namespace vouch::oci::detail

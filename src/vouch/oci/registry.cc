@@ -1,14 +1,15 @@
 #include "vouch/oci/registry.h"
 
-#include <fcntl.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include <strings.h>
 
+#include <charconv>
 #include <cstdlib>
 
 #include "store_common.h"
 #include "vouch/base/file.h"
 #include "vouch/base/json.h"
+#include "vouch/oci/credentials.h"
+#include "vouch/oci/url_policy.h"
 
 namespace vouch::oci {
 namespace {
@@ -18,15 +19,80 @@ using json::Node;
 
 constexpr size_t kDefaultChunk = 16 << 20;
 constexpr size_t kMonolithicLimit = 32 << 20;
+constexpr int kMaxRedirects = 10;
+
+constexpr long kMinBytesPerSecond = 1024;  // averaged over kLowSpeedSeconds
+constexpr long kLowSpeedSeconds = 30;
+
+std::string duration_text(std::chrono::milliseconds d) {
+  return d.count() % 1000 == 0 ? fmt::format("{}s", d.count() / 1000) : fmt::format("{}ms", d.count());
+}
+
+// A transport error after the deadline is named as the deadline, whatever libcurl called it.
+Error past_deadline(Error e, std::chrono::steady_clock::time_point deadline, std::chrono::milliseconds timeout,
+                    std::string_view where = {}) {
+  // libcurl's own timer, set from the same deadline, may fire a moment before ours.
+  if (std::chrono::steady_clock::now() + std::chrono::milliseconds(250) < deadline || e.code != ErrorCode::kIo) return e;
+  Error late = io_error(fmt::format("not finished within the {} timeout (-t/--timeout)", duration_text(timeout)));
+  if (!where.empty()) late.context(where);
+  return late;
+}
 
 class StreamReader final : public BlobReader {
  public:
-  explicit StreamReader(std::unique_ptr<net::ResponseStream> s) : s_(std::move(s)) {}
-  Result<size_t> read(std::span<uint8_t> out) override { return s_->read(out); }
+  StreamReader(std::unique_ptr<net::ResponseStream> s, std::chrono::steady_clock::time_point deadline,
+               std::chrono::milliseconds timeout)
+      : s_(std::move(s)), deadline_(deadline), timeout_(timeout) {}
+  Result<size_t> read(std::span<uint8_t> out) override {
+    auto n = s_->read(out);
+    if (!n.ok()) return past_deadline(std::move(n).error(), deadline_, timeout_);
+    return n;
+  }
 
  private:
   std::unique_ptr<net::ResponseStream> s_;
+  std::chrono::steady_clock::time_point deadline_;
+  std::chrono::milliseconds timeout_;
 };
+
+bool is_redirect(long status) { return status == 301 || status == 302 || status == 303 || status == 307 || status == 308; }
+long status_of(const net::Response& r) { return r.status; }
+long status_of(const std::unique_ptr<net::ResponseStream>& s) { return s->status(); }
+const net::Headers& headers_of(const net::Response& r) { return r.headers; }
+const net::Headers& headers_of(const std::unique_ptr<net::ResponseStream>& s) { return s->headers(); }
+
+void drop_authorization(net::Request& req) {
+  net::Headers kept;
+  for (const auto& [name, value] : req.headers.items())
+    if (strcasecmp(name.c_str(), "Authorization") != 0) kept.add(name, value);
+  req.headers = std::move(kept);
+}
+
+// Sends `req` through `exchange` (a whole or a streamed response), following redirects here
+// rather than in libcurl so that every hop is checked (check_redirect) and the Authorization
+// header never leaves the origin it was meant for.
+template <typename Exchange>
+auto follow(net::Request req, bool allow_insecure, Exchange exchange) -> decltype(exchange(req)) {
+  req.follow_redirects = false;
+  auto first = url_origin(req.url);
+  for (int hop = 0;; ++hop) {
+    auto sent = exchange(req);
+    if (!sent.ok() || !is_redirect(status_of(*sent))) return sent;
+    auto location = headers_of(*sent).get("Location");
+    if (!location) return sent;
+    if (hop == kMaxRedirects) return io_error(fmt::format("{} {}: more than {} redirects", req.method, req.url, kMaxRedirects));
+    VOUCH_ASSIGN_OR_RETURN(std::string next, resolve_url(req.url, *location));
+    VOUCH_RETURN_IF_ERROR(check_redirect(req.url, next, allow_insecure));
+    auto origin = url_origin(next);
+    if (!first.ok() || !origin.ok() || *origin != *first) drop_authorization(req);
+    long status = status_of(*sent);
+    if (status == 303 || ((status == 301 || status == 302) && req.method == "POST")) {
+      if (req.method != "HEAD") req.method = "GET";
+      req.body.clear();
+    }
+    req.url = std::move(next);
+  }
+}
 
 std::string http_error(const net::Response& r, std::string_view what) {
   // Distribution error bodies: {"errors":[{"code","message"}]}
@@ -45,135 +111,16 @@ std::string http_error(const net::Response& r, std::string_view what) {
   return fmt::format("{}: HTTP {}{}", what, r.status, detail.empty() ? "" : " (" + detail + ")");
 }
 
-// Runs "docker-credential-<helper> get" with the server URL on stdin.
-Result<Credentials> run_credential_helper(const std::string& helper, const std::string& server) {
-  for (char c : helper)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
-      return invalid_input(fmt::format("credential helper name '{}' is not valid", helper));
-  std::string program = "docker-credential-" + helper;
-  int in[2], out[2];
-  if (pipe(in) != 0 || pipe(out) != 0) return io_error("credential helper: pipe failed");
-  pid_t pid = fork();
-  if (pid < 0) return io_error("credential helper: fork failed");
-  if (pid == 0) {
-    dup2(in[0], 0);
-    dup2(out[1], 1);
-    int devnull = ::open("/dev/null", O_WRONLY);
-    if (devnull >= 0) dup2(devnull, 2);
-    close(in[1]);
-    close(out[0]);
-    execlp(program.c_str(), program.c_str(), "get", static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  close(in[0]);
-  close(out[1]);
-  ssize_t w = write(in[1], server.data(), server.size());
-  (void)w;
-  close(in[1]);
-  std::string output;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(out[0], buf, sizeof buf)) > 0 && output.size() < (1 << 20)) output.append(buf, static_cast<size_t>(n));
-  close(out[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    if (output.find("credentials not found") != std::string::npos) return Credentials{};
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-      return not_found(fmt::format("credential helper {} is not on PATH", program));
-    return io_error(fmt::format("credential helper {} failed for {}", program, server));
-  }
-  auto doc = json::parse(output, {.max_bytes = 1 << 20, .max_depth = 8});
-  if (!doc.ok()) return std::move(doc).error().context(program);
-  Node root = Node::root(*doc);
-  Credentials c;
-  VOUCH_ASSIGN_OR_RETURN(std::string user, root.get_string("Username"));
-  VOUCH_ASSIGN_OR_RETURN(std::string secret, root.get_string("Secret"));
-  if (user == "<token>") {
-    c.identity_token = secret;
-  } else {
-    c.username = user;
-    c.password = secret;
-  }
-  return c;
-}
-
-std::vector<std::string> config_keys(const std::string& registry) {
-  std::vector<std::string> keys{registry, "https://" + registry, "http://" + registry, "https://" + registry + "/v1/",
-                                "https://" + registry + "/v2/"};
-  if (registry == "docker.io") {
-    keys.insert(keys.begin(), "https://index.docker.io/v1/");
-    keys.push_back("index.docker.io");
-    keys.push_back("registry-1.docker.io");
-  }
-  return keys;
-}
-
 }  // namespace
-
-bool is_localhost_registry(std::string_view registry) {
-  std::string_view host = registry;
-  if (host.starts_with("[")) {
-    host = host.substr(0, host.find(']') + 1);
-  } else if (size_t colon = host.rfind(':'); colon != std::string_view::npos) {
-    host = host.substr(0, colon);
-  }
-  return host == "localhost" || host == "127.0.0.1" || host == "[::1]";
-}
-
-std::string default_docker_config_path() {
-  if (const char* d = std::getenv("DOCKER_CONFIG")) return std::string(d) + "/config.json";
-  if (const char* h = std::getenv("HOME")) return std::string(h) + "/.docker/config.json";
-  return {};
-}
-
-Result<Credentials> credentials_from_docker_config(const std::string& config_path, const std::string& registry) {
-  if (config_path.empty()) return Credentials{};
-  auto text = read_file(config_path, 4 << 20);
-  if (!text.ok()) {
-    if (text.error().code == ErrorCode::kNotFound || text.error().code == ErrorCode::kIo) return Credentials{};
-    return std::move(text).error();
-  }
-  auto doc = json::parse(*text, {.max_bytes = 4 << 20, .max_depth = 16});
-  if (!doc.ok()) return std::move(doc).error().context(config_path);
-  Node root = Node::root(*doc);
-  auto keys = config_keys(registry);
-  if (auto helpers = root.find("credHelpers"))
-    for (const auto& k : keys)
-      if (auto h = helpers->find(k)) {
-        VOUCH_ASSIGN_OR_RETURN(std::string name, h->string());
-        return run_credential_helper(name, registry == "docker.io" ? "https://index.docker.io/v1/" : registry);
-      }
-  if (auto auths = root.find("auths"))
-    for (const auto& k : keys)
-      if (auto a = auths->find(k)) {
-        Credentials c;
-        if (auto auth = a->find("auth")) {
-          VOUCH_ASSIGN_OR_RETURN(std::string b64, auth->string());
-          auto raw = base64_decode(b64);
-          if (!raw.ok()) return invalid_input(fmt::format("{}: auths.{}.auth: not base64", config_path, k));
-          std::string pair = to_string(*raw);
-          size_t colon = pair.find(':');
-          if (colon == std::string::npos) return invalid_input(fmt::format("{}: auths.{}.auth: expected user:password", config_path, k));
-          c.username = pair.substr(0, colon);
-          c.password = pair.substr(colon + 1);
-        }
-        if (auto u = a->find("username")) { VOUCH_ASSIGN_OR_RETURN(c.username, u->string()); }
-        if (auto p = a->find("password")) { VOUCH_ASSIGN_OR_RETURN(c.password, p->string()); }
-        if (auto t = a->find("identitytoken")) { VOUCH_ASSIGN_OR_RETURN(c.identity_token, t->string()); }
-        if (!c.empty()) return c;
-      }
-  if (auto store = root.find("credsStore")) {
-    VOUCH_ASSIGN_OR_RETURN(std::string name, store->string());
-    if (!name.empty()) return run_credential_helper(name, registry == "docker.io" ? "https://index.docker.io/v1/" : registry);
-  }
-  return Credentials{};
-}
 
 RegistryClient::RegistryClient(std::string registry, StoreOptions options, bool push)
     : registry_(std::move(registry)), options_(std::move(options)), push_(push) {
   host_ = registry_ == "docker.io" ? "registry-1.docker.io" : registry_;
+  deadline_ = std::chrono::steady_clock::now() + options_.timeout;
   net::ClientOptions o;
+  o.deadline = deadline_;
+  o.low_speed_bytes_per_second = kMinBytesPerSecond;
+  o.low_speed_seconds = kLowSpeedSeconds;
   o.max_retries = options_.max_retries;
   o.ca_file = options_.ca_file;
   o.verify_tls = !options_.allow_insecure;
@@ -216,9 +163,14 @@ Result<Credentials> RegistryClient::credentials() {
   return *creds_;
 }
 
-void RegistryClient::apply_auth(net::Request& req, const std::string& repo) const {
+void RegistryClient::apply_auth(net::Request& req, const std::string& repo) {
   auto it = auth_by_repo_.find(repo);
-  if (it != auth_by_repo_.end()) req.headers.add("Authorization", it->second);
+  if (it == auth_by_repo_.end()) return;
+  // The registry's credentials go to the registry's own origin only (an upload Location may
+  // name another host).
+  auto registry = url_origin(base_url());
+  auto target = url_origin(req.url);
+  if (registry.ok() && target.ok() && *registry == *target) req.headers.add("Authorization", it->second);
 }
 
 Status RegistryClient::authenticate(const std::string& header, const std::string& repo) {
@@ -235,9 +187,8 @@ Status RegistryClient::authenticate(const std::string& header, const std::string
       auto realm = ch.params.find("realm");
       if (realm == ch.params.end()) return invalid_input(fmt::format("{}: bearer challenge without a realm", registry_));
       std::string url = realm->second;
-      if (!url.starts_with("https://") && !(url.starts_with("http://") && (options_.allow_insecure || is_localhost_registry(registry_) ||
-                                                                            url.starts_with("http://127.0.0.1") || url.starts_with("http://localhost"))))
-        return verification_failed(fmt::format("{}: token realm '{}' is not https", registry_, url));
+      if (auto allowed = check_url_allowed(url, options_.allow_insecure, "token realm"); !allowed.ok())
+        return std::move(allowed).error().context(registry_);
       std::string service = ch.params.count("service") ? ch.params.at("service") : "";
       std::string sc = repo.empty() ? (ch.params.count("scope") ? ch.params.at("scope") : "") : scope(repo);
       net::Request tr;
@@ -256,7 +207,7 @@ Status RegistryClient::authenticate(const std::string& header, const std::string
         if (!c.username.empty() || !c.password.empty())
           tr.headers.add("Authorization", "Basic " + base64_encode(as_bytes(c.username + ":" + c.password)));
       }
-      VOUCH_ASSIGN_OR_RETURN(resp, http_->send(tr, 1 << 20));
+      VOUCH_ASSIGN_OR_RETURN(resp, follow(std::move(tr), options_.allow_insecure, [&](const net::Request& r) { return http_->send(r, 1 << 20); }));
       if (resp.status == 401 || resp.status == 403)
         return verification_failed(fmt::format("{}: token endpoint refused the credentials (HTTP {})", registry_, resp.status));
       if (resp.status != 200) return io_error(http_error(resp, fmt::format("{}: token endpoint", registry_)));
@@ -287,8 +238,8 @@ Result<net::Response> RegistryClient::request(net::Request req, const std::strin
   for (int attempt = 0; attempt < 2; ++attempt) {
     net::Request r = req;
     apply_auth(r, repo);
-    auto sent = http_->send(r, max_body);
-    if (!sent.ok()) return tls_hint(std::move(sent).error(), registry_);
+    auto sent = follow(std::move(r), options_.allow_insecure, [&](const net::Request& x) { return http_->send(x, max_body); });
+    if (!sent.ok()) return past_deadline(tls_hint(std::move(sent).error(), registry_), deadline_, options_.timeout, registry_);
     net::Response resp = std::move(sent).value();
     if (resp.status != 401 || attempt == 1) return resp;
     auto challenge = resp.headers.get("WWW-Authenticate");
@@ -302,8 +253,8 @@ Result<std::unique_ptr<net::ResponseStream>> RegistryClient::request_stream(net:
   for (int attempt = 0; attempt < 2; ++attempt) {
     net::Request r = req;
     apply_auth(r, repo);
-    auto opened = http_->open(r);
-    if (!opened.ok()) return tls_hint(std::move(opened).error(), registry_);
+    auto opened = follow(std::move(r), options_.allow_insecure, [&](const net::Request& x) { return http_->open(x); });
+    if (!opened.ok()) return past_deadline(tls_hint(std::move(opened).error(), registry_), deadline_, options_.timeout, registry_);
     auto stream = std::move(opened).value();
     if (stream->status() != 401 || attempt == 1) return stream;
     auto challenge = stream->headers().get("WWW-Authenticate");
@@ -350,7 +301,14 @@ Result<std::unique_ptr<BlobReader>> RegistryClient::open_blob(const std::string&
   VOUCH_ASSIGN_OR_RETURN(auto stream, request_stream({"GET", fmt::format("{}/v2/{}/blobs/{}", base_url(), repo, d.digest.str()), {}, {}, true}, repo));
   if (stream->status() == 404) return not_found(fmt::format("{}: blob not found", what));
   if (stream->status() != 200) return io_error(fmt::format("{}: HTTP {}", what, stream->status()));
-  return verifying_reader(std::make_unique<StreamReader>(std::move(stream)), d, "blob " + what);
+  if (auto length = stream->headers().get("Content-Length")) {
+    int64_t declared = 0;
+    auto [end, ec] = std::from_chars(length->data(), length->data() + length->size(), declared);
+    if (ec == std::errc() && end == length->data() + length->size() && declared > d.size)
+      return invalid_input(fmt::format("blob {}: the registry declares {} bytes, more than the {} bytes its descriptor says",
+                                       what, declared, d.size));
+  }
+  return verifying_reader(std::make_unique<StreamReader>(std::move(stream), deadline_, options_.timeout), d, "blob " + what);
 }
 
 Result<bool> RegistryClient::has_blob(const std::string& repo, const Digest& d) {
@@ -360,20 +318,22 @@ Result<bool> RegistryClient::has_blob(const std::string& repo, const Digest& d) 
   return io_error(http_error(r, fmt::format("{}/{}: HEAD blob {}", registry_, repo, d.str())));
 }
 
-std::string RegistryClient::resolve_location(const std::string& location) {
-  if (location.starts_with("http://") || location.starts_with("https://")) return location;
-  return base_url() + (location.starts_with("/") ? "" : "/") + location;
+Result<std::string> RegistryClient::resolve_location(const std::string& request_url, const std::string& location) {
+  VOUCH_ASSIGN_OR_RETURN(std::string url, resolve_url(request_url, location));
+  VOUCH_RETURN_IF_ERROR(check_redirect(request_url, url, options_.allow_insecure));
+  return url;
 }
 
 Status RegistryClient::push_blob(const std::string& repo, const Descriptor& d, BlobReader& from) {
   std::string what = fmt::format("{}/{}: upload of {}", registry_, repo, d.digest.str());
   VOUCH_ASSIGN_OR_RETURN(bool exists, has_blob(repo, d.digest));
   if (exists) return ok_status();
-  VOUCH_ASSIGN_OR_RETURN(net::Response start, request({"POST", fmt::format("{}/v2/{}/blobs/uploads/", base_url(), repo), {}, {}, true}, repo));
+  std::string upload_url = fmt::format("{}/v2/{}/blobs/uploads/", base_url(), repo);
+  VOUCH_ASSIGN_OR_RETURN(net::Response start, request({"POST", upload_url, {}, {}, true}, repo));
   if (start.status != 202) return io_error(http_error(start, what));
   auto loc = start.headers.get("Location");
   if (!loc) return io_error(what + ": no Location in the upload response");
-  std::string location = resolve_location(*loc);
+  VOUCH_ASSIGN_OR_RETURN(std::string location, resolve_location(upload_url, *loc));
   size_t chunk = options_.chunk_size ? options_.chunk_size : kDefaultChunk;
   bool monolithic = options_.chunk_size == 0 && d.size <= static_cast<int64_t>(kMonolithicLimit);
   auto with_digest = [&](std::string url) {
@@ -405,7 +365,7 @@ Status RegistryClient::push_blob(const std::string& repo, const Descriptor& d, B
     VOUCH_ASSIGN_OR_RETURN(net::Response r, request(patch, repo));
     if (r.status != 202) return io_error(http_error(r, what + " (chunk)"));
     offset += static_cast<int64_t>(buf.size());
-    if (auto l = r.headers.get("Location")) location = resolve_location(*l);
+    if (auto l = r.headers.get("Location")) { VOUCH_ASSIGN_OR_RETURN(location, resolve_location(location, *l)); }
   }
   VOUCH_ASSIGN_OR_RETURN(net::Response fin, request({"PUT", with_digest(location), {}, {}, true}, repo));
   if (fin.status != 201) return io_error(http_error(fin, what + " (commit)"));
@@ -439,12 +399,14 @@ Result<std::vector<std::string>> RegistryClient::list_tags(const std::string& re
         tags.push_back(t);
       }
     }
-    url.clear();
+    std::string next;
     if (auto link = r.headers.get("Link")) {
       size_t a = link->find('<'), b = link->find('>');
-      if (a != std::string::npos && b != std::string::npos && b > a && link->find("rel=\"next\"") != std::string::npos)
-        url = resolve_location(link->substr(a + 1, b - a - 1));
+      if (a != std::string::npos && b != std::string::npos && b > a && link->find("rel=\"next\"") != std::string::npos) {
+        VOUCH_ASSIGN_OR_RETURN(next, resolve_location(url, link->substr(a + 1, b - a - 1)));
+      }
     }
+    url = std::move(next);
   }
   return tags;
 }
@@ -540,10 +502,8 @@ class RegistryStore final : public Store {
 }  // namespace
 
 namespace detail {
-std::unique_ptr<Store> make_registry_store(const ImageRef& ref, const StoreOptions& options, bool for_writing,
-                                           Status& status) {
-  status = ok_status();
-  return std::make_unique<RegistryStore>(ref, options, for_writing);
+Result<std::unique_ptr<Store>> make_registry_store(const ImageRef& ref, const StoreOptions& options, bool for_writing) {
+  return std::unique_ptr<Store>(std::make_unique<RegistryStore>(ref, options, for_writing));
 }
 }  // namespace detail
 

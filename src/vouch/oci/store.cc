@@ -1,8 +1,11 @@
 #include "vouch/oci/store.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <random>
 
 #include "store_common.h"
@@ -47,7 +50,7 @@ class VerifyingReader final : public BlobReader {
     }
     total_ += static_cast<int64_t>(*n);
     if (total_ > d_.size)
-      return verification_failed(fmt::format("{}: more than the {} bytes its descriptor says", what_, d_.size));
+      return invalid_input(fmt::format("{}: more than the {} bytes its descriptor says", what_, d_.size));
     digester_.update(ByteView(out.data(), *n));
     return *n;
   }
@@ -96,6 +99,30 @@ Result<std::unique_ptr<BlobReader>> open_file_reader(const std::filesystem::path
   return std::unique_ptr<BlobReader>(std::make_unique<FileReader>(f));
 }
 
+Result<bool> blob_file_intact(const std::filesystem::path& path, const Descriptor& d) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return false;  // missing, a symlink, or unreadable: written anew
+  struct stat st {};
+  bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (d.size < 0 || st.st_size == d.size);
+  if (!regular) {
+    ::close(fd);
+    return false;
+  }
+  Digester digester(d.digest.algorithm());
+  std::vector<uint8_t> buf(256 * 1024);
+  for (;;) {
+    ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0) {
+      ::close(fd);
+      return false;
+    }
+    if (n == 0) break;
+    digester.update(ByteView(buf.data(), static_cast<size_t>(n)));
+  }
+  ::close(fd);
+  return digester.finish() == d.digest;
+}
+
 Status write_blob_file(const std::filesystem::path& path, BlobReader& from) {
   std::error_code ec;
   std::filesystem::create_directories(path.parent_path(), ec);
@@ -125,7 +152,10 @@ Status write_blob_file(const std::filesystem::path& path, BlobReader& from) {
   }
   if (result.ok() && ::fsync(fd) != 0) result = io_error(fmt::format("{}: fsync failed", tmp));
   ::close(fd);
-  if (result.ok() && std::rename(tmp.c_str(), path.c_str()) != 0) result = io_error(fmt::format("{}: rename failed", path.string()));
+  // rename() replaces whatever file or symlink is at `path` in one step (a symlink itself, never
+  // its target); a directory in the way is an error.
+  if (result.ok() && std::rename(tmp.c_str(), path.c_str()) != 0)
+    result = io_error(fmt::format("{}: cannot put the blob in place: {}", path.string(), std::strerror(errno)));
   if (!result.ok()) ::unlink(tmp.c_str());
   return result;
 }
@@ -143,16 +173,13 @@ Result<Manifest> manifest_from_reader(BlobReader& reader, const Descriptor& d, s
 }  // namespace detail
 
 Result<std::unique_ptr<Store>> open_store(const ImageRef& ref, const StoreOptions& options, bool for_writing) {
-  Status st;
-  std::unique_ptr<Store> s;
   switch (ref.transport) {
-    case Transport::kOciLayout: s = detail::make_layout_store(ref, for_writing, st); break;
-    case Transport::kDir: s = detail::make_dir_store(ref, for_writing, st); break;
-    case Transport::kDockerArchive: s = detail::make_archive_store(ref, for_writing, st); break;
-    case Transport::kRegistry: s = detail::make_registry_store(ref, options, for_writing, st); break;
+    case Transport::kOciLayout: return detail::make_layout_store(ref, for_writing);
+    case Transport::kDir: return detail::make_dir_store(ref, for_writing);
+    case Transport::kDockerArchive: return detail::make_archive_store(ref, for_writing);
+    case Transport::kRegistry: return detail::make_registry_store(ref, options, for_writing);
   }
-  if (!st.ok()) return std::move(st).error();
-  return s;
+  return internal_error("unknown transport");
 }
 
 }  // namespace vouch::oci

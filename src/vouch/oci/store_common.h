@@ -31,13 +31,18 @@ Result<std::unique_ptr<BlobReader>> open_file_reader(const std::filesystem::path
 // and size check out (a verifying reader fails at the end otherwise); nothing is left on failure.
 Status write_blob_file(const std::filesystem::path& path, BlobReader& from);
 
+// Whether `path` holds the blob `d` so that it can be reused: a regular file (not a symlink,
+// not a device) of the descriptor's size whose content has its digest. Anything else there is
+// not trusted and gets replaced by write_blob_file.
+Result<bool> blob_file_intact(const std::filesystem::path& path, const Descriptor& d);
+
 // Reads a manifest blob fully and parses it, checked against the descriptor.
 Result<Manifest> manifest_from_reader(BlobReader& reader, const Descriptor& d, std::string_view where);
 
-std::unique_ptr<Store> make_layout_store(const ImageRef& ref, bool for_writing, Status& status);
-std::unique_ptr<Store> make_dir_store(const ImageRef& ref, bool for_writing, Status& status);
-std::unique_ptr<Store> make_archive_store(const ImageRef& ref, bool for_writing, Status& status);
-std::unique_ptr<Store> make_registry_store(const ImageRef& ref, const StoreOptions& options, bool for_writing,
-                                           Status& status);
+// One per transport, behind open_store.
+Result<std::unique_ptr<Store>> make_layout_store(const ImageRef& ref, bool for_writing);
+Result<std::unique_ptr<Store>> make_dir_store(const ImageRef& ref, bool for_writing);
+Result<std::unique_ptr<Store>> make_archive_store(const ImageRef& ref, bool for_writing);
+Result<std::unique_ptr<Store>> make_registry_store(const ImageRef& ref, const StoreOptions& options, bool for_writing);
 
 }  // namespace vouch::oci::detail

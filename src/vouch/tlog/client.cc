@@ -104,7 +104,7 @@ Result<std::vector<RekorLogEntry>> parse_log_entries(std::string_view text) {
 net::ClientOptions default_rekor_client_options() {
   net::ClientOptions o;
   o.timeout = std::chrono::seconds(30);
-  o.deadline = std::chrono::seconds(60);
+  o.request_deadline = std::chrono::seconds(60);
   return o;
 }
 

@@ -187,6 +187,69 @@ TEST(Layout, ReferrersAndTags) {
   EXPECT_FALSE(fs::exists(t.path / "none"));
 }
 
+TEST(Layout, CopyReplacesCorruptAndPlantedBlobs) {
+  TempDir t;
+  auto src = open("oci:" + (t.path / "src").string() + ":app", true);
+  ASSERT_TRUE(src);
+  auto put = [&](const std::string& bytes, std::string mt) {
+    Descriptor d;
+    d.digest = Digest::sha256_of(as_bytes(bytes));
+    d.size = static_cast<int64_t>(bytes.size());
+    d.media_type = std::move(mt);
+    EXPECT_TRUE(src->put_blob(d, *bytes_reader(bytes)).ok());
+    return d;
+  };
+  Descriptor cfg = put(R"({"architecture":"amd64","os":"linux"})", std::string(media_type::kOciConfig));
+  Descriptor layer = put(tar_bytes({{"etc/hello", "hi\n", ""}}), std::string(media_type::kOciLayer));
+  Descriptor kept = put(tar_bytes({{"etc/other", "other\n", ""}}), std::string(media_type::kOciLayer));
+  bj::object m{{"schemaVersion", 2}, {"mediaType", std::string(media_type::kOciManifest)}, {"config", cfg.to_json()},
+               {"layers", bj::array{layer.to_json(), kept.to_json()}}};
+  auto image = parse_manifest(json::serialize(m));
+  ASSERT_TRUE(image.ok());
+  ASSERT_TRUE(src->put_manifest(*image, std::nullopt, true).ok());
+
+  // The destination already holds: a corrupt layer of the right size, the config as a
+  // symlink to a file outside the layout (right bytes, but not the layout's own), and one
+  // intact layer.
+  fs::path blobs = t.path / "dst" / "blobs" / "sha256";
+  fs::create_directories(blobs);
+  ASSERT_TRUE(write_file_atomic(t.path / "dst" / "oci-layout", R"({"imageLayoutVersion":"1.0.0"})").ok());
+  ASSERT_TRUE(write_file_atomic(t.path / "dst" / "index.json", R"({"schemaVersion":2,"manifests":[]})").ok());
+  std::string corrupt(static_cast<size_t>(layer.size), 'X');
+  ASSERT_TRUE(write_file_atomic(blobs / layer.digest.hex(), corrupt).ok());
+  fs::path outside = t.path / "outside-config";
+  ASSERT_TRUE(write_file_atomic(outside, R"({"architecture":"amd64","os":"linux"})").ok());
+  fs::create_symlink(outside, blobs / cfg.digest.hex());
+  fs::copy_file(t.path / "src" / "blobs" / "sha256" / kept.digest.hex(), blobs / kept.digest.hex());
+
+  auto from = open("oci:" + (t.path / "src").string() + ":app");
+  auto dst = open("oci:" + (t.path / "dst").string() + ":app", true);
+  ASSERT_TRUE(from && dst);
+  auto report = copy_image(*from, *dst, {});
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_EQ(report->blobs_present, 1);  // only the intact layer was reused
+  EXPECT_EQ(report->blobs_copied, 2);
+  EXPECT_FALSE(fs::is_symlink(blobs / cfg.digest.hex()));
+  EXPECT_TRUE(fs::is_regular_file(fs::symlink_status(blobs / cfg.digest.hex())));
+  EXPECT_EQ(*read_file(outside), R"({"architecture":"amd64","os":"linux"})");  // the target was not written through
+
+  // The copy verifies: every blob reads back with its digest.
+  auto check = open("oci:" + (t.path / "dst").string() + ":app");
+  ASSERT_TRUE(check);
+  auto root = check->get_root();
+  ASSERT_TRUE(root.ok()) << root.error().message;
+  for (const auto& d : {*root->config, root->layers[0], root->layers[1]}) {
+    auto blob = check->open_blob(d);
+    ASSERT_TRUE(blob.ok());
+    auto bytes = read_all(**blob, 1 << 20, "blob");
+    EXPECT_TRUE(bytes.ok()) << d.digest.str() << ": " << bytes.error().message;
+  }
+  // A second copy reuses everything.
+  auto again = copy_image(*from, *dst, {});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->blobs_present, 3);
+}
+
 }  // namespace
 }  // namespace vouch::oci
 
