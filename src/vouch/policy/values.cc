@@ -44,18 +44,15 @@ Result<Values> parse_values(std::string_view text, std::string_view source) {
       if (!p.is_object()) continue;
       const bj::string* pn = name_of(p);
       std::string name = pn ? std::string(*pn) : "";
-      if (auto* rs = p.get_object().if_contains("rules"); rs && rs->is_array()) {
-        for (const auto& r : rs->get_array()) {
-          if (const bj::string* rn = name_of(r))
-            vals.rules[name][std::string(*rn)] = members(r.get_object().if_contains("values"));
-        }
-      }
-      if (auto* rs = p.get_object().if_contains("resources"); rs && rs->is_array()) {
-        for (const auto& r : rs->get_array()) {
-          if (const bj::string* rn = name_of(r))
-            vals.resources[name][std::string(*rn)] = members(r.get_object().if_contains("values"));
-        }
-      }
+      // policies[].rules[] and policies[].resources[]: values by the named rule or resource.
+      auto collect = [&](const char* key, auto& into) {
+        auto* list = p.get_object().if_contains(key);
+        if (!list || !list->is_array()) return;
+        for (const auto& r : list->get_array())
+          if (const bj::string* rn = name_of(r)) into[name][std::string(*rn)] = members(r.get_object().if_contains("values"));
+      };
+      collect("rules", vals.rules);
+      collect("resources", vals.resources);
     }
   }
   if (auto* ns = o.if_contains("namespaceSelector"); ns && ns->is_array()) {
