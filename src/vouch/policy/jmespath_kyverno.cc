@@ -19,6 +19,7 @@
 
 #include "jmespath_ast.h"
 #include "kyverno_internal.h"
+#include "vouch/base/ascii.h"
 #include "vouch/base/bytes.h"
 #include "vouch/base/json.h"
 
@@ -73,7 +74,6 @@ std::vector<std::pair<char32_t, std::string_view>> runes(std::string_view s) {
   return out;
 }
 
-char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 char ascii_upper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
 
 // Go's strconv.FormatFloat(f, 'f', -1, 32): Kyverno's text for a number argument.
@@ -713,8 +713,7 @@ Result<std::string> image_normalize(std::string_view image) {
     name = "docker.io/" + name;
   } else {
     std::string first = name.substr(0, slash);
-    std::string lower = first;
-    for (char& c : lower) c = ascii_lower(c);
+    std::string lower = vouch::lower(first);
     if (first.find_first_of(".:") == std::string::npos && first != "localhost" && lower == first) {
       name = "docker.io/" + name;
     }
@@ -864,12 +863,7 @@ void add_kyverno_functions(FunctionRegistry& r) {
     return bj::value(c < 0 ? -1 : c > 0 ? 1 : 0);
   }));
   r.add(fn("equal_fold", {s, s}, [](Args a, const CallContext&) -> Result<bj::value> {
-    std::string_view x = sv(a[0]), y = sv(a[1]);
-    if (x.size() != y.size()) return bj::value(false);
-    for (size_t i = 0; i < x.size(); ++i) {
-      if (ascii_lower(x[i]) != ascii_lower(y[i])) return bj::value(false);
-    }
-    return bj::value(true);
+    return bj::value(iequals(sv(a[0]), sv(a[1])));
   }));
   r.add(fn("replace", {s, s, s, {kNumber}}, [](Args a, const CallContext& ctx) -> Result<bj::value> {
     double n = to_double(*a[3]);
@@ -887,9 +881,7 @@ void add_kyverno_functions(FunctionRegistry& r) {
     return str(out);
   }));
   r.add(fn("to_lower", {s}, [](Args a, const CallContext&) -> Result<bj::value> {
-    std::string out(sv(a[0]));
-    for (char& c : out) c = ascii_lower(c);
-    return str(out);
+    return str(vouch::lower(sv(a[0])));
   }));
   r.add(fn("trim", {s, s}, [](Args a, const CallContext&) -> Result<bj::value> { return str(go_trim(sv(a[0]), sv(a[1]))); }));
   r.add(fn("trim_prefix", {s, s}, [](Args a, const CallContext&) -> Result<bj::value> {
@@ -923,8 +915,7 @@ void add_kyverno_functions(FunctionRegistry& r) {
     return bj::value(true);
   }));
   r.add(fn("to_boolean", {s}, [](Args a, const CallContext&) -> Result<bj::value> {
-    std::string lower(sv(a[0]));
-    for (char& c : lower) c = ascii_lower(c);
+    std::string lower = vouch::lower(sv(a[0]));
     if (lower == "true") return bj::value(true);
     if (lower == "false") return bj::value(false);
     return function_error("to_boolean",
