@@ -26,9 +26,11 @@ struct ImageFlags {
   bool allow_insecure = false;
   std::string username, password;
   std::string output = "text";
+  TimeoutFlag timeout;
 
   void add(CLI::App* cmd, std::string default_output) {
     output = std::move(default_output);
+    timeout.add(cmd);
     cmd->add_flag("--allow-insecure-registry", allow_insecure,
                   "Allow plain HTTP and unverified TLS for registries other than localhost");
     cmd->add_option("--username", username, "Registry user name (default: from ~/.docker/config.json)");
@@ -42,6 +44,7 @@ struct ImageFlags {
     o.allow_insecure = allow_insecure;
     o.username = username;
     o.password = password;
+    o.timeout = timeout.duration();
     return o;
   }
 };

@@ -22,14 +22,10 @@ struct RegistryFlags {
   std::string username;
   std::string password;
   size_t chunk_size = 0;
-  double timeout_seconds = 300;
+  TimeoutFlag timeout;
 
   void add(CLI::App* cmd, bool with_platform = true) {
-    cmd->add_option("-t,--timeout", timeout_seconds,
-                    "Deadline for all registry requests, as cosign's --timeout: 90s, 5m, 1h (default 5m)")
-        ->transform(CLI::AsNumberWithUnit(std::map<std::string, double>{{"ms", 0.001}, {"s", 1}, {"m", 60}, {"h", 3600}}))
-        ->check(CLI::Validator(
-            [](std::string& v) { return std::stod(v) > 0 ? std::string() : std::string("must be more than 0"); }, "> 0"));
+    timeout.add(cmd);
     cmd->add_flag("--allow-insecure-registry", allow_insecure,
                   "Allow plain HTTP and unverified TLS for registries other than localhost");
     if (with_platform)
@@ -43,7 +39,7 @@ struct RegistryFlags {
     o.username = username;
     o.password = password;
     o.chunk_size = chunk_size;
-    o.timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout_seconds * 1000));
+    o.timeout = timeout.duration();
     return o;
   }
   Result<std::optional<oci::Platform>> parsed_platform() const {

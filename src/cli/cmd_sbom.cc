@@ -57,6 +57,7 @@ struct SbomOptions {
   std::string platform;
   bool allow_insecure = false;
   std::string username, password;
+  TimeoutFlag timeout;
 };
 
 Status run_sbom(const SbomOptions& o) {
@@ -64,6 +65,7 @@ Status run_sbom(const SbomOptions& o) {
   so.allow_insecure = o.allow_insecure;
   so.username = o.username;
   so.password = o.password;
+  so.timeout = o.timeout.duration();
   std::optional<oci::Platform> platform;
   if (!o.platform.empty()) {
     VOUCH_ASSIGN_OR_RETURN(oci::Platform p, oci::parse_platform(o.platform));
@@ -109,6 +111,7 @@ void register_sbom_commands(CLI::App& app, int& exit_code) {
   cmd->add_option("--platform", o->platform, "os/arch[/variant] to pick from an index (default: this machine's)");
   cmd->add_flag("--allow-insecure-registry", o->allow_insecure,
                 "Allow plain HTTP and unverified TLS for registries other than localhost");
+  o->timeout.add(cmd);
   cmd->add_option("--username", o->username, "Registry user name (default: from ~/.docker/config.json)");
   cmd->add_option("--password", o->password, "Registry password (default: from ~/.docker/config.json)");
   cmd->add_option("TARGET", o->target, "IMAGE (registry, oci:PATH, docker-archive:FILE) or dir:PATH")->required();

@@ -26,6 +26,7 @@ struct ScanOptions {
   std::string platform;
   std::string max_db_age;
   bool allow_insecure = false;
+  TimeoutFlag timeout;
 };
 
 int scan(const ScanOptions& o) {
@@ -67,6 +68,7 @@ int scan(const ScanOptions& o) {
       // An image or dir:PATH: catalogued on the way, as `vouch sbom` does.
       oci::StoreOptions so;
       so.allow_insecure = o.allow_insecure;
+      so.timeout = o.timeout.duration();
       std::optional<oci::Platform> platform;
       if (!o.platform.empty()) {
         VOUCH_ASSIGN_OR_RETURN(oci::Platform p, oci::parse_platform(o.platform));
@@ -140,6 +142,7 @@ void register_scan_commands(CLI::App& app, int& exit_code) {
                   "default $VOUCH_DB_MAX_AGE, else 5d, as grype's db.max-allowed-built-age)");
   cmd->add_flag("--allow-insecure-registry", o->allow_insecure,
                 "Allow plain HTTP and unverified TLS for registries other than localhost");
+  o->timeout.add(cmd);
   cmd->add_option("TARGET", o->target, "IMAGE, dir:PATH or sbom:FILE")->required();
   cmd->callback([o, &exit_code] { exit_code = scan(*o); });
 }

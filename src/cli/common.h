@@ -1,6 +1,7 @@
 // Shared plumbing for subcommands: exit codes, error lines, output formats, passwords.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -54,6 +55,17 @@ struct TrustedRootFlags {
   void add(CLI::App* cmd, const std::string& help);
   // Null when no root is given.
   Result<std::shared_ptr<const sigstore::TrustedMaterial>> load() const;
+};
+
+// -t/--timeout, as cosign's: the deadline for all of a command's registry requests (90s, 5m, 1h;
+// default 5m).
+struct TimeoutFlag {
+  double seconds = 300;
+
+  void add(CLI::App* cmd);
+  std::chrono::milliseconds duration() const {
+    return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+  }
 };
 
 // --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]: who must have signed.

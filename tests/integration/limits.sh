@@ -200,6 +200,29 @@ printf '{"name": "x", "version": ' > "$work/lang/node_modules/x/package.json"
 check "sbom: malformed package.json" 0 30 "$vouch" sbom "dir:$work/lang"
 grep -q "warning: skipped /node_modules/x/package.json" "$work/err" || fail "sbom: malformed package.json: no warning"
 
+# ---- a registry that accepts connections and never answers: every command that reads a
+# registry ends at its -t/--timeout with one line (without it, the 5-minute default)
+port_file="$work/silent.port"
+python3 - "$port_file" <<'PY' &
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(64)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+held = []
+while True:
+    c, _ = s.accept(); held.append(c)  # read nothing, answer nothing
+PY
+silent_pid=$!
+for _ in $(seq 50); do [ -s "$port_file" ] && break; sleep 0.1; done
+silent="127.0.0.1:$(cat "$port_file")/app:1"
+openssl ecparam -name prime256v1 -genkey -noout 2>/dev/null | openssl ec -pubout -out "$work/silent.pub" 2>/dev/null
+for cmd in "inspect $silent" "tree $silent" "sbom $silent" "scan $silent --db $work/db" \
+           "verify $silent --key $work/silent.pub --insecure-ignore-tlog"; do
+  # shellcheck disable=SC2086
+  check "silent registry: ${cmd%% *} -t 2s" 2 20 "$vouch" $cmd -t 2s
+  grep -q "timeout" "$work/err" || fail "silent registry: ${cmd%% *}: the error does not name the timeout: $(head -c 200 "$work/err")"
+done
+kill "$silent_pid" 2>/dev/null
+
 if [ "$failures" -ne 0 ]; then
   echo "limits: $failures check(s) failed"
   exit 1
