@@ -3,6 +3,9 @@
 
 #include <fmt/format.h>
 
+#include <string>
+#include <unordered_map>
+
 #include "vouch/oci/reference.h"
 
 namespace vouch::policy {
@@ -29,7 +32,9 @@ boost::json::object ImageInfo::to_json() const {
                              {"referenceWithTag", reference_with_tag}};
 }
 
-Result<ImageInfo> kyverno_image_info(std::string_view image) {
+namespace {
+
+Result<ImageInfo> parse_image_info(std::string_view image) {
   VOUCH_ASSIGN_OR_RETURN(oci::Reference ref, oci::parse_reference_no_default_tag(image));
   bool explicit_registry = names_registry(image);
   std::string_view written = explicit_registry ? image.substr(image.find('/') + 1) : image;
@@ -48,6 +53,19 @@ Result<ImageInfo> kyverno_image_info(std::string_view image) {
   info.reference = info.digest.empty() ? fmt::format("{}/{}:{}", info.registry, info.path, info.tag)
                                        : fmt::format("{}/{}@{}", info.registry, info.path, info.digest);
   return info;
+}
+
+}  // namespace
+
+Result<ImageInfo> kyverno_image_info(std::string_view image) {
+  // The docker reference grammar is a large regular expression, and the same few images come
+  // back in every request (each container, each rule): remembered per thread, bounded.
+  constexpr size_t kMaxRemembered = 4096;
+  thread_local std::unordered_map<std::string, Result<ImageInfo>> remembered;
+  std::string key(image);
+  if (auto it = remembered.find(key); it != remembered.end()) return it->second;
+  if (remembered.size() >= kMaxRemembered) remembered.clear();
+  return remembered.emplace(std::move(key), parse_image_info(image)).first->second;
 }
 
 }  // namespace vouch::policy

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include <boost/container/small_vector.hpp>
 #include <fmt/format.h>
 
 #include "jmespath_ast.h"
@@ -338,7 +339,7 @@ uint64_t value_bytes(const bj::value& root, uint64_t limit) {
   if (root.is_string()) return sizeof(bj::value) + root.get_string().size();
   if (!root.is_array() && !root.is_object()) return sizeof(bj::value);
   uint64_t total = 0;
-  std::vector<const bj::value*> stack{&root};
+  boost::container::small_vector<const bj::value*, 32> stack{&root};  // no allocation for small values
   while (!stack.empty() && total <= limit) {
     const bj::value* v = stack.back();
     stack.pop_back();
