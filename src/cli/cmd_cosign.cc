@@ -269,7 +269,7 @@ int run_verify(const VerifyFlags& f, bool attest) {
   if (!result->ok()) {
     if (json_out) print_json(failure_json(*result, ref->str()));
     fmt::print(stderr, "vouch: {}@{}: no valid {}: {}\n", cosign::location_name(result->image), result->digest.str(),
-               attest ? "attestations" : "signatures", result->failure_summary());
+               attest ? "attestations" : "signatures", printable_line(result->failure_summary()));
     return kExitFailed;
   }
   fmt::print(stderr, "\nVerification for {} --\nThe following checks were performed on each of these {}:\n",
