@@ -34,7 +34,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto r = bounded->search(doc);
   // random() and time_now*() give a new answer each time.
   const bool deterministic = expr.find("random") == std::string_view::npos && expr.find("time_") == std::string_view::npos;
-  if (r.ok() && deterministic) {
+  if (r.ok()) {
+    if (!deterministic) return 0;
     auto again = unbounded->search(doc);
     if (!again.ok() || *again != *r) std::abort();
   } else if (jp::error_kind(r.error()) == jp::ErrorKind::kLimit) {
