@@ -64,17 +64,44 @@ std::vector<std::string> make_proposals(int n, int salt) {
   return out;
 }
 
+// A log and its Rekor API on loopback, over SQLite in its own directory or over
+// $VOUCH_BENCH_POSTGRES_URL; stopped and removed when it goes.
 struct Server {
+  fs::path dir;
   std::unique_ptr<tlog::Log> log;
   std::unique_ptr<tlog::RekorApi> api;
   std::unique_ptr<net::HttpServer> http;
   std::string url;
+
+  ~Server() {
+    if (http) http->stop();
+    if (log) log->stop();
+    http.reset();
+    api.reset();
+    log.reset();
+    fs::remove_all(dir);
+  }
 };
 
-std::unique_ptr<Server> start(const std::string& storage_url) {
-  auto storage = tlog::open_storage(storage_url);
-  if (!storage.ok()) return nullptr;
+// storage: 0 SQLite, 1 PostgreSQL. nullptr (and the benchmark marked skipped) when it cannot run.
+std::unique_ptr<Server> start(benchmark::State& state, int storage_kind) {
   auto s = std::make_unique<Server>();
+  s->dir = fs::temp_directory_path() / fmt::format("vouch-tlog-bench-{}", std::random_device{}());
+  fs::create_directories(s->dir);
+  std::string storage_url = "sqlite:" + (s->dir / "bench.db").string();
+  if (storage_kind == 1) {
+    const char* pg = std::getenv("VOUCH_BENCH_POSTGRES_URL");
+    if (!pg) {
+      state.SkipWithError("no PostgreSQL server ($VOUCH_BENCH_POSTGRES_URL)");
+      return nullptr;
+    }
+    storage_url = pg;
+  }
+  auto storage = tlog::open_storage(storage_url);
+  if (!storage.ok()) {
+    state.SkipWithError(storage.error().message.c_str());
+    return nullptr;
+  }
   auto key = *crypto::PrivateKey::generate(crypto::KeyType::kEcdsaP256);
   s->log = std::move(*tlog::Log::open(std::move(*storage), key, tlog::LogOptions{"127.0.0.1", 1024}));
   s->api = std::make_unique<tlog::RekorApi>(*s->log, 2);
@@ -82,16 +109,13 @@ std::unique_ptr<Server> start(const std::string& storage_url) {
   opts.listen = "127.0.0.1:0";
   opts.worker_threads = 4;
   auto http = net::HttpServer::start(opts, s->api->handler());
-  if (!http.ok()) return nullptr;
+  if (!http.ok()) {
+    state.SkipWithError("server did not start");
+    return nullptr;
+  }
   s->http = std::move(*http);
   s->url = fmt::format("http://127.0.0.1:{}", s->http->port());
   return s;
-}
-
-std::string storage_for(int kind, const fs::path& dir) {
-  if (kind == 0) return "sqlite:" + (dir / "bench.db").string();
-  const char* pg = std::getenv("VOUCH_BENCH_POSTGRES_URL");
-  return pg ? pg : "";
 }
 
 // Runs `clients` threads, each taking the next of `n` jobs until done or out of time.
@@ -113,20 +137,9 @@ std::pair<int, double> run_clients(int clients, int n, Job job) {
 
 void BM_TlogDurableAppends(benchmark::State& state) {
   int kind = static_cast<int>(state.range(0)), clients = static_cast<int>(state.range(1));
-  fs::path dir = fs::temp_directory_path() / fmt::format("vouch-tlog-bench-{}", std::random_device{}());
-  fs::create_directories(dir);
-  std::string storage = storage_for(kind, dir);
-  if (storage.empty()) {
-    state.SkipWithError("no PostgreSQL server ($VOUCH_BENCH_POSTGRES_URL)");
-    fs::remove_all(dir);
-    return;
-  }
+  auto server = start(state, kind);
+  if (!server) return;
   auto proposals = make_proposals(kEntries, static_cast<int>(std::random_device{}()));
-  auto server = start(storage);
-  if (!server) {
-    state.SkipWithError("server did not start");
-    return;
-  }
   for (auto _ : state) {
     auto [ok, secs] = run_clients(clients, kEntries, [&](int i) {
       auto r = request("POST", server->url + "/api/v1/log/entries", proposals[i]);
@@ -137,27 +150,12 @@ void BM_TlogDurableAppends(benchmark::State& state) {
     state.counters["acknowledged"] = ok;
     state.counters["batches"] = static_cast<double>(server->log->stats().batches.load());
   }
-  server->http->stop();
-  server->log->stop();
-  server.reset();
-  fs::remove_all(dir);
 }
 
 void BM_TlogProofRequests(benchmark::State& state) {
   int kind = static_cast<int>(state.range(0)), clients = static_cast<int>(state.range(1));
-  fs::path dir = fs::temp_directory_path() / fmt::format("vouch-tlog-bench-{}", std::random_device{}());
-  fs::create_directories(dir);
-  std::string storage = storage_for(kind, dir);
-  if (storage.empty()) {
-    state.SkipWithError("no PostgreSQL server ($VOUCH_BENCH_POSTGRES_URL)");
-    fs::remove_all(dir);
-    return;
-  }
-  auto server = start(storage);
-  if (!server) {
-    state.SkipWithError("server did not start");
-    return;
-  }
+  auto server = start(state, kind);
+  if (!server) return;
   // A tree of 2000 entries, appended in process.
   auto proposals = make_proposals(2000, static_cast<int>(std::random_device{}()));
   run_clients(16, 2000, [&](int i) {
@@ -176,10 +174,6 @@ void BM_TlogProofRequests(benchmark::State& state) {
     state.SetIterationTime(secs);
     state.counters["proofs_per_s"] = ok / secs;
   }
-  server->http->stop();
-  server->log->stop();
-  server.reset();
-  fs::remove_all(dir);
 }
 
 // Args: storage (0 SQLite, 1 PostgreSQL), concurrent clients.

@@ -8,6 +8,7 @@
 #include "vouch/crypto/cosign_key.h"
 #include "vouch/sigstore/sign.h"
 #include "vouch/sigstore/verifier.h"
+#include "vouch/tlog/client.h"
 
 namespace vouch::cli {
 namespace {
@@ -23,6 +24,7 @@ struct SignBlobOptions {
   std::string output = "text";
   std::string rekor_url;
   bool tlog_upload = true;
+  TimeoutFlag timeout;
 };
 
 Status sign_blob(const SignBlobOptions& opts) {
@@ -32,8 +34,9 @@ Status sign_blob(const SignBlobOptions& opts) {
   VOUCH_ASSIGN_OR_RETURN(sigstore::Bundle bundle, sigstore::sign_blob(signer, as_bytes(artifact)));
   if (!opts.rekor_url.empty() && opts.tlog_upload) {
     VOUCH_ASSIGN_OR_RETURN(std::string proposal, sigstore::hashedrekord_proposal(bundle, signer.material()));
-    tlog::RekorClient client(opts.rekor_url);
-    auto logged = client.create_entry(proposal);
+    net::ClientOptions http = tlog::default_rekor_client_options();
+    http.deadline = opts.timeout.deadline();
+    auto logged = tlog::RekorClient(opts.rekor_url, std::move(http)).create_entry(proposal);
     if (!logged.ok()) return std::move(logged).error().context("transparency log upload");
     VOUCH_ASSIGN_OR_RETURN(sigstore::TlogEntry entry, sigstore::tlog_entry_from_rekor(*logged));
     if (opts.output != "json") fmt::print(stderr, "tlog entry created with index: {}\n", entry.log_index);
@@ -152,6 +155,7 @@ void register_blob_commands(CLI::App& app, int& exit_code) {
   sign->add_flag("--tlog-upload{true}", sign_opts->tlog_upload,
                  "Upload to the log given by --rekor-url (--tlog-upload=false: do not)")
       ->capture_default_str();
+  sign_opts->timeout.add(sign);
   sign->add_option("FILE", sign_opts->file, "The file to sign")->required();
   sign->callback([sign_opts, &exit_code] {
     auto st = sign_blob(*sign_opts);

@@ -115,6 +115,7 @@ cosign::SignOptions sign_options(const SignFlags& f, std::map<std::string, std::
   o.recursive = f.recursive;
   if (f.tlog_upload) o.rekor_url = f.rekor_url;
   o.store = f.image.store();
+  o.log_deadline = f.image.timeout.deadline();
   return o;
 }
 

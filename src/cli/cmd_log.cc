@@ -140,6 +140,7 @@ struct ClientOptions {
   std::string url = "http://127.0.0.1:3000";
   std::string ca_file;
   std::string output = "text";
+  TimeoutFlag timeout;
   int64_t log_index = -1;
   std::string uuid;
   std::string hash;
@@ -150,11 +151,18 @@ struct ClientOptions {
   uint64_t last_size = 0;
 };
 
-// A log client with net's retries and deadlines; `ca_file` (PEM) adds the CAs to trust for TLS.
-tlog::RekorClient log_client(const std::string& url, const std::string& ca_file) {
+// A log client with net's retries, each request bounded, and all of them ending by `deadline`
+// (the command's -t/--timeout) when there is one; `ca_file` (PEM) adds the CAs to trust for TLS.
+tlog::RekorClient log_client(const std::string& url, const std::string& ca_file,
+                             std::optional<std::chrono::steady_clock::time_point> deadline) {
   net::ClientOptions options = tlog::default_rekor_client_options();
   options.ca_file = ca_file;
+  options.deadline = deadline;
   return tlog::RekorClient(url, std::move(options));
+}
+
+tlog::RekorClient log_client(const ClientOptions& opts) {
+  return log_client(opts.url, opts.ca_file, opts.timeout.deadline());
 }
 
 bj::object entry_json(const tlog::RekorLogEntry& e) {
@@ -175,7 +183,7 @@ bj::object entry_json(const tlog::RekorLogEntry& e) {
 }
 
 Status info(const ClientOptions& opts) {
-  tlog::RekorClient client = log_client(opts.url, opts.ca_file);
+  tlog::RekorClient client = log_client(opts);
   VOUCH_ASSIGN_OR_RETURN(auto i, client.log_info());
   if (opts.output == "json") {
     print_json(bj::object{{"treeSize", i.tree_size},
@@ -191,7 +199,7 @@ Status info(const ClientOptions& opts) {
 }
 
 Status get(const ClientOptions& opts) {
-  tlog::RekorClient client = log_client(opts.url, opts.ca_file);
+  tlog::RekorClient client = log_client(opts);
   if ((opts.log_index >= 0) == !opts.uuid.empty()) return invalid_input("give one of --log-index or --uuid");
   auto e = opts.log_index >= 0 ? client.entry_by_index(static_cast<uint64_t>(opts.log_index)) : client.entry_by_uuid(opts.uuid);
   if (!e.ok()) return std::move(e).error();
@@ -212,7 +220,7 @@ Status get(const ClientOptions& opts) {
 }
 
 Status search(const ClientOptions& opts) {
-  tlog::RekorClient client = log_client(opts.url, opts.ca_file);
+  tlog::RekorClient client = log_client(opts);
   std::optional<std::string> hash, key, email;
   if (!opts.hash.empty()) hash = opts.hash;
   if (!opts.artifact.empty()) {
@@ -238,7 +246,7 @@ Status search(const ClientOptions& opts) {
 }
 
 Status proof(const ClientOptions& opts) {
-  tlog::RekorClient client = log_client(opts.url, opts.ca_file);
+  tlog::RekorClient client = log_client(opts);
   VOUCH_ASSIGN_OR_RETURN(auto p, client.consistency_proof(opts.first_size, opts.last_size));
   if (opts.output == "json") {
     bj::array hashes;
@@ -275,7 +283,8 @@ Status monitor(const MonitorOptions& opts) {
     if (!re->ok()) return invalid_input(fmt::format("--identity '{}': invalid regular expression: {}", id, re->error()));
     patterns.push_back(std::move(re));
   }
-  tlog::RekorClient client = log_client(opts.url, opts.ca_file);
+  // A monitor runs until it is stopped: each request has its own bound, the rounds none.
+  tlog::RekorClient client = log_client(opts.url, opts.ca_file, std::nullopt);
   // The log's key: given, or pinned beside the state on first use (trust on first use).
   std::string key_path = opts.public_key.empty() ? opts.state + ".log-key.pem" : opts.public_key;
   if (opts.public_key.empty() && !fs::exists(key_path)) {
@@ -328,7 +337,7 @@ Status monitor(const MonitorOptions& opts) {
 // what it fetches once): the key is valid from the first entry's integrated time (now for an
 // empty log). Check the printed key against the log operator's before relying on it.
 Status trusted_root(const ClientOptions& opts) {
-  tlog::RekorClient client = log_client(opts.url, opts.ca_file);
+  tlog::RekorClient client = log_client(opts);
   VOUCH_ASSIGN_OR_RETURN(std::string pem, client.public_key_pem());
   VOUCH_ASSIGN_OR_RETURN(auto key, crypto::PublicKey::from_pem(pem));
   VOUCH_ASSIGN_OR_RETURN(std::string details, sigstore::key_details_for(key));
@@ -353,6 +362,7 @@ Status trusted_root(const ClientOptions& opts) {
 void add_client_options(CLI::App* cmd, ClientOptions& o) {
   cmd->add_option("--rekor-url,--log", o.url, "Base URL of the log")->capture_default_str();
   cmd->add_option("--ca-file", o.ca_file, "CA certificates (PEM) to trust for the log's TLS certificate");
+  o.timeout.add(cmd);
   cmd->add_option("-o,--output", o.output, "Output format: text or json")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();

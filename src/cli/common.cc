@@ -152,7 +152,7 @@ Result<std::vector<sigstore::CertificateIdentity>> IdentityFlags::identities() c
 
 void TimeoutFlag::add(CLI::App* cmd) {
   cmd->add_option("-t,--timeout", seconds,
-                  "Deadline for all registry requests, as cosign's --timeout: 90s, 5m, 1h (default 5m)")
+                  "Deadline for all of the command's registry and log requests, as cosign's --timeout: 90s, 5m, 1h (default 5m)")
       ->transform(CLI::AsNumberWithUnit(std::map<std::string, double>{{"ms", 0.001}, {"s", 1}, {"m", 60}, {"h", 3600}}))
       ->check(CLI::Validator(
           [](std::string& v) { return std::stod(v) > 0 ? std::string() : std::string("must be more than 0"); }, "> 0"))

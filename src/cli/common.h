@@ -57,15 +57,18 @@ struct TrustedRootFlags {
   Result<std::shared_ptr<const sigstore::TrustedMaterial>> load() const;
 };
 
-// -t/--timeout, as cosign's: the deadline for all of a command's registry requests (90s, 5m, 1h;
-// default 5m).
+// -t/--timeout, as cosign's: the deadline for all of a command's network requests, to registries
+// and to transparency logs (90s, 5m, 1h; default 5m).
 struct TimeoutFlag {
   double seconds = 300;
+  // When the command started: the deadline counts from there.
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
 
   void add(CLI::App* cmd);
   std::chrono::milliseconds duration() const {
     return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
   }
+  std::chrono::steady_clock::time_point deadline() const { return start + duration(); }
 };
 
 // --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]: who must have signed.

@@ -6,31 +6,27 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <string>
 #include <string_view>
 
-#include "vouch/base/json.h"
+#include "../lib/jmespath_fuzz_input.h"
 #include "vouch/policy/jmespath.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace vouch;
   namespace jp = policy::jmespath;
-  const std::string_view input(reinterpret_cast<const char*>(data), size);
   static const auto functions = jp::kyverno_functions();
   static const boost::json::value fixed = *json::parse(
       R"({"s": "abcabc", "a": [1, 2, 3, "x", {"k": "v"}], "o": {"p": {"q": ["r", "s"]}}, "n": 7})");
-  size_t nl = input.find('\n');
-  std::string_view expr = input.substr(0, nl);
+  auto input = test_support::read_jmespath_input(data, size, fixed, 1 << 16);
+  const std::string_view expr = input.expression;
   jp::Limits small;
   small.budget = {.max_steps = 100'000, .max_bytes = 1 << 20};
   auto bounded = jp::Expression::compile(expr, functions, small);
   if (!bounded.ok()) return 0;
   auto unbounded = jp::Expression::compile(expr, functions);
   if (!unbounded.ok()) std::abort();  // the budget is not part of parsing
-  boost::json::value doc = fixed;
-  if (nl != std::string_view::npos) {
-    auto parsed = json::parse(input.substr(nl + 1), {.max_bytes = 1 << 16, .max_depth = 64});
-    if (parsed.ok()) doc = std::move(parsed).value();
-  }
+  const boost::json::value& doc = input.document;
   auto r = bounded->search(doc);
   // random() and time_now*() give a new answer each time.
   const bool deterministic = expr.find("random") == std::string_view::npos && expr.find("time_") == std::string_view::npos;

@@ -5,42 +5,16 @@
 #include <cstring>
 #include <string>
 
+#include "../lib/memory_registry.h"
 #include "vouch/oci/squash.h"
-#include "vouch/oci/store.h"
-
-namespace {
 
 using namespace vouch;
 using namespace vouch::oci;
 
-class MemoryStore final : public Store {
- public:
-  explicit MemoryStore(std::string layer) : layer_(std::move(layer)) {}
-  std::string describe() const override { return "memory"; }
-  Result<Manifest> get_root() override { return not_found("none"); }
-  Result<std::optional<Manifest>> get_tagged(std::string_view) override { return std::optional<Manifest>(); }
-  Result<Manifest> get_manifest(const Descriptor&) override { return not_found("none"); }
-  Result<std::unique_ptr<BlobReader>> open_blob(const Descriptor& d) override {
-    return verifying_reader(view_reader(layer_), d, "layer");
-  }
-  Result<bool> has_blob(const Descriptor&) override { return false; }
-  Status put_blob(const Descriptor&, BlobReader&) override { return internal_error("read only"); }
-  Status put_manifest(const Manifest&, const std::optional<std::string>&, bool) override { return internal_error("read only"); }
-
- private:
-  std::string layer_;
-};
-
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  std::string layer(reinterpret_cast<const char*>(data), size);
-  MemoryStore store(layer);
+  test_support::MemoryRegistry store;
+  Descriptor d = store.add_blob(media_type::kOciLayer, std::string(reinterpret_cast<const char*>(data), size));
   Manifest m;
-  Descriptor d;
-  d.media_type = std::string(media_type::kOciLayer);
-  d.digest = Digest::sha256_of(as_bytes(layer));
-  d.size = static_cast<int64_t>(layer.size());
   m.layers = {d, d};  // the same layer twice: whiteouts and replacements over a lower layer
   SquashLimits limits;
   limits.max_layer_bytes = 64 << 20;

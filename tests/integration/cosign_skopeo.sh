@@ -238,20 +238,7 @@ expect 1 "no signatures found" -- vverify --key vk.pub "$REG/demo/bundle:v1"
 
 # --- multi-platform index: platform manifests verify only after --recursive
 arm=$(digest_of oci:L:arm)
-py - L "$amd" "$arm" <<'PY'
-import json, hashlib, os, sys
-L, amd, arm = sys.argv[1:]
-def size(d): return os.path.getsize(f"{L}/blobs/sha256/{d.split(':')[1]}")
-idx = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [
-  {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": amd, "size": size(amd), "platform": {"architecture": "amd64", "os": "linux"}},
-  {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": arm, "size": size(arm), "platform": {"architecture": "arm64", "os": "linux", "variant": "v8"}}]}
-b = json.dumps(idx).encode(); h = hashlib.sha256(b).hexdigest()
-open(f"{L}/blobs/sha256/{h}", "wb").write(b)
-top = json.load(open(f"{L}/index.json"))
-top["manifests"].append({"mediaType": "application/vnd.oci.image.index.v1+json", "digest": "sha256:" + h, "size": len(b),
-                         "annotations": {"org.opencontainers.image.ref.name": "multi"}})
-json.dump(top, open(f"{L}/index.json", "w"))
-PY
+py "$root/tests/lib/multi_platform_index.py" L "$amd" "$arm"
 for layout in true false; do
   repo=demo/multi-$layout
   "$V" copy oci:L:multi "$REG/$repo:v1" >/dev/null 2>&1 || fail "push index"

@@ -221,6 +221,17 @@ for cmd in "inspect $silent" "tree $silent" "sbom $silent" "scan $silent --db $w
   check "silent registry: ${cmd%% *} -t 2s" 2 20 "$vouch" $cmd -t 2s
   grep -q "timeout" "$work/err" || fail "silent registry: ${cmd%% *}: the error does not name the timeout: $(head -c 200 "$work/err")"
 done
+# The same server as a transparency log: log queries and uploads end at -t too.
+log_url="http://127.0.0.1:$(cat "$port_file")"
+(cd "$work" && COSIGN_PASSWORD=pw "$vouch" generate-key-pair --output-key-prefix silentlog >/dev/null 2>&1) || fail "generate-key-pair"
+echo artifact > "$work/artifact"
+for cmd in "log info" "log get --log-index 0" "log search --sha sha256:$(printf '0%.0s' $(seq 64))" \
+           "sign-blob --key $work/silentlog.key --bundle $work/silent.bundle $work/artifact"; do
+  # shellcheck disable=SC2086
+  COSIGN_PASSWORD=pw check "silent log: ${cmd%% --*} -t 2s" 2 20 "$vouch" $cmd --rekor-url "$log_url" -t 2s
+  grep -qi "timed out\|timeout" "$work/err" || fail "silent log: ${cmd%% --*}: the error does not name the timeout: $(head -c 200 "$work/err")"
+done
+[ -e "$work/silent.bundle" ] && fail "sign-blob wrote a bundle although the log upload failed"
 kill "$silent_pid" 2>/dev/null
 
 if [ "$failures" -ne 0 ]; then

@@ -135,20 +135,7 @@ grep -q "2 blobs copied, 1 already present" "$T/err" || fail "corrupt/planted bl
 
 # --- multi-platform index
 amd_m=$(field "['digest']" "oci:$T/L:amd"); arm_m=$(field "['digest']" "oci:$T/L:arm")
-python3 - "$T/L" "$amd_m" "$arm_m" <<'PY'
-import json, hashlib, os, sys
-L, amd, arm = sys.argv[1:]
-def size(d): return os.path.getsize(f"{L}/blobs/sha256/{d.split(':')[1]}")
-idx = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [
-  {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": amd, "size": size(amd), "platform": {"architecture": "amd64", "os": "linux"}},
-  {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": arm, "size": size(arm), "platform": {"architecture": "arm64", "os": "linux", "variant": "v8"}}]}
-b = json.dumps(idx).encode(); h = hashlib.sha256(b).hexdigest()
-open(f"{L}/blobs/sha256/{h}", "wb").write(b)
-top = json.load(open(f"{L}/index.json"))
-top["manifests"].append({"mediaType": "application/vnd.oci.image.index.v1+json", "digest": "sha256:" + h, "size": len(b),
-                         "annotations": {"org.opencontainers.image.ref.name": "multi"}})
-json.dump(top, open(f"{L}/index.json", "w"))
-PY
+python3 "$root/tests/lib/multi_platform_index.py" "$T/L" "$amd_m" "$arm_m"
 check_eq "index -> linux/arm64" "$(field "['manifestDigest']" --platform linux/arm64 "oci:$T/L:multi")" "$arm_m"
 check_eq "index -> linux/amd64" "$(field "['manifestDigest']" --platform linux/amd64 "oci:$T/L:multi")" "$amd_m"
 check_eq "index -> host (amd64)" "$(field "['manifestDigest']" "oci:$T/L:multi")" "$amd_m"

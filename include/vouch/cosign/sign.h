@@ -4,6 +4,7 @@
 // and on registries without the referrers API the `sha256-<hex>` tag index is updated.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <optional>
@@ -33,6 +34,8 @@ struct SignOptions {
   std::map<std::string, std::string> annotations;  // -a key=value
   bool recursive = false;                          // an index and every manifest in it
   std::string rekor_url;                           // non-empty: upload to this Rekor v1 log
+  // -t/--timeout: every log upload ends by then (unset: each request's own 60 s bound).
+  std::optional<std::chrono::steady_clock::time_point> log_deadline;
   // COSIGN_REPOSITORY: store signatures in this registry repository instead of the image's
   // (sign_manifest/attest_manifest: the store given must be that repository's).
   std::optional<oci::Reference> repository;

@@ -13,16 +13,28 @@
 #include <vector>
 
 #include "vouch/net/http.h"
+#include "vouch/oci/blob.h"
 #include "vouch/oci/credentials.h"
 #include "vouch/oci/manifest.h"
-#include "vouch/oci/store.h"
 #include "vouch/oci/url_policy.h"
 
 namespace vouch::oci {
 
+struct RegistryOptions {
+  bool allow_insecure = false;     // plain HTTP / unverified TLS for registries other than localhost
+  std::string docker_config;       // config.json; default $DOCKER_CONFIG/config.json or ~/.docker/config.json
+  std::string username, password;  // explicit credentials override config.json
+  std::string ca_file;             // extra trust anchors for registries
+  size_t chunk_size = 0;           // registry uploads: 0 monolithic, else chunked PATCHes of this size
+  int max_retries = 4;
+  // Every request of a client ends within this time from when the client is made (cosign's
+  // --timeout), and a transfer slower than 1 KiB/s for 30 s is abandoned.
+  std::chrono::milliseconds timeout = std::chrono::minutes(5);
+};
+
 class RegistryClient {
  public:
-  RegistryClient(std::string registry, StoreOptions options, bool push);
+  RegistryClient(std::string registry, RegistryOptions options, bool push);
   ~RegistryClient();
 
   const std::string& registry() const { return registry_; }
@@ -53,7 +65,7 @@ class RegistryClient {
 
   std::string registry_;
   std::string host_;  // where requests go (registry-1.docker.io for docker.io)
-  StoreOptions options_;
+  RegistryOptions options_;
   bool push_;
   std::string scheme_;
   std::chrono::steady_clock::time_point deadline_;  // from options_.timeout

@@ -11,40 +11,15 @@
 #include <vector>
 
 #include "vouch/base/result.h"
+#include "vouch/oci/blob.h"
 #include "vouch/oci/manifest.h"
 #include "vouch/oci/reference.h"
+#include "vouch/oci/registry.h"
 
 namespace vouch::oci {
 
-// Pull-based reading of a blob. A verifying reader returns an error instead of the final 0
-// when the bytes do not match the descriptor's digest or size, and fails as soon as more
-// bytes than the size arrive.
-class BlobReader {
- public:
-  virtual ~BlobReader() = default;
-  virtual Result<size_t> read(std::span<uint8_t> out) = 0;
-};
-
-std::unique_ptr<BlobReader> verifying_reader(std::unique_ptr<BlobReader> raw, const Descriptor& expected,
-                                             std::string what);
-// A reader over bytes in memory: `bytes_reader` keeps its own copy; `view_reader` reads bytes
-// that must outlive it.
-std::unique_ptr<BlobReader> bytes_reader(std::string bytes);
-std::unique_ptr<BlobReader> view_reader(std::string_view bytes);
-// Reads the whole blob into memory, refusing more than max_bytes.
-Result<std::string> read_all(BlobReader& reader, size_t max_bytes, std::string_view what);
-
-struct StoreOptions {
-  bool allow_insecure = false;     // plain HTTP / unverified TLS for registries other than localhost
-  std::string docker_config;       // config.json; default $DOCKER_CONFIG/config.json or ~/.docker/config.json
-  std::string username, password;  // explicit credentials override config.json
-  std::string ca_file;             // extra trust anchors for registries
-  size_t chunk_size = 0;           // registry uploads: 0 monolithic, else chunked PATCHes of this size
-  int max_retries = 4;
-  // Registries: every request of a store ends within this time from when the store is opened
-  // (cosign's --timeout), and a transfer slower than 1 KiB/s for 30 s is abandoned.
-  std::chrono::milliseconds timeout = std::chrono::minutes(5);
-};
+// A registry store's options are its client's (registry.h); the other stores take none.
+using StoreOptions = RegistryOptions;
 
 class Store {
  public:

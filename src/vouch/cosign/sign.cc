@@ -115,11 +115,20 @@ Result<std::string> push_bundle_referrer(oci::Store& store, const std::string& w
   return fmt::format("{}@{}", where, manifest.digest.str());
 }
 
+// A client for the log of --rekor-url, bounded by the command's deadline.
+tlog::RekorClient log_client(const SignOptions& options) {
+  net::ClientOptions http = tlog::default_rekor_client_options();
+  http.deadline = options.log_deadline;
+  return tlog::RekorClient(options.rekor_url, std::move(http));
+}
+
 // Logs a DSSE envelope in a Rekor v1 log: as a dsse 0.0.1 entry (bundle layout), or as the
 // intoto 0.0.2 entry cosign's classic `attest` writes (its base64 strings base64-encoded once
 // more, and the hash of the envelope).
-Result<tlog::RekorLogEntry> upload_dsse(const std::string& rekor_url, const intoto::Envelope& env,
-                                       const sigstore::SignerMaterial& signer, Layout layout) {
+
+Result<tlog::RekorLogEntry> upload_dsse(const SignOptions& options, const intoto::Envelope& env,
+                                       const sigstore::SignerMaterial& signer) {
+  const Layout layout = options.layout;
   std::string pem_b64 = base64_encode(as_bytes(signer.pem()));
   std::string envelope = intoto::serialize_envelope(env);
   bj::object proposed;
@@ -145,8 +154,7 @@ Result<tlog::RekorLogEntry> upload_dsse(const std::string& rekor_url, const into
                                         {"hash", bj::object{{"algorithm", "sha256"},
                                                             {"value", hex_encode(crypto::sha256(as_bytes(envelope)))}}}}}}}};
   }
-  tlog::RekorClient client(rekor_url);
-  auto logged = client.create_entry(json::serialize(proposed));
+  auto logged = log_client(options).create_entry(json::serialize(proposed));
   if (!logged.ok()) return std::move(logged).error().context("transparency log upload");
   return logged;
 }
@@ -162,7 +170,7 @@ Result<SignedManifest> store_dsse(oci::Store& store, const oci::Reference& image
   VOUCH_ASSIGN_OR_RETURN(intoto::Envelope env, sigstore::sign_dsse(signer, intoto::kInTotoPayloadType, as_bytes(statement)));
   std::optional<tlog::RekorLogEntry> logged;
   if (!options.rekor_url.empty()) {
-    VOUCH_ASSIGN_OR_RETURN(logged, upload_dsse(options.rekor_url, env, signer.material(), options.layout));
+    VOUCH_ASSIGN_OR_RETURN(logged, upload_dsse(options, env, signer.material()));
     out.log_index = logged->log_index;
   }
   if (options.layout == Layout::kBundle) {
@@ -251,8 +259,7 @@ Result<SignedManifest> sign_manifest(oci::Store& store, const oci::Reference& im
     ms.signature = sig;
     b.content = std::move(ms);
     VOUCH_ASSIGN_OR_RETURN(std::string proposal, sigstore::hashedrekord_proposal(b, signer.material()));
-    tlog::RekorClient client(options.rekor_url);
-    auto logged = client.create_entry(proposal);
+    auto logged = log_client(options).create_entry(proposal);
     if (!logged.ok()) return std::move(logged).error().context("transparency log upload");
     layer.annotations[std::string(annotation::kBundle)] = legacy_rekor_bundle(*logged);
     out.log_index = logged->log_index;

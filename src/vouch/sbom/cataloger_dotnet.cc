@@ -11,43 +11,34 @@ namespace {
 
 namespace bj = boost::json;
 
-class DotnetCataloger : public Cataloger {
- public:
-  std::string name() const override { return "dotnet"; }
-  std::vector<std::string> globs() const override { return {"**/*.deps.json"}; }
-  size_t max_file_bytes() const override { return detail::kMaxManifestBytes; }
-
-  Status parse(const std::vector<FoundFile>& files, CatalogContext& ctx) const override {
-    return detail::parse_each_file(files, ctx, packages_of);
+Result<std::vector<Package>> packages_of(const FoundFile& f) {
+  VOUCH_ASSIGN_OR_RETURN(bj::value doc, detail::parse_json_file(f));
+  const bj::value* libs = doc.is_object() ? doc.as_object().if_contains("libraries") : nullptr;
+  if (!libs || !libs->is_object()) return invalid_input("libraries: missing or not an object");
+  std::vector<Package> found;
+  for (const auto& [key, meta] : libs->as_object()) {
+    std::string_view k = key;
+    size_t slash = k.rfind('/');
+    if (slash == std::string_view::npos || slash == 0 || slash + 1 == k.size() || !meta.is_object())
+      return invalid_input(fmt::format("libraries[\"{}\"]: expected \"Name/Version\" with an object", k));
+    std::string kind = detail::json_string(meta, "type");
+    if (kind != "package" && kind != "project") continue;  // "reference", "runtimepack": not packages
+    Package p;
+    p.type = type::kDotnet;
+    p.name = std::string(k.substr(0, slash));
+    p.version = std::string(k.substr(slash + 1));
+    p.purl = detail::language_purl("nuget", "", p.name, p.version);
+    p.locations.push_back(detail::location_of(f));
+    found.push_back(std::move(p));
   }
-
- private:
-  static Result<std::vector<Package>> packages_of(const FoundFile& f) {
-    VOUCH_ASSIGN_OR_RETURN(bj::value doc, detail::parse_json_file(f));
-    const bj::value* libs = doc.is_object() ? doc.as_object().if_contains("libraries") : nullptr;
-    if (!libs || !libs->is_object()) return invalid_input("libraries: missing or not an object");
-    std::vector<Package> found;
-    for (const auto& [key, meta] : libs->as_object()) {
-      std::string_view k = key;
-      size_t slash = k.rfind('/');
-      if (slash == std::string_view::npos || slash == 0 || slash + 1 == k.size() || !meta.is_object())
-        return invalid_input(fmt::format("libraries[\"{}\"]: expected \"Name/Version\" with an object", k));
-      std::string kind = detail::json_string(meta, "type");
-      if (kind != "package" && kind != "project") continue;  // "reference", "runtimepack": not packages
-      Package p;
-      p.type = type::kDotnet;
-      p.name = std::string(k.substr(0, slash));
-      p.version = std::string(k.substr(slash + 1));
-      p.purl = detail::language_purl("nuget", "", p.name, p.version);
-      p.locations.push_back(detail::location_of(f));
-      found.push_back(std::move(p));
-    }
-    return found;
-  }
-};
+  return found;
+}
 
 }  // namespace
 
-std::unique_ptr<Cataloger> dotnet_cataloger() { return std::make_unique<DotnetCataloger>(); }
+std::unique_ptr<Cataloger> dotnet_cataloger() {
+  return std::make_unique<detail::FileCataloger>("dotnet", std::vector<std::string>{"**/*.deps.json"},
+                                                 detail::kMaxManifestBytes, packages_of);
+}
 
 }  // namespace vouch::sbom

@@ -40,6 +40,27 @@ Status parse_each_file(const std::vector<FoundFile>& files, CatalogContext& ctx,
   return ok_status();
 }
 
+// A cataloger of one kind of manifest, found by path and read one file at a time
+// (parse_each_file).
+class FileCataloger final : public Cataloger {
+ public:
+  using PackagesOf = Result<std::vector<Package>> (*)(const FoundFile&);
+  FileCataloger(std::string name, std::vector<std::string> globs, size_t max_file_bytes, PackagesOf packages_of)
+      : name_(std::move(name)), globs_(std::move(globs)), max_file_bytes_(max_file_bytes), packages_of_(packages_of) {}
+  std::string name() const override { return name_; }
+  std::vector<std::string> globs() const override { return globs_; }
+  size_t max_file_bytes() const override { return max_file_bytes_; }
+  Status parse(const std::vector<FoundFile>& files, CatalogContext& ctx) const override {
+    return parse_each_file(files, ctx, packages_of_);
+  }
+
+ private:
+  std::string name_;
+  std::vector<std::string> globs_;
+  size_t max_file_bytes_;
+  PackagesOf packages_of_;
+};
+
 // Parses `f` as JSON within the limits above (errors do not name the file: skip_file does).
 Result<boost::json::value> parse_json_file(const FoundFile& f);
 

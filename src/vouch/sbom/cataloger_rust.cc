@@ -66,16 +66,6 @@ Result<std::string> toml_string(std::string_view v, size_t lineno) {
   return out;
 }
 
-class CargoLockCataloger : public Cataloger {
- public:
-  std::string name() const override { return "cargo-lock"; }
-  std::vector<std::string> globs() const override { return {"**/Cargo.lock"}; }
-  size_t max_file_bytes() const override { return size_t{16} << 20; }
-  Status parse(const std::vector<FoundFile>& files, CatalogContext& ctx) const override {
-    return detail::parse_each_file(files, ctx, [](const FoundFile& f) { return parse_cargo_lock(f.content, detail::location_of(f)); });
-  }
-};
-
 class CargoAuditableCataloger : public Cataloger {
  public:
   std::string name() const override { return "cargo-auditable"; }
@@ -263,7 +253,11 @@ Result<std::vector<Package>> parse_cargo_auditable(std::string_view text, const 
   return out;
 }
 
-std::unique_ptr<Cataloger> cargo_lock_cataloger() { return std::make_unique<CargoLockCataloger>(); }
+std::unique_ptr<Cataloger> cargo_lock_cataloger() {
+  return std::make_unique<detail::FileCataloger>(
+      "cargo-lock", std::vector<std::string>{"**/Cargo.lock"}, size_t{16} << 20,
+      [](const FoundFile& f) { return parse_cargo_lock(f.content, detail::location_of(f)); });
+}
 std::unique_ptr<Cataloger> cargo_auditable_cataloger() { return std::make_unique<CargoAuditableCataloger>(); }
 
 }  // namespace vouch::sbom

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 
+#include "../../lib/memory_registry.h"
 #include "vouch/base/json.h"
 #include "vouch/cosign/payload.h"
 #include "vouch/cosign/sign.h"
@@ -19,92 +20,18 @@ namespace {
 
 namespace bj = boost::json;
 
-// A registry without the referrers API, in memory.
-class MemStore : public oci::Store {
- public:
-  std::map<std::string, std::string> blobs;      // digest -> bytes
-  std::map<std::string, std::string> manifests;  // digest -> bytes
-  std::map<std::string, std::string> tags;       // tag -> digest
-  std::string root_tag = "v1";
-  bool cosign_empty_artifact_type = true;  // the fallback index as cosign 3 writes it
-
-  std::string describe() const override { return "mem"; }
-  bool supports_tags() const override { return true; }
-  Result<oci::Manifest> get_root() override {
-    auto m = get_tagged(root_tag);
-    if (!m.ok()) return m.error();
-    if (!*m) return not_found("root");
-    return **m;
-  }
-  Result<std::optional<oci::Manifest>> get_tagged(std::string_view tag) override {
-    auto it = tags.find(std::string(tag));
-    if (it == tags.end()) return std::optional<oci::Manifest>();
-    VOUCH_ASSIGN_OR_RETURN(oci::Manifest m, oci::parse_manifest(manifests.at(it->second)));
-    return std::optional<oci::Manifest>(std::move(m));
-  }
-  Result<oci::Manifest> get_manifest(const oci::Descriptor& d) override {
-    auto it = manifests.find(d.digest.str());
-    if (it == manifests.end()) return not_found(d.digest.str());
-    return oci::parse_manifest(it->second);
-  }
-  Result<std::unique_ptr<oci::BlobReader>> open_blob(const oci::Descriptor& d) override {
-    auto it = blobs.find(d.digest.str());
-    if (it == blobs.end()) return not_found(d.digest.str());
-    return oci::verifying_reader(oci::bytes_reader(it->second), d, "blob");
-  }
-  Result<std::vector<oci::Descriptor>> referrers(const oci::Digest& subject) override {
-    VOUCH_ASSIGN_OR_RETURN(auto idx, get_tagged(oci::digest_tag(subject)));
-    if (idx && idx->is_index()) return idx->manifests;
-    return std::vector<oci::Descriptor>{};
-  }
-  Result<bool> has_blob(const oci::Descriptor& d) override { return blobs.count(d.digest.str()) > 0; }
-  Status put_blob(const oci::Descriptor& d, oci::BlobReader& from) override {
-    VOUCH_ASSIGN_OR_RETURN(std::string data, oci::read_all(from, 1 << 24, "blob"));
-    blobs[d.digest.str()] = data;
-    return ok_status();
-  }
-  Status put_manifest(const oci::Manifest& m, const std::optional<std::string>& tag, bool) override {
-    manifests[m.digest.str()] = m.bytes;
-    if (tag) tags[*tag] = m.digest.str();
-    if (m.subject) {
-      std::string fallback = oci::digest_tag(m.subject->digest);
-      bj::array list;
-      if (auto it = tags.find(fallback); it != tags.end())
-        list = json::parse(manifests[it->second])->as_object()["manifests"].as_array();
-      oci::Descriptor self = m.descriptor();
-      if (cosign_empty_artifact_type) self.artifact_type = std::string(oci::media_type::kOciEmpty);
-      self.annotations = m.annotations;
-      list.push_back(self.to_json());
-      bj::object idx{{"schemaVersion", 2}, {"mediaType", std::string(oci::media_type::kOciIndex)}, {"manifests", list}};
-      std::string bytes = json::serialize(idx);
-      std::string d = oci::Digest::sha256_of(as_bytes(bytes)).str();
-      manifests[d] = bytes;
-      tags[fallback] = d;
-    }
-    return ok_status();
-  }
-
-  // Adds an image (one layer) under `tag` and returns its manifest.
-  oci::Manifest add_image(const std::string& tag, const std::string& content) {
-    std::string layer = content;
-    std::string config = R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}})";
-    auto ld = oci::Digest::sha256_of(as_bytes(layer));
-    auto cd = oci::Digest::sha256_of(as_bytes(config));
-    blobs[ld.str()] = layer;
-    blobs[cd.str()] = config;
-    std::string m = fmt::format(
-        R"({{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{}","size":{}}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"{}","size":{}}}]}})",
-        cd.str(), config.size(), ld.str(), layer.size());
-    auto parsed = oci::parse_manifest(m);
-    manifests[parsed->digest.str()] = m;
-    tags[tag] = parsed->digest.str();
-    return *parsed;
-  }
-};
+using test_support::MemoryRegistry;
 
 oci::Reference image_ref() { return *oci::parse_reference("127.0.0.1:5000/demo/app:v1"); }
 
 crypto::PrivateKey new_key() { return *crypto::PrivateKey::generate(crypto::KeyType::kEcdsaP256); }
+
+// A classic-layout (.sig) signature of `image` by `key`.
+Result<SignedManifest> sign_classic(oci::Store& store, const oci::Manifest& image, const crypto::PrivateKey& key) {
+  SignOptions so;
+  so.layout = Layout::kClassic;
+  return sign_manifest(store, image_ref(), image.descriptor(), sigstore::KeySigner(key), so);
+}
 
 VerifyOptions key_options(const crypto::PrivateKey& key) {
   VerifyOptions o;
@@ -168,7 +95,7 @@ TEST(CosignPayload, SignStatementAndLegacyRekorBundle) {
 }
 
 TEST(CosignClassic, SignAppendsAndVerifiesWithEitherKey) {
-  MemStore store;
+  MemoryRegistry store;
   auto image = store.add_image("v1", "layer");
   auto k1 = new_key(), k2 = new_key();
   SignOptions so;
@@ -218,13 +145,11 @@ TEST(CosignClassic, SignAppendsAndVerifiesWithEitherKey) {
 }
 
 TEST(CosignClassic, TamperedPayloadAndMovedSignatureAreRejected) {
-  MemStore store;
+  MemoryRegistry store;
   auto image = store.add_image("v1", "layer");
   auto other = store.add_image("v2", "other bytes");
   auto key = new_key();
-  SignOptions so;
-  so.layout = Layout::kClassic;
-  ASSERT_TRUE(sign_manifest(store, image_ref(), image.descriptor(), sigstore::KeySigner(key), so).ok());
+  ASSERT_TRUE(sign_classic(store, image, key).ok());
   std::string tag = oci::digest_tag(image.digest, ".sig");
   auto sig_manifest = **store.get_tagged(tag);
 
@@ -257,7 +182,7 @@ TEST(CosignClassic, TamperedPayloadAndMovedSignatureAreRejected) {
 TEST(CosignClassic, IntermediateReferrerModeIsRead) {
   // cosign's "OCI 1.1 with the old format": the classic manifest as a referrer with an
   // artifact type, found through the referrers tag index.
-  MemStore store;
+  MemoryRegistry store;
   auto image = store.add_image("v1", "layer");
   auto key = new_key();
   SignOptions so;
@@ -289,7 +214,7 @@ TEST(CosignClassic, IntermediateReferrerModeIsRead) {
 }
 
 TEST(CosignBundle, SignVerifiesThroughTheFallbackIndexWithEmptyArtifactType) {
-  MemStore store;
+  MemoryRegistry store;
   auto image = store.add_image("v1", "layer");
   auto key = new_key();
   SignOptions so;
@@ -342,7 +267,7 @@ TEST(CosignBundle, SignVerifiesThroughTheFallbackIndexWithEmptyArtifactType) {
 
 // Rewrites the only bundle referrer of `subject` in `store` through `edit` (on the bundle JSON
 // and the referrer manifest JSON) and lists the result in `target`'s referrers tag index.
-void rewrite_referrer(MemStore& store, const oci::Digest& subject, const oci::Manifest& target,
+void rewrite_referrer(MemoryRegistry& store, const oci::Digest& subject, const oci::Manifest& target,
                       const std::function<void(bj::object& bundle)>& edit) {
   auto idx = **store.get_tagged(oci::digest_tag(subject));
   auto ref = *store.get_manifest(idx.manifests.at(0));
@@ -364,7 +289,7 @@ TEST(CosignBundle, TamperedBundlesAreRejected) {
   auto key = new_key();
   SignOptions so;
   {
-    MemStore store;
+    MemoryRegistry store;
     auto image = store.add_image("v1", "layer");
     ASSERT_TRUE(sign_manifest(store, image_ref(), image.descriptor(), sigstore::KeySigner(key), so).ok());
     // The statement changed under the old signature, listed beside the untouched referrer.
@@ -385,7 +310,7 @@ TEST(CosignBundle, TamperedBundlesAreRejected) {
   }
   {
     // A good bundle for image A, re-attached as a referrer of image B.
-    MemStore store;
+    MemoryRegistry store;
     auto a = store.add_image("a", "layer a");
     auto b = store.add_image("b", "layer b");
     ASSERT_TRUE(sign_manifest(store, image_ref(), a.descriptor(), sigstore::KeySigner(key), so).ok());
@@ -400,7 +325,7 @@ TEST(CosignBundle, TamperedBundlesAreRejected) {
 
 TEST(CosignAttestations, EveryPredicateTypeRoundTripsInBothLayouts) {
   for (Layout layout : {Layout::kClassic, Layout::kBundle}) {
-    MemStore store;
+    MemoryRegistry store;
     auto image = store.add_image("v1", "layer");
     auto key = new_key();
     SignOptions so;
@@ -448,7 +373,7 @@ TEST(CosignAttestations, EveryPredicateTypeRoundTripsInBothLayouts) {
 }
 
 TEST(CosignAttestations, StatementAboutAnotherDigestIsRejected) {
-  MemStore store;
+  MemoryRegistry store;
   auto image = store.add_image("v1", "layer");
   auto other = store.add_image("v2", "other");
   auto key = new_key();
@@ -465,7 +390,7 @@ TEST(CosignAttestations, StatementAboutAnotherDigestIsRejected) {
 }
 
 TEST(CosignVerify, OptionsAreChecked) {
-  MemStore store;
+  MemoryRegistry store;
   auto image = store.add_image("v1", "layer");
   VerifyOptions none;
   auto r = verify_signatures_in(store, image_ref(), image.digest, none);
@@ -480,9 +405,7 @@ TEST(CosignVerify, OptionsAreChecked) {
   EXPECT_FALSE(verify_signatures_in(store, image_ref(), image.digest, tlog_no_root).ok());
   // Several keys: any may have signed, and the result says which one did.
   auto signer = new_key();
-  SignOptions so;
-  so.layout = Layout::kClassic;
-  ASSERT_TRUE(sign_manifest(store, image_ref(), image.descriptor(), sigstore::KeySigner(signer), so).ok());
+  ASSERT_TRUE(sign_classic(store, image, signer).ok());
   VerifyOptions pem = key_options(new_key());
   pem.key_pems.push_back(signer.public_key().pem());
   auto ok = verify_signatures_in(store, image_ref(), image.digest, pem);
@@ -492,7 +415,7 @@ TEST(CosignVerify, OptionsAreChecked) {
 }
 
 // A registry failing on one layout's lookup: recorded, and the other layout still verifies.
-class FailingReferrers : public MemStore {
+class FailingReferrers : public MemoryRegistry {
  public:
   Result<std::vector<oci::Descriptor>> referrers(const oci::Digest&) override {
     return io_error("HTTP 500 from the registry");
@@ -503,9 +426,7 @@ TEST(CosignVerify, ALayoutThatCannotBeReadDoesNotHideTheOther) {
   FailingReferrers store;
   auto image = store.add_image("v1", "layer");
   auto key = new_key();
-  SignOptions so;
-  so.layout = Layout::kClassic;
-  ASSERT_TRUE(sign_manifest(store, image_ref(), image.descriptor(), sigstore::KeySigner(key), so).ok());
+  ASSERT_TRUE(sign_classic(store, image, key).ok());
   auto r = verify_signatures_in(store, image_ref(), image.digest, key_options(key));
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->verified.size(), 1u);
@@ -515,12 +436,10 @@ TEST(CosignVerify, ALayoutThatCannotBeReadDoesNotHideTheOther) {
 }
 
 TEST(CosignVerify, MalformedCandidatesAreNamedAndDoNotHideGoodOnes) {
-  MemStore store;
+  MemoryRegistry store;
   auto image = store.add_image("v1", "layer");
   auto key = new_key();
-  SignOptions so;
-  so.layout = Layout::kClassic;
-  ASSERT_TRUE(sign_manifest(store, image_ref(), image.descriptor(), sigstore::KeySigner(key), so).ok());
+  ASSERT_TRUE(sign_classic(store, image, key).ok());
   // Prepend a layer with no signature annotation and a bad media type.
   std::string tag = oci::digest_tag(image.digest, ".sig");
   auto sig_manifest = **store.get_tagged(tag);
@@ -550,7 +469,7 @@ namespace {
 // An image digest that does not decode stops verification with an error; it is never checked
 // as an empty artifact.
 TEST(CosignVerify, ImageDigestThatDoesNotDecodeIsAnError) {
-  MemStore store;
+  MemoryRegistry store;
   auto key = new_key();
   for (std::string hex : {std::string(64, 'z'), std::string(10, 'a')}) {
     auto r = verify_attestations_in(store, image_ref(), oci::Digest::sha256_from_hex(hex), "", key_options(key));

@@ -6,6 +6,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "../../lib/memory_registry.h"
 #include "vouch/base/json.h"
 #include "vouch/cosign/payload.h"
 #include "vouch/cosign/verify.h"
@@ -19,49 +20,7 @@ namespace {
 
 namespace bj = boost::json;
 
-// A read-only registry holding one image, one .sig manifest and one referrer (listed in the
-// sha256-<hex> tag index), all given as bytes.
-class FixedStore : public oci::Store {
- public:
-  std::map<std::string, std::string> blobs, manifests, tags;
-  std::string describe() const override { return "fixed"; }
-  bool supports_tags() const override { return true; }
-  Result<oci::Manifest> get_root() override { return not_found("root"); }
-  Result<std::optional<oci::Manifest>> get_tagged(std::string_view tag) override {
-    auto it = tags.find(std::string(tag));
-    if (it == tags.end()) return std::optional<oci::Manifest>();
-    VOUCH_ASSIGN_OR_RETURN(auto m, oci::parse_manifest(it->second));
-    return std::optional<oci::Manifest>(std::move(m));
-  }
-  Result<oci::Manifest> get_manifest(const oci::Descriptor& d) override {
-    auto it = manifests.find(d.digest.str());
-    if (it == manifests.end()) return not_found(d.digest.str());
-    return oci::parse_manifest(it->second);
-  }
-  Result<std::unique_ptr<oci::BlobReader>> open_blob(const oci::Descriptor& d) override {
-    auto it = blobs.find(d.digest.str());
-    if (it == blobs.end()) return not_found(d.digest.str());
-    return oci::verifying_reader(oci::bytes_reader(it->second), d, "blob");
-  }
-  Result<std::vector<oci::Descriptor>> referrers(const oci::Digest& subject) override {
-    VOUCH_ASSIGN_OR_RETURN(auto idx, get_tagged(oci::digest_tag(subject)));
-    if (idx && idx->is_index()) return idx->manifests;
-    return std::vector<oci::Descriptor>{};
-  }
-  Result<bool> has_blob(const oci::Descriptor&) override { return false; }
-  Status put_blob(const oci::Descriptor&, oci::BlobReader&) override { return internal_error("read only"); }
-  Status put_manifest(const oci::Manifest&, const std::optional<std::string>&, bool) override {
-    return internal_error("read only");
-  }
-  oci::Descriptor add_blob(std::string_view media_type, std::string data) {
-    oci::Descriptor d;
-    d.media_type = std::string(media_type);
-    d.digest = oci::Digest::sha256_of(as_bytes(data));
-    d.size = static_cast<int64_t>(data.size());
-    blobs[d.digest.str()] = std::move(data);
-    return d;
-  }
-};
+using test_support::MemoryRegistry;
 
 void add_ext(X509* x, X509* issuer, int nid, const char* value) {
   X509V3_CTX ctx;
@@ -159,8 +118,8 @@ constexpr const char* kIdentity = "https://github.com/acme/app/.github/workflows
 constexpr const char* kIssuer = "https://token.actions.githubusercontent.com";
 
 // One classic certificate signature and one bundle referrer, both by the leaf.
-FixedStore signed_store(const Pki& pki, const oci::Digest& image) {
-  FixedStore s;
+MemoryRegistry signed_store(const Pki& pki, const oci::Digest& image) {
+  MemoryRegistry s;
   std::string payload = simple_signing_payload(cosign_repository_name(image_ref()), image, {});
   oci::Descriptor layer = s.add_blob(media_type::kSimpleSigning, payload);
   layer.annotations[std::string(annotation::kSignature)] = base64_encode(*pki.leaf_key.sign(as_bytes(payload)));
@@ -169,7 +128,7 @@ FixedStore signed_store(const Pki& pki, const oci::Digest& image) {
   oci::Descriptor config = s.add_blob(oci::media_type::kOciConfig, "{}");
   bj::object m{{"schemaVersion", 2}, {"mediaType", std::string(oci::media_type::kOciManifest)},
                {"config", config.to_json()}, {"layers", bj::array{layer.to_json()}}};
-  s.tags[oci::digest_tag(image, ".sig")] = json::serialize(m);
+  s.tag_bytes(oci::digest_tag(image, ".sig"), json::serialize(m));
 
   sigstore::Bundle b;
   b.media_type = std::string(sigstore::kBundleMediaTypeV03);
@@ -191,14 +150,14 @@ FixedStore signed_store(const Pki& pki, const oci::Digest& image) {
   rd.artifact_type = std::string(oci::media_type::kOciEmpty);
   bj::object idx{{"schemaVersion", 2}, {"mediaType", std::string(oci::media_type::kOciIndex)},
                  {"manifests", bj::array{rd.to_json()}}};
-  s.tags[oci::digest_tag(image)] = json::serialize(idx);
+  s.tag_bytes(oci::digest_tag(image), json::serialize(idx));
   return s;
 }
 
 TEST(CosignKeyless, CertificateIdentityDecidesInBothLayouts) {
   Pki pki;
   auto image = oci::Digest::sha256_from_hex(std::string(64, 'e'));
-  FixedStore store = signed_store(pki, image);
+  MemoryRegistry store = signed_store(pki, image);
   auto r = verify_signatures_in(store, image_ref(), image, keyless(pki, kIdentity, kIssuer));
   ASSERT_TRUE(r.ok()) << r.error().message;
   ASSERT_EQ(r->verified.size(), 2u) << r->failure_summary();
@@ -243,7 +202,7 @@ TEST(CosignKeyless, CertificateIdentityDecidesInBothLayouts) {
 TEST(CosignKeyless, GithubWorkflowClaims) {
   Pki pki;
   auto image = oci::Digest::sha256_from_hex(std::string(64, 'f'));
-  FixedStore store = signed_store(pki, image);
+  MemoryRegistry store = signed_store(pki, image);
   VerifyOptions o = keyless(pki, kIdentity, kIssuer);
   o.github_claims.trigger = "push";
   o.github_claims.repository = "acme/app";
@@ -269,7 +228,7 @@ namespace {
 TEST(CosignKeyless, EveryRootOfACollectionIsTrusted) {
   Pki pki, other;
   auto image = oci::Digest::sha256_from_hex(std::string(64, 'e'));
-  FixedStore store = signed_store(pki, image);
+  MemoryRegistry store = signed_store(pki, image);
   using Members = std::vector<std::shared_ptr<const sigstore::TrustedMaterial>>;
   VerifyOptions both = keyless(pki, kIdentity, kIssuer);
   both.trusted_material = std::make_shared<const sigstore::TrustedMaterialCollection>(Members{other.root(), pki.root()});

@@ -31,8 +31,8 @@ Descriptor blob_descriptor() {
   return d;
 }
 
-StoreOptions with_credentials() {
-  StoreOptions o;
+RegistryOptions with_credentials() {
+  RegistryOptions o;
   o.username = "alice";
   o.password = "s3cret";
   o.max_retries = 0;
@@ -135,7 +135,7 @@ TEST(RegistryClient, ATrickledBlobEndsAtTheDeadline) {
     r.trickle_bytes_per_second = 2;
     return r;
   });
-  StoreOptions o;
+  RegistryOptions o;
   o.max_retries = 0;
   o.timeout = std::chrono::seconds(2);
   RegistryClient client(registry.host_port(), o, false);
@@ -164,7 +164,7 @@ TEST(RegistryClient, ADeclaredLengthAboveTheDescriptorIsRefusedBeforeReading) {
     r.trickle_bytes_per_second = 1;
     return r;
   });
-  StoreOptions o;
+  RegistryOptions o;
   o.max_retries = 0;
   RegistryClient client(registry.host_port(), o, false);
   auto start = std::chrono::steady_clock::now();

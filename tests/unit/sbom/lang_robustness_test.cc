@@ -11,32 +11,12 @@
 
 #include <gtest/gtest.h>
 
+#include "../../lib/language_files.h"
 #include "vouch/sbom/catalog.h"
 #include "vouch/sbom/license.h"
 
 namespace vouch::sbom {
 namespace {
-
-class MemorySource : public FileSource {
- public:
-  explicit MemorySource(std::vector<std::pair<std::string, std::string>> files) : files_(std::move(files)) {}
-  std::string describe() const override { return "memory"; }
-  Status walk(const std::function<Status(const SourceFile&, const ContentReader&)>& visit) const override {
-    for (const auto& [path, content] : files_) {
-      SourceFile f{path, static_cast<int64_t>(content.size()), 0644, ""};
-      const std::string& c = content;
-      ContentReader read = [&c](size_t max) -> Result<std::string> {
-        if (c.size() > max) return invalid_input("too large");
-        return c;
-      };
-      VOUCH_RETURN_IF_ERROR(visit(f, read));
-    }
-    return ok_status();
-  }
-
- private:
-  std::vector<std::pair<std::string, std::string>> files_;
-};
 
 const char* const kSeeds[] = {
     (R"({"name":"p","version":"1","lockfileVersion":3,"packages":{"":{"name":"p","version":"1"},)"
@@ -70,16 +50,7 @@ TEST(LanguageCatalogRobustness, CorruptedInputIsSkippedNeverFatal) {
   int warned = 0;
   for (int round = 0; round < 3000; ++round) {
     std::string text = mutate(kSeeds[rng() % std::size(kSeeds)], rng);
-    MemorySource source({
-        {"/p/package-lock.json", text},
-        {"/p/node_modules/a/package.json", text},
-        {"/sp/a-1.dist-info/METADATA", text},
-        {"/sp/a-1.dist-info/RECORD", text},
-        {"/sp/b-1.egg-info", text},
-        {"/g/specifications/a-1.gemspec", text},
-        {"/v/vendor/composer/installed.json", text},
-        {"/d/a.deps.json", text},
-    });
+    auto source = test_support::language_files(text);
     auto sbom = catalog(source, default_catalogers());
     ASSERT_TRUE(sbom.ok()) << sbom.error().message << "\ninput: " << text;
     for (const auto& w : sbom->warnings) {
