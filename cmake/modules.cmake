@@ -67,6 +67,7 @@ vouch_module(crypto    USES base                               LIBS OpenSSL libs
 vouch_module(net       USES base                               LIBS libcurl Boost.Asio)
 vouch_module(db        USES base                               LIBS SQLite libpq)
 vouch_module(intoto    USES base crypto)
+vouch_module(tuf       USES base crypto net)
 vouch_module(oci       USES base crypto net                    LIBS libarchive RE2 Boost.URL)
 vouch_module(sbom      USES base oci                           LIBS libarchive RE2 SQLite zlib)
 vouch_module(vuln      USES base sbom db                       LIBS libarchive RE2)

@@ -62,6 +62,7 @@ struct VerifyBlobOptions {
   bool ignore_sct = false;
   std::string output = "text";
   std::string artifact;
+  TimeoutFlag timeout;
 };
 
 Result<sigstore::Artifact> load_artifact(const std::string& arg) {
@@ -88,9 +89,8 @@ Result<sigstore::VerifyPolicy> build_policy(const VerifyBlobOptions& opts) {
 
 Result<std::shared_ptr<const sigstore::TrustedMaterial>> load_trusted_material(const VerifyBlobOptions& opts,
                                                                               bool needed) {
-  VOUCH_ASSIGN_OR_RETURN(auto trusted, opts.trust.load());
+  VOUCH_ASSIGN_OR_RETURN(auto trusted, opts.trust.load_or_tuf(needed, opts.timeout.deadline()));
   if (trusted) return trusted;
-  if (needed) return invalid_input("no trusted root: pass --trusted-root FILE or set SIGSTORE_ROOT_FILE");
   return std::shared_ptr<const sigstore::TrustedMaterial>(std::make_shared<const sigstore::TrustedRoot>());
 }
 
@@ -172,7 +172,8 @@ void register_blob_commands(CLI::App& app, int& exit_code) {
   verify->add_option("--bundle", v->bundle, "Sigstore bundle file")->required();
   verify->add_option("--key", v->key, "Public key file (PEM) the signature must verify with");
   v->identity.add(verify);
-  v->trust.add(verify, "trusted_root.json (default: $SIGSTORE_ROOT_FILE); required unless --key with --insecure-ignore-tlog");
+  v->trust.add(verify, "trusted_root.json (default: $SIGSTORE_ROOT_FILE, else Sigstore's over TUF: vouch initialize)");
+  v->timeout.add(verify);
   verify->add_flag("--insecure-ignore-tlog", v->ignore_tlog, "Do not require or check transparency log entries");
   verify->add_flag("--insecure-ignore-sct", v->ignore_sct, "Do not require an SCT in the certificate");
   verify->add_option("-o,--output", v->output, "Output format: text or json")

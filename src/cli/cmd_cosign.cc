@@ -208,7 +208,7 @@ void add_verify_flags(CLI::App* cmd, VerifyFlags& f, bool attest) {
   cmd->add_option("--certificate-github-workflow-repository", f.claims.repository,
                   "Expected GitHub workflow repository claim");
   cmd->add_option("--certificate-github-workflow-ref", f.claims.ref, "Expected GitHub workflow ref claim");
-  f.trust.add(cmd, "trusted_root.json (default: $SIGSTORE_ROOT_FILE); required unless --key with --insecure-ignore-tlog");
+  f.trust.add(cmd, "trusted_root.json (default: $SIGSTORE_ROOT_FILE, else Sigstore's over TUF: vouch initialize)");
   if (!attest)
     cmd->add_option("-a,--annotations", f.annotations, "key=value the signed payload must carry (repeatable)")
         ->allow_extra_args(false);
@@ -237,11 +237,8 @@ Result<cosign::VerifyOptions> verify_options(const VerifyFlags& f) {
   VOUCH_ASSIGN_OR_RETURN(o.identities, f.identity.identities());
   if (o.keys.empty() && o.identities.empty())
     return invalid_input("give --key, or --certificate-identity[-regexp] with --certificate-oidc-issuer[-regexp]");
-  VOUCH_ASSIGN_OR_RETURN(o.trusted_material, f.trust.load());
-  bool needed = o.keys.empty() || !o.ignore_tlog;
-  if (!o.trusted_material && needed)
-    return invalid_input("no trusted root: pass --trusted-root FILE or set SIGSTORE_ROOT_FILE (or, with --key, "
-                         "--insecure-ignore-tlog)");
+  const bool needed = o.keys.empty() || !o.ignore_tlog;
+  VOUCH_ASSIGN_OR_RETURN(o.trusted_material, f.trust.load_or_tuf(needed, f.image.timeout.deadline()));
   return o;
 }
 

@@ -10,7 +10,9 @@
 #include "vouch/base/file.h"
 #include "vouch/base/json.h"
 #include "vouch/crypto/cosign_key.h"
+#include "vouch/net/http.h"
 #include "vouch/sigstore/trusted_root.h"
+#include "vouch/tuf/sigstore_trust.h"
 
 namespace vouch::cli {
 
@@ -107,6 +109,14 @@ Result<sigstore::TrustedRoot> read_trusted_root(const std::string& path) {
   if (!root.ok()) return std::move(root).error().context(path);
   return root;
 }
+// "40 s", "12 min", "5 h", "3 days".
+std::string age_text(int64_t seconds) {
+  if (seconds < 120) return fmt::format("{} s", seconds);
+  if (seconds < 7200) return fmt::format("{} min", seconds / 60);
+  if (seconds < 172800) return fmt::format("{} h", seconds / 3600);
+  return fmt::format("{} days", seconds / 86400);
+}
+
 }  // namespace
 
 Result<std::shared_ptr<const sigstore::TrustedMaterial>> TrustedRootFlags::load() const {
@@ -122,6 +132,27 @@ Result<std::shared_ptr<const sigstore::TrustedMaterial>> TrustedRootFlags::load(
   if (roots.size() == 1) return roots.front();
   return std::shared_ptr<const sigstore::TrustedMaterial>(
       std::make_shared<const sigstore::TrustedMaterialCollection>(std::move(roots)));
+}
+
+Result<std::shared_ptr<const sigstore::TrustedMaterial>> TrustedRootFlags::load_or_tuf(
+    bool needed, std::chrono::steady_clock::time_point deadline) const {
+  VOUCH_ASSIGN_OR_RETURN(auto given, load());
+  if (given || !needed) return given;
+  net::ClientOptions http;
+  http.deadline = deadline;
+  auto trust = tuf::sigstore_trust(http);
+  if (!trust.ok())
+    return invalid_input(fmt::format("no trusted root: pass --trusted-root FILE, set SIGSTORE_ROOT_FILE or run vouch "
+                                     "initialize ({})", trust.error().message));
+  if (trust->offline) {
+    std::string age = trust->refreshed_at ? fmt::format("refreshed {} ago", age_text(now_unix() - *trust->refreshed_at))
+                                          : std::string("of unknown age");
+    fmt::print(stderr, "vouch: using the cached trusted root from {} ({}{}); the mirror could not be reached: {}\n",
+               trust->mirror, age, trust->stale ? ", its timestamp has expired" : "", printable_line(trust->offline_reason));
+  }
+  auto root = sigstore::parse_trusted_root(trust->trusted_root);
+  if (!root.ok()) return std::move(root).error().context(fmt::format("trusted_root.json from TUF {}", trust->mirror));
+  return std::shared_ptr<const sigstore::TrustedMaterial>(std::make_shared<const sigstore::TrustedRoot>(std::move(*root)));
 }
 
 void IdentityFlags::add(CLI::App* cmd) {

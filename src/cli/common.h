@@ -55,6 +55,11 @@ struct TrustedRootFlags {
   void add(CLI::App* cmd, const std::string& help);
   // Null when no root is given.
   Result<std::shared_ptr<const sigstore::TrustedMaterial>> load() const;
+  // As load(); when no root is given and one is `needed`, Sigstore's trusted root over TUF as
+  // cosign gets it (vouch initialize; the public-good root on first use), refreshed within
+  // `deadline`, or the cache's copy, with its age on stderr, when the mirror cannot be reached.
+  Result<std::shared_ptr<const sigstore::TrustedMaterial>> load_or_tuf(
+      bool needed, std::chrono::steady_clock::time_point deadline) const;
 };
 
 // -t/--timeout, as cosign's: the deadline for all of a command's network requests, to registries
