@@ -13,7 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const auto functions = jp::kyverno_functions();
   static const boost::json::value fixed = *json::parse(
       R"({"a": {"b": [1, 2.5, "x", null, true, {"c": "d"}]}, "s": "Hello", "n": -3, "l": ["a", "b"]})");
-  auto input = test_support::read_jmespath_input(data, size, fixed, 1 << 20);
+  auto input = testing::read_jmespath_input(data, size, fixed, 1 << 20);
   auto compiled = jp::Expression::compile(input.expression, functions);
   if (!compiled.ok()) return 0;
   (void)compiled->search(fixed);

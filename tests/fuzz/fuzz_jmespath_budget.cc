@@ -18,7 +18,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const auto functions = jp::kyverno_functions();
   static const boost::json::value fixed = *json::parse(
       R"({"s": "abcabc", "a": [1, 2, 3, "x", {"k": "v"}], "o": {"p": {"q": ["r", "s"]}}, "n": 7})");
-  auto input = test_support::read_jmespath_input(data, size, fixed, 1 << 16);
+  auto input = testing::read_jmespath_input(data, size, fixed, 1 << 16);
   const std::string_view expr = input.expression;
   jp::Limits small;
   small.budget = {.max_steps = 100'000, .max_bytes = 1 << 20};

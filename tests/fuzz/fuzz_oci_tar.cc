@@ -12,7 +12,7 @@ using namespace vouch;
 using namespace vouch::oci;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  test_support::MemoryRegistry store;
+  testing::MemoryRegistry store;
   Descriptor d = store.add_blob(media_type::kOciLayer, std::string(reinterpret_cast<const char*>(data), size));
   Manifest m;
   m.layers = {d, d};  // the same layer twice: whiteouts and replacements over a lower layer

@@ -11,7 +11,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string text(reinterpret_cast<const char*>(data), size);
-  auto source = vouch::test_support::language_files(text);
+  auto source = vouch::testing::language_files(text);
   auto sbom = vouch::sbom::catalog(source, vouch::sbom::default_catalogers());
   if (!sbom.ok()) __builtin_trap();
   for (const auto& w : sbom->warnings)

@@ -8,7 +8,7 @@
 
 #include "vouch/base/json.h"
 
-namespace vouch::test_support {
+namespace vouch::testing {
 
 struct JmespathInput {
   std::string_view expression;
@@ -31,4 +31,4 @@ inline JmespathInput read_jmespath_input(const uint8_t* data, size_t size, const
   return in;
 }
 
-}  // namespace vouch::test_support
+}  // namespace vouch::testing

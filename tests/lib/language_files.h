@@ -12,7 +12,7 @@
 
 #include "vouch/sbom/catalog.h"
 
-namespace vouch::test_support {
+namespace vouch::testing {
 
 class MemorySource : public sbom::FileSource {
  public:
@@ -48,4 +48,4 @@ inline MemorySource language_files(const std::string& text) {
   });
 }
 
-}  // namespace vouch::test_support
+}  // namespace vouch::testing

@@ -14,7 +14,7 @@
 #include "vouch/base/json.h"
 #include "vouch/oci/store.h"
 
-namespace vouch::test_support {
+namespace vouch::testing {
 
 class MemoryRegistry : public oci::Store {
  public:
@@ -105,4 +105,4 @@ class MemoryRegistry : public oci::Store {
   }
 };
 
-}  // namespace vouch::test_support
+}  // namespace vouch::testing

@@ -20,7 +20,7 @@ namespace {
 
 namespace bj = boost::json;
 
-using test_support::MemoryRegistry;
+using testing::MemoryRegistry;
 
 oci::Reference image_ref() { return *oci::parse_reference("127.0.0.1:5000/demo/app:v1"); }
 

@@ -20,7 +20,7 @@ namespace {
 
 namespace bj = boost::json;
 
-using test_support::MemoryRegistry;
+using testing::MemoryRegistry;
 
 void add_ext(X509* x, X509* issuer, int nid, const char* value) {
   X509V3_CTX ctx;

@@ -50,7 +50,7 @@ TEST(LanguageCatalogRobustness, CorruptedInputIsSkippedNeverFatal) {
   int warned = 0;
   for (int round = 0; round < 3000; ++round) {
     std::string text = mutate(kSeeds[rng() % std::size(kSeeds)], rng);
-    auto source = test_support::language_files(text);
+    auto source = testing::language_files(text);
     auto sbom = catalog(source, default_catalogers());
     ASSERT_TRUE(sbom.ok()) << sbom.error().message << "\ninput: " << text;
     for (const auto& w : sbom->warnings) {
