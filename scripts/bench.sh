@@ -29,7 +29,7 @@ p384=$(echo "$speed" | awk '/384 bits ecdsa \(nistp384\)/ {print $NF}')
 limit=$(python3 -c "print(round(1/(1/$p384 + 3/$p256)))")
 
 js_rate=""
-if bash scripts/sigstore-js.sh "$cache/sigstore-js" >/dev/null 2>&1; then
+if bash scripts/npm-peer.sh sigstore-js "$cache/sigstore-js" >/dev/null 2>&1; then
   base=$shared/testdata/sigstore-conformance/bundle-verify
   args=()
   for c in happy-path-v0.1 happy-path-v0.2 happy-path-v0.3 happy-path-intoto-in-dsse-v3; do

@@ -141,6 +141,8 @@ Result<std::shared_ptr<const sigstore::TrustedMaterial>> TrustedRootFlags::load_
   net::ClientOptions http;
   http.deadline = deadline;
   auto trust = tuf::sigstore_trust(http);
+  // Metadata that fails a check (a rollback, a freeze, a bad signature) is reported as such.
+  if (!trust.ok() && trust.error().code == ErrorCode::kVerification) return std::move(trust).error();
   if (!trust.ok())
     return invalid_input(fmt::format("no trusted root: pass --trusted-root FILE, set SIGSTORE_ROOT_FILE or run vouch "
                                      "initialize ({})", trust.error().message));

@@ -16,7 +16,7 @@ pid=""
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
-bash "$root/scripts/sigstore-js.sh" "$root/.cache/sigstore-js" || { echo "FAIL: installing sigstore-js"; exit 1; }
+bash "$root/scripts/npm-peer.sh" sigstore-js "$root/.cache/sigstore-js" || { echo "FAIL: installing sigstore-js"; exit 1; }
 export NODE_PATH=$root/.cache/sigstore-js/node_modules
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
