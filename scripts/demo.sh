@@ -2,7 +2,8 @@
 # The trust chain end to end on embedded defaults, all on 127.0.0.1: build an image
 # (examples/demo-image) and push it to a local registry; inventory it (SBOM) and scan it
 # against real OSV advisories; sign and attest it with a cosign-format key, each signature
-# logged in vouch's own transparency log; verify it; then admit it with the seeds' Kyverno
+# logged in vouch's own transparency log; publish the log's trust over TUF and verify with it;
+# then admit it with the seeds' Kyverno
 # policy, which pins its tag to the digest, and refuse an unsigned image.
 # Each step says in one line what it shows; the refusals it demonstrates are marked as
 # expected, and any other failure stops the demo with a non-zero exit.
@@ -121,9 +122,20 @@ step "The log has recorded each of them" vouch log info --rekor-url $LOG
 logged=$("$vouch" log info -o json --rekor-url "$LOG" | python3 -c 'import json,sys; print(json.load(sys.stdin)["treeSize"])')
 "$vouch" log trusted-root --rekor-url "$LOG" > trusted_root.json
 say "trusted_root.json now names this log and its key, so verifiers can check the log entries"
-step "Verify the signature and its log entry, as cosign verify does" \
-  vouch verify --key cosign.pub --trusted-root trusted_root.json $IMAGE
-"$vouch" verify --key cosign.pub --trusted-root trusted_root.json "$IMAGE"
+step "Distribute that trust as Sigstore does, over TUF: a repository of our own, served on loopback" \
+  vouch tuf init --dir tuf "&&" vouch tuf add-target --dir tuf trusted_root.json "&&" vouch tuf serve --dir tuf
+"$vouch" tuf init --dir tuf
+"$vouch" tuf add-target --dir tuf trusted_root.json
+tuf_port=$(free_port)
+"$vouch" tuf serve --dir tuf --listen "127.0.0.1:$tuf_port" 2> tuf-server.log & pids+=($!)
+wait_for "http://127.0.0.1:$tuf_port/readyz"
+export TUF_ROOT=$work/tuf-cache
+step "Trust the repository's first root, as cosign initialize does" \
+  vouch initialize --mirror http://127.0.0.1:$tuf_port --root tuf/repository/1.root.json
+"$vouch" initialize --mirror "http://127.0.0.1:$tuf_port" --root tuf/repository/1.root.json
+step "Verify the signature and its log entry, as cosign verify does: no trust flags, the trusted root came over TUF" \
+  vouch verify --key cosign.pub $IMAGE
+"$vouch" verify --key cosign.pub "$IMAGE"
 step "Verify the SBOM attestation (the statement is saved; its first bytes shown)" \
   vouch verify-attestation --key cosign.pub --trusted-root trusted_root.json --type spdxjson $IMAGE "> attestation.json"
 "$vouch" verify-attestation --key cosign.pub --trusted-root trusted_root.json --type spdxjson "$IMAGE" > attestation.json
@@ -181,6 +193,7 @@ ${bold}What the demo proved${plain}
   findings     $findings
   signed       1 signature and 2 attestations (SBOM, vulnerabilities), verified with cosign.pub
   logged       $logged entries in the transparency log at $LOG, each checked against trusted_root.json
+  trusted      that trusted root distributed over TUF (a vouch repository) and used with no trust flags
   refused      a key that did not sign the image
   admitted     Pod signed, image pinned to $DIGEST
   denied       Pod unsigned ($REG/demo/other:1.0)

@@ -138,6 +138,18 @@ PY
 # Policies: the example policies and the Kyverno-format test policies.
 seed "$root/.cache/fuzz/policy" "$root"/examples/policies/*.yaml "$root"/tests/policy/*/policy.yaml
 "$build/fuzz_policy" "${limit[@]}" -max_len=16384 -rss_limit_mb=2048 "$root/.cache/fuzz/policy"
+# TUF metadata: Sigstore's published roots and roles, python-tuf's test repository (role byte first).
+mkdir -p "$root/.cache/fuzz/tuf"
+python3 - "$data/tuf" "$root/.cache/fuzz/tuf" <<'PY'
+import glob, hashlib, os, sys
+kinds = {"root": 0, "timestamp": 1, "snapshot": 2, "targets": 3}
+for f in glob.glob(os.path.join(sys.argv[1], "**", "*.json"), recursive=True):
+    body = open(f, "rb").read()
+    name = os.path.basename(f)
+    kind = next((v for k, v in kinds.items() if k in name), 3)
+    open(os.path.join(sys.argv[2], hashlib.md5(body).hexdigest()), "wb").write(bytes([kind]) + body)
+PY
+"$build/fuzz_tuf_metadata" "${limit[@]}" -max_len=65536 -rss_limit_mb=2048 "$root/.cache/fuzz/tuf"
 # JMESPath: the compliance suite's expressions, one per file.
 mkdir -p "$root/.cache/fuzz/jmespath"
 python3 - "$data" "$root/.cache/fuzz/jmespath" <<'PY'

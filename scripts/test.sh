@@ -7,6 +7,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 shared=$root/../shared
 [ -d "$shared/testdata" ] || { echo "test: $shared/testdata is missing (the shared folder must sit beside the repository)"; exit 2; }
 export VOUCH_TESTDATA=$shared/testdata
+# Commands that fall back to Sigstore's trust over TUF keep their cache here, not in ~/.sigstore.
+export TUF_ROOT=$(mktemp -d)
+trap 'rm -rf "$TUF_ROOT"' EXIT
 cd "$root"
 passed=0; failed=0
 

@@ -127,6 +127,12 @@ Result<std::shared_ptr<policy::ImageVerifier>> make_image_verifier(const ApplyOp
   verifiers::CosignOptions v;
   v.store.allow_insecure = opts.allow_insecure_registry;
   VOUCH_ASSIGN_OR_RETURN(v.trusted_material, opts.trust.load());
+  if (!v.trusted_material) {
+    // Asked only when a rule needs trust: Sigstore's trusted root over TUF, as cosign and Kyverno get it.
+    v.trusted_material_source = [trust = opts.trust] {
+      return trust.load_or_tuf(true, std::chrono::steady_clock::now() + std::chrono::minutes(5));
+    };
+  }
   return verifiers::cosign_image_verifier(std::move(v));
 }
 
@@ -313,7 +319,7 @@ void register_policy_commands(CLI::App& app, int& exit_code) {
   apply_cmd->add_flag("--registry", a->registry, "Verify images (verifyImages) against their registries");
   apply_cmd->add_flag("--allow-insecure-registry", a->allow_insecure_registry,
                       "Allow plain HTTP and unverified TLS for registries other than localhost");
-  a->trust.add(apply_cmd, "trusted_root.json for keyless attestors and transparency-log checks (default: $SIGSTORE_ROOT_FILE)");
+  a->trust.add(apply_cmd, "trusted_root.json for keyless attestors and transparency-log checks (default: $SIGSTORE_ROOT_FILE, else Sigstore's over TUF: vouch initialize)");
   apply_cmd->add_option("-o,--output", a->output, "Output format: text or json (a PolicyReport)")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();

@@ -3,7 +3,9 @@
 // Kyverno checks them (every attestor set must pass; within a set, `count` entries or all).
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 
 #include "vouch/oci/store.h"
@@ -18,6 +20,9 @@ struct CosignOptions {
   // needs either fails (never passes unchecked) unless it sets rekor.ignoreTlog.
   // One trusted root, or a collection (a private root with the public-good one).
   std::shared_ptr<const sigstore::TrustedMaterial> trusted_material;
+  // Where trust comes from when none is given and a check needs it (the command line: Sigstore's
+  // trusted root over TUF); asked once, on the first such check, and its error is the check's.
+  std::function<Result<std::shared_ptr<const sigstore::TrustedMaterial>>()> trusted_material_source;
 };
 
 std::shared_ptr<policy::ImageVerifier> cosign_image_verifier(CosignOptions options);

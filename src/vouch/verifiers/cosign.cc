@@ -91,7 +91,6 @@ class CosignImageVerifier : public ImageVerifier {
     }
     v.store = options_.store;
     v.annotations = entry.annotations;
-    v.trusted_material = options_.trusted_material;
     const std::optional<Rekor>* rekor = nullptr;
     const std::optional<CTLog>* ctlog = nullptr;
     if (entry.keys) {
@@ -102,7 +101,7 @@ class CosignImageVerifier : public ImageVerifier {
       const KeylessAttestor& k = *entry.keyless;
       if (!k.roots.empty()) return invalid_input("keyless.roots is not supported (trust comes from the trusted root)");
       if (!k.additional_extensions.empty()) return invalid_input("keyless.additionalExtensions is not supported");
-      if (!options_.trusted_material) return invalid_input("keyless attestors need a trusted root (--trusted-root)");
+      VOUCH_ASSIGN_OR_RETURN(v.trusted_material, trust("keyless attestors need a trusted root (--trusted-root)"));
       sigstore::CertificateIdentity id{sigstore::StringMatcher::exact(k.subject), sigstore::StringMatcher::exact(k.issuer)};
       if (!k.subject_regexp.empty()) {
         VOUCH_ASSIGN_OR_RETURN(id.subject_alternative_name, sigstore::StringMatcher::regexp(k.subject_regexp));
@@ -129,10 +128,22 @@ class CosignImageVerifier : public ImageVerifier {
     v.ignore_sct = *ctlog && (*ctlog)->ignore_sct;
     if (*rekor && !(*rekor)->pubkey.empty())
       return invalid_input("rekor.pubkey is not supported (the log's key comes from the trusted root)");
-    if (!v.ignore_tlog && !options_.trusted_material)
-      return invalid_input("the transparency log check needs a trusted root (--trusted-root), or rekor.ignoreTlog: true");
+    if (!v.ignore_tlog && !v.trusted_material) {
+      VOUCH_ASSIGN_OR_RETURN(v.trusted_material, trust("the transparency log check needs a trusted root (--trusted-root), "
+                                                       "or rekor.ignoreTlog: true"));
+    }
     if (attestation) return cosign::verify_image_attestations(ref, attestation->type, v);
     return cosign::verify_image_signatures(ref, v);
+  }
+
+  // The trust to check with: the given one, else the source's (asked once); `why` when neither.
+  Result<std::shared_ptr<const sigstore::TrustedMaterial>> trust(std::string_view why) {
+    if (options_.trusted_material) return options_.trusted_material;
+    if (!options_.trusted_material_source) return invalid_input(std::string(why));
+    std::lock_guard lock(source_mutex_);
+    if (!sourced_) sourced_ = options_.trusted_material_source();
+    if (!sourced_->ok()) return Error(sourced_->error()).context(why);
+    return sourced_->value();
   }
 
   // Kyverno's wildcard subjects ("https://github.com/org/*") as an anchored regexp.
@@ -148,6 +159,8 @@ class CosignImageVerifier : public ImageVerifier {
   }
 
   CosignOptions options_;
+  std::mutex source_mutex_;
+  std::optional<Result<std::shared_ptr<const sigstore::TrustedMaterial>>> sourced_;
 };
 
 }  // namespace
