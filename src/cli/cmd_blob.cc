@@ -147,9 +147,7 @@ void register_blob_commands(CLI::App& app, int& exit_code) {
                                   "The key's password comes from $COSIGN_PASSWORD or a prompt.");
   sign->add_option("--key", sign_opts->key, "Private key file (cosign.key)")->required();
   sign->add_option("--bundle", sign_opts->bundle, "Write the bundle to this file")->required();
-  sign->add_option("-o,--output", sign_opts->output, "Output format: text or json")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
+  add_output_flag(sign, sign_opts->output);
   sign->add_option("--rekor-url", sign_opts->rekor_url,
                    "Upload the signature to the transparency log at this URL and put the entry in the bundle");
   sign->add_flag("--tlog-upload{true}", sign_opts->tlog_upload,
@@ -157,10 +155,7 @@ void register_blob_commands(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   sign_opts->timeout.add(sign);
   sign->add_option("FILE", sign_opts->file, "The file to sign")->required();
-  sign->callback([sign_opts, &exit_code] {
-    auto st = sign_blob(*sign_opts);
-    exit_code = st.ok() ? kExitOk : report(st.error());
-  });
+  on_run(sign, exit_code, [sign_opts] { return sign_blob(*sign_opts); });
 
   auto v = std::make_shared<VerifyBlobOptions>();
   auto* verify = app.add_subcommand(
@@ -176,9 +171,7 @@ void register_blob_commands(CLI::App& app, int& exit_code) {
   v->timeout.add(verify);
   verify->add_flag("--insecure-ignore-tlog", v->ignore_tlog, "Do not require or check transparency log entries");
   verify->add_flag("--insecure-ignore-sct", v->ignore_sct, "Do not require an SCT in the certificate");
-  verify->add_option("-o,--output", v->output, "Output format: text or json")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
+  add_output_flag(verify, v->output);
   verify->add_option("FILE", v->artifact, "The signed file, or sha256:HEX of it")->required();
   verify->callback([v, &exit_code] { exit_code = verify_blob(*v); });
 }

@@ -35,9 +35,7 @@ struct ImageFlags {
                   "Allow plain HTTP and unverified TLS for registries other than localhost");
     cmd->add_option("--username", username, "Registry user name (default: from ~/.docker/config.json)");
     cmd->add_option("--password", password, "Registry password (default: from ~/.docker/config.json)");
-    cmd->add_option("-o,--output", output, "Output format: text or json")
-        ->check(CLI::IsMember({"text", "json"}))
-        ->capture_default_str();
+    add_output_flag(cmd, output);
   }
   oci::StoreOptions store() const {
     oci::StoreOptions o;

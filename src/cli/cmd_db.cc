@@ -123,18 +123,14 @@ void register_db_commands(CLI::App& app, int& exit_code) {
       "`modified` time is newer. Malformed records are reported and skipped.\n"
       "Database: --db DIR, else $XDG_CACHE_HOME/vouch/db (~/.cache/vouch/db).");
   import_cmd->add_option("--db", imp->db, "Database directory");
-  import_cmd->add_option("-o,--output", imp->output, "Output format: text or json")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
+  add_output_flag(import_cmd, imp->output);
   import_cmd->add_option("INPUT", imp->inputs, "OSV .json files, directories or .zip archives")->required();
   import_cmd->callback([imp, &exit_code] { exit_code = db_import(*imp); });
 
   auto st = std::make_shared<DbOptions>();
   auto* status_cmd = db->add_subcommand("status", "Show what the vulnerability database holds and how old it is.");
   status_cmd->add_option("--db", st->db, "Database directory");
-  status_cmd->add_option("-o,--output", st->output, "Output format: text or json")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
+  add_output_flag(status_cmd, st->output);
   status_cmd->callback([st, &exit_code] { exit_code = db_status(*st); });
 }
 

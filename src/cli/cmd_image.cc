@@ -268,17 +268,12 @@ void register_image_commands(CLI::App& app, int& exit_code) {
       "oci:PATH[:tag|@digest], docker-archive:FILE[:name:tag] or dir:PATH. Every manifest and blob\n"
       "read is checked against its digest.");
   io->flags.add(inspect_cmd);
-  inspect_cmd->add_option("-o,--output", io->output, "Output format: table or json")
-      ->check(CLI::IsMember({"table", "json"}))
-      ->capture_default_str();
+  add_output_flag(inspect_cmd, io->output, {"table", "json"});
   inspect_cmd->add_flag("--raw", io->raw, "Print the manifest the reference names, byte for byte");
   inspect_cmd->add_flag("--files", io->files,
                         "List the squashed file view (layers applied in order, whiteouts honoured) with each file's sha256");
   inspect_cmd->add_option("IMAGE", io->image, "The image")->required();
-  inspect_cmd->callback([io, &exit_code] {
-    auto st = inspect(*io);
-    exit_code = st.ok() ? kExitOk : report(st.error());
-  });
+  on_run(inspect_cmd, exit_code, [io] { return inspect(*io); });
 
   auto co = std::make_shared<CopyCmdOptions>();
   auto* copy_cmd = app.add_subcommand(
@@ -289,28 +284,18 @@ void register_image_commands(CLI::App& app, int& exit_code) {
   co->flags.add(copy_cmd);
   copy_cmd->add_option("--chunk-size", co->flags.chunk_size, "Upload blobs to registries in chunks of this many bytes");
   copy_cmd->add_flag("--no-attachments", co->no_attachments, "Copy the image only");
-  copy_cmd->add_option("-o,--output", co->output, "Output format: text or json")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
+  add_output_flag(copy_cmd, co->output);
   copy_cmd->add_option("SRC", co->src, "Source image")->required();
   copy_cmd->add_option("DST", co->dst, "Destination")->required();
-  copy_cmd->callback([co, &exit_code] {
-    auto st = copy(*co);
-    exit_code = st.ok() ? kExitOk : report(st.error());
-  });
+  on_run(copy_cmd, exit_code, [co] { return copy(*co); });
 
   auto to = std::make_shared<TreeOptions>();
   auto* tree_cmd = app.add_subcommand(
       "tree", "List what is attached to an image: signatures, attestations, SBOMs and OCI referrers (as cosign tree).");
   to->flags.add(tree_cmd, false);
-  tree_cmd->add_option("-o,--output", to->output, "Output format: text or json")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
+  add_output_flag(tree_cmd, to->output);
   tree_cmd->add_option("IMAGE", to->image, "The image")->required();
-  tree_cmd->callback([to, &exit_code] {
-    auto st = tree(*to);
-    exit_code = st.ok() ? kExitOk : report(st.error());
-  });
+  on_run(tree_cmd, exit_code, [to] { return tree(*to); });
 }
 
 }  // namespace vouch::cli

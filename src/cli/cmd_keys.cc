@@ -61,13 +61,8 @@ void register_key_commands(CLI::App& app, int& exit_code) {
                                  "scrypt and NaCl secretbox; password from $COSIGN_PASSWORD or a prompt) and cosign.pub.");
   gen->add_option("--output-key-prefix", gen_opts->prefix, "Write PREFIX.key and PREFIX.pub")->capture_default_str();
   gen->add_flag("-f,--force", gen_opts->force, "Overwrite existing key files");
-  gen->add_option("-o,--output", gen_opts->output, "Output format: text or json")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
-  gen->callback([gen_opts, &exit_code] {
-    auto st = generate_key_pair(*gen_opts);
-    exit_code = st.ok() ? kExitOk : report(st.error());
-  });
+  add_output_flag(gen, gen_opts->output);
+  on_run(gen, exit_code, [gen_opts] { return generate_key_pair(*gen_opts); });
 
   auto key_file = std::make_shared<std::string>();
   auto out_file = std::make_shared<std::string>();
@@ -75,13 +70,8 @@ void register_key_commands(CLI::App& app, int& exit_code) {
   auto* pub = app.add_subcommand("public-key", "Print the public key (PEM) of a private key file (cosign.key).");
   pub->add_option("--key", *key_file, "Private key file")->required();
   pub->add_option("--outfile", *out_file, "Write the public key to this file instead of stdout");
-  pub->add_option("-o,--output", *output, "Output format: text (PEM) or json")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
-  pub->callback([key_file, out_file, output, &exit_code] {
-    auto st = public_key(*key_file, *out_file, *output);
-    exit_code = st.ok() ? kExitOk : report(st.error());
-  });
+  add_output_flag(pub, *output, {"text", "json"}, "text is PEM");
+  on_run(pub, exit_code, [key_file, out_file, output] { return public_key(*key_file, *out_file, *output); });
 }
 
 }  // namespace vouch::cli

@@ -363,9 +363,7 @@ void add_client_options(CLI::App* cmd, ClientOptions& o) {
   cmd->add_option("--rekor-url,--log", o.url, "Base URL of the log")->capture_default_str();
   cmd->add_option("--ca-file", o.ca_file, "CA certificates (PEM) to trust for the log's TLS certificate");
   o.timeout.add(cmd);
-  cmd->add_option("-o,--output", o.output, "Output format: text or json")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
+  add_output_flag(cmd, o.output);
 }
 
 }  // namespace
@@ -389,20 +387,14 @@ void register_log_commands(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   serve_cmd->add_option("--max-request-body", s->max_body, "Largest request body in bytes")->capture_default_str();
   serve_cmd->add_option("--threads", s->threads, "Worker threads")->capture_default_str();
-  serve_cmd->callback([s, &exit_code] {
-    auto st = serve(*s);
-    exit_code = st.ok() ? kExitOk : report(st.error());
-  });
+  on_run(serve_cmd, exit_code, [s] { return serve(*s); });
 
   auto add = [&](const char* name, const char* help, auto fn, auto extra) {
     auto o = std::make_shared<ClientOptions>();
     auto* cmd = log->add_subcommand(name, help);
     add_client_options(cmd, *o);
     extra(cmd, *o);
-    cmd->callback([o, fn, &exit_code] {
-      auto st = fn(*o);
-      exit_code = st.ok() ? kExitOk : report(st.error());
-    });
+    on_run(cmd, exit_code, [o, fn] { return fn(*o); });
   };
   auto m = std::make_shared<MonitorOptions>();
   auto* mon = log->add_subcommand(
@@ -418,13 +410,8 @@ void register_log_commands(CLI::App& app, int& exit_code) {
   mon->add_option("--interval", m->interval, "Seconds between rounds")->capture_default_str();
   mon->add_option("--max-entries", m->max_entries, "Most entries read per round")->capture_default_str();
   mon->add_flag("--once", m->once, "Run one round and exit");
-  mon->add_option("-o,--output", m->output, "Output format: text or json (one line per match)")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
-  mon->callback([m, &exit_code] {
-    auto st = monitor(*m);
-    exit_code = st.ok() ? kExitOk : report(st.error());
-  });
+  add_output_flag(mon, m->output, {"text", "json"}, "one line per match");
+  on_run(mon, exit_code, [m] { return monitor(*m); });
 
   add("info", "Show the log's tree size, root hash and signed tree head.", info, [](CLI::App*, ClientOptions&) {});
   add("trusted-root",

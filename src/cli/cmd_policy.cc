@@ -320,9 +320,7 @@ void register_policy_commands(CLI::App& app, int& exit_code) {
   apply_cmd->add_flag("--allow-insecure-registry", a->allow_insecure_registry,
                       "Allow plain HTTP and unverified TLS for registries other than localhost");
   a->trust.add(apply_cmd, "trusted_root.json for keyless attestors and transparency-log checks (default: $SIGSTORE_ROOT_FILE, else Sigstore's over TUF: vouch initialize)");
-  apply_cmd->add_option("-o,--output", a->output, "Output format: text or json (a PolicyReport)")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
+  add_output_flag(apply_cmd, a->output, {"text", "json"}, "a PolicyReport");
   apply_cmd->callback([a, &exit_code] { exit_code = apply(*a); });
 
   auto t = std::make_shared<TestOptions>();
@@ -335,9 +333,7 @@ void register_policy_commands(CLI::App& app, int& exit_code) {
   test_cmd->add_option("-f,--file-name", t->file_name, "Test file name")->capture_default_str();
   test_cmd->add_flag("--fail-only", t->fail_only, "Print failed results only");
   test_cmd->add_flag("--detailed-results", t->detailed, "Print the reason of every result");
-  test_cmd->add_option("-o,--output", t->output, "Output format: text or json")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
+  add_output_flag(test_cmd, t->output);
   test_cmd->callback([t, &exit_code] { exit_code = test(*t); });
 }
 

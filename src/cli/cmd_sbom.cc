@@ -104,9 +104,7 @@ void register_sbom_commands(CLI::App& app, int& exit_code) {
       "Output is deterministic given SOURCE_DATE_EPOCH. Long work shows a progress line when stderr\n"
       "is a terminal.\n"
       "Exit 0 on success, 2 on bad input.");
-  cmd->add_option("-o,--output", o->output, "Output format: spdx-json, cyclonedx-json or table")
-      ->check(CLI::IsMember({"spdx-json", "cyclonedx-json", "table"}))
-      ->capture_default_str();
+  add_output_flag(cmd, o->output, {"spdx-json", "cyclonedx-json", "table"});
   cmd->add_option("--file", o->file, "Write the SBOM to this file (atomically) instead of stdout");
   cmd->add_option("--platform", o->platform, "os/arch[/variant] to pick from an index (default: this machine's)");
   cmd->add_flag("--allow-insecure-registry", o->allow_insecure,

@@ -131,9 +131,7 @@ void register_scan_commands(CLI::App& app, int& exit_code) {
   cmd->add_option("--db", o->db, "Database directory (default $XDG_CACHE_HOME/vouch/db)");
   cmd->add_option("-f,--fail-on", o->fail_on, "Exit 1 when a vulnerability reaches this severity")
       ->check(CLI::IsMember({"low", "medium", "high", "critical"}));
-  cmd->add_option("-o,--output", o->output, "Output format: table, json, sarif or cosign-vuln")
-      ->check(CLI::IsMember({"table", "json", "sarif", "cosign-vuln"}))
-      ->capture_default_str();
+  add_output_flag(cmd, o->output, {"table", "json", "sarif", "cosign-vuln"});
   cmd->add_option("--file", o->file, "Write the report to this file instead of stdout");
   cmd->add_option("--vex", o->vex, "OpenVEX document; not_affected and fixed statements suppress findings");
   cmd->add_option("--platform", o->platform, "os/arch[/variant] to pick from an index (default: this machine's)");

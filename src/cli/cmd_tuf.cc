@@ -119,10 +119,6 @@ Status serve(const RepoFlags& f) {
   return ok_status();
 }
 
-void add_output(CLI::App* cmd, std::string& output) {
-  cmd->add_option("-o,--output", output, "Output format: text or json")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
-}
-
 }  // namespace
 
 void register_tuf_commands(CLI::App& app, int& exit_code) {
@@ -137,11 +133,8 @@ void register_tuf_commands(CLI::App& app, int& exit_code) {
   init->add_option("--root", f->root, "root.json to trust instead of the embedded public-good root");
   init->add_option("--root-checksum", f->root_checksum, "sha256 (hex) that the --root file must have");
   f->timeout.add(init);
-  add_output(init, f->output);
-  init->callback([f, &exit_code] {
-    auto st = initialize(*f);
-    exit_code = st.ok() ? kExitOk : report(st.error());
-  });
+  add_output_flag(init, f->output);
+  on_run(init, exit_code, [f] { return initialize(*f); });
 
   auto* tuf = app.add_subcommand("tuf", "Run a TUF repository for a private trust stack (keys in DIR/keys, metadata in DIR/repository).");
   tuf->require_subcommand(1);
@@ -150,16 +143,14 @@ void register_tuf_commands(CLI::App& app, int& exit_code) {
     auto* cmd = tuf->add_subcommand(name, help);
     cmd->add_option("--dir", r->dir, "The repository's directory")->required();
     setup(cmd, *r);
-    cmd->callback([r, run, &exit_code] {
-      auto st = run(*r);
-      exit_code = st.ok() ? kExitOk : report(st.error());
-    });
+    if (std::string_view(name) != "serve") add_output_flag(cmd, r->output);
+    on_run(cmd, exit_code, [r, run] { return run(*r); });
   };
   add("init",
       "Create a repository: one ECDSA P-256 key per role (DIR/keys/*.pem, mode 0600), root version 1\n"
       "(also as DIR/repository/1.root.json, the file clients start from), empty targets, snapshot\n"
       "and timestamp, with consistent snapshots.",
-      [](CLI::App* c, RepoFlags& r) { add_output(c, r.output); },
+      [](CLI::App*, RepoFlags&) {},
       [](const RepoFlags& r) -> Status {
         VOUCH_ASSIGN_OR_RETURN(auto repo, tuf::Repository::init(r.dir));
         report_done(r, {{"dir", r.dir}, {"rootVersion", repo.root_version()}},
@@ -173,7 +164,6 @@ void register_tuf_commands(CLI::App& app, int& exit_code) {
       [](CLI::App* c, RepoFlags& r) {
         c->add_option("FILE", r.file, "The file")->required();
         c->add_option("--name", r.name, "Target name (default: the file's name)");
-        add_output(c, r.output);
       },
       [](const RepoFlags& r) -> Status {
         VOUCH_ASSIGN_OR_RETURN(auto repo, tuf::Repository::open(r.dir));
@@ -191,7 +181,6 @@ void register_tuf_commands(CLI::App& app, int& exit_code) {
         c->add_option("--role", r.role, "root, targets, snapshot or timestamp")
             ->required()
             ->check(CLI::IsMember({"root", "targets", "snapshot", "timestamp"}));
-        add_output(c, r.output);
       },
       [](const RepoFlags& r) -> Status {
         VOUCH_ASSIGN_OR_RETURN(auto repo, tuf::Repository::open(r.dir));
@@ -201,7 +190,7 @@ void register_tuf_commands(CLI::App& app, int& exit_code) {
         return ok_status();
       });
   add("refresh", "Sign new snapshot and timestamp versions with fresh expiry dates (run it before the timestamp expires).",
-      [](CLI::App* c, RepoFlags& r) { add_output(c, r.output); },
+      [](CLI::App*, RepoFlags&) {},
       [](const RepoFlags& r) -> Status {
         VOUCH_ASSIGN_OR_RETURN(auto repo, tuf::Repository::open(r.dir));
         VOUCH_RETURN_IF_ERROR(repo.refresh());

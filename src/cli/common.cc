@@ -192,4 +192,19 @@ void TimeoutFlag::add(CLI::App* cmd) {
       ->type_name("DURATION");
 }
 
+void add_output_flag(CLI::App* cmd, std::string& output, std::vector<std::string> formats, std::string_view note) {
+  std::string help = "Output format: ";
+  for (size_t i = 0; i < formats.size(); ++i)
+    help += formats[i] + (i + 2 < formats.size() ? ", " : i + 2 == formats.size() ? " or " : "");
+  if (!note.empty()) help += fmt::format(" ({})", note);
+  cmd->add_option("-o,--output", output, help)->check(CLI::IsMember(formats))->capture_default_str();
+}
+
+void on_run(CLI::App* cmd, int& exit_code, std::function<Status()> run) {
+  cmd->callback([run = std::move(run), &exit_code] {
+    Status st = run();
+    exit_code = st.ok() ? kExitOk : report(st.error());
+  });
+}
+
 }  // namespace vouch::cli

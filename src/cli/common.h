@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,6 +33,15 @@ std::string printable_line(std::string_view text);
 
 // Prints "vouch: <message>" on one line to stderr and returns the exit code for the error.
 int report(const Error& error);
+
+// -o/--output: one of `formats`, checked, its default (what `output` holds) shown in --help;
+// `note` adds to the help ("a PolicyReport").
+void add_output_flag(CLI::App* cmd, std::string& output, std::vector<std::string> formats = {"text", "json"},
+                     std::string_view note = {});
+
+// Runs `run` when `cmd` is the command given and keeps its exit code in `exit_code`: 0, or the
+// error's, reported on one line.
+void on_run(CLI::App* cmd, int& exit_code, std::function<Status()> run);
 
 // Prints a JSON value, indented, to stdout.
 void print_json(const boost::json::value& value);

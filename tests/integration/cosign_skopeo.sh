@@ -14,18 +14,10 @@ set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/assert.sh"
 V=${VOUCH_BIN:?set VOUCH_BIN}
 root=$(cd "$(dirname "$0")/../.." && pwd)
-for tool in docker-registry umoci curl /usr/bin/python3; do
-  command -v $tool >/dev/null || { echo "FAIL: missing $tool (scripts/install-deps.sh)"; exit 1; }
-done
+source "$root/tests/lib/scratch.sh"
+require_tools docker-registry umoci curl /usr/bin/python3
 SKOPEO=$(bash "$root/scripts/get-skopeo.sh" 2>/dev/null | tail -n1)
 [ -x "$SKOPEO" ] || { echo "FAIL: could not fetch Debian 13's skopeo (scripts/get-skopeo.sh)"; exit 1; }
-T=$(mktemp -d)
-reg_pid= log_pid=
-cleanup() {
-  for p in $reg_pid $log_pid; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  rm -rf "$T"
-}
-trap cleanup EXIT
 export DOCKER_CONFIG=$T/docker HOME=$T/home
 mkdir -p "$HOME"
 cd "$T"

@@ -8,16 +8,8 @@ set -uo pipefail
 V=${VOUCH_BIN:?set VOUCH_BIN}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 source "$root/tests/lib/assert.sh"
-for tool in docker-registry umoci skopeo python3 curl; do
-  command -v $tool >/dev/null || { echo "FAIL missing $tool (scripts/install-deps.sh)"; exit 1; }
-done
-T=$(mktemp -d)
-reg_pid= log_pid=
-cleanup() {
-  for p in $reg_pid $log_pid; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  rm -rf "$T"
-}
-trap cleanup EXIT
+source "$root/tests/lib/scratch.sh"
+require_tools docker-registry umoci skopeo python3 curl
 [ -n "${KEEP:-}" ] && trap - EXIT
 export DOCKER_CONFIG=$T/docker COSIGN_PASSWORD=pw
 cd "$T"

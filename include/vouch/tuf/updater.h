@@ -69,6 +69,12 @@ class Updater {
   Status update_targets(bool offline);
   Result<Metadata<Targets>> load_delegated(const std::string& role, const Targets& parent, bool offline);
   Result<std::string> fetch_metadata(const std::string& name, size_t max_bytes);
+  // Downloads `role`'s document as `meta` (from the `lister` role) lists it and checks it against
+  // that listing and the signers; expiry is the caller's. `label` names it in errors.
+  template <typename T>
+  Result<Metadata<T>> fetch_listed(const std::string& role, const std::string& label, const MetaFile& meta,
+                                   size_t max_bytes, Result<Metadata<T>> (*parse)(std::string),
+                                   const std::map<std::string, Key>& keys, const Role& signers, std::string_view lister);
   std::filesystem::path cache_path(const std::string& role) const;
   Status persist(const std::string& role, const std::string& bytes) const;
 

@@ -78,6 +78,12 @@ const bj::object* object_at(const bj::object& o, std::string_view key) {
   return v && v->is_object() ? &v->get_object() : nullptr;
 }
 
+Result<const bj::object*> required_object(const bj::object& o, std::string_view key, std::string_view where) {
+  const bj::object* v = object_at(o, key);
+  if (!v) return invalid_input(fmt::format("{}: \"{}\" is missing or not an object", where, key));
+  return v;
+}
+
 Result<std::string> required_string(const bj::object& o, std::string_view key, std::string_view where) {
   auto* v = o.if_contains(key);
   if (!v || !v->is_string()) return invalid_input(fmt::format("{}: \"{}\" is missing or not a string", where, key));
@@ -174,6 +180,20 @@ Result<Role> parse_role(const bj::object& o, std::string_view where) {
   std::set<std::string> distinct(r.keyids.begin(), r.keyids.end());
   if (distinct.size() != r.keyids.size()) return invalid_input(fmt::format("{}: a key ID is listed twice", where));
   return r;
+}
+
+Result<TargetFile> parse_target_file(std::string_view name, const bj::value& v) {
+  std::string where = fmt::format("targets metadata: targets.{}", std::string_view(name).substr(0, 64));
+  if (!v.is_object()) return invalid_input(where + ": not an object");
+  TargetFile t;
+  t.name = std::string(name);
+  VOUCH_ASSIGN_OR_RETURN(t.length, required_int(v.get_object(), "length", where));
+  if (t.length < 0) return invalid_input(where + ": negative length");
+  const bj::object* hashes = object_at(v.get_object(), "hashes");
+  if (!hashes || hashes->empty()) return invalid_input(where + ": \"hashes\" is missing or empty");
+  VOUCH_ASSIGN_OR_RETURN(t.hashes, parse_hashes(*hashes, where));
+  if (auto* c = v.get_object().if_contains("custom")) t.custom = *c;
+  return t;
 }
 
 // The document's envelope and common fields; `type` must match `_type`.
@@ -359,8 +379,7 @@ Result<Metadata<Timestamp>> parse_timestamp(std::string bytes) {
 
 Result<Metadata<Snapshot>> parse_snapshot(std::string bytes) {
   VOUCH_ASSIGN_OR_RETURN(auto m, parse_envelope<Snapshot>(std::move(bytes), "snapshot", kMaxSnapshotBytes));
-  const bj::object* meta = object_at(m.signed_json, "meta");
-  if (!meta) return invalid_input("snapshot metadata: \"meta\" is missing or not an object");
+  VOUCH_ASSIGN_OR_RETURN(const bj::object* meta, required_object(m.signed_json, "meta", "snapshot metadata"));
   for (const auto& [name, v] : *meta) {
     VOUCH_ASSIGN_OR_RETURN(m.role.meta[std::string(name)],
                            parse_meta_file(v, fmt::format("snapshot metadata: meta.{}", std::string_view(name).substr(0, 64))));
@@ -371,19 +390,9 @@ Result<Metadata<Snapshot>> parse_snapshot(std::string bytes) {
 
 Result<Metadata<Targets>> parse_targets(std::string bytes) {
   VOUCH_ASSIGN_OR_RETURN(auto m, parse_envelope<Targets>(std::move(bytes), "targets", kMaxTargetsBytes));
-  const bj::object* targets = object_at(m.signed_json, "targets");
-  if (!targets) return invalid_input("targets metadata: \"targets\" is missing or not an object");
+  VOUCH_ASSIGN_OR_RETURN(const bj::object* targets, required_object(m.signed_json, "targets", "targets metadata"));
   for (const auto& [name, v] : *targets) {
-    std::string where = fmt::format("targets metadata: targets.{}", std::string_view(name).substr(0, 64));
-    if (!v.is_object()) return invalid_input(where + ": not an object");
-    TargetFile t;
-    t.name = std::string(name);
-    VOUCH_ASSIGN_OR_RETURN(t.length, required_int(v.get_object(), "length", where));
-    if (t.length < 0) return invalid_input(where + ": negative length");
-    const bj::object* hashes = object_at(v.get_object(), "hashes");
-    if (!hashes || hashes->empty()) return invalid_input(where + ": \"hashes\" is missing or empty");
-    VOUCH_ASSIGN_OR_RETURN(t.hashes, parse_hashes(*hashes, where));
-    if (auto* c = v.get_object().if_contains("custom")) t.custom = *c;
+    VOUCH_ASSIGN_OR_RETURN(TargetFile t, parse_target_file(name, v));
     m.role.targets.emplace(t.name, std::move(t));
   }
   if (const bj::value* d = m.signed_json.if_contains("delegations")) {

@@ -70,6 +70,22 @@ std::string expired_message(std::string_view what, UnixSeconds expires) {
   return fmt::format("{}: expired at {} (a freeze or a repository that is not refreshed)", what, format_rfc3339(expires));
 }
 
+// A role's document as the metadata listing it says it must be: its length and hashes, signed
+// by `signers` among `keys`, of the listed version. `lister` names the listing role.
+template <typename T>
+Result<Metadata<T>> check_listed(std::string bytes, std::string_view role, const std::string& name, const MetaFile& meta,
+                                 Result<Metadata<T>> (*parse)(std::string), const std::map<std::string, Key>& keys,
+                                 const Role& signers, std::string_view lister) {
+  const std::string what = fmt::format("{}: {}", role, name);
+  VOUCH_RETURN_IF_ERROR(check_length_and_hashes(bytes, meta.length, meta.hashes, what));
+  auto m = parse(std::move(bytes));
+  if (!m.ok()) return std::move(m).error().context(what);
+  VOUCH_RETURN_IF_ERROR(verify_threshold(m->signed_json, m->signatures, keys, signers, what));
+  if (m->role.version != meta.version)
+    return verification_failed(fmt::format("{} has version {}, the {} says {}", what, m->role.version, lister, meta.version));
+  return m;
+}
+
 }  // namespace
 
 std::unique_ptr<Fetcher> default_fetcher(net::ClientOptions http) { return std::make_unique<DefaultFetcher>(std::move(http)); }
@@ -133,6 +149,17 @@ Status Updater::persist(const std::string& role, const std::string& bytes) const
 
 Result<std::string> Updater::fetch_metadata(const std::string& name, size_t max_bytes) {
   return fetcher_->fetch(join_url(options_.metadata_url, url_escape(name, false)), max_bytes);
+}
+
+template <typename T>
+Result<Metadata<T>> Updater::fetch_listed(const std::string& role, const std::string& label, const MetaFile& meta,
+                                          size_t max_bytes, Result<Metadata<T>> (*parse)(std::string),
+                                          const std::map<std::string, Key>& keys, const Role& signers,
+                                          std::string_view lister) {
+  const std::string name = root_.role.consistent_snapshot ? fmt::format("{}.{}.json", meta.version, role) : role + ".json";
+  auto bytes = fetch_metadata(name, meta.length ? static_cast<size_t>(*meta.length) : max_bytes);
+  if (!bytes.ok()) return std::move(bytes).error().context(fmt::format("{}: fetching {}", label, name));
+  return check_listed(std::move(*bytes), label, name, meta, parse, keys, signers, lister);
 }
 
 Status Updater::refresh() {
@@ -226,25 +253,17 @@ Status Updater::update_snapshot(bool offline) {
     }
   }
   if (offline) return not_found("snapshot: the cache holds none that matches the cached timestamp");
-  const std::string name = root_.role.consistent_snapshot ? fmt::format("{}.snapshot.json", meta.version) : "snapshot.json";
-  auto bytes = fetch_metadata(name, meta.length ? static_cast<size_t>(*meta.length) : kMaxSnapshotBytes);
-  if (!bytes.ok()) return std::move(bytes).error().context(fmt::format("snapshot: fetching {}", name));
-  VOUCH_RETURN_IF_ERROR(check_length_and_hashes(*bytes, meta.length, meta.hashes, fmt::format("snapshot: {}", name)));
-  auto fresh = parse_snapshot(std::move(*bytes));
-  if (!fresh.ok()) return std::move(fresh).error().context(name);
-  VOUCH_RETURN_IF_ERROR(verify_threshold(fresh->signed_json, fresh->signatures, root_.role.keys,
-                                         root_.role.roles.at("snapshot"), fmt::format("snapshot: {}", name)));
-  if (fresh->role.version != meta.version)
-    return verification_failed(fmt::format("snapshot: {} has version {}, the timestamp says {}", name,
-                                           fresh->role.version, meta.version));
+  auto fresh = fetch_listed("snapshot", "snapshot", meta, kMaxSnapshotBytes, &parse_snapshot, root_.role.keys,
+                            root_.role.roles.at("snapshot"), "timestamp");
+  if (!fresh.ok()) return std::move(fresh).error();
   if (previous) {
     for (const auto& [file, old] : previous->role.meta) {
       auto it = fresh->role.meta.find(file);
       if (it == fresh->role.meta.end())
-        return verification_failed(fmt::format("snapshot: {} no longer lists {} (a rollback)", name, file));
+        return verification_failed(fmt::format("snapshot: version {} no longer lists {} (a rollback)", fresh->role.version, file));
       if (it->second.version < old.version)
-        return verification_failed(fmt::format("snapshot: {} lists {} version {} below the trusted {} (a rollback)", name,
-                                               file, it->second.version, old.version));
+        return verification_failed(fmt::format("snapshot: version {} lists {} version {} below the trusted {} (a rollback)",
+                                               fresh->role.version, file, it->second.version, old.version));
     }
   }
   if (fresh->role.expired(now()))
@@ -269,17 +288,9 @@ Status Updater::update_targets(bool offline) {
     }
   }
   if (offline) return not_found("targets: the cache holds none that matches the cached snapshot");
-  const std::string name = root_.role.consistent_snapshot ? fmt::format("{}.targets.json", meta.version) : "targets.json";
-  auto bytes = fetch_metadata(name, meta.length ? static_cast<size_t>(*meta.length) : kMaxTargetsBytes);
-  if (!bytes.ok()) return std::move(bytes).error().context(fmt::format("targets: fetching {}", name));
-  VOUCH_RETURN_IF_ERROR(check_length_and_hashes(*bytes, meta.length, meta.hashes, fmt::format("targets: {}", name)));
-  auto fresh = parse_targets(std::move(*bytes));
-  if (!fresh.ok()) return std::move(fresh).error().context(name);
-  VOUCH_RETURN_IF_ERROR(verify_threshold(fresh->signed_json, fresh->signatures, root_.role.keys,
-                                         root_.role.roles.at("targets"), fmt::format("targets: {}", name)));
-  if (fresh->role.version != meta.version)
-    return verification_failed(fmt::format("targets: {} has version {}, the snapshot says {}", name,
-                                           fresh->role.version, meta.version));
+  auto fresh = fetch_listed("targets", "targets", meta, kMaxTargetsBytes, &parse_targets, root_.role.keys,
+                            root_.role.roles.at("targets"), "snapshot");
+  if (!fresh.ok()) return std::move(fresh).error();
   if (fresh->role.expired(now()))
     return verification_failed(expired_message(fmt::format("targets version {}", fresh->role.version), fresh->role.expires));
   VOUCH_RETURN_IF_ERROR(persist("targets", fresh->bytes));
@@ -313,30 +324,18 @@ Result<Metadata<Targets>> Updater::load_delegated(const std::string& role, const
   for (const auto& r : parent.delegations->roles)
     if (r.name == role) d = &r;
   Role verifier{d->keyids, d->threshold};
-  auto accept = [&](std::string bytes, std::string_view name) -> Result<Metadata<Targets>> {
-    VOUCH_RETURN_IF_ERROR(check_length_and_hashes(bytes, meta.length, meta.hashes, fmt::format("{}: {}", role, name)));
-    auto m = parse_targets(std::move(bytes));
-    if (!m.ok()) return std::move(m).error().context(fmt::format("delegated role \"{}\"", role));
-    VOUCH_RETURN_IF_ERROR(verify_threshold(m->signed_json, m->signatures, parent.delegations->keys, verifier,
-                                           fmt::format("delegated role \"{}\"", role)));
-    if (m->role.version != meta.version)
-      return verification_failed(fmt::format("delegated role \"{}\": version {}, the snapshot says {}", role,
-                                             m->role.version, meta.version));
-    if (m->role.expired(now()))
-      return verification_failed(expired_message(fmt::format("delegated role \"{}\"", role), m->role.expires));
-    return std::move(*m);
-  };
+  const std::string label = fmt::format("delegated role \"{}\"", role);
   if (auto cached = read_cached(cache_path(role), kMaxTargetsBytes)) {
-    auto m = accept(std::move(*cached), "cached");
+    auto m = check_listed(std::move(*cached), label, "cached", meta, &parse_targets, parent.delegations->keys, verifier,
+                          "snapshot");
+    if (m.ok() && m->role.expired(now())) return verification_failed(expired_message(label, m->role.expires));
     if (m.ok() || offline) return m;
   }
   if (offline) return not_found(fmt::format("delegated role \"{}\": not in the cache", role));
-  const std::string name = root_.role.consistent_snapshot ? fmt::format("{}.{}.json", meta.version, role) : role + ".json";
-  auto bytes = fetch_metadata(name, meta.length ? static_cast<size_t>(*meta.length) : kMaxTargetsBytes);
-  if (!bytes.ok()) return std::move(bytes).error().context(fmt::format("delegated role \"{}\": fetching", role));
-  std::string copy = *bytes;
-  VOUCH_ASSIGN_OR_RETURN(auto m, accept(std::move(*bytes), name));
-  VOUCH_RETURN_IF_ERROR(persist(role, copy));
+  VOUCH_ASSIGN_OR_RETURN(auto m, fetch_listed(role, label, meta, kMaxTargetsBytes, &parse_targets, parent.delegations->keys,
+                                              verifier, "snapshot"));
+  if (m.role.expired(now())) return verification_failed(expired_message(label, m.role.expires));
+  VOUCH_RETURN_IF_ERROR(persist(role, m.bytes));
   return m;
 }
 

@@ -327,11 +327,9 @@ TEST_F(TufRepositoryTest, TheCacheServesWithoutTheRepository) {
 }
 
 TEST(TufRoleNames, BecomeSafeFileNames) {
-  EXPECT_EQ(file_name_for("registry.npmjs.org"), "registry.npmjs.org");
-  EXPECT_EQ(file_name_for("../a"), "..%2Fa");
-  EXPECT_EQ(file_name_for(".."), "%2E%2E");
-  EXPECT_EQ(file_name_for("."), "%2E");
-  EXPECT_EQ(file_name_for("ö"), "%C3%B6");
+  const std::pair<const char*, const char*> cases[] = {
+      {"registry.npmjs.org", "registry.npmjs.org"}, {"../a", "..%2Fa"}, {"..", "%2E%2E"}, {".", "%2E"}, {"ö", "%C3%B6"}};
+  for (const auto& [name, file] : cases) EXPECT_EQ(file_name_for(name), file) << name;
 }
 
 }  // namespace
