@@ -12,7 +12,9 @@ trap 'rm -rf "$work"' EXIT
 # AddressSanitizer reserves terabytes of address space for its shadow memory, so an
 # instrumented binary cannot start under `ulimit -v`; it runs with the time bounds only.
 mem_kib=1048576
-if ldd "$vouch" 2>/dev/null | grep -q libasan; then mem_kib=unlimited; fi
+# (ldd's output is taken whole: `ldd | grep -q` under pipefail fails when grep stops reading early.)
+libs=$(ldd "$vouch" 2>/dev/null || true)
+if [[ $libs == *libasan* ]]; then mem_kib=unlimited; fi
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
