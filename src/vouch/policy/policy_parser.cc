@@ -588,6 +588,12 @@ Result<Rule> parse_rule(const F& f) {
     r.validate = std::move(v);
   }
   VOUCH_ASSIGN_OR_RETURN(auto ivs, f.at("verifyImages").list());
+  // Kyverno has no rule-level action for verifyImages: accepting this field would leave an
+  // "Enforce" rule in Audit without a word, so it is refused with the field Kyverno reads.
+  if (!ivs.empty() && f.at("validationFailureAction").present())
+    return f.at("validationFailureAction")
+        .err("not a field of a verifyImages rule, which would stay in the policy's action: set "
+             "failureAction on each verifyImages entry (Kyverno 1.13+) or spec.validationFailureAction");
   for (const auto& i : ivs) {
     VOUCH_ASSIGN_OR_RETURN(ImageVerification iv, parse_verify_image(i));
     r.verify_images.push_back(std::move(iv));

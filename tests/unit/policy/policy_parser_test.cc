@@ -61,6 +61,33 @@ TEST(PolicyParser, RejectsBadFieldsWithTheirPath) {
   EXPECT_NE(error_of("a: [1, 2\n"), "(parsed)");
 }
 
+TEST(PolicyParser, ARuleLevelActionOnVerifyImagesIsRefusedNotIgnored) {
+  // The seeds' partial-enforce stage writes it this way; Kyverno reads verifyImages[].failureAction.
+  const std::string policy = std::string(kHeader) + R"(  validationFailureAction: Audit
+  rules:
+    - name: verify-bookstore-images
+      match: {any: [{resources: {kinds: [Pod], namespaces: [bookstore]}}]}
+      validationFailureAction: Enforce
+      verifyImages:
+        - imageReferences: ["*/bookstore/*"]
+          attestors: [{entries: [{keys: {publicKeys: "k"}}]}]
+)";
+  EXPECT_EQ(error_of(policy),
+            "p.yaml: ClusterPolicy p: spec.rules[0].validationFailureAction: not a field of a verifyImages rule, which "
+            "would stay in the policy's action: set failureAction on each verifyImages entry (Kyverno 1.13+) or "
+            "spec.validationFailureAction");
+  std::string fixed = policy;
+  fixed.replace(fixed.find("      validationFailureAction: Enforce\n"), 39, "");
+  const std::string entry = "        - imageReferences";
+  fixed.replace(fixed.find(entry), entry.size(), "        - failureAction: Enforce\n          imageReferences");
+  auto ps = parse_policies(fixed, "p.yaml");
+  ASSERT_TRUE(ps.ok()) << ps.error().message;
+  ASSERT_EQ(ps->size(), 1u);
+  const auto& iv = (*ps)[0].rules.at(0).verify_images.at(0);
+  ASSERT_TRUE(iv.failure_action.has_value());
+  EXPECT_EQ(*iv.failure_action, FailureAction::kEnforce);
+}
+
 TEST(PolicyParser, ReadsSpecAndRuleFields) {
   auto ps = parse_policies(std::string(kHeader) + R"(  validationFailureAction: Enforce
   validationFailureActionOverrides:
