@@ -165,10 +165,11 @@ int apply(const ApplyOptions& opts) {
   // Patches per resource, in rule order (verifyImages' mutateDigest).
   std::map<size_t, std::vector<bj::object>> patches;
   bj::array results;
+  const UnixSeconds now = now_unix();
   for (auto& e : *evaluated) {
     e.result.status = policy::reported_status(e.result, opts.audit_warn);
     summary.add(e.result.status);
-    results.push_back(policy::report_result(e.result, e.resource));
+    results.push_back(policy::report_result(e.result, e.resource, now));
     auto& list = patches[e.resource_index];
     list.insert(list.end(), e.result.patches.begin(), e.result.patches.end());
   }

@@ -8,6 +8,7 @@
 
 #include <boost/json.hpp>
 
+#include "vouch/base/time.h"
 #include "vouch/policy/engine.h"
 
 namespace vouch::policy {
@@ -16,9 +17,10 @@ namespace vouch::policy {
 // warning (`kyverno apply --audit-warn`).
 RuleStatus reported_status(const RuleResult& result, bool audit_warn);
 
-// One entry of a report's results: policy, rule, resource, result, message, type,
-// failureAction, source, and the JSON patches the rule makes (properties.patches).
-boost::json::object report_result(const RuleResult& result, const ResourceRef& resource);
+// One entry of a report's results, as a PolicyReportResult: source, policy, rule, result, scored,
+// message, timestamp (`when`), resources (the one resource); properties: type, failureAction
+// and the JSON patches the rule makes (patches).
+boost::json::object report_result(const RuleResult& result, const ResourceRef& resource, UnixSeconds when);
 
 // Counts of results by status name: pass, fail, warn, error, skip (all present).
 struct ReportSummary {

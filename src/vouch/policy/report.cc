@@ -8,23 +8,26 @@ RuleStatus reported_status(const RuleResult& result, bool audit_warn) {
   return result.status;
 }
 
-bj::object report_result(const RuleResult& result, const ResourceRef& resource) {
-  bj::object r{{"policy", result.policy},
-               {"rule", result.rule},
-               {"resource", bj::object{{"apiVersion", resource.api_version},
-                                       {"kind", resource.kind},
-                                       {"namespace", resource.ns},
-                                       {"name", resource.name}}},
-               {"result", rule_status_name(result.status)},
-               {"message", result.message},
-               {"type", result.type},
-               {"failureAction", failure_action_name(result.action)},
-               {"source", "kyverno"}};
+bj::object report_result(const RuleResult& result, const ResourceRef& resource, UnixSeconds when) {
+  // PolicyReportResult (wgpolicyk8s.io/v1alpha2): the resource as an ObjectReference in
+  // `resources`, and what the type has no field for in `properties` (string values).
+  bj::object properties{{"type", result.type}, {"failureAction", failure_action_name(result.action)}};
   if (!result.patches.empty()) {
     bj::array ops(result.patches.begin(), result.patches.end());
-    r["properties"] = bj::object{{"patches", bj::serialize(ops)}};
+    properties["patches"] = bj::serialize(ops);
   }
-  return r;
+  return bj::object{{"source", "kyverno"},
+                    {"policy", result.policy},
+                    {"rule", result.rule},
+                    {"result", rule_status_name(result.status)},
+                    {"scored", true},
+                    {"message", result.message},
+                    {"timestamp", bj::object{{"seconds", when}, {"nanos", 0}}},
+                    {"resources", bj::array{bj::object{{"apiVersion", resource.api_version},
+                                                       {"kind", resource.kind},
+                                                       {"namespace", resource.ns},
+                                                       {"name", resource.name}}}},
+                    {"properties", std::move(properties)}};
 }
 
 bj::object cluster_policy_report(const std::string& name, const ReportSummary& summary, bj::array results) {

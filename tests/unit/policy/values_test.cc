@@ -102,7 +102,7 @@ TEST(Report, ClusterPolicyReportFromResults) {
   EXPECT_EQ(reported_status(evaluated[0].result, false), RuleStatus::kFail);
   ReportSummary summary;
   summary.add(evaluated[0].result.status);
-  bj::array results{report_result(evaluated[0].result, evaluated[0].resource)};
+  bj::array results{report_result(evaluated[0].result, evaluated[0].resource, 1700000000)};
   auto report = cluster_policy_report("merged", summary, results);
   EXPECT_EQ(report.at("kind"), "ClusterPolicyReport");
   EXPECT_EQ(report.at("summary").at("fail"), 1);
@@ -111,8 +111,13 @@ TEST(Report, ClusterPolicyReportFromResults) {
   EXPECT_EQ(r.at("policy"), "p");
   EXPECT_EQ(r.at("rule"), "r");
   EXPECT_EQ(r.at("result"), "fail");
-  EXPECT_EQ(r.at("resource").at("name"), "web");
-  EXPECT_EQ(r.at("resource").at("namespace"), "apps");
+  EXPECT_EQ(r.at("resources").at(0).at("name"), "web");
+  EXPECT_EQ(r.at("resources").at(0).at("namespace"), "apps");
+  EXPECT_EQ(r.at("resources").at(0).at("kind"), "Pod");
+  EXPECT_EQ(r.at("scored"), true);
+  EXPECT_EQ(r.at("timestamp").at("seconds"), 1700000000);
+  EXPECT_EQ(r.at("properties").at("failureAction"), "Audit");
+  EXPECT_FALSE(r.as_object().contains("resource"));
 }
 
 TEST(KyvernoTest, ParsesAndMatchesResults) {
