@@ -91,6 +91,7 @@ class CosignImageVerifier : public ImageVerifier {
     }
     v.store = options_.store;
     v.annotations = entry.annotations;
+    v.trusted_material = options_.trusted_material;
     const std::optional<Rekor>* rekor = nullptr;
     const std::optional<CTLog>* ctlog = nullptr;
     if (entry.keys) {
