@@ -301,7 +301,8 @@ Result<Key> Key::from_public_key(const crypto::PublicKey& public_key) {
     case crypto::KeyType::kEcdsaP256: k.keytype = "ecdsa", k.scheme = "ecdsa-sha2-nistp256"; break;
     case crypto::KeyType::kEcdsaP384: k.keytype = "ecdsa", k.scheme = "ecdsa-sha2-nistp384"; break;
     case crypto::KeyType::kEd25519: k.keytype = "ed25519", k.scheme = "ed25519"; break;
-    case crypto::KeyType::kRsa: k.keytype = "rsa", k.scheme = "rsassa-pss-sha256"; break;
+    // crypto::PrivateKey signs RSA with PKCS#1 v1.5, so that is the scheme a key it holds signs with.
+    case crypto::KeyType::kRsa: k.keytype = "rsa", k.scheme = "rsa-pkcs1v15-sha256"; break;
     default: return invalid_input("TUF has no scheme for this key type");
   }
   k.public_value = public_key.type() == crypto::KeyType::kEd25519 ? hex_encode(public_key.raw_ed25519()) : public_key.pem();
@@ -457,7 +458,8 @@ Result<std::string> sign_document(const boost::json::object& signed_json, const 
   VOUCH_ASSIGN_OR_RETURN(std::string message, canonical_json(signed_json));
   bj::array sigs;
   for (const auto& k : keys) {
-    VOUCH_ASSIGN_OR_RETURN(Bytes sig, k.key.sign(as_bytes(message), crypto::HashAlgorithm::kSha256));
+    // Each key with the digest of its scheme (SHA-384 for P-384), as Key::verify checks it.
+    VOUCH_ASSIGN_OR_RETURN(Bytes sig, k.key.sign(as_bytes(message)));
     sigs.push_back(bj::object{{"keyid", k.keyid}, {"sig", hex_encode(sig)}});
   }
   bj::object doc{{"signatures", std::move(sigs)}, {"signed", signed_json}};

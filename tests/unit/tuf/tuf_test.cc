@@ -68,6 +68,26 @@ TEST(TufCanonicalJson, SortsKeysAndEscapesOnlyQuoteAndBackslash) {
   EXPECT_FALSE(canonical_json(*json::parse("[1.5]")).ok());
 }
 
+TEST(TufKeys, EveryKeyTypeSignsAsItsSchemeVerifies) {
+  bj::object signed_json{{"_type", "targets"}, {"version", 1}};
+  for (auto type : {crypto::KeyType::kEcdsaP256, crypto::KeyType::kEcdsaP384, crypto::KeyType::kEd25519,
+                    crypto::KeyType::kRsa}) {
+    auto key = *crypto::PrivateKey::generate(type);
+    auto pub = Key::from_public_key(key.public_key());
+    ASSERT_TRUE(pub.ok()) << crypto::key_type_name(type);
+    auto doc = sign_document(signed_json, {{pub->key_id(), key}});
+    ASSERT_TRUE(doc.ok()) << crypto::key_type_name(type);
+    const auto parsed = json::parse(*doc)->as_object();
+    std::vector<Signature> sigs{{pub->key_id(), std::string(parsed.at("signatures").as_array().at(0).at("sig").as_string())}};
+    // The key as a client reads it back from metadata, not the in-memory object.
+    auto read_back = Key::parse(pub->to_json(), "key");
+    ASSERT_TRUE(read_back.ok()) << read_back.error().message;
+    Status st = verify_threshold(signed_json, sigs, {{pub->key_id(), *read_back}}, Role{{pub->key_id()}, 1},
+                                 crypto::key_type_name(type));
+    EXPECT_TRUE(st.ok()) << pub->scheme << ": " << st.error().message;
+  }
+}
+
 TEST(TufPublicGood, RootChainFromVersion1To15ThenTheTargets) {
   TempDir t;
   public_good_mirror(t.path() / "mirror");
