@@ -53,7 +53,10 @@ start_server() {
 }
 stop_server() { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; pid=""; }
 start_server
-[ "$(curl -s -o /dev/null -w '%{http_code}' "$url/../keys/root.pem")" = 404 ] || fail "serve: a path outside the repository was served"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$url/1.root.json")" = 200 ] || fail "serve: 1.root.json is not served"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$url/1.root.json")" = 405 ] || fail "serve: POST was not refused"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$url/.hidden")" = 404 ] || fail "serve: a hidden name was served"
+[ "$(curl -s --path-as-is -o /dev/null -w '%{http_code}' "$url/../keys/root.pem")" = 404 ] || fail "serve: a path outside the repository was served"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$url/%2E%2E/keys/root.pem")" = 404 ] || fail "serve: an encoded .. was served"
 curl -sf "$url/metrics" | grep '^vouch_tuf_files_served_total' >/dev/null || fail "serve: no /metrics"
 
