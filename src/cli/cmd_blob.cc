@@ -34,9 +34,8 @@ Status sign_blob(const SignBlobOptions& opts) {
   VOUCH_ASSIGN_OR_RETURN(sigstore::Bundle bundle, sigstore::sign_blob(signer, as_bytes(artifact)));
   if (!opts.rekor_url.empty() && opts.tlog_upload) {
     VOUCH_ASSIGN_OR_RETURN(std::string proposal, sigstore::hashedrekord_proposal(bundle, signer.material()));
-    net::ClientOptions http = tlog::default_rekor_client_options();
-    http.deadline = opts.timeout.deadline();
-    auto logged = tlog::RekorClient(opts.rekor_url, std::move(http)).create_entry(proposal);
+    tlog::RekorClient client(opts.rekor_url, tlog::default_rekor_client_options(opts.timeout.deadline()));
+    auto logged = client.create_entry(proposal);
     if (!logged.ok()) return std::move(logged).error().context("transparency log upload");
     VOUCH_ASSIGN_OR_RETURN(sigstore::TlogEntry entry, sigstore::tlog_entry_from_rekor(*logged));
     if (opts.output != "json") fmt::print(stderr, "tlog entry created with index: {}\n", entry.log_index);

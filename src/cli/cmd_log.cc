@@ -155,9 +155,8 @@ struct ClientOptions {
 // (the command's -t/--timeout) when there is one; `ca_file` (PEM) adds the CAs to trust for TLS.
 tlog::RekorClient log_client(const std::string& url, const std::string& ca_file,
                              std::optional<std::chrono::steady_clock::time_point> deadline) {
-  net::ClientOptions options = tlog::default_rekor_client_options();
+  net::ClientOptions options = tlog::default_rekor_client_options(deadline);
   options.ca_file = ca_file;
-  options.deadline = deadline;
   return tlog::RekorClient(url, std::move(options));
 }
 

@@ -138,12 +138,13 @@ void register_tuf_commands(CLI::App& app, int& exit_code) {
 
   auto* tuf = app.add_subcommand("tuf", "Run a TUF repository for a private trust stack (keys in DIR/keys, metadata in DIR/repository).");
   tuf->require_subcommand(1);
-  auto add = [&](const char* name, const char* help, auto setup, auto run) {
+  // Every repository command takes --dir; all but serve report with -o.
+  auto add = [&](const char* name, const char* help, auto setup, auto run, bool reports = true) {
     auto r = std::make_shared<RepoFlags>();
     auto* cmd = tuf->add_subcommand(name, help);
     cmd->add_option("--dir", r->dir, "The repository's directory")->required();
     setup(cmd, *r);
-    if (std::string_view(name) != "serve") add_output_flag(cmd, r->output);
+    if (reports) add_output_flag(cmd, r->output);
     on_run(cmd, exit_code, [r, run] { return run(*r); });
   };
   add("init",
@@ -202,7 +203,7 @@ void register_tuf_commands(CLI::App& app, int& exit_code) {
       "/metrics); stops gracefully on SIGINT or SIGTERM. Any static web server can serve the\n"
       "directory instead.",
       [](CLI::App* c, RepoFlags& r) { c->add_option("--listen", r.listen, "HOST:PORT to listen on")->capture_default_str(); },
-      serve);
+      serve, false);
 }
 
 }  // namespace vouch::cli

@@ -3,6 +3,7 @@
 // nothing here verifies them (see merkle.h, checkpoint.h and the sigstore verifier).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -53,8 +54,10 @@ Result<std::vector<RekorLogEntry>> parse_log_entries(std::string_view json);
 Result<std::vector<RekorLogEntry>> parse_log_entries(const boost::json::value& v);
 
 // What a log client uses unless told otherwise: net's retries and TLS defaults, 30 seconds per
-// attempt, one minute in all.
-net::ClientOptions default_rekor_client_options();
+// attempt, one minute in all per request, and every request ending by `deadline` (a command's
+// -t/--timeout) when there is one.
+net::ClientOptions default_rekor_client_options(
+    std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt);
 
 class RekorClient {
  public:

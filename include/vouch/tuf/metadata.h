@@ -139,7 +139,5 @@ struct SigningKey {
 };
 Result<std::string> sign_document(const boost::json::object& signed_json, const std::vector<SigningKey>& keys);
 
-// The expiry format TUF writes: "2026-01-02T03:04:05Z".
-std::string format_expires(UnixSeconds t);
 
 }  // namespace vouch::tuf

@@ -29,7 +29,7 @@ std::unique_ptr<Fetcher> default_fetcher(net::ClientOptions http = {});
 
 struct UpdaterOptions {
   std::string metadata_url;  // base URL (or directory) of N.root.json, timestamp.json, ...
-  std::string targets_url;   // base URL (or directory) of target files
+  std::string targets_url;   // base URL (or directory) of target files; default: metadata_url/targets
   std::filesystem::path cache_dir;  // holds root.json (required) and what the updater trusts
   std::optional<UnixSeconds> now;   // the reference time for expiry (default: the clock)
   int max_root_rotations = 256;

@@ -117,15 +117,12 @@ Result<std::string> push_bundle_referrer(oci::Store& store, const std::string& w
 
 // A client for the log of --rekor-url, bounded by the command's deadline.
 tlog::RekorClient log_client(const SignOptions& options) {
-  net::ClientOptions http = tlog::default_rekor_client_options();
-  http.deadline = options.log_deadline;
-  return tlog::RekorClient(options.rekor_url, std::move(http));
+  return tlog::RekorClient(options.rekor_url, tlog::default_rekor_client_options(options.log_deadline));
 }
 
 // Logs a DSSE envelope in a Rekor v1 log: as a dsse 0.0.1 entry (bundle layout), or as the
 // intoto 0.0.2 entry cosign's classic `attest` writes (its base64 strings base64-encoded once
 // more, and the hash of the envelope).
-
 Result<tlog::RekorLogEntry> upload_dsse(const SignOptions& options, const intoto::Envelope& env,
                                        const sigstore::SignerMaterial& signer) {
   const Layout layout = options.layout;

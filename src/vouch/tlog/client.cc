@@ -101,8 +101,9 @@ Result<std::vector<RekorLogEntry>> parse_log_entries(std::string_view text) {
   return parse_log_entries(v);
 }
 
-net::ClientOptions default_rekor_client_options() {
+net::ClientOptions default_rekor_client_options(std::optional<std::chrono::steady_clock::time_point> deadline) {
   net::ClientOptions o;
+  o.deadline = deadline;
   o.timeout = std::chrono::seconds(30);
   o.request_deadline = std::chrono::seconds(60);
   return o;

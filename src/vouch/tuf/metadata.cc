@@ -466,6 +466,5 @@ Result<std::string> sign_document(const boost::json::object& signed_json, const 
   return json::pretty(doc);
 }
 
-std::string format_expires(UnixSeconds t) { return format_rfc3339(t); }
 
 }  // namespace vouch::tuf

@@ -102,9 +102,12 @@ Status Repository::load() {
   return ok_status();
 }
 
-// Signs `signed_json` with `keys` (each under its TUF key ID) and writes it to every path.
-static Result<std::string> sign_and_write(const bj::object& signed_json, const std::vector<const crypto::PrivateKey*>& keys,
-                                          const std::vector<fs::path>& paths) {
+namespace {
+
+// Signs `signed_json` with `keys` (each under its TUF key ID) and writes it to every path;
+// `written` receives the document when the caller needs its bytes.
+Status sign_and_write(const bj::object& signed_json, const std::vector<const crypto::PrivateKey*>& keys,
+                      const std::vector<fs::path>& paths, std::string* written = nullptr) {
   std::vector<SigningKey> signing;
   for (const auto* k : keys) {
     VOUCH_ASSIGN_OR_RETURN(Key pub, Key::from_public_key(k->public_key()));
@@ -112,14 +115,20 @@ static Result<std::string> sign_and_write(const bj::object& signed_json, const s
   }
   VOUCH_ASSIGN_OR_RETURN(std::string doc, sign_document(signed_json, signing));
   for (const auto& p : paths) VOUCH_RETURN_IF_ERROR(write_file_atomic(p, doc));
-  return doc;
+  if (written) *written = std::move(doc);
+  return ok_status();
 }
+
+// The expiry `days` from now, as TUF writes it.
+std::string expires_in(int64_t days) { return format_rfc3339(now_unix() + days * 86400); }
+
+}  // namespace
 
 Status Repository::write_root(const std::vector<std::string>& signing_key_files) {
   State& s = *state_;
   int64_t version = version_of(s.root) + 1;
   s.root["version"] = version;
-  s.root["expires"] = format_expires(now_unix() + periods_.root_days * 86400);
+  s.root["expires"] = expires_in(periods_.root_days);
   std::vector<crypto::PrivateKey> old;
   for (const auto& f : signing_key_files) {
     VOUCH_ASSIGN_OR_RETURN(std::string pem, read_file(f, 1 << 20));
@@ -129,21 +138,17 @@ Status Repository::write_root(const std::vector<std::string>& signing_key_files)
   std::vector<const crypto::PrivateKey*> keys{&s.keys.at("root")};
   for (const auto& k : old) keys.push_back(&k);
   fs::path meta = metadata_dir();
-  VOUCH_ASSIGN_OR_RETURN(std::string doc, sign_and_write(s.root, keys, {meta / fmt::format("{}.root.json", version), meta / "root.json"}));
-  (void)doc;
-  return ok_status();
+  return sign_and_write(s.root, keys, {meta / fmt::format("{}.root.json", version), meta / "root.json"});
 }
 
 Status Repository::write_targets() {
   State& s = *state_;
   int64_t version = version_of(s.targets) + 1;
   s.targets["version"] = version;
-  s.targets["expires"] = format_expires(now_unix() + periods_.targets_days * 86400);
+  s.targets["expires"] = expires_in(periods_.targets_days);
   fs::path meta = metadata_dir();
-  VOUCH_ASSIGN_OR_RETURN(std::string doc, sign_and_write(s.targets, {&s.keys.at("targets")},
-                                                         {meta / fmt::format("{}.targets.json", version), meta / "targets.json"}));
-  (void)doc;
-  return ok_status();
+  return sign_and_write(s.targets, {&s.keys.at("targets")},
+                        {meta / fmt::format("{}.targets.json", version), meta / "targets.json"});
 }
 
 Status Repository::write_snapshot_and_timestamp() {
@@ -153,11 +158,12 @@ Status Repository::write_snapshot_and_timestamp() {
   bj::object snapshot{{"_type", "snapshot"},
                       {"spec_version", kSpecVersion},
                       {"version", s.snapshot_version},
-                      {"expires", format_expires(now_unix() + periods_.snapshot_days * 86400)},
+                      {"expires", expires_in(periods_.snapshot_days)},
                       {"meta", bj::object{{"targets.json", bj::object{{"version", version_of(s.targets)}}}}}};
-  VOUCH_ASSIGN_OR_RETURN(std::string snap_doc,
-                         sign_and_write(snapshot, {&s.keys.at("snapshot")},
-                                        {meta / fmt::format("{}.snapshot.json", s.snapshot_version), meta / "snapshot.json"}));
+  std::string snap_doc;
+  VOUCH_RETURN_IF_ERROR(sign_and_write(snapshot, {&s.keys.at("snapshot")},
+                                       {meta / fmt::format("{}.snapshot.json", s.snapshot_version), meta / "snapshot.json"},
+                                       &snap_doc));
   s.timestamp_version += 1;
   bj::object snapshot_meta{{"version", s.snapshot_version},
                            {"length", static_cast<int64_t>(snap_doc.size())},
@@ -165,11 +171,9 @@ Status Repository::write_snapshot_and_timestamp() {
   bj::object timestamp{{"_type", "timestamp"},
                        {"spec_version", kSpecVersion},
                        {"version", s.timestamp_version},
-                       {"expires", format_expires(now_unix() + periods_.timestamp_days * 86400)},
+                       {"expires", expires_in(periods_.timestamp_days)},
                        {"meta", bj::object{{"snapshot.json", std::move(snapshot_meta)}}}};
-  VOUCH_ASSIGN_OR_RETURN(std::string ts_doc, sign_and_write(timestamp, {&s.keys.at("timestamp")}, {meta / "timestamp.json"}));
-  (void)ts_doc;
-  return ok_status();
+  return sign_and_write(timestamp, {&s.keys.at("timestamp")}, {meta / "timestamp.json"});
 }
 
 Result<int64_t> Repository::add_target(const fs::path& file, const std::string& name) {

@@ -26,7 +26,6 @@ fs::path cache_for(const std::string& mirror) { return tuf_root_dir() / file_nam
 UpdaterOptions updater_options(const std::string& mirror) {
   UpdaterOptions o;
   o.metadata_url = mirror;
-  o.targets_url = (!mirror.empty() && mirror.back() == '/') ? mirror + "targets" : mirror + "/targets";
   o.cache_dir = cache_for(mirror);
   return o;
 }
@@ -64,6 +63,7 @@ Result<SigstoreTrust> refresh_from(const std::string& mirror, const net::ClientO
   if (refreshed.ok()) {
     VOUCH_RETURN_IF_ERROR(read_targets(online, trust, false));
     UnixSeconds now = now_unix();
+    // Best effort: only the age reported for offline runs depends on it.
     (void)write_file_atomic(options.cache_dir / "refreshed-at", format_rfc3339(now) + "\n");
     trust.refreshed_at = now;
     return trust;

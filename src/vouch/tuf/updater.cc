@@ -125,6 +125,7 @@ std::string file_name_for(std::string_view name) {
 Result<Updater> Updater::open(UpdaterOptions options, std::unique_ptr<Fetcher> fetcher) {
   Updater u;
   u.options_ = std::move(options);
+  if (u.options_.targets_url.empty()) u.options_.targets_url = join_url(u.options_.metadata_url, "targets");
   u.fetcher_ = fetcher ? std::move(fetcher) : default_fetcher();
   fs::path root_path = u.options_.cache_dir / "root.json";
   auto bytes = read_file(root_path, kMaxRootBytes);
@@ -277,10 +278,9 @@ Status Updater::update_targets(bool offline) {
   auto meta_it = snapshot_->role.meta.find("targets.json");
   const MetaFile& meta = meta_it->second;
   if (auto cached = read_cached(cache_path("targets"), kMaxTargetsBytes)) {
-    std::string copy = *cached;
-    auto m = parse_targets(std::move(*cached));
-    if (m.ok() && m->role.version == meta.version && check_length_and_hashes(copy, meta.length, meta.hashes, "").ok() &&
-        verify_threshold(m->signed_json, m->signatures, root_.role.keys, root_.role.roles.at("targets"), "").ok()) {
+    auto m = check_listed(std::move(*cached), "targets", "cached", meta, &parse_targets, root_.role.keys,
+                          root_.role.roles.at("targets"), "snapshot");
+    if (m.ok()) {
       if (m->role.expired(now()))
         return verification_failed(expired_message(fmt::format("targets version {}", m->role.version), m->role.expires));
       targets_ = std::move(*m);
