@@ -1,11 +1,17 @@
-// sign-blob, verify-blob: Sigstore bundles for files, as cosign's commands of the same names.
+// sign-blob, attest-blob, verify-blob: Sigstore bundles for files, as cosign's commands of the same names.
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/signing.h"
+#include "vouch/base/json.h"
 #include "vouch/base/file.h"
 #include "vouch/crypto/cosign_key.h"
+#include "vouch/intoto/predicate.h"
+#include "vouch/intoto/statement.h"
+#include "vouch/sigstore/keyless.h"
 #include "vouch/sigstore/sign.h"
 #include "vouch/sigstore/verifier.h"
 #include "vouch/tlog/client.h"
@@ -18,34 +24,82 @@ namespace bj = boost::json;
 constexpr size_t kMaxArtifactBytes = 2ull << 30;
 
 struct SignBlobOptions {
-  std::string key;
+  SigningFlags signing;
   std::string bundle;
   std::string file;
   std::string output = "text";
-  std::string rekor_url;
-  bool tlog_upload = true;
   TimeoutFlag timeout;
+  // attest-blob
+  std::string type = "custom";
+  std::string predicate;
 };
 
-Status sign_blob(const SignBlobOptions& opts) {
-  VOUCH_ASSIGN_OR_RETURN(crypto::PrivateKey key, load_private_key(opts.key));
-  const sigstore::KeySigner signer(std::move(key));
-  VOUCH_ASSIGN_OR_RETURN(std::string artifact, read_file(opts.file, kMaxArtifactBytes));
-  VOUCH_ASSIGN_OR_RETURN(sigstore::Bundle bundle, sigstore::sign_blob(signer, as_bytes(artifact)));
-  if (!opts.rekor_url.empty() && opts.tlog_upload) {
-    VOUCH_ASSIGN_OR_RETURN(std::string proposal, sigstore::hashedrekord_proposal(bundle, signer.material()));
-    tlog::RekorClient client(opts.rekor_url, tlog::default_rekor_client_options(opts.timeout.deadline()));
-    auto logged = client.create_entry(proposal);
-    if (!logged.ok()) return std::move(logged).error().context("transparency log upload");
-    VOUCH_ASSIGN_OR_RETURN(sigstore::TlogEntry entry, sigstore::tlog_entry_from_rekor(*logged));
-    if (opts.output != "json") fmt::print(stderr, "tlog entry created with index: {}\n", entry.log_index);
-    bundle.material.tlog_entries.push_back(std::move(entry));
+// Logs the bundle's signature and timestamps it, as the session says.
+Status log_and_timestamp(const SigningSession& session, const SignBlobOptions& opts, sigstore::Bundle& bundle) {
+  if (!session.timestamp_url.empty()) {
+    auto stamp = sigstore::request_timestamp(session.timestamp_url, bundle.signature(), opts.timeout.deadline());
+    if (!stamp.ok()) return std::move(stamp).error().context("timestamp authority");
+    bundle.material.rfc3161_timestamps.push_back(std::move(*stamp));
   }
+  if (session.rekor_url.empty()) return ok_status();
+  const auto& material = session.signer->material();
+  VOUCH_ASSIGN_OR_RETURN(std::string proposal, bundle.is_dsse() ? sigstore::dsse_proposal(bundle, material)
+                                                                 : sigstore::hashedrekord_proposal(bundle, material));
+  tlog::RekorClient client(session.rekor_url, tlog::default_rekor_client_options(opts.timeout.deadline()));
+  auto logged = client.create_entry(proposal);
+  if (!logged.ok()) return std::move(logged).error().context("transparency log upload");
+  VOUCH_ASSIGN_OR_RETURN(sigstore::TlogEntry entry, sigstore::tlog_entry_from_rekor(*logged));
+  if (opts.output != "json") fmt::print(stderr, "tlog entry created with index: {}\n", entry.log_index);
+  bundle.material.tlog_entries.push_back(std::move(entry));
+  return ok_status();
+}
+
+// An in-toto statement over the file (its name and SHA-256) with the predicate of --predicate.
+Result<std::string> blob_statement(const SignBlobOptions& opts, ByteView artifact) {
+  VOUCH_ASSIGN_OR_RETURN(std::string type, intoto::predicate_type_for(opts.type));
+  VOUCH_ASSIGN_OR_RETURN(std::string text, read_file(opts.predicate, 64 << 20));
+  intoto::Statement st;
+  intoto::Subject subject;
+  subject.name = std::filesystem::path(opts.file).filename().string();
+  subject.digest["sha256"] = hex_encode(crypto::sha256(artifact));
+  st.subjects.push_back(std::move(subject));
+  st.predicate_type = type;
+  if (type == intoto::kCosignCustomPredicate) {
+    st.predicate = intoto::custom_predicate(text, format_rfc3339(now_unix()));
+  } else {
+    auto parsed = json::parse(text);
+    if (!parsed.ok()) return std::move(parsed).error().context(opts.predicate);
+    st.predicate = std::move(*parsed);
+  }
+  return intoto::serialize_statement(st);
+}
+
+Status sign_blob(const SignBlobOptions& opts, bool attest) {
+  VOUCH_ASSIGN_OR_RETURN(std::string artifact, read_file(opts.file, kMaxArtifactBytes));
+  std::string statement;
+  if (attest) {
+    VOUCH_ASSIGN_OR_RETURN(statement, blob_statement(opts, as_bytes(artifact)));
+  }
+  VOUCH_ASSIGN_OR_RETURN(SigningSession session, open_signing_session(opts.signing, opts.timeout, opts.output == "json"));
+  sigstore::Bundle bundle;
+  if (attest) {
+    bundle.media_type = std::string(sigstore::kBundleMediaTypeV03);
+    bundle.material = sigstore::bundle_material(session.signer->material());
+    VOUCH_ASSIGN_OR_RETURN(bundle.content, sigstore::sign_dsse(*session.signer, intoto::kInTotoPayloadType, as_bytes(statement)));
+  } else {
+    VOUCH_ASSIGN_OR_RETURN(bundle, sigstore::sign_blob(*session.signer, as_bytes(artifact)));
+  }
+  VOUCH_RETURN_IF_ERROR(log_and_timestamp(session, opts, bundle));
   VOUCH_RETURN_IF_ERROR(write_file_atomic(opts.bundle, sigstore::serialize_bundle(bundle)));
   if (opts.output == "json") {
-    print_json(bj::object{{"bundle", opts.bundle},
-                          {"artifact", opts.file},
-                          {"sha256", hex_encode(crypto::sha256(as_bytes(artifact)))}});
+    bj::object out{{"bundle", opts.bundle},
+                   {"artifact", opts.file},
+                   {"sha256", hex_encode(crypto::sha256(as_bytes(artifact)))},
+                   {"keyless", session.keyless}};
+    if (session.keyless) out["identity"] = session.identity;
+    if (!bundle.material.tlog_entries.empty()) out["logIndex"] = bundle.material.tlog_entries.front().log_index;
+    out["timestamped"] = !bundle.material.rfc3161_timestamps.empty();
+    print_json(out);
   } else {
     fmt::print(stderr, "Wrote bundle to {}\n", opts.bundle);
   }
@@ -140,21 +194,37 @@ int verify_blob(const VerifyBlobOptions& opts) {
 }  // namespace
 
 void register_blob_commands(CLI::App& app, int& exit_code) {
-  auto sign_opts = std::make_shared<SignBlobOptions>();
-  auto* sign = app.add_subcommand("sign-blob",
-                                  "Sign a file with a key and write a Sigstore bundle (v0.3) holding the signature.\n"
-                                  "The key's password comes from $COSIGN_PASSWORD or a prompt.");
-  sign->add_option("--key", sign_opts->key, "Private key file (cosign.key)")->required();
-  sign->add_option("--bundle", sign_opts->bundle, "Write the bundle to this file")->required();
-  add_output_flag(sign, sign_opts->output);
-  sign->add_option("--rekor-url", sign_opts->rekor_url,
-                   "Upload the signature to the transparency log at this URL and put the entry in the bundle");
-  sign->add_flag("--tlog-upload{true}", sign_opts->tlog_upload,
-                 "Upload to the log given by --rekor-url (--tlog-upload=false: do not)")
-      ->capture_default_str();
-  sign_opts->timeout.add(sign);
-  sign->add_option("FILE", sign_opts->file, "The file to sign")->required();
-  on_run(sign, exit_code, [sign_opts] { return sign_blob(*sign_opts); });
+  for (bool attest : {false, true}) {
+    auto o = std::make_shared<SignBlobOptions>();
+    auto* cmd =
+        attest ? app.add_subcommand(
+                     "attest-blob",
+                     "Attest a file: an in-toto Statement v1 over its SHA-256 with the given predicate, in a DSSE\n"
+                     "envelope, written as a Sigstore bundle (v0.3), as cosign attest-blob. Signs with --key, or keyless:\n"
+                     "a ten-minute certificate for your OIDC identity from the CA the signing config names, the\n"
+                     "signature logged and timestamped there. Exit 0 written, 2 bad input or a service's refusal.")
+               : app.add_subcommand(
+                     "sign-blob",
+                     "Sign a file and write a Sigstore bundle (v0.3) holding the signature, as cosign sign-blob.\n"
+                     "With --key: that key (its password from $COSIGN_PASSWORD or a prompt), logged with --rekor-url.\n"
+                     "Without: keyless, a ten-minute certificate for your OIDC identity (--identity-token,\n"
+                     "$SIGSTORE_ID_TOKEN or GitHub Actions' token) from the CA of --signing-config (default:\n"
+                     "Sigstore's over TUF), the signature logged and timestamped at the services it names.\n"
+                     "Exit 0 written, 2 bad input or a service's refusal.");
+    o->signing.add(cmd);
+    cmd->add_option("--bundle", o->bundle, "Write the bundle to this file")->required();
+    if (attest) {
+      cmd->add_option("--type", o->type,
+                      "Predicate type: custom, slsaprovenance, slsaprovenance02, slsaprovenance1, spdx, spdxjson, "
+                      "cyclonedx, link, vuln, openvex, or a URI")
+          ->capture_default_str();
+      cmd->add_option("--predicate", o->predicate, "The predicate file (JSON; any content for --type custom)")->required();
+    }
+    add_output_flag(cmd, o->output);
+    o->timeout.add(cmd);
+    cmd->add_option("FILE", o->file, attest ? "The file to attest" : "The file to sign")->required();
+    on_run(cmd, exit_code, [o, attest] { return sign_blob(*o, attest); });
+  }
 
   auto v = std::make_shared<VerifyBlobOptions>();
   auto* verify = app.add_subcommand(

@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/signing.h"
 #include "vouch/base/file.h"
 #include "vouch/base/json.h"
 #include "vouch/cosign/payload.h"
@@ -71,19 +72,17 @@ Result<std::optional<oci::Reference>> signature_repository() {
 
 struct SignFlags {
   ImageFlags image;
-  std::string key;
+  SigningFlags signing;
   bool recursive = false;
   std::vector<std::string> annotations;
   bool new_bundle_format = true;
-  bool tlog_upload = true;
-  std::string rekor_url;
   std::string type = "custom";  // attest
   std::string predicate;        // attest
   std::string ref;
 };
 
 void add_sign_flags(CLI::App* cmd, SignFlags& f, bool attest) {
-  cmd->add_option("--key", f.key, "Private key file (cosign.key; password from $COSIGN_PASSWORD or a prompt)")->required();
+  f.signing.add(cmd);
   cmd->add_flag("--recursive", f.recursive, "When IMAGE is an index, also sign every manifest in it");
   if (!attest)
     cmd->add_option("-a,--annotations", f.annotations, "key=value to put in the signed payload (repeatable)")
@@ -91,9 +90,6 @@ void add_sign_flags(CLI::App* cmd, SignFlags& f, bool attest) {
   cmd->add_flag("--new-bundle-format{true}", f.new_bundle_format,
                 "Store a Sigstore bundle as an OCI 1.1 referrer (default); =false: the classic "
                 "sha256-<hex>.sig/.att tag layout that skopeo, older cosign and Kyverno read")
-      ->capture_default_str();
-  cmd->add_option("--rekor-url", f.rekor_url, "Upload to the Rekor v1 transparency log at this URL");
-  cmd->add_flag("--tlog-upload{true}", f.tlog_upload, "Upload to the log given by --rekor-url (=false: do not)")
       ->capture_default_str();
   if (attest) {
     cmd->add_option("--type", f.type,
@@ -106,12 +102,14 @@ void add_sign_flags(CLI::App* cmd, SignFlags& f, bool attest) {
   cmd->add_option("IMAGE", f.ref, "registry/repo[:tag|@digest], or oci:PATH[:tag]")->required();
 }
 
-cosign::SignOptions sign_options(const SignFlags& f, std::map<std::string, std::string> annotations) {
+cosign::SignOptions sign_options(const SignFlags& f, const SigningSession& session,
+                                 std::map<std::string, std::string> annotations) {
   cosign::SignOptions o;
   o.layout = f.new_bundle_format ? cosign::Layout::kBundle : cosign::Layout::kClassic;
   o.annotations = std::move(annotations);
   o.recursive = f.recursive;
-  if (f.tlog_upload) o.rekor_url = f.rekor_url;
+  o.rekor_url = session.rekor_url;
+  o.timestamp_url = session.timestamp_url;
   o.store = f.image.store();
   o.log_deadline = f.image.timeout.deadline();
   return o;
@@ -145,10 +143,10 @@ int run_sign(const SignFlags& f, bool attest) {
   if (!annotations.ok()) return report(annotations.error());
   auto ref = oci::parse_image_ref(f.ref);
   if (!ref.ok()) return report(ref.error());
-  auto key = load_private_key(f.key);
-  if (!key.ok()) return report(key.error());
-  const sigstore::KeySigner signer(std::move(key).value());
-  cosign::SignOptions options = sign_options(f, *annotations);
+  auto session = open_signing_session(f.signing, f.image.timeout, f.image.output == "json");
+  if (!session.ok()) return report(session.error());
+  const sigstore::Signer& signer = *session->signer;
+  cosign::SignOptions options = sign_options(f, *session, *annotations);
   auto repository = signature_repository();
   if (!repository.ok()) return report(repository.error());
   options.repository = *repository;
@@ -301,7 +299,8 @@ void register_cosign_commands(CLI::App& app, int& exit_code) {
   auto sf = std::make_shared<SignFlags>();
   auto* sign = app.add_subcommand(
       "sign",
-      "Sign an image in a registry (or an OCI layout) with a key, as cosign 3 does.\n"
+      "Sign an image in a registry (or an OCI layout) as cosign 3 does: with --key, or keyless (a ten-minute\n"
+      "certificate for your OIDC identity from the CA of the signing config, logged and timestamped there).\n"
       "Default: a Sigstore bundle (DSSE statement, predicate https://sigstore.dev/cosign/sign/v1) attached as\n"
       "an OCI 1.1 referrer (the sha256-<hex> referrers tag where the registry has no referrers API);\n"
       "--new-bundle-format=false: a simple-signing payload appended to sha256-<hex>.sig.\n"
@@ -313,7 +312,7 @@ void register_cosign_commands(CLI::App& app, int& exit_code) {
   auto* attest = app.add_subcommand(
       "attest",
       "Attest an image: an in-toto Statement v1 over its digest with the given predicate, in a DSSE envelope\n"
-      "signed with a key; stored as a bundle referrer (default) or in sha256-<hex>.att\n"
+      "signed with --key or keyless; stored as a bundle referrer (default) or in sha256-<hex>.att\n"
       "(--new-bundle-format=false). --type custom wraps the file as {\"Data\":…,\"Timestamp\":…}.");
   add_sign_flags(attest, *af, true);
   attest->callback([af, &exit_code] { exit_code = run_sign(*af, true); });

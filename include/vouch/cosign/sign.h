@@ -34,6 +34,9 @@ struct SignOptions {
   std::map<std::string, std::string> annotations;  // -a key=value
   bool recursive = false;                          // an index and every manifest in it
   std::string rekor_url;                           // non-empty: upload to this Rekor v1 log
+  // Non-empty: an RFC 3161 timestamp over each signature from this timestamp authority, in the
+  // bundle (timestampVerificationData) or the classic layer's rfc3161timestamp annotation.
+  std::string timestamp_url;
   // -t/--timeout: every log upload ends by then (unset: each request's own 60 s bound).
   std::optional<std::chrono::steady_clock::time_point> log_deadline;
   // COSIGN_REPOSITORY: store signatures in this registry repository instead of the image's

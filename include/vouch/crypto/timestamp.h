@@ -10,6 +10,7 @@
 #include "vouch/base/result.h"
 #include "vouch/base/time.h"
 #include "vouch/crypto/digest.h"
+#include "vouch/crypto/keys.h"
 #include "vouch/crypto/x509.h"
 
 namespace vouch::crypto {
@@ -56,5 +57,32 @@ Result<TimestampInfo> parse_timestamp(ByteView der);
 // Returns genTime and the index of the authority that signed it.
 Result<VerifiedTimestamp> verify_timestamp(ByteView der, ByteView signed_data,
                                            const std::vector<TimestampAuthority>& authorities);
+
+// Builds a DER TimeStampReq (RFC 3161 §2.4.1) asking for a timestamp over `data`: the message
+// imprint is `hash` of `data`, certReq is `include_certificates`, and the nonce (big-endian
+// unsigned integer bytes) is included when given. No policy is requested, so the TSA uses its
+// default.
+Result<Bytes> timestamp_request(ByteView data, HashAlgorithm hash, bool include_certificates = true,
+                                std::optional<Bytes> nonce = std::nullopt);
+
+// Checks that a DER TimeStampResp answers the DER TimeStampReq `request`: status granted, same
+// message imprint (algorithm and value), same nonce (or none in both), and the requested policy
+// when the request named one. Verifies no signature; verify_timestamp does that.
+Status check_timestamp_answers(ByteView response, ByteView request);
+
+// How a timestamp authority answers requests (sigstore/timestamp-authority's choices).
+struct TimestampSigningOptions {
+  std::string policy_oid = "1.3.6.1.4.1.57264.2";  // default policy; also the only one accepted
+  unsigned accuracy_seconds = 1;
+  bool include_tsa_name = true;                    // tsa field: the signing certificate's subject
+};
+
+// Answers a DER TimeStampReq with a granted DER TimeStampResp signed by `key`, whose
+// certificate is chain[0] (leaf first; the rest is embedded too when certReq is set): SHA-256,
+// SHA-384 or SHA-512 imprints only, the nonce echoed, ESSCertIDv2, a random 128-bit serial,
+// ordering false. A malformed request, another hash or another policy is refused with an
+// invalid-input error naming what was wrong; nothing is signed then.
+Result<Bytes> sign_timestamp(ByteView request_der, const PrivateKey& key, const std::vector<Certificate>& chain,
+                             const TimestampSigningOptions& options);
 
 }  // namespace vouch::crypto

@@ -26,6 +26,11 @@ Result<DsseEnvelope> sign_dsse(const Signer& signer, std::string_view payload_ty
 // by `signer` (the entry records its certificate, or its public key).
 Result<std::string> hashedrekord_proposal(const Bundle& bundle, const SignerMaterial& signer);
 
+// The proposed dsse 0.0.1 entry (Rekor API JSON) for a DSSE bundle: the envelope and the
+// signer's certificate or public key as its verifier.
+Result<std::string> dsse_proposal(const Bundle& bundle, const SignerMaterial& signer);
+std::string dsse_proposal(const DsseEnvelope& envelope, const SignerMaterial& signer);
+
 // A bundle's transparency log entry from a Rekor API log entry (kind and version are read from
 // the body; the inclusion proof and signed entry timestamp are carried over as they are).
 Result<TlogEntry> tlog_entry_from_rekor(const tlog::RekorLogEntry& entry);

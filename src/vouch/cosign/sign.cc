@@ -10,6 +10,7 @@
 #include "vouch/intoto/predicate.h"
 #include "vouch/intoto/statement.h"
 #include "vouch/sigstore/bundle.h"
+#include "vouch/sigstore/keyless.h"
 #include "vouch/sigstore/sign.h"
 #include "vouch/tlog/client.h"
 
@@ -120,28 +121,36 @@ tlog::RekorClient log_client(const SignOptions& options) {
   return tlog::RekorClient(options.rekor_url, tlog::default_rekor_client_options(options.log_deadline));
 }
 
+// A signed timestamp over `signature` from the timestamp authority of --timestamp-server-url.
+Result<std::optional<Bytes>> timestamp(const SignOptions& options, ByteView signature) {
+  if (options.timestamp_url.empty()) return std::optional<Bytes>();
+  auto stamp = sigstore::request_timestamp(options.timestamp_url, signature, options.log_deadline);
+  if (!stamp.ok()) return std::move(stamp).error().context("timestamp authority");
+  return std::optional<Bytes>(std::move(*stamp));
+}
+
+// The classic layer's timestamp annotation, as cosign writes it: {"SignedRFC3161Timestamp": base64}.
+std::string timestamp_annotation(const Bytes& stamp) {
+  return json::serialize(bj::object{{"SignedRFC3161Timestamp", base64_encode(stamp)}});
+}
+
 // Logs a DSSE envelope in a Rekor v1 log: as a dsse 0.0.1 entry (bundle layout), or as the
 // intoto 0.0.2 entry cosign's classic `attest` writes (its base64 strings base64-encoded once
 // more, and the hash of the envelope).
 Result<tlog::RekorLogEntry> upload_dsse(const SignOptions& options, const intoto::Envelope& env,
                                        const sigstore::SignerMaterial& signer) {
-  const Layout layout = options.layout;
-  std::string pem_b64 = base64_encode(as_bytes(signer.pem()));
-  std::string envelope = intoto::serialize_envelope(env);
-  bj::object proposed;
-  if (layout == Layout::kBundle) {
-    proposed = bj::object{
-        {"apiVersion", "0.0.1"},
-        {"kind", "dsse"},
-        {"spec", bj::object{{"proposedContent",
-                             bj::object{{"envelope", envelope}, {"verifiers", bj::array{bj::value(pem_b64)}}}}}}};
+  std::string proposal;
+  if (options.layout == Layout::kBundle) {
+    proposal = sigstore::dsse_proposal(env, signer);
   } else {
+    const std::string pem_b64 = base64_encode(as_bytes(signer.pem()));
+    const std::string envelope = intoto::serialize_envelope(env);
     bj::array sigs;
     for (const auto& s : env.signatures)
       sigs.push_back(bj::object{{"keyid", s.keyid},
                                 {"sig", base64_encode(as_bytes(base64_encode(s.sig)))},
                                 {"publicKey", pem_b64}});
-    proposed = bj::object{
+    bj::object proposed{
         {"apiVersion", "0.0.2"},
         {"kind", "intoto"},
         {"spec", bj::object{{"content",
@@ -150,8 +159,9 @@ Result<tlog::RekorLogEntry> upload_dsse(const SignOptions& options, const intoto
                                                                 {"signatures", std::move(sigs)}}},
                                         {"hash", bj::object{{"algorithm", "sha256"},
                                                             {"value", hex_encode(crypto::sha256(as_bytes(envelope)))}}}}}}}};
+    proposal = json::serialize(proposed);
   }
-  auto logged = log_client(options).create_entry(json::serialize(proposed));
+  auto logged = log_client(options).create_entry(proposal);
   if (!logged.ok()) return std::move(logged).error().context("transparency log upload");
   return logged;
 }
@@ -165,6 +175,7 @@ Result<SignedManifest> store_dsse(oci::Store& store, const oci::Reference& image
   out.subject = subject.digest;
   out.layout = options.layout;
   VOUCH_ASSIGN_OR_RETURN(intoto::Envelope env, sigstore::sign_dsse(signer, intoto::kInTotoPayloadType, as_bytes(statement)));
+  VOUCH_ASSIGN_OR_RETURN(std::optional<Bytes> stamp, timestamp(options, env.signatures.front().sig));
   std::optional<tlog::RekorLogEntry> logged;
   if (!options.rekor_url.empty()) {
     VOUCH_ASSIGN_OR_RETURN(logged, upload_dsse(options, env, signer.material()));
@@ -179,6 +190,7 @@ Result<SignedManifest> store_dsse(oci::Store& store, const oci::Reference& image
       VOUCH_ASSIGN_OR_RETURN(sigstore::TlogEntry entry, sigstore::tlog_entry_from_rekor(*logged));
       bundle.material.tlog_entries.push_back(std::move(entry));
     }
+    if (stamp) bundle.material.rfc3161_timestamps.push_back(*stamp);
     bundle.content = env;
     VOUCH_ASSIGN_OR_RETURN(out.stored_at, push_bundle_referrer(store, where_of(image, options), subject, sigstore::serialize_bundle(bundle),
                                                                predicate_type, options));
@@ -191,6 +203,7 @@ Result<SignedManifest> store_dsse(oci::Store& store, const oci::Reference& image
   layer.annotations[std::string(annotation::kSignature)] = "";
   add_certificate_annotations(layer, signer.material());
   if (logged) layer.annotations[std::string(annotation::kBundle)] = legacy_rekor_bundle(*logged);
+  if (stamp) layer.annotations[std::string(annotation::kRfc3161Timestamp)] = timestamp_annotation(*stamp);
   VOUCH_ASSIGN_OR_RETURN(out.stored_at, append_layer(store, where_of(image, options), oci::digest_tag(subject.digest, kAttestationTagSuffix),
                                                      layer, data));
   return out;
@@ -248,6 +261,8 @@ Result<SignedManifest> sign_manifest(oci::Store& store, const oci::Reference& im
   oci::Descriptor layer = blob_descriptor(media_type::kSimpleSigning, payload);
   layer.annotations[std::string(annotation::kSignature)] = base64_encode(sig);
   add_certificate_annotations(layer, signer.material());
+  VOUCH_ASSIGN_OR_RETURN(std::optional<Bytes> stamp, timestamp(options, sig));
+  if (stamp) layer.annotations[std::string(annotation::kRfc3161Timestamp)] = timestamp_annotation(*stamp);
   if (!options.rekor_url.empty()) {
     sigstore::Bundle b;
     sigstore::MessageSignature ms;

@@ -1,5 +1,7 @@
 #include "vouch/crypto/sct.h"
 
+#include <chrono>
+
 #include <openssl/ct.h>
 #include <openssl/x509v3.h>
 
@@ -115,7 +117,11 @@ Status verify_embedded_scts(const Certificate& leaf, const Certificate& issuer, 
   if (spki_len <= 0) return internal_error("SCT: cannot encode the issuer's public key");
   const Bytes issuer_key_hash = sha256(ByteView(spki, static_cast<size_t>(spki_len)));
   OPENSSL_free(spki);
-  const uint64_t now_ms = static_cast<uint64_t>(now_unix()) * 1000;
+  // At the clock's millisecond, as SCTs carry it: an SCT made earlier within this second is not
+  // in the future.
+  const uint64_t now_ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                    std::chrono::system_clock::now().time_since_epoch())
+                                                    .count());
 
   std::set<Bytes> verified_logs;
   std::vector<std::string> reasons;

@@ -3,6 +3,7 @@
 #include <openssl/asn1.h>
 #include <openssl/objects.h>
 #include <openssl/pkcs7.h>
+#include <openssl/rand.h>
 #include <openssl/ts.h>
 #include <openssl/x509v3.h>
 
@@ -300,6 +301,181 @@ Result<VerifiedTimestamp> verify_timestamp(ByteView der, ByteView signed_data,
     return verification_failed(
         fmt::format("timestamp: message imprint does not match the signature ({})", hash_name(p.hash)));
   return VerifiedTimestamp{p.time, *signed_by};
+}
+
+
+namespace {
+
+struct TsReqDeleter {
+  void operator()(TS_REQ* p) const { TS_REQ_free(p); }
+  void operator()(TS_MSG_IMPRINT* p) const { TS_MSG_IMPRINT_free(p); }
+  void operator()(X509_ALGOR* p) const { X509_ALGOR_free(p); }
+  void operator()(ASN1_INTEGER* p) const { ASN1_INTEGER_free(p); }
+};
+using TsReqPtr = std::unique_ptr<TS_REQ, TsReqDeleter>;
+
+int nid_of(HashAlgorithm hash) {
+  switch (hash) {
+    case HashAlgorithm::kSha256: return NID_sha256;
+    case HashAlgorithm::kSha384: return NID_sha384;
+    case HashAlgorithm::kSha512: return NID_sha512;
+  }
+  return NID_undef;
+}
+
+Result<TsReqPtr> parse_request(ByteView der) {
+  if (der.size() > kMaxTimestampBytes) return invalid_input("timestamp request: larger than 1 MiB");
+  const unsigned char* p = der.data();
+  TsReqPtr req(d2i_TS_REQ(nullptr, &p, static_cast<long>(der.size())));
+  if (!req || p != der.data() + der.size()) {
+    ERR_clear_error();
+    return invalid_input("timestamp request: not a DER TimeStampReq");
+  }
+  return req;
+}
+
+}  // namespace
+
+Result<Bytes> timestamp_request(ByteView data, HashAlgorithm hash, bool include_certificates,
+                                std::optional<Bytes> nonce) {
+  Bytes digest_value = digest(hash, data);
+  TsReqPtr req(TS_REQ_new());
+  std::unique_ptr<TS_MSG_IMPRINT, TsReqDeleter> imprint(TS_MSG_IMPRINT_new());
+  std::unique_ptr<X509_ALGOR, TsReqDeleter> algo(X509_ALGOR_new());
+  if (!req || !imprint || !algo || TS_REQ_set_version(req.get(), 1) != 1 ||
+      X509_ALGOR_set0(algo.get(), OBJ_nid2obj(nid_of(hash)), V_ASN1_NULL, nullptr) != 1 ||
+      TS_MSG_IMPRINT_set_algo(imprint.get(), algo.get()) != 1 ||
+      TS_MSG_IMPRINT_set_msg(imprint.get(), digest_value.data(), static_cast<int>(digest_value.size())) != 1 ||
+      TS_REQ_set_msg_imprint(req.get(), imprint.get()) != 1 ||
+      TS_REQ_set_cert_req(req.get(), include_certificates ? 1 : 0) != 1)
+    return internal_error("timestamp request: " + openssl_errors());
+  if (nonce) {
+    if (nonce->empty() || nonce->size() > 32) return invalid_input("timestamp request: nonce must be 1 to 32 bytes");
+    BIGNUM* bn = BN_bin2bn(nonce->data(), static_cast<int>(nonce->size()), nullptr);
+    std::unique_ptr<ASN1_INTEGER, TsReqDeleter> n(bn ? BN_to_ASN1_INTEGER(bn, nullptr) : nullptr);
+    BN_free(bn);
+    if (!n || TS_REQ_set_nonce(req.get(), n.get()) != 1)
+      return internal_error("timestamp request: " + openssl_errors());
+  }
+  unsigned char* buf = nullptr;
+  int len = i2d_TS_REQ(req.get(), &buf);
+  if (len <= 0) return internal_error("timestamp request: cannot encode: " + openssl_errors());
+  Bytes der(buf, buf + len);
+  OPENSSL_free(buf);
+  return der;
+}
+
+// SHA-2 algorithm identifiers may carry NULL parameters or none (RFC 5754 §2): both name the
+// same hash, and TSAs answer with either.
+namespace {
+bool same_hash_algorithm(const X509_ALGOR* a, const X509_ALGOR* b) {
+  const ASN1_OBJECT *oid_a = nullptr, *oid_b = nullptr;
+  int type_a = 0, type_b = 0;
+  const void *param_a = nullptr, *param_b = nullptr;
+  X509_ALGOR_get0(&oid_a, &type_a, &param_a, a);
+  X509_ALGOR_get0(&oid_b, &type_b, &param_b, b);
+  auto null_or_absent = [](int type) { return type == V_ASN1_UNDEF || type == V_ASN1_NULL; };
+  return OBJ_cmp(oid_a, oid_b) == 0 && null_or_absent(type_a) && null_or_absent(type_b);
+}
+}  // namespace
+
+Status check_timestamp_answers(ByteView response, ByteView request) {
+  VOUCH_ASSIGN_OR_RETURN(TsReqPtr req, parse_request(request));
+  if (response.size() > kMaxTimestampBytes) return invalid_input("timestamp response: larger than 1 MiB");
+  const unsigned char* p = response.data();
+  TsRespPtr resp(d2i_TS_RESP(nullptr, &p, static_cast<long>(response.size())));
+  if (!resp) {
+    ERR_clear_error();
+    return invalid_input("timestamp response: not a DER TimeStampResp");
+  }
+  if (ASN1_INTEGER_get(TS_STATUS_INFO_get0_status(TS_RESP_get_status_info(resp.get()))) > 1)
+    return verification_failed("timestamp response: the TSA did not grant the request");
+  TS_TST_INFO* info = TS_RESP_get_tst_info(resp.get());
+  if (!info) return invalid_input("timestamp response: granted but carries no token");
+  TS_MSG_IMPRINT* asked = TS_REQ_get_msg_imprint(req.get());
+  TS_MSG_IMPRINT* got = TS_TST_INFO_get_msg_imprint(info);
+  if (!same_hash_algorithm(TS_MSG_IMPRINT_get_algo(asked), TS_MSG_IMPRINT_get_algo(got)) ||
+      ASN1_STRING_cmp(TS_MSG_IMPRINT_get_msg(asked), TS_MSG_IMPRINT_get_msg(got)) != 0)
+    return verification_failed("timestamp response: message imprint differs from the request's");
+  const ASN1_INTEGER* asked_nonce = TS_REQ_get_nonce(req.get());
+  const ASN1_INTEGER* got_nonce = TS_TST_INFO_get_nonce(info);
+  if ((asked_nonce == nullptr) != (got_nonce == nullptr) ||
+      (asked_nonce && ASN1_INTEGER_cmp(asked_nonce, got_nonce) != 0))
+    return verification_failed("timestamp response: nonce differs from the request's");
+  if (ASN1_OBJECT* policy = TS_REQ_get_policy_id(req.get());
+      policy && OBJ_cmp(policy, TS_TST_INFO_get_policy_id(info)) != 0)
+    return verification_failed("timestamp response: policy differs from the one requested");
+  return ok_status();
+}
+
+
+namespace {
+
+struct TsCtxDeleter {
+  void operator()(TS_RESP_CTX* p) const { TS_RESP_CTX_free(p); }
+};
+
+// Serial numbers are random 128-bit positive integers, unique without shared state.
+ASN1_INTEGER* random_serial(TS_RESP_CTX*, void*) {
+  unsigned char bytes[16];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) return nullptr;
+  bytes[0] &= 0x7f;
+  BIGNUM* bn = BN_bin2bn(bytes, sizeof bytes, nullptr);
+  ASN1_INTEGER* serial = bn ? BN_to_ASN1_INTEGER(bn, nullptr) : nullptr;
+  BN_free(bn);
+  return serial;
+}
+
+}  // namespace
+
+Result<Bytes> sign_timestamp(ByteView request_der, const PrivateKey& key, const std::vector<Certificate>& chain,
+                             const TimestampSigningOptions& options) {
+  if (chain.empty()) return invalid_input("timestamp authority: no signing certificate");
+  VOUCH_ASSIGN_OR_RETURN(TsReqPtr req, parse_request(request_der));
+  if (TS_REQ_get_version(req.get()) != 1) return invalid_input("timestamp request: version must be 1");
+  TS_MSG_IMPRINT* imprint = TS_REQ_get_msg_imprint(req.get());
+  VOUCH_ASSIGN_OR_RETURN(HashAlgorithm hash, imprint_hash(imprint));
+  if (ASN1_STRING_length(TS_MSG_IMPRINT_get_msg(imprint)) != static_cast<int>(hash_size(hash)))
+    return invalid_input(fmt::format("timestamp request: message imprint is not a {} digest", hash_name(hash)));
+  std::unique_ptr<ASN1_OBJECT, OpenSslDeleter> policy(OBJ_txt2obj(options.policy_oid.c_str(), 1));
+  if (!policy) return invalid_input(fmt::format("timestamp authority: policy {} is not an OID", options.policy_oid));
+  if (ASN1_OBJECT* asked = TS_REQ_get_policy_id(req.get()); asked && OBJ_cmp(asked, policy.get()) != 0) {
+    char name[80] = "?";
+    OBJ_obj2txt(name, sizeof name, asked, 1);
+    return invalid_input(fmt::format("timestamp request: policy {} is not supported (only {})", name, options.policy_oid));
+  }
+  if (TS_REQ_get_exts(req.get()) && sk_X509_EXTENSION_num(TS_REQ_get_exts(req.get())) > 0)
+    return invalid_input("timestamp request: extensions are not supported");
+
+  std::unique_ptr<TS_RESP_CTX, TsCtxDeleter> ctx(TS_RESP_CTX_new());
+  X509StackPtr extra(sk_X509_new_null());
+  if (!ctx || !extra) return internal_error("timestamp authority: " + openssl_errors());
+  for (size_t i = 1; i < chain.size(); ++i)
+    if (!sk_X509_push(extra.get(), chain[i].get())) return internal_error("timestamp authority: " + openssl_errors());
+  if (TS_RESP_CTX_set_signer_cert(ctx.get(), chain[0].get()) != 1 ||
+      TS_RESP_CTX_set_signer_key(ctx.get(), key.get()) != 1 ||
+      TS_RESP_CTX_set_signer_digest(ctx.get(), evp_md(hash)) != 1 ||
+      TS_RESP_CTX_set_ess_cert_id_digest(ctx.get(), EVP_sha256()) != 1 ||
+      TS_RESP_CTX_set_def_policy(ctx.get(), policy.get()) != 1 ||
+      TS_RESP_CTX_set_certs(ctx.get(), extra.get()) != 1 ||
+      TS_RESP_CTX_add_md(ctx.get(), EVP_sha256()) != 1 || TS_RESP_CTX_add_md(ctx.get(), EVP_sha384()) != 1 ||
+      TS_RESP_CTX_add_md(ctx.get(), EVP_sha512()) != 1 ||
+      TS_RESP_CTX_set_accuracy(ctx.get(), static_cast<int>(options.accuracy_seconds), 0, 0) != 1)
+    return internal_error("timestamp authority: cannot set up the responder: " + openssl_errors());
+  TS_RESP_CTX_set_serial_cb(ctx.get(), random_serial, nullptr);
+  if (options.include_tsa_name) TS_RESP_CTX_add_flags(ctx.get(), TS_TSA_NAME);
+
+  BioPtr in(BIO_new_mem_buf(request_der.data(), static_cast<int>(request_der.size())));
+  TsRespPtr resp(in ? TS_RESP_create_response(ctx.get(), in.get()) : nullptr);
+  if (!resp) return internal_error("timestamp authority: cannot create a response: " + openssl_errors());
+  if (ASN1_INTEGER_get(TS_STATUS_INFO_get0_status(TS_RESP_get_status_info(resp.get()))) > 1)
+    return internal_error("timestamp authority: the request was not granted: " + openssl_errors());
+  unsigned char* buf = nullptr;
+  int len = i2d_TS_RESP(resp.get(), &buf);
+  if (len <= 0) return internal_error("timestamp authority: cannot encode the response: " + openssl_errors());
+  Bytes der(buf, buf + len);
+  OPENSSL_free(buf);
+  return der;
 }
 
 }  // namespace vouch::crypto

@@ -55,6 +55,22 @@ Result<std::string> hashedrekord_proposal(const Bundle& bundle, const SignerMate
   return json::serialize(o);
 }
 
+std::string dsse_proposal(const DsseEnvelope& envelope, const SignerMaterial& signer) {
+  namespace bj = boost::json;
+  bj::object o{{"apiVersion", "0.0.1"},
+               {"kind", "dsse"},
+               {"spec", bj::object{{"proposedContent",
+                                    bj::object{{"envelope", intoto::serialize_envelope(envelope)},
+                                               {"verifiers", bj::array{bj::value(base64_encode(as_bytes(signer.pem())))}}}}}}};
+  return json::serialize(o);
+}
+
+Result<std::string> dsse_proposal(const Bundle& bundle, const SignerMaterial& signer) {
+  const auto* env = std::get_if<DsseEnvelope>(&bundle.content);
+  if (!env) return invalid_input("a dsse entry records a DSSE envelope, not a message signature");
+  return dsse_proposal(*env, signer);
+}
+
 Result<TlogEntry> tlog_entry_from_rekor(const tlog::RekorLogEntry& entry) {
   TlogEntry out;
   out.log_index = entry.log_index;

@@ -635,3 +635,91 @@ TEST_F(SyntheticTsa, RejectedResponse) {
 
 }  // namespace
 }  // namespace vouch::crypto
+
+namespace vouch::crypto {
+namespace {
+
+// The authority side: requests built by timestamp_request, answered by sign_timestamp, verify
+// with verify_timestamp and are matched to their request by check_timestamp_answers.
+class SigningTsa : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const UnixSeconds now = now_unix();
+    root_ = issue({.cn = "Signing TSA Root", .ca = true, .eku = nullptr, .not_before = now - kDay, .not_after = now + kDay},
+                  nullptr);
+    leaf_ = issue({.cn = "Signing TSA", .not_before = now - kDay, .not_after = now + kDay, .serial = 2}, &root_);
+  }
+  TimestampAuthority authority() const { return {{leaf_.cert, root_.cert}, now_unix() - kDay, std::nullopt}; }
+  Result<Bytes> answer(ByteView request) const {
+    return sign_timestamp(request, leaf_.key, {leaf_.cert, root_.cert}, TimestampSigningOptions{});
+  }
+
+  Issued root_, leaf_;
+  const Bytes sig_ = to_bytes("a signature to timestamp");
+};
+
+TEST_F(SigningTsa, AnswersWhatItIsAskedAndVerifies) {
+  for (auto h : {HashAlgorithm::kSha256, HashAlgorithm::kSha384, HashAlgorithm::kSha512}) {
+    auto request = timestamp_request(sig_, h, true, Bytes{0x01, 0x02, 0x03});
+    ASSERT_TRUE(request.ok()) << request.error().message;
+    auto reply = answer(*request);
+    ASSERT_TRUE(reply.ok()) << reply.error().message;
+    EXPECT_TRUE(check_timestamp_answers(*reply, *request).ok());
+    auto verified = verify_timestamp(*reply, sig_, {authority()});
+    ASSERT_TRUE(verified.ok()) << hash_name(h) << ": " << verified.error().message;
+    EXPECT_LE(std::abs(verified->time - now_unix()), 5);
+    auto info = parse_timestamp(*reply);
+    ASSERT_TRUE(info.ok());
+    EXPECT_EQ(info->policy, "1.3.6.1.4.1.57264.2");
+    EXPECT_EQ(info->hash, h);
+    EXPECT_EQ(info->embedded_certificates.size(), 2u);
+  }
+}
+
+TEST_F(SigningTsa, AReplyToAnotherRequestIsNotAnAnswer) {
+  auto asked = timestamp_request(sig_, HashAlgorithm::kSha256, true, Bytes{0x07});
+  auto other_nonce = timestamp_request(sig_, HashAlgorithm::kSha256, true, Bytes{0x08});
+  auto other_data = timestamp_request(to_bytes("other"), HashAlgorithm::kSha256, true, Bytes{0x07});
+  auto reply = answer(*other_nonce);
+  ASSERT_TRUE(reply.ok());
+  auto r = check_timestamp_answers(*reply, *asked);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "timestamp response: nonce differs from the request's");
+  reply = answer(*other_data);
+  r = check_timestamp_answers(*reply, *asked);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "timestamp response: message imprint differs from the request's");
+  // Without certReq the chain is not embedded, and the pinned leaf still verifies it.
+  auto bare = timestamp_request(sig_, HashAlgorithm::kSha256, false);
+  reply = answer(*bare);
+  ASSERT_TRUE(reply.ok());
+  EXPECT_TRUE(parse_timestamp(*reply)->embedded_certificates.empty());
+  EXPECT_TRUE(verify_timestamp(*reply, sig_, {authority()}).ok());
+}
+
+TEST_F(SigningTsa, RefusesMalformedRequestsAndOtherHashes) {
+  EXPECT_FALSE(answer(to_bytes("not DER")).ok());
+  auto request = timestamp_request(sig_, HashAlgorithm::kSha256);
+  Bytes truncated(request->begin(), request->end() - 3);
+  EXPECT_FALSE(answer(truncated).ok());
+  // A request whose imprint names SHA-1 is refused rather than answered.
+  std::unique_ptr<TS_REQ, Del> req(TS_REQ_new());
+  std::unique_ptr<TS_MSG_IMPRINT, Del> imprint(TS_MSG_IMPRINT_new());
+  std::unique_ptr<X509_ALGOR, Del> algo(X509_ALGOR_new());
+  unsigned char sha1[20] = {};
+  X509_ALGOR_set0(algo.get(), OBJ_nid2obj(NID_sha1), V_ASN1_NULL, nullptr);
+  TS_MSG_IMPRINT_set_algo(imprint.get(), algo.get());
+  TS_MSG_IMPRINT_set_msg(imprint.get(), sha1, sizeof sha1);
+  TS_REQ_set_version(req.get(), 1);
+  TS_REQ_set_msg_imprint(req.get(), imprint.get());
+  unsigned char* buf = nullptr;
+  int len = i2d_TS_REQ(req.get(), &buf);
+  Bytes der(buf, buf + len);
+  OPENSSL_free(buf);
+  auto refused = answer(der);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidInput);
+}
+
+}  // namespace
+}  // namespace vouch::crypto
