@@ -73,6 +73,7 @@ vouch_module(sbom      USES base oci                           LIBS libarchive R
 vouch_module(vuln      USES base sbom db                       LIBS libarchive RE2)
 vouch_module(tlog      USES base crypto net intoto db          LIBS Boost.Asio)
 vouch_module(sigstore  USES base crypto net intoto tlog        LIBS RE2)
+vouch_module(ca        USES base crypto net)
 vouch_module(cosign    USES base crypto oci intoto tlog sigstore)
 vouch_module(policy    USES base crypto oci                    LIBS yaml-cpp RE2 OpenSSL)
 vouch_module(verifiers USES base crypto oci sigstore cosign policy)

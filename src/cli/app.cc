@@ -30,6 +30,7 @@ int run(int argc, char** argv) {
   register_jp_commands(app, exit_code);
   register_policy_commands(app, exit_code);
   register_tuf_commands(app, exit_code);
+  register_tsa_commands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

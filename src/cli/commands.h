@@ -16,6 +16,7 @@ void register_log_commands(CLI::App& app, int& exit_code);   // log serve|info|g
 void register_image_commands(CLI::App& app, int& exit_code);  // inspect, copy, tree
 
 void register_tuf_commands(CLI::App& app, int& exit_code);     // initialize, tuf init|add-target|rotate-key|refresh|serve
+void register_tsa_commands(CLI::App& app, int& exit_code);     // tsa serve
 
 void register_jp_commands(CLI::App& app, int& exit_code);      // jp query
 void register_policy_commands(CLI::App& app, int& exit_code);  // policy apply, policy test

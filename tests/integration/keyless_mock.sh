@@ -107,6 +107,31 @@ assert st["subject"][0]["digest"]["sha256"] == hashlib.sha256(open("artifact.txt
 assert st["predicate"] == {"builder": "example"}
 PY
 
+# Images: keyless `vouch sign` in both layouts on an OCI layout; `vouch verify` accepts the
+# identity and refuses another. (Classic: a hashedrekord entry in the mock's log, the certificate
+# and chain in the layer's annotations. Bundle: a DSSE bundle, timestamped, not logged, since
+# the mock's log keeps DSSE entries in a form no verifier accepts.)
+if command -v umoci >/dev/null; then
+  umoci init --layout L && umoci new --image L:v1 >/dev/null || fail "umoci: making an image"
+  SIGSTORE_ID_TOKEN=$token "$vouch" sign -y --fulcio-url "$url" --rekor-url "$url" --new-bundle-format=false oci:L:v1 \
+    2>img.err || fail "keyless sign, classic layout: $(cat img.err)"
+  SIGSTORE_ID_TOKEN=$token "$vouch" sign -y --fulcio-url "$url" --tlog-upload=false \
+    --timestamp-server-url "$url/api/v1/timestamp" oci:L:v1 2>img2.err || fail "keyless sign, bundle layout: $(cat img2.err)"
+  "$vouch" verify --trusted-root mock_root.json --certificate-identity alice@example.com \
+    --certificate-oidc-issuer https://oidc.example oci:L:v1 >verified.json 2>img3.err \
+    || fail "vouch verify rejects the keyless classic signature: $(cat img3.err)"
+  python3 -c 'import json; v=json.load(open("verified.json")); assert v and v[0]["optional"]["Subject"]=="alice@example.com", v' \
+    || fail "verify output does not name the signer: $(cat verified.json)"
+  "$vouch" verify --trusted-root mock_root.json --insecure-ignore-tlog --certificate-identity alice@example.com \
+    --certificate-oidc-issuer https://oidc.example -o text oci:L:v1 >verified.txt 2>img4.err \
+    || fail "vouch verify --insecure-ignore-tlog: $(cat img4.err)"
+  grep -q '^bundle ' verified.txt || fail "the keyless bundle-layout signature did not verify: $(cat verified.txt) $(cat img4.err)"
+  expect 1 "no valid signatures" -- "$vouch" verify --trusted-root mock_root.json --certificate-identity mallory@example.com \
+    --certificate-oidc-issuer https://oidc.example oci:L:v1
+else
+  fail "umoci is missing (scripts/install-deps.sh installs it)"
+fi
+
 # Refusals: one line, exit 2, no bundle written.
 rm -f none.json
 out=$(env -u SIGSTORE_ID_TOKEN -u ACTIONS_ID_TOKEN_REQUEST_URL "$vouch" sign-blob -y --fulcio-url "$url" --rekor-url "$url" \

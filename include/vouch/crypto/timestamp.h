@@ -65,6 +65,11 @@ Result<VerifiedTimestamp> verify_timestamp(ByteView der, ByteView signed_data,
 Result<Bytes> timestamp_request(ByteView data, HashAlgorithm hash, bool include_certificates = true,
                                 std::optional<Bytes> nonce = std::nullopt);
 
+// The same for an imprint computed elsewhere: `digest` is `hash` of the data (its length must
+// fit the hash), as a timestamp authority's JSON request form carries it.
+Result<Bytes> timestamp_request_for_digest(ByteView digest, HashAlgorithm hash, bool include_certificates = true,
+                                           std::optional<Bytes> nonce = std::nullopt);
+
 // Checks that a DER TimeStampResp answers the DER TimeStampReq `request`: status granted, same
 // message imprint (algorithm and value), same nonce (or none in both), and the requested policy
 // when the request named one. Verifies no signature; verify_timestamp does that.

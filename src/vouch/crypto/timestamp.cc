@@ -338,14 +338,22 @@ Result<TsReqPtr> parse_request(ByteView der) {
 
 Result<Bytes> timestamp_request(ByteView data, HashAlgorithm hash, bool include_certificates,
                                 std::optional<Bytes> nonce) {
-  Bytes digest_value = digest(hash, data);
+  return timestamp_request_for_digest(digest(hash, data), hash, include_certificates, std::move(nonce));
+}
+
+Result<Bytes> timestamp_request_for_digest(ByteView digest_value, HashAlgorithm hash, bool include_certificates,
+                                           std::optional<Bytes> nonce) {
+  if (digest_value.size() != hash_size(hash))
+    return invalid_input(fmt::format("timestamp request: a {} digest has {} bytes, not {}", hash_name(hash),
+                                     hash_size(hash), digest_value.size()));
   TsReqPtr req(TS_REQ_new());
   std::unique_ptr<TS_MSG_IMPRINT, TsReqDeleter> imprint(TS_MSG_IMPRINT_new());
   std::unique_ptr<X509_ALGOR, TsReqDeleter> algo(X509_ALGOR_new());
   if (!req || !imprint || !algo || TS_REQ_set_version(req.get(), 1) != 1 ||
       X509_ALGOR_set0(algo.get(), OBJ_nid2obj(nid_of(hash)), V_ASN1_NULL, nullptr) != 1 ||
       TS_MSG_IMPRINT_set_algo(imprint.get(), algo.get()) != 1 ||
-      TS_MSG_IMPRINT_set_msg(imprint.get(), digest_value.data(), static_cast<int>(digest_value.size())) != 1 ||
+      // OpenSSL copies the imprint; its parameter is not const only for historical reasons.
+      TS_MSG_IMPRINT_set_msg(imprint.get(), const_cast<unsigned char*>(digest_value.data()), static_cast<int>(digest_value.size())) != 1 ||
       TS_REQ_set_msg_imprint(req.get(), imprint.get()) != 1 ||
       TS_REQ_set_cert_req(req.get(), include_certificates ? 1 : 0) != 1)
     return internal_error("timestamp request: " + openssl_errors());
