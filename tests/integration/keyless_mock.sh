@@ -58,16 +58,20 @@ PY
 "$vouch" verify-blob --bundle blob.json --trusted-root mock_root.json --certificate-identity alice@example.com \
   --certificate-oidc-issuer https://oidc.example artifact.txt 2>verify.err \
   || fail "vouch verify-blob rejects its own keyless bundle: $(cat verify.err)"
-out=$(sjs blob.json artifact.txt mock_root.json --identity alice@example.com --issuer https://oidc.example) \
+# sigstore-js is given a bundle without the mock TSA's timestamp: its ASN.1 time parser now and
+# then refuses the times that TSA writes ("invalid time"), whoever asked for them.
+SIGSTORE_ID_TOKEN=$token "$vouch" sign-blob --yes --fulcio-url "$url" --rekor-url "$url" --bundle blob_sjs.json artifact.txt \
+  2>sign_sjs.err || fail "keyless sign-blob without a TSA: $(cat sign_sjs.err)"
+out=$(sjs blob_sjs.json artifact.txt mock_root.json --identity alice@example.com --issuer https://oidc.example) \
   && [[ "$out" == OK* ]] || fail "sigstore-js rejects vouch's keyless bundle: $out"
 # Another identity or issuer is refused by both.
 expect 1 "" -- "$vouch" verify-blob --bundle blob.json --trusted-root mock_root.json --certificate-identity mallory@example.com \
   --certificate-oidc-issuer https://oidc.example artifact.txt
 expect 1 "" -- "$vouch" verify-blob --bundle blob.json --trusted-root mock_root.json --certificate-identity alice@example.com \
   --certificate-oidc-issuer https://other.example artifact.txt
-sjs blob.json artifact.txt mock_root.json --identity mallory@example.com --issuer https://oidc.example | grep -q '^OK' \
+sjs blob_sjs.json artifact.txt mock_root.json --identity mallory@example.com --issuer https://oidc.example | grep -q '^OK' \
   && fail "sigstore-js accepts the bundle under another identity"
-sjs blob.json artifact.txt mock_root.json --identity alice@example.com --issuer https://other.example | grep -q '^OK' \
+sjs blob_sjs.json artifact.txt mock_root.json --identity alice@example.com --issuer https://other.example | grep -q '^OK' \
   && fail "sigstore-js accepts the bundle under another issuer"
 # Another artifact is refused.
 echo "something else" > other.txt
@@ -86,8 +90,11 @@ PY
 printf '%s\n' "$token" > token.txt
 "$vouch" sign-blob -y --signing-config signing_config.json --identity-token token.txt --bundle blob2.json artifact.txt \
   2>sign2.err || fail "keyless sign-blob with --signing-config: $(cat sign2.err)"
-out=$(sjs blob2.json artifact.txt mock_root.json --identity alice@example.com --issuer https://oidc.example) \
-  && [[ "$out" == OK* ]] || fail "sigstore-js rejects the bundle signed through the signing config: $out"
+"$vouch" verify-blob --bundle blob2.json --trusted-root mock_root.json --certificate-identity alice@example.com \
+  --certificate-oidc-issuer https://oidc.example artifact.txt 2>verify2.err \
+  || fail "the bundle signed through the signing config does not verify: $(cat verify2.err)"
+python3 -c 'import json; b=json.load(open("blob2.json")); assert b["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"]' \
+  || fail "the signing config's TSA was not used"
 
 # attest-blob keyless: a DSSE in-toto statement over the file, timestamped (the mock's Rekor v1
 # keeps DSSE entries in a form no verifier accepts, so this one is not logged).
@@ -126,6 +133,14 @@ if command -v umoci >/dev/null; then
     --certificate-oidc-issuer https://oidc.example -o text oci:L:v1 >verified.txt 2>img4.err \
     || fail "vouch verify --insecure-ignore-tlog: $(cat img4.err)"
   grep -q '^bundle ' verified.txt || fail "the keyless bundle-layout signature did not verify: $(cat verified.txt) $(cat img4.err)"
+  # A classic signature with a timestamp and no log entry: the timestamp annotation is what shows
+  # the signature was made within the certificate's ten minutes.
+  umoci new --image L:v2 >/dev/null || fail "umoci: a second image"
+  SIGSTORE_ID_TOKEN=$token "$vouch" sign -y --fulcio-url "$url" --tlog-upload=false --new-bundle-format=false \
+    --timestamp-server-url "$url/api/v1/timestamp" oci:L:v2 2>img5.err || fail "keyless classic sign with a TSA: $(cat img5.err)"
+  "$vouch" verify --trusted-root mock_root.json --insecure-ignore-tlog --certificate-identity alice@example.com \
+    --certificate-oidc-issuer https://oidc.example oci:L:v2 >/dev/null 2>img6.err \
+    || fail "the timestamped classic signature does not verify: $(cat img6.err)"
   expect 1 "no valid signatures" -- "$vouch" verify --trusted-root mock_root.json --certificate-identity mallory@example.com \
     --certificate-oidc-issuer https://oidc.example oci:L:v1
 else

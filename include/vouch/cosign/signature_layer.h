@@ -1,6 +1,6 @@
 // One signature as cosign's classic layout stores it: a layer of a `sha256-<hex>.sig`
 // manifest (a simple-signing payload signed as it is) or of `.att` (a DSSE envelope), with the
-// signature, certificate, chain and legacy Rekor bundle in the layer's annotations. The
+// signature, certificate, chain, legacy Rekor bundle and RFC 3161 timestamp in the layer's annotations. The
 // verifier sees it as a signed entity, as it sees a Sigstore bundle.
 #pragma once
 
@@ -32,7 +32,7 @@ class SignatureLayer final : public sigstore::SignedEntity {
   sigstore::VerificationContent verification_content() const override;
   const sigstore::SignatureContent& signature_content() const override { return content_; }
   std::span<const sigstore::TlogEntry> tlog_entries() const override { return tlog_entries_; }
-  std::span<const Bytes> rfc3161_timestamps() const override { return {}; }
+  std::span<const Bytes> rfc3161_timestamps() const override { return rfc3161_timestamps_; }
   // The legacy Rekor bundle carries a signed entry timestamp and no inclusion proof.
   bool requires_inclusion_proof() const override { return false; }
 
@@ -44,6 +44,7 @@ class SignatureLayer final : public sigstore::SignedEntity {
   sigstore::SignatureContent content_;
   std::string payload_;
   std::optional<std::string> rekor_bundle_;
+  std::vector<Bytes> rfc3161_timestamps_;  // dev.sigstore.cosign/rfc3161timestamp
 };
 
 }  // namespace vouch::cosign

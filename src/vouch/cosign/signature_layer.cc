@@ -1,5 +1,7 @@
 #include "vouch/cosign/signature_layer.h"
 
+#include "vouch/base/json.h"
+
 #include <fmt/format.h>
 
 #include "vouch/cosign/payload.h"
@@ -60,6 +62,15 @@ Status SignatureLayer::read_annotations(const oci::Descriptor& layer) {
     if (!tlog.ok()) return std::move(tlog).error().context("bundle annotation");
     tlog_entries_.push_back(std::move(tlog).value());
     rekor_bundle_ = *rekor;
+  }
+  // cosign's {"SignedRFC3161Timestamp": base64 DER TimeStampResp}: a TSA's countersignature of
+  // the layer's signature, which the verifier checks like a bundle's.
+  if (const std::string* stamp = find(annotation::kRfc3161Timestamp)) {
+    auto doc = json::parse(*stamp, {.max_bytes = 1 << 20, .max_depth = 4});
+    if (!doc.ok()) return std::move(doc).error().context("rfc3161timestamp annotation");
+    auto der = json::Node::root(*doc).get_bytes("SignedRFC3161Timestamp");
+    if (!der.ok()) return std::move(der).error().context("rfc3161timestamp annotation");
+    rfc3161_timestamps_.push_back(std::move(*der));
   }
   return ok_status();
 }
