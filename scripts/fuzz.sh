@@ -172,3 +172,27 @@ for i, e in enumerate(seeds):
     open(os.path.join(sys.argv[1], "bomb%d" % i), "w").write(e + "\n")
 PY
 "$build/fuzz_jmespath_budget" "${limit[@]}" -max_len=4096 -rss_limit_mb=1024 -timeout=10 "$root/.cache/fuzz/jmespath-budget"
+# Keyless signing inputs (a byte picks: signing config, identity token, timestamp reply) and OIDC
+# tokens with the issuer's JWK Set (split at the first newline).
+mkdir -p "$root/.cache/fuzz/keyless" "$root/.cache/fuzz/jose"
+python3 - "$root/.cache/fuzz/keyless" "$root/.cache/fuzz/jose" <<'PY'
+import base64, json, os, sys
+def b64u(b): return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+config = {"mediaType": "application/vnd.dev.sigstore.signingconfig.v0.2+json",
+          "caUrls": [{"url": "https://fulcio.example", "majorApiVersion": 1, "validFor": {"start": "2025-01-01T00:00:00Z"}, "operator": "x"}],
+          "rekorTlogUrls": [{"url": "https://rekor.example", "majorApiVersion": 1, "validFor": {"start": "2025-01-01T00:00:00Z"}, "operator": "x"}],
+          "rekorTlogConfig": {"selector": "ANY"}, "tsaConfig": {"selector": "ANY"}}
+claims = {"iss": "https://issuer.example", "sub": "u", "aud": "sigstore", "email": "a@example.com", "email_verified": True,
+          "exp": 1767225600, "iat": 1767225000}
+token = b64u(json.dumps({"alg": "ES256", "kid": "k1"}).encode()) + "." + b64u(json.dumps(claims).encode()) + "." + b64u(bytes(64))
+jwks = {"keys": [{"kty": "EC", "crv": "P-256", "kid": "k1", "use": "sig", "alg": "ES256",
+                  "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"},
+                 {"kty": "OKP", "crv": "Ed25519", "kid": "k2", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}
+open(os.path.join(sys.argv[1], "config"), "wb").write(b"\x00" + json.dumps(config).encode())
+open(os.path.join(sys.argv[1], "token"), "wb").write(b"\x01" + token.encode())
+open(os.path.join(sys.argv[1], "reply"), "wb").write(b"\x02" + bytes.fromhex("3003020100"))
+open(os.path.join(sys.argv[2], "es256"), "w").write(token + "\n" + json.dumps(jwks))
+open(os.path.join(sys.argv[2], "none"), "w").write(b64u(b'{"alg":"none"}') + "." + b64u(json.dumps(claims).encode()) + ".\n" + json.dumps(jwks))
+PY
+"$build/fuzz_keyless_inputs" "${limit[@]}" -max_len=16384 -rss_limit_mb=2048 "$root/.cache/fuzz/keyless"
+"$build/fuzz_jose" "${limit[@]}" -max_len=16384 -rss_limit_mb=2048 "$root/.cache/fuzz/jose"

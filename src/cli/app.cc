@@ -31,6 +31,10 @@ int run(int argc, char** argv) {
   register_policy_commands(app, exit_code);
   register_tuf_commands(app, exit_code);
   register_tsa_commands(app, exit_code);
+  register_ca_commands(app, exit_code);
+  register_oidc_commands(app, exit_code);
+  register_stack_commands(app, exit_code);
+  register_trust_commands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

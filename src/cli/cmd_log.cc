@@ -42,13 +42,6 @@ struct ServeOptions {
   unsigned threads = 4;
 };
 
-void log_line(std::string_view msg, bj::object fields = {}) {
-  fields["time"] = format_rfc3339(now_unix());
-  fields["level"] = "info";
-  fields["msg"] = msg;
-  fmt::print(stderr, "{}\n", json::serialize(fields));
-}
-
 // The log's signing key. A key created for a new log is written to `create_path` only once the
 // log is serving, so a start that fails leaves no key behind (and the next start, with a good
 // storage, does not pair an old key with a new log).
@@ -118,11 +111,11 @@ Status serve(const ServeOptions& opts) {
   VOUCH_ASSIGN_OR_RETURN(auto server, net::HttpServer::start(http, api->handler()));
   if (!signing.create_path.empty()) {
     VOUCH_RETURN_IF_ERROR(write_file_atomic(signing.create_path, signing.key.pkcs8_pem(), 0600));
-    log_line("created log signing key", {{"path", signing.create_path}});
+    server_log("created log signing key", {{"path", signing.create_path}});
   }
   cleanup.path.clear();
   auto head = log->head();
-  log_line("transparency log serving", {{"address", server->address()},
+  server_log("transparency log serving", {{"address", server->address()},
                                         {"storage", opts.storage},
                                         {"treeID", std::to_string(log->tree_id())},
                                         {"logID", hex_encode(log->log_id())},
@@ -132,7 +125,7 @@ Status serve(const ServeOptions& opts) {
   // Queued entries are sequenced and answered (into the stopped server) before anything goes away.
   log->stop();
   api.reset();
-  log_line("transparency log stopped", {{"treeSize", log->head().size}});
+  server_log("transparency log stopped", {{"treeSize", log->head().size}});
   return ok_status();
 }
 

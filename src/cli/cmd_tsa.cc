@@ -14,19 +14,17 @@ namespace bj = boost::json;
 
 struct TsaServeFlags {
   std::string listen = "127.0.0.1:3004";
-  std::string key, cert_chain;
+  std::string key, cert_chain, dir;
   unsigned threads = 4;
 };
 
-void server_log(std::string_view msg, bj::object fields) {
-  fields["time"] = format_rfc3339(now_unix());
-  fields["level"] = "info";
-  fields["msg"] = msg;
-  fmt::print(stderr, "{}\n", json::serialize(fields));
-}
-
 Status serve(const TsaServeFlags& f) {
-  VOUCH_ASSIGN_OR_RETURN(ca::TsaOptions options, ca::load_tsa_material(f.key, f.cert_chain));
+  if (!f.dir.empty() && (!f.key.empty() || !f.cert_chain.empty()))
+    return invalid_input("--dir and --key/--cert-chain are exclusive");
+  if (f.dir.empty() && (f.key.empty() || f.cert_chain.empty()))
+    return invalid_input("give --key and --cert-chain, or --dir to keep (or create) them there");
+  VOUCH_ASSIGN_OR_RETURN(ca::TsaOptions options, f.dir.empty() ? ca::load_tsa_material(f.key, f.cert_chain)
+                                                                : ca::load_or_create_tsa_material(f.dir));
   if (!options.chain.front().valid_at(now_unix()))
     return invalid_input(fmt::format("{}: the signing certificate is not valid now ({} to {})", f.cert_chain,
                                      format_rfc3339(options.chain.front().not_before()),
@@ -58,11 +56,12 @@ void register_tsa_commands(CLI::App& app, int& exit_code) {
       "or the JSON form {artifactHash, hashAlgorithm, nonce, certificates}) answers a signed\n"
       "application/timestamp-reply; GET /api/v1/timestamp/certchain gives the chain (PEM). SHA-256/384/512\n"
       "imprints, policy 1.3.6.1.4.1.57264.2, the nonce echoed, ESSCertIDv2. Also /healthz, /readyz, /metrics.\n"
-      "The signing certificate needs the critical extended key usage timeStamping. Runs until SIGTERM.");
+      "The signing certificate needs the critical extended key usage timeStamping. With --dir, the key and\n"
+      "chain are kept there (tsa_key.pem, tsa_chain.pem) and created on first start. Runs until SIGTERM.");
   serve_cmd->add_option("--listen", f->listen, "HOST:PORT to listen on")->capture_default_str();
-  serve_cmd->add_option("--key", f->key, "The signing key (PEM, unencrypted)")->required();
-  serve_cmd->add_option("--cert-chain", f->cert_chain, "The signing certificate and its chain up to the root (PEM, leaf first)")
-      ->required();
+  serve_cmd->add_option("--key", f->key, "The signing key (PEM, unencrypted)");
+  serve_cmd->add_option("--cert-chain", f->cert_chain, "The signing certificate and its chain up to the root (PEM, leaf first)");
+  serve_cmd->add_option("--dir", f->dir, "Keep the key and chain here, created on first start (instead of --key and --cert-chain)");
   serve_cmd->add_option("--threads", f->threads, "Worker threads")->capture_default_str();
   on_run(serve_cmd, exit_code, [f] { return serve(*f); });
 }

@@ -17,6 +17,10 @@ void register_image_commands(CLI::App& app, int& exit_code);  // inspect, copy, 
 
 void register_tuf_commands(CLI::App& app, int& exit_code);     // initialize, tuf init|add-target|rotate-key|refresh|serve
 void register_tsa_commands(CLI::App& app, int& exit_code);     // tsa serve
+void register_ca_commands(CLI::App& app, int& exit_code);      // ca serve
+void register_oidc_commands(CLI::App& app, int& exit_code);    // oidc serve
+void register_stack_commands(CLI::App& app, int& exit_code);   // stack up
+void register_trust_commands(CLI::App& app, int& exit_code);   // trusted-root create, signing-config create
 
 void register_jp_commands(CLI::App& app, int& exit_code);      // jp query
 void register_policy_commands(CLI::App& app, int& exit_code);  // policy apply, policy test

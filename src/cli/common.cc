@@ -207,4 +207,11 @@ void on_run(CLI::App* cmd, int& exit_code, std::function<Status()> run) {
   });
 }
 
+void server_log(std::string_view msg, boost::json::object fields) {
+  fields["time"] = format_rfc3339(now_unix());
+  fields["level"] = "info";
+  fields["msg"] = msg;
+  fmt::print(stderr, "{}\n", json::serialize(fields));
+}
+
 }  // namespace vouch::cli

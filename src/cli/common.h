@@ -95,4 +95,7 @@ struct IdentityFlags {
   Result<std::vector<sigstore::CertificateIdentity>> identities() const;
 };
 
+// One structured log line of a server on stderr: {"time", "level": "info", "msg", ...fields}.
+void server_log(std::string_view msg, boost::json::object fields = {});
+
 }  // namespace vouch::cli

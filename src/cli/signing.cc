@@ -144,11 +144,12 @@ Result<SigningSession> open_signing_session(const SigningFlags& flags, const Tim
   auto signer = sigstore::KeylessSigner::create(fulcio, token, http);
   if (!signer.ok()) return std::move(signer).error();
   session.keyless = true;
-  session.identity = token.challenge;
+  // The identity the certificate names (its SAN), which verifiers match; the token's subject
+  // only when the CA wrote no SAN vouch reads.
+  const auto sans = (*signer)->material().certificate_chain.front().subject_alt_names();
+  session.identity = !sans.emails.empty() ? sans.emails.front() : !sans.uris.empty() ? sans.uris.front() : token.challenge;
   if (!quiet) {
-    const auto sans = (*signer)->material().certificate_chain.front().subject_alt_names();
-    std::string san = !sans.emails.empty() ? sans.emails.front() : !sans.uris.empty() ? sans.uris.front() : token.challenge;
-    fmt::print(stderr, "Successfully retrieved a certificate for {}\n", san);
+    fmt::print(stderr, "Successfully retrieved a certificate for {}\n", session.identity);
   }
   session.signer = std::move(*signer);
   return session;

@@ -12,8 +12,8 @@ fails=0
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 url=$(bash "$root/scripts/pg-cluster.sh" start "$pg" "$port") || { echo "FAIL: PostgreSQL did not start"; exit 1; }
 
-out=$(VOUCH_TEST_POSTGRES_URL=$url "$unit" --gtest_filter='Storage/LogStorageTest.*/postgres' 2>&1)
-if ! grep -q '\[  PASSED  \] 2 tests' <<<"$out" || grep -q SKIPPED <<<"$out"; then
+out=$(VOUCH_TEST_POSTGRES_URL=$url "$unit" --gtest_filter='Storage/LogStorageTest.*/postgres:CtLogStorage/CtLogRestart.*/postgres' 2>&1)
+if ! grep -q '\[  PASSED  \] 4 tests' <<<"$out" || grep -q SKIPPED <<<"$out"; then
   echo "FAIL: storage unit tests on PostgreSQL: $(grep -E 'FAILED|Failure|SKIPPED' <<<"$out" | head -5 | tr '\n' ' ')"
   fails=$((fails + 1))
 fi

@@ -8,6 +8,7 @@
 // one-line message; they are never answered with a timestamp.
 #pragma once
 
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,6 +30,12 @@ struct TsaOptions {
 
 // Loads a key (PEM) and a chain (PEM, leaf first) and checks that the key matches the leaf.
 Result<TsaOptions> load_tsa_material(const std::string& key_pem_path, const std::string& chain_pem_path);
+
+// The timestamping key and chain kept in `dir` (tsa_key.pem, mode 0600, and tsa_chain.pem), or, on
+// first use, new ones: a self-signed root whose key is discarded once it has signed, and an
+// ECDSA P-256 leaf with the critical extended key usage timeStamping, both valid for ten years.
+// A directory holding only one of the two files is refused.
+Result<TsaOptions> load_or_create_tsa_material(const std::filesystem::path& dir, std::string_view organization = "vouch");
 
 class TimestampAuthorityServer {
  public:

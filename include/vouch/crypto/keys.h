@@ -3,6 +3,7 @@
 // PKCS#1 v1.5 or PSS for RSA, raw 64 bytes for Ed25519).
 #pragma once
 
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -34,6 +35,8 @@ class PublicKey {
   static Result<PublicKey> adopt(EVP_PKEY* pkey);
 
   KeyType type() const { return type_; }
+  // The key's size in bits (the modulus for RSA, the curve's order for ECDSA, 256 for Ed25519).
+  int bits() const;
   // The digest that goes with this key by default (P-256: SHA-256, P-384: SHA-384, ...).
   HashAlgorithm default_hash() const;
   const Bytes& der() const { return *der_; }  // SubjectPublicKeyInfo
@@ -83,5 +86,10 @@ class PrivateKey {
   std::shared_ptr<EVP_PKEY> key_;
   KeyType type_ = KeyType::kEcdsaP256;
 };
+
+// The unencrypted PEM private key at `path`, or, when no file exists there, a new key of `type`
+// written to it atomically with mode 0600 (`created` then set). A server's identity key is kept
+// this way so that a restart signs with the same key.
+Result<PrivateKey> load_or_create_private_key(const std::filesystem::path& path, KeyType type, bool* created = nullptr);
 
 }  // namespace vouch::crypto

@@ -67,4 +67,9 @@ class Certificate {
 Result<std::vector<Certificate>> verify_chain(const Certificate& leaf, const std::vector<Certificate>& intermediates,
                                               const std::vector<Certificate>& roots, std::optional<UnixSeconds> at);
 
+// The public key of a PKCS#10 certificate signing request (PEM "CERTIFICATE REQUEST" or DER),
+// after checking the request's signature with that key: the proof that its sender holds the
+// private key. The request's other contents (subject, extensions) are not read.
+Result<PublicKey> public_key_of_signed_csr(std::string_view pem_or_der);
+
 }  // namespace vouch::crypto

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -24,6 +25,14 @@ struct HttpRequest {
   std::multimap<std::string, std::string> query;  // percent-decoded parameters
   std::string content_type;
   std::string body;
+  // Every request header, names in lower case, in the order received.
+  std::vector<std::pair<std::string, std::string>> headers;
+  // The connection's peer ("203.0.113.5:40112"); empty when the request did not come over a socket.
+  std::string peer_address;
+  bool peer_is_loopback = false;
+
+  // The first header of that name (case-insensitive), or empty.
+  std::string_view header(std::string_view name) const;
 };
 
 struct HttpResponse {

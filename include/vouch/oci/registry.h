@@ -16,7 +16,6 @@
 #include "vouch/oci/blob.h"
 #include "vouch/oci/credentials.h"
 #include "vouch/oci/manifest.h"
-#include "vouch/oci/url_policy.h"
 
 namespace vouch::oci {
 

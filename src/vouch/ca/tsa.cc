@@ -6,6 +6,7 @@
 
 #include "vouch/base/file.h"
 #include "vouch/base/json.h"
+#include "vouch/crypto/certificate_builder.h"
 #include "vouch/crypto/digest.h"
 #include "vouch/net/prometheus.h"
 
@@ -71,6 +72,44 @@ Result<TsaOptions> load_tsa_material(const std::string& key_pem_path, const std:
     return invalid_input(fmt::format("{}: the first certificate does not belong to the key in {}", chain_pem_path,
                                      key_pem_path));
   return TsaOptions{std::move(key).value(), std::move(chain).value(), {}};
+}
+
+Result<TsaOptions> load_or_create_tsa_material(const std::filesystem::path& dir, std::string_view organization) {
+  const auto key_path = dir / "tsa_key.pem", chain_path = dir / "tsa_chain.pem";
+  std::error_code ec;
+  const bool have_key = std::filesystem::symlink_status(key_path, ec).type() != std::filesystem::file_type::not_found;
+  const bool have_chain = std::filesystem::symlink_status(chain_path, ec).type() != std::filesystem::file_type::not_found;
+  if (have_key && have_chain) return load_tsa_material(key_path.string(), chain_path.string());
+  if (have_key || have_chain)
+    return invalid_input(fmt::format("{}: only one of tsa_key.pem and tsa_chain.pem exists; refusing to replace it",
+                                     dir.string()));
+  VOUCH_ASSIGN_OR_RETURN(crypto::PrivateKey root_key, crypto::PrivateKey::generate(crypto::KeyType::kEcdsaP384));
+  VOUCH_ASSIGN_OR_RETURN(crypto::PrivateKey key, crypto::PrivateKey::generate(crypto::KeyType::kEcdsaP256));
+  const UnixSeconds now = now_unix();
+  crypto::CertificateTemplate root;
+  root.subject = {{"O", std::string(organization)}, {"CN", std::string(organization) + " timestamping root"}};
+  root.not_before = now - 300;
+  root.not_after = now + 10LL * 365 * 86400;
+  root.public_key = root_key.public_key();
+  root.is_ca = true;
+  root.path_len = 0;
+  root.key_usage.cert_sign = true;
+  root.key_usage.crl_sign = true;
+  VOUCH_ASSIGN_OR_RETURN(crypto::Certificate root_cert, crypto::sign_certificate(root, root_key));
+  crypto::CertificateTemplate leaf;
+  leaf.subject = {{"O", std::string(organization)}, {"CN", std::string(organization) + " timestamping"}};
+  leaf.not_before = root.not_before;
+  leaf.not_after = root.not_after;
+  leaf.public_key = key.public_key();
+  leaf.key_usage.digital_signature = true;
+  // extKeyUsage: SEQUENCE { id-kp-timeStamping }, critical as RFC 3161 section 2.3 requires.
+  leaf.extra_extensions.push_back({"2.5.29.37", true, Bytes{0x30, 0x0a, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x08}});
+  VOUCH_ASSIGN_OR_RETURN(crypto::Certificate leaf_cert, crypto::sign_certificate(leaf, root_key, root_cert));
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return io_error(fmt::format("{}: {}", dir.string(), ec.message()));
+  VOUCH_RETURN_IF_ERROR(write_file_atomic(key_path, key.pkcs8_pem(), 0600));
+  VOUCH_RETURN_IF_ERROR(write_file_atomic(chain_path, leaf_cert.pem() + root_cert.pem()));
+  return TsaOptions{std::move(key), {leaf_cert, root_cert}, {}};
 }
 
 struct TimestampAuthorityServer::Impl {

@@ -6,6 +6,7 @@
 #include <openssl/rsa.h>
 
 #include "openssl_util.h"
+#include "vouch/base/file.h"
 
 namespace vouch::crypto {
 namespace {
@@ -85,6 +86,8 @@ std::string_view key_type_name(KeyType type) {
 }
 
 void PublicKey::Free::operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
+
+int PublicKey::bits() const { return key_ ? EVP_PKEY_get_bits(key_.get()) : 0; }
 
 Result<PublicKey> PublicKey::adopt(EVP_PKEY* pkey) {
   EvpPkeyPtr owned(pkey);
@@ -286,6 +289,21 @@ Result<Bytes> PrivateKey::sign(ByteView message, HashAlgorithm hash) const {
     return internal_error(fmt::format("signing failed: {}", openssl_error()));
   sig.resize(len);
   return sig;
+}
+
+Result<PrivateKey> load_or_create_private_key(const std::filesystem::path& path, KeyType type, bool* created) {
+  if (created) *created = false;
+  std::error_code ec;
+  if (std::filesystem::symlink_status(path, ec).type() != std::filesystem::file_type::not_found) {
+    VOUCH_ASSIGN_OR_RETURN(std::string pem, read_file(path));
+    auto key = PrivateKey::from_pem(pem);
+    if (!key.ok()) return std::move(key).error().context(path.string());
+    return key;
+  }
+  VOUCH_ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::generate(type));
+  VOUCH_RETURN_IF_ERROR(write_file_atomic(path, key.pkcs8_pem(), 0600));
+  if (created) *created = true;
+  return key;
 }
 
 }  // namespace vouch::crypto

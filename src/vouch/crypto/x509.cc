@@ -190,4 +190,36 @@ Result<std::vector<Certificate>> verify_chain(const Certificate& leaf, const std
   return chain;
 }
 
+Result<PublicKey> public_key_of_signed_csr(std::string_view pem_or_der) {
+  if (pem_or_der.size() > 64 << 10) return invalid_input("certificate signing request too large");
+  BioPtr bio(BIO_new_mem_buf(pem_or_der.data(), static_cast<int>(pem_or_der.size())));
+  X509_REQ* req = nullptr;
+  if (pem_or_der.find("-----BEGIN") != std::string_view::npos) {
+    req = PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr);
+  } else {
+    const auto* p = reinterpret_cast<const unsigned char*>(pem_or_der.data());
+    req = d2i_X509_REQ(nullptr, &p, static_cast<long>(pem_or_der.size()));
+    if (req && p != reinterpret_cast<const unsigned char*>(pem_or_der.data()) + pem_or_der.size()) {
+      X509_REQ_free(req);
+      return invalid_input("certificate signing request: trailing data after the DER");
+    }
+  }
+  if (!req) {
+    ERR_clear_error();
+    return invalid_input("certificate signing request could not be parsed");
+  }
+  std::unique_ptr<X509_REQ, decltype(&X509_REQ_free)> owned(req, X509_REQ_free);
+  EVP_PKEY* pk = X509_REQ_get_pubkey(req);  // a new reference
+  if (!pk) {
+    ERR_clear_error();
+    return invalid_input("certificate signing request has no usable public key");
+  }
+  VOUCH_ASSIGN_OR_RETURN(PublicKey key, PublicKey::adopt(pk));
+  if (X509_REQ_verify(req, key.get()) != 1) {
+    ERR_clear_error();
+    return verification_failed("certificate signing request signature does not verify with its public key");
+  }
+  return key;
+}
+
 }  // namespace vouch::crypto

@@ -12,6 +12,8 @@
 #include <boost/beast/http.hpp>
 #include <fmt/format.h>
 
+#include "vouch/base/ascii.h"
+
 namespace vouch::net {
 namespace {
 
@@ -257,6 +259,18 @@ void Session::on_read(beast::error_code ec) {
   request.target = std::string(req.target());
   request.content_type = std::string(req[http::field::content_type]);
   request.body = std::move(req.body());
+  for (const auto& field : req) {
+    request.headers.emplace_back(vouch::lower(std::string_view(field.name_string().data(), field.name_string().size())),
+                                 std::string(field.value()));
+  }
+  beast::error_code peer_ec;
+  auto peer = stream_.socket().remote_endpoint(peer_ec);
+  if (!peer_ec) {
+    request.peer_address = fmt::format("{}:{}", peer.address().to_string(), peer.port());
+    request.peer_is_loopback = peer.address().is_loopback() ||
+                               (peer.address().is_v6() && peer.address().to_v6().is_v4_mapped() &&
+                                asio::ip::make_address_v4(asio::ip::v4_mapped, peer.address().to_v6()).is_loopback());
+  }
   auto target = parse_target(request.target);
   server_->in_flight()++;
   if (!target.ok()) {
@@ -305,6 +319,13 @@ void Session::write(HttpResponse response, bool keep_alive) {
 }
 
 }  // namespace
+
+std::string_view HttpRequest::header(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (iequals(key, name)) return value;
+  }
+  return {};
+}
 
 Result<std::pair<std::string, std::multimap<std::string, std::string>>> parse_target(std::string_view target) {
   std::string_view path = target, query;

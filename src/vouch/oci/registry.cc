@@ -9,12 +9,17 @@
 #include "vouch/base/file.h"
 #include "vouch/base/json.h"
 #include "vouch/oci/credentials.h"
-#include "vouch/oci/url_policy.h"
+#include "vouch/net/url_policy.h"
 
 namespace vouch::oci {
 namespace {
 
 using json::Node;
+using net::check_redirect;
+using net::check_url_allowed;
+using net::is_localhost_registry;
+using net::resolve_url;
+using net::url_origin;
 
 constexpr size_t kDefaultChunk = 16 << 20;
 constexpr size_t kMonolithicLimit = 32 << 20;

@@ -71,7 +71,7 @@ Status check_note_characters(std::string_view s) {
 }
 
 // A bounded, printable rendering of untrusted (already character-checked) text for messages.
-std::string quoted(std::string_view s) {
+std::string in_quotes(std::string_view s) {
   constexpr size_t kMax = 64;
   if (s.size() <= kMax) return fmt::format("'{}'", s);
   size_t cut = kMax;
@@ -87,7 +87,7 @@ uint32_t first_four_bytes(ByteView digest) {
 
 Result<uint64_t> parse_tree_size(std::string_view s) {
   const auto bad = [&] {
-    return invalid_input(fmt::format("tree size {} is not a decimal number without sign or leading zeros", quoted(s)));
+    return invalid_input(fmt::format("tree size {} is not a decimal number without sign or leading zeros", in_quotes(s)));
   };
   if (s.empty() || s.size() > 20 || (s.size() > 1 && s[0] == '0')) return bad();
   uint64_t value = 0;
@@ -95,7 +95,7 @@ Result<uint64_t> parse_tree_size(std::string_view s) {
     if (c < '0' || c > '9') return bad();
     const uint64_t digit = static_cast<uint64_t>(c - '0');
     if (value > (UINT64_MAX - digit) / 10)
-      return invalid_input(fmt::format("tree size {} does not fit in 64 bits", quoted(s)));
+      return invalid_input(fmt::format("tree size {} does not fit in 64 bits", in_quotes(s)));
     value = value * 10 + digit;
   }
   return value;
@@ -158,7 +158,7 @@ Result<SignedNote> parse_signed_note(std::string_view envelope) {
     const std::string_view name = line.substr(0, space);
     const std::string_view b64 = line.substr(space + 1);
     if (!is_valid_note_key_name(name))
-      return line_error(fmt::format("invalid key name {} (empty, or has a space or '+')", quoted(name)));
+      return line_error(fmt::format("invalid key name {} (empty, or has a space or '+')", in_quotes(name)));
     if (b64.empty()) return line_error("empty signature");
     auto decoded = base64_decode(b64);
     if (!decoded.ok()) return line_error("signature is not valid base64");
@@ -215,7 +215,7 @@ Result<Checkpoint> parse_checkpoint(std::string_view text) {
   if (!size.ok()) return fail(std::move(size).error());
   cp.size = *size;
   auto root = base64_decode(lines[2]);
-  if (!root.ok()) return fail(invalid_input(fmt::format("root hash {} is not valid base64", quoted(lines[2]))));
+  if (!root.ok()) return fail(invalid_input(fmt::format("root hash {} is not valid base64", in_quotes(lines[2]))));
   if (root->size() != kHashSize)
     return fail(invalid_input(fmt::format("root hash is {} bytes, want {}", root->size(), kHashSize)));
   cp.root_hash = std::move(*root);
@@ -279,7 +279,7 @@ Result<NoteVerifier> make_note_verifier(std::string name, const crypto::PublicKe
 
 Result<NoteVerifier> make_note_verifier(std::string name, const crypto::PublicKey& key, uint32_t key_id) {
   if (!is_valid_note_key_name(name)) {
-    const std::string shown = check_note_characters(name).ok() ? quoted(name) : "(not printable)";
+    const std::string shown = check_note_characters(name).ok() ? in_quotes(name) : "(not printable)";
     return invalid_input(
         fmt::format("note verifier: invalid key name {} (must be non-empty UTF-8 without spaces or '+')", shown));
   }
@@ -301,7 +301,7 @@ Status verify_note(const SignedNote& note, const NoteVerifier& verifier) {
     std::string present;
     for (size_t i = 0; i < note.signatures.size() && i < 8; ++i) {
       if (i > 0) present += ", ";
-      present += key_label(quoted(note.signatures[i].name), note.signatures[i].key_hint);
+      present += key_label(in_quotes(note.signatures[i].name), note.signatures[i].key_hint);
     }
     if (note.signatures.size() > 8) present += ", …";
     if (present.empty()) present = "none";

@@ -4,6 +4,7 @@
 #include "vouch/oci/manifest.h"
 #include "vouch/oci/registry.h"
 #include "vouch/base/file.h"
+#include "vouch/net/url_policy.h"
 #include <unistd.h>
 #include <filesystem>
 
@@ -139,6 +140,7 @@ TEST(Http, BackoffGrowsAndIsCapped) {
 }
 
 TEST(Registry, LocalhostAndDockerConfig) {
+  using net::is_localhost_registry;
   EXPECT_TRUE(is_localhost_registry("localhost:5000"));
   EXPECT_TRUE(is_localhost_registry("127.0.0.1:5000"));
   EXPECT_TRUE(is_localhost_registry("[::1]:5000"));

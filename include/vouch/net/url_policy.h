@@ -1,7 +1,7 @@
-// Where a registry client may send requests and credentials. URLs are parsed (RFC 3986, by
-// Boost.URL) and compared by origin (scheme, host, port), never by string prefix:
-// "http://localhost.evil.example/" and "http://localhost@evil.example/" name other hosts than
-// localhost. Plain HTTP goes only to a loopback host named exactly (127.0.0.1, ::1,
+// Where an HTTP client may send requests and credentials (registries, OIDC issuers). URLs are
+// parsed (RFC 3986, by Boost.URL) and compared by origin (scheme, host, port), never by string
+// prefix: "http://localhost.evil.example/" and "http://localhost@evil.example/" name other hosts
+// than localhost. Plain HTTP goes only to a loopback host named exactly (127.0.0.1, ::1,
 // localhost), unless the user allowed insecure registries.
 #pragma once
 
@@ -11,7 +11,7 @@
 
 #include "vouch/base/result.h"
 
-namespace vouch::oci {
+namespace vouch::net {
 
 struct Origin {
   std::string scheme;  // "http" or "https"
@@ -43,4 +43,4 @@ Status check_url_allowed(std::string_view url, bool allow_insecure, std::string_
 // HTTP unless `allow_insecure`.
 Status check_redirect(std::string_view from, std::string_view to, bool allow_insecure);
 
-}  // namespace vouch::oci
+}  // namespace vouch::net

@@ -1,10 +1,10 @@
 // Token realms and redirect targets are judged by their parsed origin: names that merely start
 // like a loopback host, or hide another host behind user information, get no plain HTTP.
-#include "vouch/oci/url_policy.h"
+#include "vouch/net/url_policy.h"
 
 #include <gtest/gtest.h>
 
-namespace vouch::oci {
+namespace vouch::net {
 namespace {
 
 TEST(UrlPolicy, PlainHttpOnlyToALoopbackHostNamedExactly) {
@@ -67,4 +67,4 @@ TEST(UrlPolicy, RedirectsResolveAndNeverDowngrade) {
 }
 
 }  // namespace
-}  // namespace vouch::oci
+}  // namespace vouch::net

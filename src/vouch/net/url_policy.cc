@@ -1,11 +1,11 @@
-#include "vouch/oci/url_policy.h"
+#include "vouch/net/url_policy.h"
 
 #include <boost/url.hpp>
 
 #include <algorithm>
 #include <cctype>
 
-namespace vouch::oci {
+namespace vouch::net {
 namespace {
 
 namespace bu = boost::urls;
@@ -119,4 +119,4 @@ Status check_redirect(std::string_view from, std::string_view to, bool allow_ins
   return ok_status();
 }
 
-}  // namespace vouch::oci
+}  // namespace vouch::net
