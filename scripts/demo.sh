@@ -4,7 +4,9 @@
 # against real OSV advisories; sign and attest it with a cosign-format key, each signature
 # logged in vouch's own transparency log; publish the log's trust over TUF and verify with it;
 # then admit it with the seeds' Kyverno
-# policy, which pins its tag to the digest, and refuse an unsigned image.
+# policy, which pins its tag to the digest, and refuse an unsigned image; finally sign it keyless
+# as a GitHub Actions workflow through a private Sigstore stack (vouch stack up) and admit it with
+# the seeds' keyless policy (issuer + subjectRegExp), which denies another identity.
 # Each step says in one line what it shows; the refusals it demonstrates are marked as
 # expected, and any other failure stops the demo with a non-zero exit.
 set -euo pipefail
@@ -184,6 +186,56 @@ step "And refuse the rest: a Pod with the unsigned image is denied (expected to 
   vouch policy apply --registry --trusted-root trusted_root.json -p policy.yaml -r unsigned-pod.yaml
 expect_refusal "$vouch" policy apply --registry --trusted-root trusted_root.json -p policy.yaml -r unsigned-pod.yaml
 
+# --- keyless, as CI signs: a private Sigstore stack and the seeds' keyless policy
+step "Keyless, as the seeds' CI signs: a private Sigstore stack (an OIDC issuer speaking GitHub Actions' token protocol, a Fulcio-compatible CA with its CT log, a Rekor-compatible log, a timestamp authority)" \
+  vouch stack up --dir stack --github-repository example/app --github-workflow .github/workflows/release.yml --github-ref refs/heads/main
+"$vouch" stack up --dir "$work/stack" --github-repository example/app --github-workflow .github/workflows/release.yml \
+  --github-ref refs/heads/main 2> stack.log & pids+=($!)
+for _ in $(seq 100); do [ -s stack/env ] && break; sleep 0.1; done
+[ -s stack/env ] || { echo "demo: vouch stack up did not start: $(cat stack.log)" >&2; exit 1; }
+# shellcheck disable=SC1091
+. stack/env
+say "stack/env exports ACTIONS_ID_TOKEN_REQUEST_URL and _TOKEN as a GitHub Actions job has them, and SIGSTORE_ROOT_FILE"
+step "Sign keyless: a token for the workflow, a ten-minute certificate for an ephemeral key, the signature logged and timestamped" \
+  vouch sign --signing-config stack/signing_config.json --yes $PINNED
+"$vouch" sign --signing-config stack/signing_config.json --yes "$PINNED"
+workflow=https://github.com/example/app/.github/workflows/release.yml@refs/heads/main
+step "Verify who signed it: the workflow identity and its issuer, trusted through stack/trusted_root.json" \
+  vouch verify --certificate-identity $workflow --certificate-oidc-issuer \$VOUCH_OIDC_URL -o text $IMAGE
+"$vouch" verify --certificate-identity "$workflow" --certificate-oidc-issuer "$VOUCH_OIDC_URL" -o text "$IMAGE"
+keyless_policy() {  # NAME SUBJECT-REGEXP
+  cat <<YAML
+apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: $1}
+spec:
+  validationFailureAction: Enforce
+  rules:
+    - name: verify-keyless
+      match: {any: [{resources: {kinds: [Pod]}}]}
+      verifyImages:
+        - imageReferences: ["$REG/demo/*"]
+          mutateDigest: true
+          verifyDigest: true
+          required: true
+          attestors:
+            - entries:
+                - keyless:
+                    issuer: "$VOUCH_OIDC_URL"
+                    subjectRegExp: '$2'
+                    rekor: {url: "$VOUCH_REKOR_URL"}
+YAML
+}
+keyless_policy verify-keyless-main 'https://github.com/example/app/\.github/workflows/.+\.yml@refs/heads/main' > keyless-policy.yaml
+keyless_policy verify-keyless-release 'https://github.com/example/app/\.github/workflows/.+\.yml@refs/heads/release' > release-policy.yaml
+say "keyless-policy.yaml: the seeds' keyless rule: issuer pinned, subjectRegExp on the workflow file and main"
+step "Admitted: the Pod's image was signed by example/app's release workflow on main" \
+  vouch policy apply --registry --trusted-root stack/trusted_root.json -p keyless-policy.yaml -r signed-pod.yaml
+"$vouch" policy apply --registry --trusted-root stack/trusted_root.json -p keyless-policy.yaml -r signed-pod.yaml
+step "Denied: a policy that trusts only builds of the release branch refuses the same image (expected to fail)" \
+  vouch policy apply --registry --trusted-root stack/trusted_root.json -p release-policy.yaml -r signed-pod.yaml
+expect_refusal "$vouch" policy apply --registry --trusted-root stack/trusted_root.json -p release-policy.yaml -r signed-pod.yaml
+
 cat <<SUMMARY
 
 ${bold}What the demo proved${plain}
@@ -197,5 +249,7 @@ ${bold}What the demo proved${plain}
   refused      a key that did not sign the image
   admitted     Pod signed, image pinned to $DIGEST
   denied       Pod unsigned ($REG/demo/other:1.0)
+  keyless      signed as $workflow through vouch stack up,
+               admitted by the seeds' keyless policy, denied by one that wants another branch
 demo: done
 SUMMARY

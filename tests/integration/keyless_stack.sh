@@ -4,7 +4,8 @@
 # DIR/env sourced. sigstore-js verifies the blob and image bundles offline with the stack's
 # trusted root (chain, SCT, log entry, timestamp, identity) and refuses them under another
 # identity or issuer, with the CT log's key replaced, and without any time source. A restart
-# keeps the CA and its logs; the CA refuses bad tokens with the check named.
+# keeps the CA and its logs; the CA refuses bad tokens with the check named. The
+# sigstore-conformance wrapper (tools/sigstore-conformance) signs with sign-bundle.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/assert.sh"
 vouch=${VOUCH_BIN:?VOUCH_BIN must point at the vouch binary}
@@ -161,6 +162,16 @@ PY
   || fail "keyless signing after a restart: $(cat sign2.err)"
 python3 -c 'import json; b=json.load(open("blob2.json")); assert b["verificationMaterial"]["tlogEntries"][0]["logIndex"] == "3", b["verificationMaterial"]["tlogEntries"][0]["logIndex"]' \
   || fail "the Rekor log did not continue after the restart"
+
+# The sigstore-conformance client protocol: sign-bundle with a token, then verify-bundle.
+token=$(curl -s -H "Authorization: Bearer $ACTIONS_ID_TOKEN_REQUEST_TOKEN" "$ACTIONS_ID_TOKEN_REQUEST_URL&audience=sigstore" \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["value"])')
+conformance() { VOUCH_BIN=$vouch "$root/tools/sigstore-conformance" "$@"; }
+conformance sign-bundle --identity-token "$token" --bundle conf.json --signing-config stack/signing_config.json \
+  --trusted-root stack/trusted_root.json artifact.txt 2>conf.err || fail "conformance sign-bundle: $(cat conf.err)"
+conformance verify-bundle --bundle conf.json --certificate-identity "$identity" --certificate-oidc-issuer "$VOUCH_OIDC_URL" \
+  --trusted-root stack/trusted_root.json artifact.txt 2>conf.err || fail "conformance verify-bundle of sign-bundle's bundle: $(cat conf.err)"
+expect 2 "in-toto" -- conformance sign-bundle --in-toto --identity-token "$token" --bundle x.json artifact.txt
 stop_stack
 [ "$fails" -eq 0 ] && echo "keyless through vouch stack up: all checks passed"
 [ "$fails" -eq 0 ]
