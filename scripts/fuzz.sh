@@ -196,3 +196,29 @@ open(os.path.join(sys.argv[2], "none"), "w").write(b64u(b'{"alg":"none"}') + "."
 PY
 "$build/fuzz_keyless_inputs" "${limit[@]}" -max_len=16384 -rss_limit_mb=2048 "$root/.cache/fuzz/keyless"
 "$build/fuzz_jose" "${limit[@]}" -max_len=16384 -rss_limit_mb=2048 "$root/.cache/fuzz/jose"
+# The certificate authority's inputs (a byte picks: SCT structures, CT leaves, Fulcio v2 and v1
+# requests, an OIDC token request, a Fulcio issuer configuration).
+mkdir -p "$root/.cache/fuzz/ca"
+python3 - "$root/.cache/fuzz/ca" <<'PY'
+import base64, json, os, subprocess, sys
+out = sys.argv[1]
+key = subprocess.run(["openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout"], capture_output=True, check=True).stdout
+pub = subprocess.run(["openssl", "ec", "-pubout"], input=key, capture_output=True, check=True).stdout.decode()
+sct = bytes([0]) + bytes(32) + (1767225600000).to_bytes(8, "big") + bytes(2) + bytes([4, 3, 0, 2, 0x30, 0])
+seeds = {
+    "sct": b"\x00" + sct,
+    "sctlist": b"\x00" + (len(sct) + 2).to_bytes(2, "big") + len(sct).to_bytes(2, "big") + sct,
+    "leaf": b"\x01" + bytes([0, 0]) + (1767225600000).to_bytes(8, "big") + bytes([0, 0, 0, 0, 3, 0x30, 0x01, 0x00, 0, 0]),
+    "v2": b"\x02" + json.dumps({"credentials": {"oidcIdentityToken": "t"}, "publicKeyRequest": {"publicKey": {"algorithm": "ECDSA", "content": pub},
+                                "proofOfPossession": base64.b64encode(b"x" * 70).decode()}}).encode(),
+    "v1": b"\x03" + json.dumps({"publicKey": {"algorithm": "ecdsa", "content": base64.b64encode(pub.encode()).decode()},
+                                "signedEmailAddress": "AAAA"}).encode(),
+    "form": b"\x04" + b"grant_type=client_credentials&sub=a%2Bb&email=a%40example.com&email_verified=true",
+    "json": b"\x04" + json.dumps({"sub": "x", "aud": ["sigstore", "other"], "nested": {"a": [1, 2]}}).encode(),
+    "config": b"\x05" + json.dumps({"OIDCIssuers": {"https://a.example": {"IssuerURL": "https://a.example", "ClientID": "sigstore",
+                                    "Type": "ci-provider", "CIProvider": "github-workflow"}}}).encode(),
+}
+for name, body in seeds.items():
+    open(os.path.join(out, name), "wb").write(body)
+PY
+"$build/fuzz_ca_inputs" "${limit[@]}" -max_len=16384 -rss_limit_mb=2048 "$root/.cache/fuzz/ca"

@@ -3,6 +3,7 @@
 // the trusted root and signing config that point clients at it.
 #include <atomic>
 #include <map>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -94,6 +95,8 @@ Status stack_up(const StackFlags& f) {
       {"oidc", &oidc_server}, {"fulcio", &ca_server}, {"rekor", &rekor_server}, {"tsa", &tsa_server}};
   const fs::path services_path = dir / "services.json";
   std::map<std::string, std::string> addresses;
+  // When the Rekor log began, kept so that the trusted root a restart writes is the same.
+  std::optional<UnixSeconds> log_start;
   if (fs::exists(services_path)) {
     VOUCH_ASSIGN_OR_RETURN(std::string text, read_file(services_path, 64 << 10));
     auto doc = json::parse(text);
@@ -107,6 +110,9 @@ Status stack_up(const StackFlags& f) {
                                          "another stack)", services_path.string(), *address, f.listen_host));
       addresses[name] = *address;
     }
+    auto start = json::Node::root(*doc).get_int64("rekorValidFrom");
+    if (!start.ok()) return std::move(start).error().context(services_path.string());
+    log_start = *start;
   }
   const size_t body_limits[] = {64 << 10, 256 << 10, 8 << 20, 64 << 10};
   bj::object bound;
@@ -117,7 +123,6 @@ Status stack_up(const StackFlags& f) {
     if (!started.ok()) return std::move(started).error().context(fmt::format("{} service on {}", name, address));
     bound[name] = server->server->address();
   }
-  if (addresses.empty()) VOUCH_RETURN_IF_ERROR(write_file_atomic(services_path, json::pretty(bound) + "\n"));
 
   ca::OidcIssuerOptions oidc_options;
   oidc_options.issuer_url = oidc_server.url;
@@ -150,9 +155,13 @@ Status stack_up(const StackFlags& f) {
 
   // The trusted root pins what each service signs with, from when it began.
   sigstore::TrustedRoot root;
-  UnixSeconds log_start = now_unix();
-  if (auto first = log->storage().entry(0); first.ok() && first->has_value()) log_start = (*first)->integrated_time;
-  VOUCH_ASSIGN_OR_RETURN(auto rekor_instance, log_instance(rekor_server.url, log->public_key(), log_start));
+  if (!log_start) {
+    log_start = now_unix();
+    if (auto first = log->storage().entry(0); first.ok() && first->has_value()) log_start = (*first)->integrated_time;
+    bound["rekorValidFrom"] = *log_start;
+    VOUCH_RETURN_IF_ERROR(write_file_atomic(services_path, json::pretty(bound) + "\n"));
+  }
+  VOUCH_ASSIGN_OR_RETURN(auto rekor_instance, log_instance(rekor_server.url, log->public_key(), *log_start));
   root.tlogs.push_back(std::move(rekor_instance));
   sigstore::CertificateAuthority fulcio;
   fulcio.uri = ca_server.url;

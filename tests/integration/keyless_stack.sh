@@ -3,7 +3,8 @@
 # protocol, CA + CT log, Rekor-compatible log, TSA) and vouch's keyless client with nothing but
 # DIR/env sourced. sigstore-js verifies the blob and image bundles offline with the stack's
 # trusted root (chain, SCT, log entry, timestamp, identity) and refuses them under another
-# identity or issuer, with the CT log's key replaced, and without any time source. A restart
+# identity or issuer, with the CT log's key replaced, and without any time source; sigstore-js's
+# own signer signs through the same services. A restart
 # keeps the CA and its logs; the CA refuses bad tokens with the check named. The
 # sigstore-conformance wrapper (tools/sigstore-conformance) signs with sign-bundle.
 set -uo pipefail
@@ -88,6 +89,25 @@ sjs timeless.json artifact.txt stack/trusted_root.json --identity "$identity" --
 expect 1 "" -- "$vouch" verify-blob --bundle timeless.json --certificate-identity "$identity" \
   --certificate-oidc-issuer "$VOUCH_OIDC_URL" artifact.txt
 
+# Another client of the same services: sigstore-js's signer (@sigstore/sign) takes the signing
+# config and GitHub Actions' token request from the environment, and gets its certificate, log
+# entry and timestamp from the stack; vouch and sigstore-js verify what it made.
+node "$root/tests/integration/sigstore_js_sign.js" stack/signing_config.json artifact.txt sjs_blob.json >/dev/null 2>sjs.err \
+  || fail "sigstore-js cannot sign through the stack: $(cat sjs.err)"
+"$vouch" verify-blob --bundle sjs_blob.json --certificate-identity "$identity" --certificate-oidc-issuer "$VOUCH_OIDC_URL" \
+  artifact.txt 2>verify.err || fail "vouch rejects sigstore-js's bundle from the stack: $(cat verify.err)"
+out=$(sjs sjs_blob.json artifact.txt stack/trusted_root.json --identity "$identity" --issuer "$VOUCH_OIDC_URL") \
+  && [[ "$out" == OK* ]] || fail "sigstore-js rejects its own bundle from the stack: $out"
+python3 -c '
+import hashlib, json
+d = hashlib.sha256(open("artifact.txt", "rb").read()).hexdigest()
+print(json.dumps({"_type": "https://in-toto.io/Statement/v1", "subject": [{"name": "artifact.txt", "digest": {"sha256": d}}],
+                  "predicateType": "https://example.com/predicate/v1", "predicate": {}}))' > statement.json
+node "$root/tests/integration/sigstore_js_sign.js" stack/signing_config.json statement.json sjs_dsse.json dsseEnvelope \
+  >/dev/null 2>sjs.err || fail "sigstore-js cannot sign a DSSE statement through the stack: $(cat sjs.err)"
+"$vouch" verify-blob --bundle sjs_dsse.json --certificate-identity "$identity" --certificate-oidc-issuer "$VOUCH_OIDC_URL" \
+  artifact.txt 2>verify.err || fail "vouch rejects sigstore-js's DSSE bundle from the stack: $(cat verify.err)"
+
 # An image, keyless in both layouts; sigstore-js verifies the bundle layout's DSSE statement
 # against the image manifest.
 command -v umoci >/dev/null || fail "umoci is missing (scripts/install-deps.sh installs it)"
@@ -138,8 +158,8 @@ code=$(curl_ca "{\"credentials\":{\"oidcIdentityToken\":\"$gh_token\"},\"publicK
 # The request token guards GitHub Actions' endpoint.
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer wrong" "$ACTIONS_ID_TOKEN_REQUEST_URL&audience=sigstore")
 [ "$code" = 401 ] || fail "a wrong request token got HTTP $code"
-curl -s "$VOUCH_FULCIO_URL/metrics" | grep -q '^vouch_ca_certificates_issued_total 3$' \
-  || fail "the CA's metrics do not count three certificates: $(curl -s "$VOUCH_FULCIO_URL/metrics")"
+curl -s "$VOUCH_FULCIO_URL/metrics" | grep -q '^vouch_ca_certificates_issued_total 5$' \
+  || fail "the CA's metrics do not count five certificates: $(curl -s "$VOUCH_FULCIO_URL/metrics")"
 
 # A restart keeps the CA, the CT log and the Rekor log: the same trusted root, old bundles verify.
 cp stack/trusted_root.json root_before.json
@@ -160,7 +180,7 @@ PY
   artifact.txt 2>verify.err || fail "the bundle signed before the restart does not verify: $(cat verify.err)"
 "$vouch" sign-blob --signing-config stack/signing_config.json --bundle blob2.json artifact.txt --yes 2>sign2.err \
   || fail "keyless signing after a restart: $(cat sign2.err)"
-python3 -c 'import json; b=json.load(open("blob2.json")); assert b["verificationMaterial"]["tlogEntries"][0]["logIndex"] == "3", b["verificationMaterial"]["tlogEntries"][0]["logIndex"]' \
+python3 -c 'import json; b=json.load(open("blob2.json")); assert b["verificationMaterial"]["tlogEntries"][0]["logIndex"] == "5", b["verificationMaterial"]["tlogEntries"][0]["logIndex"]' \
   || fail "the Rekor log did not continue after the restart"
 
 # The sigstore-conformance client protocol: sign-bundle with a token, then verify-bundle.

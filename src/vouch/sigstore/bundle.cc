@@ -23,9 +23,17 @@ Result<crypto::Certificate> parse_certificate(const Node& n) {
   return cert;
 }
 
+// protojson leaves out an int64 that is zero: an absent logIndex is entry 0, as the first entry of a
+// log is written by sigstore-js and every other protojson encoder.
+Result<int64_t> int64_or_zero(const Node& n, std::string_view key) {
+  auto v = n.find(key);
+  if (!v) return int64_t{0};
+  return v->int64();
+}
+
 Result<InclusionProof> parse_inclusion_proof(const Node& n) {
   InclusionProof p;
-  VOUCH_ASSIGN_OR_RETURN(p.log_index, n.get_int64("logIndex"));
+  VOUCH_ASSIGN_OR_RETURN(p.log_index, int64_or_zero(n, "logIndex"));
   VOUCH_ASSIGN_OR_RETURN(p.root_hash, n.get_bytes("rootHash"));
   VOUCH_ASSIGN_OR_RETURN(p.tree_size, n.get_int64("treeSize"));
   if (p.log_index < 0) return n.error("logIndex is negative");
@@ -47,7 +55,7 @@ Result<InclusionProof> parse_inclusion_proof(const Node& n) {
 
 Result<TlogEntry> parse_tlog_entry(const Node& n) {
   TlogEntry e;
-  VOUCH_ASSIGN_OR_RETURN(e.log_index, n.get_int64("logIndex"));
+  VOUCH_ASSIGN_OR_RETURN(e.log_index, int64_or_zero(n, "logIndex"));
   if (e.log_index < 0) return n.error("logIndex is negative");
   VOUCH_ASSIGN_OR_RETURN(Node log_id, n.get("logId"));
   VOUCH_ASSIGN_OR_RETURN(e.log_id, log_id.get_bytes("keyId"));

@@ -67,6 +67,20 @@ TEST(Bundle, SerializeRoundTrip) {
   EXPECT_EQ(again->material.tlog_entries[0].canonicalized_body, b->material.tlog_entries[0].canonicalized_body);
 }
 
+TEST(Bundle, AbsentLogIndexIsEntryZero) {
+  // protojson leaves out zero int64s: the first entry of a log has no logIndex member.
+  auto doc = boost::json::parse(conformance("happy-path-v0.3")).as_object();
+  auto& entry = doc["verificationMaterial"].as_object()["tlogEntries"].as_array()[0].as_object();
+  entry.erase("logIndex");
+  entry["inclusionProof"].as_object().erase("logIndex");
+  auto b = parse_bundle(boost::json::serialize(doc));
+  ASSERT_TRUE(b.ok()) << b.error().message;
+  EXPECT_EQ(b->material.tlog_entries[0].log_index, 0);
+  EXPECT_EQ(b->material.tlog_entries[0].inclusion_proof->log_index, 0);
+  entry["logIndex"] = "-1";
+  EXPECT_FALSE(parse_bundle(boost::json::serialize(doc)).ok());
+}
+
 TEST(TrustedRoot, ParsesPublicGoodRoots) {
   auto prod = parse_trusted_root(read_testdata("sigstore-trust/trusted_root.production.json"));
   ASSERT_TRUE(prod.ok()) << prod.error().message;
