@@ -26,7 +26,9 @@ build: deps $(BUILD)/build.ninja
 vouch: deps $(BUILD)/build.ninja
 	@cmake --build $(BUILD) -j $(JOBS) --target vouch
 
-test: build
+# The command line and the unit tests: what the suite runs (benchmarks build with `make bench`).
+test: deps $(BUILD)/build.ninja
+	@cmake --build $(BUILD) -j $(JOBS) --target vouch vouch_unit_tests
 	@bash scripts/test.sh $(BUILD)
 
 # The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer (CI runs it).
