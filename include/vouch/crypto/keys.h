@@ -83,7 +83,9 @@ class PrivateKey {
 
  private:
   static Result<PrivateKey> adopt(EVP_PKEY* pkey);
+  Status derive_public_key();
   std::shared_ptr<EVP_PKEY> key_;
+  std::shared_ptr<const PublicKey> public_key_;
   KeyType type_ = KeyType::kEcdsaP256;
 };
 

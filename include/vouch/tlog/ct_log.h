@@ -6,8 +6,8 @@
 // The tree, the sequencer and the storage are tlog's Log and LogStorage: an entry's body is the
 // RFC 6962 MerkleTreeLeaf (crypto::CtMerkleLeaf, binary; both storages keep it as bytes), so
 // the Merkle tree, the leaf hashes and the proofs are RFC 6962's. The chain a submitter sent
-// (get-entries' extra_data) is kept in the storage's settings under the leaf hash, written
-// before the entry is queued. The directory holds the key (ct_key.pem, created on first start
+// (get-entries' extra_data) is kept in the storage's settings under the leaf hash, written in
+// the entry's own transaction. The directory holds the key (ct_key.pem, created on first start
 // with mode 0600); the storage records the log's ID and creation time, so that a restart with
 // another key fails instead of signing a tree that is not its own.
 #pragma once

@@ -58,6 +58,8 @@ struct SignedTreeHead {
 struct Submission {
   std::string body;                     // canonical entry body: the leaf
   std::vector<std::string> index_keys;  // search keys
+  // Storage settings written in the same transaction as the entry, only when the entry is new.
+  std::vector<std::pair<std::string, std::string>> settings = {};
 };
 
 struct SubmitResult {

@@ -35,6 +35,8 @@ struct Batch {
   std::vector<StoredEntry> entries;
   std::vector<StoredNode> nodes;
   std::string checkpoint;  // signed note
+  // Settings the entries bring with them (a CT entry's submitted chain), durable with them.
+  std::vector<std::pair<std::string, std::string>> settings;
 };
 
 class LogStorage {
@@ -47,7 +49,7 @@ class LogStorage {
 
   // The number of entries stored.
   virtual Result<uint64_t> size() = 0;
-  // Appends a batch in one durable transaction. Fails (and stores nothing) unless the batch's
+  // Appends a batch (its settings included) in one durable transaction. Fails (and stores nothing) unless the batch's
   // first index is size(), or when an entry's leaf hash is already stored.
   virtual Status append(const Batch& batch) = 0;
 

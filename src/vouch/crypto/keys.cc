@@ -55,7 +55,20 @@ Result<PrivateKey> PrivateKey::adopt(EVP_PKEY* pkey) {
   PrivateKey k;
   k.key_ = share(owned.release());
   k.type_ = type;
+  VOUCH_RETURN_IF_ERROR(k.derive_public_key());
   return k;
+}
+
+// The public half, encoded and parsed once: signers ask for it on every certificate and SCT.
+Status PrivateKey::derive_public_key() {
+  unsigned char* buf = nullptr;
+  int len = i2d_PUBKEY(key_.get(), &buf);
+  if (len <= 0) return internal_error("the public half of a private key cannot be encoded");
+  Bytes der(buf, buf + len);
+  OPENSSL_free(buf);
+  VOUCH_ASSIGN_OR_RETURN(PublicKey pub, PublicKey::from_der(der));
+  public_key_ = std::make_shared<const PublicKey>(std::move(pub));
+  return ok_status();
 }
 
 namespace {
@@ -223,6 +236,7 @@ Result<PrivateKey> PrivateKey::generate(KeyType type) {
   PrivateKey k;
   k.key_ = share(pkey);
   k.type_ = type;
+  VOUCH_RETURN_IF_ERROR(k.derive_public_key());
   return k;
 }
 
@@ -250,13 +264,7 @@ Result<PrivateKey> PrivateKey::from_pkcs8_der(ByteView der) {
 
 HashAlgorithm PrivateKey::default_hash() const { return hash_for(type_); }
 
-PublicKey PrivateKey::public_key() const {
-  unsigned char* buf = nullptr;
-  int len = i2d_PUBKEY(key_.get(), &buf);
-  Bytes der(buf, buf + len);
-  OPENSSL_free(buf);
-  return *PublicKey::from_der(der);
-}
+PublicKey PrivateKey::public_key() const { return public_key_ ? *public_key_ : PublicKey(); }
 
 Bytes PrivateKey::pkcs8_der() const {
   BioPtr bio(BIO_new(BIO_s_mem()));

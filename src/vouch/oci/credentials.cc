@@ -69,12 +69,14 @@ Result<Credentials> run_credential_helper(const std::string& helper, const std::
 }
 
 std::vector<std::string> config_keys(const std::string& registry) {
-  std::vector<std::string> keys{registry, "https://" + registry, "http://" + registry, "https://" + registry + "/v1/",
-                                "https://" + registry + "/v2/"};
+  std::vector<std::string> keys;
+  if (registry == "docker.io") keys.emplace_back("https://index.docker.io/v1/");
+  for (std::string_view prefix : {"", "https://", "http://"}) keys.emplace_back(std::string(prefix) + registry);
+  keys.emplace_back("https://" + registry + "/v1/");
+  keys.emplace_back("https://" + registry + "/v2/");
   if (registry == "docker.io") {
-    keys.insert(keys.begin(), "https://index.docker.io/v1/");
-    keys.push_back("index.docker.io");
-    keys.push_back("registry-1.docker.io");
+    keys.emplace_back("index.docker.io");
+    keys.emplace_back("registry-1.docker.io");
   }
   return keys;
 }

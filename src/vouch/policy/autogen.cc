@@ -113,11 +113,14 @@ Result<bj::object> generate_rule(const bj::object& original, const std::vector<s
   std::string text = json::serialize(rule);
   const char* spec = cronjob ? "spec.jobTemplate.spec.template.spec" : "spec.template.spec";
   const char* meta = cronjob ? "spec.jobTemplate.spec.template.metadata" : "spec.template.metadata";
-  text = replace_all(text, "request.object.spec", std::string("request.object.") + "\x01" + "SPEC");
-  text = replace_all(text, "request.oldObject.spec", std::string("request.oldObject.") + "\x01" + "SPEC");
+  static const std::string kObjectSpec = "request.object.\x01SPEC", kOldObjectSpec = "request.oldObject.\x01SPEC";
+  const std::string object_meta = fmt::format("request.object.{}", meta);
+  const std::string old_object_meta = fmt::format("request.oldObject.{}", meta);
+  text = replace_all(text, "request.object.spec", kObjectSpec);
+  text = replace_all(text, "request.oldObject.spec", kOldObjectSpec);
   text = replace_all(text, "\x01SPEC", spec);
-  text = replace_all(text, "request.object.metadata", std::string("request.object.") + meta);
-  text = replace_all(text, "request.oldObject.metadata", std::string("request.oldObject.") + meta);
+  text = replace_all(text, "request.object.metadata", object_meta);
+  text = replace_all(text, "request.oldObject.metadata", old_object_meta);
   VOUCH_ASSIGN_OR_RETURN(bj::value v, json::parse(text, {.max_bytes = 64 << 20, .max_depth = 256}));
   return v.get_object();
 }

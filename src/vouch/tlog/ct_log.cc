@@ -228,11 +228,10 @@ void CtLog::add(std::vector<Bytes> chain_der, bool precert, AddCallback done) {
   crypto::CtMerkleLeaf leaf{now_ms(), std::move(*entry), {}};
   auto body = leaf.serialize();
   if (!body.ok()) return finish(identity, std::move(body).error());
-  // The chain is durable before the entry, so that get-entries always finds it.
-  Status kept = log_->storage().put_setting(extra_data_setting(hash_leaf(*body)), base64_encode(*extra));
-  if (!kept.ok()) return finish(identity, std::move(kept).error());
-
-  log_->submit(Submission{to_string(*body), {entry_key(identity)}}, [this, identity](Result<SubmitResult> r) {
+  // The chain is stored in the entry's own transaction, so that get-entries always finds it.
+  Submission submission{to_string(*body), {entry_key(identity)}};
+  submission.settings.emplace_back(extra_data_setting(hash_leaf(*body)), base64_encode(*extra));
+  log_->submit(std::move(submission), [this, identity](Result<SubmitResult> r) {
     boost::asio::post(*completions_, [this, identity, r = std::move(r)]() mutable {
       if (!r.ok()) return finish(identity, std::move(r).error());
       auto leaf = crypto::parse_ct_merkle_leaf(as_bytes(r->entry.body));

@@ -249,6 +249,7 @@ void Log::sequence(std::vector<std::pair<Submission, Callback>>& work) {
         in_batch[leaf] = batch.entries.size();
         p.batch_pos = batch.entries.size();
         batch.entries.push_back(std::move(e));
+        for (auto& setting : s.settings) batch.settings.push_back(std::move(setting));
       }
     }
     pending.push_back(std::move(p));

@@ -181,6 +181,12 @@ class PostgresStorage final : public LogStorage {
 
   Status append_locked(PgConnection& c, const Batch& batch) {
     VOUCH_ASSIGN_OR_RETURN(uint64_t size, size_on(c));
+    for (const auto& [name, value] : batch.settings) {
+      auto r = c.exec(
+          "INSERT INTO tlog_settings(name, value) VALUES($1, $2) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+          {PgParam::text(name), PgParam::text(value)});
+      if (!r.ok()) return std::move(r).error();
+    }
     if (!batch.entries.empty() && batch.entries.front().index != size)
       return internal_error(fmt::format("log storage: batch starts at index {} but the log has {} entries",
                                         batch.entries.front().index, size));

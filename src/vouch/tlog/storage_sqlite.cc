@@ -178,6 +178,14 @@ class SqliteStorage final : public LogStorage {
 
   Status append_locked(const Batch& batch) {
     VOUCH_ASSIGN_OR_RETURN(uint64_t size, size_on(writer_));
+    if (!batch.settings.empty()) {
+      VOUCH_ASSIGN_OR_RETURN(SqliteStatement set, writer_.prepare("INSERT INTO settings(name, value) VALUES(?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value"));
+      for (const auto& [name, value] : batch.settings) {
+        set.reset();
+        set.bind_text(1, name).bind_text(2, value);
+        VOUCH_RETURN_IF_ERROR(set.run());
+      }
+    }
     if (!batch.entries.empty() && batch.entries.front().index != size)
       return internal_error(fmt::format("log storage: batch starts at index {} but the log has {} entries",
                                         batch.entries.front().index, size));
