@@ -6,6 +6,7 @@
 // An absent extension leaves its field empty.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -53,6 +54,18 @@ struct FulcioExtensions {
       source_repository_owner_identifier, build_config_uri, build_config_digest, build_trigger, run_invocation_uri,
       source_repository_visibility_at_signing, deployment_environment, token_subject;
 };
+
+// One Fulcio extension as a field of FulcioExtensions: its OID, the member it fills, and whether
+// its value is a DER UTF8String (.1.8 and later) or the raw bytes (.1.1 - .1.6).
+struct FulcioExtensionField {
+  std::string_view oid;
+  std::string FulcioExtensions::*member;
+  bool der_utf8;
+};
+
+// Every Fulcio extension vouch reads and writes, in OID order (as Fulcio writes them); the issuer
+// appears twice, as .1.1 (raw) and .1.8 (DER).
+std::span<const FulcioExtensionField> fulcio_extension_fields();
 
 // Reads every Fulcio extension of `cert`. kInvalidInput, naming the OID, when a .1.8-.1.24 value is
 // not exactly one DER UTF8String of valid UTF-8, when an extension occurs twice, or when both

@@ -336,48 +336,14 @@ Result<ExtensionPtr> subject_alt_name_extension(const SubjectAltNames& san, bool
   return typed_extension(NID_subject_alt_name, critical, names.get(), "subject alternative name");
 }
 
-struct FulcioField {
-  std::string_view oid;
-  const std::string FulcioExtensions::*member;
-  bool der;  // DER UTF8String (.1.8 and later) or the raw bytes (.1.1 - .1.6)
-};
-
-namespace oid = fulcio_oid;
-using F = FulcioExtensions;
-// In OID order, as Fulcio's certificate.Extensions.Render writes them.
-constexpr FulcioField kFulcioFields[] = {
-    {oid::kIssuerV1, &F::issuer, false},
-    {oid::kGithubWorkflowTrigger, &F::github_workflow_trigger, false},
-    {oid::kGithubWorkflowSha, &F::github_workflow_sha, false},
-    {oid::kGithubWorkflowName, &F::github_workflow_name, false},
-    {oid::kGithubWorkflowRepository, &F::github_workflow_repository, false},
-    {oid::kGithubWorkflowRef, &F::github_workflow_ref, false},
-    {oid::kIssuerV2, &F::issuer, true},
-    {oid::kBuildSignerUri, &F::build_signer_uri, true},
-    {oid::kBuildSignerDigest, &F::build_signer_digest, true},
-    {oid::kRunnerEnvironment, &F::runner_environment, true},
-    {oid::kSourceRepositoryUri, &F::source_repository_uri, true},
-    {oid::kSourceRepositoryDigest, &F::source_repository_digest, true},
-    {oid::kSourceRepositoryRef, &F::source_repository_ref, true},
-    {oid::kSourceRepositoryIdentifier, &F::source_repository_identifier, true},
-    {oid::kSourceRepositoryOwnerUri, &F::source_repository_owner_uri, true},
-    {oid::kSourceRepositoryOwnerIdentifier, &F::source_repository_owner_identifier, true},
-    {oid::kBuildConfigUri, &F::build_config_uri, true},
-    {oid::kBuildConfigDigest, &F::build_config_digest, true},
-    {oid::kBuildTrigger, &F::build_trigger, true},
-    {oid::kRunInvocationUri, &F::run_invocation_uri, true},
-    {oid::kSourceRepositoryVisibilityAtSigning, &F::source_repository_visibility_at_signing, true},
-    {oid::kDeploymentEnvironment, &F::deployment_environment, true},
-    {oid::kTokenSubject, &F::token_subject, true},
-};
 
 Status add_fulcio_extensions(const FulcioExtensions& f, std::vector<ExtensionPtr>& exts) {
-  for (const FulcioField& field : kFulcioFields) {
+  for (const FulcioExtensionField& field : fulcio_extension_fields()) {
     const std::string& value = f.*field.member;
     if (value.empty()) continue;
     if (value.size() > kMaxValueBytes) return refused(fmt::format("extension {}: longer than {} bytes", field.oid, kMaxValueBytes));
     Bytes encoded;
-    if (field.der) {
+    if (field.der_utf8) {
       VOUCH_ASSIGN_OR_RETURN(encoded, der_utf8_string(value, fmt::format("extension {}", field.oid)));
     } else {
       encoded = to_bytes(value);

@@ -65,20 +65,16 @@ std::string printable(std::string_view s) {
   return out;
 }
 
-struct Field {
-  std::string_view oid;
-  std::string FulcioExtensions::*member;
-  bool der;  // DER UTF8String (.1.8 and later) or raw bytes (.1.1 - .1.6)
-};
-
 namespace oid = fulcio_oid;
 using F = FulcioExtensions;
-constexpr Field kFields[] = {
+constexpr FulcioExtensionField kFields[] = {
+    {oid::kIssuerV1, &F::issuer, false},
     {oid::kGithubWorkflowTrigger, &F::github_workflow_trigger, false},
     {oid::kGithubWorkflowSha, &F::github_workflow_sha, false},
     {oid::kGithubWorkflowName, &F::github_workflow_name, false},
     {oid::kGithubWorkflowRepository, &F::github_workflow_repository, false},
     {oid::kGithubWorkflowRef, &F::github_workflow_ref, false},
+    {oid::kIssuerV2, &F::issuer, true},
     {oid::kBuildSignerUri, &F::build_signer_uri, true},
     {oid::kBuildSignerDigest, &F::build_signer_digest, true},
     {oid::kRunnerEnvironment, &F::runner_environment, true},
@@ -97,6 +93,7 @@ constexpr Field kFields[] = {
     {oid::kTokenSubject, &F::token_subject, true},
 };
 
+
 Result<std::optional<std::string>> read_field(const Certificate& cert, std::string_view oid, bool der) {
   VOUCH_ASSIGN_OR_RETURN(std::optional<Bytes> value, extension_once(cert, oid));
   if (!value) return std::optional<std::string>();
@@ -107,8 +104,9 @@ Result<std::optional<std::string>> read_field(const Certificate& cert, std::stri
 
 Result<FulcioExtensions> parse(const Certificate& cert) {
   FulcioExtensions out;
-  for (const Field& f : kFields) {
-    VOUCH_ASSIGN_OR_RETURN(std::optional<std::string> value, read_field(cert, f.oid, f.der));
+  for (const FulcioExtensionField& f : kFields) {
+    if (f.member == &F::issuer) continue;  // both issuer extensions are read below, and must agree
+    VOUCH_ASSIGN_OR_RETURN(std::optional<std::string> value, read_field(cert, f.oid, f.der_utf8));
     if (value) out.*f.member = std::move(*value);
   }
   VOUCH_ASSIGN_OR_RETURN(std::optional<std::string> issuer_v1, read_field(cert, oid::kIssuerV1, false));
@@ -124,6 +122,8 @@ Result<FulcioExtensions> parse(const Certificate& cert) {
 }
 
 }  // namespace
+
+std::span<const FulcioExtensionField> fulcio_extension_fields() { return kFields; }
 
 Result<FulcioExtensions> parse_fulcio_extensions(const Certificate& cert) {
   auto result = parse(cert);
