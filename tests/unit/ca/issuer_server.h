@@ -42,11 +42,11 @@ class IssuerServer {
   }
   ~IssuerServer() { server_->stop(std::chrono::milliseconds(100)); }
 
-  void replace_key(std::function<UnixSeconds()> now = now_unix) {
+  void replace_key(std::function<UnixSeconds()> now = now_unix, crypto::KeyType type = crypto::KeyType::kEcdsaP256) {
     OidcIssuerOptions options;
     options.issuer_url = url_;
     options.now = std::move(now);
-    auto issuer = OidcIssuer::create(crypto::PrivateKey::generate(crypto::KeyType::kEcdsaP256).value(), options).value();
+    auto issuer = OidcIssuer::create(crypto::PrivateKey::generate(type).value(), options).value();
     std::lock_guard lock(mu_);
     issuer_ = std::move(issuer);
   }

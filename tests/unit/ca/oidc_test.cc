@@ -183,6 +183,19 @@ TEST_F(OidcTest, UnknownKeyIdFetchesTheKeySetAgain) {
   EXPECT_EQ(server_.key_requests(), before + 1);
 }
 
+TEST_F(OidcTest, IssuerKeysOfEveryTypeVerify) {
+  // RS256 and EdDSA issuers as well as ES256: the JWKS the issuer serves carries the key type.
+  auto v = verifier();
+  for (auto [type, alg] : {std::pair{crypto::KeyType::kRsa, "RS256"}, std::pair{crypto::KeyType::kEd25519, "EdDSA"},
+                           std::pair{crypto::KeyType::kEcdsaP384, "ES384"}}) {
+    server_.replace_key(now_unix, type);
+    std::string token = email_token();
+    EXPECT_EQ(crypto::parse_compact_jws(token).value().alg, alg);
+    auto p = v->verify(token);
+    EXPECT_TRUE(p.ok()) << alg << ": " << p.error().message;
+  }
+}
+
 TEST_F(OidcTest, IssuerEndpoints) {
   auto& issuer = server_.issuer();
   net::HttpRequest discovery = testing::make_request("GET", "/.well-known/openid-configuration");
