@@ -20,8 +20,8 @@ struct CaServeFlags {
   std::string dir;
   std::string config_path;
   std::vector<std::string> oidc_issuers;
-  std::string issuer_type = "email";
-  std::string client_id = "sigstore";
+  std::string issuer_type;  // empty: email
+  std::string client_id;    // empty: sigstore
   std::string subject_domain;
   std::string oidc_ca_file;
   bool no_ct_log = false;
@@ -31,19 +31,21 @@ struct CaServeFlags {
 
 Result<std::vector<ca::IssuerConfig>> issuers_from_flags(const CaServeFlags& f) {
   if (!f.config_path.empty()) {
-    if (!f.oidc_issuers.empty()) return invalid_input("--config-path and --oidc-issuer are exclusive");
+    if (!f.oidc_issuers.empty() || !f.issuer_type.empty() || !f.client_id.empty() || !f.subject_domain.empty())
+      return invalid_input("--config-path names the issuers; --oidc-issuer, --issuer-type, --client-id and "
+                           "--subject-domain cannot be given with it");
     VOUCH_ASSIGN_OR_RETURN(std::string text, read_file(f.config_path));
     auto issuers = ca::parse_fulcio_config(text);
     if (!issuers.ok()) return std::move(issuers).error().context(f.config_path);
     return issuers;
   }
   if (f.oidc_issuers.empty()) return invalid_input("name the identity token issuers: --oidc-issuer URL or --config-path FILE");
-  VOUCH_ASSIGN_OR_RETURN(ca::IssuerType type, ca::parse_issuer_type(f.issuer_type));
+  VOUCH_ASSIGN_OR_RETURN(ca::IssuerType type, ca::parse_issuer_type(f.issuer_type.empty() ? "email" : f.issuer_type));
   std::vector<ca::IssuerConfig> out;
   for (const auto& url : f.oidc_issuers) {
     ca::IssuerConfig c;
     c.issuer_url = url;
-    c.client_id = f.client_id;
+    if (!f.client_id.empty()) c.client_id = f.client_id;
     c.type = type;
     c.subject_domain = f.subject_domain;
     out.push_back(std::move(c));
@@ -118,10 +120,10 @@ Status serve_oidc(const OidcServeFlags& f) {
                            respond(i->handle_request(r));
                          }));
   options.issuer_url = f.issuer_url.empty() ? "http://" + server->address() : f.issuer_url;
-  const std::string key_path = f.key.empty() ? std::string() : f.key;
-  auto created = key_path.empty()
-                     ? ca::OidcIssuer::create(crypto::PrivateKey::generate(crypto::KeyType::kEcdsaP256).value(), options)
-                     : ca::OidcIssuer::open(key_path, options);
+  auto key = f.key.empty() ? crypto::PrivateKey::generate(crypto::KeyType::kEcdsaP256)
+                           : crypto::load_or_create_private_key(f.key, crypto::KeyType::kEcdsaP256);
+  auto created = key.ok() ? ca::OidcIssuer::create(std::move(*key), options)
+                          : Result<std::unique_ptr<ca::OidcIssuer>>(std::move(key).error());
   if (!created.ok()) {
     server->stop(std::chrono::milliseconds(0));
     return std::move(created).error();
@@ -175,8 +177,8 @@ void register_ca_commands(CLI::App& app, int& exit_code) {
   serve->add_option("--oidc-issuer", f->oidc_issuers, "Trust tokens of this issuer URL (repeatable; instead of --config-path)");
   serve->add_option("--issuer-type", f->issuer_type, "Type of the --oidc-issuer issuers: email, github-workflow or uri")
       ->check(CLI::IsMember({"email", "github-workflow", "uri"}))
-      ->capture_default_str();
-  serve->add_option("--client-id", f->client_id, "Audience the --oidc-issuer tokens must carry")->capture_default_str();
+      ->default_str("email");
+  serve->add_option("--client-id", f->client_id, "Audience the --oidc-issuer tokens must carry")->default_str("sigstore");
   serve->add_option("--subject-domain", f->subject_domain, "For uri issuers: the scheme and host subjects must have");
   serve->add_option("--oidc-ca-file", f->oidc_ca_file, "Extra trust anchors (PEM) for the issuers' HTTPS");
   serve->add_flag("--no-ct-log", f->no_ct_log, "Run without a CT log: certificates carry no SCT");

@@ -54,7 +54,14 @@ struct Principal {
 };
 
 struct OidcOptions {
-  net::ClientOptions http;              // discovery and JWKS fetches
+  // Discovery and JWKS fetches: each within 10 s, retried once, so a slow issuer cannot hold a
+  // signing request past its own deadline.
+  net::ClientOptions http = [] {
+    net::ClientOptions o;
+    o.timeout = std::chrono::seconds(10);
+    o.max_retries = 1;
+    return o;
+  }();
   std::chrono::seconds clock_skew{60};  // allowed on exp, nbf and iat
   // A token naming a key the cached JWK Set lacks fetches the set again, at most this often.
   std::chrono::seconds min_refresh_interval{10};

@@ -68,6 +68,10 @@ class HttpServer {
   virtual void run_until_signal() = 0;
 };
 
+// application/x-www-form-urlencoded (a query string or a form body): '+' is a space, then
+// percent-decoding; fails on malformed escapes.
+Result<std::multimap<std::string, std::string>> parse_form(std::string_view text);
+
 // Splits and percent-decodes a request target; fails on malformed escapes.
 Result<std::pair<std::string, std::multimap<std::string, std::string>>> parse_target(std::string_view target);
 

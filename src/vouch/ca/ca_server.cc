@@ -45,8 +45,6 @@ Result<std::unique_ptr<CaServer>> CaServer::open(CaServerOptions options) {
   }
   OidcOptions oidc;
   oidc.http.ca_file = options.oidc_ca_file;
-  oidc.http.max_retries = 1;
-  oidc.http.timeout = std::chrono::seconds(10);
   VOUCH_ASSIGN_OR_RETURN(s->verifier_, make_oidc_verifier(options.issuers, oidc));
   s->api_ = std::make_unique<FulcioApi>(*s->ca_, *s->verifier_, s->ct_log_ ? s->ct_log_->handler() : net::HttpHandler());
   return s;

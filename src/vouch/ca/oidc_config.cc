@@ -70,6 +70,8 @@ Result<IssuerConfig> parse_issuer(const json::Node& node, std::string_view key) 
   }
   if (issuer.type == IssuerType::kUri && issuer.subject_domain.empty())
     return node.error("a uri issuer needs SubjectDomain");
+  if (issuer.type != IssuerType::kUri && !issuer.subject_domain.empty())
+    return node.error(fmt::format("SubjectDomain applies to uri issuers only, not to a {} issuer", issuer_type_name(issuer.type)));
   auto origin = net::url_origin(issuer.issuer_url);
   if (!origin.ok()) return node.error(fmt::format("issuer URL: {}", origin.error().message));
   if (origin->scheme == "http" && !net::is_loopback_host(origin->host))

@@ -34,46 +34,6 @@ net::HttpResponse oauth_error(int status, std::string_view error, std::string_vi
   return r;
 }
 
-// application/x-www-form-urlencoded: '+' is a space, then percent-decoding.
-Result<std::vector<std::pair<std::string, std::string>>> parse_form(std::string_view body) {
-  std::vector<std::pair<std::string, std::string>> out;
-  auto decode = [](std::string_view in) -> Result<std::string> {
-    std::string s;
-    for (size_t i = 0; i < in.size(); ++i) {
-      char c = in[i];
-      if (c == '+') {
-        s.push_back(' ');
-      } else if (c == '%') {
-        if (i + 2 >= in.size()) return invalid_input("malformed percent escape in form");
-        auto hex = hex_decode(in.substr(i + 1, 2));
-        if (!hex.ok()) return invalid_input("malformed percent escape in form");
-        s.push_back(static_cast<char>((*hex)[0]));
-        i += 2;
-      } else {
-        s.push_back(c);
-      }
-    }
-    return s;
-  };
-  size_t pos = 0;
-  while (pos <= body.size() && !body.empty()) {
-    size_t amp = body.find('&', pos);
-    std::string_view part = body.substr(pos, amp == std::string_view::npos ? std::string_view::npos : amp - pos);
-    if (!part.empty()) {
-      size_t eq = part.find('=');
-      VOUCH_ASSIGN_OR_RETURN(std::string key, decode(part.substr(0, eq)));
-      std::string value;
-      if (eq != std::string_view::npos) {
-        VOUCH_ASSIGN_OR_RETURN(value, decode(part.substr(eq + 1)));
-      }
-      out.emplace_back(std::move(key), std::move(value));
-    }
-    if (amp == std::string_view::npos) break;
-    pos = amp + 1;
-  }
-  return out;
-}
-
 // Stable stand-ins for the numeric IDs and commit SHA a real run would carry.
 std::string derived_hex(std::string_view seed, size_t digits) {
   return hex_encode(crypto::sha256(seed)).substr(0, digits);
@@ -249,7 +209,7 @@ net::HttpResponse OidcIssuer::handle_request(const net::HttpRequest& request) {
       return refuse(oauth_error(400, "invalid_request", "the body must be a JSON object of claims"));
     claims = std::move(doc->as_object());
   } else if (iequals(type, "application/x-www-form-urlencoded")) {
-    auto form = parse_form(request.body);
+    auto form = net::parse_form(request.body);
     if (!form.ok()) return refuse(oauth_error(400, "invalid_request", form.error().message));
     for (auto& [k, v] : *form) {
       if (k == "grant_type") {

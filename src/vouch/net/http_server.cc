@@ -327,14 +327,7 @@ std::string_view HttpRequest::header(std::string_view name) const {
   return {};
 }
 
-Result<std::pair<std::string, std::multimap<std::string, std::string>>> parse_target(std::string_view target) {
-  std::string_view path = target, query;
-  if (size_t q = target.find('?'); q != std::string_view::npos) {
-    path = target.substr(0, q);
-    query = target.substr(q + 1);
-  }
-  auto decoded = percent_decode(path, false);
-  if (!decoded.ok()) return invalid_input(fmt::format("request path: {}", decoded.error().message));
+Result<std::multimap<std::string, std::string>> parse_form(std::string_view query) {
   std::multimap<std::string, std::string> params;
   while (!query.empty()) {
     size_t amp = query.find('&');
@@ -344,10 +337,23 @@ Result<std::pair<std::string, std::multimap<std::string, std::string>>> parse_ta
     size_t eq = pair.find('=');
     auto key = percent_decode(pair.substr(0, eq), true);
     auto value = percent_decode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1), true);
-    if (!key.ok() || !value.ok()) return invalid_input("request query: malformed percent escape");
+    if (!key.ok() || !value.ok()) return invalid_input("malformed percent escape");
     params.emplace(std::move(*key), std::move(*value));
   }
-  return std::make_pair(std::move(*decoded), std::move(params));
+  return params;
+}
+
+Result<std::pair<std::string, std::multimap<std::string, std::string>>> parse_target(std::string_view target) {
+  std::string_view path = target, query;
+  if (size_t q = target.find('?'); q != std::string_view::npos) {
+    path = target.substr(0, q);
+    query = target.substr(q + 1);
+  }
+  auto decoded = percent_decode(path, false);
+  if (!decoded.ok()) return invalid_input(fmt::format("request path: {}", decoded.error().message));
+  auto params = parse_form(query);
+  if (!params.ok()) return invalid_input(fmt::format("request query: {}", params.error().message));
+  return std::make_pair(std::move(*decoded), std::move(*params));
 }
 
 Result<std::unique_ptr<HttpServer>> HttpServer::start(HttpServerOptions options, HttpHandler handler) {

@@ -196,6 +196,37 @@ TEST_F(OidcTest, IssuerKeysOfEveryTypeVerify) {
   }
 }
 
+TEST_F(OidcTest, HostileDiscoveryAndKeySetsAreRefused) {
+  // An issuer URL whose server answers for another issuer, points its keys elsewhere over plain
+  // HTTP, or serves an oversized key set: no token of it verifies, and the reason is named.
+  std::string mode;
+  net::HttpServerOptions o;
+  o.listen = "127.0.0.1:0";
+  std::string url;
+  auto hostile = net::HttpServer::start(o, [&](net::HttpRequest r, net::Responder respond) {
+                   if (r.path == "/keys") return respond({200, "application/json", std::string(300 * 1024, ' ') + "{}", {}});
+                   bj::object doc{{"issuer", mode == "other-issuer" ? "https://accounts.google.com" : url},
+                                  {"jwks_uri", mode == "plain-http" ? "http://keys.example.com/keys" : url + "/keys"}};
+                   respond({200, "application/json", json::serialize(doc), {}});
+                 }).value();
+  url = "http://127.0.0.1:" + std::to_string(hostile->port());
+  IssuerConfig c;
+  c.issuer_url = url;
+  // A token that claims that issuer, signed by a key the hostile server could have served.
+  OidcIssuerOptions io;
+  io.issuer_url = url;
+  auto signer = OidcIssuer::create(crypto::PrivateKey::generate(crypto::KeyType::kEcdsaP256).value(), io).value();
+  std::string token = signer->issue(bj::object{{"sub", "u"}, {"email", "a@example.com"}, {"email_verified", true}}).value();
+  for (auto [m, needle] : {std::pair{"other-issuer", "names issuer \"https://accounts.google.com\""},
+                           std::pair{"plain-http", "plain HTTP"}, std::pair{"oversized", "JWKS"}}) {
+    mode = m;
+    auto p = make_oidc_verifier({c}).value()->verify(token);
+    ASSERT_FALSE(p.ok()) << m;
+    EXPECT_NE(p.error().message.find(needle), std::string::npos) << m << ": " << p.error().message;
+  }
+  hostile->stop(std::chrono::milliseconds(100));
+}
+
 TEST_F(OidcTest, IssuerEndpoints) {
   auto& issuer = server_.issuer();
   net::HttpRequest discovery = testing::make_request("GET", "/.well-known/openid-configuration");
@@ -283,6 +314,8 @@ TEST(OidcConfig, ParsesFulcioConfigurationAndRefusesWhatItCannotHonour) {
   refused(R"({"OIDCIssuers": {"http://a.example": {"Type": "email"}}})", "plain HTTP");
   refused(R"({"MetaIssuers": {"https://*.example": {"Type": "email"}}, "OIDCIssuers": {}})", "MetaIssuers");
   refused(R"({"OIDCIssuers": {"https://a.example": {"Type": "uri"}}})", "SubjectDomain");
+  refused(R"({"OIDCIssuers": {"https://a.example": {"Type": "email", "SubjectDomain": "https://ci.example"}}})",
+          "SubjectDomain applies to uri issuers only");
 }
 
 }  // namespace
