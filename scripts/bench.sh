@@ -15,6 +15,9 @@
 #     certificate) with 1 to 32 clients, vs the limit its signatures set (openssl speed).
 #  6. Keyless signing end to end against `vouch stack up`: `vouch sign-blob` keyless vs the same
 #     command with a key file and no log (bench/keyless_sign.sh).
+#  7. Admission webhook: AdmissionReviews of a 3-container Pod over TLS with hey, warm cache, vs
+#     the same server with no policies (the floor), as fast as possible and at 2,000 req/s
+#     (bench/admission_bench.sh).
 set -euo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -154,3 +157,6 @@ PY
 echo
 echo "== SBOM: Go executables and Java archives of /usr against go version -m and pom.properties"
 bash bench/sbom_ground_truth.sh "$build/vouch" /usr
+echo
+echo "== Admission webhook: a Pod of 3 containers over TLS with hey, against the same server with no policies"
+bash bench/admission_bench.sh "$build/vouch" 10

@@ -196,6 +196,21 @@ open(os.path.join(sys.argv[2], "none"), "w").write(b64u(b'{"alg":"none"}') + "."
 PY
 "$build/fuzz_keyless_inputs" "${limit[@]}" -max_len=16384 -rss_limit_mb=2048 "$root/.cache/fuzz/keyless"
 "$build/fuzz_jose" "${limit[@]}" -max_len=16384 -rss_limit_mb=2048 "$root/.cache/fuzz/jose"
+# AdmissionReviews as the API server sends them.
+mkdir -p "$root/.cache/fuzz/admission"
+python3 - "$root/.cache/fuzz/admission" <<'PY'
+import json, os, sys
+pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "prod"},
+       "spec": {"containers": [{"name": "app", "image": "registry.example/app:v1"}]}}
+review = {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
+    "uid": "705ab4f5-6393-11e8-b7cc-42010a800002", "kind": {"group": "", "version": "v1", "kind": "Pod"},
+    "resource": {"group": "", "version": "v1", "resource": "pods"}, "name": "web", "namespace": "prod",
+    "operation": "CREATE", "userInfo": {"username": "admin", "groups": ["system:masters"]}, "object": pod, "dryRun": False}}
+open(os.path.join(sys.argv[1], "create"), "w").write(json.dumps(review))
+review["request"].update(operation="DELETE", oldObject=pod, object=None)
+open(os.path.join(sys.argv[1], "delete"), "w").write(json.dumps(review))
+PY
+"$build/fuzz_admission_review" "${limit[@]}" -max_len=65536 -rss_limit_mb=2048 "$root/.cache/fuzz/admission"
 # The certificate authority's inputs (a byte picks: SCT structures, CT leaves, Fulcio v2 and v1
 # requests, an OIDC token request, a Fulcio issuer configuration).
 mkdir -p "$root/.cache/fuzz/ca"

@@ -29,6 +29,8 @@ int run(int argc, char** argv) {
   register_image_commands(app, exit_code);
   register_jp_commands(app, exit_code);
   register_policy_commands(app, exit_code);
+  register_admission_commands(app, exit_code);
+  register_report_commands(app, exit_code);
   register_tuf_commands(app, exit_code);
   register_tsa_commands(app, exit_code);
   register_ca_commands(app, exit_code);

@@ -5,9 +5,9 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/policy_inputs.h"
 #include "vouch/base/file.h"
 #include "vouch/base/json.h"
-#include "vouch/verifiers/cosign.h"
 #include "vouch/policy/document.h"
 #include "vouch/policy/engine.h"
 #include "vouch/policy/json_patch.h"
@@ -23,81 +23,13 @@ namespace bj = boost::json;
 namespace fs = std::filesystem;
 using policy::RuleStatus;
 
-constexpr size_t kMaxFileBytes = 16 << 20;
-
-bool is_yaml_or_json(const fs::path& p) {
-  auto e = p.extension().string();
-  return e == ".yaml" || e == ".yml" || e == ".json";
-}
-
-Result<std::vector<fs::path>> expand_paths(const std::vector<std::string>& args) {
-  std::vector<fs::path> out;
-  for (const auto& a : args) {
-    std::error_code ec;
-    if (fs::is_directory(a, ec)) {
-      std::vector<fs::path> files;
-      for (auto it = fs::recursive_directory_iterator(a, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (it->is_regular_file() && is_yaml_or_json(it->path())) files.push_back(it->path());
-      }
-      std::sort(files.begin(), files.end());
-      out.insert(out.end(), files.begin(), files.end());
-    } else if (fs::exists(a, ec)) {
-      out.emplace_back(a);
-    } else {
-      return not_found(fmt::format("{}: no such file or directory", a));
-    }
-  }
-  return out;
-}
-
-Result<std::vector<policy::Policy>> load_policies(const std::vector<fs::path>& files) {
-  std::vector<policy::Policy> out;
-  for (const auto& f : files) {
-    VOUCH_ASSIGN_OR_RETURN(std::string text, read_file(f, kMaxFileBytes));
-    VOUCH_ASSIGN_OR_RETURN(auto ps, policy::parse_policies(text, f.string()));
-    for (auto& p : ps) out.push_back(std::move(p));
-  }
-  return out;
-}
-
-Result<std::vector<bj::value>> load_resources(const std::vector<fs::path>& files) {
-  std::vector<bj::value> out;
-  for (const auto& f : files) {
-    VOUCH_ASSIGN_OR_RETURN(std::string text, read_file(f, kMaxFileBytes));
-    VOUCH_ASSIGN_OR_RETURN(auto docs, policy::parse_documents(text, f.string()));
-    for (size_t i = 0; i < docs.size(); ++i) {
-      auto& d = docs[i];
-      if (!d.is_object()) return invalid_input(fmt::format("{}: document {}: expected an object", f.string(), i + 1));
-      auto& o = d.get_object();
-      // A List expands to its items.
-      if (auto* k = o.if_contains("kind"); k && k->is_string() && k->get_string().ends_with("List")) {
-        if (auto* items = o.if_contains("items"); items && items->is_array()) {
-          for (auto& it : items->get_array()) out.push_back(it);
-          continue;
-        }
-      }
-      auto* kind = o.if_contains("kind");
-      auto* api = o.if_contains("apiVersion");
-      if (!kind || !kind->is_string() || kind->get_string().empty())
-        return invalid_input(fmt::format("{}: document {}: kind: required", f.string(), i + 1));
-      if (!api || !api->is_string() || api->get_string().empty())
-        return invalid_input(fmt::format("{}: document {}: apiVersion: required", f.string(), i + 1));
-      auto* meta = o.if_contains("metadata");
-      if (!meta || !meta->is_object())
-        return invalid_input(fmt::format("{}: document {}: metadata: expected an object", f.string(), i + 1));
-      out.push_back(std::move(d));
-    }
-  }
-  return out;
-}
-
 Result<policy::Values> load_values(const fs::path& path) {
-  VOUCH_ASSIGN_OR_RETURN(std::string text, read_file(path, kMaxFileBytes));
+  VOUCH_ASSIGN_OR_RETURN(std::string text, read_file(path, kMaxPolicyInputBytes));
   return policy::parse_values(text, path.string());
 }
 
 Result<policy::UserInfo> load_user_info(const fs::path& path) {
-  VOUCH_ASSIGN_OR_RETURN(std::string text, read_file(path, kMaxFileBytes));
+  VOUCH_ASSIGN_OR_RETURN(std::string text, read_file(path, kMaxPolicyInputBytes));
   return policy::parse_user_info(text, path.string());
 }
 
@@ -123,19 +55,6 @@ struct ApplyOptions {
   TrustedRootFlags trust;
 };
 
-Result<std::shared_ptr<policy::ImageVerifier>> make_image_verifier(const ApplyOptions& opts) {
-  verifiers::CosignOptions v;
-  v.store.allow_insecure = opts.allow_insecure_registry;
-  VOUCH_ASSIGN_OR_RETURN(v.trusted_material, opts.trust.load());
-  if (!v.trusted_material) {
-    // Asked only when a rule needs trust: Sigstore's trusted root over TUF, as cosign and Kyverno get it.
-    v.trusted_material_source = [trust = opts.trust] {
-      return trust.load_or_tuf(true, std::chrono::steady_clock::now() + std::chrono::minutes(5));
-    };
-  }
-  return verifiers::cosign_image_verifier(std::move(v));
-}
-
 int apply(const ApplyOptions& opts) {
   std::vector<bj::value> resources;
   auto run = [&]() -> Result<std::vector<policy::Evaluated>> {
@@ -154,7 +73,7 @@ int apply(const ApplyOptions& opts) {
     }
     std::shared_ptr<policy::ImageVerifier> verifier;
     if (opts.registry) {
-      VOUCH_ASSIGN_OR_RETURN(verifier, make_image_verifier(opts));
+      VOUCH_ASSIGN_OR_RETURN(verifier, make_image_verifier(opts.allow_insecure_registry, opts.trust));
     }
     policy::Engine engine({.verifier = std::move(verifier)});
     return policy::evaluate_all(engine, policies, resources, values, user);
@@ -219,7 +138,7 @@ struct TestOptions {
 
 Result<std::vector<policy::TestRow>> run_test_file(const fs::path& file) {
   fs::path dir = file.parent_path();
-  VOUCH_ASSIGN_OR_RETURN(std::string text, read_file(file, kMaxFileBytes));
+  VOUCH_ASSIGN_OR_RETURN(std::string text, read_file(file, kMaxPolicyInputBytes));
   VOUCH_ASSIGN_OR_RETURN(policy::KyvernoTest spec, policy::parse_kyverno_test(text, file.string()));
   auto rel = [&](const std::string& p) { return fs::path(p).is_absolute() ? fs::path(p) : dir / p; };
   std::vector<std::string> pargs, rargs;

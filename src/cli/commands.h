@@ -24,5 +24,11 @@ void register_trust_commands(CLI::App& app, int& exit_code);   // trusted-root c
 
 void register_jp_commands(CLI::App& app, int& exit_code);      // jp query
 void register_policy_commands(CLI::App& app, int& exit_code);  // policy apply, policy test
+void register_admission_commands(CLI::App& app, int& exit_code);  // admission serve|scan|manifests
+void register_report_commands(CLI::App& app, int& exit_code);     // report get, rollout status|plan
+
+// The subcommands of `vouch admission` that live in their own files.
+void add_admission_scan_command(CLI::App& admission, int& exit_code);       // admission scan
+void add_admission_manifests_command(CLI::App& admission, int& exit_code);  // admission manifests
 
 }  // namespace vouch::cli

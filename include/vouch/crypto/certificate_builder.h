@@ -1,6 +1,7 @@
 // Building and signing X.509 v3 certificates as a Fulcio-compatible CA issues them: roots,
 // intermediates and short-lived code-signing leaves with Fulcio's extensions, CT
-// precertificates (poison extension) and final certificates with embedded SCTs. Every extension
+// precertificates (poison extension) and final certificates with embedded SCTs; and TLS server
+// certificates (serverAuth, DNS names) for servers that bring their own CA. Every extension
 // is built from typed ASN.1 objects, so identity claims from untrusted tokens end up verbatim in
 // the certificate and are never parsed as configuration.
 #pragma once
@@ -60,7 +61,10 @@ struct CertificateTemplate {
   bool is_ca = false;
   std::optional<int> path_len;  // CA only; absent: no limit
   KeyUsage key_usage;
+  // extKeyUsage purposes; the extension is written when either is set (serverAuth first, in OID
+  // order). serverAuth makes a TLS server certificate, such as an admission webhook's.
   bool code_signing_eku = false;
+  bool server_auth_eku = false;
   // Emails, URIs, DNS names and Fulcio's username (otherName 1.3.6.1.4.1.57264.1.7, UTF8String).
   SubjectAltNames subject_alt_names;
   // Only non-empty fields are written; the issuer goes to both .1.1 (raw) and .1.8 (UTF8String).
@@ -83,8 +87,8 @@ Result<Bytes> random_serial_number();
 // the issuer key: ECDSA P-256/P-384/P-521 with SHA-256/384/512, RSA PKCS#1 v1.5 with SHA-256,
 // Ed25519. kInvalidInput, naming the problem, for a template that makes no sense (validity ends
 // before it starts, a CA without keyCertSign or without a subject, a leaf with neither subject nor
-// alternative name, non-ASCII alternative names, invalid UTF-8, both poison and SCTs, an
-// extension that occurs twice, ...).
+// alternative name, a code-signing or TLS server leaf without digitalSignature, non-ASCII
+// alternative names, invalid UTF-8, both poison and SCTs, an extension that occurs twice, ...).
 Result<Certificate> sign_certificate(const CertificateTemplate& tmpl, const PrivateKey& issuer_key,
                                      const std::optional<Certificate>& issuer = std::nullopt);
 

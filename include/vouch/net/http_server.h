@@ -1,7 +1,8 @@
 // HTTP/1.1 server core on Boost.Beast/Asio: a small pool of I/O threads accepts and reads
 // requests (bounded body size, read deadline); handlers run on a separate worker pool so that
 // CPU work never blocks I/O; every request has a deadline; stop() is graceful (no new
-// connections, in-flight requests finish, then the threads end).
+// connections, in-flight requests finish, then the threads end). Given a certificate and a key
+// file, the same server speaks only HTTPS (TLS 1.2 or 1.3) and can reload them while it runs.
 #pragma once
 
 #include <chrono>
@@ -51,9 +52,14 @@ struct HttpServerOptions {
   unsigned io_threads = 2;
   unsigned worker_threads = 4;
   size_t max_body_bytes = 8 << 20;       // larger bodies get 413
-  std::chrono::seconds read_timeout{30};
+  // Bounds the TLS handshake, reading one request and writing one response.
+  std::chrono::milliseconds read_timeout{30000};
   std::chrono::seconds request_deadline{30};  // a handler slower than this gets 503
   std::string server_name = "vouch";
+  // Both set: HTTPS only. PEM files: the certificate file holds the leaf first, then any
+  // intermediates; the key file holds its unencrypted private key. Both empty: plain HTTP.
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 class HttpServer {
@@ -66,6 +72,10 @@ class HttpServer {
   virtual void stop(std::chrono::milliseconds grace = std::chrono::seconds(10)) = 0;
   // Blocks until SIGINT or SIGTERM arrives (or stop() is called), then stops gracefully.
   virtual void run_until_signal() = 0;
+  // Re-reads the certificate and key files (as a Kubernetes Secret is rotated in place), checks
+  // them as start() does and uses them for new connections; connections already open keep
+  // theirs. On an error the previous certificate keeps serving. A plain-HTTP server fails.
+  virtual Status reload_tls() = 0;
 };
 
 // application/x-www-form-urlencoded (a query string or a form body): '+' is a space, then

@@ -46,6 +46,10 @@ class ImageVerifier {
   // predicates. An error means verification could not be attempted (registry unreachable).
   virtual Result<ImageVerificationOutcome> verify(const std::string& image, const ImageVerification& rule,
                                                   const AttestorSet& attestors, const Attestation* attestation) = 0;
+  // The digest ("sha256:…") `image` names now, for callers that cache outcomes by digest. A
+  // reference that carries a digest names that one; resolving a tag is up to the verifier
+  // (by default an error).
+  virtual Result<std::string> resolve_digest(const std::string& image, const ImageVerification& rule);
 };
 
 struct UserInfo {
@@ -79,6 +83,9 @@ struct RuleResult {
   // JSON Patch operations (RFC 6902) the rule makes: verifyImages' mutateDigest pins a
   // verified tag to its digest ("image:tag@sha256:…").
   std::vector<boost::json::object> patches;
+  // verifyImages: each image the rule selected, as pinned when it was ("image:tag@sha256:…"),
+  // with its outcome (pass or fail): Kyverno's kyverno.io/verify-images annotation.
+  std::vector<std::pair<std::string, RuleStatus>> images;
 };
 
 struct ResourceRef {

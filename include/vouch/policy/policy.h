@@ -167,6 +167,8 @@ struct Attestor {
 struct AttestorSet {
   std::optional<int> count;  // nullopt: every entry must verify
   std::vector<Attestor> entries;
+  // SHA-256 (hex) of the set as written: what a cache of verification outcomes keys on.
+  std::string fingerprint;
 };
 
 struct Attestation {
@@ -191,6 +193,11 @@ struct ImageVerification {
   bool cosign_oci11 = false;
   std::optional<Conditions> validate_deny;
   std::string validate_message;
+  // SHA-256 (hex) of what the verifier is asked under this entry (type, repository, attestors,
+  // registry settings; not the image selection, conditions or digest handling): with an
+  // attestor set's fingerprint, it names one question asked of an image, so verification
+  // outcomes can be cached per digest and question while conditions are judged every time.
+  std::string fingerprint;
 };
 
 struct Rule {

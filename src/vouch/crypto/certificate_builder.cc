@@ -197,6 +197,10 @@ Status check_template(const CertificateTemplate& t) {
     if (t.path_len) return refused("a path length on a certificate that is not a CA");
     if (t.code_signing_eku && !ku.digital_signature)
       return refused("a code-signing leaf needs digitalSignature in its key usage");
+    // TLS 1.3 and ECDHE handshakes are signed with the server's key; keyEncipherment (RSA key
+    // transport) is not offered.
+    if (t.server_auth_eku && !ku.digital_signature)
+      return refused("a TLS server leaf needs digitalSignature in its key usage");
     if (t.subject.empty() && t.subject_alt_names.empty())
       return refused("a leaf certificate needs a subject or a subject alternative name");
   }
@@ -253,9 +257,10 @@ Result<ExtensionPtr> key_usage_extension(const KeyUsage& ku) {
   return typed_extension(NID_key_usage, true, bits.get(), "key usage");
 }
 
-Result<ExtensionPtr> code_signing_extension() {
+Result<ExtensionPtr> extended_key_usage_extension(bool server_auth, bool code_signing) {
   EkuPtr eku(sk_ASN1_OBJECT_new_null());
-  if (!eku || sk_ASN1_OBJECT_push(eku.get(), OBJ_nid2obj(NID_code_sign)) <= 0)
+  if (!eku || (server_auth && sk_ASN1_OBJECT_push(eku.get(), OBJ_nid2obj(NID_server_auth)) <= 0) ||
+      (code_signing && sk_ASN1_OBJECT_push(eku.get(), OBJ_nid2obj(NID_code_sign)) <= 0))
     return failed("cannot build the extended key usage");
   return typed_extension(NID_ext_key_usage, false, eku.get(), "extended key usage");
 }
@@ -363,7 +368,8 @@ Result<std::vector<ExtensionPtr>> build_extensions(const CertificateTemplate& t,
     return ok_status();
   };
   VOUCH_RETURN_IF_ERROR(add(key_usage_extension(t.key_usage)));
-  if (t.code_signing_eku) VOUCH_RETURN_IF_ERROR(add(code_signing_extension()));
+  if (t.server_auth_eku || t.code_signing_eku)
+    VOUCH_RETURN_IF_ERROR(add(extended_key_usage_extension(t.server_auth_eku, t.code_signing_eku)));
   if (t.is_ca) VOUCH_RETURN_IF_ERROR(add(basic_constraints_extension(t.path_len)));
   VOUCH_RETURN_IF_ERROR(add(subject_key_id_extension(subject_key_id)));
   VOUCH_RETURN_IF_ERROR(add(authority_key_id_extension(authority_key_id)));

@@ -1,18 +1,29 @@
 #include "vouch/net/http_server.h"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <csignal>
+#include <ctime>
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <type_traits>
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <fmt/format.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "vouch/base/ascii.h"
+#include "vouch/base/file.h"
+#include "vouch/base/time.h"
 
 namespace vouch::net {
 namespace {
@@ -20,7 +31,138 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
+
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+using TlsContext = std::shared_ptr<ssl::context>;
+
+template <class Stream>
+constexpr bool kIsTls = std::is_same_v<Stream, TlsStream>;
+
+// TLS 1.2 suites: forward secrecy (ECDHE) with authenticated encryption (AEAD) only, strongest
+// first. TLS 1.3 keeps OpenSSL's defaults, which are all of that kind.
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+// A certificate chain or a key is a few kilobytes; anything this large is not one.
+constexpr size_t kMaxTlsFileBytes = 1 << 20;
+
+// close_notify at the end of a TLS connection is a courtesy: a peer that never answers ours does
+// not keep the session (and its socket) longer than this.
+constexpr std::chrono::milliseconds kTlsShutdownBound{1000};
+
+struct BioFree {
+  void operator()(BIO* bio) const { BIO_free(bio); }
+};
+struct X509Free {
+  void operator()(X509* cert) const { X509_free(cert); }
+};
+struct PkeyFree {
+  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
+};
+using BioPtr = std::unique_ptr<BIO, BioFree>;
+using X509Ptr = std::unique_ptr<X509, X509Free>;
+using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
+
+// OpenSSL's reason for its latest failure on this thread; the thread's error queue is empty after.
+std::string openssl_reason() {
+  unsigned long code = ERR_peek_last_error();
+  const char* reason = code != 0 ? ERR_reason_error_string(code) : nullptr;
+  ERR_clear_error();
+  return reason != nullptr ? reason : "unknown OpenSSL error";
+}
+
+// A server reads its key unattended: an encrypted key fails instead of prompting on a terminal.
+int refuse_passphrase(char*, int, int, void*) { return -1; }
+
+BioPtr memory_bio(const std::string& data) {
+  return BioPtr(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
+}
+
+Result<std::vector<X509Ptr>> read_certificate_chain(const std::string& file) {
+  auto pem = read_file(file, kMaxTlsFileBytes);
+  if (!pem.ok()) return std::move(pem).error().context("TLS certificate file");
+  BioPtr bio = memory_bio(*pem);
+  if (!bio) return internal_error(fmt::format("TLS certificate file '{}': {}", file, openssl_reason()));
+  ERR_clear_error();
+  std::vector<X509Ptr> chain;
+  while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, refuse_passphrase, nullptr)) chain.emplace_back(cert);
+  // Running out of PEM blocks ends the loop with "no start line"; anything else is a broken block.
+  unsigned long last = ERR_peek_last_error();
+  if (last != 0 && !(ERR_GET_LIB(last) == ERR_LIB_PEM && ERR_GET_REASON(last) == PEM_R_NO_START_LINE)) {
+    return invalid_input(fmt::format("TLS certificate file '{}': certificate {}: {}", file, chain.size() + 1,
+                                     openssl_reason()));
+  }
+  ERR_clear_error();
+  if (chain.empty()) return invalid_input(fmt::format("TLS certificate file '{}': no PEM certificate in it", file));
+  return chain;
+}
+
+Result<PkeyPtr> read_private_key(const std::string& file) {
+  auto pem = read_file(file, kMaxTlsFileBytes);
+  if (!pem.ok()) return std::move(pem).error().context("TLS key file");
+  BioPtr bio = memory_bio(*pem);
+  if (!bio) return internal_error(fmt::format("TLS key file '{}': {}", file, openssl_reason()));
+  ERR_clear_error();
+  PkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, refuse_passphrase, nullptr));
+  if (!key) {
+    return invalid_input(
+        fmt::format("TLS key file '{}': no unencrypted PEM private key in it ({})", file, openssl_reason()));
+  }
+  return key;
+}
+
+std::string format_asn1_time(const ASN1_TIME* time) {
+  std::tm tm{};
+  if (ASN1_TIME_to_tm(time, &tm) != 1) return "an unreadable time";
+  return format_rfc3339(static_cast<UnixSeconds>(timegm(&tm)));
+}
+
+// Reads and checks a certificate chain and its key as a server context: TLS 1.2 at least, no
+// compression, no renegotiation, the server's cipher order. Fails, naming the file, on an
+// unreadable file, an expired leaf or a key that is not the leaf's.
+Result<TlsContext> load_tls_context(const std::string& cert_file, const std::string& key_file) {
+  VOUCH_ASSIGN_OR_RETURN(std::vector<X509Ptr> chain, read_certificate_chain(cert_file));
+  VOUCH_ASSIGN_OR_RETURN(PkeyPtr key, read_private_key(key_file));
+  X509* leaf = chain.front().get();
+  if (X509_cmp_current_time(X509_get0_notAfter(leaf)) <= 0) {
+    return invalid_input(fmt::format("TLS certificate file '{}': the certificate expired at {}", cert_file,
+                                     format_asn1_time(X509_get0_notAfter(leaf))));
+  }
+  if (X509_check_private_key(leaf, key.get()) != 1) {
+    return invalid_input(fmt::format("TLS key file '{}': the key does not match the certificate in '{}' ({})",
+                                     key_file, cert_file, openssl_reason()));
+  }
+
+  TlsContext context;
+  try {
+    context = std::make_shared<ssl::context>(ssl::context::tls_server);
+  } catch (const std::exception& e) {
+    return internal_error(fmt::format("TLS context: {}", e.what()));
+  }
+  SSL_CTX* ctx = context->native_handle();
+  SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 || SSL_CTX_set_cipher_list(ctx, kTls12Ciphers) != 1) {
+    return internal_error(fmt::format("TLS context: {}", openssl_reason()));
+  }
+  if (SSL_CTX_use_certificate(ctx, leaf) != 1) {
+    return invalid_input(fmt::format("TLS certificate file '{}': {}", cert_file, openssl_reason()));
+  }
+  for (size_t i = 1; i < chain.size(); ++i) {
+    if (SSL_CTX_add1_chain_cert(ctx, chain[i].get()) != 1) {
+      return invalid_input(fmt::format("TLS certificate file '{}': certificate {}: {}", cert_file, i + 1,
+                                       openssl_reason()));
+    }
+  }
+  if (SSL_CTX_use_PrivateKey(ctx, key.get()) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+    return invalid_input(fmt::format("TLS key file '{}': {}", key_file, openssl_reason()));
+  }
+  return context;
+}
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -66,17 +208,29 @@ std::string json_error(int status, std::string_view message) {
 
 class Server;
 
-class Session : public std::enable_shared_from_this<Session> {
+// One connection, plain (PlainStream) or TLS (TlsStream); the two differ only in the handshake,
+// in how the connection ends and in which errors are the peer's way of leaving.
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(tcp::socket socket, Server* server) : stream_(std::move(socket)), server_(server) {}
+  Session(tcp::socket socket, Server* server)
+    requires(!kIsTls<Stream>)
+      : stream_(std::move(socket)), server_(server) {}
+  Session(tcp::socket socket, TlsContext context, Server* server)
+    requires kIsTls<Stream>
+      : context_(std::move(context)), stream_(std::move(socket), *context_), server_(server) {}
   void start();
 
  private:
+  void handshake();
   void read();
   void on_read(beast::error_code ec);
   void write(HttpResponse response, bool keep_alive);
+  void close();
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
 
-  beast::tcp_stream stream_;
+  TlsContext context_;  // outlives stream_, which uses it; stays null on a plain connection
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   Server* server_;
@@ -95,6 +249,21 @@ class Server final : public HttpServer {
         work_guard_(asio::make_work_guard(ioc_)) {}
 
   ~Server() override { stop(std::chrono::seconds(10)); }
+
+  Status enable_tls() {
+    VOUCH_ASSIGN_OR_RETURN(TlsContext context, load_tls_context(options_.tls_cert_file, options_.tls_key_file));
+    tls_context_.store(std::move(context));
+    tls_ = true;
+    return ok_status();
+  }
+
+  Status reload_tls() override {
+    if (!tls_) return invalid_input("reload_tls: this server speaks plain HTTP (no TLS certificate and key files)");
+    std::lock_guard lock(reload_mu_);
+    VOUCH_ASSIGN_OR_RETURN(TlsContext context, load_tls_context(options_.tls_cert_file, options_.tls_key_file));
+    tls_context_.store(std::move(context));
+    return ok_status();
+  }
 
   Status listen() {
     std::string_view l = options_.listen;
@@ -192,11 +361,21 @@ class Server final : public HttpServer {
     acceptor_.async_accept(asio::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
       if (ec) {
         if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+      } else if (tls_) {
+        start_tls_session(std::move(socket));
       } else {
-        std::make_shared<Session>(std::move(socket), this)->start();
+        std::make_shared<Session<PlainStream>>(std::move(socket), this)->start();
       }
       if (!stopping_) accept();
     });
+  }
+
+  void start_tls_session(tcp::socket socket) {
+    try {
+      std::make_shared<Session<TlsStream>>(std::move(socket), tls_context_.load(), this)->start();
+    } catch (const std::exception&) {
+      // No memory for the connection's TLS state: the connection is dropped, the server goes on.
+    }
   }
 
   HttpServerOptions options_;
@@ -214,24 +393,47 @@ class Server final : public HttpServer {
   std::condition_variable cv_;
   bool signalled_ = false;
   bool stopped_ = false;
+  bool tls_ = false;  // set before the first accept and never after
+  // New connections take the current context; a reload swaps it without touching open ones.
+  std::atomic<TlsContext> tls_context_;
+  std::mutex reload_mu_;
 };
 
-void Session::start() {
-  asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
+template <class Stream>
+void Session<Stream>::start() {
+  asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+    if constexpr (kIsTls<Stream>) {
+      self->handshake();
+    } else {
+      self->read();
+    }
+  });
 }
 
-void Session::read() {
+template <class Stream>
+void Session<Stream>::handshake() {
+  // A client that connects and never finishes its handshake is dropped at the read deadline.
+  lowest().expires_after(server_->options().read_timeout);
+  stream_.async_handshake(ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
+    if (ec) return;  // not TLS, no common version or suite, timed out: the connection just ends
+    self->read();
+  });
+}
+
+template <class Stream>
+void Session<Stream>::read() {
   parser_.emplace();
   parser_->body_limit(server_->options().max_body_bytes);
   parser_->header_limit(64 * 1024);
-  stream_.expires_after(server_->options().read_timeout);
+  lowest().expires_after(server_->options().read_timeout);
   http::async_read(stream_, buffer_, *parser_,
-                   [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
+                   [self = this->shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
 }
 
-void Session::on_read(beast::error_code ec) {
+template <class Stream>
+void Session<Stream>::on_read(beast::error_code ec) {
   if (ec == http::error::end_of_stream) {
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    close();
     return;
   }
   if (ec == http::error::body_limit) {
@@ -244,6 +446,10 @@ void Session::on_read(beast::error_code ec) {
     return;
   }
   if (ec) {
+    if constexpr (kIsTls<Stream>) {
+      // The TLS layer failed or the peer left without close_notify: there is no one to answer.
+      if (ec.category() == asio::error::get_ssl_category() || ec == ssl::error::stream_truncated) return;
+    }
     if (ec != beast::error::timeout && ec != asio::error::operation_aborted && ec != asio::error::eof &&
         ec != asio::error::connection_reset) {
       server_->in_flight()++;
@@ -264,7 +470,7 @@ void Session::on_read(beast::error_code ec) {
                                  std::string(field.value()));
   }
   beast::error_code peer_ec;
-  auto peer = stream_.socket().remote_endpoint(peer_ec);
+  auto peer = lowest().socket().remote_endpoint(peer_ec);
   if (!peer_ec) {
     request.peer_address = fmt::format("{}:{}", peer.address().to_string(), peer.port());
     request.peer_is_loopback = peer.address().is_loopback() ||
@@ -281,7 +487,7 @@ void Session::on_read(beast::error_code ec) {
   request.query = std::move(target->second);
 
   auto done = std::make_shared<std::atomic<bool>>(false);
-  auto self = shared_from_this();
+  auto self = this->shared_from_this();
   auto respond = [self, done, keep_alive](HttpResponse response) {
     if (done->exchange(true)) return;
     asio::post(self->stream_.get_executor(),
@@ -296,7 +502,8 @@ void Session::on_read(beast::error_code ec) {
   server_->dispatch(std::move(request), respond);
 }
 
-void Session::write(HttpResponse response, bool keep_alive) {
+template <class Stream>
+void Session<Stream>::write(HttpResponse response, bool keep_alive) {
   if (deadline_) deadline_->cancel();
   keep_alive = keep_alive && !server_->stopping();
   auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(response.status), 11);
@@ -306,16 +513,30 @@ void Session::write(HttpResponse response, bool keep_alive) {
   res->body() = std::move(response.body);
   res->keep_alive(keep_alive);
   res->prepare_payload();
-  stream_.expires_after(server_->options().read_timeout);
-  http::async_write(stream_, *res, [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
+  lowest().expires_after(server_->options().read_timeout);
+  http::async_write(stream_, *res, [self = this->shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
     self->server_->in_flight()--;
     if (ec) return;
     if (keep_alive) {
       self->read();
     } else {
-      self->stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+      self->close();
     }
   });
+}
+
+template <class Stream>
+void Session<Stream>::close() {
+  if constexpr (kIsTls<Stream>) {
+    lowest().expires_after(std::min(server_->options().read_timeout, kTlsShutdownBound));
+    stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
+      beast::error_code ec;
+      self->lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
+    });
+  } else {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
 }
 
 }  // namespace
@@ -357,7 +578,13 @@ Result<std::pair<std::string, std::multimap<std::string, std::string>>> parse_ta
 }
 
 Result<std::unique_ptr<HttpServer>> HttpServer::start(HttpServerOptions options, HttpHandler handler) {
+  bool has_cert = !options.tls_cert_file.empty(), has_key = !options.tls_key_file.empty();
+  if (has_cert != has_key) {
+    return invalid_input(has_cert ? "TLS: a certificate file is given without its key file (give both or neither)"
+                                  : "TLS: a key file is given without its certificate file (give both or neither)");
+  }
   auto server = std::make_unique<Server>(std::move(options), std::move(handler));
+  if (has_cert) VOUCH_RETURN_IF_ERROR(server->enable_tls());
   VOUCH_RETURN_IF_ERROR(server->listen());
   server->run();
   return std::unique_ptr<HttpServer>(std::move(server));

@@ -71,6 +71,12 @@ ResourceRef resource_ref(const bj::value& resource) {
   return r;
 }
 
+Result<std::string> ImageVerifier::resolve_digest(const std::string& image, const ImageVerification&) {
+  size_t at = image.rfind('@');
+  if (at != std::string::npos) return image.substr(at + 1);
+  return invalid_input(fmt::format("{}: this verifier does not resolve tags", image));
+}
+
 Engine::Engine(EngineOptions options) : options_(std::move(options)), functions_(jmespath::kyverno_functions()) {}
 
 Result<std::shared_ptr<const jmespath::Expression>> Engine::compile(const std::string& expression) const {
@@ -188,7 +194,7 @@ std::vector<RuleResult> Engine::apply(const Policy& policy, const Request& origi
       if (policy.apply_rules == "One" && (o.status == RuleStatus::kPass || o.status == RuleStatus::kFail)) break;
       continue;
     }
-    auto verified = verify_images(*this, options_.verifier.get(), rule, request, ctx, result.patches);
+    auto verified = verify_images(*this, options_.verifier.get(), rule, request, ctx, result.patches, result.images);
     if (!verified) continue;
     finish(verified->status, verified->message);
   }

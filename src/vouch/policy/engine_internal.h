@@ -171,7 +171,8 @@ struct Validator {
 // adds the digest patches (mutateDigest) to `patches`. Nothing when no image of the
 // resource is selected (the rule does not apply).
 std::optional<Outcome> verify_images(const Engine& engine, ImageVerifier* verifier, const Rule& rule,
-                                     const Request& request, EvalContext& ctx, std::vector<bj::object>& patches);
+                                     const Request& request, EvalContext& ctx, std::vector<bj::object>& patches,
+                                     std::vector<std::pair<std::string, RuleStatus>>& images);
 
 }  // namespace engine_internal
 

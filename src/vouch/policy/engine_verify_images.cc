@@ -26,10 +26,28 @@ bool image_selected(const ImageVerification& iv, const std::string& image) {
   return matches(iv.image_references) && !matches(iv.skip_image_references);
 }
 
+// Records an image's outcome when its turn in the loop ends, however it ends.
+struct ImageOutcomeRecorder {
+  std::vector<std::pair<std::string, RuleStatus>>& images;
+  const std::vector<std::string>& failures;
+  const std::vector<bj::object>& patches;
+  const std::string& image;
+  size_t failures_before = failures.size();
+  size_t patches_before = patches.size();
+  ~ImageOutcomeRecorder() {
+    std::string pinned = image;
+    if (patches.size() > patches_before) {
+      if (const auto* v = patches.back().if_contains("value"); v && v->is_string()) pinned = std::string(v->get_string());
+    }
+    images.emplace_back(std::move(pinned), failures.size() == failures_before ? RuleStatus::kPass : RuleStatus::kFail);
+  }
+};
+
 }  // namespace
 
 std::optional<Outcome> verify_images(const Engine& engine, ImageVerifier* verifier, const Rule& rule,
-                                     const Request& request, EvalContext& ctx, std::vector<bj::object>& patches) {
+                                     const Request& request, EvalContext& ctx, std::vector<bj::object>& patches,
+                                     std::vector<std::pair<std::string, RuleStatus>>& images) {
   std::vector<std::string> failures;
   bool any_image = false;
   bool errored = false;
@@ -37,6 +55,7 @@ std::optional<Outcome> verify_images(const Engine& engine, ImageVerifier* verifi
     for (const auto& ci : container_images(request.object)) {
       if (!image_selected(iv, ci.image)) continue;
       any_image = true;
+      ImageOutcomeRecorder record{images, failures, patches, ci.image};
       if (iv.attestors.empty() && iv.attestations.empty()) {
         // Only the digest requirement: checked on the reference itself.
         if (iv.verify_digest && ci.image.find('@') == std::string::npos)

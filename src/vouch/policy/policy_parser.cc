@@ -7,6 +7,8 @@
 
 #include "autogen.h"
 #include "vouch/base/json.h"
+#include "vouch/base/bytes.h"
+#include "vouch/crypto/digest.h"
 #include "vouch/policy/document.h"
 #include "vouch/policy/policy.h"
 
@@ -390,6 +392,8 @@ Result<std::optional<CTLog>> parse_ctlog(const F& f) {
 
 Result<std::vector<AttestorSet>> parse_attestor_sets(const F& f);
 
+std::string fingerprint_of(const bj::value& v) { return hex_encode(crypto::sha256(bj::serialize(v))); }
+
 Result<Attestor> parse_attestor(const F& f) {
   VOUCH_RETURN_IF_ERROR(f.object());
   VOUCH_RETURN_IF_ERROR(f.only({"keys", "keyless", "certificates", "attestor", "annotations", "repository",
@@ -477,6 +481,7 @@ Result<std::vector<AttestorSet>> parse_attestor_sets(const F& f) {
     }
     if (s.count && *s.count > static_cast<int>(s.entries.size()))
       return i.at("count").err(fmt::format("is {} but there are only {} entries", *s.count, s.entries.size()));
+    s.fingerprint = fingerprint_of(*i.v);
     out.push_back(std::move(s));
   }
   return out;
@@ -489,6 +494,16 @@ Result<ImageVerification> parse_verify_image(const F& f) {
                                 "cosignOCI11", "validate", "imageRegistryCredentials", "key", "roots", "subject",
                                 "issuer", "additionalExtensions", "annotations"}));
   ImageVerification iv;
+  {
+    // What the verifier is asked depends on these settings and the attestor sets (each with its
+    // own fingerprint), not on which images are selected or what is done with the outcome:
+    // conditions over attestations are evaluated after verification, on every cache hit too.
+    bj::object asked = f.v->get_object();
+    for (const char* k : {"attestations", "validate", "imageReferences", "image", "skipImageReferences",
+                          "failureAction", "mutateDigest", "verifyDigest", "required", "useCache"})
+      asked.erase(k);
+    iv.fingerprint = fingerprint_of(asked);
+  }
   VOUCH_ASSIGN_OR_RETURN(std::string type, f.at("type").str());
   if (!type.empty()) {
     if (type != "Cosign" && type != "SigstoreBundle" && type != "Notary")
@@ -524,7 +539,7 @@ Result<ImageVerification> parse_verify_image(const F& f) {
         VOUCH_ASSIGN_OR_RETURN(a.keyless->additional_extensions, f.at("additionalExtensions").string_map());
       }
       VOUCH_ASSIGN_OR_RETURN(a.annotations, f.at("annotations").string_map());
-      iv.attestors.push_back(AttestorSet{std::nullopt, {std::move(a)}});
+      iv.attestors.push_back(AttestorSet{std::nullopt, {std::move(a)}, fingerprint_of(bj::value("top-level key"))});
     }
   }
   VOUCH_ASSIGN_OR_RETURN(auto atts, f.at("attestations").list());

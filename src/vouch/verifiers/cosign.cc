@@ -77,6 +77,15 @@ class CosignImageVerifier : public ImageVerifier {
     return out;
   }
 
+  Result<std::string> resolve_digest(const std::string& image, const ImageVerification&) override {
+    auto ref = oci::parse_image_ref(image);
+    if (!ref.ok()) return invalid_input(fmt::format("image {}: {}", image, ref.error().message));
+    if (ref->reference.digest) return ref->reference.digest->str();
+    VOUCH_ASSIGN_OR_RETURN(auto store, oci::open_store(*ref, options_.store, false));
+    VOUCH_ASSIGN_OR_RETURN(oci::Manifest root, store->get_root());
+    return root.digest.str();
+  }
+
  private:
   Result<cosign::VerifyResult> verify_entry(const oci::ImageRef& ref, const ImageVerification& rule,
                                             const Attestor& entry, const Attestation* attestation) {

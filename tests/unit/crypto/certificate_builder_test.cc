@@ -352,6 +352,96 @@ TEST(CertificateBuilder, OpensslCliVerifiesTheChainAndReadsTheLeaf) {
   EXPECT_NE(precert.output.find("CT Precertificate Poison: critical"), std::string::npos) << precert.output;
 }
 
+// ---- TLS server certificates ----
+
+// A webhook's own CA and its serving certificate, as `vouch admission manifests` makes them.
+struct ServingPair {
+  Certificate ca;
+  Certificate leaf;
+};
+
+ServingPair make_serving_pair(const std::vector<std::string>& dns_names) {
+  CertificateTemplate ca;
+  ca.subject = {{"CN", "vouch-admission CA"}};
+  ca.not_before = kT0 - 300;
+  ca.not_after = kT0 + 10 * 365 * 86400;
+  ca.public_key = key(KeyType::kEcdsaP256, 4).public_key();
+  ca.is_ca = true;
+  ca.path_len = 0;
+  ca.key_usage = {.digital_signature = false, .cert_sign = true, .crl_sign = true};
+  auto ca_cert = sign_certificate(ca, key(KeyType::kEcdsaP256, 4));
+  EXPECT_TRUE(ca_cert.ok()) << ca_cert.error().message;
+
+  CertificateTemplate leaf;
+  leaf.subject = {{"CN", dns_names.front()}};
+  leaf.not_before = kT0 - 300;
+  leaf.not_after = kT0 + 365 * 86400;
+  leaf.public_key = key(KeyType::kEcdsaP256, 5).public_key();
+  leaf.key_usage.digital_signature = true;
+  leaf.server_auth_eku = true;
+  leaf.subject_alt_names.dns_names = dns_names;
+  auto leaf_cert = sign_certificate(leaf, key(KeyType::kEcdsaP256, 4), *ca_cert);
+  EXPECT_TRUE(leaf_cert.ok()) << leaf_cert.error().message;
+  return {*ca_cert, *leaf_cert};
+}
+
+TEST(CertificateBuilder, ServerAuthLeafCarriesTheEkuAndDnsNames) {
+  ServingPair pair = make_serving_pair({"vouch-admission.vouch.svc", "vouch-admission.vouch.svc.cluster.local"});
+  EXPECT_EQ(X509_get_extended_key_usage(pair.leaf.get()), static_cast<uint32_t>(XKU_SSL_SERVER));
+  EXPECT_FALSE(pair.leaf.has_code_signing_eku());
+  EXPECT_FALSE(pair.leaf.is_ca());
+  EXPECT_EQ(X509_get_key_usage(pair.leaf.get()), static_cast<uint32_t>(KU_DIGITAL_SIGNATURE));
+  EXPECT_EQ(pair.leaf.subject_alt_names().dns_names,
+            (std::vector<std::string>{"vouch-admission.vouch.svc", "vouch-admission.vouch.svc.cluster.local"}));
+  // With a subject, the SAN is not critical (RFC 5280 4.2.1.6).
+  EXPECT_FALSE(extension_critical(pair.leaf, "2.5.29.17"));
+  EXPECT_EQ(extension_oids(pair.leaf),
+            (std::vector<std::string>{"2.5.29.15", "2.5.29.37", "2.5.29.14", "2.5.29.35", "2.5.29.17"}));
+  EXPECT_EQ(X509_get_pathlen(pair.ca.get()), 0);
+  EXPECT_TRUE(verify_chain(pair.leaf, {}, {pair.ca}, kT0 + 86400).ok());
+
+  // Both purposes at once: serverAuth first, in OID order.
+  CertificateTemplate both = leaf_template(key(KeyType::kEcdsaP256, 2).public_key());
+  both.server_auth_eku = true;
+  CaPair ca = make_ca();
+  Certificate leaf = make_leaf(ca, both);
+  EXPECT_EQ(X509_get_extended_key_usage(leaf.get()), static_cast<uint32_t>(XKU_SSL_SERVER | XKU_CODE_SIGN));
+  auto eku = leaf.extension("2.5.29.37");
+  ASSERT_TRUE(eku.has_value());
+  // SEQUENCE { id-kp-serverAuth, id-kp-codeSigning }
+  EXPECT_EQ(*eku, (Bytes{0x30, 0x14, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01,
+                         0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x03}));
+}
+
+TEST(CertificateBuilder, OpensslCliAcceptsTheServerLeafForItsNamesOnly) {
+  ServingPair pair = make_serving_pair({"vouch-admission.vouch.svc", "vouch-admission.vouch.svc.cluster.local"});
+  vouch::testing::TempDir dir;
+  auto path = [&](const char* name) { return (dir.path() / name).string(); };
+  ASSERT_TRUE(write_file_atomic(path("ca.crt"), pair.ca.pem()).ok());
+  ASSERT_TRUE(write_file_atomic(path("tls.crt"), pair.leaf.pem()).ok());
+  const std::string verify = "openssl verify -x509_strict -purpose sslserver -attime " + std::to_string(kT0 + 3600) +
+                             " -CAfile " + path("ca.crt") + " ";
+  for (const char* name : {"vouch-admission.vouch.svc", "vouch-admission.vouch.svc.cluster.local"}) {
+    CommandResult ok = run(verify + "-verify_hostname " + name + " " + path("tls.crt"));
+    EXPECT_EQ(ok.status, 0) << name << ": " << ok.output;
+  }
+  CommandResult other = run(verify + "-verify_hostname vouch-admission.other.svc " + path("tls.crt"));
+  EXPECT_NE(other.status, 0) << other.output;
+  EXPECT_NE(other.output.find("hostname mismatch"), std::string::npos) << other.output;
+
+  // A code-signing leaf is no TLS server: the purpose check is what the EKU is for.
+  CaPair ca = make_ca();
+  ASSERT_TRUE(write_file_atomic(path("root.pem"), ca.root.pem()).ok());
+  ASSERT_TRUE(write_file_atomic(path("inter.pem"), ca.intermediate.pem()).ok());
+  ASSERT_TRUE(
+      write_file_atomic(path("signing.pem"), make_leaf(ca, leaf_template(key(KeyType::kEcdsaP256, 2).public_key())).pem())
+          .ok());
+  CommandResult signing = run("openssl verify -purpose sslserver -attime " + std::to_string(kT0 + 60) + " -CAfile " +
+                              path("root.pem") + " -untrusted " + path("inter.pem") + " " + path("signing.pem"));
+  EXPECT_NE(signing.status, 0) << signing.output;
+  EXPECT_NE(signing.output.find("unsuitable certificate purpose"), std::string::npos) << signing.output;
+}
+
 // ---- contents ----
 
 TEST(CertificateBuilder, LeafCarriesEveryFulcioFieldAndTheSans) {
@@ -639,6 +729,14 @@ TEST(CertificateBuilder, RefusesTemplatesThatMakeNoSense) {
          t.key_usage.crl_sign = true;
        },
        "certificate template: a code-signing leaf needs digitalSignature in its key usage"},
+      {"server auth without digitalSignature",
+       [](auto& t) {
+         t.code_signing_eku = false;
+         t.server_auth_eku = true;
+         t.key_usage = {};
+         t.key_usage.crl_sign = true;
+       },
+       "certificate template: a TLS server leaf needs digitalSignature in its key usage"},
       {"no public key", [](auto& t) { t.public_key = PublicKey(); }, "certificate template: no subject public key"},
       {"zero serial", [](auto& t) { t.serial = Bytes{0, 0}; },
        "certificate template: serial number is zero; it must be positive"},

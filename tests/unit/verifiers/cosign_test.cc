@@ -67,19 +67,19 @@ TEST_F(LayoutImage, AttestorSetsCountAndEveryEntry) {
   auto verifier = cosign_image_verifier({});
   ImageVerification rule;
 
-  AttestorSet one_of_two{1, {key_entry(other), key_entry(signer)}};
+  AttestorSet one_of_two{1, {key_entry(other), key_entry(signer)}, {}};
   auto r = verifier->verify(image, rule, one_of_two, nullptr);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_TRUE(r->verified) << r->reason;
   EXPECT_EQ(r->digest, digest);
 
-  AttestorSet all{std::nullopt, {key_entry(signer), key_entry(other)}};
+  AttestorSet all{std::nullopt, {key_entry(signer), key_entry(other)}, {}};
   r = verifier->verify(image, rule, all, nullptr);
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(r->verified);
   EXPECT_NE(r->reason.find("1 of 2 required attestor(s) verified: .entries[1]:"), std::string::npos) << r->reason;
 
-  AttestorSet wrong{std::nullopt, {key_entry(other)}};
+  AttestorSet wrong{std::nullopt, {key_entry(other)}, {}};
   r = verifier->verify(image, rule, wrong, nullptr);
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(r->verified);
@@ -94,14 +94,14 @@ TEST_F(LayoutImage, AttestationPredicatesReachTheConditions) {
   ImageVerification rule;
   Attestation att;
   att.type = "https://spdx.dev/Document";
-  auto r = verifier->verify(image, rule, AttestorSet{std::nullopt, {key_entry(signer)}}, &att);
+  auto r = verifier->verify(image, rule, AttestorSet{std::nullopt, {key_entry(signer)}, {}}, &att);
   ASSERT_TRUE(r.ok()) << r.error().message;
   ASSERT_TRUE(r->verified) << r->reason;
   ASSERT_EQ(r->predicates.size(), 1u);
   EXPECT_EQ(r->predicates[0], predicate);
   // Another predicate type is not there.
   att.type = "https://slsa.dev/provenance/v1";
-  r = verifier->verify(image, rule, AttestorSet{std::nullopt, {key_entry(signer)}}, &att);
+  r = verifier->verify(image, rule, AttestorSet{std::nullopt, {key_entry(signer)}, {}}, &att);
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(r->verified);
   EXPECT_TRUE(r->predicates.empty());
@@ -115,7 +115,7 @@ TEST_F(LayoutImage, SettingsThatCannotBeHonouredAreErrorsNotPasses) {
   auto with = [&](auto change) {
     Attestor a = key_entry(signer);
     change(a);
-    return verifier->verify(image, rule, AttestorSet{std::nullopt, {a}}, nullptr);
+    return verifier->verify(image, rule, AttestorSet{std::nullopt, {a}, {}}, nullptr);
   };
   // The log check with nothing to check it against.
   auto r = with([](Attestor& a) { a.keys->rekor.reset(); });
@@ -136,7 +136,7 @@ TEST_F(LayoutImage, SettingsThatCannotBeHonouredAreErrorsNotPasses) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("trusted root"), std::string::npos);
   rule.type = "Notary";
-  r = verifier->verify(image, rule, AttestorSet{std::nullopt, {key_entry(signer)}}, nullptr);
+  r = verifier->verify(image, rule, AttestorSet{std::nullopt, {key_entry(signer)}, {}}, nullptr);
   ASSERT_FALSE(r.ok());
 }
 

@@ -1,0 +1,38 @@
+// What commands that evaluate Kyverno policies read: policy and resource files (YAML or JSON,
+// files or directories), and the image verifier that verifyImages rules use against registries.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/json.hpp>
+
+#include "cli/common.h"
+#include "vouch/base/result.h"
+#include "vouch/policy/engine.h"
+#include "vouch/policy/policy.h"
+
+namespace vouch::cli {
+
+// The largest policy, resource or values file read.
+constexpr size_t kMaxPolicyInputBytes = 16 << 20;
+
+// Files and directories as given: a directory stands for its .yaml, .yml and .json files below
+// it (sorted); a path that does not exist is an error.
+Result<std::vector<std::filesystem::path>> expand_paths(const std::vector<std::string>& args);
+
+// Every ClusterPolicy and Policy in the files.
+Result<std::vector<policy::Policy>> load_policies(const std::vector<std::filesystem::path>& files);
+
+// Every resource in the files; a List (kind ending in "List") stands for its items. A document
+// without kind, apiVersion or metadata is an error.
+Result<std::vector<boost::json::value>> load_resources(const std::vector<std::filesystem::path>& files);
+
+// The cosign verifier for verifyImages rules (as `kyverno apply --registry`): trust from
+// `trust`, else Sigstore's trusted root over TUF, fetched only when a rule needs it.
+Result<std::shared_ptr<policy::ImageVerifier>> make_image_verifier(bool allow_insecure_registry,
+                                                                   const TrustedRootFlags& trust);
+
+}  // namespace vouch::cli
