@@ -227,6 +227,35 @@ PY
   [ "$(field 'r["allowed"]' <<<"$out")" = True ] || fail "$1 pinned, validate: $out"
 done
 
+# Pod controllers (autogen rules): the tag is pinned inside the Pod template.
+for kind in Deployment CronJob; do
+  python3 - "$kind" "$REG/demo/signed:v1" > ctl.json <<'PY'
+import json, sys
+kind, image = sys.argv[1:3]
+spec = {"containers": [{"name": "app", "image": image}]}
+if kind == "Deployment":
+    obj = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "prod"},
+           "spec": {"selector": {"matchLabels": {"app": "web"}}, "template": {"metadata": {"labels": {"app": "web"}}, "spec": spec}}}
+    group, resource = "apps", "deployments"
+else:
+    obj = {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "web", "namespace": "prod"},
+           "spec": {"schedule": "* * * * *", "jobTemplate": {"spec": {"template": {"spec": spec}}}}}
+    group, resource = "batch", "cronjobs"
+version = obj["apiVersion"].split("/")[1]
+print(json.dumps({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
+  "uid": "c0ffee00-0000-4000-8000-00000000000" + str(len(kind) % 10), "kind": {"group": group, "version": version, "kind": kind},
+  "resource": {"group": group, "version": version, "resource": resource}, "name": "web", "namespace": "prod",
+  "operation": "CREATE", "userInfo": {"username": "kubernetes-admin"}, "object": obj, "dryRun": False}}))
+PY
+  out=$(post "/mutate/fail?timeout=10s" ctl.json)
+  [ "$(field 'r["allowed"]' <<<"$out")" = True ] || fail "$kind denied: $out"
+  first=$(field 'json.loads(base64.b64decode(r["patch"]))[0]' <<<"$out")
+  case $kind in
+    Deployment) want_path=/spec/template/spec/containers/0/image ;;
+    CronJob) want_path=/spec/jobTemplate/spec/template/spec/containers/0/image ;;
+  esac
+  [[ $first == *"'path': '$want_path'"* && $first == *"$REG/demo/signed:v1@$signed_digest"* ]] || fail "$kind patch: $first"
+done
 # A dry run is judged but not reported.
 review dev dryrun-pod "$REG/demo/unsigned:v1" CREATE dry > r4.json
 out=$(post "/mutate/fail?timeout=10s" r4.json)

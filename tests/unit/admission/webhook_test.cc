@@ -311,6 +311,7 @@ TEST(AdmissionWebhook, AnswersBeforeTheDeadline) {
   EXPECT_EQ(fail.at("allowed"), false);
   EXPECT_NE(fail.at("status").at("message").as_string().find("did not finish within the webhook timeout"), std::string::npos);
   release.set_value();
+  fx.webhook.reset();  // the evaluation still waiting on the gate finishes before the gate goes
 }
 
 TEST(AdmissionWebhook, IgnorePathAllowsWithAWarningAtTheDeadline) {
@@ -334,6 +335,7 @@ TEST(AdmissionWebhook, IgnorePathAllowsWithAWarningAtTheDeadline) {
   EXPECT_EQ(resp.at("allowed"), true);
   EXPECT_NE(resp.at("warnings").at(0).as_string().find("allowed because failurePolicy is Ignore"), std::string::npos);
   release.set_value();
+  fx.webhook.reset();
 }
 
 TEST(AdmissionWebhook, RefusesWrongContentTypeAndMethod) {
