@@ -262,7 +262,9 @@ std::optional<AdmissionResponse> Webhook::evaluate_once(const AdmissionReview& r
   pr.old_object = req.old_object;
   pr.operation = req.operation;
   pr.user = req.user;
-  pr.namespace_labels = options_.namespace_labels;
+  // Only the request's namespace is ever looked up: copy its labels, not the whole cluster's.
+  if (auto it = options_.namespace_labels.find(req.ns); it != options_.namespace_labels.end())
+    pr.namespace_labels.emplace(it->first, it->second);
   // The API server leaves metadata.namespace (and, with generateName, the name) to be filled in
   // after admission; Kyverno judges the object in the request's namespace.
   if (pr.object.is_object()) {

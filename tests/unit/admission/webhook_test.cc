@@ -359,6 +359,36 @@ TEST(AdmissionWebhook, RefusesWrongContentTypeAndMethod) {
   EXPECT_FALSE(parse_go_duration("10 parsecs").ok());
 }
 
+TEST(AdmissionWebhook, NamespaceSelectorOverridesReadTheGivenNamespaceLabels) {
+  std::string policy = R"(apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: no-latest}
+spec:
+  validationFailureAction: Audit
+  validationFailureActionOverrides:
+    - action: Enforce
+      namespaceSelector: {matchLabels: {env: prod}}
+  rules:
+    - name: no-latest-tag
+      match: {any: [{resources: {kinds: [Pod]}}]}
+      validate:
+        message: "The :latest tag is not allowed."
+        pattern: {spec: {containers: [{image: "!*:latest"}]}}
+)";
+  TempDir tmp;
+  write(tmp.path() / "p.yaml", policy);
+  auto d = PolicyDirectory::open(tmp.path().string());
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  WebhookOptions o;
+  o.policies = std::move(*d);
+  o.namespace_labels = {{"shop", {{"env", "prod"}}}, {"dev", {{"env", "dev"}}}};
+  Webhook webhook(std::move(o));
+  EXPECT_FALSE(webhook.evaluate(decode(review_json("shop", {"nginx:latest"})), false, false).allowed);
+  auto dev = webhook.evaluate(decode(review_json("dev", {"nginx:latest"})), false, false);
+  EXPECT_TRUE(dev.allowed);
+  EXPECT_EQ(dev.warnings.size(), 1u);
+}
+
 // ---------------------------------------------------------------- verification cache
 
 ImageVerification rule_with_fingerprint(const std::string& fp) {
