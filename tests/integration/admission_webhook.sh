@@ -18,12 +18,7 @@ export DOCKER_CONFIG=$T/docker COSIGN_PASSWORD=pw
 cd "$T"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-port=$(free_port)
-printf 'version: 0.1\nlog: {level: error}\nstorage: {filesystem: {rootdirectory: %s/data}}\nhttp: {addr: 127.0.0.1:%s}\n' "$T" "$port" > reg.yml
-docker-registry serve reg.yml > reg.log 2>&1 &
-reg_pid=$!
-for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && break; sleep 0.1; done
-REG=127.0.0.1:$port
+start_registry
 
 umoci init --layout L
 for name in signed classic unsigned fresh attested forged optional; do
@@ -74,22 +69,18 @@ openssl x509 -req -in tls.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 1 -
 
 pubkey=$(sed 's/^/                      /' cosign.pub)
 mkdir policies
-# Audit everywhere, Enforce in prod: the seeds' partial-enforce stage.
-cat > policies/verify.yaml <<YAML
+key_policy() {  # NAME RULE PATTERNS SPEC-LINES…: a verifyImages ClusterPolicy with our key
+  cat <<YAML
 apiVersion: kyverno.io/v1
 kind: ClusterPolicy
-metadata: {name: verify-image-signature}
+metadata: {name: $1}
 spec:
-  validationFailureAction: Audit
-  validationFailureActionOverrides:
-    - action: Enforce
-      namespaces: [prod]
-  webhookTimeoutSeconds: 10
+$(printf '  %s\n' "${@:4}")
   rules:
-    - name: verify-cosign-signature
+    - name: $2
       match: {any: [{resources: {kinds: [Pod]}}]}
       verifyImages:
-        - imageReferences: ["$REG/demo/*", "$SLOW/demo/*"]
+        - imageReferences: $3
           attestors:
             - entries:
                 - keys:
@@ -97,6 +88,11 @@ spec:
 $pubkey
                     rekor: {ignoreTlog: true}
 YAML
+}
+# Audit everywhere, Enforce in prod: the seeds' partial-enforce stage.
+key_policy verify-image-signature verify-cosign-signature "[\"$REG/demo/*\", \"$SLOW/demo/*\"]" \
+  "validationFailureAction: Audit" "validationFailureActionOverrides: [{action: Enforce, namespaces: [prod]}]" \
+  "webhookTimeoutSeconds: 10" > policies/verify.yaml
 provenance_policy() {  # BUILD_TYPE
   cat <<YAML
 apiVersion: kyverno.io/v1
@@ -126,25 +122,8 @@ YAML
 }
 provenance_policy https://example.com/build@v1 > policies/provenance.yaml
 # failurePolicy Ignore: served on the /ignore paths.
-cat > policies/optional.yaml <<YAML
-apiVersion: kyverno.io/v1
-kind: ClusterPolicy
-metadata: {name: optional-signature}
-spec:
-  validationFailureAction: Enforce
-  failurePolicy: Ignore
-  rules:
-    - name: verify-optional
-      match: {any: [{resources: {kinds: [Pod]}}]}
-      verifyImages:
-        - imageReferences: ["$REG/opt/*", "$SLOW/opt/*"]
-          attestors:
-            - entries:
-                - keys:
-                    publicKeys: |-
-$pubkey
-                    rekor: {ignoreTlog: true}
-YAML
+key_policy optional-signature verify-optional "[\"$REG/opt/*\", \"$SLOW/opt/*\"]" \
+  "validationFailureAction: Enforce" "failurePolicy: Ignore" > policies/optional.yaml
 
 wport=$(free_port)
 W=https://127.0.0.1:$wport

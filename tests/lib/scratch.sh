@@ -13,3 +13,15 @@ cleanup() {
   rm -rf "$T"
 }
 trap cleanup EXIT
+# start_registry: a docker-registry on a free loopback port, storing under $T; sets REG
+# (127.0.0.1:PORT) and reg_pid (stopped on exit).
+start_registry() {
+  local port
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  printf 'version: 0.1\nlog: {level: error}\nstorage: {filesystem: {rootdirectory: %s/data}}\nhttp: {addr: 127.0.0.1:%s}\n' \
+    "$T" "$port" > "$T/reg.yml"
+  docker-registry serve "$T/reg.yml" > "$T/reg.log" 2>&1 &
+  reg_pid=$!
+  for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && break; sleep 0.1; done
+  REG=127.0.0.1:$port
+}
