@@ -28,6 +28,15 @@ seed "$root/.cache/fuzz/vuln" "$data"/osv/crates.io/RUSTSEC-2016-000*.json "$dat
   "$root"/tests/unit/vuln/testdata/*.json
 "$build/fuzz_bundle" "${limit[@]}" -max_len=65536 -rss_limit_mb=2048 "$root/.cache/fuzz/bundle"
 "$build/fuzz_tlog_checkpoint" "${limit[@]}" -max_len=8192 -rss_limit_mb=2048 "$root/.cache/fuzz/checkpoint"
+# SLSA provenance: the in-toto statements of slsa-github-generator's published bundles.
+mkdir -p "$root/.cache/fuzz/slsa"
+python3 - "$data/slsa" "$root/.cache/fuzz/slsa" <<'PY'
+import base64, glob, hashlib, json, os, sys
+for f in glob.glob(os.path.join(sys.argv[1], "*", "*", "*.intoto.*")):
+    payload = base64.b64decode(json.load(open(f))["dsseEnvelope"]["payload"])
+    open(os.path.join(sys.argv[2], hashlib.md5(payload).hexdigest()), "wb").write(payload)
+PY
+"$build/fuzz_slsa_provenance" "${limit[@]}" -max_len=65536 -rss_limit_mb=2048 "$root/.cache/fuzz/slsa"
 "$build/fuzz_vuln_inputs" "${limit[@]}" -max_len=65536 -rss_limit_mb=2048 "$root/.cache/fuzz/vuln"
 mkdir -p "$root/.cache/fuzz/tlog-entry"
 python3 - "$data" "$root/.cache/fuzz/tlog-entry" <<'PY'

@@ -22,6 +22,7 @@ int run(int argc, char** argv) {
   register_key_commands(app, exit_code);
   register_blob_commands(app, exit_code);
   register_cosign_commands(app, exit_code);
+  register_provenance_commands(app, exit_code);
   register_db_commands(app, exit_code);
   register_sbom_commands(app, exit_code);
   register_scan_commands(app, exit_code);

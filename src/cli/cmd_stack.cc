@@ -83,6 +83,8 @@ sigstore::Service service(std::string url, UnixSeconds start) {
 }
 
 Status stack_up(const StackFlags& f) {
+  if (!f.github.sha.empty() && (f.github.sha.size() != 40 || f.github.sha.find_first_not_of("0123456789abcdef") != std::string::npos))
+    return invalid_input(fmt::format("--github-sha {}: expected a commit, 40 lower-case hex digits", f.github.sha));
   const fs::path dir = f.dir;
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -244,6 +246,8 @@ void register_stack_commands(CLI::App& app, int& exit_code) {
   up->add_option("--github-repository", f->github.repository, "ORG/REPO of the workflow identity")->capture_default_str();
   up->add_option("--github-workflow", f->github.workflow_path, "Workflow file of the identity")->capture_default_str();
   up->add_option("--github-ref", f->github.ref, "Git ref of the identity")->capture_default_str();
+  up->add_option("--github-sha", f->github.sha,
+                 "Commit of the identity's tokens (sha, workflow_sha; default: derived from the repository and ref)");
   on_run(up, exit_code, [f] { return stack_up(*f); });
 }
 

@@ -26,6 +26,7 @@ void register_jp_commands(CLI::App& app, int& exit_code);      // jp query
 void register_policy_commands(CLI::App& app, int& exit_code);  // policy apply, policy test
 void register_admission_commands(CLI::App& app, int& exit_code);  // admission serve|scan|manifests
 void register_report_commands(CLI::App& app, int& exit_code);     // report get, rollout status|plan
+void register_provenance_commands(CLI::App& app, int& exit_code);  // verify-provenance, provenance generate
 
 // The subcommands of `vouch admission` that live in their own files.
 void add_admission_scan_command(CLI::App& admission, int& exit_code);       // admission scan
