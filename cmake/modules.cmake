@@ -17,6 +17,9 @@ set(VOUCH_LIB_libarchive PkgConfig::LIBARCHIVE)
 set(VOUCH_LIB_SQLite PkgConfig::SQLITE3)
 set(VOUCH_LIB_libpq PkgConfig::PQ)
 set(VOUCH_LIB_zlib ZLIB::ZLIB)
+# isa-l (igzip): gzip layers inflate at about twice zlib's speed.
+pkg_check_modules(ISAL REQUIRED IMPORTED_TARGET libisal)
+set(VOUCH_LIB_isa-l PkgConfig::ISAL)
 
 set(VOUCH_MODULES "")
 
@@ -69,7 +72,7 @@ vouch_module(net       USES base                               LIBS libcurl Boos
 vouch_module(db        USES base                               LIBS SQLite libpq)
 vouch_module(intoto    USES base crypto)
 vouch_module(tuf       USES base crypto net)
-vouch_module(oci       USES base crypto net                    LIBS libarchive RE2 Boost.URL)
+vouch_module(oci       USES base crypto net                    LIBS libarchive isa-l RE2 Boost.URL)
 vouch_module(sbom      USES base oci                           LIBS libarchive RE2 SQLite zlib)
 vouch_module(vuln      USES base sbom db                       LIBS libarchive RE2)
 vouch_module(tlog      USES base crypto net intoto db          LIBS Boost.Asio)

@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config ccache git
   libssl-dev libcurl4-openssl-dev
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libyaml-cpp-dev libre2-dev libarchive-dev libsqlite3-dev libpq-dev libsodium-dev zlib1g-dev
+  libyaml-cpp-dev libre2-dev libarchive-dev libisal-dev libsqlite3-dev libpq-dev libsodium-dev zlib1g-dev
   libcli11-dev libfmt-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev

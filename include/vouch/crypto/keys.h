@@ -1,6 +1,8 @@
 // Public and private keys (ECDSA P-256/P-384/P-521, RSA, Ed25519): parsing, signing and
 // signature verification. Signatures are in the encodings Sigstore uses (ASN.1 DER for ECDSA,
-// PKCS#1 v1.5 or PSS for RSA, raw 64 bytes for Ed25519).
+// PKCS#1 v1.5 or PSS for RSA, raw 64 bytes for Ed25519). A public key keeps the OpenSSL
+// contexts it verified with, so a key that verifies again and again (a log's, a CA's) sets
+// up its context once; copies of a key share them, and any thread may use them.
 #pragma once
 
 #include <filesystem>
@@ -15,6 +17,8 @@
 typedef struct evp_pkey_st EVP_PKEY;
 
 namespace vouch::crypto {
+
+class Certificate;
 
 enum class KeyType { kEcdsaP256, kEcdsaP384, kEcdsaP521, kRsa, kEd25519 };
 enum class RsaPadding { kPkcs1v15, kPss };
@@ -55,11 +59,17 @@ class PublicKey {
   EVP_PKEY* get() const { return key_.get(); }
 
  private:
+  friend class Certificate;
+  struct ContextPool;
   struct Free {
     void operator()(EVP_PKEY* p) const;
   };
+  // Takes ownership of `pkey`, whose SubjectPublicKeyInfo DER is `der` (a certificate's own
+  // encoding of it: encoding the key again through OpenSSL's encoders costs more than parsing).
+  static Result<PublicKey> adopt_encoded(EVP_PKEY* pkey, Bytes der);
   std::shared_ptr<EVP_PKEY> key_;
   std::shared_ptr<const Bytes> der_ = std::make_shared<const Bytes>();
+  std::shared_ptr<ContextPool> contexts_;
   KeyType type_ = KeyType::kEcdsaP256;
 };
 

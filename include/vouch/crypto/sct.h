@@ -42,6 +42,12 @@ struct EmbeddedSct {
 // The SCTs embedded in `cert`, unverified. Fails when the extension is absent or malformed.
 Result<std::vector<EmbeddedSct>> embedded_scts(const Certificate& cert);
 
+// The TBSCertificate that an SCT embedded in `leaf` signs: the leaf's own, without the SCT list
+// extension (RFC 6962 section 3.2). Cut out of the certificate's bytes when they are plain DER
+// (shortest lengths, DER booleans), which is the certificate's TBSCertificate encoded again
+// without that extension; otherwise encoded again by OpenSSL.
+Result<Bytes> precertificate_tbs(const Certificate& leaf);
+
 // Verifies that SCTs from at least `threshold` distinct trusted CT logs are embedded in `leaf`
 // (extension 1.3.6.1.4.1.11129.2.4.2): each is signed by a log in `logs` over the
 // precertificate (the leaf without the SCT extension, bound to `issuer`'s key by the

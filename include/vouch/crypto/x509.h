@@ -67,6 +67,21 @@ class Certificate {
 Result<std::vector<Certificate>> verify_chain(const Certificate& leaf, const std::vector<Certificate>& intermediates,
                                               const std::vector<Certificate>& roots, std::optional<UnixSeconds> at);
 
+// verify_chain with its trust anchors and intermediates set up once, for a verifier that checks
+// many leaves against the same certificate authority. Copies share the set-up; any number of
+// threads may verify at once.
+class ChainVerifier {
+ public:
+  // Fails when `roots` is empty.
+  static Result<ChainVerifier> create(std::vector<Certificate> intermediates, std::vector<Certificate> roots);
+  // As verify_chain(leaf, intermediates, roots, at).
+  Result<std::vector<Certificate>> verify(const Certificate& leaf, std::optional<UnixSeconds> at) const;
+
+ private:
+  struct State;
+  std::shared_ptr<const State> state_;
+};
+
 // The public key of a PKCS#10 certificate signing request (PEM "CERTIFICATE REQUEST" or DER),
 // after checking the request's signature with that key: the proof that its sender holds the
 // private key. The request's other contents (subject, extensions) are not read.

@@ -1,7 +1,8 @@
 // The squashed file view of an image: its layers applied in order with OCI whiteouts
 // (".wh.<name>" and opaque ".wh..wh..opq" directories), hard links and symlinks, read
 // straight from the (gzip, zstd or uncompressed) layer streams. Nothing is written to the
-// host; symlinks resolve inside the image root only.
+// host; symlinks resolve inside the image root only. Layers are read several at a time, each
+// once, and what a reader wants of their files can be taken as they stream by.
 #pragma once
 
 #include <functional>
@@ -33,6 +34,24 @@ struct SquashLimits {
   size_t max_entries = 2'000'000;              // entries over all layers
 };
 
+// An entry of a layer's tar as the layer streams by, before the layers above it are applied.
+// Hard links and whiteouts are not handed out (they carry no content).
+struct LayerEntry {
+  size_t layer = 0;
+  std::string path;  // clean, as in the tar: the FileEntry::layer_path of what it provides
+  FileType type = FileType::kRegular;
+  uint32_t mode = 0;
+  int64_t size = 0;
+};
+
+// Called with such an entry and a reader of its content (nothing but for regular files).
+using LayerVisitor = std::function<Status(const LayerEntry&, BlobReader& content)>;
+
+struct SquashOptions {
+  SquashLimits limits;
+  unsigned threads = 0;  // layers read at once; 0: one per core
+};
+
 class FileView {
  public:
   const std::map<std::string, FileEntry>& entries() const { return entries_; }
@@ -50,8 +69,12 @@ class FileView {
   using Visitor = std::function<Status(const FileEntry&, BlobReader& content)>;
   Status visit_files(const Visitor& visitor) const;
 
+  // Reads layer `layer` again and hands its entries to `visitor` in tar order, as the
+  // single-pass squash_image did.
+  Status visit_layer(size_t layer, const LayerVisitor& visitor) const;
+
  private:
-  friend Result<FileView> squash_image(Store&, const Manifest&, const SquashLimits&);
+  friend Result<FileView> squash_image(Store&, const Manifest&, const LayerVisitor&, const SquashOptions&);
   Store* store_ = nullptr;
   std::vector<Descriptor> layers_;
   std::map<std::string, FileEntry> entries_;
@@ -60,5 +83,15 @@ class FileView {
 
 // Builds the view of an image manifest's layers (streamed, digests checked).
 Result<FileView> squash_image(Store& store, const Manifest& image, const SquashLimits& limits = {});
+
+// The same view, reading every layer once and `options.threads` layers at a time (largest
+// first), with every entry handed to `visitor` as its layer streams by: from the thread reading
+// that layer, in tar order within a layer and concurrently across layers. An entry may be handed
+// out although a layer above hides it; the view tells what remains. The store's open_blob is
+// called by one thread at a time and each reader it returns is read by one thread. Errors are
+// those the layers give in order (a layer's error is reported only once the layers below it
+// applied cleanly); a visitor's error stops the squash.
+Result<FileView> squash_image(Store& store, const Manifest& image, const LayerVisitor& visitor,
+                              const SquashOptions& options = {});
 
 }  // namespace vouch::oci

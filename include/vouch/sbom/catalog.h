@@ -86,6 +86,10 @@ class Cataloger {
   virtual Result<std::optional<std::string>> extract(const SourceFile&, std::string_view content) const {
     return std::optional<std::string>(content);
   }
+  // Whether a successful extract() depends on the content alone (the SourceFile only names the
+  // file in errors). A walk over an image then gives a file whose content it has seen under
+  // another name (a hard link) what extract() kept of it there, instead of reading it again.
+  virtual bool extract_uses_content_only() const { return false; }
 };
 
 std::unique_ptr<Cataloger> os_release_cataloger();
@@ -128,7 +132,18 @@ std::unique_ptr<FileSource> observed_source(std::unique_ptr<FileSource> inner, F
 // Catalogs the image `store` names (the manifest for `platform` out of an index) with the
 // default catalogers, over its squashed view; `name` becomes the SBOM's name. `observer`,
 // when given, is told of every file walked (after the layers have been read).
+//
+// The layers are read once each, several at a time (oci::squash_image with a visitor): every
+// file is offered to the catalogers as its layer streams by, and once the view is known the
+// outcomes of the files it keeps are taken in the order of a walk over image_source(), so the
+// result is the same document. A file the view shows under another name than its layer's
+// (a hard link, a path under a parent symlink) is given what was kept of its content under
+// the first name; only when a cataloger needs its content again is that layer read again.
 Result<Sbom> catalog_image(oci::Store& store, const std::optional<oci::Platform>& platform, std::string name,
                            const FileObserver& observer = {});
+// The same with these catalogers, reading `threads` layers at a time (0: one per core).
+Result<Sbom> catalog_image(oci::Store& store, const std::optional<oci::Platform>& platform, std::string name,
+                           const FileObserver& observer, const std::vector<std::unique_ptr<Cataloger>>& catalogers,
+                           unsigned threads = 0);
 
 }  // namespace vouch::sbom

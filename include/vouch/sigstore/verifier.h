@@ -1,10 +1,14 @@
 // Verifies a signed entity (a Sigstore bundle, a cosign signature layer) against trusted
 // material and a policy, as sigstore-go's SignedEntityVerifier does: transparency log entries, timestamps, the
 // certificate chain at the signing time, SCTs, the signature over the artifact, and the
-// signer's identity. A failure names the check that failed.
+// signer's identity. A failure names the check that failed. A Verifier prepares the trusted
+// material once for many verifications and verifies batches of bundles on all cores.
 #pragma once
 
+#include <cstdint>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -66,11 +70,63 @@ struct VerificationResult {
   std::optional<std::string> statement;      // DSSE in-toto statement (JSON)
 };
 
+// One bundle of a batch and the artifact it should have signed. Both must outlive the call.
+struct BundleInput {
+  const Bundle* bundle = nullptr;
+  const Artifact* artifact = nullptr;
+};
+
+struct VerifierOptions {
+  // How many leaf certificates whose chain verified to remember, by their exact DER, so that a
+  // bundle seen again (an image admitted many times) skips its chain's signature check. The
+  // certificates' validity at each signing time is checked on every verification all the same.
+  // 0 remembers none.
+  size_t chain_cache_entries = 1024;
+};
+
+// Verification against one set of trusted material, prepared once: the certificate authorities'
+// chains in OpenSSL stores, the CT logs and timestamp authorities, the log keys' verification
+// contexts, and the chain cache. Copies share all of it; any number of threads may verify at
+// once. The trusted material must not change while a verifier uses it.
+class Verifier {
+ public:
+  explicit Verifier(std::shared_ptr<const TrustedMaterial> trusted, VerifierOptions options = {});
+
+  Result<VerificationResult> verify(const SignedEntity& entity, const Artifact& artifact,
+                                    const VerifyPolicy& policy) const;
+  // verify() for a bundle, reporting its media type.
+  Result<VerificationResult> verify_bundle(const Bundle& bundle, const Artifact& artifact,
+                                           const VerifyPolicy& policy) const;
+  // Every bundle of the batch under one policy, on all cores: the calling thread and a
+  // process-wide pool of std::thread::hardware_concurrency() - 1 workers share the bundles out.
+  // results[i] is inputs[i]'s result, exactly what verify_bundle would return for it.
+  std::vector<Result<VerificationResult>> verify_bundles(std::span<const BundleInput> inputs,
+                                                         const VerifyPolicy& policy) const;
+
+  struct ChainCacheStats {
+    uint64_t hits = 0;    // chains found remembered
+    uint64_t misses = 0;  // chains verified in full although the cache was asked
+  };
+  ChainCacheStats chain_cache_stats() const;
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+};
+
+// One verification, with the trusted material prepared for it alone.
 Result<VerificationResult> verify(const SignedEntity& entity, const Artifact& artifact, const TrustedMaterial& trusted,
                                   const VerifyPolicy& policy);
 
 // verify() for a bundle, reporting its media type.
 Result<VerificationResult> verify_bundle(const Bundle& bundle, const Artifact& artifact, const TrustedMaterial& trusted,
                                          const VerifyPolicy& policy);
+
+// Verifier::verify_bundles with a verifier made for this batch: many bundles against one trusted
+// material and policy, on all cores, one result per bundle in input order. Callers that verify
+// batch after batch against the same trust (the admission webhook, the inventory) keep a
+// Verifier instead, so that its preparation and chain cache carry over.
+std::vector<Result<VerificationResult>> verify_bundles(std::span<const BundleInput> inputs,
+                                                       const TrustedMaterial& trusted, const VerifyPolicy& policy);
 
 }  // namespace vouch::sigstore

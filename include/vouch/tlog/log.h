@@ -3,6 +3,15 @@
 // batch is durable, checkpoints signed as Rekor v1 signs them (origin "<host> - <tree ID>",
 // key name <host>, key hint SHA-256(DER public key)[:4], a "Timestamp: <ns>" line), and signed
 // entry timestamps over canonical {body, integratedTime, logID, logIndex}.
+//
+// Group commit: the sequencer takes everything queued (up to max_batch) as one batch: it looks
+// the batch's leaves up in storage at once, assigns indexes, signs the entry timestamps, extends
+// the tree (whose compact range lives in memory) and signs the checkpoint. A second thread
+// commits the batches in order, one transaction and one fsync each, and then answers the
+// batch's submitters. The sequencer prepares the next batch while the previous one commits, and
+// takes its work only when the committer is ready for it, so whatever arrives during a commit
+// joins the next batch: batches grow with the load. Each new entry's inclusion proof is computed
+// from memory (the tree before the batch and the nodes the batch completed).
 #pragma once
 
 #include <atomic>
@@ -14,6 +23,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "vouch/base/bytes.h"
@@ -65,11 +75,16 @@ struct Submission {
 struct SubmitResult {
   StoredEntry entry;
   bool duplicate = false;  // the body was logged before; `entry` is the existing entry
+  // A new entry only: the signed tree head its batch committed, and the entry's RFC 9162
+  // inclusion proof in that tree, computed in memory from the batch (no storage read).
+  SignedTreeHead head;
+  std::vector<Bytes> inclusion_proof;
 };
 
 class Log {
  public:
-  // Opens the log in `storage` (creating its tree ID on first use) and starts the sequencer.
+  // Opens the log in `storage` (creating its tree ID on first use) and starts the sequencer and
+  // the committer.
   static Result<std::unique_ptr<Log>> open(std::unique_ptr<LogStorage> storage, crypto::PrivateKey key,
                                            LogOptions options);
   ~Log();
@@ -87,13 +102,14 @@ class Log {
   SignedTreeHead head() const;
 
   using Callback = std::function<void(Result<SubmitResult>)>;
-  // Queues an entry. `done` runs on the sequencer thread once the entry's batch is durable
-  // (or failed); it must not block.
+  // Queues an entry. `done` runs on the log's committer thread once the entry's batch is
+  // durable (or failed), or on the sequencer's when the body was logged before or the entry
+  // could not be sequenced; it must not block.
   void submit(Submission submission, Callback done);
   // submit() and wait.
   Result<SubmitResult> append(Submission submission);
 
-  // Stops accepting entries, sequences what is queued, and joins the sequencer.
+  // Stops accepting entries, sequences and commits what is queued, and joins the threads.
   void stop();
 
   struct Stats {
@@ -107,8 +123,21 @@ class Log {
  private:
   Log(std::unique_ptr<LogStorage> storage, crypto::PrivateKey key, LogOptions options);
   Status load();
-  void run();
-  void sequence(std::vector<std::pair<Submission, Callback>>& work);
+  // Reads the tree's size and compact range from storage into size_ and frontier_.
+  Status load_tree();
+
+  // A submission waiting for the sequencer, with its leaf hash (computed by the submitter).
+  struct Queued {
+    Submission submission;
+    Bytes leaf_hash;
+    Callback done;
+  };
+  struct Sequenced;  // a batch on its way from the sequencer to storage (log.cc)
+
+  void run_sequencer();
+  void run_committer();
+  std::unique_ptr<Sequenced> sequence(std::vector<Queued>& work);
+  void commit(Sequenced& batch);
 
   std::unique_ptr<LogStorage> storage_;
   crypto::PrivateKey key_;
@@ -117,19 +146,35 @@ class Log {
   Bytes log_id_;
   int64_t tree_id_ = 0;
 
-  // Sequencer state: the compact range of the tree (frontier[l] = the perfect subtree of 2^l
-  // leaves when bit l of size_ is set).
+  // Sequencer thread only: the tree as sequenced, its batches committed or on their way (the
+  // compact range: frontier_[l] = the perfect subtree of 2^l leaves when bit l of size_ is set),
+  // and the entries on their way, by leaf hash, with the batch that carries them.
   uint64_t size_ = 0;
   std::vector<Bytes> frontier_;
+  std::unordered_map<std::string, std::pair<uint64_t, std::shared_ptr<const StoredEntry>>> in_flight_;
+  uint64_t next_batch_ = 1;
+  uint64_t epoch_ = 1;  // bumped when the tree is read again after a failed commit
 
   mutable std::mutex head_mu_;
   SignedTreeHead head_;
 
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
-  std::deque<std::pair<Submission, Callback>> queue_;
+  std::deque<Queued> queue_;
   bool stopping_ = false;
-  std::thread thread_;
+
+  // Between the sequencer and the committer.
+  std::mutex pipeline_mu_;
+  std::condition_variable pipeline_cv_;
+  std::unique_ptr<Sequenced> sequenced_;  // the next batch to commit
+  bool committing_ = false;
+  uint64_t finished_batch_ = 0;  // batches up to this one are committed or failed
+  bool commit_failed_ = false;   // the sequencer reads the tree again before its next batch
+  uint64_t failed_epoch_ = 0;    // committer only: batches of this epoch or older fail unwritten
+  bool sequencer_done_ = false;
+
+  std::thread sequencer_;
+  std::thread committer_;
   Stats stats_;
 };
 

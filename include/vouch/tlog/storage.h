@@ -1,6 +1,8 @@
 // Durable storage for a transparency log: entries, the Merkle tree's node hashes, the search
 // index and the signed checkpoints, behind one interface with an embedded SQLite
-// implementation. Every append is one transaction that is durable (fsync'd) when it returns.
+// implementation and a PostgreSQL one. Every append is one transaction that is durable
+// (fsync'd) when it returns; the sequencer appends a whole batch at once, so one fsync covers
+// all its entries.
 #pragma once
 
 #include <cstdint>
@@ -55,6 +57,9 @@ class LogStorage {
 
   virtual Result<std::optional<StoredEntry>> entry(uint64_t index) = 0;
   virtual Result<std::optional<uint64_t>> index_of(ByteView leaf_hash) = 0;
+  // index_of() for many leaf hashes in one look-up (one statement per batch, not one per entry):
+  // the result has one element per hash, in order.
+  virtual Result<std::vector<std::optional<uint64_t>>> indexes_of(const std::vector<Bytes>& leaf_hashes) = 0;
   // Node hashes; a missing node is an error (kNotFound).
   virtual Result<std::vector<Bytes>> nodes(const std::vector<NodeId>& ids) = 0;
   // Entry indexes recorded under a search key, ascending, at most `limit`.

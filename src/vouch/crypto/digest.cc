@@ -31,13 +31,31 @@ Result<HashAlgorithm> hash_from_name(std::string_view name) {
   return invalid_input(fmt::format("unsupported hash algorithm '{}'", name));
 }
 
-const EVP_MD* evp_md(HashAlgorithm alg) {
-  switch (alg) {
-    case HashAlgorithm::kSha256: return EVP_sha256();
-    case HashAlgorithm::kSha384: return EVP_sha384();
-    case HashAlgorithm::kSha512: return EVP_sha512();
+namespace {
+
+// The provider's implementation, fetched once for the life of the process: given the built-in
+// EVP_sha256(), OpenSSL 3 fetches it again on every digest and every signature context.
+const EVP_MD* fetch_once(const char* name, const EVP_MD* builtin) {
+  const EVP_MD* fetched = EVP_MD_fetch(nullptr, name, nullptr);
+  if (!fetched) {
+    ERR_clear_error();
+    return builtin;
   }
-  return EVP_sha256();
+  return fetched;
+}
+
+}  // namespace
+
+const EVP_MD* evp_md(HashAlgorithm alg) {
+  static const EVP_MD* const sha256 = fetch_once("SHA2-256", EVP_sha256());
+  static const EVP_MD* const sha384 = fetch_once("SHA2-384", EVP_sha384());
+  static const EVP_MD* const sha512 = fetch_once("SHA2-512", EVP_sha512());
+  switch (alg) {
+    case HashAlgorithm::kSha256: return sha256;
+    case HashAlgorithm::kSha384: return sha384;
+    case HashAlgorithm::kSha512: return sha512;
+  }
+  return sha256;
 }
 
 Bytes digest(HashAlgorithm alg, ByteView data) {

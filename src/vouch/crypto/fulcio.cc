@@ -4,28 +4,14 @@
 #include <openssl/objects.h>
 
 #include <algorithm>
+#include <array>
+#include <iterator>
 #include <optional>
 
 #include "openssl_util.h"
 
 namespace vouch::crypto {
 namespace {
-
-// Number of times the extension `oid` occurs in the certificate.
-int count_extension(const Certificate& cert, std::string_view oid) {
-  std::unique_ptr<ASN1_OBJECT, OpenSslDeleter> obj(OBJ_txt2obj(std::string(oid).c_str(), 1));
-  if (!obj) return 0;
-  int count = 0;
-  for (int idx = X509_get_ext_by_OBJ(cert.get(), obj.get(), -1); idx >= 0;
-       idx = X509_get_ext_by_OBJ(cert.get(), obj.get(), idx))
-    ++count;
-  return count;
-}
-
-Result<std::optional<Bytes>> extension_once(const Certificate& cert, std::string_view oid) {
-  if (count_extension(cert, oid) > 1) return invalid_input(fmt::format("extension {} occurs more than once", oid));
-  return cert.extension(oid);
-}
 
 // A DER UTF8String holding valid UTF-8 and nothing after it (as Go's asn1.Unmarshal into a
 // string tagged utf8, with fulcio's check for trailing bytes).
@@ -94,23 +80,74 @@ constexpr FulcioExtensionField kFields[] = {
 };
 
 
-Result<std::optional<std::string>> read_field(const Certificate& cert, std::string_view oid, bool der) {
-  VOUCH_ASSIGN_OR_RETURN(std::optional<Bytes> value, extension_once(cert, oid));
-  if (!value) return std::optional<std::string>();
-  if (!der) return std::optional<std::string>(to_string(*value));
-  VOUCH_ASSIGN_OR_RETURN(std::string text, decode_der_utf8_string(*value, oid));
+constexpr size_t kFieldCount = std::size(kFields);
+
+// The DER contents of each field's OID, in kFields order, computed once.
+const std::array<Bytes, kFieldCount>& field_oids() {
+  static const std::array<Bytes, kFieldCount> oids = [] {
+    std::array<Bytes, kFieldCount> out;
+    for (size_t i = 0; i < kFieldCount; ++i) {
+      std::unique_ptr<ASN1_OBJECT, OpenSslDeleter> obj(OBJ_txt2obj(std::string(kFields[i].oid).c_str(), 1));
+      if (!obj) continue;
+      const unsigned char* data = OBJ_get0_data(obj.get());
+      out[i] = Bytes(data, data + OBJ_length(obj.get()));
+    }
+    return out;
+  }();
+  return oids;
+}
+
+// The Fulcio extensions a certificate carries, found in one pass over its extensions: for each
+// field, how often it occurs and the contents of its first occurrence.
+struct FoundFields {
+  std::array<int, kFieldCount> count{};
+  std::array<ByteView, kFieldCount> value{};
+};
+
+FoundFields find_fields(const Certificate& cert) {
+  FoundFields found;
+  const auto& oids = field_oids();
+  const int n = X509_get_ext_count(cert.get());
+  for (int idx = 0; idx < n; ++idx) {
+    X509_EXTENSION* ext = X509_get_ext(cert.get(), idx);
+    const ASN1_OBJECT* obj = X509_EXTENSION_get_object(ext);
+    const ByteView oid(OBJ_get0_data(obj), static_cast<size_t>(OBJ_length(obj)));
+    for (size_t i = 0; i < kFieldCount; ++i) {
+      if (oids[i].empty() || !bytes_equal(oids[i], oid)) continue;
+      if (found.count[i]++ == 0) {
+        const ASN1_OCTET_STRING* data = X509_EXTENSION_get_data(ext);
+        found.value[i] = ByteView(ASN1_STRING_get0_data(data), static_cast<size_t>(ASN1_STRING_length(data)));
+      }
+    }
+  }
+  return found;
+}
+
+Result<std::optional<std::string>> read_field(const FoundFields& found, size_t i) {
+  const FulcioExtensionField& f = kFields[i];
+  if (found.count[i] > 1) return invalid_input(fmt::format("extension {} occurs more than once", f.oid));
+  if (found.count[i] == 0) return std::optional<std::string>();
+  if (!f.der_utf8) return std::optional<std::string>(std::string(as_chars(found.value[i])));
+  VOUCH_ASSIGN_OR_RETURN(std::string text, decode_der_utf8_string(found.value[i], f.oid));
   return std::optional<std::string>(std::move(text));
 }
 
 Result<FulcioExtensions> parse(const Certificate& cert) {
+  const FoundFields found = find_fields(cert);
   FulcioExtensions out;
-  for (const FulcioExtensionField& f : kFields) {
-    if (f.member == &F::issuer) continue;  // both issuer extensions are read below, and must agree
-    VOUCH_ASSIGN_OR_RETURN(std::optional<std::string> value, read_field(cert, f.oid, f.der_utf8));
-    if (value) out.*f.member = std::move(*value);
+  std::optional<std::string> issuer_v1, issuer_v2;
+  for (size_t i = 0; i < kFieldCount; ++i) {
+    if (kFields[i].member == &F::issuer) continue;  // both issuer extensions are read below, and must agree
+    VOUCH_ASSIGN_OR_RETURN(std::optional<std::string> value, read_field(found, i));
+    if (value) out.*kFields[i].member = std::move(*value);
   }
-  VOUCH_ASSIGN_OR_RETURN(std::optional<std::string> issuer_v1, read_field(cert, oid::kIssuerV1, false));
-  VOUCH_ASSIGN_OR_RETURN(std::optional<std::string> issuer_v2, read_field(cert, oid::kIssuerV2, true));
+  for (size_t i = 0; i < kFieldCount; ++i) {
+    if (kFields[i].oid == oid::kIssuerV1) {
+      VOUCH_ASSIGN_OR_RETURN(issuer_v1, read_field(found, i));
+    } else if (kFields[i].oid == oid::kIssuerV2) {
+      VOUCH_ASSIGN_OR_RETURN(issuer_v2, read_field(found, i));
+    }
+  }
   if (issuer_v1 && issuer_v2 && *issuer_v1 != *issuer_v2)
     return invalid_input(fmt::format("issuer extensions disagree: {} is '{}' but {} is '{}'", oid::kIssuerV1,
                                      printable(*issuer_v1), oid::kIssuerV2, printable(*issuer_v2)));

@@ -5,6 +5,9 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
+#include <mutex>
+#include <vector>
+
 #include "openssl_util.h"
 #include "vouch/base/file.h"
 
@@ -102,16 +105,57 @@ void PublicKey::Free::operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
 
 int PublicKey::bits() const { return key_ ? EVP_PKEY_get_bits(key_.get()) : 0; }
 
+// Verification contexts set up for this key (with a digest and a padding), waiting for the next
+// verification: setting one up fetches the provider's implementations again each time.
+struct PublicKey::ContextPool {
+  struct Idle {
+    HashAlgorithm hash;
+    RsaPadding padding;
+    EVP_PKEY_CTX* ctx;
+  };
+  static constexpr size_t kMaxIdle = 16;  // about one per thread that verifies with the key at once
+
+  std::mutex mu;
+  std::vector<Idle> idle;
+
+  ~ContextPool() {
+    for (const Idle& i : idle) EVP_PKEY_CTX_free(i.ctx);
+  }
+  EVP_PKEY_CTX* take(HashAlgorithm hash, RsaPadding padding) {
+    std::lock_guard lock(mu);
+    for (size_t i = 0; i < idle.size(); ++i) {
+      if (idle[i].hash != hash || idle[i].padding != padding) continue;
+      EVP_PKEY_CTX* ctx = idle[i].ctx;
+      idle[i] = idle.back();
+      idle.pop_back();
+      return ctx;
+    }
+    return nullptr;
+  }
+  void give_back(HashAlgorithm hash, RsaPadding padding, EvpPkeyCtxPtr ctx) {
+    std::lock_guard lock(mu);
+    if (idle.size() >= kMaxIdle) return;
+    idle.push_back({hash, padding, ctx.release()});
+  }
+};
+
 Result<PublicKey> PublicKey::adopt(EVP_PKEY* pkey) {
   EvpPkeyPtr owned(pkey);
-  VOUCH_ASSIGN_OR_RETURN(KeyType type, classify(pkey));
   unsigned char* buf = nullptr;
   int len = i2d_PUBKEY(pkey, &buf);
   if (len <= 0) return invalid_input("public key cannot be encoded as SubjectPublicKeyInfo");
-  PublicKey k;
-  k.der_ = std::make_shared<const Bytes>(buf, buf + len);
+  Bytes der(buf, buf + len);
   OPENSSL_free(buf);
+  return adopt_encoded(owned.release(), std::move(der));
+}
+
+Result<PublicKey> PublicKey::adopt_encoded(EVP_PKEY* pkey, Bytes der) {
+  EvpPkeyPtr owned(pkey);
+  VOUCH_ASSIGN_OR_RETURN(KeyType type, classify(pkey));
+  PublicKey k;
+  k.der_ = std::make_shared<const Bytes>(std::move(der));
   k.key_ = share(owned.release());
+  k.contexts_ = std::make_shared<ContextPool>();
   k.type_ = type;
   return k;
 }
@@ -197,12 +241,12 @@ Bytes PublicKey::raw_ed25519() const {
 bool PublicKey::equals(const PublicKey& other) const { return bytes_equal(*der_, *other.der_); }
 
 Status PublicKey::verify(ByteView message, ByteView signature, HashAlgorithm hash, RsaPadding padding) const {
+  // ECDSA and RSA sign a digest: hashing here and verifying the digest is what EVP_DigestVerify
+  // does, with a context that can be kept. Ed25519 signs the message itself.
+  if (type_ != KeyType::kEd25519) return verify_digest(digest(hash, message), signature, hash, padding);
   EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-  EVP_PKEY_CTX* pctx = nullptr;
-  const EVP_MD* md = type_ == KeyType::kEd25519 ? nullptr : evp_md(hash);
-  if (EVP_DigestVerifyInit(ctx.get(), &pctx, md, nullptr, key_.get()) != 1)
+  if (!key_ || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key_.get()) != 1)
     return internal_error(fmt::format("signature verification setup failed: {}", openssl_error()));
-  VOUCH_RETURN_IF_ERROR(set_padding(pctx, type_, padding));
   int rc = EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), message.data(), message.size());
   ERR_clear_error();
   if (rc != 1) return verification_failed(fmt::format("{} signature does not verify", key_type_name(type_)));
@@ -213,13 +257,19 @@ Status PublicKey::verify_digest(ByteView digest_bytes, ByteView signature, HashA
                                 RsaPadding padding) const {
   if (type_ == KeyType::kEd25519) return invalid_input("Ed25519 cannot verify a prehashed digest");
   if (digest_bytes.size() != hash_size(hash)) return invalid_input("digest length does not match its algorithm");
-  EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new(key_.get(), nullptr));
-  if (!ctx || EVP_PKEY_verify_init(ctx.get()) != 1 || EVP_PKEY_CTX_set_signature_md(ctx.get(), evp_md(hash)) != 1)
-    return internal_error(fmt::format("signature verification setup failed: {}", openssl_error()));
-  VOUCH_RETURN_IF_ERROR(set_padding(ctx.get(), type_, padding));
+  if (!key_) return internal_error("signature verification setup failed: no key");
+  EvpPkeyCtxPtr ctx(contexts_ ? contexts_->take(hash, padding) : nullptr);
+  if (!ctx) {
+    ctx.reset(EVP_PKEY_CTX_new_from_pkey(nullptr, key_.get(), nullptr));
+    if (!ctx || EVP_PKEY_verify_init(ctx.get()) != 1 || EVP_PKEY_CTX_set_signature_md(ctx.get(), evp_md(hash)) != 1)
+      return internal_error(fmt::format("signature verification setup failed: {}", openssl_error()));
+    VOUCH_RETURN_IF_ERROR(set_padding(ctx.get(), type_, padding));
+  }
   int rc = EVP_PKEY_verify(ctx.get(), signature.data(), signature.size(), digest_bytes.data(), digest_bytes.size());
   ERR_clear_error();
   if (rc != 1) return verification_failed(fmt::format("{} signature does not verify", key_type_name(type_)));
+  // Only a context that has just verified goes back for the next verification.
+  if (contexts_) contexts_->give_back(hash, padding, std::move(ctx));
   return ok_status();
 }
 

@@ -31,4 +31,14 @@ Result<PemBlock> read_pem_block(std::string_view text, std::string_view type) {
   }
 }
 
+std::string write_pem_block(std::string_view type, ByteView der) {
+  const std::string body = base64_encode(der);
+  std::string out;
+  out.reserve(body.size() + body.size() / 64 + 2 * type.size() + 40);
+  out.append("-----BEGIN ").append(type).append("-----\n");
+  for (size_t at = 0; at < body.size(); at += 64) out.append(body, at, 64).push_back('\n');
+  out.append("-----END ").append(type).append("-----\n");
+  return out;
+}
+
 }  // namespace vouch::crypto

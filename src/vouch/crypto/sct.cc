@@ -5,6 +5,8 @@
 #include <openssl/ct.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -56,8 +58,143 @@ Result<Bytes> tbs_without(const Certificate& cert, int nid) {
   return out;
 }
 
-// The precertificate TBSCertificate an SCT covers: the leaf's TBS without the SCT list.
-Result<Bytes> precert_tbs(const Certificate& leaf) { return tbs_without(leaf, NID_ct_precert_scts); }
+// ---- The precertificate's TBSCertificate, cut out of the leaf's own bytes ----------------------
+// Copying the certificate and encoding it again (tbs_without) parses its public key once more,
+// which OpenSSL 3 does slowly; for a certificate in DER the same bytes come from removing the
+// SCT list extension and rewriting the lengths around it.
+
+// One element at the start of a buffer: a one-octet tag (low tag number) and a definite length
+// in its shortest form, as DER has them.
+struct DerElement {
+  uint8_t tag = 0;
+  size_t header = 0;  // tag and length octets
+  size_t length = 0;  // contents
+  size_t size() const { return header + length; }
+};
+
+std::optional<DerElement> read_der_element(ByteView in) {
+  if (in.size() < 2 || (in[0] & 0x1f) == 0x1f) return std::nullopt;
+  DerElement e;
+  e.tag = in[0];
+  e.header = 2;
+  if (in[1] < 0x80) {
+    e.length = in[1];
+  } else {
+    const size_t octets = in[1] & 0x7f;  // 0: indefinite length, which DER forbids
+    if (octets == 0 || octets > 4 || in.size() < 2 + octets || in[2] == 0) return std::nullopt;
+    for (size_t i = 0; i < octets; ++i) e.length = (e.length << 8) | in[2 + i];
+    if (e.length < 0x80) return std::nullopt;
+    e.header += octets;
+  }
+  if (e.length > in.size() - e.header) return std::nullopt;
+  return e;
+}
+
+void append_der_header(Bytes& out, uint8_t tag, size_t length) {
+  out.push_back(tag);
+  if (length < 0x80) {
+    out.push_back(static_cast<uint8_t>(length));
+    return;
+  }
+  uint8_t octets[sizeof(size_t)];
+  size_t n = 0;
+  for (size_t rest = length; rest > 0; rest >>= 8) octets[n++] = static_cast<uint8_t>(rest & 0xff);
+  out.push_back(static_cast<uint8_t>(0x80 | n));
+  while (n > 0) out.push_back(octets[--n]);
+}
+
+// Whether `in` is a run of elements that OpenSSL would encode again byte for byte: shortest
+// lengths all the way down, and no constructed form other than SEQUENCE, SET and tagged
+// elements (BER's constructed strings).
+bool is_plain_der(ByteView in, int depth) {
+  if (depth > 32) return false;
+  while (!in.empty()) {
+    auto e = read_der_element(in);
+    if (!e) return false;
+    const bool constructed = (e->tag & 0x20) != 0;
+    const bool universal = (e->tag & 0xc0) == 0;
+    if (constructed && universal && e->tag != 0x30 && e->tag != 0x31) return false;
+    if (constructed && !is_plain_der(in.subspan(e->header, e->length), depth + 1)) return false;
+    in = in.subspan(e->size());
+  }
+  return true;
+}
+
+// 1.3.6.1.4.1.11129.2.4.2, the embedded SCT list, as the contents of a DER OBJECT IDENTIFIER.
+constexpr uint8_t kSctListOidDer[] = {0x2b, 0x06, 0x01, 0x04, 0x01, 0xd6, 0x79, 0x02, 0x04, 0x02};
+
+// The TBSCertificate of `cert_der` without its one SCT list extension; nullopt when the
+// certificate is not plain DER or does not hold exactly one such extension.
+std::optional<Bytes> tbs_without_sct_list(ByteView cert_der) {
+  auto cert = read_der_element(cert_der);
+  if (!cert || cert->tag != 0x30 || cert->size() != cert_der.size()) return std::nullopt;
+  ByteView cert_body = cert_der.subspan(cert->header, cert->length);
+  auto tbs = read_der_element(cert_body);
+  if (!tbs || tbs->tag != 0x30) return std::nullopt;
+  ByteView tbs_body = cert_body.subspan(tbs->header, tbs->length);
+  if (!is_plain_der(tbs_body, 0)) return std::nullopt;
+
+  // The extensions, [3] EXPLICIT, are the TBSCertificate's last element.
+  size_t extensions_at = 0;
+  ByteView extensions_body;
+  for (size_t pos = 0; pos < tbs_body.size();) {
+    auto e = read_der_element(tbs_body.subspan(pos));
+    if (!e) return std::nullopt;
+    if (e->tag == 0xa3) {
+      if (pos + e->size() != tbs_body.size()) return std::nullopt;
+      extensions_at = pos;
+      auto list = read_der_element(tbs_body.subspan(pos + e->header, e->length));
+      if (!list || list->tag != 0x30 || list->size() != e->length) return std::nullopt;
+      extensions_body = tbs_body.subspan(pos + e->header + list->header, list->length);
+    }
+    pos += e->size();
+  }
+  if (extensions_at == 0) return std::nullopt;
+
+  // Extension ::= SEQUENCE { extnID OID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }.
+  // In DER a critical flag is present only when TRUE, as 0xff (OpenSSL would write it so).
+  Bytes kept;
+  kept.reserve(extensions_body.size());
+  int removed = 0;
+  for (size_t pos = 0; pos < extensions_body.size();) {
+    auto ext = read_der_element(extensions_body.subspan(pos));
+    if (!ext || ext->tag != 0x30) return std::nullopt;
+    ByteView whole = extensions_body.subspan(pos, ext->size());
+    ByteView fields = whole.subspan(ext->header);
+    auto oid = read_der_element(fields);
+    if (!oid || oid->tag != 0x06) return std::nullopt;
+    size_t at = oid->size();
+    auto next = read_der_element(fields.subspan(at));
+    if (next && next->tag == 0x01) {
+      if (next->length != 1 || fields[at + next->header] != 0xff) return std::nullopt;
+      at += next->size();
+      next = read_der_element(fields.subspan(at));
+    }
+    if (!next || next->tag != 0x04 || at + next->size() != fields.size()) return std::nullopt;
+    ByteView oid_value = fields.subspan(oid->header, oid->length);
+    if (std::equal(oid_value.begin(), oid_value.end(), std::begin(kSctListOidDer), std::end(kSctListOidDer)))
+      ++removed;
+    else
+      kept.insert(kept.end(), whole.begin(), whole.end());
+    pos += ext->size();
+  }
+  if (removed != 1) return std::nullopt;
+
+  // The same elements with new lengths around what is left: TBSCertificate, [3], the list.
+  Bytes list;
+  append_der_header(list, 0x30, kept.size());
+  list.insert(list.end(), kept.begin(), kept.end());
+  Bytes tagged;
+  append_der_header(tagged, 0xa3, list.size());
+  tagged.insert(tagged.end(), list.begin(), list.end());
+  Bytes out;
+  out.reserve(extensions_at + tagged.size() + 8);
+  append_der_header(out, 0x30, extensions_at + tagged.size());
+  out.insert(out.end(), tbs_body.begin(), tbs_body.begin() + static_cast<std::ptrdiff_t>(extensions_at));
+  out.insert(out.end(), tagged.begin(), tagged.end());
+  return out;
+}
+
 
 Bytes sct_extensions(const SCT* sct) {
   unsigned char* ext = nullptr;
@@ -88,6 +225,11 @@ std::string window_text(const CtLog& log) {
 
 }  // namespace
 
+Result<Bytes> precertificate_tbs(const Certificate& leaf) {
+  if (auto cut = tbs_without_sct_list(leaf.der())) return std::move(*cut);
+  return tbs_without(leaf, NID_ct_precert_scts);
+}
+
 Result<std::vector<EmbeddedSct>> embedded_scts(const Certificate& cert) {
   VOUCH_ASSIGN_OR_RETURN(SctListPtr list, read_sct_list(cert));
   std::vector<EmbeddedSct> out;
@@ -107,7 +249,7 @@ Status verify_embedded_scts(const Certificate& leaf, const Certificate& issuer, 
                                            issuer.subject(), leaf.issuer()));
 
   CtSignedEntry entry{CtEntryType::kPrecert, {}, {}};
-  VOUCH_ASSIGN_OR_RETURN(entry.certificate, precert_tbs(leaf));
+  VOUCH_ASSIGN_OR_RETURN(entry.certificate, precertificate_tbs(leaf));
   VOUCH_ASSIGN_OR_RETURN(entry.issuer_key_hash, issuer_key_hash(issuer));
   // At the clock's millisecond, as SCTs carry it: an SCT made earlier within this second is not
   // in the future.

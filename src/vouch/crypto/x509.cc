@@ -37,7 +37,18 @@ Result<Certificate> Certificate::from_der(ByteView der) {
     ERR_clear_error();
     return invalid_input("certificate public key cannot be parsed");
   }
-  auto key = PublicKey::adopt(pk);
+  // The SubjectPublicKeyInfo as the certificate encodes it, rather than through OpenSSL 3's
+  // encoders, which take longer than parsing the whole certificate.
+  unsigned char* spki = nullptr;
+  int spki_len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &spki);
+  if (spki_len <= 0) {
+    EVP_PKEY_free(pk);
+    ERR_clear_error();
+    return invalid_input("certificate public key cannot be encoded");
+  }
+  Bytes spki_der(spki, spki + spki_len);
+  OPENSSL_free(spki);
+  auto key = PublicKey::adopt_encoded(pk, std::move(spki_der));
   if (!key.ok()) return std::move(key).error().context("certificate public key");
   c.key_ = *key;
   c.cert_ = std::shared_ptr<X509>(owned.release(), X509_free);
@@ -150,15 +161,34 @@ Bytes Certificate::tbs_der() const {
   return out;
 }
 
-Result<std::vector<Certificate>> verify_chain(const Certificate& leaf, const std::vector<Certificate>& intermediates,
-                                              const std::vector<Certificate>& roots, std::optional<UnixSeconds> at) {
+struct ChainVerifier::State {
+  std::vector<Certificate> intermediates;
+  std::vector<Certificate> roots;
+  X509StorePtr store{X509_STORE_new()};
+  X509StackPtr untrusted{sk_X509_new_null()};
+};
+
+Result<ChainVerifier> ChainVerifier::create(std::vector<Certificate> intermediates, std::vector<Certificate> roots) {
   if (roots.empty()) return verification_failed("no trusted certificate authority to chain to");
-  X509StorePtr store(X509_STORE_new());
-  for (const auto& r : roots) X509_STORE_add_cert(store.get(), r.get());
-  X509StackPtr untrusted(sk_X509_new_null());
-  for (const auto& c : intermediates) sk_X509_push(untrusted.get(), c.get());
+  auto state = std::make_shared<State>();
+  state->intermediates = std::move(intermediates);
+  state->roots = std::move(roots);
+  if (!state->store || !state->untrusted) return internal_error("chain verification setup failed: out of memory");
+  for (const auto& r : state->roots)
+    if (X509_STORE_add_cert(state->store.get(), r.get()) != 1)
+      return internal_error(fmt::format("chain verification setup failed: {}", openssl_error()));
+  for (const auto& c : state->intermediates)
+    if (sk_X509_push(state->untrusted.get(), c.get()) <= 0)
+      return internal_error("chain verification setup failed: out of memory");
+  ChainVerifier v;
+  v.state_ = std::move(state);
+  return v;
+}
+
+Result<std::vector<Certificate>> ChainVerifier::verify(const Certificate& leaf, std::optional<UnixSeconds> at) const {
+  if (!state_) return verification_failed("no trusted certificate authority to chain to");
   X509StoreCtxPtr ctx(X509_STORE_CTX_new());
-  if (X509_STORE_CTX_init(ctx.get(), store.get(), leaf.get(), untrusted.get()) != 1)
+  if (!ctx || X509_STORE_CTX_init(ctx.get(), state_->store.get(), leaf.get(), state_->untrusted.get()) != 1)
     return internal_error(fmt::format("chain verification setup failed: {}", openssl_error()));
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
   X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN | X509_V_FLAG_X509_STRICT);
@@ -181,13 +211,19 @@ Result<std::vector<Certificate>> verify_chain(const Certificate& leaf, const std
     X509* x = sk_X509_value(built, i);
     const Certificate* match = nullptr;
     if (x == leaf.get()) match = &leaf;
-    for (const auto* list : {&intermediates, &roots})
+    for (const auto* list : {&state_->intermediates, &state_->roots})
       for (const auto& c : *list)
         if (!match && X509_cmp(x, c.get()) == 0) match = &c;
     if (!match) return internal_error("certificate chain: built chain holds an unknown certificate");
     chain.push_back(*match);
   }
   return chain;
+}
+
+Result<std::vector<Certificate>> verify_chain(const Certificate& leaf, const std::vector<Certificate>& intermediates,
+                                              const std::vector<Certificate>& roots, std::optional<UnixSeconds> at) {
+  VOUCH_ASSIGN_OR_RETURN(ChainVerifier verifier, ChainVerifier::create(intermediates, roots));
+  return verifier.verify(leaf, at);
 }
 
 Result<PublicKey> public_key_of_signed_csr(std::string_view pem_or_der) {

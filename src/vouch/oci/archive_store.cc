@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -32,6 +33,27 @@ struct Entry {
   std::string symlink;  // normalized target inside the archive, when a symlink
   Bytes head;
   std::optional<Digest> compressed_digest;
+  std::optional<int64_t> offset;  // where its data starts in the file (uncompressed archives)
+};
+
+// An entry's data read straight from the archive file at its offset.
+class RangeReader final : public BlobReader {
+ public:
+  RangeReader(std::FILE* f, int64_t size, std::string what) : f_(f), left_(size), what_(std::move(what)) {}
+  ~RangeReader() override { std::fclose(f_); }
+  Result<size_t> read(std::span<uint8_t> out) override {
+    if (left_ == 0 || out.empty()) return size_t{0};
+    size_t want = static_cast<size_t>(std::min<int64_t>(left_, static_cast<int64_t>(out.size())));
+    size_t n = std::fread(out.data(), 1, want, f_);
+    if (n == 0) return io_error(fmt::format("{}: {}", what_, std::ferror(f_) ? "read error" : "the file ends early"));
+    left_ -= static_cast<int64_t>(n);
+    return n;
+  }
+
+ private:
+  std::FILE* f_;
+  int64_t left_;
+  std::string what_;
 };
 
 // Reads the archive's entry data until EOF; owns the archive handle and its source.
@@ -192,7 +214,8 @@ class ArchiveStore final : public Store {
 
   Status scan() {
     VOUCH_ASSIGN_OR_RETURN(auto file, open_file());
-    VOUCH_ASSIGN_OR_RETURN(ArchivePtr a, open_archive_reader(*file, true));
+    file.reset();
+    VOUCH_ASSIGN_OR_RETURN(ArchivePtr a, open_archive_file(ref_.path));
     archive_entry* e = nullptr;
     size_t count = 0;
     for (;;) {
@@ -206,6 +229,11 @@ class ArchiveStore final : public Store {
       std::string name = join(*parts);
       Entry entry;
       entry.size = archive_entry_size(e);
+      // An uncompressed archive's entry can be read in place later, without reading through
+      // the entries before it.
+      if (archive_filter_code(a.get(), 0) == ARCHIVE_FILTER_NONE && archive_entry_filetype(e) == AE_IFREG &&
+          archive_entry_sparse_count(e) == 0 && archive_entry_size_is_set(e))
+        entry.offset = archive_filter_bytes(a.get(), 0);
       if (archive_entry_filetype(e) == AE_IFLNK) {
         const char* target = archive_entry_symlink(e);
         std::string t = target ? target : "";
@@ -232,22 +260,45 @@ class ArchiveStore final : public Store {
         if (n < 0) return invalid_input(fmt::format("{}: {}", ref_.path, archive_error(a.get())));
         entry.head.assign(head, head + n);
         if (sniff_compression(entry.head) != Compression::kNone && !name.starts_with("blobs/")) {
-          // A compressed layer under a docker-save name: its digest is that of the bytes.
-          Digester dg;
-          dg.update(entry.head);
-          std::vector<uint8_t> buf(256 * 1024);
-          for (;;) {
-            la_ssize_t m = archive_read_data(a.get(), buf.data(), buf.size());
-            if (m < 0) return invalid_input(fmt::format("{}: {}", ref_.path, archive_error(a.get())));
-            if (m == 0) break;
-            dg.update(ByteView(buf.data(), static_cast<size_t>(m)));
+          // A compressed layer under a docker-save name: its digest is that of the bytes, read
+          // in place when the archive is not compressed (libarchive then seeks past them).
+          if (entry.offset) {
+            VOUCH_ASSIGN_OR_RETURN(entry.compressed_digest, digest_range(*entry.offset, entry.size, name));
+          } else {
+            Digester dg;
+            dg.update(entry.head);
+            std::vector<uint8_t> buf(256 * 1024);
+            for (;;) {
+              la_ssize_t m = archive_read_data(a.get(), buf.data(), buf.size());
+              if (m < 0) return invalid_input(fmt::format("{}: {}", ref_.path, archive_error(a.get())));
+              if (m == 0) break;
+              dg.update(ByteView(buf.data(), static_cast<size_t>(m)));
+            }
+            entry.compressed_digest = dg.finish();
           }
-          entry.compressed_digest = dg.finish();
         }
       }
+      // A name seen twice is read as before, by the first entry of that name.
+      if (entries_.count(name)) entry.offset.reset();
       entries_[name] = std::move(entry);
     }
     return ok_status();
+  }
+
+  // The digest of `size` bytes at `offset` in the archive file, read in place.
+  Result<Digest> digest_range(int64_t offset, int64_t size, const std::string& name) {
+    std::FILE* f = std::fopen(ref_.path.c_str(), "rb");
+    if (!f) return not_found(fmt::format("{}: cannot open", ref_.path));
+    RangeReader reader(f, size, fmt::format("{}: {}", ref_.path, name));
+    if (::fseeko(f, offset, SEEK_SET) != 0) return io_error(fmt::format("{}: cannot seek to '{}'", ref_.path, name));
+    Digester dg;
+    std::vector<uint8_t> buf(1024 * 1024);
+    for (;;) {
+      VOUCH_ASSIGN_OR_RETURN(size_t n, reader.read(buf));
+      if (n == 0) break;
+      dg.update(ByteView(buf.data(), n));
+    }
+    return dg.finish();
   }
 
   Result<std::string> resolve(std::string name) {
@@ -262,6 +313,15 @@ class ArchiveStore final : public Store {
 
   Result<std::unique_ptr<BlobReader>> open_entry(const std::string& wanted) {
     VOUCH_ASSIGN_OR_RETURN(std::string name, resolve(wanted));
+    if (const Entry& entry = entries_.at(name); entry.offset) {
+      std::FILE* f = std::fopen(ref_.path.c_str(), "rb");
+      if (!f) return not_found(fmt::format("{}: cannot open", ref_.path));
+      if (::fseeko(f, *entry.offset, SEEK_SET) != 0) {
+        std::fclose(f);
+        return io_error(fmt::format("{}: cannot seek to '{}'", ref_.path, name));
+      }
+      return std::unique_ptr<BlobReader>(std::make_unique<RangeReader>(f, entry.size, fmt::format("{}: {}", ref_.path, name)));
+    }
     VOUCH_ASSIGN_OR_RETURN(auto file, open_file());
     VOUCH_ASSIGN_OR_RETURN(ArchivePtr a, open_archive_reader(*file, true));
     archive_entry* e = nullptr;

@@ -20,6 +20,14 @@ using ArchivePtr = std::unique_ptr<archive, ArchiveDeleter>;
 // Reads `source` through libarchive: tar (any compression) when `tar`, else raw decompression.
 Result<ArchivePtr> open_archive_reader(BlobReader& source, bool tar);
 
+// Reads the tar file at `path` (any compression) through libarchive, which skips the data of
+// entries not read by seeking.
+Result<ArchivePtr> open_archive_file(const std::string& path);
+
+// Reads a layer (a tar, gzip- or zstd-compressed or plain) through libarchive, with gzip
+// inflated by isa-l.
+Result<ArchivePtr> open_layer_reader(BlobReader& source);
+
 // Splits a tar entry name into clean components ("./a//b/" -> {"a","b"}); fails for absolute
 // paths and ".." components.
 Result<std::vector<std::string>> safe_entry_path(std::string_view name);

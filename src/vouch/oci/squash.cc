@@ -1,6 +1,10 @@
 #include "vouch/oci/squash.h"
 
-#include <set>
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
 #include "archive_util.h"
 
@@ -123,108 +127,282 @@ Status drain(BlobReader& blob) {
   }
 }
 
+std::string layer_name(size_t li, const Descriptor& d) { return fmt::format("layer {} ({})", li, d.digest.str()); }
+
+// A tar entry as its layer holds it, kept until the layer is applied over the ones below.
+struct RawEntry {
+  enum class Kind : uint8_t { kSkip, kWhiteout, kFile, kHardlink };
+  Kind kind = Kind::kSkip;
+  FileType type = FileType::kRegular;
+  uint32_t mode = 0;
+  int64_t uid = 0, gid = 0, size = 0, mtime = 0;
+  std::string path;  // clean tar name
+  std::string link;  // symlink: the target as written; hard link: its clean target
+  std::optional<Error> link_error;  // a hard link target refused (reported when applied)
+};
+
+// A layer's entries in tar order and how reading ended: ok, or the error that stopped it after
+// the last entry kept.
+struct LayerTable {
+  std::vector<RawEntry> entries;
+  Status end;
+};
+
+// Reads a layer's tar once: every entry into `table` (when given), and every entry that
+// carries content (not a hard link, not a whiteout) handed to `visitor` (when given) with its
+// content. `stop` is asked between entries whether the result is still wanted.
+Status read_layer(BlobReader& blob, size_t li, const std::string& what, const SquashLimits& limits,
+                  const LayerVisitor* visitor, LayerTable* table, const std::function<bool()>& stop) {
+  VOUCH_ASSIGN_OR_RETURN(ArchivePtr a, detail::open_layer_reader(blob));
+  LayerReader reader(a.get(), limits.max_layer_bytes, what);
+  size_t count = 0;
+  for (;;) {
+    if (stop && stop()) return internal_error(fmt::format("{}: not read (a layer below failed)", what));
+    archive_entry* e = nullptr;
+    bool eof = false;
+    VOUCH_RETURN_IF_ERROR(reader.next(&e, eof));
+    if (eof) break;
+    // The image-wide count is checked when the layers are applied; one layer alone never needs more.
+    if (++count > limits.max_entries)
+      return invalid_input(fmt::format("{}: more than {} entries in the image", what, limits.max_entries));
+    const char* raw = archive_entry_pathname(e);
+    auto parts = detail::safe_entry_path(raw ? raw : "");
+    RawEntry r;
+    if (!parts.ok()) {
+      // Counted first, as the entry is when the layers are applied.
+      if (table) table->entries.push_back(std::move(r));
+      return std::move(parts).error().context(what);
+    }
+    if (parts->empty()) {  // "./"
+      if (table) table->entries.push_back(std::move(r));
+      continue;
+    }
+    r.path = join(*parts, parts->size());
+    const std::string& base = parts->back();
+    if (base.starts_with(".wh.")) {
+      r.kind = RawEntry::Kind::kWhiteout;
+      if (table) table->entries.push_back(std::move(r));
+      if (base.size() == 4) return ok_status();  // a whiteout without a name: an error once applied
+      continue;
+    }
+    r.mode = archive_entry_perm(e);
+    r.uid = archive_entry_uid(e);
+    r.gid = archive_entry_gid(e);
+    r.mtime = archive_entry_mtime(e);
+    r.size = archive_entry_size(e);
+    if (const char* hl = archive_entry_hardlink(e)) {
+      r.kind = RawEntry::Kind::kHardlink;
+      auto target = detail::safe_entry_path(hl);
+      bool refused = !target.ok();
+      if (refused) r.link_error = std::move(target).error();
+      else r.link = join(*target, target->size());
+      if (table) table->entries.push_back(std::move(r));
+      if (refused) return ok_status();  // an error once applied
+      continue;
+    }
+    r.kind = RawEntry::Kind::kFile;
+    r.type = type_of(archive_entry_filetype(e));
+    if (r.type == FileType::kSymlink) {
+      const char* t = archive_entry_symlink(e);
+      r.link = t ? t : "";
+    }
+    if (visitor) {
+      LayerEntry le;
+      le.layer = li;
+      le.path = r.path;
+      le.type = r.type;
+      le.mode = r.mode;
+      le.size = r.size;
+      EntryContent content(reader);
+      VOUCH_RETURN_IF_ERROR((*visitor)(le, content));
+    }
+    if (table) table->entries.push_back(std::move(r));
+  }
+  return drain(blob);
+}
+
+std::pair<std::string, std::string> split_dir(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return {std::string(), path};
+  return {path.substr(0, slash), path.substr(slash + 1)};
+}
+
+// Applies one layer's entries over the view so far, as extracting the layer would.
+Status apply_layer(std::map<std::string, FileEntry>& entries, const LayerTable& table, size_t li, const std::string& what,
+                   const SquashLimits& limits, size_t& count, size_t& symlinks) {
+  for (const RawEntry& r : table.entries) {
+    if (++count > limits.max_entries)
+      return invalid_input(fmt::format("{}: more than {} entries in the image", what, limits.max_entries));
+    if (r.kind == RawEntry::Kind::kSkip) continue;
+    auto [dir, base] = split_dir(r.path);
+    if (!dir.empty() && symlinks > 0) {
+      // A parent that is a symlink in the image so far is followed, as extracting the
+      // layer would (merged /usr: "bin/ls" lands in "usr/bin/ls"), inside the root only.
+      auto parent = resolve_parent(entries, dir);
+      if (!parent.ok()) return std::move(parent).error().context(what);
+      dir = *parent;
+    }
+    std::string path = dir.empty() ? base : dir + "/" + base;
+    if (r.kind == RawEntry::Kind::kWhiteout) {
+      if (base == ".wh..wh..opq") {
+        // Opaque: hide everything below `dir` that lower layers provided.
+        for (auto it = entries.lower_bound(dir.empty() ? std::string() : dir + "/"); it != entries.end();) {
+          if (!under(it->first, dir)) break;
+          if (it->second.layer < li) it = entries.erase(it);
+          else ++it;
+        }
+      } else {
+        std::string target = (dir.empty() ? "" : dir + "/") + base.substr(4);
+        if (base.size() == 4) return invalid_input(fmt::format("{}: whiteout without a name at '{}'", what, path));
+        auto it = entries.find(target);
+        if (it != entries.end() && it->second.layer < li) entries.erase(it);
+        for (auto c = entries.lower_bound(target + "/"); c != entries.end() && under(c->first, target);) {
+          if (c->second.layer < li) c = entries.erase(c);
+          else ++c;
+        }
+      }
+      continue;
+    }
+    FileEntry f;
+    f.path = path;
+    f.layer_path = r.path;
+    f.layer = li;
+    f.mode = r.mode;
+    f.uid = r.uid;
+    f.gid = r.gid;
+    f.mtime = r.mtime;
+    f.size = r.size;
+    if (r.kind == RawEntry::Kind::kHardlink) {
+      if (r.link_error) return Error(*r.link_error).context(fmt::format("{}: hard link '{}'", what, path));
+      const std::string& tpath = r.link;
+      auto it = entries.find(tpath);
+      if (it == entries.end() && symlinks > 0 && tpath.find('/') != std::string::npos) {
+        auto [tdir, tbase] = split_dir(tpath);
+        auto parent = resolve_parent(entries, tdir);
+        if (!parent.ok()) return std::move(parent).error().context(what);
+        it = entries.find(parent->empty() ? tbase : *parent + "/" + tbase);
+      }
+      if (it == entries.end() || (it->second.type != FileType::kRegular && it->second.type != FileType::kHardlink))
+        return invalid_input(fmt::format("{}: hard link '{}' to '{}', which is not a file in the image", what, path, tpath));
+      f.type = FileType::kHardlink;
+      f.link_target = it->second.type == FileType::kHardlink ? it->second.link_target : it->first;
+      f.size = it->second.size;
+    } else {
+      f.type = r.type;
+      if (f.type == FileType::kSymlink) {
+        ++symlinks;
+        f.link_target = r.link;
+      }
+    }
+    auto existing = entries.find(path);
+    if (existing != entries.end() && existing->second.type == FileType::kDirectory && f.type != FileType::kDirectory) {
+      // A directory replaced by a file: its contents go too.
+      for (auto c = entries.lower_bound(path + "/"); c != entries.end() && under(c->first, path);) c = entries.erase(c);
+    }
+    entries[path] = std::move(f);
+  }
+  return table.end;
+}
+
+// Opens and reads one layer into its table.
+LayerTable read_layer_table(Store& store, std::mutex* store_mutex, const Descriptor& d, size_t li,
+                            const SquashLimits& limits, const LayerVisitor* visitor, const std::function<bool()>& stop) {
+  LayerTable table;
+  if (!is_layer_media_type(d.media_type)) {
+    table.end = invalid_input(fmt::format("layer {} ({}): media type '{}' is not a layer", li, d.digest.str(), d.media_type));
+    return table;
+  }
+  Result<std::unique_ptr<BlobReader>> blob = [&] {
+    if (!store_mutex) return store.open_blob(d);
+    std::lock_guard<std::mutex> lock(*store_mutex);
+    return store.open_blob(d);
+  }();
+  if (!blob.ok()) {
+    table.end = std::move(blob).error();
+    return table;
+  }
+  table.end = read_layer(**blob, li, layer_name(li, d), limits, visitor, &table, stop);
+  return table;
+}
+
 }  // namespace
 
 Result<FileView> squash_image(Store& store, const Manifest& image, const SquashLimits& limits) {
+  SquashOptions options;
+  options.limits = limits;
+  return squash_image(store, image, LayerVisitor(), options);
+}
+
+Result<FileView> squash_image(Store& store, const Manifest& image, const LayerVisitor& visitor,
+                              const SquashOptions& options) {
   if (image.is_index()) return invalid_input("squash: an index; resolve a platform first");
   FileView view;
   view.store_ = &store;
   view.layers_ = image.layers;
-  view.limits_ = limits;
-  auto& entries = view.entries_;
-  size_t count = 0;
-  size_t symlinks = 0;
-  for (size_t li = 0; li < image.layers.size(); ++li) {
-    const Descriptor& d = image.layers[li];
-    if (!is_layer_media_type(d.media_type))
-      return invalid_input(fmt::format("layer {} ({}): media type '{}' is not a layer", li, d.digest.str(), d.media_type));
-    std::string what = fmt::format("layer {} ({})", li, d.digest.str());
-    VOUCH_ASSIGN_OR_RETURN(auto blob, store.open_blob(d));
-    VOUCH_ASSIGN_OR_RETURN(ArchivePtr a, detail::open_archive_reader(*blob, true));
-    LayerReader reader(a.get(), limits.max_layer_bytes, what);
-    std::set<std::string> opaque_dirs;
-    for (;;) {
-      archive_entry* e = nullptr;
-      bool eof = false;
-      VOUCH_RETURN_IF_ERROR(reader.next(&e, eof));
-      if (eof) break;
-      if (++count > limits.max_entries)
-        return invalid_input(fmt::format("{}: more than {} entries in the image", what, limits.max_entries));
-      const char* raw = archive_entry_pathname(e);
-      auto parts = detail::safe_entry_path(raw ? raw : "");
-      if (!parts.ok()) return std::move(parts).error().context(what);
-      if (parts->empty()) continue;  // "./"
-      std::string dir = join(*parts, parts->size() - 1);
-      const std::string& base = parts->back();
-      if (!dir.empty() && symlinks > 0) {
-        // A parent that is a symlink in the image so far is followed, as extracting the
-        // layer would (merged /usr: "bin/ls" lands in "usr/bin/ls"), inside the root only.
-        auto parent = resolve_parent(entries, dir);
-        if (!parent.ok()) return std::move(parent).error().context(what);
-        dir = *parent;
-      }
-      std::string path = dir.empty() ? base : dir + "/" + base;
-      if (base.starts_with(".wh.")) {
-        if (base == ".wh..wh..opq") {
-          // Opaque: hide everything below `dir` that lower layers provided.
-          for (auto it = entries.lower_bound(dir.empty() ? std::string() : dir + "/"); it != entries.end();) {
-            if (!under(it->first, dir)) break;
-            if (it->second.layer < li) it = entries.erase(it);
-            else ++it;
-          }
-        } else {
-          std::string target = (dir.empty() ? "" : dir + "/") + base.substr(4);
-          if (base.size() == 4) return invalid_input(fmt::format("{}: whiteout without a name at '{}'", what, path));
-          auto it = entries.find(target);
-          if (it != entries.end() && it->second.layer < li) entries.erase(it);
-          for (auto c = entries.lower_bound(target + "/"); c != entries.end() && under(c->first, target);) {
-            if (c->second.layer < li) c = entries.erase(c);
-            else ++c;
-          }
-        }
-        continue;
-      }
-      FileEntry f;
-      f.path = path;
-      f.layer_path = join(*parts, parts->size());
-      f.layer = li;
-      f.mode = archive_entry_perm(e);
-      f.uid = archive_entry_uid(e);
-      f.gid = archive_entry_gid(e);
-      f.mtime = archive_entry_mtime(e);
-      f.size = archive_entry_size(e);
-      if (const char* hl = archive_entry_hardlink(e)) {
-        auto target = detail::safe_entry_path(hl);
-        if (!target.ok()) return std::move(target).error().context(fmt::format("{}: hard link '{}'", what, path));
-        std::string tpath = join(*target, target->size());
-        auto it = entries.find(tpath);
-        if (it == entries.end() && symlinks > 0 && target->size() > 1) {
-          auto parent = resolve_parent(entries, join(*target, target->size() - 1));
-          if (!parent.ok()) return std::move(parent).error().context(what);
-          it = entries.find(parent->empty() ? target->back() : *parent + "/" + target->back());
-        }
-        if (it == entries.end() || (it->second.type != FileType::kRegular && it->second.type != FileType::kHardlink))
-          return invalid_input(fmt::format("{}: hard link '{}' to '{}', which is not a file in the image", what, path, tpath));
-        f.type = FileType::kHardlink;
-        f.link_target = it->second.type == FileType::kHardlink ? it->second.link_target : it->first;
-        f.size = it->second.size;
-      } else {
-        f.type = type_of(archive_entry_filetype(e));
-        if (f.type == FileType::kSymlink) {
-          ++symlinks;
-          const char* t = archive_entry_symlink(e);
-          f.link_target = t ? t : "";
-        }
-      }
-      auto existing = entries.find(path);
-      if (existing != entries.end() && existing->second.type == FileType::kDirectory && f.type != FileType::kDirectory) {
-        // A directory replaced by a file: its contents go too.
-        for (auto c = entries.lower_bound(path + "/"); c != entries.end() && under(c->first, path);) c = entries.erase(c);
-      }
-      entries[path] = std::move(f);
+  view.limits_ = options.limits;
+  const SquashLimits& limits = options.limits;
+  const LayerVisitor* visit = visitor ? &visitor : nullptr;
+  const size_t n = image.layers.size();
+  size_t count = 0, symlinks = 0;
+  unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+  if (threads <= 1 || n <= 1) {
+    for (size_t li = 0; li < n; ++li) {
+      LayerTable t = read_layer_table(store, nullptr, image.layers[li], li, limits, visit, {});
+      VOUCH_RETURN_IF_ERROR(apply_layer(view.entries_, t, li, layer_name(li, image.layers[li]), limits, count, symlinks));
     }
-    VOUCH_RETURN_IF_ERROR(drain(*blob));
+    return view;
   }
+
+  // Layers are read on `threads` threads, the largest first so that the last one to start is
+  // short; they are applied here in order as they complete. A layer that fails stops the
+  // layers above it (their result can no longer matter), never those below.
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return image.layers[a].size > image.layers[b].size; });
+  std::vector<std::optional<LayerTable>> tables(n);
+  std::mutex tables_mutex, store_mutex;
+  std::condition_variable ready;
+  std::atomic<size_t> next_job{0};
+  std::atomic<size_t> lowest_failed{n};
+  auto lower_failed = [&](size_t li) {
+    size_t cur = lowest_failed.load();
+    while (li < cur && !lowest_failed.compare_exchange_weak(cur, li)) {
+    }
+  };
+  auto worker = [&] {
+    for (;;) {
+      size_t k = next_job.fetch_add(1);
+      if (k >= n) return;
+      size_t li = order[k];
+      auto stop = [&lowest_failed, li] { return lowest_failed.load() < li; };
+      LayerTable t;
+      if (stop()) t.end = internal_error("not read (a layer below failed)");
+      else t = read_layer_table(store, &store_mutex, image.layers[li], li, limits, visit, stop);
+      if (!t.end.ok()) lower_failed(li);
+      {
+        std::lock_guard<std::mutex> lock(tables_mutex);
+        tables[li] = std::move(t);
+      }
+      ready.notify_all();
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned i = 0; i < std::min<size_t>(threads, n); ++i) pool.emplace_back(worker);
+  Status result;
+  for (size_t li = 0; li < n && result.ok(); ++li) {
+    LayerTable t;
+    {
+      std::unique_lock<std::mutex> lock(tables_mutex);
+      ready.wait(lock, [&] { return tables[li].has_value(); });
+      t = std::move(*tables[li]);
+      tables[li].reset();
+    }
+    result = apply_layer(view.entries_, t, li, layer_name(li, image.layers[li]), limits, count, symlinks);
+    if (!result.ok()) lower_failed(li);
+  }
+  for (auto& t : pool) t.join();
+  if (!result.ok()) return std::move(result).error();
   return view;
 }
 
@@ -283,7 +461,7 @@ Status FileView::visit_files(const Visitor& visitor) const {
     if (first == wanted.end() || first->first.first != li) continue;
     std::string what = fmt::format("layer {} ({})", li, layers_[li].digest.str());
     VOUCH_ASSIGN_OR_RETURN(auto blob, store_->open_blob(layers_[li]));
-    VOUCH_ASSIGN_OR_RETURN(ArchivePtr a, detail::open_archive_reader(*blob, true));
+    VOUCH_ASSIGN_OR_RETURN(ArchivePtr a, detail::open_layer_reader(*blob));
     LayerReader reader(a.get(), limits_.max_layer_bytes, what);
     for (;;) {
       archive_entry* e = nullptr;
@@ -313,6 +491,12 @@ Status FileView::visit_files(const Visitor& visitor) const {
   return ok_status();
 }
 
+Status FileView::visit_layer(size_t layer, const LayerVisitor& visitor) const {
+  if (layer >= layers_.size()) return invalid_input(fmt::format("layer {}: the image has {} layers", layer, layers_.size()));
+  VOUCH_ASSIGN_OR_RETURN(auto blob, store_->open_blob(layers_[layer]));
+  return read_layer(*blob, layer, layer_name(layer, layers_[layer]), limits_, &visitor, nullptr, {});
+}
+
 Result<std::string> FileView::read_file(std::string_view path, size_t max_bytes) const {
   VOUCH_ASSIGN_OR_RETURN(auto entry, lookup(path));
   if (!entry) return not_found(fmt::format("{}: no such file in the image", path));
@@ -325,7 +509,7 @@ Result<std::string> FileView::read_file(std::string_view path, size_t max_bytes)
     return invalid_input(fmt::format("{}: {} bytes exceeds the limit of {}", path, f.size, max_bytes));
   std::string what = fmt::format("layer {} ({})", f.layer, layers_[f.layer].digest.str());
   VOUCH_ASSIGN_OR_RETURN(auto blob, store_->open_blob(layers_[f.layer]));
-  VOUCH_ASSIGN_OR_RETURN(ArchivePtr a, detail::open_archive_reader(*blob, true));
+  VOUCH_ASSIGN_OR_RETURN(ArchivePtr a, detail::open_layer_reader(*blob));
   LayerReader reader(a.get(), limits_.max_layer_bytes, what);
   for (;;) {
     archive_entry* e = nullptr;

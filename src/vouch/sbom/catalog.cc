@@ -5,10 +5,11 @@
 #include <algorithm>
 #include <map>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
-#include "vouch/oci/image.h"
+#include "catalog_walk.h"
 #include "vouch/sbom/cpe.h"
 
 namespace vouch::sbom {
@@ -70,18 +71,32 @@ std::vector<std::unique_ptr<Cataloger>> default_catalogers() {
 }
 
 void assign_owners(std::vector<Package>& packages) {
-  // Installed file -> owner id. With merged /usr (Debian 12, Fedora), a package that lists
-  // /bin/x or /lib/y installed /usr/bin/x or /usr/lib/y, and the other way round: both count.
-  std::unordered_map<std::string, const std::string*> owner_of;
+  // Installed file -> owner id, for the paths that may be evidence of a language package. With
+  // merged /usr (Debian 12, Fedora), a package that lists /bin/x or /lib/y installed /usr/bin/x
+  // or /usr/lib/y, and the other way round: both count.
+  std::unordered_set<std::string_view> evidence;
+  for (const auto& p : packages) {
+    if (is_os_package_type(p.type) || !p.owner_id.empty()) continue;
+    for (const auto& l : p.locations) evidence.insert(l.path);
+  }
+  if (evidence.empty()) return;
+  std::unordered_map<std::string_view, const std::string*> owner_of;
   static constexpr std::string_view kMerged[] = {"/bin/", "/sbin/", "/lib/", "/lib32/", "/lib64/", "/libx32/"};
+  std::string merged;
+  auto note = [&](std::string_view f, const std::string* id) {
+    if (auto it = evidence.find(f); it != evidence.end()) owner_of.emplace(*it, id);
+  };
   for (const auto& p : packages) {
     if (!is_os_package_type(p.type) || p.id.empty()) continue;
     for (const auto& f : p.files) {
-      owner_of.emplace(f, &p.id);
+      note(f, &p.id);
       for (std::string_view top : kMerged) {
-        if (f.starts_with(top)) owner_of.emplace("/usr" + f, &p.id);
-        else if (f.size() > 4 && std::string_view(f).substr(4).starts_with(top) && f.starts_with("/usr/"))
-          owner_of.emplace(f.substr(4), &p.id);
+        if (f.starts_with(top)) {
+          merged.assign("/usr").append(f);
+          note(merged, &p.id);
+        } else if (f.size() > 4 && std::string_view(f).substr(4).starts_with(top) && f.starts_with("/usr/")) {
+          note(std::string_view(f).substr(4), &p.id);
+        }
       }
     }
   }
@@ -101,73 +116,100 @@ void assign_owners(std::vector<Package>& packages) {
     if (!owners[i].empty()) packages[i].owner_id = std::move(owners[i]);
 }
 
-Result<Sbom> catalog(const FileSource& source, const std::vector<std::unique_ptr<Cataloger>>& catalogers) {
-  std::vector<std::vector<std::string>> globs;
-  std::vector<std::vector<std::string>> magics;
+namespace detail {
+
+Router::Router(const std::vector<std::unique_ptr<Cataloger>>& catalogers) : catalogers_(catalogers) {
   for (const auto& c : catalogers) {
-    globs.push_back(c->globs());
-    magics.push_back(c->magics());
+    globs_.push_back(c->globs());
+    magics_.push_back(c->magics());
+    for (const auto& m : magics_.back()) magic_bytes_ = std::max(magic_bytes_, m.size());
   }
-  std::vector<std::vector<FoundFile>> found(catalogers.size());
-  std::vector<std::string> skipped;
-  VOUCH_RETURN_IF_ERROR(source.walk([&](const SourceFile& f, const ContentReader& read) -> Status {
-    std::optional<std::string> content;
-    bool too_large = false;
-    for (size_t i = 0; i < catalogers.size(); ++i) {
-      bool by_path = std::any_of(globs[i].begin(), globs[i].end(), [&](const std::string& g) { return glob_match(g, f.path); });
-      bool by_content = !by_path && !magics[i].empty() && catalogers[i]->wants_file(f);
-      if (!by_path && !by_content) continue;
-      if (by_content && static_cast<uint64_t>(f.size) > catalogers[i]->max_file_bytes()) {
-        too_large = true;
-        continue;
-      }
-      if (!content) {
-        // Read once for every cataloger; the largest limit among them bounds the read.
-        size_t limit = catalogers[i]->max_file_bytes();
-        for (size_t j = i + 1; j < catalogers.size(); ++j) limit = std::max(limit, catalogers[j]->max_file_bytes());
-        auto r = read(std::max(limit, size_t{1}));
-        if (!r.ok()) {
-          // A file wanted for its path must be read; an executable looked at for its content
-          // that cannot be read (permissions) is reported and passed over.
-          bool path_wanted = by_path;
-          for (size_t j = i + 1; j < catalogers.size() && !path_wanted; ++j)
-            path_wanted = std::any_of(globs[j].begin(), globs[j].end(), [&](const std::string& g) { return glob_match(g, f.path); });
-          if (path_wanted) return std::move(r).error().context(f.path);
-          skipped.push_back(fmt::format("{}: not read for packages: {}", f.path, r.error().message));
-          return ok_status();
-        }
-        content = std::move(r).value();
-      }
-      if (by_content && std::none_of(magics[i].begin(), magics[i].end(),
-                                     [&](const std::string& m) { return content->starts_with(m); }))
-        continue;
-      if (content->size() > catalogers[i]->max_file_bytes())
-        return invalid_input(fmt::format("{}: larger than {} bytes", f.path, catalogers[i]->max_file_bytes()));
-      auto kept = catalogers[i]->extract(f, std::string_view(*content));
-      if (!kept.ok()) {
-        // Malformed evidence in one file (a corrupt jar, a damaged Go binary) is reported and
-        // passed over, as a malformed package.json is; anything else stops the catalog.
-        if (kept.error().code != ErrorCode::kInvalidInput)
-          return std::move(kept).error().context(catalogers[i]->name() + " cataloger");
-        const std::string& m = kept.error().message;
-        skipped.push_back(m.starts_with(f.path) ? m : f.path + ": " + m);
-        continue;
-      }
-      if (*kept) found[i].push_back(FoundFile{f, std::move(**kept)});
+  read_limit_.resize(catalogers.size());
+  size_t limit = 0;
+  for (size_t i = catalogers.size(); i-- > 0;) {
+    limit = std::max(limit, catalogers[i]->max_file_bytes());
+    read_limit_[i] = limit;
+  }
+}
+
+bool Router::path_wanted(size_t i, const std::string& path) const {
+  return std::any_of(globs_[i].begin(), globs_[i].end(), [&](const std::string& g) { return glob_match(g, path); });
+}
+
+bool Router::interested(const SourceFile& f) const {
+  for (size_t i = 0; i < catalogers_.size(); ++i)
+    if (path_wanted(i, f.path) || (!magics_[i].empty() && catalogers_[i]->wants_file(f))) return true;
+  return false;
+}
+
+FileOutcome Router::offer(const SourceFile& f, OfferedContent& content) const {
+  FileOutcome out;
+  bool loaded = false;
+  bool too_large = false;
+  for (size_t i = 0; i < catalogers_.size(); ++i) {
+    bool by_path = path_wanted(i, f.path);
+    bool by_content = !by_path && !magics_[i].empty() && catalogers_[i]->wants_file(f);
+    if (!by_path && !by_content) continue;
+    if (by_content && static_cast<uint64_t>(f.size) > catalogers_[i]->max_file_bytes()) {
+      too_large = true;
+      continue;
     }
-    if (too_large) skipped.push_back(fmt::format("{}: not read for packages (larger than the limit)", f.path));
-    return ok_status();
-  }));
+    if (!loaded) {
+      // Read once for every cataloger; the largest limit among them bounds the read.
+      Status r = content.load(std::max(read_limit_[i], size_t{1}));
+      if (!r.ok()) {
+        // A file wanted for its path must be read; an executable looked at for its content
+        // that cannot be read (permissions) is reported and passed over.
+        bool must_read = by_path;
+        for (size_t j = i + 1; j < catalogers_.size() && !must_read; ++j) must_read = path_wanted(j, f.path);
+        if (must_read) {
+          out.error = std::move(r).error().context(f.path);
+        } else {
+          out.warnings.push_back(fmt::format("{}: not read for packages: {}", f.path, r.error().message));
+        }
+        return out;
+      }
+      loaded = true;
+    }
+    if (by_content && std::none_of(magics_[i].begin(), magics_[i].end(),
+                                   [&](const std::string& m) { return content.starts_with(m); }))
+      continue;
+    if (content.size() > catalogers_[i]->max_file_bytes()) {
+      out.error = invalid_input(fmt::format("{}: larger than {} bytes", f.path, catalogers_[i]->max_file_bytes()));
+      return out;
+    }
+    auto kept = content.extract(*catalogers_[i], i, f);
+    if (!kept.ok()) {
+      // Malformed evidence in one file (a corrupt jar, a damaged Go binary) is reported and
+      // passed over, as a malformed package.json is; anything else stops the catalog.
+      if (kept.error().code != ErrorCode::kInvalidInput) {
+        out.error = std::move(kept).error().context(catalogers_[i]->name() + " cataloger");
+        return out;
+      }
+      const std::string& m = kept.error().message;
+      out.warnings.push_back(m.starts_with(f.path) ? m : f.path + ": " + m);
+      continue;
+    }
+    if (*kept) out.kept.emplace_back(i, std::move(**kept));
+  }
+  if (too_large) out.warnings.push_back(fmt::format("{}: not read for packages (larger than the limit)", f.path));
+  return out;
+}
+
+Result<Sbom> finish_catalog(std::string name, std::vector<std::vector<FoundFile>> found, std::vector<std::string> warnings,
+                            const std::vector<std::unique_ptr<Cataloger>>& catalogers) {
   CatalogContext ctx;
-  ctx.warnings = std::move(skipped);
+  ctx.warnings = std::move(warnings);
   for (size_t i = 0; i < catalogers.size(); ++i) {
     std::sort(found[i].begin(), found[i].end(),
               [](const FoundFile& a, const FoundFile& b) { return a.file.path < b.file.path; });
     Status st = catalogers[i]->parse(found[i], ctx);
     if (!st.ok()) return std::move(st).error().context(catalogers[i]->name() + " cataloger");
+    // What the parser read is no longer needed.
+    std::vector<FoundFile>().swap(found[i]);
   }
   Sbom sbom;
-  sbom.name = source.describe();
+  sbom.name = std::move(name);
   sbom.distro = ctx.distro;
   sbom.packages = std::move(ctx.packages);
   sbom.warnings = std::move(ctx.warnings);
@@ -203,6 +245,43 @@ Result<Sbom> catalog(const FileSource& source, const std::vector<std::unique_ptr
   return sbom;
 }
 
+}  // namespace detail
+
+
+namespace {
+
+// A file of a FileSource, read through the source's reader when a cataloger wants it.
+class SourceContent final : public detail::LoadedContent {
+ public:
+  explicit SourceContent(const ContentReader& read) : read_(read) {}
+  Status load(size_t max_bytes) override {
+    VOUCH_ASSIGN_OR_RETURN(data_, read_(max_bytes));
+    content_ = data_;
+    return ok_status();
+  }
+
+ private:
+  const ContentReader& read_;
+  std::string data_;
+};
+
+}  // namespace
+
+Result<Sbom> catalog(const FileSource& source, const std::vector<std::unique_ptr<Cataloger>>& catalogers) {
+  detail::Router router(catalogers);
+  std::vector<std::vector<FoundFile>> found(catalogers.size());
+  std::vector<std::string> warnings;
+  VOUCH_RETURN_IF_ERROR(source.walk([&](const SourceFile& f, const ContentReader& read) -> Status {
+    SourceContent content(read);
+    detail::FileOutcome o = router.offer(f, content);
+    for (auto& w : o.warnings) warnings.push_back(std::move(w));
+    if (o.error) return std::move(*o.error);
+    for (auto& [i, kept] : o.kept) found[i].push_back(FoundFile{f, std::move(kept)});
+    return ok_status();
+  }));
+  return detail::finish_catalog(source.describe(), std::move(found), std::move(warnings), catalogers);
+}
+
 namespace {
 
 class ObservedSource final : public FileSource {
@@ -227,16 +306,6 @@ class ObservedSource final : public FileSource {
 std::unique_ptr<FileSource> observed_source(std::unique_ptr<FileSource> inner, FileObserver observer) {
   if (!observer) return inner;
   return std::make_unique<ObservedSource>(std::move(inner), std::move(observer));
-}
-
-Result<Sbom> catalog_image(oci::Store& store, const std::optional<oci::Platform>& platform, std::string name,
-                           const FileObserver& observer) {
-  VOUCH_ASSIGN_OR_RETURN(oci::ResolvedImage image, oci::resolve_image(store, platform));
-  VOUCH_ASSIGN_OR_RETURN(oci::FileView view, oci::squash_image(store, image.image));
-  std::vector<std::string> layers;
-  for (const auto& l : image.image.layers) layers.push_back(l.digest.str());
-  auto source = observed_source(image_source(view, std::move(layers), std::move(name)), observer);
-  return catalog(*source, default_catalogers());
 }
 
 }  // namespace vouch::sbom

@@ -90,6 +90,9 @@ std::vector<std::string> dep5_licenses(std::string_view text) {
   return out;
 }
 
+// /usr/share/doc/NAME/copyright, the only files under /usr/share/doc the globs ask for.
+bool is_copyright(std::string_view path) { return path.starts_with("/usr/share/doc/"); }
+
 class DpkgCataloger : public Cataloger {
  public:
   std::string name() const override { return "dpkg"; }
@@ -98,9 +101,19 @@ class DpkgCataloger : public Cataloger {
             "/usr/share/doc/*/copyright"};
   }
   size_t max_file_bytes() const override { return size_t{128} << 20; }
+  // Of a copyright file only its licenses are kept (one a line): the walk need not hold every
+  // copyright text of the image until the parsers run.
+  Result<std::optional<std::string>> extract(const SourceFile& f, std::string_view content) const override {
+    if (!is_copyright(f.path)) return std::optional<std::string>(content);
+    std::string kept;
+    for (const auto& l : dep5_licenses(content)) kept += l + "\n";
+    return std::optional<std::string>(std::move(kept));
+  }
 
   Status parse(const std::vector<FoundFile>& files, CatalogContext& ctx) const override {
-    std::map<std::string, std::vector<std::string>> owned;  // "name" or "name:arch" -> files
+    // "name" or "name:arch" -> the .list files naming what it installed, read when a package
+    // takes them (its files are then held once, in the package).
+    std::map<std::string, std::vector<const FoundFile*>> owned;
     std::map<std::string, std::vector<std::string>> licenses;
     std::vector<const FoundFile*> status;
     for (const auto& f : files) {
@@ -108,15 +121,12 @@ class DpkgCataloger : public Cataloger {
       if (path.starts_with("/var/lib/dpkg/info/")) {
         std::string key = basename(path);
         key.resize(key.size() - 5);  // ".list"
-        auto& list = owned[key];
-        for (std::string_view line : detail::split_lines(f.content)) {
-          line = detail::trim(line);
-          if (line.empty() || line == "/." || line == "/") continue;
-          list.emplace_back(line);
-        }
-      } else if (path.starts_with("/usr/share/doc/")) {
+        owned[key].push_back(&f);
+      } else if (is_copyright(path)) {
         std::string dir = path.substr(15, path.size() - 15 - 10);  // "/copyright"
-        auto l = dep5_licenses(f.content);
+        std::vector<std::string> l;
+        for (std::string_view line : detail::split_lines(f.content))
+          if (!line.empty()) l.emplace_back(line);
         if (!l.empty()) licenses[dir] = std::move(l);
       } else if (!path.ends_with(".md5sums")) {
         status.push_back(&f);
@@ -150,7 +160,18 @@ class DpkgCataloger : public Cataloger {
         p.locations.push_back(Location{f->file.path, f->file.layer_digest});
         auto it = owned.find(p.name + ":" + p.architecture);
         if (it == owned.end()) it = owned.find(p.name);
-        if (it != owned.end()) p.files = it->second;
+        if (it != owned.end()) {
+          size_t lines = 0;
+          for (const FoundFile* list : it->second) lines += std::count(list->content.begin(), list->content.end(), '\n') + 1;
+          p.files.reserve(lines);
+          for (const FoundFile* list : it->second) {
+            for (std::string_view line : detail::split_lines(list->content)) {
+              line = detail::trim(line);
+              if (line.empty() || line == "/." || line == "/") continue;
+              p.files.emplace_back(line);
+            }
+          }
+        }
         if (auto l = licenses.find(p.name); l != licenses.end()) p.licenses = l->second;
         p.purl = detail::os_package_purl("deb", "debian", p, ctx.distro);
         // Provisional ids (catalog() assigns the final ones) and dependencies by name for now.

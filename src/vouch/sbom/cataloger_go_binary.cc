@@ -129,6 +129,7 @@ class GoBinaryCataloger : public Cataloger {
   size_t max_file_bytes() const override { return size_t{512} << 20; }
   bool wants_file(const SourceFile& f) const override { return is_executable_candidate(f); }
   std::vector<std::string> magics() const override { return {std::string(detail::kElfMagic)}; }
+  bool extract_uses_content_only() const override { return true; }
 
   Result<std::optional<std::string>> extract(const SourceFile& f, std::string_view content) const override {
     auto r = read_go_buildinfo(content);

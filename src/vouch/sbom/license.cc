@@ -5,6 +5,7 @@
 #include <cctype>
 #include <map>
 #include <optional>
+#include <unordered_map>
 
 #include "vouch/base/ascii.h"
 
@@ -102,11 +103,21 @@ std::string fold(std::string_view s) {
   return out;
 }
 
-template <size_t N>
-std::optional<std::string> find_in(const std::array<const char*, N>& list, std::string_view s) {
-  std::string l = lower(s);
-  for (const char* id : list)
-    if (lower(id) == l) return std::string(id);
+// A list's entries by their lower-case form (the first of equal ones), built once per list.
+template <const auto& List>
+const std::unordered_map<std::string, const char*>& lower_index() {
+  static const std::unordered_map<std::string, const char*> index = [] {
+    std::unordered_map<std::string, const char*> m;
+    for (const char* id : List) m.emplace(lower(id), id);
+    return m;
+  }();
+  return index;
+}
+
+template <const auto& List>
+std::optional<std::string> find_in(std::string_view s) {
+  const auto& index = lower_index<List>();
+  if (auto it = index.find(lower(s)); it != index.end()) return std::string(it->second);
   return std::nullopt;
 }
 
@@ -138,7 +149,7 @@ std::optional<std::string> gnu_license(std::string_view folded) {
   else return std::nullopt;
   std::string id = lower(family) == "agpl" ? "AGPL" : lower(family) == "lgpl" ? "LGPL" : lower(family) == "gfdl" ? "GFDL" : "GPL";
   id += "-" + version + (later ? "-or-later" : "-only");
-  if (is_spdx_license_id(id)) return find_in(kIds, id);
+  if (is_spdx_license_id(id)) return find_in<kIds>(id);
   return std::nullopt;
 }
 
@@ -212,16 +223,16 @@ std::string license_ref(std::string_view text) {
 std::string spdx_license_id(std::string_view name) {
   std::string f = fold(name);
   if (f.empty()) return {};
-  if (auto id = find_in(kIds, f)) return *id;
+  if (auto id = find_in<kIds>(f)) return *id;
   // Aliases of exceptions ("Bison exception") name no license on their own.
-  if (auto it = aliases().find(f); it != aliases().end()) return find_in(kExceptions, it->second) ? std::string() : it->second;
+  if (auto it = aliases().find(f); it != aliases().end()) return find_in<kExceptions>(it->second) ? std::string() : it->second;
   if (auto g = gnu_license(f)) return *g;
   // Deprecated plain forms of the list: "GPL-2.0" is GPL-2.0-only, "LGPL-2.1+" or-later.
   std::string base = f;
   if (base.ends_with(" license")) base.resize(base.size() - 8);
   if (base != f) return spdx_license_id(base);
   // Debian's short names: "BSD-3-clause", "Apache-2", "MPL-2", "CC-BY-SA-4".
-  if (auto id = find_in(kIds, f + ".0")) return *id;
+  if (auto id = find_in<kIds>(f + ".0")) return *id;
   return {};
 }
 
@@ -258,7 +269,7 @@ std::string spdx_license_expression(std::string_view text) {
     if (p != std::string::npos && p > 0 && p + 5 < name.size()) {
       std::string left = name.substr(0, p - 1), right = name.substr(p + 5);
       std::string l = operand(left);
-      auto e = find_in(kExceptions, right);
+      auto e = find_in<kExceptions>(right);
       if (!e) {
         auto a = aliases().find(fold(right));
         if (a != aliases().end()) e = a->second;

@@ -1,6 +1,9 @@
 #include "vouch/sigstore/verifier.h"
 
+#include <exception>
+
 #include "checks.h"
+#include "worker_pool.h"
 
 namespace vouch::sigstore {
 
@@ -40,15 +43,50 @@ Result<Artifact> Artifact::from_digest_string(std::string_view alg_and_hex) {
   return from_digest(*alg, std::move(digest).value());
 }
 
-Result<VerificationResult> verify_bundle(const Bundle& bundle, const Artifact& artifact, const TrustedMaterial& trusted,
-                                         const VerifyPolicy& policy) {
-  VOUCH_ASSIGN_OR_RETURN(VerificationResult result, verify(bundle, artifact, trusted, policy));
+struct Verifier::State {
+  State(std::shared_ptr<const TrustedMaterial> material, const VerifierOptions& options)
+      : trusted(std::move(material)), prepared(*trusted, options.chain_cache_entries) {}
+
+  std::shared_ptr<const TrustedMaterial> trusted;
+  checks::PreparedTrust prepared;
+};
+
+Verifier::Verifier(std::shared_ptr<const TrustedMaterial> trusted, VerifierOptions options)
+    : state_(std::make_shared<State>(std::move(trusted), options)) {}
+
+Verifier::ChainCacheStats Verifier::chain_cache_stats() const {
+  return {state_->prepared.chain_cache.hits(), state_->prepared.chain_cache.misses()};
+}
+
+Result<VerificationResult> Verifier::verify_bundle(const Bundle& bundle, const Artifact& artifact,
+                                                   const VerifyPolicy& policy) const {
+  VOUCH_ASSIGN_OR_RETURN(VerificationResult result, verify(bundle, artifact, policy));
   result.media_type = bundle.media_type;
   return result;
 }
 
-Result<VerificationResult> verify(const SignedEntity& entity, const Artifact& artifact, const TrustedMaterial& trusted,
-                                  const VerifyPolicy& policy) {
+std::vector<Result<VerificationResult>> Verifier::verify_bundles(std::span<const BundleInput> inputs,
+                                                                 const VerifyPolicy& policy) const {
+  std::vector<Result<VerificationResult>> results(inputs.size(), internal_error("not verified"));
+  WorkerPool::shared().run(inputs.size(), [&](size_t i) {
+    const BundleInput& in = inputs[i];
+    if (!in.bundle || !in.artifact) {
+      results[i] = invalid_input(fmt::format("batch item {}: no bundle or no artifact", i));
+      return;
+    }
+    try {
+      results[i] = verify_bundle(*in.bundle, *in.artifact, policy);
+    } catch (const std::exception& e) {
+      results[i] = internal_error(fmt::format("batch item {}: {}", i, e.what()));
+    }
+  });
+  return results;
+}
+
+Result<VerificationResult> Verifier::verify(const SignedEntity& entity, const Artifact& artifact,
+                                            const VerifyPolicy& policy) const {
+  checks::PreparedTrust& trust = state_->prepared;
+  const TrustedMaterial& trusted = trust.trusted;
   VerificationResult result;
   const VerificationContent material = entity.verification_content();
   const crypto::Certificate* leaf = material.leaf();
@@ -82,7 +120,7 @@ Result<VerificationResult> verify(const SignedEntity& entity, const Artifact& ar
       result.timestamps.push_back({"transparency log", t});
     }
   }
-  VOUCH_ASSIGN_OR_RETURN(auto signed_times, checks::verify_signed_timestamps(entity, trusted));
+  VOUCH_ASSIGN_OR_RETURN(auto signed_times, checks::verify_signed_timestamps(entity, trust));
   for (UnixSeconds t : signed_times) {
     times.push_back(t);
     result.timestamps.push_back({"timestamp authority", t});
@@ -101,11 +139,11 @@ Result<VerificationResult> verify(const SignedEntity& entity, const Artifact& ar
         return verification_failed(fmt::format("certificate chain: signing time {} is outside the certificate's validity ({} to {})",
                                                format_rfc3339(t), format_rfc3339(leaf->not_before()),
                                                format_rfc3339(leaf->not_after())));
-      VOUCH_ASSIGN_OR_RETURN(chain, checks::verify_certificate_chain(entity, trusted, t));
+      VOUCH_ASSIGN_OR_RETURN(chain, checks::verify_certificate_chain(entity, trust, t));
     }
     if (!policy.ignore_sct) {
       if (chain.size() < 2) return verification_failed("SCT: the certificate's issuer is unknown");
-      VOUCH_RETURN_IF_ERROR(checks::verify_sct(*leaf, chain[1], trusted));
+      VOUCH_RETURN_IF_ERROR(checks::verify_sct(*leaf, chain[1], trust));
     }
   }
 
@@ -121,6 +159,33 @@ Result<VerificationResult> verify(const SignedEntity& entity, const Artifact& ar
     result.statement = std::string(as_chars(env->payload));
   }
   return result;
+}
+
+namespace {
+
+// A verifier for one call: the trusted material is the caller's, so it is not owned, and nothing
+// is remembered past the call.
+Verifier one_off(const TrustedMaterial& trusted) {
+  return Verifier(std::shared_ptr<const TrustedMaterial>(std::shared_ptr<const TrustedMaterial>(), &trusted),
+                  VerifierOptions{.chain_cache_entries = 0});
+}
+
+}  // namespace
+
+Result<VerificationResult> verify(const SignedEntity& entity, const Artifact& artifact, const TrustedMaterial& trusted,
+                                  const VerifyPolicy& policy) {
+  return one_off(trusted).verify(entity, artifact, policy);
+}
+
+Result<VerificationResult> verify_bundle(const Bundle& bundle, const Artifact& artifact, const TrustedMaterial& trusted,
+                                         const VerifyPolicy& policy) {
+  return one_off(trusted).verify_bundle(bundle, artifact, policy);
+}
+
+std::vector<Result<VerificationResult>> verify_bundles(std::span<const BundleInput> inputs,
+                                                       const TrustedMaterial& trusted, const VerifyPolicy& policy) {
+  Verifier verifier(std::shared_ptr<const TrustedMaterial>(std::shared_ptr<const TrustedMaterial>(), &trusted));
+  return verifier.verify_bundles(inputs, policy);
 }
 
 }  // namespace vouch::sigstore

@@ -4,14 +4,11 @@
 
 namespace vouch::sigstore::checks {
 
-Result<std::vector<UnixSeconds>> verify_signed_timestamps(const SignedEntity& entity, const TrustedMaterial& trusted) {
+Result<std::vector<UnixSeconds>> verify_signed_timestamps(const SignedEntity& entity, const PreparedTrust& trust) {
   std::vector<UnixSeconds> times;
-  if (entity.rfc3161_timestamps().empty()) return times;
-  std::vector<crypto::TimestampAuthority> authorities;
-  for (const CertificateAuthority* tsa : trusted.timestamping_authorities())
-    authorities.push_back(crypto::TimestampAuthority{tsa->chain, tsa->valid_for.start, tsa->valid_for.end});
   for (size_t i = 0; i < entity.rfc3161_timestamps().size(); ++i) {
-    auto verified = crypto::verify_timestamp(entity.rfc3161_timestamps()[i], signature_bytes(entity.signature_content()), authorities);
+    auto verified = crypto::verify_timestamp(entity.rfc3161_timestamps()[i], signature_bytes(entity.signature_content()),
+                                             trust.timestamp_authorities);
     if (!verified.ok()) return std::move(verified).error().context(fmt::format("RFC 3161 timestamp {}", i));
     times.push_back(verified->time);
   }

@@ -3,7 +3,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <list>
+#include <memory>
+#include <mutex>
 #include <optional>
+#include <string_view>
+#include <unordered_map>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -13,6 +18,7 @@
 #include "vouch/base/json.h"
 #include "vouch/crypto/digest.h"
 #include "vouch/crypto/keys.h"
+#include "vouch/crypto/pem.h"
 #include "vouch/crypto/x509.h"
 
 namespace vouch::tlog {
@@ -27,26 +33,96 @@ constexpr size_t kMaxSignatures = 16;
 struct Signer {
   crypto::PublicKey key;
   std::optional<crypto::Certificate> cert;
-  std::string canonical_pem;  // what the log records
+  std::string canonical_pem;             // what the log records
+  std::vector<std::string> index_keys;  // the search keys it adds: its canonical PEM's digest, its emails
 };
+using SignerPtr = std::shared_ptr<const Signer>;
 
-Result<Signer> parse_signer(ByteView pem, const Node& where) {
-  std::string_view text = as_chars(pem);
+// "-----BEGIN PUBLIC KEY-----", base64 in lines of 64, as OpenSSL writes a public key.
+std::string public_key_pem(ByteView der) {
+  const std::string b64 = base64_encode(der);
+  std::string out = "-----BEGIN PUBLIC KEY-----\n";
+  for (size_t i = 0; i < b64.size(); i += 64) {
+    out.append(b64, i, 64);
+    out += '\n';
+  }
+  out += "-----END PUBLIC KEY-----\n";
+  return out;
+}
+
+SignerPtr make_signer(crypto::PublicKey key, std::optional<crypto::Certificate> cert, std::string canonical_pem) {
+  auto s = std::make_shared<Signer>(Signer{std::move(key), std::move(cert), std::move(canonical_pem), {}});
+  s->index_keys.push_back(hex_encode(crypto::sha256(s->canonical_pem)));
+  if (s->cert) {
+    for (const auto& e : s->cert->subject_alt_names().emails) s->index_keys.push_back(index_key_for_email(e));
+  }
+  return s;
+}
+
+Result<SignerPtr> read_signer(std::string_view text, const Node& where) {
   if (text.find("-----BEGIN CERTIFICATE-----") != std::string_view::npos) {
     auto cert = crypto::Certificate::from_pem(text);
     if (!cert.ok()) return where.error(fmt::format("not a valid PEM certificate: {}", cert.error().message));
-    return Signer{cert->public_key(), *cert, cert->pem()};
+    return make_signer(cert->public_key(), *cert, cert->pem());
+  }
+  // The common case, a lone SubjectPublicKeyInfo block in canonical DER, is read as PEM armor
+  // and DER: the same key and canonical text as PublicKey::from_pem() and pem() give, without
+  // pem()'s trip through OpenSSL's encoder look-ups.
+  if (auto block = crypto::read_pem_block(text); block.ok() && block->type == "PUBLIC KEY" && block->headers.empty()) {
+    if (auto key = crypto::PublicKey::from_der(block->der); key.ok() && bytes_equal(key->der(), block->der)) {
+      std::string pem = public_key_pem(key->der());
+      return make_signer(std::move(*key), std::nullopt, std::move(pem));
+    }
   }
   auto key = crypto::PublicKey::from_pem(text);
   if (!key.ok()) return where.error(fmt::format("not a valid PEM public key or certificate: {}", key.error().message));
-  return Signer{*key, std::nullopt, key->pem()};
+  std::string pem = key->pem();
+  return make_signer(std::move(*key), std::nullopt, std::move(pem));
+}
+
+// Signers read before, by the exact text that named them. Reading a key or certificate costs
+// several times its signature check (OpenSSL 3's decoder look-ups); one that signs many entries
+// (a build system's key, a CA's intermediate) is read once, and keeps the contexts it verified
+// with. Bounded: the least recently used goes first. Only what was read successfully is kept.
+class SignerCache {
+ public:
+  SignerPtr find(std::string_view text) {
+    std::lock_guard lock(mu_);
+    auto it = index_.find(text);
+    if (it == index_.end()) return nullptr;
+    order_.splice(order_.begin(), order_, it->second);
+    return it->second->second;
+  }
+
+  void put(std::string_view text, SignerPtr signer) {
+    std::lock_guard lock(mu_);
+    if (index_.count(text)) return;
+    order_.emplace_front(std::string(text), std::move(signer));
+    index_.emplace(order_.front().first, order_.begin());
+    if (order_.size() > kCapacity) {
+      index_.erase(order_.back().first);
+      order_.pop_back();
+    }
+  }
+
+ private:
+  static constexpr size_t kCapacity = 1024;
+  std::mutex mu_;
+  std::list<std::pair<std::string, SignerPtr>> order_;  // most recently used first
+  std::unordered_map<std::string_view, std::list<std::pair<std::string, SignerPtr>>::iterator> index_;
+};
+
+Result<SignerPtr> parse_signer(ByteView pem, const Node& where) {
+  static SignerCache cache;
+  std::string_view text = as_chars(pem);
+  if (SignerPtr known = cache.find(text)) return known;
+  VOUCH_ASSIGN_OR_RETURN(SignerPtr signer, read_signer(text, where));
+  cache.put(text, signer);
+  return signer;
 }
 
 void add_signer_keys(const Signer& s, std::vector<std::string>& keys) {
-  keys.push_back(hex_encode(crypto::sha256(s.canonical_pem)));
-  if (s.cert) {
-    for (const auto& e : s.cert->subject_alt_names().emails) keys.push_back(index_key_for_email(e));
-  }
+  keys.insert(keys.end(), s.index_keys.begin(), s.index_keys.end());
 }
 
 Result<crypto::HashAlgorithm> hash_algorithm(const Node& hash, std::string* name_out, std::string* value_out) {
@@ -115,7 +191,8 @@ Result<CanonicalEntry> hashedrekord_v001(const Node& spec) {
   VOUCH_ASSIGN_OR_RETURN(Node pk, sig.get("publicKey"));
   VOUCH_ASSIGN_OR_RETURN(Node pk_content, pk.get("content"));
   VOUCH_ASSIGN_OR_RETURN(Bytes pem, pk_content.bytes());
-  VOUCH_ASSIGN_OR_RETURN(Signer signer, parse_signer(pem, pk_content));
+  VOUCH_ASSIGN_OR_RETURN(SignerPtr signer_ptr, parse_signer(pem, pk_content));
+  const Signer& signer = *signer_ptr;
   VOUCH_ASSIGN_OR_RETURN(Node data, spec.get("data"));
   VOUCH_ASSIGN_OR_RETURN(Node hash, data.get("hash"));
   std::string alg_name, value;
@@ -177,10 +254,10 @@ Result<CanonicalEntry> dsse_v001(const Node& spec) {
   VOUCH_ASSIGN_OR_RETURN(auto verifier_items, verifiers_node.array());
   if (verifier_items.empty()) return verifiers_node.error("at least one verifier is required");
   if (verifier_items.size() > kMaxSignatures) return verifiers_node.error("too many verifiers");
-  std::vector<Signer> signers;
+  std::vector<SignerPtr> signers;
   for (const auto& v : verifier_items) {
     VOUCH_ASSIGN_OR_RETURN(Bytes pem, v.bytes());
-    VOUCH_ASSIGN_OR_RETURN(Signer s, parse_signer(pem, v));
+    VOUCH_ASSIGN_OR_RETURN(SignerPtr s, parse_signer(pem, v));
     signers.push_back(std::move(s));
   }
   Bytes pae = intoto::pae(env.payload_type, env.payload);
@@ -190,10 +267,10 @@ Result<CanonicalEntry> dsse_v001(const Node& spec) {
     auto sig = protojson_bytes_decode(sig_text);
     const Signer* found = nullptr;
     if (sig.ok()) {
-      for (const Signer& s : signers) {
+      for (const SignerPtr& s : signers) {
         Node where = env_node;
-        if (verify_dsse_signature(s, pae, *sig, where).ok()) {
-          found = &s;
+        if (verify_dsse_signature(*s, pae, *sig, where).ok()) {
+          found = s.get();
           break;
         }
       }
@@ -251,7 +328,8 @@ Result<CanonicalEntry> intoto_v002(const Node& spec) {
     if (!sig.ok()) return sig_node.error("does not hold a base64 signature");
     VOUCH_ASSIGN_OR_RETURN(Node pk_node, s.get("publicKey"));
     VOUCH_ASSIGN_OR_RETURN(Bytes pem, pk_node.bytes());
-    VOUCH_ASSIGN_OR_RETURN(Signer signer, parse_signer(pem, pk_node));
+    VOUCH_ASSIGN_OR_RETURN(SignerPtr signer_ptr, parse_signer(pem, pk_node));
+    const Signer& signer = *signer_ptr;
     VOUCH_RETURN_IF_ERROR(verify_dsse_signature(signer, pae, *sig, sig_node));
     bj::object item;
     if (auto k = s.find("keyid")) {
@@ -285,8 +363,9 @@ Result<std::string> index_key_for_public_key(ByteView pem_or_der) {
   std::string canonical;
   if (text.find("-----BEGIN") != std::string_view::npos) {
     json::bj::value dummy;
-    VOUCH_ASSIGN_OR_RETURN(Signer s, parse_signer(pem_or_der, Node::root(dummy)));
-    canonical = s.canonical_pem;
+    // A search names keys of its own choosing: read, not kept in the signers' cache.
+    VOUCH_ASSIGN_OR_RETURN(SignerPtr s, read_signer(text, Node::root(dummy)));
+    canonical = s->canonical_pem;
   } else if (auto cert = crypto::Certificate::from_der(pem_or_der); cert.ok()) {
     canonical = cert->pem();
   } else {

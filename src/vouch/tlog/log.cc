@@ -1,8 +1,11 @@
 #include "vouch/tlog/log.h"
 
+#include <algorithm>
 #include <chrono>
 #include <future>
-#include <map>
+#include <optional>
+#include <string_view>
+#include <unordered_map>
 #include <random>
 
 #include <boost/json.hpp>
@@ -80,6 +83,62 @@ int64_t now_nanos() {
 
 }  // namespace
 
+namespace {
+
+struct NodeIdHash {
+  size_t operator()(const NodeId& id) const { return std::hash<uint64_t>()(id.index * 64 + id.level); }
+};
+
+// The inclusion proofs of a batch's entries in the tree the batch makes, from memory: every node
+// such a proof needs is either in the compact range of the tree before the batch (the leaves left
+// of the entry are covered by perfect subtrees that were complete then, or became complete in the
+// batch) or among the nodes the batch completed (everything right of the entry is in the batch).
+class BatchProofs {
+ public:
+  BatchProofs(const std::vector<Bytes>& frontier, uint64_t old_size, const std::vector<StoredNode>& batch_nodes) {
+    if (old_size > 0) {
+      for (const NodeId& id : root_nodes(old_size).ids) nodes_.emplace(id, &frontier[id.level]);
+    }
+    for (const StoredNode& n : batch_nodes) nodes_.emplace(n.id, &n.hash);
+  }
+
+  Result<std::vector<Bytes>> proof(uint64_t index, uint64_t size) const {
+    const ProofNodes wanted = inclusion_nodes(index, size);
+    std::vector<Bytes> hashes;
+    hashes.reserve(wanted.ids.size());
+    for (const NodeId& id : wanted.ids) {
+      auto it = nodes_.find(id);
+      if (it == nodes_.end())
+        return internal_error(fmt::format("log: node at level {} index {} is not in the batch", id.level, id.index));
+      hashes.push_back(*it->second);
+    }
+    return rehash(std::move(hashes), wanted);
+  }
+
+ private:
+  std::unordered_map<NodeId, const Bytes*, NodeIdHash> nodes_;
+};
+
+}  // namespace
+
+// A batch on its way from the sequencer to storage, with what its submitters are to be told.
+struct Log::Sequenced {
+  uint64_t number = 0;
+  uint64_t epoch = 0;
+  Batch batch;
+  SignedTreeHead head;              // the tree with the batch
+  uint64_t old_size = 0;            // the tree before it, for the inclusion proofs
+  std::vector<Bytes> old_frontier;
+
+  struct Answer {
+    Callback done;
+    std::optional<size_t> position;               // this submission's entry in batch.entries
+    std::shared_ptr<const StoredEntry> earlier;   // the entry an earlier batch carries
+    bool duplicate = false;
+  };
+  std::vector<Answer> answers;
+};
+
 Log::Log(std::unique_ptr<LogStorage> storage, crypto::PrivateKey key, LogOptions options)
     : storage_(std::move(storage)),
       key_(std::move(key)),
@@ -98,8 +157,23 @@ Result<std::unique_ptr<Log>> Log::open(std::unique_ptr<LogStorage> storage, cryp
   if (options.max_batch == 0) options.max_batch = 1;
   std::unique_ptr<Log> log(new Log(std::move(storage), std::move(key), std::move(options)));
   VOUCH_RETURN_IF_ERROR(log->load());
-  log->thread_ = std::thread([l = log.get()] { l->run(); });
+  log->committer_ = std::thread([l = log.get()] { l->run_committer(); });
+  log->sequencer_ = std::thread([l = log.get()] { l->run_sequencer(); });
   return log;
+}
+
+Status Log::load_tree() {
+  VOUCH_ASSIGN_OR_RETURN(uint64_t size, storage_->size());
+  // The frontier is the tree's compact range: one perfect subtree per set bit of the size.
+  std::vector<Bytes> frontier(64);
+  if (size > 0) {
+    const ProofNodes range = root_nodes(size);
+    VOUCH_ASSIGN_OR_RETURN(auto hashes, storage_->nodes(range.ids));
+    for (size_t i = 0; i < hashes.size(); ++i) frontier[range.ids[i].level] = std::move(hashes[i]);
+  }
+  size_ = size;
+  frontier_ = std::move(frontier);
+  return ok_status();
 }
 
 Status Log::load() {
@@ -115,13 +189,7 @@ Status Log::load() {
   } catch (const std::exception&) {
     return invalid_input(fmt::format("log storage: tree_id '{}' is not a number", *tree_id));
   }
-  VOUCH_ASSIGN_OR_RETURN(size_, storage_->size());
-  // The frontier is the tree's compact range: one perfect subtree per set bit of the size.
-  if (size_ > 0) {
-    const ProofNodes range = root_nodes(size_);
-    VOUCH_ASSIGN_OR_RETURN(auto hashes, storage_->nodes(range.ids));
-    for (size_t i = 0; i < hashes.size(); ++i) frontier_[range.ids[i].level] = std::move(hashes[i]);
-  }
+  VOUCH_RETURN_IF_ERROR(load_tree());
   SignedTreeHead head{size_, fold_frontier(frontier_, size_), {}};
   VOUCH_ASSIGN_OR_RETURN(auto stored, storage_->latest_checkpoint());
   if (stored) {
@@ -145,10 +213,12 @@ SignedTreeHead Log::head() const {
 }
 
 void Log::submit(Submission submission, Callback done) {
+  // The leaf hash is computed here, on the submitter's thread, not by the sequencer.
+  Bytes leaf = hash_leaf(as_bytes(submission.body));
   {
     std::lock_guard lock(queue_mu_);
     if (!stopping_) {
-      queue_.emplace_back(std::move(submission), std::move(done));
+      queue_.push_back(Queued{std::move(submission), std::move(leaf), std::move(done)});
       queue_cv_.notify_one();
       return;
     }
@@ -169,134 +239,247 @@ void Log::stop() {
     stopping_ = true;
     queue_cv_.notify_all();
   }
-  if (thread_.joinable()) thread_.join();
+  if (sequencer_.joinable()) sequencer_.join();
+  if (committer_.joinable()) committer_.join();
 }
 
-void Log::run() {
+void Log::run_sequencer() {
   for (;;) {
-    std::vector<std::pair<Submission, Callback>> work;
+    {
+      // Work is taken only when the committer can take the batch it makes: until then it
+      // accumulates, and the batch grows with the load.
+      std::unique_lock lock(pipeline_mu_);
+      pipeline_cv_.wait(lock, [&] { return !sequenced_; });
+      if (commit_failed_) {
+        // What was sequenced after the failed batch failed with it: start again from storage.
+        pipeline_cv_.wait(lock, [&] { return !committing_ && !sequenced_; });
+        commit_failed_ = false;
+        ++epoch_;
+        in_flight_.clear();
+        lock.unlock();
+        if (Status st = load_tree(); !st.ok()) {
+          std::lock_guard again(pipeline_mu_);
+          commit_failed_ = true;  // read it again before the next batch
+        }
+      } else {
+        // Entries whose batches are finished are in storage now (or failed).
+        std::erase_if(in_flight_, [&](const auto& e) { return e.second.first <= finished_batch_; });
+      }
+    }
+    std::vector<Queued> work;
     {
       std::unique_lock lock(queue_mu_);
       queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, nothing left
-      while (!queue_.empty() && work.size() < options_.max_batch) {
+      if (queue_.empty()) break;  // stopping, nothing left
+      const size_t n = std::min(queue_.size(), options_.max_batch);
+      work.reserve(n);
+      for (size_t i = 0; i < n; ++i) {
         work.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
     }
-    sequence(work);
+    std::unique_ptr<Sequenced> batch = sequence(work);
+    if (!batch) continue;
+    std::lock_guard lock(pipeline_mu_);
+    sequenced_ = std::move(batch);
+    pipeline_cv_.notify_all();
+  }
+  std::lock_guard lock(pipeline_mu_);
+  sequencer_done_ = true;
+  pipeline_cv_.notify_all();
+}
+
+void Log::run_committer() {
+  for (;;) {
+    std::unique_ptr<Sequenced> batch;
+    {
+      std::unique_lock lock(pipeline_mu_);
+      pipeline_cv_.wait(lock, [&] { return sequenced_ || sequencer_done_; });
+      if (!sequenced_) return;  // the sequencer is done and everything is committed
+      batch = std::move(sequenced_);
+      committing_ = true;
+      pipeline_cv_.notify_all();  // the sequencer may take the next batch's work now
+    }
+    commit(*batch);
+    std::lock_guard lock(pipeline_mu_);
+    committing_ = false;
+    finished_batch_ = batch->number;
+    pipeline_cv_.notify_all();
   }
 }
 
-void Log::sequence(std::vector<std::pair<Submission, Callback>>& work) {
-  struct Pending {
-    size_t work_index;
-    std::optional<size_t> batch_pos;    // position in batch.entries
-    std::optional<StoredEntry> existing;  // logged before
-    std::optional<Error> error;
+std::unique_ptr<Log::Sequenced> Log::sequence(std::vector<Queued>& work) {
+  auto fail_all = [&](const Error& e) {
+    stats_.failures++;
+    for (Queued& q : work) q.done(e);
   };
-  std::vector<Pending> pending;
-  Batch batch;
-  std::map<Bytes, size_t> in_batch;  // leaf hash -> position
-  std::vector<Bytes> frontier = frontier_;
+  // Submissions of a body already in this batch share its first submission's outcome; the first
+  // ones are looked up in the batches on their way and, all at once, in storage.
+  std::unordered_map<std::string_view, size_t> first_of;  // leaf hash -> work index
+  std::vector<size_t> fresh;                              // work indexes to look up in storage
+  std::vector<Bytes> lookup;
+  for (size_t i = 0; i < work.size(); ++i) {
+    std::string_view leaf = as_chars(work[i].leaf_hash);
+    if (!first_of.try_emplace(leaf, i).second || in_flight_.count(std::string(leaf))) continue;
+    fresh.push_back(i);
+    lookup.push_back(work[i].leaf_hash);
+  }
+  auto stored = storage_->indexes_of(lookup);
+  if (!stored.ok()) {
+    fail_all(stored.error());
+    return nullptr;
+  }
+  if (stored->size() != lookup.size()) {
+    fail_all(internal_error("log storage: the index look-up returned the wrong number of rows"));
+    return nullptr;
+  }
+  std::vector<std::optional<uint64_t>> stored_index(work.size());
+  for (size_t f = 0; f < fresh.size(); ++f) stored_index[fresh[f]] = (*stored)[f];
+
+  auto out = std::make_unique<Sequenced>();
+  out->epoch = epoch_;
+  out->old_size = size_;
+  Batch& batch = out->batch;
   uint64_t size = size_;
-  int64_t integrated_time = now_unix();
+  std::vector<Bytes> frontier = frontier_;
+  const int64_t integrated_time = now_unix();
+  std::vector<std::optional<size_t>> answer_of(work.size());          // first submissions answered at commit
+  std::vector<std::optional<Result<SubmitResult>>> answered(work.size());  // first submissions answered now
 
   for (size_t i = 0; i < work.size(); ++i) {
-    Submission& s = work[i].first;
-    Pending p{i, {}, {}, {}};
-    Bytes leaf = hash_leaf(as_bytes(s.body));
-    if (auto it = in_batch.find(leaf); it != in_batch.end()) {
-      p.batch_pos = it->second;
-      p.existing = StoredEntry{};  // marks a duplicate of an entry in this batch
-      pending.push_back(std::move(p));
+    if (first_of.at(as_chars(work[i].leaf_hash)) != i) continue;
+    Submission& s = work[i].submission;
+    if (auto it = in_flight_.find(to_string(work[i].leaf_hash)); it != in_flight_.end()) {
+      // Carried by a batch still on its way: answered once that batch is committed (this batch
+      // commits after it).
+      answer_of[i] = out->answers.size();
+      out->answers.push_back({std::move(work[i].done), std::nullopt, it->second.second, true});
       continue;
     }
-    auto idx = storage_->index_of(leaf);
-    if (!idx.ok()) {
-      p.error = idx.error();
-    } else if (*idx) {
-      auto e = storage_->entry(**idx);
-      if (!e.ok() || !*e) {
-        p.error = e.ok() ? internal_error("log storage: indexed entry is missing") : e.error();
+    if (stored_index[i]) {
+      auto e = storage_->entry(*stored_index[i]);
+      if (!e.ok()) {
+        answered[i] = e.error();
+      } else if (!*e) {
+        answered[i] = internal_error("log storage: an indexed entry is missing");
       } else {
-        p.existing = std::move(**e);
+        answered[i] = SubmitResult{std::move(**e), true, {}, {}};
       }
-    } else {
-      StoredEntry e;
-      e.index = size;
-      e.leaf_hash = leaf;
-      e.body = std::move(s.body);
-      e.integrated_time = integrated_time;
-      e.index_keys = std::move(s.index_keys);
-      auto set = sign_entry_timestamp(key_, as_bytes(e.body), integrated_time, log_id_, static_cast<int64_t>(e.index));
-      if (!set.ok()) {
-        p.error = set.error();
-      } else {
-        e.signed_entry_timestamp = std::move(*set);
-        // Append the leaf to the compact range, recording every node that becomes complete.
-        Bytes h = leaf;
-        uint8_t level = 0;
-        batch.nodes.push_back({NodeId{0, size}, h});
-        while (size >> level & 1) {
-          h = hash_children(frontier[level], h);
-          frontier[level].clear();
-          ++level;
-          batch.nodes.push_back({NodeId{level, size >> level}, h});
-        }
-        frontier[level] = h;
-        ++size;
-        in_batch[leaf] = batch.entries.size();
-        p.batch_pos = batch.entries.size();
-        batch.entries.push_back(std::move(e));
-        for (auto& setting : s.settings) batch.settings.push_back(std::move(setting));
-      }
+      continue;
     }
-    pending.push_back(std::move(p));
+    StoredEntry e;
+    e.index = size;
+    e.leaf_hash = work[i].leaf_hash;
+    e.body = std::move(s.body);
+    e.integrated_time = integrated_time;
+    e.index_keys = std::move(s.index_keys);
+    auto set = sign_entry_timestamp(key_, as_bytes(e.body), integrated_time, log_id_, static_cast<int64_t>(e.index));
+    if (!set.ok()) {
+      answered[i] = set.error();
+      continue;
+    }
+    e.signed_entry_timestamp = std::move(*set);
+    // Append the leaf to the compact range, recording every node that becomes complete.
+    Bytes h = e.leaf_hash;
+    uint8_t level = 0;
+    batch.nodes.push_back({NodeId{0, size}, h});
+    while (size >> level & 1) {
+      h = hash_children(frontier[level], h);
+      frontier[level].clear();
+      ++level;
+      batch.nodes.push_back({NodeId{level, size >> level}, h});
+    }
+    frontier[level] = h;
+    ++size;
+    answer_of[i] = out->answers.size();
+    out->answers.push_back({std::move(work[i].done), batch.entries.size(), nullptr, false});
+    batch.entries.push_back(std::move(e));
+    for (auto& setting : s.settings) batch.settings.push_back(std::move(setting));
   }
 
-  Status committed = ok_status();
-  SignedTreeHead head;
+  // The others, and the later submissions of each body, are answered as their first one is.
+  for (size_t i = 0; i < work.size(); ++i) {
+    const size_t first = first_of.at(as_chars(work[i].leaf_hash));
+    if (answered[first]) {
+      Result<SubmitResult> r = *answered[first];
+      if (r.ok()) stats_.duplicates++;
+      work[i].done(std::move(r));
+    } else if (first != i) {
+      const std::optional<size_t> position = out->answers[*answer_of[first]].position;
+      std::shared_ptr<const StoredEntry> earlier = out->answers[*answer_of[first]].earlier;
+      out->answers.push_back({std::move(work[i].done), position, std::move(earlier), true});
+    }
+  }
+  if (out->answers.empty()) return nullptr;  // nothing to commit or to wait for
+
   if (!batch.entries.empty()) {
-    head.size = size;
-    head.root_hash = fold_frontier(frontier, size);
-    Checkpoint cp{origin(), size, head.root_hash, {fmt::format("Timestamp: {}", now_nanos())}};
+    out->head.size = size;
+    out->head.root_hash = fold_frontier(frontier, size);
+    Checkpoint cp{origin(), size, out->head.root_hash, {fmt::format("Timestamp: {}", now_nanos())}};
     auto note = sign_checkpoint(key_, options_.hostname, cp);
     if (!note.ok()) {
-      committed = note.error();
-    } else {
-      head.checkpoint = *note;
-      batch.checkpoint = std::move(*note);
-      committed = storage_->append(batch);
-    }
-    if (committed.ok()) {
-      frontier_ = std::move(frontier);
-      size_ = size;
-      std::lock_guard lock(head_mu_);
-      head_ = head;
-      stats_.batches++;
-      stats_.entries += batch.entries.size();
-    } else {
       stats_.failures++;
+      for (auto& a : out->answers) a.done(note.error());
+      return nullptr;
     }
+    out->head.checkpoint = *note;
+    batch.checkpoint = std::move(*note);
   }
 
-  for (Pending& p : pending) {
-    Callback& done = work[p.work_index].second;
-    if (p.error) {
-      done(*p.error);
-    } else if (p.existing && !p.batch_pos) {
-      stats_.duplicates++;
-      done(SubmitResult{std::move(*p.existing), true});
-    } else if (!committed.ok()) {
-      done(committed.error());
-    } else {
-      StoredEntry e = batch.entries[*p.batch_pos];
-      e.index_keys.clear();
-      bool dup = p.existing.has_value();
-      if (dup) stats_.duplicates++;
-      done(SubmitResult{std::move(e), dup});
+  out->number = next_batch_++;
+  for (const StoredEntry& e : batch.entries)
+    in_flight_.emplace(to_string(e.leaf_hash), std::make_pair(out->number, std::make_shared<const StoredEntry>(e)));
+  out->old_frontier = std::move(frontier_);
+  frontier_ = std::move(frontier);
+  size_ = size;
+  return out;
+}
+
+void Log::commit(Sequenced& s) {
+  Status committed = ok_status();
+  if (s.epoch <= failed_epoch_) {
+    committed = io_error("log storage: an earlier batch failed to commit");
+  } else if (!s.batch.entries.empty()) {
+    committed = storage_->append(s.batch);
+  }
+  if (!committed.ok()) {
+    failed_epoch_ = s.epoch;
+    stats_.failures++;
+    std::lock_guard lock(pipeline_mu_);
+    commit_failed_ = true;
+  } else if (!s.batch.entries.empty()) {
+    std::lock_guard lock(head_mu_);
+    head_ = s.head;
+    stats_.batches++;
+    stats_.entries += s.batch.entries.size();
+  }
+
+  std::optional<BatchProofs> proofs;
+  if (committed.ok() && !s.batch.entries.empty()) proofs.emplace(s.old_frontier, s.old_size, s.batch.nodes);
+  for (Sequenced::Answer& a : s.answers) {
+    if (!committed.ok()) {
+      a.done(committed.error());
+      continue;
     }
+    if (a.duplicate) stats_.duplicates++;
+    if (a.earlier) {
+      StoredEntry e = *a.earlier;
+      e.index_keys.clear();
+      a.done(SubmitResult{std::move(e), true, {}, {}});
+      continue;
+    }
+    StoredEntry e = s.batch.entries[*a.position];
+    e.index_keys.clear();
+    if (a.duplicate) {
+      a.done(SubmitResult{std::move(e), true, {}, {}});
+      continue;
+    }
+    auto proof = proofs->proof(e.index, s.head.size);
+    if (!proof.ok()) {
+      a.done(proof.error());
+      continue;
+    }
+    a.done(SubmitResult{std::move(e), false, s.head, std::move(*proof)});
   }
 }
 

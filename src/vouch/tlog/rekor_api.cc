@@ -78,9 +78,10 @@ std::string entry_id(int64_t tree_id, const StoredEntry& entry) {
   return fmt::format("{:016x}{}", static_cast<uint64_t>(tree_id), entry_uuid(entry));
 }
 
-Result<bj::object> log_entry_json(Log& log, const StoredEntry& entry, const SignedTreeHead& head) {
-  if (entry.index >= head.size) return internal_error("entry is not in the tree head");
-  VOUCH_ASSIGN_OR_RETURN(auto hashes, stored_inclusion_proof(log.storage(), entry.index, head.size));
+namespace {
+
+bj::object log_entry_with_proof(const Log& log, const StoredEntry& entry, const SignedTreeHead& head,
+                                const std::vector<Bytes>& hashes) {
   bj::object proof{{"checkpoint", head.checkpoint},
                    {"hashes", hex_array(hashes)},
                    {"logIndex", entry.index},
@@ -93,6 +94,14 @@ Result<bj::object> log_entry_json(Log& log, const StoredEntry& entry, const Sign
       {"logIndex", entry.index},
       {"verification", bj::object{{"inclusionProof", std::move(proof)},
                                   {"signedEntryTimestamp", base64_encode(entry.signed_entry_timestamp)}}}};
+}
+
+}  // namespace
+
+Result<bj::object> log_entry_json(Log& log, const StoredEntry& entry, const SignedTreeHead& head) {
+  if (entry.index >= head.size) return internal_error("entry is not in the tree head");
+  VOUCH_ASSIGN_OR_RETURN(auto hashes, stored_inclusion_proof(log.storage(), entry.index, head.size));
+  return log_entry_with_proof(log, entry, head, hashes);
 }
 
 struct RekorApi::Impl {
@@ -163,9 +172,10 @@ struct RekorApi::Impl {
       res.headers = {{"Location", location}, {"ETag", entry_uuid(r->entry)}};
       return res;
     }
-    auto m = entry_map(r->entry, log.head());
-    if (!m.ok()) return error_response(m.error());
-    HttpResponse res = json_response(201, *m);
+    // The proof and tree head come with the result: answering reads nothing from storage.
+    if (r->entry.index >= r->head.size) return error_response(internal_error("entry is not in its batch's tree head"));
+    bj::object m{{id, log_entry_with_proof(log, r->entry, r->head, r->inclusion_proof)}};
+    HttpResponse res = json_response(201, m);
     res.headers = {{"Location", location}, {"ETag", entry_uuid(r->entry)}};
     return res;
   }

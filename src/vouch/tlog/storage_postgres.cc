@@ -1,8 +1,7 @@
 // PostgreSQL log storage (libpq): one writer connection, a pool of reader connections. A batch is
-// one transaction; COMMIT returns once the server has flushed it (synchronous_commit is forced on
-// for the writer's session).
+// one statement (its own transaction), which returns once the server has flushed it
+// (synchronous_commit is forced on for the writer's session).
 #include <algorithm>
-#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -65,12 +64,12 @@ class PostgresStorage final : public LogStorage {
     return size_on(*c);
   }
 
+  // One statement, so one round trip and one commit (an implicit transaction): the batch's rows
+  // go as arrays, one per column, in binary.
   Status append(const Batch& batch) override {
     std::lock_guard lock(write_mu_);
     if (!writer_.healthy()) writer_.reset();
-    VOUCH_ASSIGN_OR_RETURN(db::PgTransaction tx, db::PgTransaction::begin(writer_));
-    VOUCH_RETURN_IF_ERROR(append_locked(writer_, batch));
-    return tx.commit();
+    return append_locked(writer_, batch);
   }
 
   Result<std::optional<StoredEntry>> entry(uint64_t index) override {
@@ -92,6 +91,27 @@ class PostgresStorage final : public LogStorage {
     VOUCH_ASSIGN_OR_RETURN(PgResult r, c->exec("SELECT idx FROM tlog_entries WHERE leaf_hash = $1", {PgParam::blob(leaf_hash)}));
     if (r.rows() == 0) return std::optional<uint64_t>();
     return std::optional<uint64_t>(static_cast<uint64_t>(r.num(0, 0)));
+  }
+
+  // One round trip for the whole batch: the hashes go as one text array of hex strings.
+  Result<std::vector<std::optional<uint64_t>>> indexes_of(const std::vector<Bytes>& leaf_hashes) override {
+    std::vector<std::optional<uint64_t>> out(leaf_hashes.size());
+    if (leaf_hashes.empty()) return out;
+    VOUCH_ASSIGN_OR_RETURN(Reader c, reader());
+    std::string array = "{";
+    for (size_t i = 0; i < leaf_hashes.size(); ++i) {
+      if (i) array += ',';
+      array += hex_encode(leaf_hashes[i]);
+    }
+    array += "}";
+    VOUCH_ASSIGN_OR_RETURN(PgResult r, c->exec("SELECT leaf_hash, idx FROM tlog_entries WHERE leaf_hash IN "
+                                               "(SELECT decode(h, 'hex') FROM unnest($1::text[]) AS h)",
+                                               {PgParam::text(array)}));
+    std::map<Bytes, uint64_t> found;
+    for (int i = 0; i < r.rows(); ++i) found[r.bytea(i, 0)] = static_cast<uint64_t>(r.num(i, 1));
+    for (size_t i = 0; i < leaf_hashes.size(); ++i)
+      if (auto it = found.find(leaf_hashes[i]); it != found.end()) out[i] = it->second;
+    return out;
   }
 
   // All the nodes of a proof in one round trip.
@@ -180,69 +200,103 @@ class PostgresStorage final : public LogStorage {
   }
 
   Status append_locked(PgConnection& c, const Batch& batch) {
-    VOUCH_ASSIGN_OR_RETURN(uint64_t size, size_on(c));
+    const uint64_t first = batch.entries.empty() ? 0 : batch.entries.front().index;
+    BinaryArray names(kTextOid), values(kTextOid);
     for (const auto& [name, value] : batch.settings) {
-      auto r = c.exec(
-          "INSERT INTO tlog_settings(name, value) VALUES($1, $2) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
-          {PgParam::text(name), PgParam::text(value)});
-      if (!r.ok()) return std::move(r).error();
+      names.add(as_bytes(name));
+      values.add(as_bytes(value));
     }
-    if (!batch.entries.empty() && batch.entries.front().index != size)
-      return internal_error(fmt::format("log storage: batch starts at index {} but the log has {} entries",
-                                        batch.entries.front().index, size));
-    // One multi-row INSERT per table and chunk: a batch costs a handful of round trips.
-    auto insert_rows = [&](const char* head, const char* tail, size_t columns, size_t rows,
-                           const std::function<void(size_t, std::vector<PgParam>&)>& row) -> Status {
-      const size_t chunk = 60000 / columns;  // PostgreSQL allows 65535 parameters
-      for (size_t start = 0; start < rows; start += chunk) {
-        size_t n = std::min(chunk, rows - start);
-        std::string sql = head;
-        std::vector<PgParam> params;
-        for (size_t i = 0; i < n; ++i) {
-          sql += i ? ",(" : "(";
-          for (size_t k = 0; k < columns; ++k) sql += fmt::format("{}${}", k ? "," : "", i * columns + k + 1);
-          sql += ")";
-          row(start + i, params);
-        }
-        sql += tail;
-        auto r = c.exec(sql, params);
-        if (!r.ok()) return std::move(r).error();
+    BinaryArray idx(kInt8Oid), leaf(kByteaOid), body(kByteaOid), time(kInt8Oid), sig(kByteaOid);
+    BinaryArray keys(kTextOid), key_idx(kInt8Oid);
+    for (const StoredEntry& e : batch.entries) {
+      idx.add_int(static_cast<int64_t>(e.index), 8);
+      leaf.add(e.leaf_hash);
+      body.add(as_bytes(e.body));
+      time.add_int(e.integrated_time, 8);
+      sig.add(e.signed_entry_timestamp);
+      for (const std::string& k : e.index_keys) {
+        keys.add(as_bytes(k));
+        key_idx.add_int(static_cast<int64_t>(e.index), 8);
       }
-      return ok_status();
-    };
-    VOUCH_RETURN_IF_ERROR(insert_rows(
-        "INSERT INTO tlog_entries(idx, leaf_hash, body, integrated_time, set_sig) VALUES ", "", 5, batch.entries.size(),
-        [&](size_t i, std::vector<PgParam>& p) {
-          const StoredEntry& e = batch.entries[i];
-          p.push_back(PgParam::num(static_cast<int64_t>(e.index)));
-          p.push_back(PgParam::blob(e.leaf_hash));
-          p.push_back(PgParam::blob(as_bytes(e.body)));
-          p.push_back(PgParam::num(e.integrated_time));
-          p.push_back(PgParam::blob(e.signed_entry_timestamp));
-        }));
-    std::vector<std::pair<const std::string*, uint64_t>> keys;
-    for (const StoredEntry& e : batch.entries)
-      for (const std::string& k : e.index_keys) keys.emplace_back(&k, e.index);
-    VOUCH_RETURN_IF_ERROR(insert_rows("INSERT INTO tlog_search(key, idx) VALUES ", " ON CONFLICT DO NOTHING", 2, keys.size(),
-                                      [&](size_t i, std::vector<PgParam>& p) {
-                                        p.push_back(PgParam::text(*keys[i].first));
-                                        p.push_back(PgParam::num(static_cast<int64_t>(keys[i].second)));
-                                      }));
-    VOUCH_RETURN_IF_ERROR(insert_rows("INSERT INTO tlog_nodes(level, idx, hash) VALUES ",
-                                      " ON CONFLICT (level, idx) DO UPDATE SET hash = excluded.hash", 3, batch.nodes.size(),
-                                      [&](size_t i, std::vector<PgParam>& p) {
-                                        const StoredNode& n = batch.nodes[i];
-                                        p.push_back(PgParam::num(n.id.level));
-                                        p.push_back(PgParam::num(static_cast<int64_t>(n.id.index)));
-                                        p.push_back(PgParam::blob(n.hash));
-                                      }));
-    if (!batch.checkpoint.empty()) {
-      auto r = c.exec("INSERT INTO tlog_checkpoints(size, note) VALUES($1, $2) ON CONFLICT (size) DO UPDATE SET note = excluded.note",
-                      {PgParam::num(static_cast<int64_t>(size + batch.entries.size())), PgParam::text(batch.checkpoint)});
-      if (!r.ok()) return std::move(r).error();
     }
+    BinaryArray levels(kInt2Oid), node_idx(kInt8Oid), hashes(kByteaOid);
+    for (const StoredNode& n : batch.nodes) {
+      levels.add_int(n.id.level, 2);
+      node_idx.add_int(static_cast<int64_t>(n.id.index), 8);
+      hashes.add(n.hash);
+    }
+    // Nothing is written unless the batch starts where the log ends; every insert sees the
+    // statement's one snapshot, taken before any of them.
+    auto r = c.exec(R"sql(
+WITH size AS (SELECT COALESCE(MAX(idx) + 1, 0) AS n FROM tlog_entries),
+ok AS (SELECT n = $1::bigint OR $16::bigint = 0 AS ok, n FROM size),
+settings AS (
+  INSERT INTO tlog_settings(name, value) SELECT t.name, t.value FROM unnest($2::text[], $3::text[]) AS t(name, value), ok
+  WHERE ok.ok ON CONFLICT (name) DO UPDATE SET value = excluded.value),
+entries AS (
+  INSERT INTO tlog_entries(idx, leaf_hash, body, integrated_time, set_sig)
+  SELECT t.idx, t.leaf, t.body, t.time, t.sig FROM unnest($4::bigint[], $5::bytea[], $6::bytea[], $7::bigint[], $8::bytea[])
+    AS t(idx, leaf, body, time, sig), ok WHERE ok.ok),
+search AS (
+  INSERT INTO tlog_search(key, idx) SELECT t.key, t.idx FROM unnest($9::text[], $10::bigint[]) AS t(key, idx), ok
+  WHERE ok.ok ON CONFLICT DO NOTHING),
+nodes AS (
+  INSERT INTO tlog_nodes(level, idx, hash) SELECT t.level, t.idx, t.hash FROM unnest($11::smallint[], $12::bigint[], $13::bytea[])
+    AS t(level, idx, hash), ok WHERE ok.ok ON CONFLICT (level, idx) DO UPDATE SET hash = excluded.hash),
+checkpoint AS (
+  INSERT INTO tlog_checkpoints(size, note) SELECT $14::bigint, $15::text FROM ok WHERE ok.ok AND $15::text <> ''
+  ON CONFLICT (size) DO UPDATE SET note = excluded.note)
+SELECT ok, n FROM ok)sql",
+                    {PgParam::num(static_cast<int64_t>(first)), names.param(), values.param(), idx.param(), leaf.param(),
+                     body.param(), time.param(), sig.param(), keys.param(), key_idx.param(), levels.param(),
+                     node_idx.param(), hashes.param(), PgParam::num(static_cast<int64_t>(first + batch.entries.size())),
+                     PgParam::text(batch.checkpoint), PgParam::num(static_cast<int64_t>(batch.entries.size()))});
+    if (!r.ok()) return std::move(r).error();
+    if (r->text(0, 0) != "t")
+      return internal_error(fmt::format("log storage: batch starts at index {} but the log has {} entries", first, r->num(0, 1)));
     return ok_status();
   }
+
+  // A one-dimensional array parameter in PostgreSQL's binary format (array_recv): a header
+  // naming the element type, then each element's length and bytes, integers big-endian.
+  static constexpr uint32_t kInt2Oid = 21, kInt8Oid = 20, kByteaOid = 17, kTextOid = 25;
+  class BinaryArray {
+   public:
+    explicit BinaryArray(uint32_t element_oid) : oid_(element_oid) {}
+    void add(ByteView bytes) {
+      put(static_cast<uint32_t>(bytes.size()), 4);
+      elements_.append(as_chars(bytes));
+      ++count_;
+    }
+    void add_int(int64_t v, int width) {
+      put(static_cast<uint32_t>(width), 4);
+      put(static_cast<uint64_t>(v), width);
+      ++count_;
+    }
+    PgParam param() const {
+      std::string out;
+      auto put_to = [&out](uint64_t v, int width) {
+        for (int i = width - 1; i >= 0; --i) out += static_cast<char>(v >> (8 * i) & 0xff);
+      };
+      put_to(count_ ? 1 : 0, 4);  // dimensions (an empty array has none)
+      put_to(0, 4);               // no NULLs
+      put_to(oid_, 4);
+      if (count_) {
+        put_to(count_, 4);  // elements
+        put_to(1, 4);       // lower bound
+      }
+      out += elements_;
+      return PgParam{std::move(out), true};
+    }
+
+   private:
+    void put(uint64_t v, int width) {
+      for (int i = width - 1; i >= 0; --i) elements_ += static_cast<char>(v >> (8 * i) & 0xff);
+    }
+    uint32_t oid_;
+    uint32_t count_ = 0;
+    std::string elements_;
+  };
 
   std::string url_;
   PgConnection writer_;

@@ -1,13 +1,15 @@
 // The squashed file view over layers built here (libarchive, gzip / zstd / plain) in an OCI layout.
-#include <archive.h>
-#include <archive_entry.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include <filesystem>
+#include <mutex>
 
 #include "vouch/base/file.h"
 #include "vouch/base/json.h"
+#include "layer_builder.h"
 #include "vouch/oci/image.h"
 #include "vouch/oci/squash.h"
 
@@ -15,86 +17,9 @@ namespace vouch::oci {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct TarEntry {
-  std::string name;
-  char type = 'f';  // f file, d dir, l symlink, h hard link
-  std::string data;  // content, or link target
-};
-
-std::string make_tar(const std::vector<TarEntry>& entries, const char* filter) {
-  archive* a = archive_write_new();
-  archive_write_set_format_pax_restricted(a);
-  if (std::string(filter) == "gzip") archive_write_add_filter_gzip(a);
-  if (std::string(filter) == "zstd") archive_write_add_filter_zstd(a);
-  std::vector<char> buf(1 << 20);
-  size_t used = 0;
-  archive_write_set_bytes_in_last_block(a, 1);
-  archive_write_open_memory(a, buf.data(), buf.size(), &used);
-  for (const auto& e : entries) {
-    archive_entry* en = archive_entry_new();
-    archive_entry_set_pathname(en, e.name.c_str());
-    archive_entry_set_perm(en, 0644);
-    if (e.type == 'f') {
-      archive_entry_set_filetype(en, AE_IFREG);
-      archive_entry_set_size(en, static_cast<la_int64_t>(e.data.size()));
-    } else if (e.type == 'd') {
-      archive_entry_set_filetype(en, AE_IFDIR);
-    } else if (e.type == 'l') {
-      archive_entry_set_filetype(en, AE_IFLNK);
-      archive_entry_set_symlink(en, e.data.c_str());
-    } else {
-      archive_entry_set_filetype(en, AE_IFREG);
-      archive_entry_set_hardlink(en, e.data.c_str());
-    }
-    archive_write_header(a, en);
-    if (e.type == 'f') archive_write_data(a, e.data.data(), e.data.size());
-    archive_entry_free(en);
-  }
-  archive_write_close(a);
-  archive_write_free(a);
-  return std::string(buf.data(), used);
-}
-
-class Layout {
- public:
-  Layout() : dir_(fs::temp_directory_path() / ("vouch-squash-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++))) {
-    fs::create_directories(dir_ / "blobs" / "sha256");
-  }
-  ~Layout() { fs::remove_all(dir_); }
-
-  Descriptor put(const std::string& bytes, std::string media_type) {
-    Descriptor d;
-    d.digest = Digest::sha256_of(as_bytes(bytes));
-    d.size = static_cast<int64_t>(bytes.size());
-    d.media_type = std::move(media_type);
-    EXPECT_TRUE(write_file_atomic(dir_ / "blobs" / "sha256" / d.digest.hex(), bytes).ok());
-    return d;
-  }
-
-  // Writes the image and returns the opened store with its manifest.
-  std::pair<std::unique_ptr<Store>, Manifest> image(const std::vector<std::pair<std::string, std::string>>& layers) {
-    Descriptor cfg = put(R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}})",
-                         std::string(media_type::kOciConfig));
-    boost::json::array ls;
-    for (const auto& [bytes, mt] : layers) ls.push_back(put(bytes, mt).to_json());
-    boost::json::object m{{"schemaVersion", 2}, {"mediaType", std::string(media_type::kOciManifest)},
-                          {"config", cfg.to_json()}, {"layers", ls}};
-    Descriptor md = put(json::serialize(m), std::string(media_type::kOciManifest));
-    boost::json::object idx{{"schemaVersion", 2}, {"manifests", boost::json::array{md.to_json()}}};
-    EXPECT_TRUE(write_file_atomic(dir_ / "index.json", json::serialize(idx)).ok());
-    EXPECT_TRUE(write_file_atomic(dir_ / "oci-layout", R"({"imageLayoutVersion":"1.0.0"})").ok());
-    auto ref = parse_image_ref("oci:" + dir_.string());
-    auto store = open_store(*ref, {}, false);
-    EXPECT_TRUE(store.ok()) << store.error().message;
-    auto root = (*store)->get_root();
-    EXPECT_TRUE(root.ok()) << root.error().message;
-    return {std::move(store).value(), *root};
-  }
-
-  fs::path dir_;
-  static inline int counter_ = 0;
-};
+using testing::Layout;
+using testing::make_tar;
+using testing::TarEntry;
 
 TEST(Squash, WhiteoutsOpaqueLinksAndCompression) {
   Layout l;
@@ -221,6 +146,149 @@ TEST(Squash, TamperedLayerRefused) {
   auto view = squash_image(*store, m);
   ASSERT_FALSE(view.ok());
   EXPECT_NE(view.error().message.find("does not match its digest"), std::string::npos) << view.error().message;
+}
+
+// What a single pass hands out: per layer, in tar order, every entry but hard links and
+// whiteouts, with its content.
+struct Seen {
+  std::mutex mutex;
+  std::vector<std::vector<std::string>> layers;
+  explicit Seen(size_t n) : layers(n) {}
+  LayerVisitor visitor() {
+    return [this](const LayerEntry& e, BlobReader& r) -> Status {
+      VOUCH_ASSIGN_OR_RETURN(std::string content, read_all(r, 1000, e.path));
+      std::lock_guard<std::mutex> lock(mutex);
+      layers.at(e.layer).push_back(fmt::format("{} {} {:o} {}", e.path, static_cast<int>(e.type), e.mode, content));
+      return ok_status();
+    };
+  }
+};
+
+std::string describe(const FileView& v) {
+  std::string out;
+  for (const auto& [path, f] : v.entries())
+    out += fmt::format("{} t{} l{} {} {} {}\n", path, static_cast<int>(f.type), f.layer, f.layer_path, f.link_target, f.size);
+  return out;
+}
+
+TEST(Squash, SinglePassHandsOutEveryEntryOnceAndGivesTheSameView) {
+  Layout l;
+  std::string base = make_tar({{"etc/", 'd', ""},
+                               {"etc/os-release", 'f', "ID=test\n"},
+                               {"etc/gone", 'f', "x"},
+                               {"bin/tool", 'f', "TOOL", 0755},
+                               {"bin/hard", 'h', "bin/tool"},
+                               {"lib", 'l', "usr/lib"},
+                               {"usr/lib/libx.so", 'f', "ELF"}},
+                              "gzip");
+  std::string upper = make_tar({{"etc/.wh.gone", 'f', ""}, {"lib/liby.so", 'f', "Y"}, {"etc/os-release", 'f', "ID=upper\n"}},
+                               "zstd");
+  std::string plain = make_tar({{"./extra", 'f', "plain"}, {"extra", 'f', "again"}}, "none");
+  auto [store, m] = l.image({{base, std::string(media_type::kOciLayerGzip)},
+                             {upper, std::string(media_type::kOciLayerZstd)},
+                             {plain, std::string(media_type::kOciLayer)}});
+  auto reference = squash_image(*store, m);
+  ASSERT_TRUE(reference.ok()) << reference.error().message;
+  const std::vector<std::vector<std::string>> expected = {
+      {"etc 1 644 ", "etc/os-release 0 644 ID=test\n", "etc/gone 0 644 x", "bin/tool 0 755 TOOL", "lib 2 644 ",
+       "usr/lib/libx.so 0 644 ELF"},
+      {"lib/liby.so 0 644 Y", "etc/os-release 0 644 ID=upper\n"},
+      {"extra 0 644 plain", "extra 0 644 again"}};
+  for (unsigned threads : {1u, 2u, 3u}) {
+    Seen seen(3);
+    SquashOptions options;
+    options.threads = threads;
+    auto view = squash_image(*store, m, seen.visitor(), options);
+    ASSERT_TRUE(view.ok()) << view.error().message;
+    EXPECT_EQ(describe(*view), describe(*reference)) << threads << " threads";
+    EXPECT_EQ(seen.layers, expected) << threads << " threads";
+    EXPECT_EQ(view->entries().at("usr/lib/liby.so").layer_path, "lib/liby.so");  // through the link
+    EXPECT_EQ(view->entries().at("extra").size, 5);
+    // A layer read again is handed out as the pass handed it out.
+    for (size_t li = 0; li < 3; ++li) {
+      Seen again(3);
+      ASSERT_TRUE(view->visit_layer(li, again.visitor()).ok());
+      EXPECT_EQ(again.layers[li], expected[li]);
+    }
+  }
+}
+
+TEST(Squash, TheLowestFailingLayerIsReported) {
+  Layout l;
+  std::string bad_name = make_tar({{"a", 'f', "1"}, {"../evil", 'f', "x"}}, "gzip");
+  std::string bad_link = make_tar({{"h", 'h', "nowhere"}}, "gzip");
+  std::string fine = make_tar({{"fine", 'f', "f"}}, "gzip");
+  for (unsigned threads : {1u, 2u}) {
+    // Layer 2 fails once applied, layer 1 already when read: whichever a thread reads first,
+    // the lowest failing layer is reported.
+    auto [store, m] = l.image({{fine, std::string(media_type::kOciLayerGzip)},
+                               {bad_name, std::string(media_type::kOciLayerGzip)},
+                               {bad_link, std::string(media_type::kOciLayerGzip)}});
+    SquashOptions options;
+    options.threads = threads;
+    auto view = squash_image(*store, m, LayerVisitor(), options);
+    ASSERT_FALSE(view.ok());
+    EXPECT_NE(view.error().message.find("layer 1 ("), std::string::npos) << view.error().message;
+    EXPECT_NE(view.error().message.find("'..' in path refused"), std::string::npos) << view.error().message;
+  }
+  auto [store, m] = l.image({{bad_link, std::string(media_type::kOciLayerGzip)}, {bad_name, std::string(media_type::kOciLayerGzip)}});
+  SquashOptions options;
+  options.threads = 2;
+  auto view = squash_image(*store, m, LayerVisitor(), options);
+  ASSERT_FALSE(view.ok());
+  EXPECT_NE(view.error().message.find("layer 0 ("), std::string::npos) << view.error().message;
+  EXPECT_NE(view.error().message.find("not a file in the image"), std::string::npos) << view.error().message;
+}
+
+TEST(Squash, VisitorErrorStopsTheSquash) {
+  Layout l;
+  auto [store, m] = l.image({{make_tar({{"a", 'f', "1"}, {"b", 'f', "2"}}, "gzip"), std::string(media_type::kOciLayerGzip)}});
+  auto view = squash_image(*store, m, [](const LayerEntry& e, BlobReader&) -> Status {
+    if (e.path == "b") return invalid_input("b: refused by the reader");
+    return ok_status();
+  });
+  ASSERT_FALSE(view.ok());
+  EXPECT_EQ(view.error().message, "b: refused by the reader");
+}
+
+std::string gzip_member(const std::string& data) {
+  z_stream z{};
+  EXPECT_EQ(deflateInit2(&z, 6, Z_DEFLATED, 16 + 15, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string out(deflateBound(&z, data.size()) + 64, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
+// gzip layers are inflated by isa-l: several members in a row, as gzip(1) reads them, and a
+// damaged member refused (its CRC, or its end missing) although the blob's digest matches.
+TEST(Squash, GzipMembersAndDamagedStreams) {
+  Layout l;
+  std::string tar = make_tar({{"a", 'f', std::string(70000, 'a')}, {"b", 'f', "bee"}}, "none");
+  std::string two = gzip_member(tar.substr(0, 1000)) + gzip_member(tar.substr(1000));
+  auto [store, m] = l.image({{two, std::string(media_type::kOciLayerGzip)}});
+  auto view = squash_image(*store, m);
+  ASSERT_TRUE(view.ok()) << view.error().message;
+  EXPECT_EQ(*view->read_file("b", 10), "bee");
+
+  std::string crc = gzip_member(tar);
+  crc[crc.size() - 6] ^= 0x55;  // in the trailer's CRC-32
+  auto [store2, m2] = l.image({{crc, std::string(media_type::kOciLayerGzip)}});
+  auto bad = squash_image(*store2, m2);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("CRC"), std::string::npos) << bad.error().message;
+
+  std::string cut = gzip_member(tar);
+  cut.resize(cut.size() / 2);
+  auto [store3, m3] = l.image({{cut, std::string(media_type::kOciLayerGzip)}});
+  auto truncated = squash_image(*store3, m3);
+  ASSERT_FALSE(truncated.ok());
+  EXPECT_NE(truncated.error().message.find("layer 0"), std::string::npos) << truncated.error().message;
 }
 
 }  // namespace

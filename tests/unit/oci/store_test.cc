@@ -4,6 +4,7 @@
 #include <archive_entry.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <filesystem>
 
@@ -71,6 +72,47 @@ std::unique_ptr<Store> open(const std::string& ref, bool write = false) {
   auto s = open_store(*r, {}, write);
   EXPECT_TRUE(s.ok()) << ref << ": " << s.error().message;
   return s.ok() ? std::move(s).value() : nullptr;
+}
+
+// Compressed layers under docker-save names are named by the digest of their bytes; they are
+// read in place in a plain archive, and through the archive when it is compressed itself.
+TEST(DockerArchive, CompressedLayersInPlainAndCompressedArchives) {
+  TempDir t;
+  std::string layer = tar_bytes({{"etc/hello", std::string(300000, 'h'), ""}});
+  fs::path gz_path = t.path / "layer.gz";
+  gzFile g = gzopen(gz_path.c_str(), "wb");
+  gzwrite(g, layer.data(), static_cast<unsigned>(layer.size()));
+  gzclose(g);
+  std::string gz = *read_file(gz_path);
+  std::string diff_id = Digest::sha256_of(as_bytes(layer)).str();
+  std::string config = R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[")" + diff_id +
+                       R"(",")" + diff_id + R"("]}})";
+  Digest config_digest = Digest::sha256_of(as_bytes(config));
+  std::string manifest = R"([{"Config":")" + config_digest.hex() + R"(.json","RepoTags":["demo/a:1"],"Layers":["first/layer.tar","l1/layer.tar"]}])";
+  fs::path plain = t.path / "save.tar";
+  write_tar(plain, {{"manifest.json", manifest, ""}, {config_digest.hex() + ".json", config, ""},
+                    {"first/layer.tar", gz, ""}, {"l1/layer.tar", gz, ""}});
+  fs::path compressed = t.path / "save.tar.gz";
+  std::string whole = *read_file(plain);
+  g = gzopen(compressed.c_str(), "wb");
+  gzwrite(g, whole.data(), static_cast<unsigned>(whole.size()));
+  gzclose(g);
+  for (const fs::path& archive : {plain, compressed}) {
+    auto store = open("docker-archive:" + archive.string());
+    ASSERT_TRUE(store);
+    auto root = store->get_root();
+    ASSERT_TRUE(root.ok()) << root.error().message;
+    ASSERT_EQ(root->layers.size(), 2u);
+    for (const auto& l : root->layers) {
+      EXPECT_EQ(l.digest, Digest::sha256_of(as_bytes(gz))) << archive;
+      EXPECT_EQ(l.media_type, media_type::kDockerLayerGzip) << archive;
+      auto reader = store->open_blob(l);
+      ASSERT_TRUE(reader.ok()) << reader.error().message;
+      auto content = read_all(**reader, 1 << 20, "layer");
+      ASSERT_TRUE(content.ok()) << content.error().message;
+      EXPECT_EQ(*content, gz) << archive;
+    }
+  }
 }
 
 TEST(DockerArchive, DockerSaveFormatWithSymlinkedLayersAndSeveralImages) {

@@ -65,6 +65,52 @@ TEST(Entries, HashedRekordCanonicalBody) {
   EXPECT_THAT(e->index_keys, ::testing::Contains(*index_key_for_public_key(key.public_key().der())));
 }
 
+// Keys are logged as OpenSSL's PEM writer writes them, whichever way the key was read.
+TEST(Entries, PublicKeysAreLoggedInOpenSslsCanonicalPem) {
+  std::vector<std::string> pems;
+  // RSA from a fixed key: generating one takes longer than the whole test.
+  std::vector<std::string> generated = {
+      "-----BEGIN PUBLIC KEY-----\n"
+      "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAotMb0RY+2g6Et7Z7BXe4\n"
+      "dvNw34+i5ser4r/DJfkLTr/z/Fur1dtLS5eSBXUTGAh3nI0FFpCJErIoHDn8EF72\n"
+      "4DcZfyRM5upCpBm9oQ8hlcfDraL0ilhWcHHDRuQ9CrW4AQ0nOFVfOttPNZcDcktf\n"
+      "i1cWPYPSBpECilHB9C6u33ZSummG2IpYXqOPnN7RaOtaM4KTdnCU0ZTcPYVDF+ji\n"
+      "L8mCxT9iDiTvHmNtArf5d7x5Q8k0pBtPDNH5MYO5P8MeC5POv1gg7ugJa90CGnCg\n"
+      "hB8VzERB9PlJ0VbvyOI/EV+V+G6Umztac1CUNKBcyo9S+i6FfOzMs3nEiUY1u/95\n"
+      "RQIDAQAB\n"
+      "-----END PUBLIC KEY-----\n"};
+  for (auto type : {crypto::KeyType::kEcdsaP256, crypto::KeyType::kEcdsaP384, crypto::KeyType::kEcdsaP521,
+                    crypto::KeyType::kEd25519})
+    generated.push_back(crypto::PrivateKey::generate(type)->public_key().pem());
+  for (const std::string& pem : generated) {
+    pems.push_back(pem);
+    pems.push_back("a comment before the block\n" + pem);  // text before the block is skipped
+    std::string crlf;
+    for (char c : pem) crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
+    pems.push_back(crlf);
+  }
+  // A compressed P-256 point (openssl ec -pubout -conv_form compressed).
+  pems.push_back("-----BEGIN PUBLIC KEY-----\nMDkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDIgADcamhcfXAqAD64dlsuzxhHiiuVnC+\n"
+                 "oTF33Z+462ExXIE=\n-----END PUBLIC KEY-----\n");
+  for (const std::string& pem : pems) {
+    auto key = crypto::PublicKey::from_pem(pem);
+    ASSERT_TRUE(key.ok()) << pem;
+    auto logged = index_key_for_public_key(as_bytes(pem));
+    ASSERT_TRUE(logged.ok()) << logged.error().message;
+    EXPECT_EQ(*logged, hex_encode(crypto::sha256(key->pem()))) << pem;
+  }
+  // The logged body carries the canonical PEM, not the text proposed.
+  auto signer = *crypto::PrivateKey::generate(crypto::KeyType::kEcdsaP256);
+  std::string proposed = hashedrekord(signer, "hello");
+  std::string pem_b64 = base64_encode(as_bytes(signer.public_key().pem()));
+  std::string commented = base64_encode(as_bytes("comment\n" + signer.public_key().pem()));
+  proposed.replace(proposed.find(pem_b64), pem_b64.size(), commented);
+  auto e = canonicalize_proposed_entry(proposed);
+  ASSERT_TRUE(e.ok()) << e.error().message;
+  EXPECT_THAT(e->body, HasSubstr(pem_b64));
+  EXPECT_THAT(e->body, ::testing::Not(HasSubstr(commented)));
+}
+
 TEST(Entries, RejectsBadInputWithClearMessages) {
   auto key = *crypto::PrivateKey::generate(crypto::KeyType::kEcdsaP256);
   auto bad_sig = canonicalize_proposed_entry(hashedrekord(key, "hello", true));
