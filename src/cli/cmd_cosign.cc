@@ -58,16 +58,6 @@ Result<std::map<std::string, std::string>> parse_annotations(const std::vector<s
   return out;
 }
 
-// COSIGN_REPOSITORY, as cosign reads it: signatures live in that repository.
-Result<std::optional<oci::Reference>> signature_repository() {
-  const char* env = std::getenv("COSIGN_REPOSITORY");
-  if (!env || !*env) return std::optional<oci::Reference>();
-  auto ref = oci::parse_reference_no_default_tag(env);
-  if (!ref.ok()) return std::move(ref).error().context("COSIGN_REPOSITORY");
-  if (ref->tag || ref->digest) return invalid_input("COSIGN_REPOSITORY: give a repository, without tag or digest");
-  return std::optional<oci::Reference>(*ref);
-}
-
 // ---- sign / attest ----
 
 struct SignFlags {

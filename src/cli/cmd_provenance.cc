@@ -186,13 +186,14 @@ Status run_generate(const GenerateFlags& f) {
   in.source_uri = f.source_uri;
   in.source_digest = f.source_digest;
   in.build_type = f.build_type;
+  if (!f.statement && (!f.artifacts.empty() || !f.image.empty()))
+    return invalid_input("ARTIFACT and --image name the statement's subjects: give --statement with them");
   if (auto it = in.env.find("GITHUB_EVENT_PATH"); it != in.env.end() && !it->second.empty()) {
     auto text = read_file(it->second, 16 << 20);
-    if (text.ok()) {
-      auto event = json::parse(*text);
-      if (!event.ok()) return std::move(event).error().context(fmt::format("GITHUB_EVENT_PATH {}", it->second));
-      in.github_event = std::move(event).value();
-    }
+    if (!text.ok()) return std::move(text).error().context("GITHUB_EVENT_PATH");
+    auto event = json::parse(*text);
+    if (!event.ok()) return std::move(event).error().context(fmt::format("GITHUB_EVENT_PATH {}", it->second));
+    in.github_event = std::move(event).value();
   }
   VOUCH_ASSIGN_OR_RETURN(bj::object predicate, slsa::generate_predicate(in));
 
@@ -205,11 +206,7 @@ Status run_generate(const GenerateFlags& f) {
     options.timestamp_url = session.timestamp_url;
     options.store = f.registry.store();
     options.log_deadline = f.registry.timeout.deadline();
-    if (const char* repo = std::getenv("COSIGN_REPOSITORY"); repo && *repo) {
-      auto r = oci::parse_reference_no_default_tag(repo);
-      if (!r.ok()) return std::move(r).error().context("COSIGN_REPOSITORY");
-      options.repository = *r;
-    }
+    VOUCH_ASSIGN_OR_RETURN(options.repository, signature_repository());
     std::string warning;
     VOUCH_ASSIGN_OR_RETURN(auto done, cosign::attest_image(ref, *session.signer, std::string(intoto::kSlsaProvenanceV1),
                                                            predicate, options, &warning));

@@ -214,4 +214,13 @@ void server_log(std::string_view msg, boost::json::object fields) {
   fmt::print(stderr, "{}\n", json::serialize(fields));
 }
 
+Result<std::optional<oci::Reference>> signature_repository() {
+  const char* env = std::getenv("COSIGN_REPOSITORY");
+  if (!env || !*env) return std::optional<oci::Reference>();
+  auto ref = oci::parse_reference_no_default_tag(env);
+  if (!ref.ok()) return std::move(ref).error().context("COSIGN_REPOSITORY");
+  if (ref->tag || ref->digest) return invalid_input("COSIGN_REPOSITORY: give a repository, without tag or digest");
+  return std::optional<oci::Reference>(*ref);
+}
+
 }  // namespace vouch::cli

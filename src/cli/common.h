@@ -13,6 +13,7 @@
 
 #include "vouch/base/result.h"
 #include "vouch/crypto/keys.h"
+#include "vouch/oci/reference.h"
 #include "vouch/sigstore/identity.h"
 #include "vouch/sigstore/trusted_material.h"
 
@@ -97,5 +98,8 @@ struct IdentityFlags {
 
 // One structured log line of a server on stderr: {"time", "level": "info", "msg", ...fields}.
 void server_log(std::string_view msg, boost::json::object fields = {});
+
+// COSIGN_REPOSITORY, as cosign reads it: signatures live in that repository (nullopt when unset).
+Result<std::optional<oci::Reference>> signature_repository();
 
 }  // namespace vouch::cli
