@@ -44,7 +44,7 @@ for i in "${!unit_pids[@]}"; do
   fi
   rm -f "$log"
 done
-echo "unit tests: $passed passed, $failed failed"
+echo "unit tests: $passed passed, $failed failed ($SECONDS s)"
 
 echo "== sigstore conformance: bundle-verify"
 conf_log=$(mktemp)
@@ -63,8 +63,11 @@ if "$root/$build/vouch" policy test --fail-only tests/policy; then passed=$((pas
 for t in tests/integration/*.sh; do
   [ -f "$t" ] || continue
   echo "== integration: $(basename "$t")"
+  started=$SECONDS
   if VOUCH_BIN="$root/$build/vouch" bash "$t"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL  $t"; fi
+  echo "   ($(basename "$t"): $((SECONDS - started)) s)"
 done
+echo "suite time: $SECONDS s"
 
 echo "total: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

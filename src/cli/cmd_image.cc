@@ -104,6 +104,13 @@ Result<bj::array> list_files(oci::Store& store, const oci::Manifest& image) {
   return out;
 }
 
+// For a BuildKit attestation manifest in an index, the digest of the image it describes.
+std::string attestation_subject(const oci::Descriptor& d) {
+  if (!oci::is_buildkit_attestation(d)) return {};
+  auto it = d.annotations.find(std::string(oci::kBuildKitReferenceDigest));
+  return it == d.annotations.end() ? "?" : it->second;
+}
+
 Status inspect(const InspectOptions& o) {
   VOUCH_ASSIGN_OR_RETURN(auto store, open(o.image, o.flags, false));
   VOUCH_ASSIGN_OR_RETURN(auto platform, o.flags.parsed_platform());
@@ -117,9 +124,12 @@ Status inspect(const InspectOptions& o) {
   VOUCH_ASSIGN_OR_RETURN(bj::value config_json, parse_json_value(img.config));
   bj::array platforms;
   if (img.root.is_index())
-    for (const auto& d : img.root.manifests)
-      platforms.push_back(bj::object{{"platform", d.platform ? d.platform->str() : ""}, {"digest", d.digest.str()},
-                                     {"mediaType", d.media_type}, {"size", d.size}});
+    for (const auto& d : img.root.manifests) {
+      bj::object entry{{"platform", d.platform ? d.platform->str() : ""}, {"digest", d.digest.str()},
+                       {"mediaType", d.media_type}, {"size", d.size}};
+      if (std::string subject = attestation_subject(d); !subject.empty()) entry["attestationFor"] = subject;
+      platforms.push_back(std::move(entry));
+    }
   std::string os, arch, variant;
   if (config_json.is_object()) {
     const auto& c = config_json.as_object();
@@ -154,8 +164,11 @@ Status inspect(const InspectOptions& o) {
   fmt::print("Media type:  {}\n", img.root.media_type);
   if (img.root.is_index()) {
     fmt::print("Platforms:\n");
-    for (const auto& d : img.root.manifests)
-      fmt::print("  {:<20} {}\n", d.platform ? d.platform->str() : "-", d.digest.str());
+    for (const auto& d : img.root.manifests) {
+      std::string subject = attestation_subject(d);
+      fmt::print("  {:<20} {}{}\n", d.platform ? d.platform->str() : "-", d.digest.str(),
+                 subject.empty() ? "" : "  (BuildKit attestations of " + subject + ", unsigned)");
+    }
     fmt::print("Manifest:    {}\n", img.image.digest.str());
   }
   fmt::print("Platform:    {}/{}{}\n", os, arch, variant.empty() ? "" : "/" + variant);
@@ -225,6 +238,16 @@ Status tree(const TreeOptions& o) {
   VOUCH_ASSIGN_OR_RETURN(auto store, open(o.image, o.flags, false));
   VOUCH_ASSIGN_OR_RETURN(oci::Manifest root, store->get_root());
   VOUCH_ASSIGN_OR_RETURN(auto attachments, oci::list_attachments(*store, root.digest));
+  VOUCH_ASSIGN_OR_RETURN(auto buildkit, oci::buildkit_attestations(*store, root));
+  auto platform_of = [&](const oci::Digest& d) {
+    for (const auto& m : root.manifests)
+      if (m.digest == d && m.platform) return m.platform->str();
+    return std::string("-");
+  };
+  auto predicate_type = [](const oci::Descriptor& layer) {
+    auto it = layer.annotations.find(std::string(oci::kInTotoPredicateTypeAnnotation));
+    return it == layer.annotations.end() ? std::string("?") : it->second;
+  };
   std::string name = store->describe();
   if (size_t at = name.find('@'); at != std::string::npos) name = name.substr(0, at);
   else if (size_t colon = name.rfind(':'); colon != std::string::npos && name.find('/', colon) == std::string::npos &&
@@ -237,10 +260,17 @@ Status tree(const TreeOptions& o) {
       for (const auto& l : a.layers) layers.push_back(l.to_json());
       arr.push_back(bj::object{{"kind", a.kind}, {"tag", a.tag}, {"manifest", a.manifest.to_json()}, {"layers", std::move(layers)}});
     }
+    for (const auto& b : buildkit) {
+      bj::array layers;
+      for (const auto& l : b.statements) layers.push_back(l.to_json());
+      arr.push_back(bj::object{{"kind", "buildkit-attestation"}, {"signed", false}, {"subject", b.subject.str()},
+                               {"platform", platform_of(b.subject)}, {"manifest", b.manifest.to_json()},
+                               {"layers", std::move(layers)}});
+    }
     print_json(bj::object{{"image", store->describe()}, {"digest", root.digest.str()}, {"attachments", std::move(arr)}});
     return ok_status();
   }
-  if (attachments.empty()) {
+  if (attachments.empty() && buildkit.empty()) {
     fmt::print("No Supply Chain Security Related Artifacts found for image {},\n start creating one with simply\n "
                "vouch sign --key <key> {}\n", store->describe(), store->describe());
     return ok_status();
@@ -254,6 +284,11 @@ Status tree(const TreeOptions& o) {
       fmt::print("└── {} for an image tag: {}:{}\n", icon, name, a.tag);
     }
     for (const auto& l : a.layers) fmt::print("   └── 🍒 {}\n", l.digest.str());
+  }
+  for (const auto& b : buildkit) {
+    fmt::print("└── 📜 BuildKit attestations (unsigned, in the index) for the {} image: {}@{}\n", platform_of(b.subject),
+               name, b.subject.str());
+    for (const auto& l : b.statements) fmt::print("   └── 🍒 {} {}\n", l.digest.str(), predicate_type(l));
   }
   return ok_status();
 }

@@ -13,6 +13,7 @@
 #include "vouch/crypto/digest.h"
 #include "vouch/intoto/predicate.h"
 #include "vouch/oci/reference.h"
+#include "vouch/slsa/buildkit.h"
 #include "vouch/slsa/generate.h"
 #include "vouch/slsa/verify.h"
 
@@ -57,6 +58,8 @@ struct VerifyProvenanceFlags {
   std::vector<std::string> workflow_inputs;
   std::string issuer;
   bool print_provenance = false;
+  bool buildkit = false;
+  std::string platform;
   TrustedRootFlags trust;
   RegistryFlags registry;
 };
@@ -81,7 +84,55 @@ Result<slsa::ProvenanceOptions> provenance_options(const VerifyProvenanceFlags& 
   return o;
 }
 
+// --buildkit: the unsigned provenance BuildKit keeps in the image index. Only the flags whose
+// claims BuildKit records apply; the others are refused rather than left unchecked.
+int run_verify_buildkit_provenance(const VerifyProvenanceFlags& f) {
+  const std::pair<bool, std::string_view> inapplicable[] = {
+      {!f.artifact.empty() || !f.provenance_path.empty(), "--artifact/--provenance-path (BuildKit provenance is about images)"},
+      {!f.source_branch.empty(), "--source-branch (BuildKit records no branch)"},
+      {!f.source_tag.empty(), "--source-tag (BuildKit records no tag)"},
+      {!f.source_versioned_tag.empty(), "--source-versioned-tag (BuildKit records no tag)"},
+      {!f.workflow_inputs.empty(), "--build-workflow-input (BuildKit records no workflow inputs)"},
+      {!f.issuer.empty(), "--certificate-oidc-issuer (BuildKit provenance is not signed)"},
+      {!f.trust.paths.empty(), "--trusted-root (BuildKit provenance is not signed)"},
+  };
+  for (const auto& [given, what] : inapplicable)
+    if (given) return report(invalid_input(fmt::format("--buildkit does not take {}", what)));
+  if (f.image.empty()) return report(invalid_input("--buildkit needs IMAGE@DIGEST, the digest of the image index"));
+  auto ref = oci::parse_image_ref(f.image);
+  if (!ref.ok()) return report(ref.error());
+  const bool has_digest = ref->transport == oci::Transport::kRegistry ? ref->reference.digest.has_value() : ref->digest.has_value();
+  if (!has_digest)
+    return report(invalid_input(fmt::format("{}: the image is mutable: name it by digest (IMAGE@sha256:...), not by tag", f.image)));
+  slsa::BuildKitCheckOptions options;
+  options.source_uri = f.source_uri;
+  if (!f.builder_id.empty()) options.builder_id = f.builder_id;
+  if (!f.platform.empty()) {
+    auto platform = oci::parse_platform(f.platform);
+    if (!platform.ok()) return report(platform.error());
+    options.platform = *platform;
+  }
+  auto verified = slsa::verify_buildkit_provenance(*ref, options, f.registry.store());
+  if (!verified.ok()) {
+    const Error& e = verified.error();
+    if (e.code != ErrorCode::kVerification) return report(e);
+    fmt::print(stderr, "FAILED: SLSA verification failed (unsigned BuildKit provenance): {}\n", printable_line(e.message));
+    return kExitFailed;
+  }
+  fmt::print(stderr, "WARNING: BuildKit provenance is unsigned: anyone who can push to the repository can write it; "
+                     "a pass says what it claims, not who made it\n");
+  for (const auto& v : *verified) {
+    fmt::print(stderr, "Checked unsigned provenance of {} image {}: builder \"{}\", source {} at commit {}\n", v.platform,
+               v.image.str(), v.builder_id, v.source, v.commit.empty() ? "(none recorded)" : v.commit);
+    if (f.print_provenance) std::cout << v.statement << "\n";
+  }
+  fmt::print(stderr, "PASSED: the unsigned BuildKit provenance of {} claims what was asked\n", f.image);
+  return kExitOk;
+}
+
 int run_verify_provenance(const VerifyProvenanceFlags& f) {
+  if (f.buildkit) return run_verify_buildkit_provenance(f);
+  if (!f.platform.empty()) return report(invalid_input("--platform goes with --buildkit"));
   auto options = provenance_options(f);
   if (!options.ok()) return report(options.error());
   const bool artifact_mode = !f.artifact.empty() || !f.provenance_path.empty();
@@ -256,6 +307,12 @@ void register_provenance_commands(CLI::App& app, int& exit_code) {
   verify->add_option("--build-workflow-input", vf->workflow_inputs, "key=value the workflow_dispatch inputs must hold (repeatable)")
       ->allow_extra_args(false);
   verify->add_flag("--print-provenance", vf->print_provenance, "Print the verified in-toto statement on stdout");
+  verify->add_flag("--buildkit", vf->buildkit,
+                   "Check the unsigned provenance BuildKit keeps in the image index (docker buildx --provenance) instead\n"
+                   "of signed attestations: IMAGE@DIGEST names the index; every image in it (or --platform's) must have\n"
+                   "provenance whose subject is that image, whose repository is --source-uri and (with --builder-id) whose\n"
+                   "builder.id is the one given. Nothing vouches for who wrote it, and the result says so");
+  verify->add_option("--platform", vf->platform, "With --buildkit: only this platform's image (os/arch[/variant])");
   verify->add_option("--certificate-oidc-issuer", vf->issuer,
                      "The OIDC issuer the certificate must name (default: GitHub Actions'); for private issuers that "
                      "mint GitHub-Actions-shaped tokens");

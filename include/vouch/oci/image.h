@@ -47,4 +47,27 @@ struct Attachment {
 // What is attached to `subject` in `store`: cosign's tags and OCI referrers.
 Result<std::vector<Attachment>> list_attachments(Store& store, const Digest& subject);
 
+// BuildKit's attestations (`docker buildx build --provenance/--sbom`): in-toto statements kept
+// unsigned in the image index itself, as extra manifests with platform unknown/unknown annotated
+// `vnd.docker.reference.type: attestation-manifest` and `vnd.docker.reference.digest: <the
+// platform manifest they describe>`. Each layer of such a manifest is one statement
+// (`application/vnd.in-toto+json`, its predicate type in `in-toto.io/predicate-type`).
+inline constexpr std::string_view kBuildKitReferenceType = "vnd.docker.reference.type";
+inline constexpr std::string_view kBuildKitReferenceDigest = "vnd.docker.reference.digest";
+inline constexpr std::string_view kBuildKitAttestationManifest = "attestation-manifest";
+inline constexpr std::string_view kInTotoLayerMediaType = "application/vnd.in-toto+json";
+inline constexpr std::string_view kInTotoPredicateTypeAnnotation = "in-toto.io/predicate-type";
+
+struct BuildKitAttestation {
+  Descriptor manifest;                 // the attestation manifest's entry in the index
+  Digest subject;                      // the platform manifest it describes
+  std::vector<Descriptor> statements;  // its in-toto layers; other media types are left out
+};
+
+// True for an index entry that is a BuildKit attestation manifest.
+bool is_buildkit_attestation(const Descriptor& entry);
+// The BuildKit attestation manifests of `index` (none when it is not an index). An entry whose
+// subject annotation is missing or not a digest, or that names no manifest of the index, is an error.
+Result<std::vector<BuildKitAttestation>> buildkit_attestations(Store& store, const Manifest& index);
+
 }  // namespace vouch::oci

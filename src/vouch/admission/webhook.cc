@@ -107,8 +107,10 @@ class DeadlineTimer {
         continue;
       }
       auto first = timers_.begin();
-      if (first->first.first > Clock::now()) {
-        cv_.wait_until(lock, first->first.first);
+      // A copy: the entry may be cancelled (and freed) while the lock is released in the wait.
+      const Clock::time_point due = first->first.first;
+      if (due > Clock::now()) {
+        cv_.wait_until(lock, due);
         continue;
       }
       auto fn = std::move(first->second);

@@ -139,4 +139,36 @@ Result<std::vector<Attachment>> list_attachments(Store& store, const Digest& sub
   return out;
 }
 
+bool is_buildkit_attestation(const Descriptor& entry) {
+  auto it = entry.annotations.find(std::string(kBuildKitReferenceType));
+  return it != entry.annotations.end() && it->second == kBuildKitAttestationManifest;
+}
+
+Result<std::vector<BuildKitAttestation>> buildkit_attestations(Store& store, const Manifest& index) {
+  std::vector<BuildKitAttestation> out;
+  if (!index.is_index()) return out;
+  std::set<Digest> images;
+  for (const auto& d : index.manifests)
+    if (!is_buildkit_attestation(d)) images.insert(d.digest);
+  for (const auto& d : index.manifests) {
+    if (!is_buildkit_attestation(d)) continue;
+    const std::string where = fmt::format("index {}: attestation manifest {}", index.digest.str(), d.digest.str());
+    auto subject_it = d.annotations.find(std::string(kBuildKitReferenceDigest));
+    if (subject_it == d.annotations.end())
+      return invalid_input(fmt::format("{}: no {} annotation", where, kBuildKitReferenceDigest));
+    auto subject = Digest::parse(subject_it->second);
+    if (!subject.ok())
+      return invalid_input(fmt::format("{}: {}: {}", where, kBuildKitReferenceDigest, subject.error().message));
+    if (!images.contains(*subject))
+      return invalid_input(fmt::format("{}: describes {}, which the index does not hold", where, subject->str()));
+    VOUCH_ASSIGN_OR_RETURN(Manifest m, store.get_manifest(d));
+    if (m.is_index()) return invalid_input(fmt::format("{}: is an index, not an image manifest", where));
+    BuildKitAttestation a{d, *subject, {}};
+    for (const auto& layer : m.layers)
+      if (layer.media_type == kInTotoLayerMediaType) a.statements.push_back(layer);
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
 }  // namespace vouch::oci
