@@ -7,7 +7,9 @@ FUZZ_SECONDS ?= 60
 FUZZ_RUNS ?=
 export CCACHE_DIR ?= $(CACHE)/ccache
 
-CMAKE_FLAGS = -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# Line tables only (-g1): backtraces and profiles keep file:line, and the build takes about a
+# third less time than with full debug information.
+CMAKE_FLAGS = -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG"
 
 .PHONY: all deps build vouch test test-unit test-conformance test-asan demo bench fuzz clean
 
@@ -44,7 +46,8 @@ bench: build
 	@bash scripts/bench.sh $(BUILD)
 
 fuzz: deps
-	@CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVOUCH_FUZZ=ON -DVOUCH_BENCH=OFF >/dev/null
+	@CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -gline-tables-only -DNDEBUG" -DVOUCH_FUZZ=ON -DVOUCH_BENCH=OFF >/dev/null
 	@cmake --build build-fuzz -j $(JOBS) --target fuzz_targets
 	@FUZZ_RUNS=$(FUZZ_RUNS) FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh build-fuzz
 
