@@ -190,6 +190,22 @@ for b in json.load(open(sys.argv[1]))["benchmarks"]:
     print(f"{name:<44} {round(b['items_per_second']):>12}/s")
 PY
 echo
+echo "== CEL: Pod Security Standards restricted checks as a ValidatingPolicy vs as ClusterPolicy patterns"
+echo "   (same engine, same typical Pod, 5 checks, in process, 1 core; bench/cel_bench.cc)"
+"$build/vouch_bench" --benchmark_filter='BM_Pss' --benchmark_format=json \
+  --benchmark_out="$cache/bench-cel.json" --benchmark_out_format=json >/dev/null
+python3 - "$cache/bench-cel.json" <<'PY'
+import json, sys
+runs = {b["name"]: b for b in json.load(open(sys.argv[1]))["benchmarks"]}
+for b in runs.values():
+    if "error_message" in b: sys.exit(f"{b['name']}: {b['error_message']}")
+cel, pattern = runs["BM_PssValidatingPolicyPod"]["items_per_second"], runs["BM_PssClusterPolicyPod"]["items_per_second"]
+print(f"{'ValidatingPolicy evaluations/s (5 CEL validations)':<56} {round(cel):>10}/s")
+print(f"{'ClusterPolicy evaluations/s (5 rules: patterns, deny)':<56} {round(pattern):>10}/s")
+print(f"{'compiled CEL expression evaluations/s (alone)':<56} {round(runs['BM_PssCelExpressions']['items_per_second']):>10}/s")
+print(f"ratio ValidatingPolicy / ClusterPolicy: {cel / pattern:.2f}")
+PY
+echo
 echo "== SBOM: Go executables and Java archives of /usr against go version -m and pom.properties"
 bash bench/sbom_ground_truth.sh "$build/vouch" /usr
 echo

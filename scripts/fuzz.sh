@@ -170,6 +170,16 @@ for f in glob.glob(os.path.join(sys.argv[1], "jmespath/tests/*.json")):
             open(os.path.join(sys.argv[2], hashlib.md5(e.encode()).hexdigest()), "w").write(e + "\n" + json.dumps(group["given"]))
 PY
 "$build/fuzz_jmespath" "${limit[@]}" -max_len=4096 -rss_limit_mb=2048 "$root/.cache/fuzz/jmespath"
+# CEL: the expressions of cel-spec's conformance files.
+mkdir -p "$root/.cache/fuzz/cel"
+python3 - "$data/cel/tests/simple/testdata" "$root/.cache/fuzz/cel" <<'PY'
+import glob, hashlib, os, re, sys
+for f in glob.glob(os.path.join(sys.argv[1], "*.textproto")):
+    for m in re.finditer(r'^\s*expr: "((?:[^"\\]|\\.)*)"\s*$', open(f).read(), re.M):
+        e = m.group(1).encode().decode("unicode_escape", errors="ignore").encode("utf-8", errors="ignore")
+        open(os.path.join(sys.argv[2], hashlib.md5(e).hexdigest()), "wb").write(e)
+PY
+"$build/fuzz_cel_parser" "${limit[@]}" -max_len=4096 -rss_limit_mb=2048 "$root/.cache/fuzz/cel"
 # The same under a small budget, seeded also with expressions that grow without bound.
 mkdir -p "$root/.cache/fuzz/jmespath-budget"
 cp "$root"/.cache/fuzz/jmespath/* "$root/.cache/fuzz/jmespath-budget/"
@@ -246,3 +256,11 @@ for name, body in seeds.items():
     open(os.path.join(out, name), "wb").write(body)
 PY
 "$build/fuzz_ca_inputs" "${limit[@]}" -max_len=16384 -rss_limit_mb=2048 "$root/.cache/fuzz/ca"
+
+# Notary Project envelopes: the published notation-go JWS and COSE signatures.
+seed "$root/.cache/fuzz/notation-jws" "$data"/notation/notation-go/internal/testdata/jws_signature.sig \
+  "$data"/notation/notation-go/verifier/testdata/timestamp/sigEnv/jws*.sig "$data"/notation/derived-from-go-tests/*.jws.json
+"$build/fuzz_notation_jws" "${limit[@]}" -max_len=65536 -rss_limit_mb=2048 "$root/.cache/fuzz/notation-jws"
+seed "$root/.cache/fuzz/notation-cose" "$data"/notation/notation-go/internal/testdata/cose_signature.sig \
+  "$data"/notation/notation-go/verifier/testdata/timestamp/sigEnv/cose*.sig
+"$build/fuzz_notation_cose" "${limit[@]}" -max_len=65536 -rss_limit_mb=2048 "$root/.cache/fuzz/notation-cose"

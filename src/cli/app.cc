@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "cli/suggest.h"
 
 namespace vouch::cli {
 
@@ -14,7 +15,8 @@ int run(int argc, char** argv) {
       "vouch: the container supply-chain trust chain in one binary.\n"
       "Scan, SBOM, sign, attest, log and admit images, speaking the formats of\n"
       "syft, grype, cosign, Rekor, Fulcio and Kyverno.\n\n"
-      "Exit codes: 0 success, 1 verification or policy failure, 2 usage or input error."};
+      "Exit codes: 0 success, 1 verification or policy failure, 2 usage or input error; `vouch verify`\n"
+      "exits as cosign verify: 10 no signature, 11 no such tag, 12 no signature verifies."};
   app.set_version_flag("--version", "vouch 0.1.0");
   app.require_subcommand(1);
   app.fallthrough(false);
@@ -22,10 +24,13 @@ int run(int argc, char** argv) {
   register_key_commands(app, exit_code);
   register_blob_commands(app, exit_code);
   register_cosign_commands(app, exit_code);
+  register_download_commands(app, exit_code);
+  register_notation_commands(app, exit_code);
   register_provenance_commands(app, exit_code);
   register_db_commands(app, exit_code);
   register_sbom_commands(app, exit_code);
   register_scan_commands(app, exit_code);
+  register_inventory_commands(app, exit_code);
   register_log_commands(app, exit_code);
   register_image_commands(app, exit_code);
   register_jp_commands(app, exit_code);
@@ -47,6 +52,10 @@ int run(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return finish_stdout(app.exit(e));
   } catch (const CLI::ParseError& e) {
+    if (std::string hint = suggestion_for(app, std::vector<std::string>(argv + 1, argv + argc)); !hint.empty()) {
+      fmt::print(stderr, "vouch: {}\n", hint);
+      return 2;
+    }
     std::string msg = e.what();
     for (char& c : msg)
       if (c == '\n') c = ' ';

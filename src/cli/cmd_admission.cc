@@ -16,10 +16,18 @@
 #include "vouch/net/http_server.h"
 #include "vouch/net/prometheus.h"
 #include "vouch/policy/document.h"
+#include "vouch/policy/lint.h"
 #include "vouch/verifiers/cosign.h"
 
 namespace vouch::cli {
 namespace {
+
+// `policy lint`'s findings, one warning line each, when policies are loaded and reloaded.
+void log_lint_findings(const admission::PolicySnapshot& snap) {
+  for (const auto& lp : snap.policies)
+    for (const auto& f : policy::lint_policy(lp.full))
+      server_log("policy warning", {{"policy", f.policy}, {"path", f.path}, {"warning", f.message}});
+}
 
 namespace bj = boost::json;
 
@@ -93,6 +101,7 @@ Status serve(const ServeFlags& f) {
   if (f.no_reports && !f.reports.empty()) return invalid_input("--reports and --no-reports are exclusive");
 
   VOUCH_ASSIGN_OR_RETURN(std::unique_ptr<admission::PolicyDirectory> dir, admission::PolicyDirectory::open(f.policies));
+  log_lint_findings(*dir->current());
   std::shared_ptr<admission::PolicyDirectory> policies = std::move(dir);
 
   admission::WebhookOptions options;
@@ -143,6 +152,7 @@ Status serve(const ServeFlags& f) {
       server_log("policies reloaded", {{"dir", policies->dir()},
                                        {"policies", static_cast<int64_t>(snap->policies.size())},
                                        {"version", snap->version}});
+      log_lint_findings(*snap);
     } else {
       server_log("policies not reloaded: the last good set keeps serving",
                  {{"dir", policies->dir()}, {"error", r.error().message}});

@@ -14,7 +14,10 @@
 #include "vouch/cosign/sign.h"
 #include "vouch/cosign/verify.h"
 #include "vouch/crypto/cosign_key.h"
+#include "vouch/crypto/digest.h"
 #include "vouch/intoto/predicate.h"
+#include "vouch/sigstore/trusted_root.h"
+#include "vouch/tlog/client.h"
 
 namespace vouch::cli {
 namespace {
@@ -180,6 +183,7 @@ struct VerifyFlags {
   TrustedRootFlags trust;
   std::vector<std::string> annotations;
   bool ignore_tlog = false, ignore_sct = false;
+  std::string rekor_url;
   cosign::GithubWorkflowClaims claims;
   std::string type;  // verify-attestation
   std::string ref;
@@ -200,10 +204,45 @@ void add_verify_flags(CLI::App* cmd, VerifyFlags& f, bool attest) {
         ->allow_extra_args(false);
   else
     cmd->add_option("--type", f.type, "Predicate type (cosign --type name or URI); default: any");
-  cmd->add_flag("--insecure-ignore-tlog", f.ignore_tlog, "Do not require or check transparency log entries");
+  cmd->add_flag("--insecure-ignore-tlog", f.ignore_tlog,
+                "Do not require or check transparency log entries (in both layouts; by default a signature\n"
+                "without a verified log entry is rejected)");
+  cmd->add_option("--rekor-url", f.rekor_url,
+                  "Also trust this Rekor v1 log for log entries: its key from $SIGSTORE_REKOR_PUBLIC_KEY (a PEM\n"
+                  "file, as cosign), else fetched from the log (trust on first use; its log ID is printed)");
   cmd->add_flag("--insecure-ignore-sct", f.ignore_sct, "Do not require an SCT in the certificate");
   f.image.add(cmd, "json");
   cmd->add_option("IMAGE", f.ref, "registry/repo[:tag|@digest], or oci:PATH[:tag]")->required();
+}
+
+// The log at `url` as a trusted root of its own (cosign verify --rekor-url): its key from
+// $SIGSTORE_REKOR_PUBLIC_KEY when set, else from the log itself, then named on stderr so that
+// it can be compared with the operator's.
+Result<std::shared_ptr<const sigstore::TrustedMaterial>> log_trusted_root(const std::string& url,
+                                                                          std::chrono::steady_clock::time_point deadline) {
+  std::string pem;
+  const char* env = std::getenv("SIGSTORE_REKOR_PUBLIC_KEY");
+  if (env && *env) {
+    VOUCH_ASSIGN_OR_RETURN(pem, read_file(env, 1 << 20));
+  } else {
+    tlog::RekorClient client(url, tlog::default_rekor_client_options(deadline));
+    auto fetched = client.public_key_pem();
+    if (!fetched.ok()) return std::move(fetched).error().context(fmt::format("--rekor-url {}", url));
+    pem = std::move(fetched).value();
+  }
+  auto key = crypto::PublicKey::from_pem(pem);
+  if (!key.ok()) return std::move(key).error().context(env && *env ? env : "the log's public key");
+  sigstore::LogInstance log;
+  log.base_url = url;
+  VOUCH_ASSIGN_OR_RETURN(log.key_details, sigstore::key_details_for(*key));
+  log.log_id = crypto::sha256(key->der());
+  log.valid_for.start = 0;
+  if (!(env && *env))
+    fmt::print(stderr, "vouch: trusting the log at {} with the key it serves (log ID {})\n", url, hex_encode(log.log_id));
+  log.key = std::move(*key);
+  sigstore::TrustedRoot root;
+  root.tlogs.push_back(std::move(log));
+  return std::shared_ptr<const sigstore::TrustedMaterial>(std::make_shared<const sigstore::TrustedRoot>(std::move(root)));
 }
 
 Result<cosign::VerifyOptions> verify_options(const VerifyFlags& f) {
@@ -223,8 +262,18 @@ Result<cosign::VerifyOptions> verify_options(const VerifyFlags& f) {
   VOUCH_ASSIGN_OR_RETURN(o.identities, f.identity.identities());
   if (o.keys.empty() && o.identities.empty())
     return invalid_input("give --key, or --certificate-identity[-regexp] with --certificate-oidc-issuer[-regexp]");
-  const bool needed = o.keys.empty() || !o.ignore_tlog;
+  // A log named with --rekor-url stands in for the TUF root when only log entries need trust.
+  const bool needed = o.keys.empty() || (!o.ignore_tlog && f.rekor_url.empty());
   VOUCH_ASSIGN_OR_RETURN(o.trusted_material, f.trust.load_or_tuf(needed, f.image.timeout.deadline()));
+  if (!f.rekor_url.empty() && !o.ignore_tlog) {
+    VOUCH_ASSIGN_OR_RETURN(auto log, log_trusted_root(f.rekor_url, f.image.timeout.deadline()));
+    if (!o.trusted_material) {
+      o.trusted_material = std::move(log);
+    } else {
+      o.trusted_material = std::make_shared<const sigstore::TrustedMaterialCollection>(
+          std::vector<std::shared_ptr<const sigstore::TrustedMaterial>>{o.trusted_material, std::move(log)});
+    }
+  }
   return o;
 }
 
@@ -238,6 +287,12 @@ bj::object failure_json(const cosign::VerifyResult& r, const std::string& ref) {
                     {"rejected", std::move(rejected)}};
 }
 
+// cosign verify's exit codes (cmd/cosign/errors): an image without signatures, a tag that
+// does not exist, and signatures of which none verifies. verify-attestation keeps 1, as cosign.
+constexpr int kExitNoSignature = 10;
+constexpr int kExitNoSuchTag = 11;
+constexpr int kExitNoMatchingSignature = 12;
+
 int run_verify(const VerifyFlags& f, bool attest) {
   auto options = verify_options(f);
   if (!options.ok()) return report(options.error());
@@ -247,14 +302,16 @@ int run_verify(const VerifyFlags& f, bool attest) {
                        : cosign::verify_image_signatures(*ref, *options);
   if (!result.ok()) {
     if (f.image.output == "json") print_json(bj::object{{"verified", false}, {"error", result.error().message}});
-    return report(result.error());
+    int code = report(result.error());
+    return !attest && result.error().code == ErrorCode::kNotFound ? kExitNoSuchTag : code;
   }
   const bool json_out = f.image.output == "json";
   if (!result->ok()) {
     if (json_out) print_json(failure_json(*result, ref->str()));
     fmt::print(stderr, "vouch: {}@{}: no valid {}: {}\n", cosign::location_name(result->image), result->digest.str(),
                attest ? "attestations" : "signatures", printable_line(result->failure_summary()));
-    return kExitFailed;
+    if (attest) return kExitFailed;
+    return result->rejected.empty() ? kExitNoSignature : kExitNoMatchingSignature;
   }
   fmt::print(stderr, "\nVerification for {} --\nThe following checks were performed on each of these {}:\n",
              ref->str(), attest ? "attestations" : "signatures");
@@ -314,7 +371,8 @@ void register_cosign_commands(CLI::App& app, int& exit_code) {
       "referrers, including the referrers tag fallback): each signature over its payload, the payload's\n"
       "digest against the image, required annotations (-a), the key or the certificate identity, and the\n"
       "transparency log entry unless --insecure-ignore-tlog. Prints the verified payloads as JSON (as cosign);\n"
-      "otherwise says why each candidate was rejected. Exit 0 verified, 1 nothing verified, 2 bad input.");
+      "otherwise says why each candidate was rejected. Exit codes as cosign's: 0 verified, 10 no signature\n"
+      "found, 11 no such tag, 12 signatures found but none verified; 2 bad input.");
   add_verify_flags(verify, *vf, false);
   verify->callback([vf, &exit_code] { exit_code = run_verify(*vf, false); });
 

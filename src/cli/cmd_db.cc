@@ -132,6 +132,8 @@ void register_db_commands(CLI::App& app, int& exit_code) {
   status_cmd->add_option("--db", st->db, "Database directory");
   add_output_flag(status_cmd, st->output);
   status_cmd->callback([st, &exit_code] { exit_code = db_status(*st); });
+
+  add_db_update_commands(*db, exit_code);
 }
 
 }  // namespace vouch::cli

@@ -4,6 +4,8 @@
 #include <re2/re2.h>
 
 #include <atomic>
+#include <cctype>
+#include <map>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
@@ -157,21 +159,37 @@ tlog::RekorClient log_client(const ClientOptions& opts) {
   return log_client(opts.url, opts.ca_file, opts.timeout.deadline());
 }
 
+// The decoded body as rekor-cli prints it: the entry's spec under its type's name
+// ({"HashedRekordObj": spec}, {"DSSEObj": spec}, ...); the body itself when it is not an entry.
+bj::value decoded_body(const std::string& body) {
+  auto parsed = json::parse(body);
+  if (!parsed.ok()) return bj::value(body);
+  const auto* o = parsed->if_object();
+  const auto* kind = o ? o->if_contains("kind") : nullptr;
+  const auto* spec = o ? o->if_contains("spec") : nullptr;
+  if (!kind || !kind->is_string() || !spec) return std::move(parsed).value();
+  std::string k(kind->get_string());
+  static const std::map<std::string, std::string> kNames{
+      {"hashedrekord", "HashedRekordObj"}, {"rekord", "RekordObj"}, {"dsse", "DSSEObj"}, {"intoto", "IntotoObj"},
+      {"rfc3161", "Rfc3161Obj"},           {"cose", "CoseObj"},     {"tuf", "TufObj"},   {"alpine", "AlpineModel"},
+      {"helm", "HelmObj"},                 {"jar", "JARModel"},     {"rpm", "RPMModel"}};
+  auto it = kNames.find(k);
+  std::string name = it != kNames.end() ? it->second
+                                        : std::string(1, static_cast<char>(std::toupper(static_cast<unsigned char>(k[0])))) +
+                                              k.substr(1) + "Obj";
+  return bj::object{{name, *spec}};
+}
+
+// rekor-cli get's fields (--format json): Attestation, AttestationType, Body (decoded),
+// LogIndex, IntegratedTime, UUID, LogID.
 bj::object entry_json(const tlog::RekorLogEntry& e) {
-  bj::object o{{"uuid", e.uuid},
-               {"logIndex", e.log_index},
-               {"integratedTime", e.integrated_time},
-               {"integratedTimeRFC3339", format_rfc3339(e.integrated_time)},
-               {"logID", hex_encode(e.log_id)}};
-  auto body = json::parse(e.body);
-  if (body.ok()) o["body"] = std::move(*body);
-  if (e.inclusion_proof) {
-    o["inclusionProof"] = bj::object{{"logIndex", e.inclusion_proof->log_index},
-                                     {"treeSize", e.inclusion_proof->tree_size},
-                                     {"rootHash", hex_encode(e.inclusion_proof->root_hash)},
-                                     {"hashes", e.inclusion_proof->hashes.size()}};
-  }
-  return o;
+  return bj::object{{"Attestation", ""},
+                    {"AttestationType", ""},
+                    {"Body", decoded_body(e.body)},
+                    {"LogIndex", e.log_index},
+                    {"IntegratedTime", e.integrated_time},
+                    {"UUID", e.uuid},
+                    {"LogID", hex_encode(e.log_id)}};
 }
 
 Status info(const ClientOptions& opts) {
@@ -205,8 +223,8 @@ Status get(const ClientOptions& opts) {
   if (opts.output == "json") {
     print_json(entry_json(*e));
   } else {
-    fmt::print("LogID: {}\nIndex: {}\nIntegratedTime: {}\nUUID: {}\nBody: {}\n", hex_encode(e->log_id), e->log_index,
-               format_rfc3339(e->integrated_time), e->uuid, e->body);
+    fmt::print("LogID: {}\nIndex: {}\nIntegratedTime: {}\nUUID: {}\nBody: {}", hex_encode(e->log_id), e->log_index,
+               format_rfc3339(e->integrated_time), e->uuid, json::pretty(decoded_body(e->body)));
   }
   return ok_status();
 }
@@ -229,7 +247,7 @@ Status search(const ClientOptions& opts) {
   if (opts.output == "json") {
     bj::array a;
     for (auto& u : uuids) a.push_back(bj::value(u));
-    print_json(bj::object{{"uuids", std::move(a)}});
+    print_json(bj::object{{"UUIDs", std::move(a)}});  // as rekor-cli search --format json
   } else {
     if (uuids.empty()) fmt::print(stderr, "no matching entries\n");
     for (const auto& u : uuids) fmt::print("{}\n", u);
@@ -352,10 +370,14 @@ Status trusted_root(const ClientOptions& opts) {
 }
 
 void add_client_options(CLI::App* cmd, ClientOptions& o) {
-  cmd->add_option("--rekor-url,--log", o.url, "Base URL of the log")->capture_default_str();
+  cmd->add_option("--rekor-url,--log,--rekor_server", o.url, "Base URL of the log (also rekor-cli's --rekor_server)")
+      ->envname("REKOR_SERVER")
+      ->capture_default_str();
   cmd->add_option("--ca-file", o.ca_file, "CA certificates (PEM) to trust for the log's TLS certificate");
   o.timeout.add(cmd);
-  add_output_flag(cmd, o.output);
+  add_output_flag(cmd, o.output, {"text", "json"}, "JSON with rekor-cli's field names");
+  cmd->add_option("--format", o.output, "rekor-cli's name for -o: default (text) or json")
+      ->check(CLI::IsMember({"default", "text", "json"}));
 }
 
 }  // namespace

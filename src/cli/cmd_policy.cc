@@ -12,6 +12,7 @@
 #include "vouch/policy/engine.h"
 #include "vouch/policy/json_patch.h"
 #include "vouch/policy/kyverno_test.h"
+#include "vouch/policy/lint.h"
 #include "vouch/policy/policy.h"
 #include "vouch/policy/report.h"
 #include "vouch/policy/values.h"
@@ -38,6 +39,40 @@ std::string resource_id(const policy::ResourceRef& r) {
   return fmt::format("{}/{}/{}", r.kind, r.ns, r.name);
 }
 
+// ---------------------------------------------------------------- lint
+
+// What `policy lint` reports, as warnings on stderr before a command uses the policies.
+void print_lint_warnings(const std::vector<policy::Policy>& policies) {
+  for (const auto& p : policies)
+    for (const auto& f : policy::lint_policy(p))
+      fmt::print(stderr, "warning: {}: {}: {}\n", f.policy, f.path, printable_line(f.message));
+}
+
+struct LintOptions {
+  std::vector<std::string> paths;
+  std::string output = "text";
+};
+
+Status lint(const LintOptions& opts, int& exit_code) {
+  VOUCH_ASSIGN_OR_RETURN(auto files, expand_paths(opts.paths));
+  VOUCH_ASSIGN_OR_RETURN(auto policies, load_policies(files));
+  if (policies.empty()) return invalid_input("no ClusterPolicy or Policy found in the given files");
+  std::vector<policy::LintFinding> findings;
+  for (const auto& p : policies)
+    for (auto& f : policy::lint_policy(p)) findings.push_back(std::move(f));
+  if (opts.output == "json") {
+    bj::array items;
+    for (const auto& f : findings)
+      items.push_back(bj::object{{"policy", f.policy}, {"path", f.path}, {"message", f.message}});
+    print_json(bj::object{{"policies", policies.size()}, {"findings", std::move(items)}});
+  } else {
+    for (const auto& f : findings) fmt::print("{}: {}: {}\n", f.policy, f.path, printable_line(f.message));
+    fmt::print(stderr, "{} policies, {} findings\n", policies.size(), findings.size());
+  }
+  exit_code = findings.empty() ? kExitOk : kExitFailed;
+  return ok_status();
+}
+
 // ---------------------------------------------------------------- apply
 
 struct ApplyOptions {
@@ -61,6 +96,7 @@ int apply(const ApplyOptions& opts) {
     VOUCH_ASSIGN_OR_RETURN(auto pfiles, expand_paths(opts.policies));
     VOUCH_ASSIGN_OR_RETURN(auto policies, load_policies(pfiles));
     if (policies.empty()) return invalid_input("no ClusterPolicy or Policy found in the given files");
+    print_lint_warnings(policies);
     VOUCH_ASSIGN_OR_RETURN(auto rfiles, expand_paths(opts.resources));
     VOUCH_ASSIGN_OR_RETURN(resources, load_resources(rfiles));
     policy::Values values;
@@ -242,6 +278,22 @@ void register_policy_commands(CLI::App& app, int& exit_code) {
   a->trust.add(apply_cmd, "trusted_root.json for keyless attestors and transparency-log checks (default: $SIGSTORE_ROOT_FILE, else Sigstore's over TUF: vouch initialize)");
   add_output_flag(apply_cmd, a->output, {"text", "json"}, "a PolicyReport");
   apply_cmd->callback([a, &exit_code] { exit_code = apply(*a); });
+
+  auto l = std::make_shared<LintOptions>();
+  auto* lint_cmd = policy_cmd->add_subcommand(
+      "lint",
+      "Check ClusterPolicies/Policies for what is legal but almost surely wrong: a keyless subject or issuer\n"
+      "written as a regular expression (compared literally: only * is a wildcard), a subjectRegExp or\n"
+      "issuerRegExp that accepts anything, an imageReferences entry of '*', Enforce with failurePolicy Ignore,\n"
+      "a verifyImages entry with mutateDigest and verifyDigest both false. `policy apply` and `admission\n"
+      "serve` print the same findings as warnings.\n"
+      "Exit 0 when there is nothing to report, 1 when there are findings, 2 on bad input.");
+  lint_cmd->add_option("POLICY", l->paths, "Policy files or directories")->required();
+  add_output_flag(lint_cmd, l->output);
+  lint_cmd->callback([l, &exit_code] {
+    Status st = lint(*l, exit_code);
+    if (!st.ok()) exit_code = report(st.error());
+  });
 
   auto t = std::make_shared<TestOptions>();
   auto* test_cmd = policy_cmd->add_subcommand(

@@ -1,6 +1,8 @@
 // scan: known vulnerabilities of the packages in an SBOM, from the local OSV database.
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 
 #include "cli/commands.h"
@@ -10,6 +12,7 @@
 #include "vouch/base/file.h"
 #include "vouch/base/json.h"
 #include "vouch/sbom/reader.h"
+#include "vouch/vuln/cyclonedx_vex.h"
 #include "vouch/vuln/report.h"
 #include "vouch/vuln/vex.h"
 
@@ -20,14 +23,70 @@ struct ScanOptions {
   std::string target;
   std::string db;
   std::string fail_on;
-  std::string output = "table";
+  std::string output = "table";  // -o/--output: the format, or with --format the file (trivy)
+  std::string format;            // --format (trivy)
   std::string file;
+  bool only_fixed = false;       // --only-fixed (grype), --ignore-unfixed (trivy)
+  std::string severities;        // --severity LIST (trivy)
+  int exit_code = -1;            // --exit-code N (trivy); -1: not given
   std::vector<std::string> vex;
   std::string platform;
   std::string max_db_age;
   bool allow_insecure = false;
   TimeoutFlag timeout;
 };
+
+const std::vector<std::string> kScanFormats{"table", "json", "sarif", "cosign-vuln", "cyclonedx", "cyclonedx-json"};
+
+// The format and the file: grype's -o FORMAT and --file, or trivy's --format FORMAT with
+// -o/--output FILE.
+Result<std::pair<std::string, std::string>> format_and_file(const ScanOptions& o) {
+  std::string format = o.format.empty() ? o.output : o.format;
+  std::string file = o.file;
+  if (!o.format.empty() && o.output != "table") {
+    if (!file.empty() && file != o.output)
+      return invalid_input(fmt::format("--format {} with -o {} and --file {}: give the file once", o.format, o.output, o.file));
+    file = o.output;
+  }
+  if (std::find(kScanFormats.begin(), kScanFormats.end(), format) == kScanFormats.end())
+    return invalid_input(fmt::format("unknown format '{}' (want table, json, sarif, cosign-vuln or cyclonedx){}", format,
+                                     o.format.empty() ? "; with --format, -o names the output file" : ""));
+  return std::make_pair(format, file);
+}
+
+// trivy's --severity: the comma-separated severities to report (UNKNOWN, LOW, MEDIUM, HIGH,
+// CRITICAL, any case); empty: all.
+Result<std::vector<vuln::Severity>> severity_list(const std::string& text) {
+  std::vector<vuln::Severity> out;
+  if (text.empty()) return out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    std::string lower;
+    for (char c : item) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower == "unknown") out.push_back(vuln::Severity::kUnknown);
+    else if (lower == "negligible") out.push_back(vuln::Severity::kNegligible);
+    else {
+      auto s = vuln::parse_severity(lower);
+      if (!s.ok()) return invalid_input(fmt::format("--severity {}: '{}' is not UNKNOWN, LOW, MEDIUM, HIGH or CRITICAL", text, item));
+      out.push_back(*s);
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+// --only-fixed and --severity: findings outside them are not reported (and fail nothing).
+void filter_findings(vuln::MatchReport& report, bool only_fixed, const std::vector<vuln::Severity>& severities) {
+  auto dropped = [&](const vuln::Finding& f) {
+    if (only_fixed && f.fixed_versions.empty()) return true;
+    return !severities.empty() && std::find(severities.begin(), severities.end(), f.severity) == severities.end();
+  };
+  std::erase_if(report.vulnerabilities, dropped);
+  std::erase_if(report.informational, dropped);
+}
 
 int scan(const ScanOptions& o) {
   vuln::ScanContext ctx;
@@ -42,6 +101,9 @@ int scan(const ScanOptions& o) {
     if (!age_text.empty()) {
       VOUCH_ASSIGN_OR_RETURN(max_age, vuln::parse_max_age(age_text));
     }
+    VOUCH_ASSIGN_OR_RETURN(auto where, format_and_file(o));
+    const auto& [format, file] = where;
+    VOUCH_ASSIGN_OR_RETURN(std::vector<vuln::Severity> severities, severity_list(o.severities));
     std::optional<vuln::Severity> threshold;
     if (!o.fail_on.empty()) {
       VOUCH_ASSIGN_OR_RETURN(vuln::Severity s, vuln::parse_severity(o.fail_on));
@@ -92,26 +154,35 @@ int scan(const ScanOptions& o) {
     progress.finish();
     print_catalog_warnings(doc);
     vuln::apply_vex(statements, ctx.subject, report);
+    filter_findings(report, o.only_fixed, severities);
     vuln::sort_findings(report.vulnerabilities);
     vuln::sort_findings(report.informational);
     vuln::sort_findings(report.suppressed);
     ctx.finished = now_unix();
     std::string out;
-    if (o.output == "table") out = vuln::report_table(report);
-    else if (o.output == "json") out = json::pretty(vuln::report_json(report, ctx));
-    else if (o.output == "sarif") out = json::pretty(vuln::report_sarif(report, ctx));
+    if (format == "table") out = vuln::report_table(report);
+    else if (format == "json") out = json::pretty(vuln::report_json(report, ctx));
+    else if (format == "sarif") out = json::pretty(vuln::report_sarif(report, ctx));
+    else if (format == "cyclonedx" || format == "cyclonedx-json") out = json::pretty(vuln::report_cyclonedx_vex(report, ctx));
     else out = json::pretty(vuln::report_cosign_vuln(report, ctx));
     if (!out.empty() && out.back() != '\n') out += '\n';
-    if (o.file.empty()) fmt::print("{}", out);
-    else VOUCH_RETURN_IF_ERROR(write_file_atomic(o.file, out));
+    if (file.empty()) fmt::print("{}", out);
+    else VOUCH_RETURN_IF_ERROR(write_file_atomic(file, out));
     if (threshold && vuln::reaches(report, *threshold))
       return verification_failed(fmt::format("vulnerabilities of severity {} or higher found (--fail-on {})",
                                              vuln::severity_name(*threshold), o.fail_on));
+    // trivy --exit-code without --fail-on: any finding reported fails.
+    if (!threshold && o.exit_code > 0 && !report.vulnerabilities.empty())
+      return verification_failed(fmt::format("{} vulnerabilities found (--exit-code {})", report.vulnerabilities.size(),
+                                             o.exit_code));
     return report;
   };
   auto r = run();
   progress.finish();  // the error line, if any, starts on a clean line
-  if (!r.ok()) return report(r.error());
+  if (!r.ok()) {
+    int code = report(r.error());
+    return code == kExitFailed && o.exit_code >= 0 ? o.exit_code : code;
+  }
   return kExitOk;
 }
 
@@ -127,12 +198,27 @@ void register_scan_commands(CLI::App& app, int& exit_code) {
       "their distribution's advisories through their source package; language packages that an\n"
       "OS package owns are left to the distribution. Severity from CVSS v4.0 vectors, else v3, else the\n"
       "record's own. Warns when the data is older than --max-db-age. Long work shows a progress line\n"
-      "when stderr is a terminal. Exit 0 clean, 1 when a finding reaches --fail-on, 2 bad input.");
+      "when stderr is a terminal. Takes grype's flags (-o FORMAT, --file, --fail-on, --only-fixed) and\n"
+      "trivy's (--format FORMAT with -o FILE, --severity, --ignore-unfixed, --exit-code).\n"
+      "Exit 0 clean, 1 when a finding reaches --fail-on (or --exit-code N), 2 bad input.");
   cmd->add_option("--db", o->db, "Database directory (default $XDG_CACHE_HOME/vouch/db)");
   cmd->add_option("-f,--fail-on", o->fail_on, "Exit 1 when a vulnerability reaches this severity")
       ->check(CLI::IsMember({"low", "medium", "high", "critical"}));
-  add_output_flag(cmd, o->output, {"table", "json", "sarif", "cosign-vuln"});
+  cmd->add_option("-o,--output", o->output,
+                  "Output format: table, json, sarif, cosign-vuln or cyclonedx (CycloneDX 1.6 with vulnerabilities\n"
+                  "and VEX analysis; also cyclonedx-json); when --format is given, the file to write (as trivy)")
+      ->capture_default_str();
+  cmd->add_option("--format", o->format, "Output format, as trivy's --format (then -o/--output names the file)");
   cmd->add_option("--file", o->file, "Write the report to this file instead of stdout");
+  cmd->add_flag("--only-fixed,--ignore-unfixed", o->only_fixed,
+                "Report only vulnerabilities that have a fixed version (grype --only-fixed, trivy --ignore-unfixed)");
+  cmd->add_option("--severity", o->severities,
+                  "Report only these severities: a comma-separated list of UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL\n"
+                  "(trivy; default: all)");
+  cmd->add_option("--exit-code", o->exit_code,
+                  "Exit with this code instead of 1 when a reported vulnerability reaches --fail-on, or, without\n"
+                  "--fail-on, when any vulnerability is reported (trivy)")
+      ->check(CLI::Range(0, 255));
   cmd->add_option("--vex", o->vex, "OpenVEX document; not_affected and fixed statements suppress findings");
   cmd->add_option("--platform", o->platform, "os/arch[/variant] to pick from an index (default: this machine's)");
   cmd->add_option("--max-db-age", o->max_db_age,

@@ -141,7 +141,7 @@ if command -v umoci >/dev/null; then
   "$vouch" verify --trusted-root mock_root.json --insecure-ignore-tlog --certificate-identity alice@example.com \
     --certificate-oidc-issuer https://oidc.example oci:L:v2 >/dev/null 2>img6.err \
     || fail "the timestamped classic signature does not verify: $(cat img6.err)"
-  expect 1 "no valid signatures" -- "$vouch" verify --trusted-root mock_root.json --certificate-identity mallory@example.com \
+  expect 12 "no valid signatures" -- "$vouch" verify --trusted-root mock_root.json --certificate-identity mallory@example.com \
     --certificate-oidc-issuer https://oidc.example oci:L:v1
 else
   fail "umoci is missing (scripts/install-deps.sh installs it)"

@@ -115,9 +115,9 @@ grep -q 'verification of Rekor SET failed' skopeo.err || fail "skopeo's refusal 
 vverify() { "$V" verify --trusted-root trusted_root.json "$@"; }
 for layout in classic bundle; do
   expect 0 "" -- vverify --certificate-identity dev@example.com --certificate-oidc-issuer "$OIDC" "$REG/demo/$layout:v1"
-  expect 1 "does not match the expected identity 'ops@example.com'" -- \
+  expect 12 "does not match the expected identity 'ops@example.com'" -- \
     vverify --certificate-identity ops@example.com --certificate-oidc-issuer "$OIDC" "$REG/demo/$layout:v1"
-  expect 1 "and issuer 'https://token.actions.githubusercontent.com'" -- vverify --certificate-identity dev@example.com \
+  expect 12 "and issuer 'https://token.actions.githubusercontent.com'" -- vverify --certificate-identity dev@example.com \
     --certificate-oidc-issuer https://token.actions.githubusercontent.com "$REG/demo/$layout:v1"
 done
 # As cosign, the classic layout's verified payload carries the certificate's subject and issuer.

@@ -118,7 +118,7 @@ umoci init --layout L && umoci new --image L:v1 >/dev/null || fail "umoci: makin
 "$vouch" verify --certificate-identity "$identity" --certificate-oidc-issuer "$VOUCH_OIDC_URL" -o text oci:L:v1 \
   >verified.txt 2>img3.err || fail "vouch verify rejects the keyless image signatures: $(cat img3.err)"
 grep -q '^bundle ' verified.txt || fail "the bundle-layout signature did not verify: $(cat verified.txt)"
-expect 1 "no valid signatures" -- "$vouch" verify --certificate-identity https://github.com/acme/other/.github/workflows/release.yml@refs/tags/v1.2.3 \
+expect 12 "no valid signatures" -- "$vouch" verify --certificate-identity https://github.com/acme/other/.github/workflows/release.yml@refs/tags/v1.2.3 \
   --certificate-oidc-issuer "$VOUCH_OIDC_URL" oci:L:v1
 python3 - <<'PY' || fail "cannot find the image bundle in the layout"
 import json, os

@@ -57,7 +57,7 @@ verify_image() {
 verify_image >verify.out 2>verify.err || fail "keyless verify with the trusted root over TUF: $(cat verify.err)"
 grep -q "^bundle " verify.out || fail "verify: the keyless signature is not reported: $(cat verify.out)"
 grep -q "cached" verify.err && fail "verify used the cache although the repository is up: $(cat verify.err)"
-expect 1 "no valid signatures" -- "$vouch" verify --certificate-identity https://github.com/example/other/.github/workflows/release.yml@refs/heads/main \
+expect 12 "no valid signatures" -- "$vouch" verify --certificate-identity https://github.com/example/other/.github/workflows/release.yml@refs/heads/main \
   --certificate-oidc-issuer "$VOUCH_OIDC_URL" oci:L:v1
 
 # The repository gone: the cache serves, and says how old it is.

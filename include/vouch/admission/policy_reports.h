@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/json.hpp>
@@ -18,6 +19,12 @@ namespace vouch::admission {
 // value names vouch.
 inline constexpr std::string_view kManagedByLabel = "app.kubernetes.io/managed-by";
 inline constexpr std::string_view kManagedByValue = "vouch";
+
+// The type a result of a CEL policy kind is recorded with: Kyverno's report source for the kind
+// and the rule type, "KyvernoValidatingPolicy/Validation" (ValidatingAdmissionPolicy for
+// Kubernetes' kind), so that the report stores keep the source without a column of their own.
+// policy_report_result writes it back as `source` and properties.type.
+std::string cel_result_type(std::string_view policy_kind);
 
 // One results[] entry: policy::report_result's fields, properties.process, and the resource's
 // uid in resources[0] when known (no namespace there for a cluster-scoped resource).

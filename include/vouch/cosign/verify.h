@@ -29,6 +29,7 @@
 #include "vouch/oci/store.h"
 #include "vouch/sigstore/identity.h"
 #include "vouch/sigstore/trusted_material.h"
+#include "vouch/sigstore/verifier.h"
 
 namespace vouch::cosign {
 
@@ -57,6 +58,10 @@ struct VerifyOptions {
   // Needed for keyless verification and for transparency log checks: one trusted root, or a
   // collection of several.
   std::shared_ptr<const sigstore::TrustedMaterial> trusted_material;
+  // `trusted_material` prepared once (its CA stores, logs and chain cache): callers that verify
+  // image after image against the same trust keep one. Made for the call when absent; one made
+  // for other trusted material is an error.
+  std::shared_ptr<const sigstore::Verifier> verifier;
   bool ignore_tlog = false;  // --insecure-ignore-tlog
   bool ignore_sct = false;   // --insecure-ignore-sct
   // cosign -a: each must be present with this value (simple-signing "optional" member, or the

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,6 +19,8 @@
 namespace vouch::policy {
 
 namespace bj = boost::json;
+
+struct CelPolicy;  // vouch/policy/cel_policy.h
 
 enum class FailureAction { kAudit, kEnforce };
 
@@ -231,10 +234,14 @@ struct Policy {
   int webhook_timeout_seconds = 10;
   std::vector<Rule> rules;  // as written, followed by autogen rules
   bj::value raw;
+  // Set for the CEL kinds (ValidatingPolicy, ValidatingAdmissionPolicy), which have no rules.
+  std::shared_ptr<const CelPolicy> cel;
 };
 
-// Reads every ClusterPolicy/Policy document in `text` (YAML or JSON, many documents).
-// Documents of other kinds are ignored; a policy document with a bad field is an error.
+// Reads every ClusterPolicy/Policy document in `text` (YAML or JSON, many documents), and the
+// CEL kinds (ValidatingPolicy, ValidatingAdmissionPolicy and its bindings). Documents of
+// non-policy kinds are ignored; a policy kind vouch does not read (ImageValidatingPolicy,
+// MutatingPolicy, …) and a policy document with a bad field are errors.
 Result<std::vector<Policy>> parse_policies(std::string_view text, std::string_view source);
 // One policy document already read as JSON.
 Result<Policy> parse_policy(const bj::value& doc);

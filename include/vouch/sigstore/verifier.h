@@ -108,6 +108,8 @@ class Verifier {
     uint64_t misses = 0;  // chains verified in full although the cache was asked
   };
   ChainCacheStats chain_cache_stats() const;
+  // The trusted material this verifier was prepared for.
+  const std::shared_ptr<const TrustedMaterial>& trusted_material() const;
 
  private:
   struct State;

@@ -1,6 +1,7 @@
 // The cosign image verifier behind policy::ImageVerifier (verifyImages): cosign signatures and attestations read from the
 // registry (both of cosign's storage layouts), checked against the rule's attestors as
 // Kyverno checks them (every attestor set must pass; within a set, `count` entries or all).
+// Entries of type Notary go to notary_image_verifier (notary.h).
 #pragma once
 
 #include <functional>

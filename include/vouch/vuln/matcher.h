@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -79,6 +80,9 @@ struct Finding {
   std::optional<double> score;  // CVSS base score when a vector was given
   std::string score_vector;
   std::string severity_source;  // "CVSS_V3", "database_specific", …
+  // The record whose severity is reported: one of `records`, or an alias record in the
+  // database when none of them carries a severity (a PYSEC record scored by its GHSA twin).
+  std::string scored_by;
   std::string informational;    // RustSec: unmaintained, unsound, notice
   std::vector<std::string> references;
   // Set when a VEX statement suppressed the finding.
@@ -103,7 +107,16 @@ using MatchProgress = std::function<void(size_t done, size_t total)>;
 Result<MatchReport> match_sbom(const sbom::Sbom& sbom, VulnerabilityStore& store, const MatchProgress& progress = {});
 
 // Severity of a record for a package: a CVSS v4.0 vector, else a v3 one (score computed), in
-// the affected entry or else the record; else database_specific severity.
+// the affected entry or else the record; else database_specific severity. Raises the
+// finding's severity (and sets scored_by) only when this record scores it higher.
 void assign_severity(const OsvRecord& record, const OsvAffected* affected, Finding& finding);
+
+// For a finding none of whose records carries a severity: the highest severity among the
+// records its aliases name in `store` (GHSA before CVE before others on a tie), using the
+// alias record's entry for the same package when it has one. Looks up at most 32 aliases;
+// `cache` keeps records already read across findings. Leaves the finding alone when no
+// alias record scores it.
+using AliasCache = std::map<std::string, std::optional<OsvRecord>>;
+Status borrow_alias_severity(VulnerabilityStore& store, Finding& finding, AliasCache& cache);
 
 }  // namespace vouch::vuln

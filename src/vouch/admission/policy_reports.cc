@@ -5,14 +5,25 @@
 #include <map>
 #include <tuple>
 
+#include <fmt/format.h>
+
 #include "vouch/policy/report.h"
 
 namespace vouch::admission {
 
 namespace bj = boost::json;
 
+std::string cel_result_type(std::string_view policy_kind) {
+  if (policy_kind == "ValidatingAdmissionPolicy") return "ValidatingAdmissionPolicy/Validation";
+  return fmt::format("Kyverno{}/Validation", policy_kind);
+}
+
 bj::object policy_report_result(const RecordedResult& recorded) {
   bj::object out = policy::report_result(recorded.result, recorded.resource, recorded.when);
+  if (size_t slash = recorded.result.type.find('/'); slash != std::string::npos) {
+    out["source"] = recorded.result.type.substr(0, slash);
+    out["properties"].as_object()["type"] = recorded.result.type.substr(slash + 1);
+  }
   if (auto* resources = out.if_contains("resources"); resources && resources->is_array() && !resources->get_array().empty()) {
     auto& ref = resources->get_array()[0].as_object();
     // An ObjectReference leaves out what it does not have (omitempty): no namespace for a

@@ -62,7 +62,7 @@ Result<std::shared_ptr<const PolicySnapshot>> parse_snapshot(const std::vector<s
   for (const auto& [path, text] : files) {
     VOUCH_ASSIGN_OR_RETURN(auto parsed, policy::parse_policies(text, path.string()));
     for (auto& p : parsed) {
-      std::string id = p.kind == "Policy" ? fmt::format("Policy {}/{}", p.ns, p.name) : "ClusterPolicy " + p.name;
+      std::string id = p.kind == "Policy" ? fmt::format("Policy {}/{}", p.ns, p.name) : p.kind + " " + p.name;
       if (!names.insert(id).second)
         return invalid_input(fmt::format("{}: {} is defined twice", path.string(), id));
       LoadedPolicy lp;

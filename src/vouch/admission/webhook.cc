@@ -12,8 +12,10 @@
 
 #include <fmt/format.h>
 
+#include "vouch/admission/policy_reports.h"
 #include "vouch/admission/verification_cache.h"
 #include "vouch/base/ascii.h"
+#include "vouch/policy/cel_policy.h"
 
 namespace vouch::admission {
 namespace {
@@ -189,6 +191,35 @@ std::string pointer_token(std::string_view s) {
   return out;
 }
 
+// What the CEL policies (ValidatingPolicy, ValidatingAdmissionPolicy) decided: Kyverno's vpol
+// handler answers each failed validation with "Policy <name> failed: <message>", as an error
+// under the Deny action and as a warning under Warn; Audit only reports.
+struct CelVerdict {
+  std::vector<std::string> denials;
+  std::vector<std::string> warnings;
+  std::vector<policy::RuleResult> results;
+};
+
+bool has_action(const policy::CelPolicy& p, std::string_view action) {
+  if (p.validation_actions.empty()) return action == "Deny";
+  return std::find(p.validation_actions.begin(), p.validation_actions.end(), action) != p.validation_actions.end();
+}
+
+void judge_cel(const policy::CelPolicy& p, std::vector<policy::RuleResult> results, CelVerdict& verdict) {
+  for (auto& r : results) {
+    // A failed validation under Warn alone comes back as warn; Kyverno reports it as a fail.
+    if (r.status == RuleStatus::kWarn) r.status = RuleStatus::kFail;
+    if (r.status == RuleStatus::kFail || r.status == RuleStatus::kError) {
+      std::string text = fmt::format("Policy {} {}: {}", p.name, r.status == RuleStatus::kFail ? "failed" : "error",
+                                     r.message);
+      if (has_action(p, "Deny")) verdict.denials.push_back(text);
+      if (has_action(p, "Warn")) verdict.warnings.push_back(std::move(text));
+    }
+    r.type = cel_result_type(p.kind);
+    verdict.results.push_back(std::move(r));
+  }
+}
+
 bool has_pattern_rule(const policy::Policy& p, const std::string& rule) {
   for (const auto& r : p.rules)
     if (r.name == rule && r.validate && (r.validate->pattern || r.validate->any_pattern)) return true;
@@ -279,9 +310,14 @@ std::optional<AdmissionResponse> Webhook::evaluate_once(const AdmissionReview& r
 
   std::shared_ptr<const PolicySnapshot> snapshot = options_.policies->current();
   std::vector<policy::RuleResult> results;
+  CelVerdict cel;
   for (const LoadedPolicy& lp : snapshot->policies) {
     if (!lp.full.admission) continue;
     if ((lp.full.failure_policy == "Ignore") != ignore_errors) continue;
+    if (lp.full.cel) {
+      if (!mutate) judge_cel(*lp.full.cel, state_->engine.apply(lp.full, pr), cel);
+      continue;
+    }
     const policy::Policy& view = mutate ? lp.mutate_view : lp.validate_view;
     if (view.rules.empty()) continue;
     auto rs = state_->engine.apply(view, pr);
@@ -329,9 +365,14 @@ std::optional<AdmissionResponse> Webhook::evaluate_once(const AdmissionReview& r
       }
     }
   }
-  if (!blocked.empty()) {
+  out.warnings.insert(out.warnings.end(), cel.warnings.begin(), cel.warnings.end());
+  if (!blocked.empty() || !cel.denials.empty()) {
     out.allowed = false;
-    out.message = blocked_message(ref, blocked);
+    // Several failed validations read as Go's multierr writes them: joined by "; ".
+    std::string cel_message;
+    for (const auto& d : cel.denials) cel_message += (cel_message.empty() ? "" : "; ") + d;
+    if (blocked.empty()) out.message = std::move(cel_message);
+    else out.message = blocked_message(ref, blocked) + (cel_message.empty() ? "" : "; " + cel_message);
   } else if (mutate && !verified_images.empty()) {
     // Two rules may pin the same image field; the first patch wins.
     std::vector<bj::object> unique;
@@ -351,6 +392,7 @@ std::optional<AdmissionResponse> Webhook::evaluate_once(const AdmissionReview& r
                                    {"value", bj::serialize(annotation)}});
   }
 
+  results.insert(results.end(), std::make_move_iterator(cel.results.begin()), std::make_move_iterator(cel.results.end()));
   if (options_.on_results && !req.dry_run && !results.empty()) {
     // Image verification is reported from the mutating webhook, validation from the validating one.
     ReviewResults rr;

@@ -48,10 +48,20 @@ struct Checker {
   std::vector<crypto::PublicKey> keys;
   VerifyResult result;
 
-  // Without trusted material nothing is trusted (managed keys with the log ignored need none).
-  const sigstore::TrustedMaterial& trusted() const {
-    static const sigstore::TrustedMaterialCollection nothing;
-    return options.trusted_material ? *options.trusted_material : nothing;
+  // The trusted material prepared once for all candidates and keys. Without trusted material
+  // nothing is trusted (managed keys with the log ignored need none).
+  Result<const sigstore::Verifier*> verifier() {
+    if (prepared) return prepared.get();
+    if (options.verifier) {
+      if (options.verifier->trusted_material() != options.trusted_material)
+        return internal_error("cosign: the verifier was prepared for other trusted material");
+      prepared = options.verifier;
+    } else {
+      std::shared_ptr<const sigstore::TrustedMaterial> material = options.trusted_material;
+      if (!material) material = std::make_shared<const sigstore::TrustedMaterialCollection>();
+      prepared = std::make_shared<const sigstore::Verifier>(std::move(material));
+    }
+    return prepared.get();
   }
 
   void reject(std::string source, std::string reason) { result.rejected.push_back({std::move(source), std::move(reason)}); }
@@ -64,15 +74,16 @@ struct Checker {
     policy.now = options.now;
     policy.identities = options.identities;
     verified_key.reset();
+    VOUCH_ASSIGN_OR_RETURN(const sigstore::Verifier* v, verifier());
     if (keys.empty()) {
-      VOUCH_ASSIGN_OR_RETURN(auto r, sigstore::verify(entity, artifact, trusted(), policy));
+      VOUCH_ASSIGN_OR_RETURN(auto r, v->verify(entity, artifact, policy));
       VOUCH_RETURN_IF_ERROR(check_github_claims(entity));
       return r;
     }
     Error last = verification_failed("no key");
     for (size_t i = 0; i < keys.size(); ++i) {
       policy.key = keys[i];
-      auto r = sigstore::verify(entity, artifact, trusted(), policy);
+      auto r = v->verify(entity, artifact, policy);
       if (r.ok()) {
         verified_key = i;
         return r;
@@ -277,6 +288,7 @@ struct Checker {
   Want want = Want::kSignatures;
   std::string want_predicate;  // attestations: empty = any
   std::optional<size_t> verified_key;  // which key the last verify() succeeded with
+  std::shared_ptr<const sigstore::Verifier> prepared;  // verifier()'s
 
   Status accept_statement(Layout layout, const std::string& source, const intoto::Envelope& env,
                           const sigstore::VerificationResult& verified) {
@@ -374,7 +386,7 @@ Result<VerifyResult> run_checker(oci::Store& store, const oci::Reference& image,
   // A digest that does not decode is an error, never an empty artifact.
   auto image_artifact = sigstore::Artifact::from_digest_string(digest.str());
   if (!image_artifact.ok()) return std::move(image_artifact).error();
-  Checker c{store, image, digest, options, *image_artifact, std::move(keys), {}, want, wanted, std::nullopt};
+  Checker c{store, image, digest, options, *image_artifact, std::move(keys), {}, want, wanted, std::nullopt, nullptr};
   c.want = want;
   c.want_predicate = wanted;
   c.result.image = image;

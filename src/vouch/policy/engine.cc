@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "engine_internal.h"
+#include "vouch/policy/cel_policy.h"
 #include "kyverno_internal.h"
 
 namespace vouch::policy {
@@ -107,6 +108,7 @@ std::vector<RuleResult> Engine::apply(const Policy& policy, const Request& origi
     set_dotted(changed->object.get_object(), k.substr(15), v);
   }
   const Request& request = changed ? *changed : original;
+  if (policy.cel) return evaluate_cel_policy(*policy.cel, request);
   std::vector<RuleResult> out;
   ResourceRef ref = resource_ref(request.object);
   if (policy.kind == "Policy" && ref.ns != policy.ns) return out;  // a Policy applies in its own namespace

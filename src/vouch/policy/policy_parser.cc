@@ -9,6 +9,7 @@
 #include "vouch/base/json.h"
 #include "vouch/base/bytes.h"
 #include "vouch/crypto/digest.h"
+#include "vouch/policy/cel_policy.h"
 #include "vouch/policy/document.h"
 #include "vouch/policy/policy.h"
 
@@ -710,10 +711,31 @@ Result<std::vector<Policy>> parse_policies(std::string_view text, std::string_vi
   // Policies are small: a tighter node budget than for resources keeps alias expansion cheap.
   VOUCH_ASSIGN_OR_RETURN(auto docs, parse_documents(text, source, {.max_bytes = 8 << 20, .max_depth = 64, .max_nodes = 100000}));
   std::vector<Policy> out;
+  std::vector<size_t> bindings;
+  auto name_of = [](const bj::value& d) {
+    if (auto* m = d.get_object().if_contains("metadata"); m && m->is_object())
+      if (auto* n = m->get_object().if_contains("name"); n && n->is_string()) return std::string(n->get_string());
+    return std::string("(unnamed)");
+  };
   for (size_t i = 0; i < docs.size(); ++i) {
     const auto& d = docs[i];
     if (!d.is_object()) return invalid_input(fmt::format("{}: document {}: expected an object", source, i + 1));
     auto* kind = d.get_object().if_contains("kind");
+    auto* api = d.get_object().if_contains("apiVersion");
+    std::string_view api_version = api && api->is_string() ? std::string_view(api->get_string()) : std::string_view();
+    std::string_view kind_name = kind && kind->is_string() ? std::string_view(kind->get_string()) : std::string_view();
+    if (is_unsupported_policy_kind(api_version, kind_name))
+      return invalid_input(fmt::format("{}: {} {}: policy kind {} is not supported", source, kind_name, name_of(d), kind_name));
+    if (is_cel_policy_kind(api_version, kind_name)) {
+      if (kind_name == "ValidatingAdmissionPolicyBinding") {
+        bindings.push_back(i);
+        continue;
+      }
+      auto p = parse_cel_policy(d);
+      if (!p.ok()) return invalid_input(fmt::format("{}: {} {}: {}", source, kind_name, name_of(d), p.error().message));
+      out.push_back(std::move(p).value());
+      continue;
+    }
     if (!kind || !kind->is_string() || (kind->get_string() != "ClusterPolicy" && kind->get_string() != "Policy")) continue;
     auto p = parse_policy(d);
     if (!p.ok()) {
@@ -725,6 +747,11 @@ Result<std::vector<Policy>> parse_policies(std::string_view text, std::string_vi
                                        p.error().message));
     }
     out.push_back(std::move(p).value());
+  }
+  for (size_t i : bindings) {
+    auto st = apply_binding(docs[i], out);
+    if (!st.ok())
+      return invalid_input(fmt::format("{}: ValidatingAdmissionPolicyBinding {}: {}", source, name_of(docs[i]), st.error().message));
   }
   return out;
 }

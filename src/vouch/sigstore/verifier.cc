@@ -54,6 +54,8 @@ struct Verifier::State {
 Verifier::Verifier(std::shared_ptr<const TrustedMaterial> trusted, VerifierOptions options)
     : state_(std::make_shared<State>(std::move(trusted), options)) {}
 
+const std::shared_ptr<const TrustedMaterial>& Verifier::trusted_material() const { return state_->trusted; }
+
 Verifier::ChainCacheStats Verifier::chain_cache_stats() const {
   return {state_->prepared.chain_cache.hits(), state_->prepared.chain_cache.misses()};
 }

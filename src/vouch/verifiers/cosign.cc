@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include "attestor_count.h"
+
 #include "vouch/cosign/verify.h"
+#include "vouch/verifiers/notary.h"
 
 namespace vouch::verifiers {
 namespace {
@@ -33,10 +36,12 @@ Result<std::vector<std::string>> public_key_pems(const KeyAttestor& k) {
 
 class CosignImageVerifier : public ImageVerifier {
  public:
-  explicit CosignImageVerifier(CosignOptions options) : options_(std::move(options)) {}
+  explicit CosignImageVerifier(CosignOptions options)
+      : options_(std::move(options)), notary_(notary_image_verifier({options_.store})) {}
 
   Result<ImageVerificationOutcome> verify(const std::string& image, const ImageVerification& rule,
                                           const AttestorSet& set, const Attestation* attestation) override {
+    if (rule.type == "Notary") return notary_->verify(image, rule, set, attestation);
     if (rule.type != "Cosign" && rule.type != "SigstoreBundle")
       return invalid_input(fmt::format("verifyImages type {} is not supported", rule.type));
     auto ref = oci::parse_image_ref(image);
@@ -49,7 +54,7 @@ class CosignImageVerifier : public ImageVerifier {
       out.reason = "no attestors";
       return out;
     }
-    size_t needed = set.count ? static_cast<size_t>(std::max(*set.count, 1)) : set.entries.size();
+    size_t needed = attestors_needed(set);
     size_t passed = 0;
     std::vector<std::string> reasons;
     for (size_t i = 0; i < set.entries.size(); ++i) {
@@ -68,22 +73,12 @@ class CosignImageVerifier : public ImageVerifier {
         reasons.push_back(fmt::format(".entries[{}]: {}", i, r->failure_summary()));
       }
     }
-    out.verified = passed >= needed;
-    if (!out.verified) {
-      std::string joined;
-      for (const auto& r : reasons) joined += (joined.empty() ? "" : "; ") + r;
-      out.reason = fmt::format("{} of {} required attestor(s) verified: {}", passed, needed, joined);
-    }
+    settle_attestor_set(out, passed, needed, reasons);
     return out;
   }
 
   Result<std::string> resolve_digest(const std::string& image, const ImageVerification&) override {
-    auto ref = oci::parse_image_ref(image);
-    if (!ref.ok()) return invalid_input(fmt::format("image {}: {}", image, ref.error().message));
-    if (ref->reference.digest) return ref->reference.digest->str();
-    VOUCH_ASSIGN_OR_RETURN(auto store, oci::open_store(*ref, options_.store, false));
-    VOUCH_ASSIGN_OR_RETURN(oci::Manifest root, store->get_root());
-    return root.digest.str();
+    return resolve_image_digest(image, options_.store);
   }
 
  private:
@@ -142,8 +137,19 @@ class CosignImageVerifier : public ImageVerifier {
       VOUCH_ASSIGN_OR_RETURN(v.trusted_material, trust("the transparency log check needs a trusted root (--trusted-root), "
                                                        "or rekor.ignoreTlog: true"));
     }
+    if (v.trusted_material) v.verifier = prepared_for(v.trusted_material);
     if (attestation) return cosign::verify_image_attestations(ref, attestation->type, v);
     return cosign::verify_image_signatures(ref, v);
+  }
+
+  // Trusted material is prepared for verification once (CA stores, logs, the chain cache) and
+  // kept for every later image: there are at most two, the given one and the source's.
+  std::shared_ptr<const sigstore::Verifier> prepared_for(const std::shared_ptr<const sigstore::TrustedMaterial>& material) {
+    std::lock_guard lock(verifiers_mutex_);
+    for (const auto& v : verifiers_)
+      if (v->trusted_material() == material) return v;
+    verifiers_.push_back(std::make_shared<const sigstore::Verifier>(material));
+    return verifiers_.back();
   }
 
   // The trust to check with: the given one, else the source's (asked once); `why` when neither.
@@ -169,8 +175,11 @@ class CosignImageVerifier : public ImageVerifier {
   }
 
   CosignOptions options_;
+  std::shared_ptr<ImageVerifier> notary_;  // verifyImages entries of type Notary
   std::mutex source_mutex_;
   std::optional<Result<std::shared_ptr<const sigstore::TrustedMaterial>>> sourced_;
+  std::mutex verifiers_mutex_;
+  std::vector<std::shared_ptr<const sigstore::Verifier>> verifiers_;
 };
 
 }  // namespace

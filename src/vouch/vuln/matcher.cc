@@ -278,6 +278,7 @@ void assign_severity(const OsvRecord& record, const OsvAffected* affected, Findi
           f.score_vector = s.score;
           f.severity = severity_for_score(*score);
           f.severity_source = s.type;
+          f.scored_by = record.id;
         }
         return true;
       }
@@ -291,8 +292,69 @@ void assign_severity(const OsvRecord& record, const OsvAffected* affected, Findi
     if (sev.ok() && *sev > f.severity) {
       f.severity = *sev;
       f.severity_source = "database_specific";
+      f.scored_by = record.id;
     }
   }
+}
+
+namespace {
+
+int alias_rank(std::string_view id) {
+  if (id.starts_with("GHSA-")) return 0;
+  if (id.starts_with("CVE-")) return 1;
+  return 2;
+}
+
+// The alias record's entry for the finding's package, when it names one.
+const OsvAffected* alias_affected(const OsvRecord& record, const Finding& f) {
+  const OsvAffected* same_ecosystem = nullptr;
+  for (const auto& a : record.affected) {
+    if (a.ecosystem != f.ecosystem) continue;
+    std::string base = a.ecosystem.substr(0, a.ecosystem.find(':'));
+    if (normalize_package_name(base, a.name) == normalize_package_name(base, f.package.name)) return &a;
+    if (!same_ecosystem) same_ecosystem = &a;
+  }
+  return same_ecosystem;
+}
+
+}  // namespace
+
+Status borrow_alias_severity(VulnerabilityStore& store, Finding& f, AliasCache& cache) {
+  constexpr size_t kMaxAliasLookups = 32;
+  std::vector<std::string> candidates;
+  auto consider = [&](const std::string& id) {
+    if (std::find(f.records.begin(), f.records.end(), id) != f.records.end()) return;
+    if (std::find(candidates.begin(), candidates.end(), id) != candidates.end()) return;
+    candidates.push_back(id);
+  };
+  consider(f.id);
+  for (const auto& id : f.aliases) consider(id);
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [](const std::string& a, const std::string& b) { return alias_rank(a) < alias_rank(b); });
+  if (candidates.size() > kMaxAliasLookups) candidates.resize(kMaxAliasLookups);
+  std::optional<Finding> best;
+  for (const auto& id : candidates) {
+    auto it = cache.find(id);
+    if (it == cache.end()) {
+      VOUCH_ASSIGN_OR_RETURN(auto record, store.record(id));
+      it = cache.emplace(id, std::move(record)).first;
+    }
+    if (!it->second || it->second->withdrawn) continue;
+    Finding scored;
+    scored.ecosystem = f.ecosystem;
+    scored.package = f.package;
+    assign_severity(*it->second, alias_affected(*it->second, f), scored);
+    if (scored.severity == Severity::kUnknown) continue;
+    // Candidates come in preference order, so a tie keeps the earlier one.
+    if (!best || scored.severity > best->severity) best = std::move(scored);
+  }
+  if (!best) return ok_status();
+  f.severity = best->severity;
+  f.score = best->score;
+  f.score_vector = best->score_vector;
+  f.severity_source = best->severity_source;
+  f.scored_by = best->scored_by;
+  return ok_status();
 }
 
 namespace {
@@ -380,6 +442,7 @@ Result<MatchReport> match_sbom(const sbom::Sbom& sbom, VulnerabilityStore& store
   MatchReport report;
   report.packages = sbom.packages.size();
   std::map<std::string, std::vector<std::string>> families;  // family prefix -> stored ecosystems
+  AliasCache alias_records;
   size_t done = 0;
   for (const auto& pkg : sbom.packages) {
     if (progress) progress(done++, sbom.packages.size());
@@ -447,6 +510,9 @@ Result<MatchReport> match_sbom(const sbom::Sbom& sbom, VulnerabilityStore& store
       }
     }
     for (auto& f : merge(pkg, *key, raws)) {
+      if (f.severity == Severity::kUnknown && !f.score) {
+        VOUCH_RETURN_IF_ERROR(borrow_alias_severity(store, f, alias_records));
+      }
       if (f.informational.empty()) report.vulnerabilities.push_back(std::move(f));
       else report.informational.push_back(std::move(f));
     }

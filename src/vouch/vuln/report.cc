@@ -46,6 +46,8 @@ bj::object finding_json(const Finding& f) {
                   {"references", strings(f.references)}};
   if (f.score) vuln["cvss"] = bj::object{{"score", *f.score}, {"vector", f.score_vector}, {"source", f.severity_source}};
   else if (!f.severity_source.empty()) vuln["severitySource"] = f.severity_source;
+  // Which record's severity this is: an alias record's when the matched records carry none.
+  if (!f.scored_by.empty()) vuln["scoredBy"] = f.scored_by;
   bj::object o{{"vulnerability", std::move(vuln)},
                {"package", bj::object{{"id", f.package.id},
                                       {"name", f.package.name},
@@ -166,8 +168,9 @@ bj::value report_sarif(const MatchReport& report, const ScanContext& ctx) {
           {"shortDescription", bj::object{{"text", f.summary.empty() ? f.id : f.summary}}},
           {"fullDescription", bj::object{{"text", f.summary.empty() ? f.id : f.summary}}},
           {"helpUri", advisory_url(f)},
-          {"help", bj::object{{"text", fmt::format("Vulnerability {}\nSeverity: {}\nFixed in: {}\nLink: {}", f.id,
+          {"help", bj::object{{"text", fmt::format("Vulnerability {}\nSeverity: {}{}\nFixed in: {}\nLink: {}", f.id,
                                                    severity_name(f.severity),
+                                                   f.scored_by.empty() ? "" : " (scored by " + f.scored_by + ")",
                                                    f.fixed_versions.empty() ? "not fixed" : fixed_text(f),
                                                    advisory_url(f))}}},
           {"defaultConfiguration", bj::object{{"level", level}}},

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Inventory at scale: IMAGES images × PACKAGES packages (real PyPI, Go and crates.io names and
+# versions drawn from the shared OSV records), then a database update that changes UPDATED
+# records; measures `vouch inventory rescan` (time and peak memory) and `vouch inventory query`
+# latency. The images are written straight into the store's tables (adding 10,000 SBOMs one
+# process at a time would measure process start-up, not the inventory).
+#   VOUCH_BIN=build/vouch bash bench/inventory_bench.sh [IMAGES] [PACKAGES] [UPDATED]
+set -euo pipefail
+vouch=${VOUCH_BIN:?VOUCH_BIN must point at the vouch binary}
+data=${VOUCH_TESTDATA:-/work/shared/testdata}
+images=${1:-10000} packages=${2:-300} updated=${3:-1000}
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+
+mkdir -p "$work/osv"
+cp "$data"/osv/pypi/*.json "$data"/osv/go/*.json "$data"/osv/crates.io/*.json "$work/osv/" 2>/dev/null
+"$vouch" db update --db "$work/db" --source "$work/osv" >/dev/null
+# An empty store with its schema, then the images written in bulk.
+"$vouch" inventory images --store "$work/inv.db" >/dev/null
+python3 - "$work/osv" "$work/inv.db" "$images" "$packages" <<'EOF'
+import json, os, random, re, sqlite3, sys, time
+src, db, n_images, n_packages = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+purl_type = {"PyPI": "pypi", "Go": "golang", "crates.io": "cargo"}
+syft_type = {"PyPI": "python", "Go": "go-module", "crates.io": "rust-crate"}
+pool = set()
+for f in os.listdir(src):
+    r = json.load(open(os.path.join(src, f)))
+    for a in r.get("affected", []):
+        p = a.get("package", {})
+        eco, name = p.get("ecosystem"), p.get("name")
+        if eco in purl_type and name:
+            for v in a.get("versions", [])[:20]:
+                pool.add((eco, name, v))
+pool = sorted(pool)
+random.seed(7)
+def norm(eco, n): return re.sub(r"[-_.]+", "-", n).lower() if eco == "PyPI" else n
+c = sqlite3.connect(db)
+c.execute("PRAGMA journal_mode=WAL"); c.execute("PRAGMA synchronous=OFF")
+start = time.time()
+now = int(time.time())
+for i in range(n_images):
+    digest = "sha256:%064x" % i
+    c.execute("INSERT INTO inv_images VALUES(?,?,?,?,NULL,?,?,1,'','','bench','cyclonedx')",
+              (digest, "bench.test/app%d" % (i % 500), '["latest"]', "linux/amd64", now, now))
+    rows = []
+    for k, (eco, name, v) in enumerate(random.sample(pool, n_packages)):
+        pt = purl_type[eco]
+        pname = norm(eco, name) if eco == "PyPI" else name
+        rows.append((digest, "p%d" % k, name, v, syft_type[eco], "pkg:%s/%s@%s" % (pt, pname, v), pt, pname, "", "", 1,
+                     eco, norm(eco, name), norm(eco, name)))
+    c.executemany("INSERT OR IGNORE INTO inv_packages VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+# The inventory is current with the first update; its findings are left to the rescan below.
+c.execute("INSERT INTO inv_meta(key, value) VALUES('rescanned_through', '1')")
+c.commit()
+print("wrote %d images x %d packages (%d distinct package versions to draw from) in %.1f s"
+      % (n_images, n_packages, len(pool), time.time() - start))
+EOF
+# An update that changes UPDATED records (their `modified` moved on), then the rescan it causes.
+mkdir -p "$work/upd"
+python3 - "$work/osv" "$work/upd" "$updated" <<'EOF'
+import json, os, random, sys
+src, out, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+random.seed(11)
+for f in random.sample(sorted(os.listdir(src)), n):
+    r = json.load(open(os.path.join(src, f))); r["modified"] = "2031-01-01T00:00:00Z"
+    json.dump(r, open(os.path.join(out, f), "w"))
+EOF
+"$vouch" db update --db "$work/db" --source "$work/upd"
+/usr/bin/time -f "rescan after a $updated-record update: %e s, peak %M KB" \
+  "$vouch" inventory rescan --store "$work/inv.db" --db "$work/db"
+
+# Query latency: the command's own time for a package most images hold, best of five.
+name=$(sqlite3 "$work/inv.db" "SELECT purl_type || '/' || purl_name FROM inv_packages GROUP BY 1 ORDER BY COUNT(*) DESC LIMIT 1")
+for _ in 1 2 3 4 5; do
+  s=$(date +%s%N); "$vouch" inventory query --store "$work/inv.db" --purl "pkg:$name" --version '>=0.0.1' -o json >/dev/null
+  echo $(( ($(date +%s%N) - s) / 1000000 ))
+done | sort -n | head -1 | xargs -I{} echo "inventory query pkg:$name --version '>=0.0.1': {} ms (process included, best of 5)"
+s=$(date +%s%N); "$vouch" --version >/dev/null; echo "process start alone: $(( ($(date +%s%N) - s) / 1000000 )) ms"

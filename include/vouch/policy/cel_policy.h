@@ -1,0 +1,88 @@
+// Policies whose rules are CEL expressions: Kyverno's ValidatingPolicy (policies.kyverno.io
+// v1alpha1, v1beta1, v1) and Kubernetes' ValidatingAdmissionPolicy with its binding
+// (admissionregistration.k8s.io/v1). Expressions are compiled when the policy is read, so a
+// policy that does not compile is refused, and evaluated per request under CEL's cost limit.
+//
+//   auto p = parse_cel_policy(doc);              // a Policy whose `cel` is set
+//   auto results = engine.apply(*p, request);    // Engine dispatches to evaluate_cel_policy
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/json.hpp>
+
+#include "vouch/base/result.h"
+#include "vouch/policy/policy.h"
+
+namespace vouch::policy {
+
+struct RuleResult;
+struct Request;
+
+// One entry of matchConstraints.resourceRules (or excludeResourceRules).
+struct CelResourceRule {
+  std::vector<std::string> api_groups;
+  std::vector<std::string> api_versions;
+  std::vector<std::string> operations;
+  std::vector<std::string> resources;       // plural resource names, "*" or "pods/status"
+  std::vector<std::string> resource_names;
+};
+
+struct CelMatchConstraints {
+  std::vector<CelResourceRule> resource_rules;
+  std::vector<CelResourceRule> exclude_resource_rules;
+  std::optional<LabelSelector> namespace_selector;
+  std::optional<LabelSelector> object_selector;
+};
+
+struct CelNamedExpression {
+  std::string name;
+  std::string expression;
+};
+
+struct CelValidation {
+  std::string expression;
+  std::string message;
+  std::string message_expression;
+};
+
+struct CelPolicy {
+  std::string api_version;
+  std::string kind;  // ValidatingPolicy or ValidatingAdmissionPolicy
+  std::string name;
+  CelMatchConstraints match;
+  std::vector<CelNamedExpression> match_conditions;
+  std::vector<CelNamedExpression> variables;
+  std::vector<CelValidation> validations;
+  std::vector<CelNamedExpression> audit_annotations;  // key, valueExpression
+  std::vector<std::string> validation_actions;        // Deny, Audit, Warn
+  std::string failure_policy = "Fail";                // Fail or Ignore
+  // Constraints a ValidatingAdmissionPolicyBinding adds to the policy's own.
+  std::vector<CelMatchConstraints> binding_match;
+
+  struct Compiled;
+  std::shared_ptr<const Compiled> compiled;  // set by parse_cel_policy / compile_cel_policy
+};
+
+// Whether `kind` (with its apiVersion) is one of the CEL policy kinds this module reads, and
+// whether it is one Kyverno or Kubernetes defines that this module does not read (which must
+// be refused, not ignored).
+bool is_cel_policy_kind(std::string_view api_version, std::string_view kind);
+bool is_unsupported_policy_kind(std::string_view api_version, std::string_view kind);
+
+// Reads a ValidatingPolicy or ValidatingAdmissionPolicy document and compiles its expressions.
+Result<Policy> parse_cel_policy(const boost::json::value& doc);
+// Attaches a ValidatingAdmissionPolicyBinding to the policies it names; a binding whose
+// policy is not among them is an error.
+Status apply_binding(const boost::json::value& doc, std::vector<Policy>& policies);
+// (Re)compiles the expressions after the policy was changed.
+Status compile_cel_policy(CelPolicy& policy);
+
+// The results of one CEL policy for one request: nothing when it does not match, otherwise
+// one result (pass, fail with the failed validations' messages joined by "; ", or error).
+std::vector<RuleResult> evaluate_cel_policy(const CelPolicy& policy, const Request& request);
+
+}  // namespace vouch::policy

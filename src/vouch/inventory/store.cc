@@ -1,0 +1,715 @@
+// The inventory store, written once over the SQL of sql.h: SQLite and PostgreSQL differ only in
+// how a table numbers its rows and how the schema is guarded while it is created.
+#include "vouch/inventory/store.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "sql.h"
+#include "vouch/base/json.h"
+#include "vouch/sbom/purl.h"
+#include "vouch/vuln/cvss.h"
+#include "vouch/vuln/matcher.h"
+
+namespace vouch::inventory {
+namespace {
+
+namespace bj = boost::json;
+using sql::num;
+using sql::Param;
+using sql::Row;
+using sql::text;
+
+std::string schema(bool postgres) {
+  const char* serial = postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT";
+  return fmt::format(R"(
+CREATE TABLE IF NOT EXISTS inv_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS inv_images(
+  digest TEXT PRIMARY KEY, repository TEXT NOT NULL, tags TEXT NOT NULL, platform TEXT NOT NULL,
+  pushed BIGINT, first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL, active INTEGER NOT NULL,
+  distro_id TEXT NOT NULL, distro_version TEXT NOT NULL, sbom_name TEXT NOT NULL, sbom_format TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS inv_packages(
+  digest TEXT NOT NULL, pkg_id TEXT NOT NULL, name TEXT NOT NULL, version TEXT NOT NULL, type TEXT NOT NULL,
+  purl TEXT NOT NULL, purl_type TEXT NOT NULL, purl_name TEXT NOT NULL,
+  source_name TEXT NOT NULL, source_version TEXT NOT NULL,
+  matchable INTEGER NOT NULL, match_ecosystem TEXT NOT NULL, match_name TEXT NOT NULL, alt_name TEXT NOT NULL,
+  PRIMARY KEY(digest, pkg_id));
+CREATE INDEX IF NOT EXISTS inv_packages_purl ON inv_packages(purl_type, purl_name);
+CREATE INDEX IF NOT EXISTS inv_packages_match ON inv_packages(match_ecosystem, match_name);
+CREATE INDEX IF NOT EXISTS inv_packages_alt ON inv_packages(match_ecosystem, alt_name);
+CREATE TABLE IF NOT EXISTS inv_findings(
+  digest TEXT NOT NULL, vuln TEXT NOT NULL, pkg_id TEXT NOT NULL,
+  aliases TEXT NOT NULL, records TEXT NOT NULL,
+  package_name TEXT NOT NULL, package_version TEXT NOT NULL, package_type TEXT NOT NULL, purl TEXT NOT NULL,
+  ecosystem TEXT NOT NULL, severity TEXT NOT NULL, severity_rank INTEGER NOT NULL, score TEXT NOT NULL,
+  severity_source TEXT NOT NULL, fixed TEXT NOT NULL, summary TEXT NOT NULL,
+  status TEXT NOT NULL, reason TEXT NOT NULL, first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL, closed_at BIGINT,
+  PRIMARY KEY(digest, vuln, pkg_id));
+CREATE INDEX IF NOT EXISTS inv_findings_vuln ON inv_findings(vuln);
+CREATE INDEX IF NOT EXISTS inv_findings_status ON inv_findings(status, severity_rank);
+CREATE TABLE IF NOT EXISTS inv_finding_ids(alias TEXT NOT NULL, vuln TEXT NOT NULL, PRIMARY KEY(alias, vuln));
+CREATE TABLE IF NOT EXISTS inv_outbox(
+  id {}, created BIGINT NOT NULL, kind TEXT NOT NULL, finding TEXT NOT NULL,
+  attempts INTEGER NOT NULL, next_attempt BIGINT NOT NULL, delivered BIGINT, last_error TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS inv_outbox_due ON inv_outbox(delivered, next_attempt);
+)",
+                     serial);
+}
+
+// Advisory lock key for PostgreSQL schema creation ("vouchinv").
+constexpr int64_t kSchemaLock = 0x766f756368696e76;
+
+std::string json_list(const std::vector<std::string>& v) {
+  bj::array a;
+  for (const auto& s : v) a.emplace_back(s);
+  return bj::serialize(a);
+}
+
+std::vector<std::string> parse_list(std::string_view text) {
+  std::vector<std::string> out;
+  auto v = json::parse(text);
+  if (!v.ok() || !v->is_array()) return out;
+  for (const auto& e : v->as_array())
+    if (e.is_string()) out.emplace_back(e.as_string());
+  return out;
+}
+
+int severity_rank(std::string_view name) {
+  auto s = vuln::parse_severity(name);
+  if (s.ok()) return static_cast<int>(*s);
+  if (name == "Negligible") return static_cast<int>(vuln::Severity::kNegligible);
+  return 0;
+}
+
+std::optional<UnixSeconds> opt_int(const std::string& s) {
+  if (s.empty()) return std::nullopt;
+  return std::atoll(s.c_str());
+}
+
+FindingStatus status_or_active(std::string_view name) {
+  auto s = parse_status(name);
+  return s.ok() ? *s : FindingStatus::kActive;
+}
+
+std::string base_ecosystem(std::string_view ecosystem) { return std::string(ecosystem.substr(0, ecosystem.find(':'))); }
+
+// The image columns, in the order image_from reads them.
+constexpr std::string_view kImageColumns =
+    "i.digest, i.repository, i.tags, i.platform, i.pushed, i.first_seen, i.last_seen, i.active, i.distro_id, "
+    "i.distro_version, (SELECT COUNT(*) FROM inv_packages p WHERE p.digest = i.digest)";
+
+Image image_from(const Row& r) {
+  Image i;
+  i.digest = r[0];
+  i.repository = r[1];
+  i.tags = parse_list(r[2]);
+  i.platform = r[3];
+  i.pushed = opt_int(r[4]);
+  i.first_seen = std::atoll(r[5].c_str());
+  i.last_seen = std::atoll(r[6].c_str());
+  i.active = r[7] == "1";
+  i.distro = r[8].empty() ? "" : fmt::format("{} {}", r[8], r[9]);
+  i.packages = std::atoll(r[10].c_str());
+  return i;
+}
+
+constexpr std::string_view kFindingColumns =
+    "f.digest, i.repository, f.vuln, f.aliases, f.records, f.pkg_id, f.package_name, f.package_version, "
+    "f.package_type, f.purl, f.ecosystem, f.severity, f.score, f.severity_source, f.fixed, f.summary, f.status, "
+    "f.reason, f.first_seen, f.last_seen, f.closed_at";
+constexpr int kFindingColumnCount = 21;
+
+FindingRow finding_from(const Row& r) {
+  FindingRow f;
+  f.digest = r[0];
+  f.repository = r[1];
+  f.vulnerability = r[2];
+  f.aliases = parse_list(r[3]);
+  f.records = parse_list(r[4]);
+  f.package_id = r[5];
+  f.package_name = r[6];
+  f.package_version = r[7];
+  f.package_type = r[8];
+  f.purl = r[9];
+  f.ecosystem = r[10];
+  f.severity = r[11];
+  f.score = r[12];
+  f.severity_source = r[13];
+  f.fixed_versions = parse_list(r[14]);
+  f.summary = r[15];
+  f.status = status_or_active(r[16]);
+  f.reason = r[17];
+  f.first_seen = std::atoll(r[18].c_str());
+  f.last_seen = std::atoll(r[19].c_str());
+  f.closed_at = opt_int(r[20]);
+  return f;
+}
+
+class Store final : public InventoryStore {
+ public:
+  explicit Store(std::unique_ptr<sql::Database> db) : db_(std::move(db)) {}
+
+  Status init() {
+    if (!db_->is_postgres()) return db_->script(schema(false));
+    // IF NOT EXISTS on an existing table is a NOTICE; the store has nothing to say about it.
+    VOUCH_RETURN_IF_ERROR(db_->script("SET client_min_messages = warning"));
+    VOUCH_RETURN_IF_ERROR(db_->exec(fmt::format("SELECT pg_advisory_lock({})", kSchemaLock)));
+    Status s = db_->script(schema(true));
+    (void)db_->exec(fmt::format("SELECT pg_advisory_unlock({})", kSchemaLock));
+    return s;
+  }
+
+  Status put_image(const Image& image, const sbom::Sbom& doc) override {
+    std::lock_guard lock(mu_);
+    VOUCH_ASSIGN_OR_RETURN(auto tx, sql::Transaction::begin(*db_));
+    VOUCH_ASSIGN_OR_RETURN(auto old, db_->query("SELECT tags, first_seen, pushed FROM inv_images WHERE digest=?",
+                                                {text(image.digest)}, 3));
+    std::vector<std::string> tags = image.tags;
+    UnixSeconds first = image.first_seen ? image.first_seen : image.last_seen;
+    std::optional<UnixSeconds> pushed = image.pushed;
+    if (!old.empty()) {
+      for (auto& t : parse_list(old[0][0]))
+        if (std::find(tags.begin(), tags.end(), t) == tags.end()) tags.push_back(t);
+      first = std::atoll(old[0][1].c_str());
+      if (!pushed) pushed = opt_int(old[0][2]);
+    }
+    std::sort(tags.begin(), tags.end());
+    std::string distro_id = doc.distro ? doc.distro->id : "", distro_version = doc.distro ? doc.distro->version_id : "";
+    VOUCH_RETURN_IF_ERROR(db_->exec(
+        "INSERT INTO inv_images(digest, repository, tags, platform, pushed, first_seen, last_seen, active, distro_id, "
+        "distro_version, sbom_name, sbom_format) VALUES(?,?,?,?,?,?,?,1,?,?,?,?) "
+        "ON CONFLICT(digest) DO UPDATE SET repository=excluded.repository, tags=excluded.tags, "
+        "platform=excluded.platform, pushed=excluded.pushed, last_seen=excluded.last_seen, active=1, "
+        "distro_id=excluded.distro_id, distro_version=excluded.distro_version, sbom_name=excluded.sbom_name, "
+        "sbom_format=excluded.sbom_format",
+        {text(image.digest), text(image.repository), text(json_list(tags)), text(image.platform),
+         pushed ? num(*pushed) : Param(), num(first), num(image.last_seen), text(distro_id), text(distro_version),
+         text(doc.name), text(doc.format)}));
+    VOUCH_RETURN_IF_ERROR(db_->exec("DELETE FROM inv_packages WHERE digest=?", {text(image.digest)}));
+    std::vector<Param> values;
+    values.reserve(doc.packages.size() * 14);
+    std::set<std::string> ids;
+    for (const auto& p : doc.packages) {
+      if (p.id.empty() || !ids.insert(p.id).second) continue;
+      std::string purl_type, purl_name;
+      if (auto key = purl_key(p.purl); key.ok()) std::tie(purl_type, purl_name) = *key;
+      // A language package an OS package owns is left to the distribution's advisories.
+      bool owned = false;
+      if (!p.owner_id.empty())
+        if (const sbom::Package* owner = doc.find(p.owner_id)) owned = sbom::is_os_package_type(owner->type);
+      std::string eco, match_name, alt_name;
+      bool matchable = false;
+      if (!owned)
+        if (auto key = vuln::match_key(p, doc.distro); key.ok()) {
+          matchable = true;
+          eco = base_ecosystem(key->ecosystem);
+          match_name = vuln::normalize_package_name(eco, key->name);
+          alt_name = key->binary_name.empty() ? match_name : vuln::normalize_package_name(eco, key->binary_name);
+        }
+      for (auto v : {p.id, p.name, p.version, p.type, p.purl, purl_type, purl_name, p.source_name, p.source_version})
+        values.push_back(text(std::move(v)));
+      values.push_back(num(matchable ? 1 : 0));
+      values.push_back(text(eco));
+      values.push_back(text(match_name));
+      values.push_back(text(alt_name));
+      values.push_back(text(image.digest));
+    }
+    VOUCH_RETURN_IF_ERROR(db_->insert_rows(
+        "INSERT INTO inv_packages(pkg_id, name, version, type, purl, purl_type, purl_name, source_name, "
+        "source_version, matchable, match_ecosystem, match_name, alt_name, digest) VALUES",
+        "", 14, values));
+    return tx.commit();
+  }
+
+  Result<std::optional<Image>> image(std::string_view digest) override {
+    std::lock_guard lock(mu_);
+    VOUCH_ASSIGN_OR_RETURN(auto rows, db_->query(fmt::format("SELECT {} FROM inv_images i WHERE i.digest=?", kImageColumns),
+                                                 {text(std::string(digest))}, 11));
+    if (rows.empty()) return std::optional<Image>();
+    return std::optional<Image>(image_from(rows[0]));
+  }
+
+  Result<std::vector<Image>> images(bool include_inactive) override {
+    std::lock_guard lock(mu_);
+    VOUCH_ASSIGN_OR_RETURN(auto rows, db_->query(fmt::format("SELECT {} FROM inv_images i {} ORDER BY i.repository, i.digest",
+                                                             kImageColumns, include_inactive ? "" : "WHERE i.active=1"),
+                                                 {}, 11));
+    std::vector<Image> out;
+    for (const auto& r : rows) out.push_back(image_from(r));
+    return out;
+  }
+
+  Result<sbom::Sbom> image_sbom(std::string_view digest, const std::vector<std::string>& package_ids) override {
+    std::lock_guard lock(mu_);
+    VOUCH_ASSIGN_OR_RETURN(auto head, db_->query("SELECT distro_id, distro_version, sbom_name, sbom_format FROM "
+                                                 "inv_images WHERE digest=?",
+                                                 {text(std::string(digest))}, 4));
+    if (head.empty()) return not_found(fmt::format("inventory: no image {}", digest));
+    sbom::Sbom doc;
+    if (!head[0][0].empty()) doc.distro = sbom::Distro{head[0][0], head[0][1], ""};
+    doc.name = head[0][2];
+    doc.format = head[0][3];
+    auto add = [&](const Row& r) {
+      sbom::Package p;
+      p.id = r[0];
+      p.name = r[1];
+      p.version = r[2];
+      p.type = r[3];
+      p.purl = r[4];
+      p.source_name = r[5];
+      p.source_version = r[6];
+      doc.packages.push_back(std::move(p));
+    };
+    constexpr std::string_view kColumns =
+        "SELECT pkg_id, name, version, type, purl, source_name, source_version FROM inv_packages WHERE digest=? ";
+    if (package_ids.empty()) {
+      VOUCH_ASSIGN_OR_RETURN(auto rows, db_->query(fmt::format("{} AND matchable=1 ORDER BY pkg_id", kColumns),
+                                                   {text(std::string(digest))}, 7));
+      for (const auto& r : rows) add(r);
+    } else {
+      for (const auto& id : package_ids) {
+        VOUCH_ASSIGN_OR_RETURN(auto rows, db_->query(fmt::format("{} AND pkg_id=? AND matchable=1", kColumns),
+                                                     {text(std::string(digest)), text(id)}, 7));
+        for (const auto& r : rows) add(r);
+      }
+    }
+    return doc;
+  }
+
+  Result<std::vector<std::pair<std::string, std::vector<std::string>>>> images_holding(
+      const std::vector<std::pair<std::string, std::string>>& keys) override {
+    std::lock_guard lock(mu_);
+    std::map<std::string, std::set<std::string>> hits;
+    std::set<std::pair<std::string, std::string>> seen;
+    for (const auto& [ecosystem, name] : keys) {
+      std::string eco = base_ecosystem(ecosystem);
+      std::string n = vuln::normalize_package_name(eco, name);
+      if (!seen.emplace(eco, n).second) continue;
+      for (const char* column : {"match_name", "alt_name"}) {
+        VOUCH_ASSIGN_OR_RETURN(auto rows,
+                               db_->query(fmt::format("SELECT p.digest, p.pkg_id FROM inv_packages p JOIN inv_images i "
+                                                      "ON i.digest = p.digest WHERE p.match_ecosystem=? AND p.{}=? AND "
+                                                      "p.matchable=1 AND i.active=1",
+                                                      column),
+                                          {text(eco), text(n)}, 2));
+        for (auto& r : rows) hits[r[0]].insert(r[1]);
+      }
+    }
+    std::vector<std::pair<std::string, std::vector<std::string>>> out;
+    for (auto& [digest, ids] : hits) out.emplace_back(digest, std::vector<std::string>(ids.begin(), ids.end()));
+    return out;
+  }
+
+  Result<std::vector<PackageHit>> packages_named(std::string_view type, std::string_view name,
+                                                 bool include_inactive) override {
+    std::lock_guard lock(mu_);
+    VOUCH_ASSIGN_OR_RETURN(
+        auto rows,
+        db_->query(fmt::format("SELECT p.digest, i.repository, p.pkg_id, p.name, p.version, p.type, p.purl FROM "
+                               "inv_packages p JOIN inv_images i ON i.digest = p.digest WHERE p.purl_type=? AND "
+                               "p.purl_name=? {} ORDER BY i.repository, p.digest, p.pkg_id",
+                               include_inactive ? "" : "AND i.active=1"),
+                   {text(std::string(type)), text(std::string(name))}, 7));
+    std::vector<PackageHit> out;
+    for (auto& r : rows) out.push_back(PackageHit{r[0], r[1], r[2], r[3], r[4], r[5], r[6]});
+    return out;
+  }
+
+  Result<Reconciled> reconcile(std::string_view digest_view, const std::vector<std::string>& package_ids,
+                               const std::vector<FindingRow>& current, UnixSeconds now) override {
+    std::lock_guard lock(mu_);
+    const std::string digest(digest_view);
+    VOUCH_ASSIGN_OR_RETURN(auto tx, sql::Transaction::begin(*db_));
+    VOUCH_ASSIGN_OR_RETURN(auto repo, db_->query("SELECT repository FROM inv_images WHERE digest=?", {text(digest)}, 1));
+    const std::string repository = repo.empty() ? "" : repo[0][0];
+    // The stored findings in scope, by (vulnerability, package).
+    std::map<std::pair<std::string, std::string>, FindingRow> stored;
+    auto load = [&](const std::vector<Row>& rows) {
+      for (const auto& r : rows) {
+        FindingRow f = finding_from(r);
+        stored.emplace(std::make_pair(f.vulnerability, f.package_id), std::move(f));
+      }
+    };
+    const std::string select = fmt::format("SELECT {} FROM inv_findings f JOIN inv_images i ON i.digest = f.digest "
+                                           "WHERE f.digest=?",
+                                           kFindingColumns);
+    if (package_ids.empty()) {
+      VOUCH_ASSIGN_OR_RETURN(auto rows, db_->query(select, {text(digest)}, kFindingColumnCount));
+      load(rows);
+    } else {
+      for (const auto& id : package_ids) {
+        VOUCH_ASSIGN_OR_RETURN(auto rows, db_->query(select + " AND f.pkg_id=?", {text(digest), text(id)},
+                                                     kFindingColumnCount));
+        load(rows);
+      }
+    }
+    Reconciled out;
+    std::set<std::pair<std::string, std::string>> present;
+    for (FindingRow f : current) {
+      f.digest = digest;
+      f.repository = repository;
+      auto key = std::make_pair(f.vulnerability, f.package_id);
+      if (!present.insert(key).second) continue;
+      auto it = stored.find(key);
+      std::string kind;
+      if (it == stored.end()) {
+        f.status = FindingStatus::kActive;
+        f.first_seen = now;
+        kind = "opened";
+      } else if (it->second.status == FindingStatus::kClosed) {
+        f.status = FindingStatus::kActive;  // reopened: the finding is back
+        f.first_seen = now;
+        kind = "opened";
+      } else {
+        f.status = it->second.status;
+        f.reason = it->second.reason;
+        f.first_seen = it->second.first_seen;
+        ++out.still_active;
+      }
+      f.last_seen = now;
+      f.closed_at.reset();
+      VOUCH_RETURN_IF_ERROR(write_finding(f));
+      if (!kind.empty()) {
+        VOUCH_RETURN_IF_ERROR(enqueue(kind, f, now));
+        out.opened.push_back(f);
+      }
+    }
+    // #4518: what no longer matches closes.
+    for (auto& [key, f] : stored) {
+      if (present.count(key) || f.status == FindingStatus::kClosed) continue;
+      f.status = FindingStatus::kClosed;
+      f.reason = "no longer matches";
+      f.closed_at = now;
+      VOUCH_RETURN_IF_ERROR(close_finding(f));
+      VOUCH_RETURN_IF_ERROR(enqueue("closed", f, now));
+      out.closed.push_back(f);
+    }
+    VOUCH_RETURN_IF_ERROR(tx.commit());
+    return out;
+  }
+
+  Result<std::vector<FindingRow>> findings(const FindingFilter& filter) override {
+    std::lock_guard lock(mu_);
+    std::string where = "WHERE 1=1";
+    std::vector<Param> params;
+    if (!filter.digest.empty()) {
+      where += " AND f.digest=?";
+      params.push_back(text(filter.digest));
+    }
+    if (filter.status) {
+      where += " AND f.status=?";
+      params.push_back(text(std::string(status_name(*filter.status))));
+    }
+    if (!filter.min_severity.empty()) {
+      where += " AND f.severity_rank>=?";
+      params.push_back(num(severity_rank(filter.min_severity)));
+    }
+    if (!filter.vulnerability.empty()) {
+      where += " AND f.vuln IN (SELECT vuln FROM inv_finding_ids WHERE alias=? UNION SELECT ?)";
+      params.push_back(text(filter.vulnerability));
+      params.push_back(text(filter.vulnerability));
+    }
+    VOUCH_ASSIGN_OR_RETURN(
+        auto rows, db_->query(fmt::format("SELECT {} FROM inv_findings f JOIN inv_images i ON i.digest = f.digest {} "
+                                          "ORDER BY f.severity_rank DESC, f.vuln, i.repository, f.digest, f.pkg_id",
+                                          kFindingColumns, where),
+                              params, kFindingColumnCount));
+    std::vector<FindingRow> out;
+    for (const auto& r : rows) out.push_back(finding_from(r));
+    return out;
+  }
+
+  Result<size_t> suppress(std::string_view vulnerability, std::string_view digest, std::string_view reason,
+                          bool on, UnixSeconds) override {
+    std::lock_guard lock(mu_);
+    std::string where = "vuln IN (SELECT vuln FROM inv_finding_ids WHERE alias=? UNION SELECT ?)";
+    std::vector<Param> params{text(on ? "SUPPRESSED" : "ACTIVE"), text(std::string(on ? reason : "")),
+                              text(std::string(vulnerability)), text(std::string(vulnerability))};
+    if (!digest.empty()) {
+      where += " AND digest=?";
+      params.push_back(text(std::string(digest)));
+    }
+    VOUCH_ASSIGN_OR_RETURN(auto rows, db_->query(fmt::format("UPDATE inv_findings SET status=?, reason=? WHERE {} AND "
+                                                             "status {} RETURNING vuln",
+                                                             where, on ? "= 'ACTIVE'" : "= 'SUPPRESSED'"),
+                                                 params, 1));
+    return rows.size();
+  }
+
+  Result<std::vector<std::string>> expire(UnixSeconds cutoff, UnixSeconds now) override {
+    std::lock_guard lock(mu_);
+    VOUCH_ASSIGN_OR_RETURN(auto tx, sql::Transaction::begin(*db_));
+    VOUCH_ASSIGN_OR_RETURN(auto rows, db_->query("SELECT digest FROM inv_images WHERE active=1 AND last_seen < ? AND "
+                                                 "COALESCE(pushed, 0) < ? ORDER BY digest",
+                                                 {num(cutoff), num(cutoff)}, 1));
+    std::vector<std::string> out;
+    for (const auto& r : rows) {
+      const std::string& digest = r[0];
+      VOUCH_ASSIGN_OR_RETURN(auto open, db_->query(fmt::format("SELECT {} FROM inv_findings f JOIN inv_images i ON "
+                                                               "i.digest = f.digest WHERE f.digest=? AND f.status != 'CLOSED'",
+                                                               kFindingColumns),
+                                                   {text(digest)}, kFindingColumnCount));
+      for (const auto& fr : open) {
+        FindingRow f = finding_from(fr);
+        f.status = FindingStatus::kClosed;
+        f.reason = "image inactive";
+        f.closed_at = now;
+        VOUCH_RETURN_IF_ERROR(close_finding(f));
+        VOUCH_RETURN_IF_ERROR(enqueue("closed", f, now));
+      }
+      VOUCH_RETURN_IF_ERROR(db_->exec("UPDATE inv_images SET active=0 WHERE digest=?", {text(digest)}));
+      out.push_back(digest);
+    }
+    VOUCH_RETURN_IF_ERROR(tx.commit());
+    return out;
+  }
+
+  Result<int64_t> rescanned_through() override {
+    std::lock_guard lock(mu_);
+    VOUCH_ASSIGN_OR_RETURN(auto rows, db_->query("SELECT value FROM inv_meta WHERE key='rescanned_through'", {}, 1));
+    return rows.empty() ? int64_t{0} : std::atoll(rows[0][0].c_str());
+  }
+
+  Status set_rescanned_through(int64_t seq) override {
+    std::lock_guard lock(mu_);
+    return db_->exec("INSERT INTO inv_meta(key, value) VALUES('rescanned_through', ?) ON CONFLICT(key) DO UPDATE "
+                     "SET value=excluded.value",
+                     {num(seq)});
+  }
+
+  Result<std::vector<FindingEvent>> undelivered_events(size_t limit) override {
+    std::lock_guard lock(mu_);
+    VOUCH_ASSIGN_OR_RETURN(auto rows, db_->query(fmt::format("SELECT id, kind, finding, created, attempts, next_attempt "
+                                                             "FROM inv_outbox WHERE delivered IS NULL ORDER BY id LIMIT {}",
+                                                             limit),
+                                                 {}, 6));
+    std::vector<FindingEvent> out;
+    for (const auto& r : rows) {
+      FindingEvent e;
+      e.id = std::atoll(r[0].c_str());
+      e.kind = r[1];
+      auto v = json::parse(r[2]);
+      if (v.ok()) {
+        auto f = finding_from_json(*v);
+        if (f.ok()) e.finding = std::move(*f);
+      }
+      e.at = std::atoll(r[3].c_str());
+      e.attempts = std::atoi(r[4].c_str());
+      e.next_attempt = std::atoll(r[5].c_str());
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
+
+  Status delivered(int64_t event_id, UnixSeconds now) override {
+    std::lock_guard lock(mu_);
+    return db_->exec("UPDATE inv_outbox SET delivered=?, attempts=attempts+1 WHERE id=?", {num(now), num(event_id)});
+  }
+
+  Status delivery_failed(int64_t event_id, UnixSeconds next_attempt, std::string_view error) override {
+    std::lock_guard lock(mu_);
+    return db_->exec("UPDATE inv_outbox SET attempts=attempts+1, next_attempt=?, last_error=? WHERE id=?",
+                     {num(next_attempt), text(std::string(error)), num(event_id)});
+  }
+
+  Result<int64_t> pending_events() override {
+    std::lock_guard lock(mu_);
+    VOUCH_ASSIGN_OR_RETURN(auto rows, db_->query("SELECT COUNT(*) FROM inv_outbox WHERE delivered IS NULL", {}, 1));
+    return rows.empty() ? int64_t{0} : std::atoll(rows[0][0].c_str());
+  }
+
+ private:
+  Status write_finding(const FindingRow& f) {
+    VOUCH_RETURN_IF_ERROR(db_->exec(
+        "INSERT INTO inv_findings(digest, vuln, pkg_id, aliases, records, package_name, package_version, package_type, "
+        "purl, ecosystem, severity, severity_rank, score, severity_source, fixed, summary, status, reason, first_seen, "
+        "last_seen, closed_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL) "
+        "ON CONFLICT(digest, vuln, pkg_id) DO UPDATE SET aliases=excluded.aliases, records=excluded.records, "
+        "package_name=excluded.package_name, package_version=excluded.package_version, "
+        "package_type=excluded.package_type, purl=excluded.purl, ecosystem=excluded.ecosystem, "
+        "severity=excluded.severity, severity_rank=excluded.severity_rank, score=excluded.score, "
+        "severity_source=excluded.severity_source, fixed=excluded.fixed, summary=excluded.summary, "
+        "status=excluded.status, reason=excluded.reason, first_seen=excluded.first_seen, "
+        "last_seen=excluded.last_seen, closed_at=NULL",
+        {text(f.digest), text(f.vulnerability), text(f.package_id), text(json_list(f.aliases)),
+         text(json_list(f.records)), text(f.package_name), text(f.package_version), text(f.package_type),
+         text(f.purl), text(f.ecosystem), text(f.severity), num(severity_rank(f.severity)), text(f.score),
+         text(f.severity_source), text(json_list(f.fixed_versions)), text(f.summary),
+         text(std::string(status_name(f.status))), text(f.reason), num(f.first_seen), num(f.last_seen)}));
+    std::vector<Param> ids;
+    for (const auto& a : f.aliases) {
+      ids.push_back(text(a));
+      ids.push_back(text(f.vulnerability));
+    }
+    for (const auto& r : f.records) {
+      ids.push_back(text(r));
+      ids.push_back(text(f.vulnerability));
+    }
+    return db_->insert_rows("INSERT INTO inv_finding_ids(alias, vuln) VALUES", " ON CONFLICT DO NOTHING", 2, ids);
+  }
+
+  Status close_finding(const FindingRow& f) {
+    return db_->exec("UPDATE inv_findings SET status='CLOSED', reason=?, closed_at=? WHERE digest=? AND vuln=? AND "
+                     "pkg_id=?",
+                     {text(f.reason), num(f.closed_at.value_or(0)), text(f.digest), text(f.vulnerability),
+                      text(f.package_id)});
+  }
+
+  Status enqueue(std::string_view kind, const FindingRow& f, UnixSeconds now) {
+    return db_->exec("INSERT INTO inv_outbox(created, kind, finding, attempts, next_attempt, delivered, last_error) "
+                     "VALUES(?,?,?,0,?,NULL,'')",
+                     {num(now), text(std::string(kind)), text(json::serialize(finding_json(f))), num(now)});
+  }
+
+  std::mutex mu_;
+  std::unique_ptr<sql::Database> db_;
+};
+
+}  // namespace
+
+std::string_view status_name(FindingStatus s) {
+  switch (s) {
+    case FindingStatus::kActive: return "ACTIVE";
+    case FindingStatus::kSuppressed: return "SUPPRESSED";
+    case FindingStatus::kClosed: return "CLOSED";
+  }
+  return "ACTIVE";
+}
+
+Result<FindingStatus> parse_status(std::string_view text) {
+  std::string up;
+  for (char c : text) up += static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);
+  if (up == "ACTIVE") return FindingStatus::kActive;
+  if (up == "SUPPRESSED") return FindingStatus::kSuppressed;
+  if (up == "CLOSED") return FindingStatus::kClosed;
+  return invalid_input(fmt::format("finding status '{}': want active, suppressed or closed", text));
+}
+
+Result<std::pair<std::string, std::string>> purl_key(std::string_view purl) {
+  VOUCH_ASSIGN_OR_RETURN(sbom::Purl p, sbom::parse_purl(purl));
+  std::string name = p.namespace_.empty() ? p.name : p.namespace_ + "/" + p.name;
+  if (p.type == "pypi") name = vuln::normalize_package_name("PyPI", name);
+  return std::make_pair(p.type, name);
+}
+
+bj::object image_json(const Image& i) {
+  bj::array tags;
+  for (const auto& t : i.tags) tags.emplace_back(t);
+  bj::object o{{"digest", i.digest},   {"repository", i.repository}, {"tags", std::move(tags)},
+               {"platform", i.platform}, {"firstSeen", format_rfc3339(i.first_seen)},
+               {"lastSeen", format_rfc3339(i.last_seen)}, {"active", i.active}, {"packages", i.packages}};
+  if (i.pushed) o["pushed"] = format_rfc3339(*i.pushed);
+  if (!i.distro.empty()) o["distro"] = i.distro;
+  return o;
+}
+
+bj::object finding_json(const FindingRow& f) {
+  auto list = [](const std::vector<std::string>& v) {
+    bj::array a;
+    for (const auto& s : v) a.emplace_back(s);
+    return a;
+  };
+  bj::object o{{"vulnerability", f.vulnerability},
+               {"aliases", list(f.aliases)},
+               {"records", list(f.records)},
+               {"image", bj::object{{"digest", f.digest}, {"repository", f.repository}}},
+               {"package", bj::object{{"id", f.package_id},
+                                      {"name", f.package_name},
+                                      {"version", f.package_version},
+                                      {"type", f.package_type},
+                                      {"purl", f.purl}}},
+               {"ecosystem", f.ecosystem},
+               {"severity", f.severity},
+               {"severitySource", f.severity_source},
+               {"fixedVersions", list(f.fixed_versions)},
+               {"summary", f.summary},
+               {"status", status_name(f.status)},
+               {"firstSeen", f.first_seen},
+               {"lastSeen", f.last_seen}};
+  if (!f.score.empty()) o["score"] = f.score;
+  if (!f.reason.empty()) o["reason"] = f.reason;
+  if (f.closed_at) o["closedAt"] = *f.closed_at;
+  return o;
+}
+
+Result<FindingRow> finding_from_json(const bj::value& value) {
+  if (!value.is_object()) return invalid_input("finding: not an object");
+  const bj::object& o = value.as_object();
+  auto str = [&](const bj::object& obj, std::string_view key) -> std::string {
+    auto* v = obj.if_contains(key);
+    return v && v->is_string() ? std::string(v->as_string()) : std::string();
+  };
+  auto list = [&](std::string_view key) {
+    std::vector<std::string> out;
+    if (auto* v = o.if_contains(key); v && v->is_array())
+      for (const auto& e : v->as_array())
+        if (e.is_string()) out.emplace_back(e.as_string());
+    return out;
+  };
+  auto integer = [&](std::string_view key) -> std::optional<int64_t> {
+    auto* v = o.if_contains(key);
+    if (v && v->is_int64()) return v->as_int64();
+    return std::nullopt;
+  };
+  FindingRow f;
+  f.vulnerability = str(o, "vulnerability");
+  f.aliases = list("aliases");
+  f.records = list("records");
+  if (auto* img = o.if_contains("image"); img && img->is_object()) {
+    f.digest = str(img->as_object(), "digest");
+    f.repository = str(img->as_object(), "repository");
+  }
+  if (auto* pkg = o.if_contains("package"); pkg && pkg->is_object()) {
+    const auto& p = pkg->as_object();
+    f.package_id = str(p, "id");
+    f.package_name = str(p, "name");
+    f.package_version = str(p, "version");
+    f.package_type = str(p, "type");
+    f.purl = str(p, "purl");
+  }
+  f.ecosystem = str(o, "ecosystem");
+  f.severity = str(o, "severity");
+  f.severity_source = str(o, "severitySource");
+  f.fixed_versions = list("fixedVersions");
+  f.summary = str(o, "summary");
+  f.score = str(o, "score");
+  f.reason = str(o, "reason");
+  f.status = status_or_active(str(o, "status"));
+  f.first_seen = integer("firstSeen").value_or(0);
+  f.last_seen = integer("lastSeen").value_or(0);
+  f.closed_at = integer("closedAt");
+  return f;
+}
+
+Result<std::unique_ptr<InventoryStore>> open_inventory_store(const std::string& url) {
+  std::string_view u = url;
+  if (u.empty()) return invalid_input("inventory: empty store URL");
+  std::unique_ptr<sql::Database> db;
+  if (u.starts_with("postgres://") || u.starts_with("postgresql://")) {
+    VOUCH_ASSIGN_OR_RETURN(db, sql::open_postgres(url));
+  } else {
+    if (u.find("://") != std::string_view::npos)
+      return invalid_input(fmt::format("inventory store '{}': unsupported (use a file path, sqlite:PATH or postgres://…)", url));
+    std::string path(u.starts_with("sqlite:") ? u.substr(7) : u);
+    std::error_code ec;
+    std::filesystem::path parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    VOUCH_ASSIGN_OR_RETURN(db, sql::open_sqlite(path));
+  }
+  auto store = std::make_unique<Store>(std::move(db));
+  VOUCH_RETURN_IF_ERROR(store->init());
+  return std::unique_ptr<InventoryStore>(std::move(store));
+}
+
+std::string default_inventory_url() {
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg) return std::string(xdg) + "/vouch/inventory.db";
+  if (const char* home = std::getenv("HOME"); home && *home) return std::string(home) + "/.local/share/vouch/inventory.db";
+  return "inventory.db";
+}
+
+}  // namespace vouch::inventory

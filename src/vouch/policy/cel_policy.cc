@@ -1,0 +1,479 @@
+// ValidatingPolicy and ValidatingAdmissionPolicy: reading, compiling and evaluating, with the
+// admission semantics of Kubernetes' CEL admission plugin (match constraints, match conditions,
+// variables, validations with messages, failure policy).
+#include "vouch/policy/cel_policy.h"
+
+#include <cctype>
+
+#include <fmt/format.h>
+
+#include "engine_internal.h"
+#include "vouch/cel/cel.h"
+#include "vouch/policy/engine.h"
+
+namespace vouch::policy {
+
+struct CelPolicy::Compiled {
+  cel::Environment env;
+  std::vector<cel::Program> match_conditions;
+  std::vector<cel::Program> variables;
+  std::vector<cel::Program> validations;
+  std::vector<std::optional<cel::Program>> messages;  // messageExpression, when given
+};
+
+namespace {
+
+const bj::object* object_at(const bj::object& o, std::string_view key) {
+  auto* v = o.if_contains(key);
+  return v && v->is_object() ? &v->get_object() : nullptr;
+}
+
+Result<std::string> string_field(const bj::object& o, std::string_view key, std::string_view where, bool required) {
+  auto* v = o.if_contains(key);
+  if (!v || v->is_null()) {
+    if (required) return invalid_input(fmt::format("{}.{}: required", where, key));
+    return std::string();
+  }
+  if (!v->is_string()) return invalid_input(fmt::format("{}.{}: expected a string", where, key));
+  return std::string(v->get_string());
+}
+
+Result<std::vector<std::string>> strings_field(const bj::object& o, std::string_view key, std::string_view where) {
+  std::vector<std::string> out;
+  auto* v = o.if_contains(key);
+  if (!v || v->is_null()) return out;
+  if (!v->is_array()) return invalid_input(fmt::format("{}.{}: expected a list", where, key));
+  for (const auto& x : v->get_array()) {
+    if (!x.is_string()) return invalid_input(fmt::format("{}.{}: expected a list of strings", where, key));
+    out.emplace_back(x.get_string());
+  }
+  return out;
+}
+
+Result<std::optional<LabelSelector>> selector_field(const bj::object& o, std::string_view key, std::string_view where) {
+  const bj::object* s = object_at(o, key);
+  if (!s) return std::optional<LabelSelector>();
+  LabelSelector out;
+  if (const bj::object* labels = object_at(*s, "matchLabels")) {
+    for (const auto& [k, v] : *labels) {
+      if (!v.is_string()) return invalid_input(fmt::format("{}.{}.matchLabels.{}: expected a string", where, key, k));
+      out.match_labels[std::string(k)] = std::string(v.get_string());
+    }
+  }
+  if (auto* exprs = s->if_contains("matchExpressions"); exprs && exprs->is_array()) {
+    for (const auto& e : exprs->get_array()) {
+      if (!e.is_object()) return invalid_input(fmt::format("{}.{}.matchExpressions: expected objects", where, key));
+      LabelSelectorRequirement r;
+      VOUCH_ASSIGN_OR_RETURN(r.key, string_field(e.get_object(), "key", where, true));
+      VOUCH_ASSIGN_OR_RETURN(r.op, string_field(e.get_object(), "operator", where, true));
+      VOUCH_ASSIGN_OR_RETURN(r.values, strings_field(e.get_object(), "values", where));
+      out.match_expressions.push_back(std::move(r));
+    }
+  }
+  return std::optional<LabelSelector>(std::move(out));
+}
+
+Result<std::vector<CelResourceRule>> rules_field(const bj::object& o, std::string_view key, std::string_view where) {
+  std::vector<CelResourceRule> out;
+  auto* v = o.if_contains(key);
+  if (!v || v->is_null()) return out;
+  if (!v->is_array()) return invalid_input(fmt::format("{}.{}: expected a list", where, key));
+  for (size_t i = 0; i < v->get_array().size(); ++i) {
+    const auto& r = v->get_array()[i];
+    std::string at = fmt::format("{}.{}[{}]", where, key, i);
+    if (!r.is_object()) return invalid_input(fmt::format("{}: expected an object", at));
+    CelResourceRule rule;
+    VOUCH_ASSIGN_OR_RETURN(rule.api_groups, strings_field(r.get_object(), "apiGroups", at));
+    VOUCH_ASSIGN_OR_RETURN(rule.api_versions, strings_field(r.get_object(), "apiVersions", at));
+    VOUCH_ASSIGN_OR_RETURN(rule.operations, strings_field(r.get_object(), "operations", at));
+    VOUCH_ASSIGN_OR_RETURN(rule.resources, strings_field(r.get_object(), "resources", at));
+    VOUCH_ASSIGN_OR_RETURN(rule.resource_names, strings_field(r.get_object(), "resourceNames", at));
+    out.push_back(std::move(rule));
+  }
+  return out;
+}
+
+Result<CelMatchConstraints> match_field(const bj::object* m, std::string_view where) {
+  CelMatchConstraints out;
+  if (!m) return out;
+  VOUCH_ASSIGN_OR_RETURN(out.resource_rules, rules_field(*m, "resourceRules", where));
+  VOUCH_ASSIGN_OR_RETURN(out.exclude_resource_rules, rules_field(*m, "excludeResourceRules", where));
+  VOUCH_ASSIGN_OR_RETURN(out.namespace_selector, selector_field(*m, "namespaceSelector", where));
+  VOUCH_ASSIGN_OR_RETURN(out.object_selector, selector_field(*m, "objectSelector", where));
+  return out;
+}
+
+Result<std::vector<CelNamedExpression>> named_field(const bj::object& o, std::string_view key, std::string_view name_key,
+                                                   std::string_view expr_key, std::string_view where) {
+  std::vector<CelNamedExpression> out;
+  auto* v = o.if_contains(key);
+  if (!v || v->is_null()) return out;
+  if (!v->is_array()) return invalid_input(fmt::format("{}.{}: expected a list", where, key));
+  for (size_t i = 0; i < v->get_array().size(); ++i) {
+    const auto& e = v->get_array()[i];
+    std::string at = fmt::format("{}.{}[{}]", where, key, i);
+    if (!e.is_object()) return invalid_input(fmt::format("{}: expected an object", at));
+    CelNamedExpression n;
+    VOUCH_ASSIGN_OR_RETURN(n.name, string_field(e.get_object(), name_key, at, true));
+    VOUCH_ASSIGN_OR_RETURN(n.expression, string_field(e.get_object(), expr_key, at, true));
+    out.push_back(std::move(n));
+  }
+  return out;
+}
+
+cel::Environment make_env() {
+  cel::EnvironmentOptions options;
+  options.libraries = cel::Libraries::kubernetes();
+  return cel::Environment(options);
+}
+
+// Kubernetes' resource name for a kind: lower case, plural.
+std::string plural_resource(std::string_view kind) {
+  std::string r;
+  for (char c : kind) r += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (r.empty() || r == "endpoints") return r;
+  auto ends = [&](std::string_view s) { return r.size() >= s.size() && r.compare(r.size() - s.size(), s.size(), s) == 0; };
+  if (ends("s") || ends("x") || ends("ch") || ends("sh")) return r + "es";
+  if (ends("y") && r.size() > 1 && std::string_view("aeiou").find(r[r.size() - 2]) == std::string_view::npos)
+    return r.substr(0, r.size() - 1) + "ies";
+  return r + "s";
+}
+
+bool listed(const std::vector<std::string>& list, std::string_view value) {
+  for (const auto& x : list)
+    if (x == "*" || x == value) return true;
+  return false;
+}
+
+struct RequestFacts {
+  std::string group, version, kind, resource, name, ns, operation;
+  std::map<std::string, std::string> labels;
+};
+
+bool rule_matches(const CelResourceRule& r, const RequestFacts& f) {
+  // Kyverno reads a rule without operations as matching every operation.
+  if (!r.operations.empty() && !listed(r.operations, f.operation)) return false;
+  if (!listed(r.api_groups, f.group) || !listed(r.api_versions, f.version)) return false;
+  bool resource = false;
+  for (const auto& x : r.resources) {
+    if (x == "*" || x == f.resource || x == "*/*") resource = true;
+  }
+  if (!resource) return false;
+  if (!r.resource_names.empty() && !listed(r.resource_names, f.name)) return false;
+  return true;
+}
+
+bool constraints_match(const CelMatchConstraints& m, const RequestFacts& f, const Request& request) {
+  bool included = false;
+  for (const auto& r : m.resource_rules) included = included || rule_matches(r, f);
+  if (!included) return false;
+  for (const auto& r : m.exclude_resource_rules)
+    if (rule_matches(r, f)) return false;
+  if (m.object_selector && !engine_internal::selector_matches(*m.object_selector, f.labels)) return false;
+  if (m.namespace_selector && !f.ns.empty()) {
+    std::map<std::string, std::string> ns_labels;
+    if (auto it = request.namespace_labels.find(f.ns); it != request.namespace_labels.end()) ns_labels = it->second;
+    ns_labels.emplace("kubernetes.io/metadata.name", f.ns);
+    if (!engine_internal::selector_matches(*m.namespace_selector, ns_labels)) return false;
+  }
+  return true;
+}
+
+std::string operation_of(const Request& request) {
+  if (auto it = request.values.find("request.operation"); it != request.values.end() && it->second.is_string())
+    return std::string(it->second.get_string());
+  return request.operation;
+}
+
+cel::Value string_list(const std::vector<std::string>& items) {
+  cel::List l;
+  for (const auto& s : items) l.push_back(cel::Value::string(s));
+  return cel::Value::list(std::move(l));
+}
+
+}  // namespace
+
+bool is_cel_policy_kind(std::string_view api_version, std::string_view kind) {
+  if (api_version.starts_with("policies.kyverno.io/")) return kind == "ValidatingPolicy";
+  if (api_version.starts_with("admissionregistration.k8s.io/"))
+    return kind == "ValidatingAdmissionPolicy" || kind == "ValidatingAdmissionPolicyBinding";
+  return false;
+}
+
+bool is_unsupported_policy_kind(std::string_view api_version, std::string_view kind) {
+  if (api_version.starts_with("policies.kyverno.io/")) return kind != "ValidatingPolicy" && kind != "PolicyException";
+  if (api_version.starts_with("admissionregistration.k8s.io/"))
+    return kind == "MutatingAdmissionPolicy" || kind == "MutatingAdmissionPolicyBinding";
+  return false;
+}
+
+Status compile_cel_policy(CelPolicy& p) {
+  auto c = std::make_shared<CelPolicy::Compiled>(CelPolicy::Compiled{make_env(), {}, {}, {}, {}});
+  auto compile = [&](const std::string& expr, std::string_view where) -> Result<cel::Program> {
+    auto r = c->env.compile(expr);
+    if (!r.ok()) return invalid_input(fmt::format("{}: {}", where, r.error().message));
+    return r;
+  };
+  for (size_t i = 0; i < p.match_conditions.size(); ++i) {
+    VOUCH_ASSIGN_OR_RETURN(auto prog, compile(p.match_conditions[i].expression, fmt::format("spec.matchConditions[{}].expression", i)));
+    c->match_conditions.push_back(std::move(prog));
+  }
+  for (size_t i = 0; i < p.variables.size(); ++i) {
+    VOUCH_ASSIGN_OR_RETURN(auto prog, compile(p.variables[i].expression, fmt::format("spec.variables[{}].expression", i)));
+    c->variables.push_back(std::move(prog));
+  }
+  for (size_t i = 0; i < p.validations.size(); ++i) {
+    VOUCH_ASSIGN_OR_RETURN(auto prog, compile(p.validations[i].expression, fmt::format("spec.validations[{}].expression", i)));
+    c->validations.push_back(std::move(prog));
+    std::optional<cel::Program> message;
+    if (!p.validations[i].message_expression.empty()) {
+      VOUCH_ASSIGN_OR_RETURN(message, compile(p.validations[i].message_expression,
+                                              fmt::format("spec.validations[{}].messageExpression", i)));
+    }
+    c->messages.push_back(std::move(message));
+  }
+  p.compiled = std::move(c);
+  return ok_status();
+}
+
+Result<Policy> parse_cel_policy(const bj::value& doc) {
+  if (!doc.is_object()) return invalid_input("expected an object");
+  const bj::object& o = doc.get_object();
+  CelPolicy p;
+  VOUCH_ASSIGN_OR_RETURN(p.api_version, string_field(o, "apiVersion", "", true));
+  VOUCH_ASSIGN_OR_RETURN(p.kind, string_field(o, "kind", "", true));
+  const bj::object* meta = object_at(o, "metadata");
+  if (!meta) return invalid_input("metadata: required");
+  VOUCH_ASSIGN_OR_RETURN(p.name, string_field(*meta, "name", "metadata", true));
+  const bj::object* spec = object_at(o, "spec");
+  if (!spec) return invalid_input("spec: required");
+  for (const char* unsupported : {"paramKind", "evaluation", "autogen", "webhookConfiguration"}) {
+    auto* v = spec->if_contains(unsupported);
+    if (!v || v->is_null()) continue;
+    // Only the settings that change nothing offline are accepted.
+    if (std::string_view(unsupported) == "webhookConfiguration") continue;
+    if (std::string_view(unsupported) == "evaluation") {
+      const bj::object* ev = v->is_object() ? &v->get_object() : nullptr;
+      auto* mode = ev ? ev->if_contains("mode") : nullptr;
+      if (mode && mode->is_string() && mode->get_string() != "Kubernetes")
+        return invalid_input(fmt::format("spec.evaluation.mode {} is not supported", bj::serialize(*mode)));
+      continue;
+    }
+    if (std::string_view(unsupported) == "autogen") continue;
+    return invalid_input(fmt::format("spec.{} is not supported", unsupported));
+  }
+  VOUCH_ASSIGN_OR_RETURN(p.match, match_field(object_at(*spec, "matchConstraints"), "spec.matchConstraints"));
+  VOUCH_ASSIGN_OR_RETURN(p.match_conditions, named_field(*spec, "matchConditions", "name", "expression", "spec"));
+  VOUCH_ASSIGN_OR_RETURN(p.variables, named_field(*spec, "variables", "name", "expression", "spec"));
+  VOUCH_ASSIGN_OR_RETURN(p.audit_annotations, named_field(*spec, "auditAnnotations", "key", "valueExpression", "spec"));
+  if (auto* v = spec->if_contains("validations"); v && !v->is_null()) {
+    if (!v->is_array()) return invalid_input("spec.validations: expected a list");
+    for (size_t i = 0; i < v->get_array().size(); ++i) {
+      const auto& e = v->get_array()[i];
+      std::string at = fmt::format("spec.validations[{}]", i);
+      if (!e.is_object()) return invalid_input(fmt::format("{}: expected an object", at));
+      CelValidation val;
+      VOUCH_ASSIGN_OR_RETURN(val.expression, string_field(e.get_object(), "expression", at, true));
+      VOUCH_ASSIGN_OR_RETURN(val.message, string_field(e.get_object(), "message", at, false));
+      VOUCH_ASSIGN_OR_RETURN(val.message_expression, string_field(e.get_object(), "messageExpression", at, false));
+      p.validations.push_back(std::move(val));
+    }
+  }
+  if (p.validations.empty()) return invalid_input("spec.validations: at least one validation is required");
+  VOUCH_ASSIGN_OR_RETURN(p.validation_actions, strings_field(*spec, "validationActions", "spec"));
+  for (const auto& a : p.validation_actions)
+    if (a != "Deny" && a != "Audit" && a != "Warn")
+      return invalid_input(fmt::format("spec.validationActions: unknown action {}", a));
+  VOUCH_ASSIGN_OR_RETURN(p.failure_policy, string_field(*spec, "failurePolicy", "spec", false));
+  if (p.failure_policy.empty()) p.failure_policy = "Fail";
+  if (p.failure_policy != "Fail" && p.failure_policy != "Ignore")
+    return invalid_input(fmt::format("spec.failurePolicy: expected Fail or Ignore, got {}", p.failure_policy));
+  VOUCH_RETURN_IF_ERROR(compile_cel_policy(p));
+
+  Policy out;
+  out.api_version = p.api_version;
+  out.kind = p.kind;
+  out.name = p.name;
+  out.failure_policy = p.failure_policy;
+  out.raw = doc;
+  bool deny = p.validation_actions.empty() || std::find(p.validation_actions.begin(), p.validation_actions.end(), "Deny") !=
+                                                  p.validation_actions.end();
+  out.failure_action = deny ? FailureAction::kEnforce : FailureAction::kAudit;
+  out.cel = std::make_shared<const CelPolicy>(std::move(p));
+  return out;
+}
+
+Status apply_binding(const bj::value& doc, std::vector<Policy>& policies) {
+  if (!doc.is_object()) return invalid_input("expected an object");
+  const bj::object* spec = object_at(doc.get_object(), "spec");
+  if (!spec) return invalid_input("spec: required");
+  VOUCH_ASSIGN_OR_RETURN(auto name, string_field(*spec, "policyName", "spec", true));
+  if (auto* pr = spec->if_contains("paramRef"); pr && !pr->is_null()) return invalid_input("spec.paramRef is not supported");
+  VOUCH_ASSIGN_OR_RETURN(auto actions, strings_field(*spec, "validationActions", "spec"));
+  for (const auto& a : actions)
+    if (a != "Deny" && a != "Audit" && a != "Warn") return invalid_input(fmt::format("spec.validationActions: unknown action {}", a));
+  std::optional<CelMatchConstraints> match;
+  if (const bj::object* m = object_at(*spec, "matchResources")) {
+    VOUCH_ASSIGN_OR_RETURN(match, match_field(m, "spec.matchResources"));
+  }
+  for (auto& p : policies) {
+    if (!p.cel || p.cel->kind != "ValidatingAdmissionPolicy" || p.name != name) continue;
+    CelPolicy copy = *p.cel;
+    if (!actions.empty()) copy.validation_actions = actions;
+    if (match) {
+      // A binding's matchResources without resourceRules matches everything the policy does.
+      if (match->resource_rules.empty()) match->resource_rules.push_back({{"*"}, {"*"}, {"*"}, {"*"}, {}});
+      copy.binding_match.push_back(*match);
+    }
+    bool deny = copy.validation_actions.empty() ||
+                std::find(copy.validation_actions.begin(), copy.validation_actions.end(), "Deny") != copy.validation_actions.end();
+    p.failure_action = deny ? FailureAction::kEnforce : FailureAction::kAudit;
+    p.cel = std::make_shared<const CelPolicy>(std::move(copy));
+    return ok_status();
+  }
+  return invalid_input(fmt::format("spec.policyName: no ValidatingAdmissionPolicy named {} among the policies", name));
+}
+
+std::vector<RuleResult> evaluate_cel_policy(const CelPolicy& p, const Request& request) {
+  std::vector<RuleResult> out;
+  const auto& c = *p.compiled;
+  RequestFacts f;
+  ResourceRef ref = resource_ref(request.object.is_null() ? request.old_object : request.object);
+  const bj::value& subject = request.object.is_null() ? request.old_object : request.object;
+  std::string api_version = ref.api_version;
+  size_t slash = api_version.find('/');
+  f.group = slash == std::string::npos ? "" : api_version.substr(0, slash);
+  f.version = slash == std::string::npos ? api_version : api_version.substr(slash + 1);
+  f.kind = ref.kind;
+  f.resource = plural_resource(ref.kind);
+  f.name = ref.name;
+  f.ns = ref.ns;
+  f.operation = operation_of(request);
+  if (subject.is_object()) {
+    if (auto* meta = subject.get_object().if_contains("metadata"); meta && meta->is_object())
+      if (auto* labels = meta->get_object().if_contains("labels"); labels && labels->is_object())
+        for (const auto& [k, v] : labels->get_object())
+          if (v.is_string()) f.labels[std::string(k)] = std::string(v.get_string());
+  }
+  if (!constraints_match(p.match, f, request)) return out;
+  for (const auto& b : p.binding_match)
+    if (!constraints_match(b, f, request)) return out;
+
+  RuleResult result;
+  result.policy = p.name;
+  result.rule = p.name;
+  result.type = "Validation";
+  bool deny = p.validation_actions.empty() ||
+              std::find(p.validation_actions.begin(), p.validation_actions.end(), "Deny") != p.validation_actions.end();
+  result.action = deny ? FailureAction::kEnforce : FailureAction::kAudit;
+  bool ignore = p.failure_policy == "Ignore";
+  auto fail_closed = [&](const std::string& message) {
+    // failurePolicy Ignore turns an evaluation error into no decision.
+    if (ignore) return out;
+    result.status = RuleStatus::kError;
+    result.message = message;
+    out.push_back(std::move(result));
+    return out;
+  };
+
+  bool is_delete = f.operation == "DELETE";
+  cel::Activation vars;
+  cel::Value object = is_delete ? cel::Value::null() : cel::from_json(request.object);
+  vars.bind("object", object);
+  vars.bind("oldObject", is_delete && request.old_object.is_null() ? cel::from_json(request.object)
+                                                                   : cel::from_json(request.old_object));
+  {
+    cel::Map kind;
+    kind.insert(cel::Value::string("group"), cel::Value::string(f.group));
+    kind.insert(cel::Value::string("version"), cel::Value::string(f.version));
+    kind.insert(cel::Value::string("kind"), cel::Value::string(f.kind));
+    cel::Map resource;
+    resource.insert(cel::Value::string("group"), cel::Value::string(f.group));
+    resource.insert(cel::Value::string("version"), cel::Value::string(f.version));
+    resource.insert(cel::Value::string("resource"), cel::Value::string(f.resource));
+    cel::Map user;
+    user.insert(cel::Value::string("username"), cel::Value::string(request.user.username));
+    user.insert(cel::Value::string("groups"), string_list(request.user.groups));
+    cel::Map req;
+    req.insert(cel::Value::string("kind"), cel::Value::map(kind));
+    req.insert(cel::Value::string("resource"), cel::Value::map(std::move(resource)));
+    req.insert(cel::Value::string("requestKind"), cel::Value::map(kind));
+    req.insert(cel::Value::string("name"), cel::Value::string(f.name));
+    req.insert(cel::Value::string("namespace"), cel::Value::string(f.ns));
+    req.insert(cel::Value::string("operation"), cel::Value::string(f.operation));
+    req.insert(cel::Value::string("userInfo"), cel::Value::map(std::move(user)));
+    req.insert(cel::Value::string("dryRun"), cel::Value::boolean(false));
+    vars.bind("request", cel::Value::map(std::move(req)));
+  }
+  if (!f.ns.empty()) {
+    cel::Map labels;
+    if (auto it = request.namespace_labels.find(f.ns); it != request.namespace_labels.end())
+      for (const auto& [k, v] : it->second) labels.insert(cel::Value::string(k), cel::Value::string(v));
+    cel::Map meta;
+    meta.insert(cel::Value::string("name"), cel::Value::string(f.ns));
+    meta.insert(cel::Value::string("labels"), cel::Value::map(std::move(labels)));
+    cel::Map ns;
+    ns.insert(cel::Value::string("metadata"), cel::Value::map(std::move(meta)));
+    vars.bind("namespaceObject", cel::Value::map(std::move(ns)));
+  } else {
+    vars.bind("namespaceObject", cel::Value::null());
+  }
+  vars.bind("params", cel::Value::null());
+
+  // Match conditions: all must hold; an error follows the failure policy.
+  for (size_t i = 0; i < c.match_conditions.size(); ++i) {
+    auto r = c.match_conditions[i].evaluate(vars);
+    if (!r.ok()) return fail_closed(fmt::format("matchConditions[{}] ({}): {}", i, p.match_conditions[i].name, r.error().message));
+    if (r->value.is_error())
+      return fail_closed(fmt::format("matchConditions[{}] ({}): {}", i, p.match_conditions[i].name, r->value.error_message()));
+    if (!r->value.is(cel::Kind::kBool))
+      return fail_closed(fmt::format("matchConditions[{}] ({}): expected a bool, got {}", i, p.match_conditions[i].name,
+                                     r->value.type_name()));
+    if (!r->value.as_bool()) return out;
+  }
+  // Variables, in order; each sees those before it. An error stays in the variable and
+  // surfaces in the validations that read it.
+  cel::Map variables;
+  for (size_t i = 0; i < c.variables.size(); ++i) {
+    vars.bind("variables", cel::Value::map(variables));
+    auto r = c.variables[i].evaluate(vars);
+    if (!r.ok()) return fail_closed(fmt::format("variables.{}: {}", p.variables[i].name, r.error().message));
+    variables.insert(cel::Value::string(p.variables[i].name), r->value);
+  }
+  vars.bind("variables", cel::Value::map(variables));
+
+  std::vector<std::string> failures;
+  for (size_t i = 0; i < c.validations.size(); ++i) {
+    const CelValidation& v = p.validations[i];
+    auto r = c.validations[i].evaluate(vars);
+    if (!r.ok()) return fail_closed(fmt::format("validations[{}]: {}", i, r.error().message));
+    if (r->value.is_error())
+      return fail_closed(fmt::format("validations[{}]: expression '{}' resulted in error: {}", i, v.expression,
+                                     r->value.error_message()));
+    if (!r->value.is(cel::Kind::kBool))
+      return fail_closed(fmt::format("validations[{}]: expected a bool, got {}", i, r->value.type_name()));
+    if (r->value.as_bool()) continue;
+    std::string message = v.message;
+    if (c.messages[i]) {
+      auto m = c.messages[i]->evaluate(vars);
+      if (m.ok() && m->value.is(cel::Kind::kString) && !m->value.as_string().empty()) message = m->value.as_string();
+    }
+    if (message.empty()) message = fmt::format("failed expression: {}", v.expression);
+    failures.push_back(std::move(message));
+  }
+  if (failures.empty()) {
+    result.status = RuleStatus::kPass;
+  } else {
+    bool warn_only = !deny && std::find(p.validation_actions.begin(), p.validation_actions.end(), "Warn") !=
+                                  p.validation_actions.end() &&
+                     std::find(p.validation_actions.begin(), p.validation_actions.end(), "Audit") == p.validation_actions.end();
+    result.status = warn_only ? RuleStatus::kWarn : RuleStatus::kFail;
+    std::string joined;
+    for (const auto& m : failures) joined += (joined.empty() ? "" : "; ") + m;
+    result.message = std::move(joined);
+  }
+  out.push_back(std::move(result));
+  return out;
+}
+
+}  // namespace vouch::policy

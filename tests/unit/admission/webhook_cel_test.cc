@@ -1,0 +1,151 @@
+// The webhook with CEL policies: Kyverno's vpol answers for Deny, Warn and Audit, and the
+// report source of each CEL kind.
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "../temp_dir.h"
+#include "vouch/admission/policy_reports.h"
+#include "vouch/admission/policy_set.h"
+#include "vouch/admission/review.h"
+#include "vouch/admission/webhook.h"
+
+namespace vouch::admission {
+namespace {
+
+namespace bj = boost::json;
+using policy::RuleStatus;
+
+std::string vpol(const std::string& name, const std::string& actions) {
+  return fmt::format(R"yaml(apiVersion: policies.kyverno.io/v1
+kind: ValidatingPolicy
+metadata: {{name: {}}}
+spec:
+  validationActions: [{}]
+  matchConstraints:
+    resourceRules:
+      - {{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}}
+  matchConditions:
+    - {{name: own-namespace, expression: "request.namespace == '{}'"}}
+  validations:
+    - expression: "object.spec.containers.all(c, !c.image.endsWith(':latest'))"
+      messageExpression: "'no :latest in ' + object.metadata.name"
+)yaml",
+                     name, actions, name);
+}
+
+const char* kClusterPolicy = R"(apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: both}
+spec:
+  validationFailureAction: Enforce
+  rules:
+    - name: no-latest-tag
+      match: {any: [{resources: {kinds: [Pod], namespaces: [both]}}]}
+      validate:
+        message: "The :latest tag is not allowed."
+        pattern: {spec: {containers: [{image: "!*:latest"}]}}
+)";
+
+AdmissionReview review(const std::string& ns, const std::string& image) {
+  bj::object pod{{"apiVersion", "v1"},
+                 {"kind", "Pod"},
+                 {"metadata", bj::object{{"name", "web"}, {"namespace", ns}}},
+                 {"spec", bj::object{{"containers", bj::array{bj::object{{"name", "app"}, {"image", image}}}}}}};
+  bj::object req{{"uid", "705ab4f5-6393-11e8-b7cc-42010a800002"},
+                 {"kind", bj::object{{"group", ""}, {"version", "v1"}, {"kind", "Pod"}}},
+                 {"resource", bj::object{{"group", ""}, {"version", "v1"}, {"resource", "pods"}}},
+                 {"name", "web"},
+                 {"namespace", ns},
+                 {"operation", "CREATE"},
+                 {"userInfo", bj::object{{"username", "admin"}}},
+                 {"object", pod}};
+  auto r = decode_review(bj::serialize(bj::object{
+      {"apiVersion", "admission.k8s.io/v1"}, {"kind", "AdmissionReview"}, {"request", req}}));
+  EXPECT_TRUE(std::holds_alternative<AdmissionReview>(r)) << std::get<ReviewError>(r).message;
+  return std::get<AdmissionReview>(std::move(r));
+}
+
+struct CelFixture {
+  vouch::testing::TempDir tmp;
+  std::vector<ReviewResults> recorded;
+  std::unique_ptr<Webhook> webhook;
+
+  explicit CelFixture(const std::vector<std::string>& docs) {
+    for (size_t i = 0; i < docs.size(); ++i) std::ofstream(tmp.path() / fmt::format("p{}.yaml", i)) << docs[i];
+    auto d = PolicyDirectory::open(tmp.path().string());
+    EXPECT_TRUE(d.ok()) << d.error().message;
+    WebhookOptions o;
+    o.policies = std::move(*d);
+    o.evaluation_threads = 1;
+    o.on_results = [this](ReviewResults r) { recorded.push_back(std::move(r)); };
+    webhook = std::make_unique<Webhook>(std::move(o));
+  }
+};
+
+TEST(CelAdmission, DenyWarnAndAuditAnswerAsKyvernosValidatingPolicyHandler) {
+  CelFixture fx({vpol("deny", "Deny"), vpol("warn", "Warn"), vpol("audit", "Audit"), vpol("both", "Deny, Warn"),
+                 kClusterPolicy});
+  auto denied = fx.webhook->evaluate(review("deny", "nginx:latest"), false, false);
+  EXPECT_FALSE(denied.allowed);
+  EXPECT_EQ(denied.message, "Policy deny failed: no :latest in web");
+  EXPECT_TRUE(denied.warnings.empty());
+
+  auto warned = fx.webhook->evaluate(review("warn", "nginx:latest"), false, false);
+  EXPECT_TRUE(warned.allowed);
+  EXPECT_EQ(warned.warnings, std::vector<std::string>{"Policy warn failed: no :latest in web"});
+
+  auto audited = fx.webhook->evaluate(review("audit", "nginx:latest"), false, false);
+  EXPECT_TRUE(audited.allowed);
+  EXPECT_TRUE(audited.warnings.empty());
+
+  // Deny and Warn together: denied and warned; a ClusterPolicy of the same name blocks too.
+  auto both = fx.webhook->evaluate(review("both", "nginx:latest"), false, false);
+  EXPECT_FALSE(both.allowed);
+  EXPECT_NE(both.message.find("resource Pod/both/web was blocked due to the following policies"), std::string::npos)
+      << both.message;
+  EXPECT_TRUE(both.message.ends_with("; Policy both failed: no :latest in web")) << both.message;
+  EXPECT_EQ(both.warnings, std::vector<std::string>{"Policy both failed: no :latest in web"});
+
+  auto passed = fx.webhook->evaluate(review("deny", "nginx:1.27"), false, false);
+  EXPECT_TRUE(passed.allowed);
+
+  // Every decision is reported, Audit's and Warn's fails as fails, under Kyverno's source.
+  ASSERT_EQ(fx.recorded.size(), 5u);
+  const policy::RuleResult& audit = fx.recorded[2].results.at(0);
+  EXPECT_EQ(audit.policy, "audit");
+  EXPECT_EQ(audit.status, RuleStatus::kFail);
+  EXPECT_EQ(fx.recorded[1].results.at(0).status, RuleStatus::kFail);
+  EXPECT_EQ(fx.recorded[4].results.at(0).status, RuleStatus::kPass);
+  RecordedResult recorded;
+  recorded.result = audit;
+  recorded.resource = fx.recorded[2].resource;
+  bj::object entry = policy_report_result(recorded);
+  EXPECT_EQ(entry.at("source"), "KyvernoValidatingPolicy");
+  EXPECT_EQ(entry.at("properties").at("type"), "Validation");
+  EXPECT_EQ(entry.at("message"), "no :latest in web");
+}
+
+TEST(CelAdmission, TheMutatingWebhookLeavesCelPoliciesToTheValidatingOne) {
+  CelFixture fx({vpol("deny", "Deny")});
+  auto r = fx.webhook->evaluate(review("deny", "nginx:latest"), true, false);
+  EXPECT_TRUE(r.allowed);
+  EXPECT_TRUE(fx.recorded.empty());
+}
+
+TEST(CelAdmission, ReportSourcesOfTheCelKinds) {
+  EXPECT_EQ(cel_result_type("ValidatingPolicy"), "KyvernoValidatingPolicy/Validation");
+  EXPECT_EQ(cel_result_type("ValidatingAdmissionPolicy"), "ValidatingAdmissionPolicy/Validation");
+  RecordedResult r;
+  r.result.type = cel_result_type("ValidatingAdmissionPolicy");
+  bj::object entry = policy_report_result(r);
+  EXPECT_EQ(entry.at("source"), "ValidatingAdmissionPolicy");
+  EXPECT_EQ(entry.at("properties").at("type"), "Validation");
+  r.result.type = "Validation";
+  EXPECT_EQ(policy_report_result(r).at("source"), "kyverno");
+}
+
+}  // namespace
+}  // namespace vouch::admission

@@ -1,0 +1,184 @@
+// ValidatingPolicy and ValidatingAdmissionPolicy through parse_policies and Engine::apply.
+#include <gtest/gtest.h>
+
+#include "vouch/base/json.h"
+#include "vouch/policy/cel_policy.h"
+#include "vouch/policy/engine.h"
+#include "vouch/policy/policy.h"
+
+namespace vouch::policy {
+namespace {
+
+constexpr const char* kValidatingPolicy = R"yaml(
+apiVersion: policies.kyverno.io/v1
+kind: ValidatingPolicy
+metadata:
+  name: check-labels
+spec:
+  validationActions: [Audit]
+  matchConstraints:
+    resourceRules:
+    - apiGroups: ["apps"]
+      apiVersions: ["v1"]
+      operations: ["CREATE", "UPDATE"]
+      resources: ["deployments"]
+  matchConditions:
+  - name: not-system
+    expression: "object.metadata.namespace != 'kube-system'"
+  variables:
+  - name: env
+    expression: "object.metadata.?labels.?env.orValue('')"
+  validations:
+  - expression: "variables.env == 'prod'"
+    messageExpression: "'env must be prod, not ' + variables.env"
+  - expression: "object.spec.replicas <= 5"
+    message: "too many replicas"
+)yaml";
+
+bj::value deployment(std::string_view ns, std::string_view env, int replicas) {
+  auto v = json::parse(fmt::format(R"({{"apiVersion": "apps/v1", "kind": "Deployment",
+      "metadata": {{"name": "d", "namespace": "{}", "labels": {{"env": "{}"}}}}, "spec": {{"replicas": {}}}}})",
+                                   ns, env, replicas));
+  return *v;
+}
+
+std::vector<RuleResult> run(const Policy& p, bj::value object, std::string operation = "CREATE") {
+  Request r;
+  r.object = std::move(object);
+  r.operation = std::move(operation);
+  return Engine().apply(p, r);
+}
+
+TEST(CelPolicy, ValidatingPolicyPassesFailsAndSkips) {
+  auto policies = parse_policies(kValidatingPolicy, "policy.yaml");
+  ASSERT_TRUE(policies.ok()) << policies.error().message;
+  ASSERT_EQ(policies->size(), 1u);
+  const Policy& p = (*policies)[0];
+  EXPECT_EQ(p.kind, "ValidatingPolicy");
+  EXPECT_EQ(p.failure_action, FailureAction::kAudit);
+
+  auto pass = run(p, deployment("default", "prod", 2));
+  ASSERT_EQ(pass.size(), 1u);
+  EXPECT_EQ(pass[0].status, RuleStatus::kPass);
+
+  auto fail = run(p, deployment("default", "dev", 9));
+  ASSERT_EQ(fail.size(), 1u);
+  EXPECT_EQ(fail[0].status, RuleStatus::kFail);
+  EXPECT_EQ(fail[0].message, "env must be prod, not dev; too many replicas");
+  EXPECT_EQ(fail[0].action, FailureAction::kAudit);
+
+  EXPECT_TRUE(run(p, deployment("kube-system", "dev", 1)).empty());       // matchConditions false
+  EXPECT_TRUE(run(p, deployment("default", "dev", 1), "DELETE").empty());  // operation not matched
+  auto pod = json::parse(R"({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}})");
+  EXPECT_TRUE(run(p, *pod).empty());                                       // resource not matched
+}
+
+TEST(CelPolicy, AdmissionPolicyWithBindingAndFailurePolicy) {
+  constexpr const char* kVap = R"yaml(
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: b}
+spec:
+  policyName: replicas
+  validationActions: [Deny]
+  matchResources:
+    namespaceSelector:
+      matchLabels: {env: test}
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: replicas}
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules:
+    - apiGroups: ["apps"]
+      apiVersions: ["v1"]
+      operations: ["CREATE"]
+      resources: ["deployments"]
+  validations:
+  - expression: "object.spec.replicas < int(object.metadata.labels.env)"
+)yaml";
+  auto policies = parse_policies(kVap, "vap.yaml");
+  ASSERT_TRUE(policies.ok()) << policies.error().message;
+  ASSERT_EQ(policies->size(), 1u);
+  const Policy& p = (*policies)[0];
+  EXPECT_EQ(p.failure_action, FailureAction::kEnforce);
+  Request r;
+  r.object = deployment("team", "3", 2);
+  EXPECT_TRUE(Engine().apply(p, r).empty());  // the binding's namespaceSelector does not match
+  r.namespace_labels["team"] = {{"env", "test"}};
+  auto ok = Engine().apply(p, r);
+  ASSERT_EQ(ok.size(), 1u);
+  EXPECT_EQ(ok[0].status, RuleStatus::kPass);
+  r.object = deployment("team", "x", 2);  // int('x') fails: failurePolicy Fail reports an error
+  auto err = Engine().apply(p, r);
+  ASSERT_EQ(err.size(), 1u);
+  EXPECT_EQ(err[0].status, RuleStatus::kError);
+  EXPECT_NE(err[0].message.find("cannot convert"), std::string::npos) << err[0].message;
+  r.object = deployment("team", "1", 2);
+  auto fail = Engine().apply(p, r);
+  ASSERT_EQ(fail.size(), 1u);
+  EXPECT_EQ(fail[0].message, "failed expression: object.spec.replicas < int(object.metadata.labels.env)");
+
+  std::string ignore = kVap;
+  ignore.replace(ignore.find("failurePolicy: Fail"), 19, "failurePolicy: Ignore");
+  auto ignored = parse_policies(ignore, "vap.yaml");
+  ASSERT_TRUE(ignored.ok());
+  r.object = deployment("team", "x", 2);
+  EXPECT_TRUE(Engine().apply((*ignored)[0], r).empty());
+}
+
+TEST(CelPolicy, UnreadKindsAndBadExpressionsAreRefused) {
+  auto image = parse_policies(R"yaml(
+apiVersion: policies.kyverno.io/v1alpha1
+kind: ImageValidatingPolicy
+metadata: {name: images}
+spec: {}
+)yaml", "ivp.yaml");
+  ASSERT_FALSE(image.ok());
+  EXPECT_NE(image.error().message.find("policy kind ImageValidatingPolicy is not supported"), std::string::npos)
+      << image.error().message;
+  auto bad = parse_policies(R"yaml(
+apiVersion: policies.kyverno.io/v1alpha1
+kind: ValidatingPolicy
+metadata: {name: bad}
+spec:
+  validations:
+  - expression: "object.metadata.name =="
+)yaml", "bad.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("spec.validations[0].expression: CEL syntax error at line 1, column 24"),
+            std::string::npos)
+      << bad.error().message;
+  auto orphan = parse_policies(R"yaml(
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: b}
+spec: {policyName: missing, validationActions: [Deny]}
+)yaml", "b.yaml");
+  EXPECT_FALSE(orphan.ok());
+}
+
+TEST(CelPolicy, CostLimitInAValidationIsAnError) {
+  auto policies = parse_policies(R"yaml(
+apiVersion: policies.kyverno.io/v1
+kind: ValidatingPolicy
+metadata: {name: expensive}
+spec:
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["pods"]}
+  validations:
+  - expression: "lists.range(1000).all(x, lists.range(1000).all(y, lists.range(1000).all(z, x + y + z >= 0)))"
+)yaml", "cost.yaml");
+  ASSERT_TRUE(policies.ok()) << policies.error().message;
+  auto pod = json::parse(R"({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "default"}})");
+  auto results = run((*policies)[0], *pod);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].status, RuleStatus::kError);
+  EXPECT_NE(results[0].message.find("cost limit"), std::string::npos) << results[0].message;
+}
+
+}  // namespace
+}  // namespace vouch::policy
