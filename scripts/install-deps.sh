@@ -18,6 +18,7 @@ packages=(
   docker-registry umoci skopeo apache2-utils zstd curl  # tests/integration/oci_registry.sh, cosign_skopeo.sh (real registry, image tools)
   hey  # bench/admission_bench.sh (HTTP load over TLS against the admission webhook)
   jq  # tests/integration/admission_reports.sh, inventory_rescan.sh (the seeds' jq triage of reports)
+  zip  # tests/integration/db_update.sh, inventory_rescan.sh (OSV's all.zip exports, made from the shared records)
   debian-archive-keyring  # scripts/get-skopeo.sh: Debian 13's skopeo (sigstore support) into .cache/
   debootstrap  # scripts/sbom-fixtures.sh (the Debian root of tests/integration/sbom_ground_truth.sh)
   golang-go libcommons-lang3-java rpm  # tests/integration/sbom_binaries.sh (go version -m, real jars, a real rpmdb)
