@@ -19,6 +19,7 @@ packages=(
   hey  # bench/admission_bench.sh (HTTP load over TLS against the admission webhook)
   jq  # tests/integration/admission_reports.sh, inventory_rescan.sh (the seeds' jq triage of reports)
   zip  # tests/integration/db_update.sh, inventory_rescan.sh (OSV's all.zip exports, made from the shared records)
+  tzdata  # CEL's timestamp functions read time zones from /usr/share/zoneinfo
   debian-archive-keyring  # scripts/get-skopeo.sh: Debian 13's skopeo (sigstore support) into .cache/
   debootstrap  # scripts/sbom-fixtures.sh (the Debian root of tests/integration/sbom_ground_truth.sh)
   golang-go libcommons-lang3-java rpm  # tests/integration/sbom_binaries.sh (go version -m, real jars, a real rpmdb)
