@@ -7,7 +7,7 @@
 #   VOUCH_BIN=build/vouch bash bench/inventory_bench.sh [IMAGES] [PACKAGES] [UPDATED]
 set -euo pipefail
 vouch=${VOUCH_BIN:?VOUCH_BIN must point at the vouch binary}
-data=${VOUCH_TESTDATA:-/work/shared/testdata}
+data=${VOUCH_TESTDATA:-$(cd "$(dirname "$0")/../.." && pwd)/../shared/testdata}
 images=${1:-10000} packages=${2:-300} updated=${3:-1000}
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 

@@ -8,7 +8,7 @@
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/assert.sh"
 vouch=${VOUCH_BIN:?VOUCH_BIN must point at the vouch binary}
-data=${VOUCH_TESTDATA:-/work/shared/testdata}
+data=${VOUCH_TESTDATA:-$(cd "$(dirname "$0")/../.." && pwd)/../shared/testdata}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
 pg=$(mktemp -d)

@@ -7,7 +7,7 @@
 # gets 400.
 set -uo pipefail
 V=$(realpath "${VOUCH_BIN:?set VOUCH_BIN}")
-data=${VOUCH_TESTDATA:-/work/shared/testdata}
+data=${VOUCH_TESTDATA:-$(cd "$(dirname "$0")/../.." && pwd)/../shared/testdata}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 source "$root/tests/lib/assert.sh"
 source "$root/tests/lib/scratch.sh"
