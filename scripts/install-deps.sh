@@ -23,6 +23,7 @@ packages=(
   debian-archive-keyring  # scripts/get-skopeo.sh: Debian 13's skopeo (sigstore support) into .cache/
   debootstrap  # scripts/sbom-fixtures.sh (the Debian root of tests/integration/sbom_ground_truth.sh)
   golang-go libcommons-lang3-java rpm  # tests/integration/sbom_binaries.sh (go version -m, real jars, a real rpmdb)
+  chromium  # tests/integration/ui_browser.sh (the dashboard in a real browser, headless, driven by puppeteer-core)
 )
 # Node.js (sigstore-js, ajv): a machine whose nodejs already bundles npm needs nothing more.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)

@@ -67,6 +67,11 @@ for t in tests/integration/*.sh; do
   if VOUCH_BIN="$root/$build/vouch" bash "$t"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL  $t"; fi
   echo "   ($(basename "$t"): $((SECONDS - started)) s)"
 done
+# The seed chapters' commands and policies on vouch (tests/seeds/README.md).
+echo "== seeds: tests/seeds/run.sh"
+started=$SECONDS
+if VOUCH_BIN="$root/$build/vouch" bash tests/seeds/run.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL  tests/seeds/run.sh"; fi
+echo "   (seeds: $((SECONDS - started)) s)"
 echo "suite time: $SECONDS s"
 
 echo "total: $passed passed, $failed failed"

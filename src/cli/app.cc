@@ -17,10 +17,13 @@ int run(int argc, char** argv) {
       "syft, grype, cosign, Rekor, Fulcio and Kyverno.\n\n"
       "Exit codes: 0 success, 1 verification or policy failure, 2 usage or input error; `vouch verify`\n"
       "exits as cosign verify: 10 no signature, 11 no such tag, 12 no signature verifies."};
-  app.set_version_flag("--version", "vouch 0.1.0");
+  static constexpr const char* kVersion = "vouch 0.1.0";
+  app.set_version_flag("--version", kVersion);
   app.require_subcommand(1);
   app.fallthrough(false);
   int exit_code = 0;
+  // `cosign version`, `syft version`, `grype version`: the peers print their version as a command.
+  app.add_subcommand("version", "Print vouch's version (also --version)")->callback([] { fmt::print("{}\n", kVersion); });
   register_key_commands(app, exit_code);
   register_blob_commands(app, exit_code);
   register_cosign_commands(app, exit_code);
@@ -37,6 +40,7 @@ int run(int argc, char** argv) {
   register_policy_commands(app, exit_code);
   register_admission_commands(app, exit_code);
   register_report_commands(app, exit_code);
+  register_ui_commands(app, exit_code);
   register_tuf_commands(app, exit_code);
   register_tsa_commands(app, exit_code);
   register_ca_commands(app, exit_code);

@@ -18,6 +18,7 @@
 #include "vouch/policy/document.h"
 #include "vouch/policy/lint.h"
 #include "vouch/verifiers/cosign.h"
+#include "vouch/verifiers/image_policy.h"
 
 namespace vouch::cli {
 namespace {
@@ -122,6 +123,7 @@ Status serve(const ServeFlags& f) {
       return trust.load_or_tuf(true, std::chrono::steady_clock::now() + std::chrono::seconds(20));
     };
   }
+  options.image_policy_verifier = verifiers::image_policy_verifier(v);
   std::shared_ptr<policy::ImageVerifier> cosign = verifiers::cosign_image_verifier(std::move(v));
   std::shared_ptr<admission::CachingImageVerifier> cache;
   if (f.cache_enabled) {

@@ -91,14 +91,16 @@ Status scan(const ScanOptions& o) {
         if (v.is_string()) labels[std::string(k)] = std::string(v.get_string());
   }
   std::shared_ptr<policy::ImageVerifier> verifier;
+  std::shared_ptr<policy::ImagePolicyVerifier> image_policy_verifier;
   if (o.registry) {
     VOUCH_ASSIGN_OR_RETURN(verifier, make_image_verifier(o.allow_insecure_registry, o.trust));
+    VOUCH_ASSIGN_OR_RETURN(image_policy_verifier, make_image_policy_verifier(o.allow_insecure_registry, o.trust));
   }
   // Open the store before the evaluation, so that a wrong URL fails before registry round trips.
   const std::string url = o.reports.empty() ? admission::default_report_store_url() : o.reports;
   VOUCH_ASSIGN_OR_RETURN(auto store, admission::open_report_store(url));
 
-  policy::Engine engine({.verifier = std::move(verifier)});
+  policy::Engine engine({.verifier = std::move(verifier), .image_policy_verifier = std::move(image_policy_verifier)});
   // As Kyverno's background scan: each resource as if it were created, by no one in particular.
   auto evaluated = policy::evaluate_all(engine, policies, resources, values, policy::UserInfo{}, "CREATE");
   const UnixSeconds now = now_unix();

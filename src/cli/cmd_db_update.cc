@@ -6,6 +6,10 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/db_update.h"
+#include "cli/inventory_common.h"
+#include "vouch/inventory/scan.h"
+#include "vouch/inventory/store.h"
 #include "vouch/base/file.h"
 #include "vouch/inventory/mirror.h"
 #include "vouch/net/http_server.h"
@@ -17,16 +21,6 @@ namespace {
 
 namespace bj = boost::json;
 namespace fs = std::filesystem;
-
-struct UpdateOptions {
-  std::string db;
-  std::vector<std::string> sources;
-  std::vector<std::string> ecosystems;
-  bool require_checksums = false;
-  std::string ca_file;
-  std::string output = "text";
-  TimeoutFlag timeout;
-};
 
 fs::path db_file_of(const std::string& db) {
   return vuln::database_file(db.empty() ? vuln::default_database_dir() : fs::path(db));
@@ -52,7 +46,9 @@ class ScratchDir {
   fs::path path_;
 };
 
-int db_update(const UpdateOptions& o) {
+}  // namespace
+
+int run_db_update(const DbUpdateOptions& o) {
   const fs::path db_file = db_file_of(o.db);
   std::vector<std::string> sources = o.sources;
   if (sources.empty()) sources.emplace_back(inventory::kOsvExportBase);
@@ -107,9 +103,33 @@ int db_update(const UpdateOptions& o) {
       return report(e.context(fmt::format("db update {}", source)));
     }
   }
-  if (o.output == "json") print_json(bj::object{{"database", db_file.string()}, {"updates", std::move(results)}});
+  bj::object out{{"database", db_file.string()}, {"updates", std::move(results)}};
+  if (!o.inventory.empty()) {
+    // The update is in place whatever happens here: a failed rescan says so and is left for the
+    // next `inventory rescan`, which picks up every update it has not covered.
+    auto rescanned = [&]() -> Result<std::pair<inventory::RescanResult, int64_t>> {
+      VOUCH_ASSIGN_OR_RETURN(auto vulns, vuln::open_sqlite_store(db_file, false));
+      VOUCH_ASSIGN_OR_RETURN(auto store, inventory::open_inventory_store(o.inventory));
+      VOUCH_ASSIGN_OR_RETURN(inventory::RescanResult r, inventory::rescan(*store, *vulns, db_file, {}));
+      VOUCH_ASSIGN_OR_RETURN(int64_t pending, store->pending_events());
+      return std::make_pair(std::move(r), pending);
+    }();
+    if (!rescanned.ok()) {
+      if (o.output == "json") print_json(out);
+      Error e = rescanned.error();
+      e.message += "; the database update is in place (run `vouch inventory rescan`)";
+      return report(e.context("inventory rescan"));
+    }
+    if (o.output == "json")
+      out["rescan"] = rescan_json(rescanned->first, rescanned->second);
+    else
+      fmt::print("inventory {}: {}\n", printable_line(o.inventory), rescan_summary(rescanned->first, rescanned->second));
+  }
+  if (o.output == "json") print_json(out);
   return kExitOk;
 }
+
+namespace {
 
 struct BuildOptions {
   std::string db;
@@ -231,7 +251,7 @@ Status db_serve(const ServeOptions& o) {
 }  // namespace
 
 void add_db_update_commands(CLI::App& db, int& exit_code) {
-  auto u = std::make_shared<UpdateOptions>();
+  auto u = std::make_shared<DbUpdateOptions>();
   auto* update = db.add_subcommand(
       "update",
       "Fetch fresh OSV data and apply only the records whose `modified` is newer, recording which\n"
@@ -245,9 +265,12 @@ void add_db_update_commands(CLI::App& db, int& exit_code) {
   update->add_option("--ecosystem", u->ecosystems, "OSV ecosystem to take (repeatable; default: all listed)");
   update->add_flag("--require-checksums", u->require_checksums, "Refuse archives no SHA256SUMS covers");
   update->add_option("--ca-file", u->ca_file, "Extra trust anchors (PEM) for HTTPS sources");
+  update->add_option("--inventory", u->inventory,
+                     "After a successful update, rescan this inventory store (a SQLite file or postgres://…): only\n"
+                     "the images holding a package a changed record names, as `inventory rescan`");
   add_output_flag(update, u->output);
   u->timeout.add(update);
-  update->callback([u, &exit_code] { exit_code = db_update(*u); });
+  update->callback([u, &exit_code] { exit_code = run_db_update(*u); });
 
   auto b = std::make_shared<BuildOptions>();
   auto* build = db.add_subcommand(

@@ -1,15 +1,26 @@
 // download signature|attestation|sbom: what cosign stores beside an image, printed as
 // `cosign download` prints it, one JSON document a line; attach sbom: an SBOM stored at
-// sha256-<hex>.sbom as `cosign attach sbom` stores it.
+// sha256-<hex>.sbom as `cosign attach sbom` stores it; attach artifact: files stored as an OCI
+// referrer, as `oras attach` stores them.
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <set>
+
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "vouch/base/bytes.h"
 #include "vouch/base/file.h"
 #include "vouch/base/json.h"
 #include "vouch/cosign/payload.h"
+#include "vouch/cosign/sign.h"
 #include "vouch/intoto/predicate.h"
 #include "vouch/oci/blob.h"
+#include "vouch/oci/image.h"
 #include "vouch/oci/reference.h"
+#include "vouch/oci/referrer.h"
 #include "vouch/oci/store.h"
 
 namespace vouch::cli {
@@ -26,6 +37,15 @@ struct DownloadOptions {
   bool allow_insecure = false;
   std::string username, password;
   TimeoutFlag timeout;
+
+  Result<std::unique_ptr<oci::Store>> open(const oci::ImageRef& image, bool write) const {
+    oci::StoreOptions so;
+    so.allow_insecure = allow_insecure;
+    so.username = username;
+    so.password = password;
+    so.timeout = timeout.duration();
+    return oci::open_store(image, so, write);
+  }
 };
 
 Result<std::string> blob(oci::Store& store, const oci::Descriptor& d) {
@@ -104,12 +124,7 @@ Result<size_t> print_classic(oci::Store& store, const oci::Digest& digest, What 
 
 Status download(const DownloadOptions& o, What what) {
   VOUCH_ASSIGN_OR_RETURN(oci::ImageRef ref, oci::parse_image_ref(o.ref));
-  oci::StoreOptions so;
-  so.allow_insecure = o.allow_insecure;
-  so.username = o.username;
-  so.password = o.password;
-  so.timeout = o.timeout.duration();
-  VOUCH_ASSIGN_OR_RETURN(auto store, oci::open_store(ref, so, false));
+  VOUCH_ASSIGN_OR_RETURN(auto store, o.open(ref, false));
   if (!store->supports_tags())
     return invalid_input(fmt::format("{}: signatures are read only from registries and OCI layouts", ref.str()));
   VOUCH_ASSIGN_OR_RETURN(oci::Manifest root, store->get_root());
@@ -166,12 +181,7 @@ Status attach_sbom(const AttachSbomOptions& o) {
   VOUCH_ASSIGN_OR_RETURN(std::string media_type, sbom_media_type(o.type, o.input_format));
   VOUCH_ASSIGN_OR_RETURN(std::string content, read_file(o.sbom, kMaxDownloadBytes));
   VOUCH_ASSIGN_OR_RETURN(oci::ImageRef ref, oci::parse_image_ref(o.image.ref));
-  oci::StoreOptions so;
-  so.allow_insecure = o.image.allow_insecure;
-  so.username = o.image.username;
-  so.password = o.image.password;
-  so.timeout = o.image.timeout.duration();
-  VOUCH_ASSIGN_OR_RETURN(auto store, oci::open_store(ref, so, true));
+  VOUCH_ASSIGN_OR_RETURN(auto store, o.image.open(ref, true));
   if (!store->supports_tags())
     return invalid_input(fmt::format("{}: SBOMs are attached only in registries and OCI layouts", ref.str()));
   VOUCH_ASSIGN_OR_RETURN(oci::Manifest root, store->get_root());
@@ -196,6 +206,173 @@ Status attach_sbom(const AttachSbomOptions& o) {
   VOUCH_RETURN_IF_ERROR(store->commit());
   fmt::print(stderr, "Uploading SBOM file for [{}] to [{}:{}] with mediaType [{}].\n", ref.str(),
              ref.reference.name(), tag, media_type);
+  return ok_status();
+}
+
+struct AttachSignatureOptions {
+  DownloadOptions image;
+  std::string payload, signature, certificate, chain, rekor_bundle;
+};
+
+struct AttachAttestationOptions {
+  DownloadOptions image;
+  std::vector<std::string> attestations;
+};
+
+// Opens the image for attaching and names the manifest it points at.
+Result<std::pair<std::unique_ptr<oci::Store>, oci::Manifest>> attach_target(const DownloadOptions& o, oci::ImageRef& ref) {
+  VOUCH_ASSIGN_OR_RETURN(ref, oci::parse_image_ref(o.ref));
+  if (ref.transport != oci::Transport::kRegistry && ref.transport != oci::Transport::kOciLayout)
+    return invalid_input(fmt::format("{}: signatures are attached only in registries and OCI layouts", o.ref));
+  VOUCH_ASSIGN_OR_RETURN(auto store, o.open(ref, true));
+  VOUCH_ASSIGN_OR_RETURN(oci::Manifest root, store->get_root());
+  if (!ref.reference.digest && ref.transport == oci::Transport::kRegistry)
+    fmt::print(stderr, "WARNING: attaching to {} by tag; it is {} now\n", ref.str(), root.digest.str());
+  return std::make_pair(std::move(store), std::move(root));
+}
+
+Status attach_signature_cmd(const AttachSignatureOptions& o) {
+  cosign::DetachedSignature s;
+  VOUCH_ASSIGN_OR_RETURN(s.payload, read_file(o.payload, 1 << 20));
+  VOUCH_ASSIGN_OR_RETURN(s.signature_base64, read_file(o.signature, 1 << 20));
+  if (!o.certificate.empty()) {
+    VOUCH_ASSIGN_OR_RETURN(s.certificate_pem, read_file(o.certificate, 1 << 20));
+  }
+  if (!o.chain.empty()) {
+    VOUCH_ASSIGN_OR_RETURN(s.chain_pem, read_file(o.chain, 1 << 20));
+  }
+  if (!o.rekor_bundle.empty()) {
+    VOUCH_ASSIGN_OR_RETURN(s.rekor_bundle_json, read_file(o.rekor_bundle, 1 << 20));
+  }
+  oci::ImageRef ref;
+  VOUCH_ASSIGN_OR_RETURN(auto target, attach_target(o.image, ref));
+  VOUCH_ASSIGN_OR_RETURN(std::string at, cosign::attach_signature(*target.first, ref.reference, target.second.descriptor(), s));
+  VOUCH_RETURN_IF_ERROR(target.first->commit());
+  fmt::print(stderr, "Attached a signature to {}\n", at);
+  return ok_status();
+}
+
+Status attach_attestation_cmd(const AttachAttestationOptions& o) {
+  std::vector<std::string> envelopes;
+  for (const auto& f : o.attestations) {
+    VOUCH_ASSIGN_OR_RETURN(std::string text, read_file(f, kMaxDownloadBytes));
+    envelopes.push_back(std::move(text));
+  }
+  oci::ImageRef ref;
+  VOUCH_ASSIGN_OR_RETURN(auto target, attach_target(o.image, ref));
+  for (size_t i = 0; i < envelopes.size(); ++i) {
+    auto at = cosign::attach_attestation(*target.first, ref.reference, target.second.descriptor(), envelopes[i]);
+    if (!at.ok()) return std::move(at).error().context(o.attestations[i]);
+    fmt::print(stderr, "Attached {} to {}\n", o.attestations[i], *at);
+  }
+  return target.first->commit();
+}
+
+struct AttachArtifactOptions {
+  DownloadOptions image;
+  std::string artifact_type;
+  std::vector<std::string> files;
+  std::string media_type = "application/vnd.oci.image.layer.v1.tar";  // oras attach's default
+  std::vector<std::string> annotations;                                // key=value
+};
+
+// Stores files as an OCI referrer of the image, as `oras attach` does; prints the referrer's digest.
+Status attach_artifact(const AttachArtifactOptions& o) {
+  oci::ReferrerArtifact artifact;
+  artifact.artifact_type = o.artifact_type;
+  for (const auto& a : o.annotations) {
+    size_t eq = a.find('=');
+    if (eq == 0 || eq == std::string::npos) return invalid_input(fmt::format("--annotation {}: expected key=value", a));
+    artifact.annotations[a.substr(0, eq)] = a.substr(eq + 1);
+  }
+  for (const auto& path : o.files) {
+    VOUCH_ASSIGN_OR_RETURN(std::string content, read_file(path, kMaxDownloadBytes));
+    artifact.files.push_back({o.media_type, std::move(content), std::filesystem::path(path).filename().string()});
+  }
+  VOUCH_ASSIGN_OR_RETURN(oci::ImageRef ref, oci::parse_image_ref(o.image.ref));
+  VOUCH_ASSIGN_OR_RETURN(auto store, o.image.open(ref, true));
+  if (!store->supports_tags())
+    return invalid_input(fmt::format("{}: referrers are attached only in registries and OCI layouts", ref.str()));
+  VOUCH_ASSIGN_OR_RETURN(oci::Manifest root, store->get_root());
+  VOUCH_ASSIGN_OR_RETURN(oci::Manifest referrer, oci::push_referrer(*store, root.descriptor(), artifact));
+  VOUCH_RETURN_IF_ERROR(store->commit());
+  if (!ref.reference.digest)
+    fmt::print(stderr, "WARNING: attached to {} by tag; it was {}\n", ref.str(), root.digest.str());
+  fmt::print(stderr, "Attached {} to {}@{}\n", o.artifact_type, ref.reference.name(), root.digest.str());
+  fmt::print("{}\n", referrer.digest.str());
+  return ok_status();
+}
+
+Status valid_or_error(const Result<bool>& r) {
+  if (!r.ok()) return r.error();
+  return ok_status();
+}
+
+struct CleanOptions {
+  DownloadOptions image;
+  std::string type = "all";
+  bool force = false;
+};
+
+// Deletes what cosign stores beside an image, as cosign clean: the .sig, .att and .sbom
+// manifests and the Sigstore bundle referrers, by digest (registries refuse deletes by tag).
+Status clean(const CleanOptions& o) {
+  if (!o.force) {
+    static const std::map<std::string, std::string> kWhat = {
+        {"signature", "all signatures"}, {"attestation", "all attestations"}, {"sbom", "all SBOMs"},
+        {"referrer", "all referrer attestations and/or signatures"}, {"all", "all signatures, SBOMs and attestations"}};
+    if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO))
+      return invalid_input(fmt::format("this will remove {} from the image; confirm with -f/--force (no terminal to ask on)",
+                                       kWhat.at(o.type)));
+    fmt::print(stderr, "WARNING: this will remove {} from the image\nAre you sure you would like to continue? [y/N] ",
+               kWhat.at(o.type));
+    std::string answer;
+    std::getline(std::cin, answer);
+    if (answer != "y" && answer != "Y" && answer != "yes") return invalid_input("user declined");
+  }
+  VOUCH_ASSIGN_OR_RETURN(oci::ImageRef ref, oci::parse_image_ref(o.image.ref));
+  if (ref.transport != oci::Transport::kRegistry) return invalid_input(fmt::format("{}: clean works on registry images", o.image.ref));
+  VOUCH_ASSIGN_OR_RETURN(auto store, o.image.open(ref, true));
+  VOUCH_ASSIGN_OR_RETURN(oci::Manifest root, store->get_root());
+  VOUCH_ASSIGN_OR_RETURN(auto attached, oci::list_attachments(*store, root.digest));
+  bool has_bundles = false;
+  std::vector<std::pair<std::string, oci::Digest>> doomed;  // what, digest
+  for (const auto& a : attached) {
+    bool bundle = a.kind == "referrer" && a.manifest.artifact_type.starts_with("application/vnd.dev.sigstore.bundle");
+    has_bundles = has_bundles || bundle;
+    bool take = o.type == "all" ? (a.kind != "referrer" || bundle) : o.type == "referrer" ? bundle : a.kind == o.type;
+    if (take) doomed.emplace_back(a.tag.empty() ? a.manifest.digest.str() : ref.reference.name() + ":" + a.tag, a.manifest.digest);
+  }
+  if ((o.type == "signature" || o.type == "attestation") && has_bundles)
+    fmt::print(stderr, "WARNING: image has referrers, consider using --type referrer\n");
+  std::set<oci::Digest> removed_referrers;
+  for (const auto& [what, digest] : doomed) {
+    VOUCH_ASSIGN_OR_RETURN(bool removed, store->delete_manifest(digest));
+    if (removed) fmt::print(stderr, "Removed {} from {}\n", what, o.image.ref);
+    if (what == digest.str()) removed_referrers.insert(digest);
+  }
+  // Registries without the referrers API list referrers in the sha256-<hex> index (the tag
+  // schema): it must not keep naming what is gone.
+  if (!removed_referrers.empty()) {
+    const std::string tag = oci::digest_tag(root.digest);
+    VOUCH_ASSIGN_OR_RETURN(auto listing, store->get_tagged(tag));
+    if (listing && listing->is_index()) {
+      bj::array kept;
+      for (const auto& d : listing->manifests)
+        if (!removed_referrers.contains(d.digest)) kept.push_back(d.to_json());
+      if (kept.empty()) {
+        VOUCH_RETURN_IF_ERROR(valid_or_error(store->delete_manifest(listing->digest)));
+      } else if (kept.size() != listing->manifests.size()) {
+        VOUCH_ASSIGN_OR_RETURN(oci::Manifest index, oci::parse_manifest(json::serialize(bj::object{
+                                                        {"schemaVersion", 2},
+                                                        {"mediaType", std::string(oci::media_type::kOciIndex)},
+                                                        {"manifests", std::move(kept)}})));
+        VOUCH_RETURN_IF_ERROR(store->put_manifest(index, tag, false));
+        VOUCH_RETURN_IF_ERROR(store->commit());
+      }
+    }
+  }
+  if (doomed.empty()) fmt::print(stderr, "Nothing to remove from {}\n", o.image.ref);
   return ok_status();
 }
 
@@ -232,6 +409,25 @@ void register_download_commands(CLI::App& app, int& exit_code) {
     on_run(sub, exit_code, [o, what = k.what] { return download(*o, what); });
   }
 
+  auto c = std::make_shared<CleanOptions>();
+  auto* clean_cmd = app.add_subcommand(
+      "clean",
+      "Remove what cosign stores beside an image, as cosign clean does: the sha256-<hex>.sig, .att and .sbom\n"
+      "manifests and the Sigstore bundle referrers (--type), deleted by digest. Asks for confirmation on a\n"
+      "terminal unless -f/--force; without a terminal, -f is required. The registry must allow deletes.\n"
+      "Exit 0, 2 on bad input or a refused delete.");
+  clean_cmd->add_option("--type", c->type, "What to remove")
+      ->check(CLI::IsMember({"signature", "attestation", "referrer", "sbom", "all"}))
+      ->capture_default_str();
+  clean_cmd->add_flag("-f,--force", c->force, "Do not ask for confirmation");
+  c->image.timeout.add(clean_cmd);
+  clean_cmd->add_flag("--allow-insecure-registry", c->image.allow_insecure,
+                      "Allow plain HTTP and unverified TLS for registries other than localhost");
+  clean_cmd->add_option("--username", c->image.username, "Registry user name (default: from ~/.docker/config.json)");
+  clean_cmd->add_option("--password", c->image.password, "Registry password (default: from ~/.docker/config.json)");
+  clean_cmd->add_option("IMAGE", c->image.ref, "registry/repo[:tag|@digest]")->required();
+  on_run(clean_cmd, exit_code, [c] { return clean(*c); });
+
   auto* attach = app.add_subcommand("attach", "Store an artifact beside an image, as cosign attach does.");
   attach->require_subcommand(1);
   auto a = std::make_shared<AttachSbomOptions>();
@@ -251,6 +447,63 @@ void register_download_commands(CLI::App& app, int& exit_code) {
   sbom->add_option("--password", a->image.password, "Registry password (default: from ~/.docker/config.json)");
   sbom->add_option("IMAGE", a->image.ref, "registry/repo[:tag|@digest], or oci:PATH[:tag]")->required();
   on_run(sbom, exit_code, [a] { return attach_sbom(*a); });
+
+  auto sg = std::make_shared<AttachSignatureOptions>();
+  auto* sig = attach->add_subcommand(
+      "signature",
+      "Store a signature made elsewhere at the image's sha256-<hex>.sig (classic layout), as cosign attach\n"
+      "signature: the simple-signing payload, its base64 signature, and the signer's certificate and chain.\n"
+      "The payload must name the image's digest. Nothing is verified here: `vouch verify` does that.\n"
+      "Exit 0, 2 on bad input.");
+  sig->add_option("--payload", sg->payload, "The signed simple-signing payload (cosign generate)")->required();
+  sig->add_option("--signature", sg->signature, "The base64 signature of the payload")->required();
+  sig->add_option("--certificate", sg->certificate, "The signer's certificate (PEM)");
+  sig->add_option("--certificate-chain", sg->chain, "Its chain up to the root (PEM)");
+  sig->add_option("--rekor-bundle", sg->rekor_bundle,
+                  "The transparency-log entry as the classic layout's dev.sigstore.cosign/bundle annotation (JSON)");
+  sg->image.timeout.add(sig);
+  sig->add_flag("--allow-insecure-registry", sg->image.allow_insecure,
+                "Allow plain HTTP and unverified TLS for registries other than localhost");
+  sig->add_option("--username", sg->image.username, "Registry user name (default: from ~/.docker/config.json)");
+  sig->add_option("--password", sg->image.password, "Registry password (default: from ~/.docker/config.json)");
+  sig->add_option("IMAGE", sg->image.ref, "registry/repo[:tag|@digest], or oci:PATH[:tag]")->required();
+  on_run(sig, exit_code, [sg] { return attach_signature_cmd(*sg); });
+
+  auto at = std::make_shared<AttachAttestationOptions>();
+  auto* att = attach->add_subcommand(
+      "attestation",
+      "Store DSSE envelopes made elsewhere (in-toto statements about the image, e.g. from `vouch attest-blob`\n"
+      "or a build system) at the image's sha256-<hex>.att, as cosign attach attestation. Each statement must\n"
+      "name the image's digest. Nothing is verified here. Exit 0, 2 on bad input.");
+  att->add_option("--attestation", at->attestations, "A DSSE envelope file (repeatable)")->required();
+  at->image.timeout.add(att);
+  att->add_flag("--allow-insecure-registry", at->image.allow_insecure,
+                "Allow plain HTTP and unverified TLS for registries other than localhost");
+  att->add_option("--username", at->image.username, "Registry user name (default: from ~/.docker/config.json)");
+  att->add_option("--password", at->image.password, "Registry password (default: from ~/.docker/config.json)");
+  att->add_option("IMAGE", at->image.ref, "registry/repo[:tag|@digest], or oci:PATH[:tag]")->required();
+  on_run(att, exit_code, [at] { return attach_attestation_cmd(*at); });
+
+  auto r = std::make_shared<AttachArtifactOptions>();
+  auto* artifact = attach->add_subcommand(
+      "artifact",
+      "Store files as an OCI referrer of the image, as `oras attach` does: a manifest with --artifact-type, the\n"
+      "empty config, one layer per --file (--media-type, annotated with its file name) and the image as its\n"
+      "subject (registries without the referrers API get the sha256-<hex> index tag). Prints the referrer's\n"
+      "digest; `vouch notation sign IMAGE@DIGEST` signs it, for verifyImages `type: Notary` attestations.\n"
+      "Nothing is signed here. Exit 0, 2 on bad input.");
+  artifact->add_option("--artifact-type", r->artifact_type, "The referrer's artifactType (e.g. application/vnd.cyclonedx+json)")
+      ->required();
+  artifact->add_option("--file", r->files, "A file to store as a layer (repeatable)")->required();
+  artifact->add_option("--media-type", r->media_type, "The layers' media type")->capture_default_str();
+  artifact->add_option("--annotation", r->annotations, "A manifest annotation key=value (repeatable)");
+  r->image.timeout.add(artifact);
+  artifact->add_flag("--allow-insecure-registry", r->image.allow_insecure,
+                     "Allow plain HTTP and unverified TLS for registries other than localhost");
+  artifact->add_option("--username", r->image.username, "Registry user name (default: from ~/.docker/config.json)");
+  artifact->add_option("--password", r->image.password, "Registry password (default: from ~/.docker/config.json)");
+  artifact->add_option("IMAGE", r->image.ref, "registry/repo[:tag|@digest], or oci:PATH[:tag]")->required();
+  on_run(artifact, exit_code, [r] { return attach_artifact(*r); });
 }
 
 }  // namespace vouch::cli

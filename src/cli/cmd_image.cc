@@ -1,10 +1,12 @@
 // inspect, copy, tree: reading images from registries, OCI layouts, docker-archives and dir:
 // directories, moving them between any two with everything attached, and listing attachments.
+#include <filesystem>
 #include <iostream>
 #include <map>
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "vouch/base/file.h"
 #include "vouch/base/json.h"
 #include "vouch/oci/image.h"
 #include "vouch/oci/reference.h"
@@ -228,6 +230,98 @@ Status copy(const CopyCmdOptions& o) {
   return ok_status();
 }
 
+// ---------------------------------------------------------------- save / load
+
+struct SaveLoadOptions {
+  RegistryFlags flags;
+  std::string dir;
+  std::string image;
+  std::string output = "text";
+};
+
+// Marks the layout as `cosign save` does, so that `cosign load` and `cosign verify
+// --local-image` read it: the image (or index) and its .sig and .att images by `kind`.
+Status mark_cosign_layout(const std::filesystem::path& dir, const oci::Manifest& root) {
+  auto index_path = dir / "index.json";
+  VOUCH_ASSIGN_OR_RETURN(std::string text, read_file(index_path, 4 << 20));
+  VOUCH_ASSIGN_OR_RETURN(bj::value index, json::parse(text));
+  auto* manifests = index.is_object() ? index.get_object().if_contains("manifests") : nullptr;
+  if (!manifests || !manifests->is_array()) return invalid_input(fmt::format("{}: no manifests", index_path.string()));
+  const std::string sig = oci::digest_tag(root.digest, ".sig"), att = oci::digest_tag(root.digest, ".att");
+  for (auto& e : manifests->get_array()) {
+    if (!e.is_object()) continue;
+    auto& o = e.get_object();
+    auto* annotations = o.if_contains("annotations");
+    std::string name, digest = o.contains("digest") && o.at("digest").is_string() ? std::string(o.at("digest").get_string()) : "";
+    if (annotations && annotations->is_object())
+      if (auto* n = annotations->get_object().if_contains("org.opencontainers.image.ref.name"); n && n->is_string())
+        name = std::string(n->get_string());
+    std::string_view kind;
+    if (digest == root.digest.str()) kind = root.is_index() ? oci::kCosignImageIndex : oci::kCosignImage;
+    else if (name == sig) kind = oci::kCosignSigs;
+    else if (name == att) kind = oci::kCosignAtts;
+    if (kind.empty()) continue;
+    if (!annotations || !annotations->is_object()) o["annotations"] = bj::object{};
+    o["annotations"].as_object()[std::string(oci::kCosignKind)] = std::string(kind);
+  }
+  return write_file_atomic(index_path, json::serialize(index));
+}
+
+Status save(const SaveLoadOptions& o) {
+  std::error_code ec;
+  if (std::filesystem::exists(o.dir, ec) && !std::filesystem::is_empty(o.dir, ec))
+    return invalid_input(fmt::format("--dir {}: exists and is not empty; save into a new directory", o.dir));
+  VOUCH_ASSIGN_OR_RETURN(auto platform, o.flags.parsed_platform());
+  VOUCH_ASSIGN_OR_RETURN(auto src, open(o.image, o.flags, false));
+  oci::ImageRef dst_ref;
+  dst_ref.transport = oci::Transport::kOciLayout;
+  dst_ref.path = o.dir;
+  VOUCH_ASSIGN_OR_RETURN(auto dst, oci::open_store(dst_ref, o.flags.store_options(), true));
+  oci::CopyOptions co;
+  co.platform = platform;
+  auto copied = oci::copy_image(*src, *dst, co);
+  if (copied.ok()) {
+    oci::Descriptor root_d;
+    root_d.digest = copied->root;
+    root_d.size = -1;
+    auto root = dst->get_manifest(root_d);
+    auto marked = root.ok() ? mark_cosign_layout(o.dir, *root) : Status(root.error());
+    if (!marked.ok()) copied = marked.error();
+  }
+  if (!copied.ok()) {
+    std::filesystem::remove_all(o.dir, ec);  // nothing half-written is left
+    return copied.error();
+  }
+  if (o.output == "json") {
+    bj::array att;
+    for (const auto& a : copied->attachments) att.push_back(bj::value(a));
+    print_json(bj::object{{"image", src->describe()}, {"dir", o.dir}, {"digest", copied->root.str()}, {"attachments", std::move(att)}});
+  } else {
+    fmt::print(stderr, "Saved {} with {} attachment(s) to {}\n", copied->root.str(), copied->attachments.size(), o.dir);
+  }
+  return ok_status();
+}
+
+Status load(const SaveLoadOptions& o) {
+  oci::ImageRef src_ref;
+  src_ref.transport = oci::Transport::kOciLayout;
+  src_ref.path = o.dir;
+  VOUCH_ASSIGN_OR_RETURN(auto src, oci::open_store(src_ref, o.flags.store_options(), false));
+  VOUCH_ASSIGN_OR_RETURN(oci::ImageRef dst_ref, oci::parse_image_ref(o.image));
+  if (dst_ref.transport != oci::Transport::kRegistry)
+    return invalid_input(fmt::format("{}: load writes to a registry (use `vouch copy` for other destinations)", o.image));
+  VOUCH_ASSIGN_OR_RETURN(auto dst, oci::open_store(dst_ref, o.flags.store_options(), true));
+  VOUCH_ASSIGN_OR_RETURN(oci::CopyReport r, oci::copy_image(*src, *dst, oci::CopyOptions{}));
+  if (o.output == "json") {
+    bj::array att;
+    for (const auto& a : r.attachments) att.push_back(bj::value(a));
+    print_json(bj::object{{"dir", o.dir}, {"image", dst->describe()}, {"digest", r.root.str()}, {"attachments", std::move(att)}});
+  } else {
+    fmt::print(stderr, "Loaded {} with {} attachment(s) into {}\n", r.root.str(), r.attachments.size(), dst->describe());
+  }
+  return ok_status();
+}
+
 struct TreeOptions {
   RegistryFlags flags;
   std::string output = "text";
@@ -323,6 +417,32 @@ void register_image_commands(CLI::App& app, int& exit_code) {
   copy_cmd->add_option("SRC", co->src, "Source image")->required();
   copy_cmd->add_option("DST", co->dst, "Destination")->required();
   on_run(copy_cmd, exit_code, [co] { return copy(*co); });
+
+  auto sv = std::make_shared<SaveLoadOptions>();
+  auto* save_cmd = app.add_subcommand(
+      "save",
+      "Save an image with its signatures, attestations, SBOM and referrers to a directory, as cosign save does:\n"
+      "an OCI image layout whose index marks the image (kind dev.cosignproject.cosign/image or imageIndex) and\n"
+      "its .sig and .att images (dev.cosignproject.cosign/sigs, atts), so `cosign load` and\n"
+      "`cosign verify --local-image` read it too. Every blob is checked against its digest on the way.\n"
+      "Exit 0, 2 on bad input (the directory must be new or empty; nothing is left after a failure).");
+  sv->flags.add(save_cmd);
+  save_cmd->add_option("--dir", sv->dir, "The directory to write")->required();
+  add_output_flag(save_cmd, sv->output);
+  save_cmd->add_option("IMAGE", sv->image, "registry/repo[:tag|@digest] (or another transport)")->required();
+  on_run(save_cmd, exit_code, [sv] { return save(*sv); });
+
+  auto ld = std::make_shared<SaveLoadOptions>();
+  auto* load_cmd = app.add_subcommand(
+      "load",
+      "Push an image saved with `vouch save` or `cosign save` (--dir) to a registry under IMAGE, with its\n"
+      "signatures and attestations at IMAGE's sha256-<hex>.sig/.att tags, as cosign load does.\n"
+      "Exit 0, 2 on bad input.");
+  ld->flags.add(load_cmd, false);
+  load_cmd->add_option("--dir", ld->dir, "The saved directory")->required();
+  add_output_flag(load_cmd, ld->output);
+  load_cmd->add_option("IMAGE", ld->image, "registry/repo[:tag] to push to")->required();
+  on_run(load_cmd, exit_code, [ld] { return load(*ld); });
 
   auto to = std::make_shared<TreeOptions>();
   auto* tree_cmd = app.add_subcommand(

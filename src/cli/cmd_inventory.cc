@@ -14,8 +14,15 @@
 #include <set>
 
 #include "cli/commands.h"
+#include "cli/db_update.h"
+#include "cli/inventory_common.h"
 #include "cli/common.h"
 #include "cli/progress.h"
+#include "cli/verify_flags.h"
+#include "vouch/base/bytes.h"
+#include "vouch/base/json.h"
+#include "vouch/crypto/digest.h"
+#include "vouch/intoto/predicate.h"
 #include "vouch/base/file.h"
 #include "vouch/inventory/alerts.h"
 #include "vouch/inventory/scan.h"
@@ -85,6 +92,9 @@ void print_reconciled(const inventory::Reconciled& r, std::string_view digest) {
   for (const auto& f : r.opened)
     fmt::print("opened  {} {} {} {} ({})\n", f.vulnerability, f.severity, f.package_name, f.package_version,
                short_digest(digest));
+  for (const auto& f : r.reopened)
+    fmt::print("reopened {} {} {} {} ({})\n", f.vulnerability, f.severity, f.package_name, f.package_version,
+               short_digest(digest));
   for (const auto& f : r.closed)
     fmt::print("closed  {} {} {} {} ({})\n", f.vulnerability, f.severity, f.package_name, f.package_version,
                short_digest(digest));
@@ -102,9 +112,85 @@ struct AddOptions {
   bool allow_insecure = false;
   std::string output = "table";
   TimeoutFlag timeout;
+  // The image's own SBOM attestation is used when it verifies with these.
+  CosignVerifyFlags verify;
+  std::vector<std::string> sbom_types;  // cosign --type names; none: cyclonedx, then spdxjson
 };
 
+// Who signed a verified attestation, for the record.
+std::string signer_of(const cosign::VerifiedSignature& v, const cosign::VerifyOptions& options) {
+  if (v.signer_identity) return fmt::format("{} ({})", *v.signer_identity, v.signer_issuer.value_or(""));
+  if (v.key_index && *v.key_index < options.keys.size())
+    return "key sha256:" + hex_encode(crypto::sha256(options.keys[*v.key_index].der()));
+  return "key";
+}
+
+// The image's SBOM from its own attestation (CycloneDX or SPDX JSON predicate) when one verifies
+// with the flags given; nullopt, with the reason in `source.note`, when none does. A bad flag
+// (an unreadable key, half an identity) is an error.
+Result<std::optional<sbom::Sbom>> attested_sbom(const AddOptions& o, const oci::ImageRef& ref, const oci::Digest& digest,
+                                                inventory::SbomSource& source) {
+  if (!o.verify.given()) {
+    source.note = "no --key or --certificate-identity given: attestations not used";
+    return std::optional<sbom::Sbom>();
+  }
+  // (verification flags without a key or an identity are refused before the image is read)
+  oci::StoreOptions so;
+  so.allow_insecure = o.allow_insecure;
+  so.timeout = o.timeout.duration();
+  VOUCH_ASSIGN_OR_RETURN(cosign::VerifyOptions options, cosign_verify_options(o.verify, so, o.timeout.deadline()));
+  std::vector<std::string> types = o.sbom_types;
+  if (types.empty()) types = {"cyclonedx", "spdxjson"};
+  std::vector<std::string> why;
+  for (const auto& type : types) {
+    VOUCH_ASSIGN_OR_RETURN(std::string uri, intoto::predicate_type_for(type));
+    auto result = cosign::verify_image_attestations(ref, uri, options);
+    if (!result.ok()) {
+      why.push_back(fmt::format("{}: {}", type, result.error().message));
+      continue;
+    }
+    // The tag may have moved since the image was read: only an attestation of that digest counts.
+    if (result->digest != digest) {
+      why.push_back(fmt::format("{}: attestations checked for {}, not {}", type, result->digest.str(), digest.str()));
+      continue;
+    }
+    if (!result->ok()) {
+      why.push_back(fmt::format("{}: {}", type, result->failure_summary()));
+      continue;
+    }
+    for (const auto& v : result->verified) {
+      const bj::value* predicate = v.json.is_object() ? v.json.as_object().if_contains("predicate") : nullptr;
+      if (!predicate) {
+        why.push_back(fmt::format("{}: {}: the statement has no predicate", type, v.source));
+        continue;
+      }
+      auto doc = sbom::read_sbom(json::serialize(*predicate));
+      if (!doc.ok()) {
+        why.push_back(fmt::format("{}: {}: the predicate is not an SBOM: {}", type, v.source, doc.error().message));
+        continue;
+      }
+      source.kind = "attestation";
+      source.predicate_type = v.predicate_type.empty() ? uri : v.predicate_type;
+      source.digest = oci::Digest::sha256_of(as_bytes(v.payload)).str();
+      source.location = v.source;
+      source.signer = signer_of(v, options);
+      source.note.clear();
+      return std::optional<sbom::Sbom>(std::move(doc).value());
+    }
+  }
+  std::string note = "no SBOM attestation verified";
+  for (const auto& w : why) note += "; " + w;
+  source.note = printable_line(note);
+  return std::optional<sbom::Sbom>();
+}
+
 Status inventory_add(const AddOptions& o) {
+  // No flag is ignored: the attestation flags need a key or an identity, and an image.
+  if ((o.verify.any() || !o.sbom_types.empty()) && !o.verify.given())
+    return invalid_input("the attestation flags need --key, or --certificate-identity[-regexp] with "
+                         "--certificate-oidc-issuer[-regexp]");
+  if (o.verify.any() && o.target.starts_with("sbom:"))
+    return invalid_input("--key and --certificate-identity apply to images, not to sbom:FILE");
   inventory::Image image;
   image.last_seen = now_unix();
   image.tags = o.tags;
@@ -123,6 +209,8 @@ Status inventory_add(const AddOptions& o) {
     // An SBOM alone has no image digest: the SBOM's own stands in for it.
     image.digest = oci::Digest::sha256_of(as_bytes(text)).str();
     image.repository = o.repository.empty() ? "sbom:" + fs::path(path).filename().string() : o.repository;
+    image.sbom_source.kind = "file";
+    image.sbom_source.digest = image.digest;
   } else {
     oci::StoreOptions so;
     so.allow_insecure = o.allow_insecure;
@@ -144,12 +232,17 @@ Status inventory_add(const AddOptions& o) {
       image.repository = ref.str();
     }
     if (!o.repository.empty()) image.repository = o.repository;
-    Progress progress;
-    progress.phase("reading image layers");
-    auto catalogued = sbom::catalog_image(*store, platform, o.target);
-    progress.finish();
-    if (!catalogued.ok()) return std::move(catalogued).error();
-    doc = std::move(catalogued).value();
+    VOUCH_ASSIGN_OR_RETURN(auto attested, attested_sbom(o, ref, root.digest, image.sbom_source));
+    if (attested) {
+      doc = std::move(*attested);
+    } else {
+      Progress progress;
+      progress.phase("reading image layers");
+      auto catalogued = sbom::catalog_image(*store, platform, o.target);
+      progress.finish();
+      if (!catalogued.ok()) return std::move(catalogued).error();
+      doc = std::move(catalogued).value();
+    }
     if (image.platform.empty()) image.platform = platform ? platform->str() : oci::host_platform().str();
   }
   VOUCH_ASSIGN_OR_RETURN(auto vulns, vuln::open_sqlite_store(o.flags.vuln_file(), false));
@@ -158,17 +251,25 @@ Status inventory_add(const AddOptions& o) {
                          inventory::add_and_scan(*store, *vulns, o.flags.vuln_file(), image, doc));
   VOUCH_ASSIGN_OR_RETURN(auto stored, store->image(image.digest));
   if (o.output == "json") {
-    bj::array opened, closed;
+    bj::array opened, reopened, closed;
     for (const auto& f : r.opened) opened.push_back(inventory::finding_json(f));
+    for (const auto& f : r.reopened) reopened.push_back(inventory::finding_json(f));
     for (const auto& f : r.closed) closed.push_back(inventory::finding_json(f));
     print_json(bj::object{{"image", stored ? inventory::image_json(*stored) : bj::object{}},
                           {"opened", std::move(opened)},
+                          {"reopened", std::move(reopened)},
                           {"closed", std::move(closed)},
                           {"stillActive", r.still_active}});
     return ok_status();
   }
-  fmt::print("{} {}: {} packages, {} findings opened, {} closed, {} still open\n", image.repository, image.digest,
-             doc.packages.size(), r.opened.size(), r.closed.size(), r.still_active);
+  fmt::print("{} {}: {} packages, {} findings opened, {} reopened, {} closed, {} still open\n", image.repository,
+             image.digest, doc.packages.size(), r.opened.size(), r.reopened.size(), r.closed.size(), r.still_active);
+  const inventory::SbomSource& src = image.sbom_source;
+  if (src.kind == "attestation")
+    fmt::print("SBOM from the attestation {} ({}, {}) signed by {}\n", src.digest, src.predicate_type,
+               printable_line(src.location), printable_line(src.signer));
+  else if (src.kind == "catalogued")
+    fmt::print("SBOM catalogued by vouch: {}\n", src.note);
   print_reconciled(r, image.digest);
   return ok_status();
 }
@@ -319,6 +420,8 @@ Status inventory_affected(const AffectedOptions& o) {
 struct RescanOptions {
   StoreFlags flags;
   int retention_days = 0;
+  int reopen_days = static_cast<int>(inventory::kReopenWithinSeconds / 86400);
+  int delete_closed_days = inventory::kDeleteClosedAfterDays;
   bool full = false;
   std::string output = "text";
 };
@@ -328,28 +431,16 @@ Status inventory_rescan(const RescanOptions& o) {
   VOUCH_ASSIGN_OR_RETURN(auto store, o.flags.open());
   inventory::RescanOptions ro;
   ro.retention_days = o.retention_days;
+  ro.reopen_days = o.reopen_days;
+  ro.delete_closed_days = o.delete_closed_days;
   ro.full = o.full;
   VOUCH_ASSIGN_OR_RETURN(inventory::RescanResult r, inventory::rescan(*store, *vulns, o.flags.vuln_file(), ro));
   VOUCH_ASSIGN_OR_RETURN(int64_t pending, store->pending_events());
   if (o.output == "json") {
-    bj::array expired;
-    for (const auto& e : r.expired) expired.emplace_back(e);
-    print_json(bj::object{{"fromUpdate", r.from_seq},
-                          {"toUpdate", r.to_seq},
-                          {"changedRecords", r.changed_records},
-                          {"images", r.images},
-                          {"packages", r.packages},
-                          {"opened", r.opened},
-                          {"closed", r.closed},
-                          {"expired", std::move(expired)},
-                          {"pendingAlerts", pending},
-                          {"seconds", r.seconds}});
+    print_json(rescan_json(r, pending));
     return ok_status();
   }
-  fmt::print("updates {}..{}: {} records changed; {} images ({} packages) matched again: {} findings opened, {} closed; "
-             "{} images expired; {} alerts pending ({:.2f} s)\n",
-             r.from_seq, r.to_seq, r.changed_records, r.images, r.packages, r.opened, r.closed, r.expired.size(),
-             pending, r.seconds);
+  fmt::print("{}\n", rescan_summary(r, pending));
   return ok_status();
 }
 
@@ -414,6 +505,31 @@ Status inventory_alerts(const AlertsOptions& o) {
 
 }  // namespace
 
+bj::object rescan_json(const inventory::RescanResult& r, int64_t pending_alerts) {
+  bj::array expired;
+  for (const auto& e : r.expired) expired.emplace_back(e);
+  return bj::object{{"fromUpdate", r.from_seq},
+                    {"toUpdate", r.to_seq},
+                    {"changedRecords", r.changed_records},
+                    {"images", r.images},
+                    {"packages", r.packages},
+                    {"opened", r.opened},
+                    {"reopened", r.reopened},
+                    {"closed", r.closed},
+                    {"deletedClosed", r.purged},
+                    {"expired", std::move(expired)},
+                    {"pendingAlerts", pending_alerts},
+                    {"seconds", r.seconds}};
+}
+
+std::string rescan_summary(const inventory::RescanResult& r, int64_t pending_alerts) {
+  return fmt::format("updates {}..{}: {} records changed; {} images ({} packages) matched again: {} findings opened, "
+                     "{} reopened, {} closed; {} images expired; {} closed findings deleted; {} alerts pending "
+                     "({:.2f} s)",
+                     r.from_seq, r.to_seq, r.changed_records, r.images, r.packages, r.opened, r.reopened, r.closed,
+                     r.expired.size(), r.purged, pending_alerts, r.seconds);
+}
+
 // ---- watch
 
 struct WatchOptions {
@@ -424,6 +540,11 @@ struct WatchOptions {
   int poll_interval = 300;
   bool allow_insecure = false;
   TimeoutFlag timeout;
+  CosignVerifyFlags verify;
+  std::vector<std::string> sbom_types;
+  // Every update_interval seconds (0: never), `db update` from these sources, then a rescan.
+  int update_interval = 0;
+  std::vector<std::string> update_sources;
 };
 
 // One digest to catalogue: from a push notification or a poll.
@@ -536,6 +657,12 @@ Status watch(const WatchOptions& o) {
   // Open both stores once up front so that a wrong --store or --db fails at start.
   { VOUCH_ASSIGN_OR_RETURN(auto vulns, vuln::open_sqlite_store(o.flags.vuln_file(), false)); }
   { VOUCH_ASSIGN_OR_RETURN(auto store, o.flags.open()); }
+  if (o.verify.any() || !o.sbom_types.empty()) {
+    if (!o.verify.given())
+      return invalid_input("the attestation flags need --key, or --certificate-identity[-regexp] with "
+                           "--certificate-oidc-issuer[-regexp]");
+    VOUCH_RETURN_IF_ERROR(cosign_verify_options(o.verify, oci::StoreOptions{}, o.timeout.deadline()));
+  }
   auto queue = std::make_shared<WatchQueue>();
   net::HttpServerOptions http;
   http.listen = o.listen;
@@ -565,13 +692,28 @@ Status watch(const WatchOptions& o) {
   std::thread worker([&o, host, queue] {
     std::set<std::string> done;  // repository@digest:tag already catalogued
     auto next_poll = std::chrono::steady_clock::now();
+    auto next_update = o.update_interval > 0 ? std::chrono::steady_clock::now()
+                                             : std::chrono::steady_clock::time_point::max();
     for (;;) {
+      if (std::chrono::steady_clock::now() >= next_update) {
+        // The same worker as the catalogue: an update and its rescan never race an image being added.
+        DbUpdateOptions u;
+        u.db = o.flags.db;
+        u.sources = o.update_sources;
+        u.inventory = o.flags.store_url();
+        u.timeout.seconds = o.timeout.seconds;
+        int rc = run_db_update(u);
+        server_log(rc == kExitOk ? "database updated, inventory rescanned" : "database update failed",
+                   {{"exitCode", rc}});
+        next_update = std::chrono::steady_clock::now() + std::chrono::seconds(o.update_interval);
+      }
       std::vector<WatchItem> items;
       if (std::chrono::steady_clock::now() >= next_poll) {
         items = poll_tags(o, host);
         next_poll = std::chrono::steady_clock::now() + std::chrono::seconds(o.poll_interval);
       }
-      auto wait = std::chrono::duration_cast<std::chrono::seconds>(next_poll - std::chrono::steady_clock::now());
+      auto wait = std::chrono::duration_cast<std::chrono::seconds>(std::min(next_poll, next_update) -
+                                                                   std::chrono::steady_clock::now());
       if (items.empty()) {
         auto taken = queue->take(std::max(wait, std::chrono::seconds(1)));
         if (!taken) return;
@@ -586,6 +728,8 @@ Status watch(const WatchOptions& o) {
         if (!item.tag.empty()) add.tags.push_back(item.tag);
         add.allow_insecure = o.allow_insecure;
         add.timeout.seconds = o.timeout.seconds;
+        add.verify = o.verify;
+        add.sbom_types = o.sbom_types;
         add.output = "json";
         Status st = inventory_add(add);
         if (st.ok()) {
@@ -615,7 +759,10 @@ void register_inventory_commands(CLI::App& app, int& exit_code) {
   inv->require_subcommand(1);
 
   auto a = std::make_shared<AddOptions>();
-  auto* add = inv->add_subcommand("add", "Catalog an image (or take an SBOM, sbom:FILE), store it and scan it at once.");
+  auto* add = inv->add_subcommand(
+      "add", "Store an image and scan it at once. Its packages come from its own SBOM attestation (CycloneDX\n"
+             "or SPDX JSON) when one verifies with --key or --certificate-identity/--certificate-oidc-issuer\n"
+             "(as verify-attestation); otherwise vouch catalogs the image. sbom:FILE takes an SBOM file.");
   a->flags.add(add);
   add->add_option("--repository", a->repository, "Repository to file it under (default: the reference's)");
   add->add_option("--tag", a->tags, "Tag (repeatable)");
@@ -624,6 +771,10 @@ void register_inventory_commands(CLI::App& app, int& exit_code) {
   add->add_flag("--allow-insecure-registry", a->allow_insecure,
                 "Allow plain HTTP and unverified TLS for registries other than localhost");
   a->timeout.add(add);
+  a->verify.add(add, "trusted_root.json for keyless attestations (default: $SIGSTORE_ROOT_FILE, else Sigstore's over TUF)");
+  add->add_option("--type", a->sbom_types,
+                  "SBOM attestation predicate to look for: cyclonedx or spdxjson (repeatable; default: both)")
+      ->check(CLI::IsMember({"cyclonedx", "spdxjson"}));
   add_output_flag(add, a->output, {"table", "json"});
   add->add_option("TARGET", a->target, "IMAGE or sbom:FILE")->required();
   on_run(add, exit_code, [a] { return inventory_add(*a); });
@@ -670,7 +821,17 @@ void register_inventory_commands(CLI::App& app, int& exit_code) {
                 "last rescan changed: new findings open, findings that no longer match close. With\n"
                 "--retention-days, images neither pushed nor seen that long go inactive first.");
   rs->flags.add(rescan);
-  rescan->add_option("--retention-days", rs->retention_days, "Retention in days (0: keep every image)");
+  rescan->add_option("--retention-days", rs->retention_days, "Retention in days (0: keep every image)")
+      ->check(CLI::NonNegativeNumber);
+  rescan->add_option("--reopen-days", rs->reopen_days,
+                     "A closed finding that matches again within this many days of closing reopens; later, a new\n"
+                     "finding opens")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  rescan->add_option("--delete-closed-days", rs->delete_closed_days,
+                     "Delete closed findings this many days after closing (0: keep them)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   rescan->add_flag("--full", rs->full, "Match every active image again");
   add_output_flag(rescan, rs->output);
   on_run(rescan, exit_code, [rs] { return inventory_rescan(*rs); });
@@ -711,6 +872,16 @@ void register_inventory_commands(CLI::App& app, int& exit_code) {
   wcmd->add_flag("--allow-insecure-registry", w->allow_insecure,
                  "Allow plain HTTP and unverified TLS for registries other than localhost");
   w->timeout.add(wcmd);
+  wcmd->add_option("--db-update-interval", w->update_interval,
+                   "Every this many seconds (0: never; the first at start), `db update` from --db-source and\n"
+                   "rescan the inventory")
+      ->check(CLI::NonNegativeNumber);
+  wcmd->add_option("--db-source", w->update_sources,
+                   "Where --db-update-interval updates from (repeatable; default: OSV's public exports)");
+  w->verify.add(wcmd, "trusted_root.json for keyless attestations (default: $SIGSTORE_ROOT_FILE, else Sigstore's over TUF)");
+  wcmd->add_option("--type", w->sbom_types,
+                   "SBOM attestation predicate to look for: cyclonedx or spdxjson (repeatable; default: both)")
+      ->check(CLI::IsMember({"cyclonedx", "spdxjson"}));
   on_run(wcmd, exit_code, [w] { return watch(*w); });
 }
 

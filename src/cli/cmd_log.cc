@@ -1,4 +1,6 @@
 // vouch log serve|info|get|search|proof: run a Rekor-compatible transparency log, and query one.
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <re2/re2.h>
@@ -8,6 +10,7 @@
 #include <map>
 #include <chrono>
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <thread>
 #include <iostream>
@@ -229,12 +232,48 @@ Status get(const ClientOptions& opts) {
   return ok_status();
 }
 
+// An artifact to search for: a regular file, or a pipe read to its end, since rekor-cli users
+// hand it a shell's <(command). Anything else (a device, a directory) is refused.
+Result<std::string> read_artifact(const std::string& path, size_t max_bytes) {
+  // O_NONBLOCK: a FIFO nobody writes to must not hang the open; reads then block until the end.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return invalid_input(fmt::format("{}: {}", path, std::strerror(errno)));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode)) {
+    ::close(fd);
+    return read_file(path, max_bytes);
+  }
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+    int e = errno;
+    ::close(fd);
+    return invalid_input(fmt::format("{}: {}", path, std::strerror(e)));
+  }
+  std::string data;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int e = errno;
+      ::close(fd);
+      if (n < 0) return invalid_input(fmt::format("{}: {}", path, std::strerror(e)));
+      return data;
+    }
+    if (data.size() + static_cast<size_t>(n) > max_bytes) {
+      ::close(fd);
+      return invalid_input(fmt::format("{}: larger than the limit of {} bytes", path, max_bytes));
+    }
+    data.append(buf, static_cast<size_t>(n));
+  }
+}
+
 Status search(const ClientOptions& opts) {
   tlog::RekorClient client = log_client(opts);
   std::optional<std::string> hash, key, email;
   if (!opts.hash.empty()) hash = opts.hash;
   if (!opts.artifact.empty()) {
-    VOUCH_ASSIGN_OR_RETURN(std::string data, read_file(opts.artifact, 2ull << 30));
+    VOUCH_ASSIGN_OR_RETURN(std::string data, read_artifact(opts.artifact, 2ull << 30));
     hash = "sha256:" + hex_encode(crypto::sha256(data));
   }
   if (!opts.public_key.empty()) {
@@ -244,12 +283,13 @@ Status search(const ClientOptions& opts) {
   if (!opts.email.empty()) email = opts.email;
   if (!hash && !key && !email) return invalid_input("give --sha, --artifact, --public-key or --email");
   VOUCH_ASSIGN_OR_RETURN(auto uuids, client.search(hash, key, email));
+  // As rekor-cli: finding nothing is a failure (exit 1), so that `search … || fallback` works.
+  if (uuids.empty()) return verification_failed("no matching entries found");
   if (opts.output == "json") {
     bj::array a;
     for (auto& u : uuids) a.push_back(bj::value(u));
     print_json(bj::object{{"UUIDs", std::move(a)}});  // as rekor-cli search --format json
   } else {
-    if (uuids.empty()) fmt::print(stderr, "no matching entries\n");
     for (const auto& u : uuids) fmt::print("{}\n", u);
   }
   return ok_status();
@@ -437,9 +477,10 @@ void register_log_commands(CLI::App& app, int& exit_code) {
         c->add_option("--log-index", o.log_index, "Log index");
         c->add_option("--uuid", o.uuid, "Entry UUID (64 hex) or entry ID (80 hex)");
       });
-  add("search", "Find entries by artifact digest, public key or email.", search, [](CLI::App* c, ClientOptions& o) {
+  add("search", "Find entries by artifact digest, public key or email; exit 1 when none matches (as rekor-cli).",
+      search, [](CLI::App* c, ClientOptions& o) {
     c->add_option("--sha", o.hash, "Artifact digest: [sha256:]HEX");
-    c->add_option("--artifact", o.artifact, "Artifact file (its SHA-256 is searched)");
+    c->add_option("--artifact", o.artifact, "Artifact file or pipe, such as <(command) (its SHA-256 is searched)");
     c->add_option("--public-key", o.public_key, "Public key or certificate file (PEM)");
     c->add_option("--email", o.email, "Email address in a signing certificate");
   });

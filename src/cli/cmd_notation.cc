@@ -164,11 +164,55 @@ Result<int64_t> parse_duration(std::string_view text) {
   return n * unit;
 }
 
+// The key and certificate files of a key named in notation's signingkeys.json (`notation key
+// add`, `notation cert generate-test`): --key NAME, or the default key when --key is not given.
+Result<std::pair<std::string, std::string>> named_signing_key(const std::string& name) {
+  const fs::path file = notation_config_dir() / "signingkeys.json";
+  auto text = read_file(file, 1024 * 1024);
+  if (!text.ok())
+    return invalid_input(fmt::format("{}signing key: give --key FILE --cert FILE, or add keys to {} (notation key add)",
+                                     name.empty() ? "no " : "--key " + name + ": no ", file.string()));
+  VOUCH_ASSIGN_OR_RETURN(boost::json::value doc, json::parse(*text));
+  const auto* o = doc.if_object();
+  if (!o) return invalid_input(fmt::format("{}: expected an object", file.string()));
+  std::string wanted = name;
+  if (wanted.empty()) {
+    const auto* d = o->if_contains("default");
+    if (!d || !d->is_string() || d->get_string().empty())
+      return invalid_input(fmt::format("{}: no default key; give --key NAME", file.string()));
+    wanted = std::string(d->get_string());
+  }
+  const auto* keys = o->if_contains("keys");
+  if (!keys || !keys->is_array()) return invalid_input(fmt::format("{}: keys: expected a list", file.string()));
+  for (const auto& k : keys->get_array()) {
+    const auto* ko = k.if_object();
+    if (!ko || !ko->contains("name") || !ko->at("name").is_string() || ko->at("name").get_string() != wanted) continue;
+    if (ko->contains("pluginName"))
+      return invalid_input(fmt::format("{}: key {} is held by plugin {}; plugins are not supported", file.string(), wanted,
+                                       boost::json::serialize(ko->at("pluginName"))));
+    const auto* key = ko->if_contains("keyPath");
+    const auto* cert = ko->if_contains("certPath");
+    if (!key || !key->is_string() || !cert || !cert->is_string())
+      return invalid_input(fmt::format("{}: key {}: keyPath and certPath are required", file.string(), wanted));
+    return std::make_pair(std::string(key->get_string()), std::string(cert->get_string()));
+  }
+  return not_found(fmt::format("{}: no signing key named {}", file.string(), wanted));
+}
+
 Status sign_cmd(const SignCmd& c) {
   VOUCH_ASSIGN_OR_RETURN(auto format, notation::envelope_format_from_media_type(
                                           c.format == "cose" ? notation::kCoseMediaType : notation::kJwsMediaType));
-  VOUCH_ASSIGN_OR_RETURN(auto key, load_private_key(c.key));
-  VOUCH_ASSIGN_OR_RETURN(auto chain_pem, read_file(c.cert, 1024 * 1024));
+  std::string key_file = c.key, cert_file = c.cert;
+  if (cert_file.empty()) {
+    // notation's form: --key names a key of signingkeys.json (or the default one).
+    VOUCH_ASSIGN_OR_RETURN(auto named, named_signing_key(c.key));
+    key_file = named.first;
+    cert_file = named.second;
+  } else if (key_file.empty()) {
+    return invalid_input("--cert needs --key FILE");
+  }
+  VOUCH_ASSIGN_OR_RETURN(auto key, load_private_key(key_file));
+  VOUCH_ASSIGN_OR_RETURN(auto chain_pem, read_file(cert_file, 1024 * 1024));
   VOUCH_ASSIGN_OR_RETURN(auto chain, crypto::Certificate::all_from_pem(chain_pem));
   VOUCH_ASSIGN_OR_RETURN(auto ref, oci::parse_image_ref(c.image));
   VOUCH_ASSIGN_OR_RETURN(auto store, c.registry.open(ref, true));
@@ -316,8 +360,10 @@ void register_notation_commands(CLI::App& app, int& exit_code) {
 
   auto sc = std::make_shared<SignCmd>();
   auto* sign = notation->add_subcommand("sign", "Sign an image with a key and its X.509 certificate chain (notary.x509)");
-  sign->add_option("--key", sc->key, "The signing key (PEM)")->required();
-  sign->add_option("--cert", sc->cert, "The certificate chain of the key (PEM, leaf first)")->required();
+  sign->add_option("--key", sc->key,
+                   "The signing key: a PEM file with --cert, else the name of a key in notation's signingkeys.json\n"
+                   "($XDG_CONFIG_HOME/notation; default: its default key)");
+  sign->add_option("--cert", sc->cert, "The certificate chain of the --key file (PEM, leaf first)");
   sign->add_option("--signature-format", sc->format, "jws or cose")
       ->check(CLI::IsMember({"jws", "cose"}))
       ->capture_default_str();

@@ -7,6 +7,7 @@
 #include "cli/common.h"
 #include "cli/policy_inputs.h"
 #include "vouch/base/file.h"
+#include "vouch/admission/policy_reports.h"
 #include "vouch/base/json.h"
 #include "vouch/policy/document.h"
 #include "vouch/policy/engine.h"
@@ -80,6 +81,7 @@ struct ApplyOptions {
   std::vector<std::string> resources;
   std::string values;
   std::string user_info;
+  std::vector<std::string> exceptions;
   std::string output = "text";
   bool audit_warn = false;
   int warn_exit_code = 0;
@@ -108,23 +110,56 @@ int apply(const ApplyOptions& opts) {
       VOUCH_ASSIGN_OR_RETURN(user, load_user_info(opts.user_info));
     }
     std::shared_ptr<policy::ImageVerifier> verifier;
+    std::shared_ptr<policy::ImagePolicyVerifier> image_policy_verifier;
     if (opts.registry) {
       VOUCH_ASSIGN_OR_RETURN(verifier, make_image_verifier(opts.allow_insecure_registry, opts.trust));
+      VOUCH_ASSIGN_OR_RETURN(image_policy_verifier, make_image_policy_verifier(opts.allow_insecure_registry, opts.trust));
     }
-    policy::Engine engine({.verifier = std::move(verifier)});
-    return policy::evaluate_all(engine, policies, resources, values, user);
+    // ImageValidatingPolicy pins tags in the mutating webhook and validates in the validating
+    // one: with the registry, tags are pinned first (mutateDigest) and the pinned resources
+    // validated, as the API server would send them.
+    std::vector<policy::Evaluated> pinning;
+    if (image_policy_verifier) {
+      for (const auto& p : policies) {
+        if (!p.image_policy) continue;
+        for (size_t index = 0; index < resources.size(); ++index) {
+          auto m = policy::mutate_image_digests(*p.image_policy, policy::request_for(p, resources[index], values, user),
+                                                image_policy_verifier.get());
+          policy::ResourceRef ref = policy::resource_ref(resources[index]);
+          if (!m.patches.empty()) {
+            VOUCH_ASSIGN_OR_RETURN(resources[index], policy::apply_json_patch(resources[index], m.patches));
+            policy::RuleResult pinned;
+            pinned.policy = p.name;
+            pinned.rule = "mutateDigest";
+            pinned.type = "ImageVerify";
+            pinned.status = RuleStatus::kPass;
+            pinned.message = "image tags pinned to their digests";
+            pinned.patches = std::move(m.patches);
+            pinning.push_back({ref, index, std::move(pinned)});
+          }
+          if (m.error) pinning.push_back({ref, index, std::move(*m.error)});
+        }
+      }
+    }
+    VOUCH_ASSIGN_OR_RETURN(auto exceptions, load_exceptions(opts.exceptions));
+    policy::Engine engine({.verifier = std::move(verifier),
+                           .image_policy_verifier = std::move(image_policy_verifier),
+                           .exceptions = std::move(exceptions)});
+    auto evaluated = policy::evaluate_all(engine, policies, resources, values, user);
+    pinning.insert(pinning.end(), std::make_move_iterator(evaluated.begin()), std::make_move_iterator(evaluated.end()));
+    return pinning;
   };
   auto evaluated = run();
   if (!evaluated.ok()) return report(evaluated.error());
   policy::ReportSummary summary;
   // Patches per resource, in rule order (verifyImages' mutateDigest).
   std::map<size_t, std::vector<bj::object>> patches;
-  bj::array results;
+  std::vector<admission::RecordedResult> reported;
   const UnixSeconds now = now_unix();
   for (auto& e : *evaluated) {
     e.result.status = policy::reported_status(e.result, opts.audit_warn);
     summary.add(e.result.status);
-    results.push_back(policy::report_result(e.result, e.resource, now));
+    reported.push_back({e.result, e.resource, {}, {}, now});
     auto& list = patches[e.resource_index];
     list.insert(list.end(), e.result.patches.begin(), e.result.patches.end());
   }
@@ -136,7 +171,9 @@ int apply(const ApplyOptions& opts) {
     mutated.emplace_back(index, std::move(*m));
   }
   if (opts.output == "json") {
-    print_json(policy::cluster_policy_report("merged", summary, std::move(results)));
+    // As `kubectl get policyreport,clusterpolicyreport -A -o json` shows them: a List of one
+    // PolicyReport per namespace and a ClusterPolicyReport for cluster-scoped resources.
+    print_json(admission::policy_report_list(reported, std::nullopt));
   } else {
     fmt::print("\nApplied policies: {} rule result(s)\n", evaluated->size());
     for (const auto& e : *evaluated) {
@@ -177,6 +214,11 @@ Result<std::vector<policy::TestRow>> run_test_file(const fs::path& file) {
   VOUCH_ASSIGN_OR_RETURN(std::string text, read_file(file, kMaxPolicyInputBytes));
   VOUCH_ASSIGN_OR_RETURN(policy::KyvernoTest spec, policy::parse_kyverno_test(text, file.string()));
   auto rel = [&](const std::string& p) { return fs::path(p).is_absolute() ? fs::path(p) : dir / p; };
+  for (auto& e : spec.results) {
+    if (e.patched_resources.empty()) continue;
+    VOUCH_ASSIGN_OR_RETURN(std::string patched, read_file(rel(e.patched_resources), kMaxPolicyInputBytes));
+    VOUCH_ASSIGN_OR_RETURN(e.patched_documents, policy::parse_documents(patched, rel(e.patched_resources).string()));
+  }
   std::vector<std::string> pargs, rargs;
   for (const auto& p : spec.policies) pargs.push_back(rel(p).string());
   for (const auto& r : spec.resources) rargs.push_back(rel(r).string());
@@ -187,13 +229,22 @@ Result<std::vector<policy::TestRow>> run_test_file(const fs::path& file) {
   policy::Values values;
   if (!spec.values.empty()) {
     VOUCH_ASSIGN_OR_RETURN(values, load_values(rel(spec.values)));
+  } else if (!spec.inline_values.empty()) {
+    VOUCH_ASSIGN_OR_RETURN(values, policy::parse_values(spec.inline_values, file.string() + ": values"));
   }
   policy::UserInfo user;
   if (!spec.user_info.empty()) {
     VOUCH_ASSIGN_OR_RETURN(user, load_user_info(rel(spec.user_info)));
   }
+  std::vector<std::string> eargs;
+  for (const auto& e : spec.exceptions) eargs.push_back(rel(e).string());
+  VOUCH_ASSIGN_OR_RETURN(auto exceptions, load_exceptions(eargs));
   // Results that name an operation are checked against an evaluation with that operation.
-  policy::Engine engine;
+  // ImageValidatingPolicy reads the images from their registries, as `kyverno test` does.
+  VOUCH_ASSIGN_OR_RETURN(auto image_policy_verifier, make_image_policy_verifier(false, TrustedRootFlags{}));
+  policy::Engine engine({.verifier = nullptr,
+                         .image_policy_verifier = std::move(image_policy_verifier),
+                         .exceptions = std::move(exceptions)});
   std::map<std::string, std::vector<policy::Evaluated>> by_operation;
   by_operation[""] = policy::evaluate_all(engine, policies, resources, values, user);
   for (const auto& e : spec.results) {
@@ -269,6 +320,9 @@ void register_policy_commands(CLI::App& app, int& exit_code) {
   apply_cmd->add_option("-r,--resource", a->resources, "Resource files or directories (YAML or JSON, multi-document)")->required();
   apply_cmd->add_option("-f,--values-file", a->values, "Values file (cli.kyverno.io/v1alpha1 Values)");
   apply_cmd->add_option("-u,--userinfo", a->user_info, "Admission user info file (roles, clusterRoles, userInfo)");
+  apply_cmd->add_option("-e,--exception", a->exceptions,
+                        "PolicyException files or directories (kyverno.io/v2): the rules they name skip the resources\n"
+                        "they match, as in the cluster");
   apply_cmd->add_flag("--audit-warn", a->audit_warn, "Report failures of Audit rules as warn");
   apply_cmd->add_option("--warn-exit-code", a->warn_exit_code, "Exit code when there are warnings (default 0)");
   apply_cmd->add_flag("--detailed-results", a->detailed, "Print every result, not only failures");
@@ -276,7 +330,8 @@ void register_policy_commands(CLI::App& app, int& exit_code) {
   apply_cmd->add_flag("--allow-insecure-registry", a->allow_insecure_registry,
                       "Allow plain HTTP and unverified TLS for registries other than localhost");
   a->trust.add(apply_cmd, "trusted_root.json for keyless attestors and transparency-log checks (default: $SIGSTORE_ROOT_FILE, else Sigstore's over TUF: vouch initialize)");
-  add_output_flag(apply_cmd, a->output, {"text", "json"}, "a PolicyReport");
+  add_output_flag(apply_cmd, a->output, {"text", "json"},
+                  "a List of PolicyReports, one per namespace, and a ClusterPolicyReport for cluster-scoped resources");
   apply_cmd->callback([a, &exit_code] { exit_code = apply(*a); });
 
   auto l = std::make_shared<LintOptions>();

@@ -5,6 +5,9 @@
 #include <cctype>
 #include <cstdlib>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/progress.h"
@@ -20,7 +23,7 @@ namespace vouch::cli {
 namespace {
 
 struct ScanOptions {
-  std::string target;
+  std::vector<std::string> target;  // TARGET, or trivy's KIND TARGET (image, fs, rootfs, sbom)
   std::string db;
   std::string fail_on;
   std::string output = "table";  // -o/--output: the format, or with --format the file (trivy)
@@ -88,11 +91,27 @@ void filter_findings(vuln::MatchReport& report, bool only_fixed, const std::vect
   std::erase_if(report.informational, dropped);
 }
 
+// trivy names what it scans with a subcommand (`trivy image IMAGE`, `trivy fs DIR`, `trivy sbom
+// FILE`); vouch with the target's prefix. Both are taken.
+Result<std::string> scan_target(const std::vector<std::string>& args) {
+  if (args.size() == 1) return args.front();
+  const std::string& kind = args[0];
+  const std::string& what = args[1];
+  if (args.size() == 2) {
+    if (kind == "image") return what;
+    if (kind == "fs" || kind == "rootfs") return what.starts_with("dir:") ? what : "dir:" + what;
+    if (kind == "sbom") return what.starts_with("sbom:") ? what : "sbom:" + what;
+  }
+  return invalid_input(fmt::format("one TARGET, or trivy's `image IMAGE`, `fs DIR`, `rootfs DIR` or `sbom FILE`; got '{}'",
+                                   fmt::join(args, " ")));
+}
+
 int scan(const ScanOptions& o) {
   vuln::ScanContext ctx;
   ctx.started = now_unix();
   Progress progress;
   auto run = [&]() -> Result<vuln::MatchReport> {
+    VOUCH_ASSIGN_OR_RETURN(const std::string target, scan_target(o.target));
     // The age beyond which the data is stale: --max-db-age, else $VOUCH_DB_MAX_AGE, else 5 days.
     int64_t max_age = vuln::kStaleAfterSeconds;
     std::string age_text = o.max_db_age;
@@ -119,8 +138,8 @@ int scan(const ScanOptions& o) {
     if (auto warning = vuln::staleness_warning(status, now_unix(), max_age))
       fmt::print(stderr, "warning: {}\n", *warning);
     sbom::Sbom doc;
-    if (o.target.starts_with("sbom:")) {
-      std::string path = o.target.substr(5);
+    if (target.starts_with("sbom:")) {
+      std::string path = target.substr(5);
       VOUCH_ASSIGN_OR_RETURN(std::string text, read_file(path, sbom::kMaxSbomBytes));
       auto parsed = sbom::read_sbom(text);
       if (!parsed.ok()) return std::move(parsed).error().context(path);
@@ -136,8 +155,8 @@ int scan(const ScanOptions& o) {
         VOUCH_ASSIGN_OR_RETURN(oci::Platform p, oci::parse_platform(o.platform));
         platform = p;
       }
-      VOUCH_ASSIGN_OR_RETURN(doc, sbom_for_target(o.target, so, platform, &progress));
-      doc.format = o.target.starts_with("dir:") ? "directory" : "image";
+      VOUCH_ASSIGN_OR_RETURN(doc, sbom_for_target(target, so, platform, &progress));
+      doc.format = target.starts_with("dir:") ? "directory" : "image";
     }
     ctx.subject = doc.name;
     ctx.sbom_format = doc.format;
@@ -163,7 +182,8 @@ int scan(const ScanOptions& o) {
     if (format == "table") out = vuln::report_table(report);
     else if (format == "json") out = json::pretty(vuln::report_json(report, ctx));
     else if (format == "sarif") out = json::pretty(vuln::report_sarif(report, ctx));
-    else if (format == "cyclonedx" || format == "cyclonedx-json") out = json::pretty(vuln::report_cyclonedx_vex(report, ctx));
+    else if (format == "cyclonedx" || format == "cyclonedx-json")
+      out = json::pretty(vuln::report_cyclonedx_vex(report, ctx, doc.packages));
     else out = json::pretty(vuln::report_cosign_vuln(report, ctx));
     if (!out.empty() && out.back() != '\n') out += '\n';
     if (file.empty()) fmt::print("{}", out);
@@ -227,7 +247,10 @@ void register_scan_commands(CLI::App& app, int& exit_code) {
   cmd->add_flag("--allow-insecure-registry", o->allow_insecure,
                 "Allow plain HTTP and unverified TLS for registries other than localhost");
   o->timeout.add(cmd);
-  cmd->add_option("TARGET", o->target, "IMAGE, dir:PATH or sbom:FILE")->required();
+  cmd->add_option("TARGET", o->target,
+                  "IMAGE, dir:PATH or sbom:FILE; also trivy's `image IMAGE`, `fs DIR`, `rootfs DIR`, `sbom FILE`")
+      ->required()
+      ->expected(1, 2);
   cmd->callback([o, &exit_code] { exit_code = scan(*o); });
 }
 

@@ -30,6 +30,7 @@ void register_report_commands(CLI::App& app, int& exit_code);     // report get,
 void register_provenance_commands(CLI::App& app, int& exit_code);  // verify-provenance, provenance generate
 void register_inventory_commands(CLI::App& app, int& exit_code);  // inventory add|images|query|affected|findings|rescan|suppress
 void register_notation_commands(CLI::App& app, int& exit_code);    // notation sign|verify|list|verify-envelope
+void register_ui_commands(CLI::App& app, int& exit_code);          // ui serve
 
 // The subcommands of `vouch admission` that live in their own files.
 void add_admission_scan_command(CLI::App& admission, int& exit_code);       // admission scan

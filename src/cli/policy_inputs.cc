@@ -5,10 +5,12 @@
 #include <chrono>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "vouch/base/file.h"
 #include "vouch/policy/document.h"
 #include "vouch/verifiers/cosign.h"
+#include "vouch/verifiers/image_policy.h"
 
 namespace vouch::cli {
 
@@ -51,6 +53,19 @@ Result<std::vector<policy::Policy>> load_policies(const std::vector<fs::path>& f
     VOUCH_ASSIGN_OR_RETURN(auto ps, policy::parse_policies(text, f.string()));
     for (auto& p : ps) out.push_back(std::move(p));
   }
+  return out;
+}
+
+Result<std::vector<policy::PolicyException>> load_exceptions(const std::vector<std::string>& args) {
+  std::vector<policy::PolicyException> out;
+  if (args.empty()) return out;
+  VOUCH_ASSIGN_OR_RETURN(auto files, expand_paths(args));
+  for (const auto& f : files) {
+    VOUCH_ASSIGN_OR_RETURN(std::string text, read_file(f, kMaxPolicyInputBytes));
+    VOUCH_ASSIGN_OR_RETURN(auto found, policy::parse_policy_exceptions(text, f.string()));
+    for (auto& e : found) out.push_back(std::move(e));
+  }
+  if (out.empty()) return invalid_input(fmt::format("no PolicyException found in {}", fmt::join(args, ", ")));
   return out;
 }
 
@@ -97,6 +112,19 @@ Result<std::shared_ptr<policy::ImageVerifier>> make_image_verifier(bool allow_in
     };
   }
   return verifiers::cosign_image_verifier(std::move(v));
+}
+
+Result<std::shared_ptr<policy::ImagePolicyVerifier>> make_image_policy_verifier(bool allow_insecure_registry,
+                                                                                const TrustedRootFlags& trust) {
+  verifiers::CosignOptions v;
+  v.store.allow_insecure = allow_insecure_registry;
+  VOUCH_ASSIGN_OR_RETURN(v.trusted_material, trust.load());
+  if (!v.trusted_material) {
+    v.trusted_material_source = [trust] {
+      return trust.load_or_tuf(true, std::chrono::steady_clock::now() + std::chrono::minutes(5));
+    };
+  }
+  return verifiers::image_policy_verifier(std::move(v));
 }
 
 }  // namespace vouch::cli

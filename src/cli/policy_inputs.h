@@ -12,6 +12,7 @@
 #include "cli/common.h"
 #include "vouch/base/result.h"
 #include "vouch/policy/engine.h"
+#include "vouch/policy/image_policy.h"
 #include "vouch/policy/policy.h"
 
 namespace vouch::cli {
@@ -25,6 +26,9 @@ Result<std::vector<std::filesystem::path>> expand_paths(const std::vector<std::s
 
 // Every ClusterPolicy and Policy in the files.
 Result<std::vector<policy::Policy>> load_policies(const std::vector<std::filesystem::path>& files);
+// PolicyExceptions from files or directories (other kinds in them are ignored; none found in a
+// named file is an error, so a wrong path is not silently no exception).
+Result<std::vector<policy::PolicyException>> load_exceptions(const std::vector<std::string>& args);
 
 // Every resource in the files; a List (kind ending in "List") stands for its items. A document
 // without kind, apiVersion or metadata is an error.
@@ -34,5 +38,9 @@ Result<std::vector<boost::json::value>> load_resources(const std::vector<std::fi
 // `trust`, else Sigstore's trusted root over TUF, fetched only when a rule needs it.
 Result<std::shared_ptr<policy::ImageVerifier>> make_image_verifier(bool allow_insecure_registry,
                                                                    const TrustedRootFlags& trust);
+
+// The same registry access and trust for ImageValidatingPolicy's image functions.
+Result<std::shared_ptr<policy::ImagePolicyVerifier>> make_image_policy_verifier(bool allow_insecure_registry,
+                                                                                const TrustedRootFlags& trust);
 
 }  // namespace vouch::cli

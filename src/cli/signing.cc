@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -83,25 +84,39 @@ void SigningFlags::add(CLI::App* cmd) {
       ->capture_default_str();
   cmd->add_option("--fulcio-url", fulcio_url, "Keyless: the Fulcio-compatible certificate authority (overrides the signing config)");
   cmd->add_option("--rekor-url", rekor_url,
-                  "The Rekor v1 transparency log to upload to (with --key: only when given; keyless: overrides the "
-                  "signing config)");
+                  "The Rekor v1 transparency log to upload to (overrides the signing config's; with --key and no "
+                  "signing config, the only log a key's signature goes to)");
   cmd->add_option("--timestamp-server-url", timestamp_url,
                   "An RFC 3161 timestamp authority to countersign the signature (its full URL, e.g. "
                   "https://timestamp.sigstore.dev/api/v1/timestamp; keyless: overrides the signing config)");
   cmd->add_option("--signing-config", signing_config,
-                  "Keyless: SigningConfig v0.2 naming the CA, log and TSA (default: Sigstore's over TUF, see vouch initialize)");
+                  "SigningConfig v0.2 naming the CA, log and TSA (default: $VOUCH_SIGNING_CONFIG, else, keyless, Sigstore's "
+                  "over TUF, see vouch initialize); with --key, the log its signatures go to");
   cmd->add_flag("--tlog-upload{true}", tlog_upload, "Upload to the transparency log (=false: do not)")->capture_default_str();
   cmd->add_flag("-y,--yes", yes, "Keyless: skip the confirmation that your identity is published");
 }
 
-Result<SigningSession> open_signing_session(const SigningFlags& flags, const TimeoutFlag& timeout, bool quiet) {
+Result<SigningSession> open_signing_session(const SigningFlags& given, const TimeoutFlag& timeout, bool quiet) {
+  SigningFlags flags = given;
+  // `vouch stack up` exports VOUCH_SIGNING_CONFIG in DIR/env: with it sourced, signatures go to
+  // that stack's services as they would with --signing-config.
+  if (flags.signing_config.empty()) {
+    if (const char* env = std::getenv("VOUCH_SIGNING_CONFIG"); env && *env) flags.signing_config = env;
+  }
   SigningSession session;
   if (!flags.key.empty()) {
-    if (!flags.identity_token.empty() || !flags.fulcio_url.empty() || !flags.signing_config.empty())
-      return invalid_input("--key signs with a key: --identity-token, --fulcio-url and --signing-config are for keyless signing");
+    if (!flags.identity_token.empty() || !flags.fulcio_url.empty())
+      return invalid_input("--key signs with a key: --identity-token and --fulcio-url are for keyless signing");
     VOUCH_ASSIGN_OR_RETURN(crypto::PrivateKey key, load_private_key(flags.key));
     session.signer = std::make_unique<sigstore::KeySigner>(std::move(key));
     if (flags.tlog_upload) session.rekor_url = flags.rekor_url;
+    // As cosign 3, a signing config names the log a key's signatures go to as well; without one
+    // (and without --rekor-url) a key signs offline.
+    if (flags.tlog_upload && session.rekor_url.empty() && !flags.signing_config.empty()) {
+      VOUCH_ASSIGN_OR_RETURN(auto config, configured_services(flags, timeout));
+      VOUCH_ASSIGN_OR_RETURN(session.rekor_url, one_of(config->rekor_tlog_urls, config->rekor_tlog_config,
+                                                       kRekorVersions, "transparency log"));
+    }
     session.timestamp_url = flags.timestamp_url;
     return session;
   }

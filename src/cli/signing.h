@@ -36,8 +36,9 @@ struct SigningSession {
 };
 
 // Opens the session: loads the key, or (keyless) finds the identity token, asks for consent
-// unless --yes, picks the services (flags, else --signing-config, else the signing config over
-// TUF) and gets the certificate. `quiet`: no progress lines on stderr (-o json).
+// unless --yes, picks the services (flags, else --signing-config or $VOUCH_SIGNING_CONFIG, else
+// the signing config over TUF) and gets the certificate. With a key, the log is --rekor-url or the
+// signing config's, when one is given. `quiet`: no progress lines on stderr (-o json).
 Result<SigningSession> open_signing_session(const SigningFlags& flags, const TimeoutFlag& timeout, bool quiet);
 
 }  // namespace vouch::cli

@@ -139,7 +139,7 @@ cat > probe.json <<EOF
 {"apiVersion":"v1","kind":"List","items":[$(pod shop probe nginx:latest),$(pod dev probe nginx:latest)]}
 EOF
 "$vouch" policy apply -p plan.yaml -r probe.json -o json > applied.json 2>/dev/null
-actions=$(jq -c '[.results[] | {ns: .resources[0].namespace, action: .properties.failureAction}] | sort_by(.ns)' applied.json)
+actions=$(jq -c '[.items[].results[] | {ns: .resources[0].namespace, action: .properties.failureAction}] | sort_by(.ns)' applied.json)
 [ "$actions" = '[{"ns":"dev","action":"Audit"},{"ns":"shop","action":"Enforce"}]' ] || fail "the planned policy enforces: $actions"
 "$vouch" rollout plan -p policy.yaml -o json --reports reports.db 2>plan.err > plan.json || fail "rollout plan -o json"
 [ "$(jq -c '.items[0].spec.rules[0].validate.failureActionOverrides' plan.json)" = '[{"action":"Enforce","namespaces":["shop"]}]' ] \

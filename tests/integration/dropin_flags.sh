@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The peers' command lines on vouch: cosign's -y/--yes, verify --rekor-url, the one
-# transparency-log rule for both signature layouts, verify's exit codes, download and attach sbom; rekor-cli's --rekor_server, $REKOR_SERVER
+# transparency-log rule for both signature layouts, verify's exit codes, download and attach sbom,
+# attach signature|attestation, save, load and clean; rekor-cli's --rekor_server, $REKOR_SERVER
 # and --format json (Body decoded under its type's name, UUIDs); syft's `sbom scan`, repeated
 # -o FORMAT=FILE, syft-json, --exclude, --scope; grype's and trivy's flags on `vouch scan`
 # (--severity, --only-fixed/--ignore-unfixed, --exit-code, --format with -o FILE, CycloneDX with
@@ -91,6 +92,72 @@ skopeo inspect --raw --tls-verify=false "docker://$REG/demo/unsigned:sha256-${ud
 import json,sys; m=json.load(sys.stdin); assert [l["mediaType"] for l in m["layers"]] == ["text/spdx+json"], m' \
   || fail "attach sbom: the .sbom manifest"
 expect 2 "--type cyclonedx --input-format text" -- "$V" attach sbom --sbom attached.spdx.json --type cyclonedx --input-format text "$REG/demo/unsigned:v1"
+
+# --- cosign save / load: the layout marks the image and its .sig/.att by `kind`, as cosign's
+# pkg/oci/layout writes it; loading it elsewhere keeps the signature and attestation verifiable
+# (classic layout, what cosign's layout carries; vouch's also carries bundle referrers)
+expect 0 "" -- "$V" attest -y --key cosign.key --new-bundle-format=false --type custom --predicate pred.json "$REG/demo/nolog-classic:v1"
+expect 0 "" -- "$V" save --dir saved "$REG/demo/nolog-classic:v1"
+cdigest=$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$REG/demo/nolog-classic:v1")
+py - "$cdigest" <<'PY' || fail "save: index.json kinds"
+import json, sys
+idx = json.load(open("saved/index.json"))
+kinds = {m.get("annotations", {}).get("kind"): m["digest"] for m in idx["manifests"]}
+assert kinds.get("dev.cosignproject.cosign/image") == sys.argv[1], idx
+assert "dev.cosignproject.cosign/sigs" in kinds and "dev.cosignproject.cosign/atts" in kinds, idx
+PY
+expect 2 "exists and is not empty" -- "$V" save --dir saved "$REG/demo/nolog-classic:v1"
+# A layout as cosign writes it (kind annotations only, no tag names) loads the same way.
+py - <<'PY' || fail "a cosign-style copy of the layout"
+import json, shutil
+shutil.copytree("saved", "cosign-saved")
+idx = json.load(open("cosign-saved/index.json"))
+idx["manifests"] = [m for m in idx["manifests"] if "kind" in m.get("annotations", {})]
+for m in idx["manifests"]:
+    m["annotations"].pop("org.opencontainers.image.ref.name", None)
+json.dump(idx, open("cosign-saved/index.json", "w"))
+PY
+for d in saved cosign-saved; do
+  expect 0 "" -- "$V" load --dir "$d" "$REG/loaded/$d:v1"
+  expect 0 "" -- "$V" verify --insecure-ignore-tlog --key cosign.pub "$REG/loaded/$d:v1"
+  expect 0 "" -- "$V" verify-attestation --insecure-ignore-tlog --key cosign.pub --type custom "$REG/loaded/$d:v1"
+done
+expect 0 "" -- "$V" save --dir saved-bundle "$REG/demo/yes:v1"
+expect 0 "" -- "$V" load --dir saved-bundle "$REG/loaded/bundle:v1"
+expect 0 "" -- "$V" verify --insecure-ignore-tlog --key cosign.pub "$REG/loaded/bundle:v1"
+expect 2 "load writes to a registry" -- "$V" load --dir saved oci:elsewhere
+
+# --- cosign attach signature / attestation: made elsewhere, stored in the classic layout, then
+# verified as any other; a payload or statement about another image is refused
+umoci new --image L:detached && umoci unpack --rootless --image L:detached b-detached >/dev/null &&
+  echo detached > b-detached/rootfs/content && umoci repack --image L:detached b-detached >/dev/null &&
+  skopeo copy -q --dest-tls-verify=false oci:L:detached "docker://$REG/demo/detached:v1" || fail "push detached"
+ddigest=$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$REG/demo/detached:v1")
+printf '{"critical":{"identity":{"docker-reference":"%s"},"image":{"docker-manifest-digest":"%s"},"type":"cosign container image signature"},"optional":null}' \
+  "$REG/demo/detached" "$ddigest" > detached.payload
+"$V" sign-blob --key cosign.key --tlog-upload=false --bundle detached.bundle detached.payload >/dev/null 2>&1 || fail "sign-blob the payload"
+py -c 'import json; print(json.load(open("detached.bundle"))["messageSignature"]["signature"])' > detached.sig
+expect 0 "" -- "$V" attach signature --payload detached.payload --signature detached.sig "$REG/demo/detached@$ddigest"
+expect 0 "" -- "$V" verify --insecure-ignore-tlog --key cosign.pub "$REG/demo/detached:v1"
+expect 2 "payload: signs $ddigest, not" -- "$V" attach signature --payload detached.payload --signature detached.sig "$REG/demo/unsigned@$udigest"
+skopeo inspect --raw --tls-verify=false "docker://$REG/demo/detached:v1" > detached.manifest
+"$V" attest-blob --key cosign.key --tlog-upload=false --type custom --predicate pred.json --bundle detached-att.bundle \
+  detached.manifest >/dev/null 2>&1 || fail "attest-blob the manifest"
+py -c 'import json; json.dump(json.load(open("detached-att.bundle"))["dsseEnvelope"], open("detached.intoto.json", "w"))'
+expect 0 "" -- "$V" attach attestation --attestation detached.intoto.json "$REG/demo/detached:v1"
+expect 0 "" -- "$V" verify-attestation --insecure-ignore-tlog --key cosign.pub --type custom "$REG/demo/detached:v1"
+expect 2 "is not about" -- "$V" attach attestation --attestation detached.intoto.json "$REG/demo/unsigned@$udigest"
+
+# --- cosign clean: by type, by digest; -f required without a terminal
+expect 2 "confirm with -f/--force" -- "$V" clean "$REG/loaded/saved:v1" </dev/null
+expect 0 "" -- "$V" clean -f --type signature "$REG/loaded/saved:v1"
+expect 10 "no signatures found" -- "$V" verify --insecure-ignore-tlog --key cosign.pub "$REG/loaded/saved:v1"
+expect 0 "" -- "$V" verify-attestation --insecure-ignore-tlog --key cosign.pub --type custom "$REG/loaded/saved:v1"
+expect 0 "" -- "$V" clean --force "$REG/loaded/saved:v1"
+expect 1 "" -- "$V" verify-attestation --insecure-ignore-tlog --key cosign.pub --type custom "$REG/loaded/saved:v1"
+expect 0 "" -- "$V" clean -f --type referrer "$REG/loaded/bundle:v1"
+expect 10 "no signatures found" -- "$V" verify --insecure-ignore-tlog --key cosign.pub "$REG/loaded/bundle:v1"
+"$V" verify --insecure-ignore-tlog --key cosign.pub "$REG/loaded/cosign-saved:v1" >/dev/null 2>&1 || fail "clean touched another image"
 
 # --- verify --rekor-url: the log's entries checked with its key, from the log or from
 # $SIGSTORE_REKOR_PUBLIC_KEY; another key refuses them

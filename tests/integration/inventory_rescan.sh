@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # vouch inventory end to end, on SQLite and on PostgreSQL: SBOMs added and scanned at once; a
 # newer set of the real OSV PyPI records (one record added, one withdrawn) applied with
-# `db update`; `inventory rescan` matches again only the images holding a named package, opens
+# `db update --inventory`, which rescans: only the images holding a named package are matched again; opens
 # and closes exactly the findings an independent reading of the records predicts; query by purl
 # and version range, affected by alias; alerts over HTTP (CloudEvents) delivered once each
 # although the sink fails once and the deliverer is restarted; the store's unit tests on PostgreSQL.
@@ -109,18 +109,24 @@ run_backend() {  # NAME STORE
   check_images "$name" "$store" 1 "after add"
   [[ " $(actual "$store" "$d1") " == *" PYSEC-2021-66 "* ]] || fail "$name: img1 lacks PYSEC-2021-66"
 
-  # The newer export, then the rescan: img1 and img2 hold jinja2, img3 holds nothing named.
-  "$vouch" db update --db "$db" --source "$work/v2" >/dev/null || fail "$name: db update v2"
+  # The newer export, rescanned by `db update --inventory` itself: img1 and img2 hold jinja2, img3
+  # holds nothing named.
   local out
-  out=$("$vouch" inventory rescan --store "$store" --db "$db" -o json) || fail "$name: rescan exited $?"
-  jq -e '.changedRecords == 2 and .images == 2 and .opened == 1 and .closed == 1' <<<"$out" >/dev/null ||
-    fail "$name: rescan: $out"
+  out=$("$vouch" db update --db "$db" --source "$work/v2" --inventory "$store" -o json) || fail "$name: db update v2"
+  jq -e '.updates[0].update == 2 and .rescan.fromUpdate == 1 and .rescan.toUpdate == 2 and .rescan.changedRecords == 2
+         and .rescan.images == 2 and .rescan.opened == 1 and .rescan.closed == 1' <<<"$out" >/dev/null ||
+    fail "$name: db update --inventory: $out"
   check_images "$name" "$store" 2 "after rescan"
   out=$("$vouch" inventory findings --store "$store" --image "$d1" --status closed -o json)
   jq -e '[.[].records] == [["PYSEC-2021-66"]] and .[0].reason == "no longer matches" and .[0].closedAt > 0' \
     <<<"$out" >/dev/null || fail "$name: closed finding: $out"
   out=$("$vouch" inventory rescan --store "$store" --db "$db" -o json)
   [[ "$out" == *'"images": 0'* ]] || fail "$name: a second rescan matched again: $out"
+  # An update that changes nothing rescans nothing; a store that cannot be opened fails the
+  # command after the update, saying the update is in place.
+  out=$("$vouch" db update --db "$db" --source "$work/v2" --inventory "$store") || fail "$name: db update v2 again"
+  [[ "$out" == *"no change"*"0 images (0 packages) matched again"* ]] || fail "$name: unchanged update: $out"
+  expect 2 "the database update is in place" -- "$vouch" db update --db "$db" --source "$work/v2" --inventory "ftp://nowhere"
 
   # Questions.
   out=$("$vouch" inventory affected --store "$store" CVE-2019-10906 -o json)
@@ -175,7 +181,7 @@ if url=$(bash "$root/scripts/pg-cluster.sh" start "$pg" "$port" 2>/dev/null); th
   unit=$(dirname "$vouch")/vouch_unit_tests
   if [ -x "$unit" ]; then
     out=$(VOUCH_TEST_POSTGRES_URL=$url "$unit" --gtest_filter='Inventory/InventoryStoreTest.*/postgres' 2>&1)
-    if ! grep -q '\[  PASSED  \] 4 tests' <<<"$out" || grep -q SKIPPED <<<"$out"; then
+    if ! grep -q '\[  PASSED  \] 7 tests' <<<"$out" || grep -q SKIPPED <<<"$out"; then
       fail "inventory store unit tests on PostgreSQL: $(grep -E 'FAILED|Failure|SKIPPED' <<<"$out" | head -5 | tr '\n' ' ')"
     fi
   fi

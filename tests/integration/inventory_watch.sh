@@ -3,8 +3,8 @@
 # pushed image (Jinja2 2.10 in site-packages) is catalogued and scanned on push; its finding is
 # scored High by the GHSA twin of the PYSEC record that matched; a repository outside
 # --repository is left alone; a second tag of an image already catalogued adds the tag; an image
-# pushed while the watcher is down is found by its tag poll after a restart; a bad notification
-# gets 400.
+# pushed while the watcher is down is found by its tag poll after a restart; a scheduled
+# `db update` (--db-update-interval) rescans the inventory; a bad notification gets 400.
 set -uo pipefail
 V=$(realpath "${VOUCH_BIN:?set VOUCH_BIN}")
 data=${VOUCH_TESTDATA:-$(cd "$(dirname "$0")/../.." && pwd)/../shared/testdata}
@@ -107,6 +107,23 @@ push old apps/polled:v1
 old=$(digest apps/polled:v1)
 start_watch "$(free_port)"
 until_image "$old" || fail "apps/polled:v1 ($old) not found by polling: $(tail -3 watch.log)"
+
+# Scheduled updates: a watcher with --db-update-interval updates the database from --db-source
+# (a record Jinja2 2.10 is also affected by) and rescans, so apps/web gains that finding.
+stop_watch
+mkdir -p upd && cp "$data/osv/pypi/PYSEC-2021-66.json" upd/
+"$V" watch --registry "http://$REG" --repository apps/none --listen "127.0.0.1:$(free_port)" --poll-interval 60 \
+  --db-update-interval 1 --db-source "$T/upd" --store inv.db --db db >> watch.log 2>&1 &
+watch_pid=$!
+for _ in $(seq 150); do
+  "$V" inventory findings --store inv.db --image "$web" -o json 2>/dev/null | grep -q PYSEC-2021-66 && break
+  sleep 0.1
+done
+"$V" inventory findings --store inv.db --image "$web" -o json | grep -q PYSEC-2021-66 ||
+  fail "scheduled db update did not rescan apps/web: $(tail -3 watch.log)"
+grep -q '"database updated, inventory rescanned"' watch.log || fail "no log line for the scheduled update"
+stop_watch
+start_watch "$(free_port)"
 
 code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/vnd.docker.distribution.events.v1+json' \
   --data 'not json' "http://127.0.0.1:$watch_port/events")

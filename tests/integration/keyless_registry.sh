@@ -152,7 +152,7 @@ kpolicy "subjectRegExp: '^[a-z]+@example\\.com\$', issuerRegExp: '^http://127\\.
 kpolicy "subjectRegExp: '^ops@.*', issuerRegExp: '^http://127\\.0\\.0\\.1:[0-9]+\$'" > regexp-other-subject.yaml
 kpolicy "subject: dev@example.com, issuerRegExp: '^https://token\\.actions\\..*'" > regexp-other-issuer.yaml
 apply() { "$V" policy apply --registry --trusted-root trusted_root.json -p "$1" -r "$2" -o json 2>&1; }
-result() { /usr/bin/python3 -c 'import json,sys; print(" ".join(r["result"] for r in json.load(sys.stdin)["results"]))'; }
+result() { /usr/bin/python3 -c 'import json,sys; print(" ".join(r["result"] for r in [r for i in json.load(sys.stdin)["items"] for r in i["results"]]))'; }
 for layout in classic bundle; do
   pod "$layout" "$REG/demo/$layout:v1" > "pod-$layout.yaml"
   while read -r pol want want_rc; do

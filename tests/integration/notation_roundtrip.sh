@@ -151,7 +151,8 @@ policy permissive "" "$REG/demo-old"
 "$V" notation sign --key good.key --cert good.chain.pem --expiry 1s --signature-format cose "$REG/demo-exp:v1" >/dev/null 2>&1 || fail "sign exp"
 
 # RFC 3161 countersignatures from `vouch tsa serve`: a certificate that expires seconds after
-# signing still verifies when the policy trusts the TSA, and not without it.
+# signing still verifies when the policy trusts the TSA, and not without it. The TSA states an
+# accuracy of one second, so genTime + 1 s must still fall within the certificate's validity.
 tport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$V" tsa serve --listen "127.0.0.1:$tport" --dir tsa > tsa.log 2>&1 &
 tsa_pid=$!
@@ -162,13 +163,13 @@ python3 -c '
 import re, sys
 pems = re.findall(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", open(sys.argv[1]).read(), re.S)
 open(sys.argv[2], "w").write(pems[-1] + "\n")' tsa/tsa_chain.pem config/notation/truststore/x509/tsa/local/root.pem
-new_leaf acme brief prime256v1 Acme "$(date -u -d '-1 min' +%Y%m%d%H%M%SZ)" "$(date -u -d '+2 sec' +%Y%m%d%H%M%SZ)"
+new_leaf acme brief prime256v1 Acme "$(date -u -d '-1 min' +%Y%m%d%H%M%SZ)" "$(date -u -d '+5 sec' +%Y%m%d%H%M%SZ)"
 for fmt in jws cose; do
   "$V" notation sign --key brief.key --cert brief.chain.pem --signature-format $fmt \
     --timestamp-url "http://127.0.0.1:$tport/api/v1/timestamp" "$REG/demo-ts-$fmt:v1" >/dev/null 2>sign.err ||
     fail "sign with a timestamp ($fmt): $(cat sign.err)"
 done
-sleep 3
+sleep 6
 for fmt in jws cose; do
   cat > config/notation/trustpolicy.oci.json <<JSON
 {"version":"1.0","trustPolicies":[{"name":"ts","registryScopes":["$REG/demo-ts-$fmt"],
@@ -247,7 +248,7 @@ $(indent '                      ' acme/root.pem)
 $(indent '                      ' acme/root.pem)
 YAML
 pod() { printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: %s, namespace: default}\nspec:\n  containers: [{name: app, image: "%s"}]\n' "$1" "$2"; }
-result() { python3 -c 'import json,sys; print(" ".join(r["result"] for r in json.load(sys.stdin)["results"]))'; }
+result() { python3 -c 'import json,sys; print(" ".join(r["result"] for r in [r for i in json.load(sys.stdin)["items"] for r in i["results"]]))'; }
 while read -r name image want want_rc; do
   pod "$name" "$image" > "pod-$name.yaml"
   out=$("$V" policy apply --registry -p policies/notary.yaml -r "pod-$name.yaml" -o json 2>&1); rc=$?

@@ -72,7 +72,7 @@ pod unsigned "$REG/demo/unsigned:v1" > unsigned.yaml
 # Signed, bundle layout: passes, the tag is pinned to the digest that verified.
 out=$("$V" policy apply --registry -p enforce.yaml -r signed.yaml -o json); rc=$?
 [ $rc -eq 0 ] || fail "signed pod under Enforce: exit $rc: $out"
-patches=$(printf '%s' "$out" | python3 -c 'import json,sys; r=json.load(sys.stdin)["results"][0]; print(r["result"], r.get("properties",{}).get("patches",""))')
+patches=$(printf '%s' "$out" | python3 -c 'import json,sys; r=json.load(sys.stdin)["items"][0]["results"][0]; print(r["result"], r.get("properties",{}).get("patches",""))')
 want="pass [{\"op\":\"replace\",\"path\":\"/spec/containers/0/image\",\"value\":\"$REG/demo/signed:v1@$digest\"}]"
 [ "$patches" = "$want" ] || fail "mutateDigest patch: got '$patches', want '$want'"
 text=$("$V" policy apply --registry -p enforce.yaml -r signed.yaml)

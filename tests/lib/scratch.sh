@@ -18,7 +18,7 @@ trap cleanup EXIT
 start_registry() {
   local port
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  printf 'version: 0.1\nlog: {level: error}\nstorage: {filesystem: {rootdirectory: %s/data}}\nhttp: {addr: 127.0.0.1:%s}\n' \
+  printf 'version: 0.1\nlog: {level: error}\nstorage: {filesystem: {rootdirectory: %s/data}, delete: {enabled: true}}\nhttp: {addr: 127.0.0.1:%s}\n' \
     "$T" "$port" > "$T/reg.yml"
   docker-registry serve "$T/reg.yml" > "$T/reg.log" 2>&1 &
   reg_pid=$!

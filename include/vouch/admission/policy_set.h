@@ -30,6 +30,8 @@ struct LoadedPolicy {
 
 struct PolicySnapshot {
   std::vector<LoadedPolicy> policies;
+  // The PolicyExceptions found among the policy files.
+  std::shared_ptr<const std::vector<policy::PolicyException>> exceptions;
   std::vector<std::string> files;
   std::string version;  // changes whenever the files' contents do
   UnixSeconds loaded_at = 0;

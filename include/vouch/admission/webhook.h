@@ -42,6 +42,9 @@ using ResultSink = std::function<void(ReviewResults)>;
 struct WebhookOptions {
   std::shared_ptr<PolicyDirectory> policies;
   std::shared_ptr<policy::ImageVerifier> verifier;  // usually a CachingImageVerifier
+  // The registry behind ImageValidatingPolicy's image functions (not cached: each review
+  // verifies again).
+  std::shared_ptr<policy::ImagePolicyVerifier> image_policy_verifier;
   ResultSink on_results;                            // may be empty
   // Used when a request has no ?timeout= (the API server always sends one).
   std::chrono::milliseconds default_timeout{10000};

@@ -67,4 +67,23 @@ Result<SignedManifest> attest_manifest(oci::Store& store, const oci::Reference& 
                                        const sigstore::Signer& signer, const std::string& predicate_type,
                                        const boost::json::value& predicate, const SignOptions& options);
 
+// A signature made elsewhere (`cosign attach signature`): the simple-signing payload as signed,
+// its base64 signature, and optionally the signer's certificate, chain (PEM) and the classic
+// layout's legacy Rekor bundle annotation.
+struct DetachedSignature {
+  std::string payload;
+  std::string signature_base64;
+  std::string certificate_pem;
+  std::string chain_pem;
+  std::string rekor_bundle_json;
+};
+// Appends it to `manifest`'s sha256-<hex>.sig, after checking that the payload names that
+// manifest and that the pieces are well formed (nothing is verified: that is `verify`'s job).
+Result<std::string> attach_signature(oci::Store& store, const oci::Reference& image, const oci::Descriptor& manifest,
+                                     const DetachedSignature& signature);
+// Appends a DSSE envelope made elsewhere (`cosign attach attestation`) to sha256-<hex>.att,
+// after checking that it holds an in-toto statement about `manifest`.
+Result<std::string> attach_attestation(oci::Store& store, const oci::Reference& image, const oci::Descriptor& manifest,
+                                       std::string_view envelope_json);
+
 }  // namespace vouch::cosign

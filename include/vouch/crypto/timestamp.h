@@ -31,6 +31,13 @@ struct TimestampAuthority {
 struct VerifiedTimestamp {
   UnixSeconds time = 0;         // genTime, truncated to the second
   size_t authority_index = 0;   // which of the authorities signed it
+  // genTime in microseconds since the epoch, with the fraction of a second GeneralizedTime may
+  // carry (digits past the sixth are dropped).
+  int64_t time_micros = 0;
+  // The TSTInfo's accuracy (seconds, millis and micros together), in microseconds; 0 when the
+  // token states none. The time of stamping lies within genTime ± accuracy (RFC 3161 §2.4.2).
+  int64_t accuracy_micros = 0;
+  std::string policy;           // TSA policy OID, dotted
 };
 
 // What a timestamp claims, read without verifying anything.
@@ -41,6 +48,8 @@ struct TimestampInfo {
   std::string serial;           // serialNumber, hex
   std::string policy;           // TSA policy OID, dotted
   std::vector<Certificate> embedded_certificates;  // certificates carried in the token (untrusted)
+  int64_t time_micros = 0;      // as VerifiedTimestamp's
+  int64_t accuracy_micros = 0;  // as VerifiedTimestamp's
 };
 
 // Parses a DER TimeStampResp (RFC 3161 §2.4.2, as Sigstore bundles carry it in

@@ -18,7 +18,8 @@
 namespace vouch::inventory {
 
 // The event as a CloudEvents 1.0 JSON object: id "vouch-inventory-<n>", source "vouch/inventory",
-// type "dev.vouch.inventory.finding.opened" or ".closed", subject the image digest, data the finding.
+// type "dev.vouch.inventory.finding.opened", ".reopened" or ".closed", subject the image digest, data
+// the finding.
 boost::json::object cloud_event(const FindingEvent& event);
 
 class AlertSink {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,7 +30,8 @@ struct RescanResult {
   size_t images = 0;                 // images matched again
   size_t packages = 0;               // packages matched again
   std::vector<std::string> expired;  // images retention made inactive
-  size_t opened = 0, closed = 0;
+  size_t opened = 0, reopened = 0, closed = 0;
+  size_t purged = 0;                 // closed findings deleted
   double seconds = 0;
 };
 
@@ -38,6 +40,12 @@ struct RescanOptions {
   int retention_days = 0;
   // Matches every active image again, not only those a change names (after a first import).
   bool full = false;
+  // A closed finding that matches again within this many days reopens; later, a new one opens.
+  int reopen_days = static_cast<int>(kReopenWithinSeconds / 86400);
+  // Closed findings are deleted this many days after closing; 0 keeps them.
+  int delete_closed_days = kDeleteClosedAfterDays;
+  // The time of the rescan (tests); now when absent.
+  std::optional<UnixSeconds> now;
 };
 
 // Rescans after the database updates the inventory has not seen yet (`vuln_db_file` is the

@@ -20,6 +20,19 @@
 
 namespace vouch::inventory {
 
+// Where an image's packages came from: catalogued by vouch from its layers, an SBOM file given
+// for it, or the image's own SBOM attestation, verified.
+struct SbomSource {
+  std::string kind = "catalogued";  // "catalogued", "file", "attestation"
+  std::string predicate_type;       // attestation: https://cyclonedx.org/bom, https://spdx.dev/Document
+  std::string digest;               // attestation: "sha256:…" of the signed statement; file: of the file
+  std::string location;             // attestation: where it was found ("referrer sha256:…")
+  std::string signer;               // attestation: "key sha256:<fingerprint>", or "<identity> (<issuer>)"
+  std::string note;                 // catalogued: why no attestation was used
+};
+boost::json::object sbom_source_json(const SbomSource& source);
+SbomSource sbom_source_from_json(const boost::json::value& value);
+
 struct Image {
   std::string digest;      // "sha256:…" of the manifest, or of the SBOM for sbom:FILE entries
   std::string repository;  // "registry/repo", or "sbom:<file>"
@@ -31,6 +44,7 @@ struct Image {
   bool active = true;      // inactive images are not rescanned (retention)
   std::string distro;      // "debian 12"
   int64_t packages = 0;
+  SbomSource sbom_source;
 };
 
 // A package of an image, as indexed.
@@ -79,9 +93,14 @@ struct FindingEvent {
   UnixSeconds next_attempt = 0;  // not to be tried before
 };
 
+// ECR's lifecycle: a closed finding that matches again within 7 days reopens; closed findings are
+// deleted 30 days after closing.
+inline constexpr int64_t kReopenWithinSeconds = 7 * 86400;
+inline constexpr int kDeleteClosedAfterDays = 30;
+
 // What a reconciliation changed.
 struct Reconciled {
-  std::vector<FindingRow> opened, closed;
+  std::vector<FindingRow> opened, reopened, closed;
   size_t still_active = 0;
 };
 
@@ -107,10 +126,21 @@ class InventoryStore {
                                                          bool include_inactive) = 0;
 
   // Makes the findings of `digest` for the packages `package_ids` (all of the image's when
-  // empty) those of `current`: new ones open, missing ones close, the rest are seen again.
-  // Every opened and closed finding is queued in the outbox in the same transaction.
+  // empty) those of `current`: new ones open, missing ones close, the rest are seen again. A
+  // closed finding that matches again within `reopen_within_seconds` of closing reopens (the same
+  // finding, its first seen kept); later, a new finding opens and the closed one is kept beside
+  // it until purge_closed deletes it. Every opened, reopened and closed finding is queued in the
+  // outbox in the same transaction.
   virtual Result<Reconciled> reconcile(std::string_view digest, const std::vector<std::string>& package_ids,
-                                       const std::vector<FindingRow>& current, UnixSeconds now) = 0;
+                                       const std::vector<FindingRow>& current, UnixSeconds now,
+                                       int64_t reopen_within_seconds = kReopenWithinSeconds) = 0;
+  // Groups the reconciliations that follow into one transaction until commit_batch (or
+  // rollback_batch): a rescan writes many images at once without a commit for each.
+  virtual Status begin_batch() = 0;
+  virtual Status commit_batch() = 0;
+  virtual void rollback_batch() = 0;
+  // Deletes the findings closed before `cutoff`. Returns how many.
+  virtual Result<size_t> purge_closed(UnixSeconds cutoff) = 0;
   virtual Result<std::vector<FindingRow>> findings(const FindingFilter& filter) = 0;
   // Suppresses (or, with `suppress` false, reactivates) the findings of `vulnerability` (an id or
   // alias), on one image or all.

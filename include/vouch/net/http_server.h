@@ -31,6 +31,9 @@ struct HttpRequest {
   // The connection's peer ("203.0.113.5:40112"); empty when the request did not come over a socket.
   std::string peer_address;
   bool peer_is_loopback = false;
+  // The subject of the client certificate the TLS handshake verified (tls_client_ca_file); empty
+  // without one.
+  std::string client_subject;
 
   // The first header of that name (case-insensitive), or empty.
   std::string_view header(std::string_view name) const;
@@ -60,6 +63,9 @@ struct HttpServerOptions {
   // intermediates; the key file holds its unencrypted private key. Both empty: plain HTTP.
   std::string tls_cert_file;
   std::string tls_key_file;
+  // With TLS: a PEM file of CA certificates; a client must then present a certificate that
+  // chains to one of them, or the handshake fails (mutual TLS). Reloaded with the pair.
+  std::string tls_client_ca_file;
 };
 
 class HttpServer {

@@ -13,6 +13,7 @@
 #include "vouch/base/bytes.h"
 #include "vouch/base/result.h"
 #include "vouch/base/time.h"
+#include "vouch/crypto/timestamp.h"
 #include "vouch/notation/envelope.h"
 #include "vouch/notation/trust_policy.h"
 
@@ -53,6 +54,19 @@ struct VerifyContext {
   const TrustStore* trust_store = nullptr;
   UnixSeconds now = 0;
 };
+
+// When a verified RFC 3161 countersignature says the signature was made: genTime ± the token's
+// accuracy, as notation-go reads it (tspclient-go's Timestamp). A token under RFC 3628's baseline
+// time-stamp policy that states no accuracy is taken to be accurate to one second, as the Notary
+// Project's trust policy specification says. Bounds in microseconds since the epoch, inclusive.
+struct StampedInterval {
+  int64_t earliest_micros = 0;
+  int64_t latest_micros = 0;
+  std::string text() const;  // "[2024-01-01T00:00:09Z, 2024-01-01T00:00:11Z]"
+};
+inline constexpr std::string_view kBaselineTimestampPolicy = "0.4.0.2023.1.1";
+inline constexpr int64_t kMicrosPerSecond = 1000000;
+StampedInterval stamped_interval(const crypto::VerifiedTimestamp& stamp);
 
 // Runs the checks of the Notary Project verification procedure. Returns an outcome whether or not
 // it verified; an error only when no policy applies to the scope (kVerification).

@@ -48,6 +48,8 @@ class RegistryClient {
   Status push_blob(const std::string& repo, const Descriptor& d, BlobReader& from);
   // Returns the response headers' OCI-Subject when the registry processed a subject.
   Result<bool> push_manifest(const std::string& repo, const std::string& identifier, const Manifest& m);
+  // DELETE of a manifest by digest; false when the registry has no such manifest.
+  Result<bool> delete_manifest(const std::string& repo, const Digest& digest);
   Result<std::vector<std::string>> list_tags(const std::string& repo);
   // nullopt when the registry has no referrers API (404).
   Result<std::optional<std::vector<Descriptor>>> referrers_api(const std::string& repo, const Digest& subject);

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "vouch/base/result.h"
 #include "vouch/oci/blob.h"
 #include "vouch/oci/manifest.h"
@@ -52,6 +54,10 @@ class Store {
   virtual Status put_manifest(const Manifest& m, const std::optional<std::string>& tag, bool root) = 0;
   // Makes writes visible (docker-archive writes its tarball here).
   virtual Status commit() { return ok_status(); }
+  // Removes a manifest (and with it every tag naming it); false when it was not there.
+  virtual Result<bool> delete_manifest(const Digest& d) {
+    return invalid_input(fmt::format("{}: cannot delete manifest {} here", describe(), d.str()));
+  }
 };
 
 Result<std::unique_ptr<Store>> open_store(const ImageRef& ref, const StoreOptions& options, bool for_writing);
@@ -59,5 +65,14 @@ Result<std::unique_ptr<Store>> open_store(const ImageRef& ref, const StoreOption
 // The tag cosign and the OCI referrers tag schema use for artifacts of `d`: "sha256-<hex>"
 // with an optional suffix (".sig", ".att", ".sbom").
 std::string digest_tag(const Digest& d, std::string_view suffix = {});
+
+// `cosign save`'s OCI layout: index.json entries annotated kind=<one of these> instead of
+// being tagged. LayoutStore reads such layouts (the image is the root; the sigs and atts
+// entries are its .sig and .att tags).
+inline constexpr std::string_view kCosignKind = "kind";
+inline constexpr std::string_view kCosignImage = "dev.cosignproject.cosign/image";
+inline constexpr std::string_view kCosignImageIndex = "dev.cosignproject.cosign/imageIndex";
+inline constexpr std::string_view kCosignSigs = "dev.cosignproject.cosign/sigs";
+inline constexpr std::string_view kCosignAtts = "dev.cosignproject.cosign/atts";
 
 }  // namespace vouch::oci

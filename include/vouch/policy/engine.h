@@ -1,6 +1,6 @@
 // The policy engine: applies Kyverno policies to Kubernetes resources as Kyverno's admission
-// controller and CLI do (match/exclude, context, preconditions, validate, verifyImages), and
-// reports one result per rule and resource.
+// controller and CLI do (match/exclude, context, preconditions, mutate, validate,
+// verifyImages), and reports one result per rule and resource.
 //
 //   Engine engine({.verifier = my_verifier});
 //   Request req = Request::for_resource(pod);          // operation CREATE, namespace default
@@ -25,6 +25,8 @@
 #include "vouch/policy/policy.h"
 
 namespace vouch::policy {
+
+struct ImageVerificationLedger;  // vouch/policy/image_policy.h
 
 enum class RuleStatus { kPass, kFail, kWarn, kError, kSkip };
 std::string_view rule_status_name(RuleStatus s);  // "pass", "fail", "warn", "error", "skip"
@@ -69,23 +71,42 @@ struct Request {
   std::map<std::string, std::map<std::string, std::string>> namespace_labels;
   // Variables supplied from outside (values files): dotted names, e.g. "request.operation".
   std::map<std::string, boost::json::value> values;
+  // PolicyExceptions in force for this request (the admission server's, which reload with its
+  // policies), besides EngineOptions::exceptions.
+  std::shared_ptr<const std::vector<PolicyException>> exceptions;
+  // A subresource request (pods/exec): the parent's kind, matched with the subresource.
+  std::string parent_api_version, parent_kind, subresource;
+  // What ImageValidatingPolicies verified for this request, shared by all of them so that
+  // `required` sees every policy's checks (vouch/policy/image_policy.h); null: each policy alone.
+  std::shared_ptr<ImageVerificationLedger> image_verifications;
 };
 
 struct RuleResult {
   std::string policy;  // "name", or "namespace/name" for a Policy
   std::string rule;
-  std::string type;    // Validation, ImageVerify
+  std::string type;    // Validation, ImageVerify, Mutation
   RuleStatus status = RuleStatus::kPass;
   std::string message;
   FailureAction action = FailureAction::kAudit;  // the action that applies to this resource
   bool autogen = false;
   std::string origin_rule;  // for autogen rules: the rule written for Pods
-  // JSON Patch operations (RFC 6902) the rule makes: verifyImages' mutateDigest pins a
-  // verified tag to its digest ("image:tag@sha256:…").
+  // JSON Patch operations (RFC 6902) the rule makes, on the resource as the rules before it
+  // left it: a mutate rule's change; verifyImages' mutateDigest pins a verified tag to its
+  // digest ("image:tag@sha256:…").
   std::vector<boost::json::object> patches;
+  // Mutate rules: the resource once all of the policy's mutate rules applied (Kyverno's
+  // PatchedResource, which `kyverno test` compares with patchedResources).
+  boost::json::value patched_resource;
   // verifyImages: each image the rule selected, as pinned when it was ("image:tag@sha256:…"),
   // with its outcome (pass or fail): Kyverno's kyverno.io/verify-images annotation.
   std::vector<std::pair<std::string, RuleStatus>> images;
+  // rule.reportProperties: extra PolicyReport result properties.
+  std::map<std::string, std::string> properties;
+  // auditAnnotations of a CEL policy ("<policy>/<key>": value), for the AdmissionResponse.
+  std::map<std::string, std::string> audit_annotations;
+  // False when the policy is annotated policies.kyverno.io/scored: "false": its failures are
+  // reported as warnings (PolicyReport `scored: false`).
+  bool scored = true;
 };
 
 struct ResourceRef {
@@ -94,21 +115,45 @@ struct ResourceRef {
 // Kind, name and namespace of a resource; namespaced kinds without one live in "default".
 ResourceRef resource_ref(const boost::json::value& resource);
 
+class ImagePolicyVerifier;  // vouch/policy/image_policy.h
+struct EvalContext;
+namespace engine_internal {
+struct MatchInput;
+}
+
 struct EngineOptions {
   std::shared_ptr<ImageVerifier> verifier;  // may be null
+  // The registry behind ImageValidatingPolicy's image functions; may be null (a policy that
+  // selects images then reports an error).
+  std::shared_ptr<ImagePolicyVerifier> image_policy_verifier{};
   jmespath::Budget jmespath_budget{};        // for each evaluation of a policy's expression
+  std::vector<PolicyException> exceptions{};  // PolicyExceptions in force
 };
+
+// Which of a policy's rules apply() runs. Kyverno mutates a resource with every policy before
+// it validates it: a caller applying several policies runs kMutate over them in order, feeding
+// each the resource the previous left (RuleResult::patched_resource), then kValidate.
+enum class Stage { kAll, kMutate, kValidate };
 
 class Engine {
  public:
   explicit Engine(EngineOptions options = {});
   // Results of the policy's rules that match the request (rules that do not match report
-  // nothing, as Kyverno).
-  std::vector<RuleResult> apply(const Policy& policy, const Request& request) const;
+  // nothing, as Kyverno). Mutate rules run first, in order, each on the resource as the
+  // rules before it left it; the other rules see the mutated resource.
+  std::vector<RuleResult> apply(const Policy& policy, const Request& request, Stage stage = Stage::kAll) const;
 
  private:
   friend struct EvalContext;
   Result<std::shared_ptr<const jmespath::Expression>> compile(const std::string& expression) const;
+  bool previously_failed(const Policy& policy, const Rule& rule, const Request& request) const;
+  // The keys of the PolicyExceptions that exempt the resource from `rule`.
+  std::vector<std::string> exception_keys(const Policy& policy, const std::string& policy_name, const Rule& rule,
+                                          const engine_internal::MatchInput& in, EvalContext& ctx,
+                                          const Request& request) const;
+  // The mutate rules (engine_mutate.cc): results to `out`, the mutated resource to `request`.
+  void mutate_rules(const Policy& policy, const std::string& policy_name, const std::string& operation,
+                    Request& request, std::vector<RuleResult>& out) const;
 
   EngineOptions options_;
   std::shared_ptr<const jmespath::FunctionRegistry> functions_;

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/json.hpp>
+
 #include "vouch/base/result.h"
 #include "vouch/policy/values.h"
 
@@ -17,10 +19,19 @@ namespace vouch::policy {
 struct ExpectedResult {
   std::string policy, rule, kind, ns, result, operation;
   std::vector<std::string> resources;  // resource and resources
+  // patchedResources: a file (relative to the test) of the resources as the policy's mutate
+  // rules should leave them, and its documents once the caller has read it.
+  std::string patched_resources;
+  std::vector<boost::json::value> patched_documents;
+  // failOnMissingResources: a resource missing from patchedResources fails the row (else, as
+  // `kyverno test`, the row is not checked).
+  bool fail_on_missing_resources = false;
 };
 
 struct KyvernoTest {
   std::vector<std::string> policies;   // paths as written, relative to the test file
+  std::vector<std::string> exceptions; // PolicyException files
+  std::string inline_values;           // `values:` written in the test itself (JSON), else "".
   std::vector<std::string> resources;
   std::string values;                  // variables or values: a values file, or empty
   std::string user_info;               // userinfo: a user-info file, or empty
@@ -29,6 +40,11 @@ struct KyvernoTest {
 
 // Parses and checks a test file; `source` names it in errors.
 Result<KyvernoTest> parse_kyverno_test(std::string_view text, std::string_view source);
+
+// Whether a mutated resource is the expected one, as `kyverno test` compares them: empty maps,
+// lists and nulls removed from both, then equal. On a difference, `diff` names the first
+// path that differs.
+bool same_patched_resource(const boost::json::value& actual, const boost::json::value& expected, std::string& diff);
 
 // One expected result for one resource, and what was found.
 struct TestRow {

@@ -20,7 +20,8 @@ namespace vouch::policy {
 
 namespace bj = boost::json;
 
-struct CelPolicy;  // vouch/policy/cel_policy.h
+struct CelPolicy;              // vouch/policy/cel_policy.h
+struct ImageValidatingPolicy;  // vouch/policy/image_policy.h
 
 enum class FailureAction { kAudit, kEnforce };
 
@@ -113,7 +114,13 @@ struct Validation {
   std::optional<bj::array> any_pattern;
   std::optional<Conditions> deny;
   std::vector<ForEachValidation> foreach;
-  bool unsupported = false;  // cel, podSecurity, manifests: not evaluated offline
+  // validate.cel: one compiled check per expression, in order (each with the rule's
+  // celPreconditions and validate.cel.variables), so the first failing expression's message
+  // is the rule's, as Kyverno reports it.
+  std::vector<std::shared_ptr<const CelPolicy>> cel;
+  // Kyverno's default: an UPDATE that leaves an existing violation in place is not denied.
+  bool allow_existing_violations = true;
+  bool unsupported = false;  // podSecurity, manifests: not evaluated offline
   std::string unsupported_kind;
 };
 
@@ -203,6 +210,35 @@ struct ImageVerification {
   std::string fingerprint;
 };
 
+// rule.imageExtractors: where a verifyImages rule finds images in a kind that is not a Pod or
+// a Pod controller (Kyverno's ImageExtractorConfig).
+struct ImageExtractor {
+  std::vector<std::string> fields;  // path segments to the object holding the image ("*": every element)
+  std::string value;                // the field of that object holding the image
+  std::string name = "custom";      // the group in Kyverno's images variable
+  std::string key;                  // the field naming the image in its group ("" = its JSON pointer)
+  std::string jmes_path;            // applied to the value before it is read as an image
+};
+
+// mutate (api/kyverno/v1 Mutation): one of patchStrategicMerge, patchesJson6902 or foreach.
+struct ForEachMutation {
+  std::string list;
+  std::vector<ContextEntry> context;
+  std::optional<Conditions> preconditions;
+  std::optional<bool> descending;  // order: Descending/Ascending (unset: descending for patchStrategicMerge)
+  std::optional<bj::value> patch_strategic_merge;
+  std::string patches_json6902;     // a YAML or JSON list of RFC 6902 operations, as written
+  std::vector<ForEachMutation> foreach;
+};
+
+struct Mutation {
+  std::optional<bj::value> patch_strategic_merge;
+  std::string patches_json6902;
+  std::vector<ForEachMutation> foreach;
+  // mutateExisting: the resources to mutate besides the one admitted, as written.
+  std::optional<bj::array> targets;
+};
+
 struct Rule {
   std::string name;
   MatchResources match;
@@ -210,7 +246,10 @@ struct Rule {
   std::vector<ContextEntry> context;
   std::optional<Conditions> preconditions;
   std::optional<Validation> validate;
+  std::optional<Mutation> mutate;
   std::vector<ImageVerification> verify_images;
+  std::map<std::string, std::vector<ImageExtractor>> image_extractors;  // by kind
+  std::map<std::string, std::string> report_properties;  // copied into each result's properties
   bool has_mutate = false;
   bool has_generate = false;
   bool autogen = false;       // generated for Pod controllers
@@ -232,16 +271,42 @@ struct Policy {
   std::string apply_rules = "All";
   std::string failure_policy = "Fail";
   int webhook_timeout_seconds = 10;
+  // webhookConfiguration.matchConditions: the API server sends a request to the webhook only
+  // when these CEL conditions hold; evaluated here before any rule.
+  std::shared_ptr<const CelPolicy> webhook_match;
   std::vector<Rule> rules;  // as written, followed by autogen rules
   bj::value raw;
   // Set for the CEL kinds (ValidatingPolicy, ValidatingAdmissionPolicy), which have no rules.
   std::shared_ptr<const CelPolicy> cel;
+  // Set for ImageValidatingPolicy, which has no rules either.
+  std::shared_ptr<const ImageValidatingPolicy> image_policy;
 };
 
+// Kyverno's PolicyException (kyverno.io/v2, v2beta1, v2alpha1): the rules of named policies
+// skip the resources it matches (and whose conditions hold).
+struct PolicyException {
+  std::string name;
+  std::string ns;
+  MatchResources match;
+  std::optional<Conditions> conditions;
+  struct Entry {
+    std::string policy;  // "name", or "namespace/name" for a Policy
+    std::vector<std::string> rules;
+  };
+  std::vector<Entry> exceptions;
+  bool background = true;
+  std::string key() const { return ns.empty() ? name : ns + "/" + name; }
+};
+
+// Whether a document is a PolicyException this module reads.
+bool is_policy_exception_kind(std::string_view api_version, std::string_view kind);
+// Reads every PolicyException document in `text` (other kinds are ignored).
+Result<std::vector<PolicyException>> parse_policy_exceptions(std::string_view text, std::string_view source);
+
 // Reads every ClusterPolicy/Policy document in `text` (YAML or JSON, many documents), and the
-// CEL kinds (ValidatingPolicy, ValidatingAdmissionPolicy and its bindings). Documents of
-// non-policy kinds are ignored; a policy kind vouch does not read (ImageValidatingPolicy,
-// MutatingPolicy, …) and a policy document with a bad field are errors.
+// CEL kinds (ValidatingPolicy, ImageValidatingPolicy, ValidatingAdmissionPolicy and its
+// bindings). Documents of non-policy kinds are ignored; a policy kind vouch does not read
+// (MutatingPolicy, …) and a policy document with a bad field are errors.
 Result<std::vector<Policy>> parse_policies(std::string_view text, std::string_view source);
 // One policy document already read as JSON.
 Result<Policy> parse_policy(const bj::value& doc);

@@ -13,8 +13,9 @@
 
 namespace vouch::policy {
 
-// The status a result is reported with: with `audit_warn`, a failure of an Audit rule is a
-// warning (`kyverno apply --audit-warn`).
+// The status a result is reported with: a failure of a policy that is not scored
+// (policies.kyverno.io/scored: "false") is a warning, as Kyverno reports it; with `audit_warn`,
+// so is a failure of an Audit rule (`kyverno apply --audit-warn`).
 RuleStatus reported_status(const RuleResult& result, bool audit_warn);
 
 // One entry of a report's results, as a PolicyReportResult: source, policy, rule, result, scored,

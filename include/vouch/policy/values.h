@@ -25,6 +25,14 @@ struct Values {
   std::map<std::string, std::map<std::string, std::map<std::string, boost::json::value>>> rules;
   std::map<std::string, std::map<std::string, std::map<std::string, boost::json::value>>> resources;
   std::map<std::string, std::map<std::string, std::string>> namespace_labels;  // namespace -> labels
+  // subresources: a resource of a subresource's kind (PodExecOptions) is evaluated as that
+  // subresource (pods/exec) of its parent (Pod), as `kyverno test` does.
+  struct Subresource {
+    std::string api_version, kind;                // the subresource's, e.g. v1 PodExecOptions
+    std::string parent_api_version, parent_kind;  // e.g. v1 Pod
+    std::string name;                             // e.g. exec
+  };
+  std::vector<Subresource> subresources;
 };
 
 // A values file (YAML or JSON); `source` names it in errors.

@@ -2,6 +2,9 @@
 // `type: Notary`: as Kyverno does, each attestor entry's certificates (cert and certChain, PEM)
 // become the trust store "ca:kyverno" of a trust policy with scope "*", level strict and trusted
 // identity "*", and the image verifies when one of its Notary signatures passes that policy.
+// For an attestation, the image's OCI referrers whose artifactType is the attestation's type
+// must each carry a signature that passes that policy (notation/attestations.h); their contents
+// (JSON objects) are the predicates the attestation's conditions judge.
 #pragma once
 
 #include <memory>

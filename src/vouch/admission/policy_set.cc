@@ -51,16 +51,22 @@ policy::Policy view_of(const policy::Policy& p, bool include_validate) {
   policy::Policy v = p;
   v.rules.clear();
   for (const auto& r : p.rules) {
-    if (!r.verify_images.empty() || (include_validate && r.validate)) v.rules.push_back(r);
+    // Mutate rules run in the mutating webhook; mutateExisting (mutate.targets) is left to
+    // Kyverno's background controller, as Kyverno does at admission.
+    bool mutates = r.mutate && !r.mutate->targets && !include_validate;
+    if (!r.verify_images.empty() || (include_validate && r.validate) || mutates) v.rules.push_back(r);
   }
   return v;
 }
 
 Result<std::shared_ptr<const PolicySnapshot>> parse_snapshot(const std::vector<std::pair<fs::path, std::string>>& files) {
   auto snap = std::make_shared<PolicySnapshot>();
+  auto exceptions = std::make_shared<std::vector<policy::PolicyException>>();
   std::set<std::string> names;
   for (const auto& [path, text] : files) {
     VOUCH_ASSIGN_OR_RETURN(auto parsed, policy::parse_policies(text, path.string()));
+    VOUCH_ASSIGN_OR_RETURN(auto found, policy::parse_policy_exceptions(text, path.string()));
+    for (auto& e : found) exceptions->push_back(std::move(e));
     for (auto& p : parsed) {
       std::string id = p.kind == "Policy" ? fmt::format("Policy {}/{}", p.ns, p.name) : p.kind + " " + p.name;
       if (!names.insert(id).second)
@@ -73,6 +79,7 @@ Result<std::shared_ptr<const PolicySnapshot>> parse_snapshot(const std::vector<s
     }
     snap->files.push_back(path.string());
   }
+  snap->exceptions = std::move(exceptions);
   snap->loaded_at = now_unix();
   return std::shared_ptr<const PolicySnapshot>(std::move(snap));
 }

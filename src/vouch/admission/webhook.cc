@@ -16,6 +16,7 @@
 #include "vouch/admission/verification_cache.h"
 #include "vouch/base/ascii.h"
 #include "vouch/policy/cel_policy.h"
+#include "vouch/policy/image_policy.h"
 
 namespace vouch::admission {
 namespace {
@@ -220,17 +221,31 @@ void judge_cel(const policy::CelPolicy& p, std::vector<policy::RuleResult> resul
   }
 }
 
-bool has_pattern_rule(const policy::Policy& p, const std::string& rule) {
-  for (const auto& r : p.rules)
-    if (r.name == rule && r.validate && (r.validate->pattern || r.validate->any_pattern)) return true;
-  return false;
+// What the ImageValidatingPolicies decided, as Kyverno's ivpol handler answers: "Policy <name>
+// failed: <message>" (or "error") denies under Deny and warns under Warn.
+void judge_image_policy(const policy::ImageValidatingPolicy& p, std::vector<policy::RuleResult> results,
+                        CelVerdict& verdict, bool report) {
+  auto has = [&](std::string_view action) {
+    if (p.validation_actions.empty()) return action == "Deny";
+    return std::find(p.validation_actions.begin(), p.validation_actions.end(), action) != p.validation_actions.end();
+  };
+  for (auto& r : results) {
+    if (r.status == RuleStatus::kFail || r.status == RuleStatus::kError) {
+      std::string text = fmt::format("Policy {} {}: {}", p.name, r.status == RuleStatus::kFail ? "failed" : "error",
+                                     r.message);
+      if (has("Deny")) verdict.denials.push_back(text);
+      if (has("Warn")) verdict.warnings.push_back(std::move(text));
+    }
+    r.type = "KyvernoImageValidatingPolicy/ImageVerify";
+    if (report) verdict.results.push_back(std::move(r));
+  }
 }
 
 }  // namespace
 
 struct Webhook::State {
   explicit State(const WebhookOptions& o)
-      : engine({.verifier = o.verifier}),
+      : engine({.verifier = o.verifier, .image_policy_verifier = o.image_policy_verifier}),
         cached_verifier(dynamic_cast<CachingImageVerifier*>(o.verifier.get()) != nullptr),
         pool(o.evaluation_threads) {}
   policy::Engine engine;
@@ -309,42 +324,56 @@ std::optional<AdmissionResponse> Webhook::evaluate_once(const AdmissionReview& r
   const policy::ResourceRef ref = policy::resource_ref(pr.object);
 
   std::shared_ptr<const PolicySnapshot> snapshot = options_.policies->current();
+  pr.exceptions = snapshot->exceptions;
   std::vector<policy::RuleResult> results;
   CelVerdict cel;
+  std::vector<bj::object> pinned;  // ImageValidatingPolicy's mutateDigest
+  // ImageValidatingPolicies share what they verified, and `required` is settled once all have run.
+  pr.image_verifications = std::make_shared<policy::ImageVerificationLedger>();
+  std::vector<std::pair<const policy::ImageValidatingPolicy*, std::vector<policy::RuleResult>>> image_results;
   for (const LoadedPolicy& lp : snapshot->policies) {
     if (!lp.full.admission) continue;
     if ((lp.full.failure_policy == "Ignore") != ignore_errors) continue;
+    if (lp.full.image_policy) {
+      // Its image functions read the registry, uncached: never on the I/O thread.
+      if (cache_only) return std::nullopt;
+      const policy::ImageValidatingPolicy& ip = *lp.full.image_policy;
+      if (mutate) {
+        auto m = policy::mutate_image_digests(ip, pr, options_.image_policy_verifier.get());
+        pinned.insert(pinned.end(), m.patches.begin(), m.patches.end());
+        // A tag that cannot be pinned is reported as the mutating webhook reports it, not
+        // recorded (the validating webhook reports the policy).
+        if (m.error) judge_image_policy(ip, {std::move(*m.error)}, cel, false);
+      } else {
+        image_results.emplace_back(&ip, state_->engine.apply(lp.full, pr));
+      }
+      continue;
+    }
     if (lp.full.cel) {
       if (!mutate) judge_cel(*lp.full.cel, state_->engine.apply(lp.full, pr), cel);
       continue;
     }
     const policy::Policy& view = mutate ? lp.mutate_view : lp.validate_view;
     if (view.rules.empty()) continue;
-    auto rs = state_->engine.apply(view, pr);
-    for (auto& r : rs) {
-      // An update that leaves a pattern rule's verdict as it was is not blocked for it: existing
-      // violations stay allowed, as Kyverno allows them.
-      if (req.operation == "UPDATE" && r.type == "Validation" && r.status == RuleStatus::kFail &&
-          req.old_object.is_object() && has_pattern_rule(view, r.rule)) {
-        policy::Policy one = view;
-        one.rules.erase(std::remove_if(one.rules.begin(), one.rules.end(),
-                                       [&](const policy::Rule& x) { return x.name != r.rule; }),
-                        one.rules.end());
-        policy::Request old_req = pr;
-        old_req.object = req.old_object;
-        for (const auto& o : state_->engine.apply(one, old_req)) {
-          if (o.rule == r.rule && o.status == r.status) {
-            r.status = RuleStatus::kSkip;
-            r.message = "skipping modified resource as validation results have not changed";
-          }
-        }
-      }
+    // (An UPDATE that keeps an existing violation is skipped by the engine itself:
+    // validate.allowExistingViolations.)
+    for (auto& r : state_->engine.apply(view, pr)) {
+      // The next policy mutates the resource as this one left it (Kyverno's mutation handler).
+      if (mutate && r.type == "Mutation" && !r.patched_resource.is_null()) pr.object = r.patched_resource;
       results.push_back(std::move(r));
     }
   }
   if (cache_only && cache_only->missed()) return std::nullopt;  // needs the registry: not on this thread
+  for (auto& [ip, rs] : image_results) {
+    for (auto& r : rs) {
+      policy::settle_required(*ip, r, *pr.image_verifications);
+      r.images.clear();  // the selected images: not Kyverno's verify-images annotation
+    }
+    judge_image_policy(*ip, std::move(rs), cel, true);
+  }
 
   std::vector<BlockedRule> blocked;
+  std::vector<bj::object> mutations;  // mutate rules' patches, in the order they applied
   std::vector<bj::object> patches;
   std::map<std::string, std::string> verified_images;
   for (const auto& r : results) {
@@ -357,6 +386,8 @@ std::optional<AdmissionResponse> Webhook::evaluate_once(const AdmissionReview& r
     } else if (r.status == RuleStatus::kWarn) {
       out.warnings.push_back(rule_warning(r.policy, r.rule, r.message));
     }
+    if (mutate && r.type == "Mutation" && r.status == RuleStatus::kPass)
+      mutations.insert(mutations.end(), r.patches.begin(), r.patches.end());
     if (mutate && r.type == "ImageVerify") {
       if (r.status == RuleStatus::kPass) patches.insert(patches.end(), r.patches.begin(), r.patches.end());
       for (const auto& [image, status] : r.images) {
@@ -366,6 +397,7 @@ std::optional<AdmissionResponse> Webhook::evaluate_once(const AdmissionReview& r
     }
   }
   out.warnings.insert(out.warnings.end(), cel.warnings.begin(), cel.warnings.end());
+  for (const auto& r : cel.results) out.audit_annotations.insert(r.audit_annotations.begin(), r.audit_annotations.end());
   if (!blocked.empty() || !cel.denials.empty()) {
     out.allowed = false;
     // Several failed validations read as Go's multierr writes them: joined by "; ".
@@ -373,23 +405,31 @@ std::optional<AdmissionResponse> Webhook::evaluate_once(const AdmissionReview& r
     for (const auto& d : cel.denials) cel_message += (cel_message.empty() ? "" : "; ") + d;
     if (blocked.empty()) out.message = std::move(cel_message);
     else out.message = blocked_message(ref, blocked) + (cel_message.empty() ? "" : "; " + cel_message);
-  } else if (mutate && !verified_images.empty()) {
-    // Two rules may pin the same image field; the first patch wins.
+  } else if (mutate && (!mutations.empty() || !verified_images.empty() || !pinned.empty())) {
+    // Two rules may pin the same image field; the first patch wins. Mutations come first:
+    // images were verified on the mutated resource.
     std::vector<bj::object> unique;
     for (auto& p : patches) {
       bool seen = std::any_of(unique.begin(), unique.end(), [&](const bj::object& u) { return u.at("path") == p.at("path"); });
       if (!seen) unique.push_back(std::move(p));
     }
-    out.patch = std::move(unique);
-    bj::object annotation;
-    for (const auto& [image, status] : verified_images) annotation[image] = status;
-    const bj::value* meta = req.object.is_object() ? req.object.get_object().if_contains("metadata") : nullptr;
-    const bj::value* annotations = meta && meta->is_object() ? meta->get_object().if_contains("annotations") : nullptr;
-    if (!annotations || !annotations->is_object())
-      out.patch.push_back(bj::object{{"op", "add"}, {"path", "/metadata/annotations"}, {"value", bj::object{}}});
-    out.patch.push_back(bj::object{{"op", "add"},
-                                   {"path", "/metadata/annotations/" + pointer_token("kyverno.io/verify-images")},
-                                   {"value", bj::serialize(annotation)}});
+    for (auto& p : pinned) {
+      bool seen = std::any_of(unique.begin(), unique.end(), [&](const bj::object& u) { return u.at("path") == p.at("path"); });
+      if (!seen) unique.push_back(std::move(p));
+    }
+    out.patch = std::move(mutations);
+    out.patch.insert(out.patch.end(), std::make_move_iterator(unique.begin()), std::make_move_iterator(unique.end()));
+    if (!verified_images.empty()) {  // ImageValidatingPolicy sets no annotation
+      bj::object annotation;
+      for (const auto& [image, status] : verified_images) annotation[image] = status;
+      const bj::value* meta = pr.object.is_object() ? pr.object.get_object().if_contains("metadata") : nullptr;
+      const bj::value* annotations = meta && meta->is_object() ? meta->get_object().if_contains("annotations") : nullptr;
+      if (!annotations || !annotations->is_object())
+        out.patch.push_back(bj::object{{"op", "add"}, {"path", "/metadata/annotations"}, {"value", bj::object{}}});
+      out.patch.push_back(bj::object{{"op", "add"},
+                                     {"path", "/metadata/annotations/" + pointer_token("kyverno.io/verify-images")},
+                                     {"value", bj::serialize(annotation)}});
+    }
   }
 
   results.insert(results.end(), std::make_move_iterator(cel.results.begin()), std::make_move_iterator(cel.results.end()));
@@ -404,7 +444,7 @@ std::optional<AdmissionResponse> Webhook::evaluate_once(const AdmissionReview& r
       }
     }
     for (auto& r : results) {
-      if ((r.type == "ImageVerify") == mutate) rr.results.push_back(std::move(r));
+      if ((r.type == "ImageVerify" || r.type == "Mutation") == mutate) rr.results.push_back(std::move(r));
     }
     if (!rr.results.empty()) options_.on_results(std::move(rr));
   }

@@ -1,5 +1,7 @@
 #include "vouch/cosign/sign.h"
 
+#include <cctype>
+
 #include <fmt/format.h>
 
 #include "common.h"
@@ -321,6 +323,54 @@ Result<std::vector<SignedManifest>> attest_image(const oci::ImageRef& ref, const
   }
   VOUCH_RETURN_IF_ERROR(t.store->commit());
   return out;
+}
+
+Result<std::string> attach_signature(oci::Store& store, const oci::Reference& image, const oci::Descriptor& manifest,
+                                     const DetachedSignature& s) {
+  VOUCH_ASSIGN_OR_RETURN(SimpleSigning payload, parse_simple_signing(as_bytes(s.payload)));
+  if (payload.manifest_digest != manifest.digest)
+    return invalid_input(fmt::format("payload: signs {}, not {}", payload.manifest_digest.str(), manifest.digest.str()));
+  std::string sig = s.signature_base64;
+  while (!sig.empty() && std::isspace(static_cast<unsigned char>(sig.back()))) sig.pop_back();
+  auto raw = base64_decode(sig);
+  if (!raw.ok() || raw->empty()) return invalid_input("signature: expected the base64 signature (cosign sign --output-signature)");
+  oci::Descriptor layer = blob_descriptor(media_type::kSimpleSigning, s.payload);
+  layer.annotations[std::string(annotation::kSignature)] = sig;
+  if (!s.certificate_pem.empty()) {
+    auto certs = crypto::Certificate::all_from_pem(s.certificate_pem);
+    if (!certs.ok() || certs->size() != 1) return invalid_input("certificate: expected one PEM certificate");
+    layer.annotations[std::string(annotation::kCertificate)] = certs->front().pem();
+  }
+  if (!s.chain_pem.empty()) {
+    if (s.certificate_pem.empty()) return invalid_input("certificate chain: given without the certificate");
+    auto chain = crypto::Certificate::all_from_pem(s.chain_pem);
+    if (!chain.ok() || chain->empty()) return invalid_input("certificate chain: expected PEM certificates");
+    std::string pem;
+    for (const auto& c : *chain) pem += c.pem();
+    layer.annotations[std::string(annotation::kChain)] = pem;
+  }
+  if (!s.rekor_bundle_json.empty()) {
+    auto entry = parse_legacy_rekor_bundle(s.rekor_bundle_json);
+    if (!entry.ok()) return std::move(entry).error().context("rekor bundle");
+    layer.annotations[std::string(annotation::kBundle)] = legacy_rekor_bundle(*entry);
+  }
+  return append_layer(store, location_name(image), oci::digest_tag(manifest.digest, kSignatureTagSuffix), layer, s.payload);
+}
+
+Result<std::string> attach_attestation(oci::Store& store, const oci::Reference& image, const oci::Descriptor& manifest,
+                                       std::string_view envelope_json) {
+  VOUCH_ASSIGN_OR_RETURN(intoto::Envelope env, intoto::parse_envelope(envelope_json));
+  if (env.signatures.empty()) return invalid_input("attestation: the envelope carries no signature");
+  if (env.payload_type != intoto::kInTotoPayloadType)
+    return invalid_input(fmt::format("attestation: payloadType {} is not an in-toto statement", env.payload_type));
+  VOUCH_ASSIGN_OR_RETURN(intoto::Statement st, intoto::parse_statement(env.payload));
+  if (!st.has_subject_digest(manifest.digest.algorithm(), manifest.digest.hex()))
+    return invalid_input(fmt::format("attestation: its statement is not about {}", manifest.digest.str()));
+  std::string data = intoto::serialize_envelope(env);
+  oci::Descriptor layer = blob_descriptor(media_type::kDsseEnvelope, data);
+  layer.annotations[std::string(annotation::kPredicateType)] = st.predicate_type;
+  layer.annotations[std::string(annotation::kSignature)] = "";
+  return append_layer(store, location_name(image), oci::digest_tag(manifest.digest, kAttestationTagSuffix), layer, data);
 }
 
 }  // namespace vouch::cosign

@@ -51,6 +51,51 @@ Result<UnixSeconds> generalized_time_to_unix(const ASN1_GENERALIZEDTIME* t) {
   return static_cast<UnixSeconds>(timegm(&tm));
 }
 
+// The fraction of a second a GeneralizedTime carries ("...SS.123Z"), in microseconds; digits
+// past the sixth are dropped.
+int64_t fraction_micros(const ASN1_GENERALIZEDTIME* t) {
+  std::string_view text(reinterpret_cast<const char*>(ASN1_STRING_get0_data(t)),
+                        static_cast<size_t>(ASN1_STRING_length(t)));
+  size_t dot = text.find('.');
+  if (dot == std::string_view::npos) return 0;
+  int64_t micros = 0;
+  int digits = 0;
+  for (size_t i = dot + 1; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+    if (digits == 6) continue;
+    micros = micros * 10 + (text[i] - '0');
+    ++digits;
+  }
+  for (; digits < 6; ++digits) micros *= 10;
+  return micros;
+}
+
+// The TSTInfo's accuracy in microseconds (0 when absent). RFC 3161 bounds millis and micros to
+// 1..999; a negative or larger field, or more seconds than a timestamp can sensibly be off by
+// (a year), is malformed.
+Result<int64_t> accuracy_micros(TS_TST_INFO* tst) {
+  const TS_ACCURACY* accuracy = TS_TST_INFO_get_accuracy(tst);
+  if (!accuracy) return int64_t{0};
+  int64_t total = 0;
+  struct Field {
+    const ASN1_INTEGER* value;
+    const char* name;
+    int64_t max;
+    int64_t unit;
+  };
+  for (const Field& f : {Field{TS_ACCURACY_get_seconds(accuracy), "seconds", 365 * 86400, 1000000},
+                         Field{TS_ACCURACY_get_millis(accuracy), "millis", 999, 1000},
+                         Field{TS_ACCURACY_get_micros(accuracy), "micros", 999, 1}}) {
+    if (!f.value) continue;
+    int64_t v = 0;
+    if (ASN1_INTEGER_get_int64(&v, f.value) != 1 || v < 0 || v > f.max) {
+      ERR_clear_error();
+      return invalid_input(fmt::format("timestamp: accuracy {} out of range (0 to {})", f.name, f.max));
+    }
+    total += v * f.unit;
+  }
+  return total;
+}
+
 std::string hex_of(const ASN1_INTEGER* i) {
   if (!i) return "?";
   BIGNUM* bn = ASN1_INTEGER_to_BN(i, nullptr);
@@ -131,6 +176,9 @@ struct Parsed {
   TS_TST_INFO* tst = nullptr;  // owned by resp
   PKCS7_SIGNER_INFO* signer_info = nullptr;
   UnixSeconds time = 0;
+  int64_t time_micros = 0;
+  int64_t accuracy_micros = 0;
+  std::string policy;
   HashAlgorithm hash = HashAlgorithm::kSha256;
   Bytes imprint;
   std::vector<Certificate> embedded;  // the token's certificates (untrusted)
@@ -168,6 +216,11 @@ Result<Parsed> parse(ByteView der) {
     return invalid_input("timestamp: the signer is not identified by issuer and serial number");
 
   VOUCH_ASSIGN_OR_RETURN(p.time, generalized_time_to_unix(TS_TST_INFO_get_time(p.tst)));
+  p.time_micros = p.time * 1000000 + fraction_micros(TS_TST_INFO_get_time(p.tst));
+  VOUCH_ASSIGN_OR_RETURN(p.accuracy_micros, accuracy_micros(p.tst));
+  char oid[128] = "";
+  if (const ASN1_OBJECT* policy = TS_TST_INFO_get_policy_id(p.tst)) OBJ_obj2txt(oid, sizeof oid, policy, 1);
+  p.policy = oid;
   TS_MSG_IMPRINT* imprint = TS_TST_INFO_get_msg_imprint(p.tst);
   if (!imprint) return invalid_input("timestamp: no message imprint");
   VOUCH_ASSIGN_OR_RETURN(p.hash, imprint_hash(imprint));
@@ -262,10 +315,10 @@ Result<TimestampInfo> parse_timestamp(ByteView der) {
   info.hash = p.hash;
   info.imprint = p.imprint;
   info.serial = hex_of(TS_TST_INFO_get_serial(p.tst));
-  char oid[128] = "";
-  if (const ASN1_OBJECT* policy = TS_TST_INFO_get_policy_id(p.tst)) OBJ_obj2txt(oid, sizeof oid, policy, 1);
-  info.policy = oid;
+  info.policy = p.policy;
   info.embedded_certificates = std::move(p.embedded);
+  info.time_micros = p.time_micros;
+  info.accuracy_micros = p.accuracy_micros;
   return info;
 }
 
@@ -300,7 +353,7 @@ Result<VerifiedTimestamp> verify_timestamp(ByteView der, ByteView signed_data,
   if (!bytes_equal(digest(p.hash, signed_data), p.imprint))
     return verification_failed(
         fmt::format("timestamp: message imprint does not match the signature ({})", hash_name(p.hash)));
-  return VerifiedTimestamp{p.time, *signed_by};
+  return VerifiedTimestamp{p.time, *signed_by, p.time_micros, p.accuracy_micros, p.policy};
 }
 
 

@@ -107,7 +107,9 @@ Result<Reconciled> add_and_scan(InventoryStore& store, vuln::VulnerabilityStore&
 Result<RescanResult> rescan(InventoryStore& store, vuln::VulnerabilityStore& vulns,
                             const std::filesystem::path& vuln_db_file, const RescanOptions& options) {
   const auto start = std::chrono::steady_clock::now();
-  const UnixSeconds now = now_unix();
+  const UnixSeconds now = options.now.value_or(now_unix());
+  if (options.retention_days < 0 || options.reopen_days < 0 || options.delete_closed_days < 0)
+    return invalid_input("rescan: retention, reopening and deletion days cannot be negative");
   RescanResult out;
   VOUCH_ASSIGN_OR_RETURN(out.from_seq, store.rescanned_through());
   if (options.retention_days > 0) {
@@ -131,7 +133,41 @@ Result<RescanResult> rescan(InventoryStore& store, vuln::VulnerabilityStore& vul
     return fmt::format("{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}", d ? d->id : "", d ? d->version_id : "", p.type,
                        p.purl, p.name, p.version, p.source_name, p.source_version);
   };
+  // Images are written in batches, each one transaction: a commit per image would write the
+  // same index pages again and again. A failure rolls back the batch under way; the cursor is
+  // not moved, so the next rescan matches those images again.
+  struct Batch {
+    explicit Batch(InventoryStore& s) : store(s) {}
+    InventoryStore& store;
+    bool open = false;
+    std::chrono::steady_clock::time_point started;
+    size_t images = 0;
+    Status begin() {
+      VOUCH_RETURN_IF_ERROR(store.begin_batch());
+      open = true;
+      started = std::chrono::steady_clock::now();
+      images = 0;
+      return ok_status();
+    }
+    Status commit() {
+      open = false;
+      return store.commit_batch();
+    }
+    // Bounded in images and time, so that `inventory alerts` and other writers wait little.
+    bool full() const {
+      return images >= 500 || std::chrono::steady_clock::now() - started > std::chrono::seconds(2);
+    }
+    ~Batch() {
+      if (open) store.rollback_batch();
+    }
+  } batch(store);
+  VOUCH_RETURN_IF_ERROR(batch.begin());
   for (const auto& [digest, ids] : targets) {
+    if (batch.full()) {
+      VOUCH_RETURN_IF_ERROR(batch.commit());
+      VOUCH_RETURN_IF_ERROR(batch.begin());
+    }
+    ++batch.images;
     VOUCH_ASSIGN_OR_RETURN(sbom::Sbom doc, store.image_sbom(digest, ids));
     sbom::Sbom unknown = doc;
     unknown.packages.clear();
@@ -149,11 +185,17 @@ Result<RescanResult> rescan(InventoryStore& store, vuln::VulnerabilityStore& vul
         row.package_id = p.id;
         rows.push_back(std::move(row));
       }
-    VOUCH_ASSIGN_OR_RETURN(Reconciled r, store.reconcile(digest, ids, rows, now));
+    VOUCH_ASSIGN_OR_RETURN(Reconciled r,
+                           store.reconcile(digest, ids, rows, now, int64_t{options.reopen_days} * 86400));
     ++out.images;
     out.packages += doc.packages.size();
     out.opened += r.opened.size();
+    out.reopened += r.reopened.size();
     out.closed += r.closed.size();
+  }
+  VOUCH_RETURN_IF_ERROR(batch.commit());
+  if (options.delete_closed_days > 0) {
+    VOUCH_ASSIGN_OR_RETURN(out.purged, store.purge_closed(now - int64_t{options.delete_closed_days} * 86400));
   }
   VOUCH_RETURN_IF_ERROR(store.set_rescanned_through(out.to_seq));
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -225,8 +267,12 @@ Result<QueryResult> query_packages(InventoryStore& store, std::string_view purl,
   for (const auto& t : c.terms) {
     VOUCH_RETURN_IF_ERROR(vuln::validate_version(scheme, t.version));
   }
+  // Thousands of images hold the same few versions: each is ordered once.
+  std::map<std::string, Result<bool>, std::less<>> verdicts;
   for (auto& h : hits) {
-    auto ok = satisfies(scheme, h.version, c);
+    auto it = verdicts.find(h.version);
+    if (it == verdicts.end()) it = verdicts.emplace(h.version, satisfies(scheme, h.version, c)).first;
+    const Result<bool>& ok = it->second;
     if (!ok.ok()) {
       out.notes.push_back(fmt::format("{} {}: {}", h.digest, h.version, ok.error().message));
       continue;

@@ -179,7 +179,10 @@ Result<std::unique_ptr<Database>> open_sqlite(const std::string& path) {
   VOUCH_ASSIGN_OR_RETURN(db::SqliteConnection c,
                          db::SqliteConnection::open(path, {.writable = true, .create = true, .busy_timeout_ms = 10000,
                                                            .label = path}));
-  VOUCH_RETURN_IF_ERROR(c.exec_script("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"));
+  VOUCH_RETURN_IF_ERROR(c.exec_script("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+                                        // A rescan's batch touches index pages all over the
+                                        // findings: kept in memory until it commits (64 MiB).
+                                        "PRAGMA cache_size=-65536;"));
   return std::unique_ptr<Database>(std::make_unique<SqliteDatabase>(std::move(c)));
 }
 

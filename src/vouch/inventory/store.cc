@@ -27,19 +27,25 @@ using sql::text;
 
 std::string schema(bool postgres) {
   const char* serial = postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT";
+  // `inventory query` reads only this index in SQLite (no row lookups). PostgreSQL limits an
+  // index entry to about 2.7 kB, which a long purl could pass: there the index holds the key.
+  const char* by_purl = postgres ? "purl_type, purl_name"
+                                 : "purl_type, purl_name, digest, pkg_id, name, version, type, purl";
   return fmt::format(R"(
 CREATE TABLE IF NOT EXISTS inv_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS inv_images(
   digest TEXT PRIMARY KEY, repository TEXT NOT NULL, tags TEXT NOT NULL, platform TEXT NOT NULL,
   pushed BIGINT, first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL, active INTEGER NOT NULL,
-  distro_id TEXT NOT NULL, distro_version TEXT NOT NULL, sbom_name TEXT NOT NULL, sbom_format TEXT NOT NULL);
+  distro_id TEXT NOT NULL, distro_version TEXT NOT NULL, sbom_name TEXT NOT NULL, sbom_format TEXT NOT NULL,
+  sbom_source TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS inv_packages(
   digest TEXT NOT NULL, pkg_id TEXT NOT NULL, name TEXT NOT NULL, version TEXT NOT NULL, type TEXT NOT NULL,
   purl TEXT NOT NULL, purl_type TEXT NOT NULL, purl_name TEXT NOT NULL,
   source_name TEXT NOT NULL, source_version TEXT NOT NULL,
   matchable INTEGER NOT NULL, match_ecosystem TEXT NOT NULL, match_name TEXT NOT NULL, alt_name TEXT NOT NULL,
   PRIMARY KEY(digest, pkg_id));
-CREATE INDEX IF NOT EXISTS inv_packages_purl ON inv_packages(purl_type, purl_name);
+DROP INDEX IF EXISTS inv_packages_purl;
+CREATE INDEX IF NOT EXISTS inv_packages_by_purl ON inv_packages({1});
 CREATE INDEX IF NOT EXISTS inv_packages_match ON inv_packages(match_ecosystem, match_name);
 CREATE INDEX IF NOT EXISTS inv_packages_alt ON inv_packages(match_ecosystem, alt_name);
 CREATE TABLE IF NOT EXISTS inv_findings(
@@ -49,16 +55,27 @@ CREATE TABLE IF NOT EXISTS inv_findings(
   ecosystem TEXT NOT NULL, severity TEXT NOT NULL, severity_rank INTEGER NOT NULL, score TEXT NOT NULL,
   severity_source TEXT NOT NULL, fixed TEXT NOT NULL, summary TEXT NOT NULL,
   status TEXT NOT NULL, reason TEXT NOT NULL, first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL, closed_at BIGINT,
+  content TEXT NOT NULL DEFAULT '',
   PRIMARY KEY(digest, vuln, pkg_id));
 CREATE INDEX IF NOT EXISTS inv_findings_vuln ON inv_findings(vuln);
 CREATE INDEX IF NOT EXISTS inv_findings_status ON inv_findings(status, severity_rank);
+CREATE INDEX IF NOT EXISTS inv_findings_closed ON inv_findings(closed_at) WHERE status = 'CLOSED';
+CREATE TABLE IF NOT EXISTS inv_findings_archive(
+  digest TEXT NOT NULL, vuln TEXT NOT NULL, pkg_id TEXT NOT NULL,
+  aliases TEXT NOT NULL, records TEXT NOT NULL,
+  package_name TEXT NOT NULL, package_version TEXT NOT NULL, package_type TEXT NOT NULL, purl TEXT NOT NULL,
+  ecosystem TEXT NOT NULL, severity TEXT NOT NULL, severity_rank INTEGER NOT NULL, score TEXT NOT NULL,
+  severity_source TEXT NOT NULL, fixed TEXT NOT NULL, summary TEXT NOT NULL,
+  status TEXT NOT NULL, reason TEXT NOT NULL, first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL, closed_at BIGINT);
+CREATE INDEX IF NOT EXISTS inv_findings_archive_key ON inv_findings_archive(digest, vuln, pkg_id);
+CREATE INDEX IF NOT EXISTS inv_findings_archive_closed ON inv_findings_archive(closed_at);
 CREATE TABLE IF NOT EXISTS inv_finding_ids(alias TEXT NOT NULL, vuln TEXT NOT NULL, PRIMARY KEY(alias, vuln));
 CREATE TABLE IF NOT EXISTS inv_outbox(
-  id {}, created BIGINT NOT NULL, kind TEXT NOT NULL, finding TEXT NOT NULL,
+  id {0}, created BIGINT NOT NULL, kind TEXT NOT NULL, finding TEXT NOT NULL,
   attempts INTEGER NOT NULL, next_attempt BIGINT NOT NULL, delivered BIGINT, last_error TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS inv_outbox_due ON inv_outbox(delivered, next_attempt);
 )",
-                     serial);
+                     serial, by_purl);
 }
 
 // Advisory lock key for PostgreSQL schema creation ("vouchinv").
@@ -68,6 +85,31 @@ std::string json_list(const std::vector<std::string>& v) {
   bj::array a;
   for (const auto& s : v) a.emplace_back(s);
   return bj::serialize(a);
+}
+
+// What a finding says besides its lifecycle, as a 64-bit FNV-1a digest: a finding matched again
+// with the same content needs only its last seen moved.
+std::string content_of(const FindingRow& f) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  auto mix = [&](std::string_view s) {
+    for (unsigned char c : s) {
+      h ^= c;
+      h *= 0x100000001b3ULL;
+    }
+    h ^= 0x1f;  // field separator
+    h *= 0x100000001b3ULL;
+  };
+  for (const auto& a : f.aliases) mix(a);
+  mix("|");
+  for (const auto& r : f.records) mix(r);
+  mix("|");
+  for (const auto& v : f.fixed_versions) mix(v);
+  for (std::string_view s : {std::string_view(f.package_name), std::string_view(f.package_version),
+                             std::string_view(f.package_type), std::string_view(f.purl), std::string_view(f.ecosystem),
+                             std::string_view(f.severity), std::string_view(f.score), std::string_view(f.severity_source),
+                             std::string_view(f.summary)})
+    mix(s);
+  return fmt::format("{:016x}", h);
 }
 
 std::vector<std::string> parse_list(std::string_view text) {
@@ -101,7 +143,8 @@ std::string base_ecosystem(std::string_view ecosystem) { return std::string(ecos
 // The image columns, in the order image_from reads them.
 constexpr std::string_view kImageColumns =
     "i.digest, i.repository, i.tags, i.platform, i.pushed, i.first_seen, i.last_seen, i.active, i.distro_id, "
-    "i.distro_version, (SELECT COUNT(*) FROM inv_packages p WHERE p.digest = i.digest)";
+    "i.distro_version, (SELECT COUNT(*) FROM inv_packages p WHERE p.digest = i.digest), i.sbom_source";
+constexpr int kImageColumnCount = 12;
 
 Image image_from(const Row& r) {
   Image i;
@@ -115,8 +158,14 @@ Image image_from(const Row& r) {
   i.active = r[7] == "1";
   i.distro = r[8].empty() ? "" : fmt::format("{} {}", r[8], r[9]);
   i.packages = std::atoll(r[10].c_str());
+  if (auto v = json::parse(r[11]); v.ok()) i.sbom_source = sbom_source_from_json(*v);
   return i;
 }
+
+// The columns of inv_findings (and of inv_findings_archive), in the order write_findings gives them.
+constexpr std::string_view kFindingTableColumns =
+    "digest, vuln, pkg_id, aliases, records, package_name, package_version, package_type, purl, ecosystem, severity, "
+    "severity_rank, score, severity_source, fixed, summary, status, reason, first_seen, last_seen, closed_at";
 
 constexpr std::string_view kFindingColumns =
     "f.digest, i.repository, f.vuln, f.aliases, f.records, f.pkg_id, f.package_name, f.package_version, "
@@ -155,13 +204,36 @@ class Store final : public InventoryStore {
   explicit Store(std::unique_ptr<sql::Database> db) : db_(std::move(db)) {}
 
   Status init() {
-    if (!db_->is_postgres()) return db_->script(schema(false));
+    if (!db_->is_postgres()) {
+      VOUCH_RETURN_IF_ERROR(db_->script(schema(false)));
+      return migrate();
+    }
     // IF NOT EXISTS on an existing table is a NOTICE; the store has nothing to say about it.
     VOUCH_RETURN_IF_ERROR(db_->script("SET client_min_messages = warning"));
     VOUCH_RETURN_IF_ERROR(db_->exec(fmt::format("SELECT pg_advisory_lock({})", kSchemaLock)));
     Status s = db_->script(schema(true));
+    if (s.ok()) s = migrate();
     (void)db_->exec(fmt::format("SELECT pg_advisory_unlock({})", kSchemaLock));
     return s;
+  }
+
+  // Columns added after the first schema, for stores made before them.
+  Status migrate() {
+    for (auto [table, column] : {std::pair{"inv_images", "sbom_source"}, std::pair{"inv_findings", "content"}}) {
+      VOUCH_ASSIGN_OR_RETURN(
+          auto columns,
+          db_->query(db_->is_postgres()
+                         ? "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+                           "AND table_name = ?"
+                         : "SELECT name FROM pragma_table_info(?)",
+                     {text(table)}, 1));
+      bool present = false;
+      for (const auto& c : columns) present = present || c[0] == column;
+      if (!present)
+        VOUCH_RETURN_IF_ERROR(
+            db_->script(fmt::format("ALTER TABLE {} ADD COLUMN {} TEXT NOT NULL DEFAULT ''", table, column)));
+    }
+    return ok_status();
   }
 
   Status put_image(const Image& image, const sbom::Sbom& doc) override {
@@ -182,14 +254,14 @@ class Store final : public InventoryStore {
     std::string distro_id = doc.distro ? doc.distro->id : "", distro_version = doc.distro ? doc.distro->version_id : "";
     VOUCH_RETURN_IF_ERROR(db_->exec(
         "INSERT INTO inv_images(digest, repository, tags, platform, pushed, first_seen, last_seen, active, distro_id, "
-        "distro_version, sbom_name, sbom_format) VALUES(?,?,?,?,?,?,?,1,?,?,?,?) "
+        "distro_version, sbom_name, sbom_format, sbom_source) VALUES(?,?,?,?,?,?,?,1,?,?,?,?,?) "
         "ON CONFLICT(digest) DO UPDATE SET repository=excluded.repository, tags=excluded.tags, "
         "platform=excluded.platform, pushed=excluded.pushed, last_seen=excluded.last_seen, active=1, "
         "distro_id=excluded.distro_id, distro_version=excluded.distro_version, sbom_name=excluded.sbom_name, "
-        "sbom_format=excluded.sbom_format",
+        "sbom_format=excluded.sbom_format, sbom_source=excluded.sbom_source",
         {text(image.digest), text(image.repository), text(json_list(tags)), text(image.platform),
          pushed ? num(*pushed) : Param(), num(first), num(image.last_seen), text(distro_id), text(distro_version),
-         text(doc.name), text(doc.format)}));
+         text(doc.name), text(doc.format), text(json::serialize(sbom_source_json(image.sbom_source)))}));
     VOUCH_RETURN_IF_ERROR(db_->exec("DELETE FROM inv_packages WHERE digest=?", {text(image.digest)}));
     std::vector<Param> values;
     values.reserve(doc.packages.size() * 14);
@@ -229,7 +301,7 @@ class Store final : public InventoryStore {
   Result<std::optional<Image>> image(std::string_view digest) override {
     std::lock_guard lock(mu_);
     VOUCH_ASSIGN_OR_RETURN(auto rows, db_->query(fmt::format("SELECT {} FROM inv_images i WHERE i.digest=?", kImageColumns),
-                                                 {text(std::string(digest))}, 11));
+                                                 {text(std::string(digest))}, kImageColumnCount));
     if (rows.empty()) return std::optional<Image>();
     return std::optional<Image>(image_from(rows[0]));
   }
@@ -238,7 +310,7 @@ class Store final : public InventoryStore {
     std::lock_guard lock(mu_);
     VOUCH_ASSIGN_OR_RETURN(auto rows, db_->query(fmt::format("SELECT {} FROM inv_images i {} ORDER BY i.repository, i.digest",
                                                              kImageColumns, include_inactive ? "" : "WHERE i.active=1"),
-                                                 {}, 11));
+                                                 {}, kImageColumnCount));
     std::vector<Image> out;
     for (const auto& r : rows) out.push_back(image_from(r));
     return out;
@@ -267,17 +339,12 @@ class Store final : public InventoryStore {
     };
     constexpr std::string_view kColumns =
         "SELECT pkg_id, name, version, type, purl, source_name, source_version FROM inv_packages WHERE digest=? ";
-    if (package_ids.empty()) {
-      VOUCH_ASSIGN_OR_RETURN(auto rows, db_->query(fmt::format("{} AND matchable=1 ORDER BY pkg_id", kColumns),
-                                                   {text(std::string(digest))}, 7));
-      for (const auto& r : rows) add(r);
-    } else {
-      for (const auto& id : package_ids) {
-        VOUCH_ASSIGN_OR_RETURN(auto rows, db_->query(fmt::format("{} AND pkg_id=? AND matchable=1", kColumns),
-                                                     {text(std::string(digest)), text(id)}, 7));
-        for (const auto& r : rows) add(r);
-      }
-    }
+    // One query for the image; a few ids are picked from it rather than asked for one by one.
+    VOUCH_ASSIGN_OR_RETURN(auto rows, db_->query(fmt::format("{} AND matchable=1 ORDER BY pkg_id", kColumns),
+                                                 {text(std::string(digest))}, 7));
+    const std::set<std::string_view> wanted(package_ids.begin(), package_ids.end());
+    for (const auto& r : rows)
+      if (wanted.empty() || wanted.count(r[0])) add(r);
     return doc;
   }
 
@@ -321,76 +388,167 @@ class Store final : public InventoryStore {
   }
 
   Result<Reconciled> reconcile(std::string_view digest_view, const std::vector<std::string>& package_ids,
-                               const std::vector<FindingRow>& current, UnixSeconds now) override {
+                               const std::vector<FindingRow>& current, UnixSeconds now,
+                               int64_t reopen_within_seconds) override {
     std::lock_guard lock(mu_);
     const std::string digest(digest_view);
-    VOUCH_ASSIGN_OR_RETURN(auto tx, sql::Transaction::begin(*db_));
+    std::optional<sql::Transaction> tx;
+    if (!batch_) {
+      uncommitted_ids_.clear();
+      VOUCH_ASSIGN_OR_RETURN(auto t, sql::Transaction::begin(*db_));
+      tx.emplace(std::move(t));
+    }
     VOUCH_ASSIGN_OR_RETURN(auto repo, db_->query("SELECT repository FROM inv_images WHERE digest=?", {text(digest)}, 1));
     const std::string repository = repo.empty() ? "" : repo[0][0];
-    // The stored findings in scope, by (vulnerability, package).
-    std::map<std::pair<std::string, std::string>, FindingRow> stored;
-    auto load = [&](const std::vector<Row>& rows) {
-      for (const auto& r : rows) {
-        FindingRow f = finding_from(r);
-        stored.emplace(std::make_pair(f.vulnerability, f.package_id), std::move(f));
-      }
+    // The stored findings in scope, by (vulnerability, package): what decides their fate only,
+    // read in one query; the full rows of those that close are read afterwards.
+    struct Stored {
+      FindingStatus status;
+      std::string reason;
+      UnixSeconds first_seen;
+      std::optional<UnixSeconds> closed_at;
+      std::string content;
     };
-    const std::string select = fmt::format("SELECT {} FROM inv_findings f JOIN inv_images i ON i.digest = f.digest "
-                                           "WHERE f.digest=?",
-                                           kFindingColumns);
-    if (package_ids.empty()) {
-      VOUCH_ASSIGN_OR_RETURN(auto rows, db_->query(select, {text(digest)}, kFindingColumnCount));
-      load(rows);
-    } else {
-      for (const auto& id : package_ids) {
-        VOUCH_ASSIGN_OR_RETURN(auto rows, db_->query(select + " AND f.pkg_id=?", {text(digest), text(id)},
-                                                     kFindingColumnCount));
-        load(rows);
+    std::map<std::pair<std::string, std::string>, Stored> stored;
+    const std::set<std::string> scope(package_ids.begin(), package_ids.end());
+    {
+      VOUCH_ASSIGN_OR_RETURN(auto rows, db_->query("SELECT vuln, pkg_id, status, reason, first_seen, closed_at, content "
+                                                   "FROM inv_findings WHERE digest=?",
+                                                   {text(digest)}, 7));
+      for (auto& r : rows) {
+        if (!scope.empty() && !scope.count(r[1])) continue;
+        stored.emplace(std::make_pair(std::move(r[0]), std::move(r[1])),
+                       Stored{status_or_active(r[2]), std::move(r[3]), std::atoll(r[4].c_str()), opt_int(r[5]),
+                              std::move(r[6])});
       }
     }
     Reconciled out;
     std::set<std::pair<std::string, std::string>> present;
-    for (FindingRow f : current) {
+    std::vector<FindingRow> writes;
+    std::vector<std::pair<std::string_view, size_t>> events;  // kind, index into writes
+    std::vector<std::pair<std::string, std::string>> seen_again;  // unchanged: only last seen moves
+    writes.reserve(current.size());
+    for (const FindingRow& c : current) {
+      auto key = std::make_pair(c.vulnerability, c.package_id);
+      if (!present.insert(key).second) continue;
+      FindingRow f = c;
       f.digest = digest;
       f.repository = repository;
-      auto key = std::make_pair(f.vulnerability, f.package_id);
-      if (!present.insert(key).second) continue;
       auto it = stored.find(key);
-      std::string kind;
+      std::string_view kind;
       if (it == stored.end()) {
         f.status = FindingStatus::kActive;
         f.first_seen = now;
         kind = "opened";
       } else if (it->second.status == FindingStatus::kClosed) {
-        f.status = FindingStatus::kActive;  // reopened: the finding is back
-        f.first_seen = now;
-        kind = "opened";
+        f.status = FindingStatus::kActive;
+        if (it->second.closed_at && now - *it->second.closed_at <= reopen_within_seconds) {
+          // Back within the reopening window (ECR: 7 days): the same finding, active again.
+          f.first_seen = it->second.first_seen;
+          kind = "reopened";
+        } else {
+          // Later: a new finding; the closed one is kept beside it until it is deleted.
+          VOUCH_RETURN_IF_ERROR(db_->exec(fmt::format("INSERT INTO inv_findings_archive({0}) SELECT {0} FROM "
+                                                      "inv_findings WHERE digest=? AND vuln=? AND pkg_id=?",
+                                                      kFindingTableColumns),
+                                          {text(digest), text(key.first), text(key.second)}));
+          f.first_seen = now;
+          kind = "opened";
+        }
       } else {
+        ++out.still_active;
+        if (it->second.content == content_of(f)) {
+          seen_again.push_back(key);
+          continue;
+        }
         f.status = it->second.status;
         f.reason = it->second.reason;
         f.first_seen = it->second.first_seen;
-        ++out.still_active;
       }
       f.last_seen = now;
       f.closed_at.reset();
-      VOUCH_RETURN_IF_ERROR(write_finding(f));
-      if (!kind.empty()) {
-        VOUCH_RETURN_IF_ERROR(enqueue(kind, f, now));
-        out.opened.push_back(f);
-      }
+      if (!kind.empty()) events.emplace_back(kind, writes.size());
+      writes.push_back(std::move(f));
     }
     // #4518: what no longer matches closes.
-    for (auto& [key, f] : stored) {
-      if (present.count(key) || f.status == FindingStatus::kClosed) continue;
-      f.status = FindingStatus::kClosed;
-      f.reason = "no longer matches";
-      f.closed_at = now;
-      VOUCH_RETURN_IF_ERROR(close_finding(f));
-      VOUCH_RETURN_IF_ERROR(enqueue("closed", f, now));
-      out.closed.push_back(f);
+    std::vector<std::pair<std::string, std::string>> closing;
+    for (const auto& [key, f] : stored)
+      if (!present.count(key) && f.status != FindingStatus::kClosed) closing.push_back(key);
+    if (!closing.empty()) {
+      VOUCH_ASSIGN_OR_RETURN(auto rows, db_->query(fmt::format("SELECT {} FROM inv_findings f JOIN inv_images i ON "
+                                                               "i.digest = f.digest WHERE f.digest=? AND f.status != 'CLOSED'",
+                                                               kFindingColumns),
+                                                   {text(digest)}, kFindingColumnCount));
+      std::map<std::pair<std::string, std::string>, FindingRow> open;
+      for (const auto& r : rows) {
+        FindingRow f = finding_from(r);
+        open.emplace(std::make_pair(f.vulnerability, f.package_id), std::move(f));
+      }
+      for (const auto& key : closing) {
+        auto it = open.find(key);
+        if (it == open.end()) continue;
+        FindingRow f = std::move(it->second);
+        f.status = FindingStatus::kClosed;
+        f.reason = "no longer matches";
+        f.closed_at = now;
+        events.emplace_back("closed", writes.size());
+        writes.push_back(std::move(f));
+      }
+    }
+    VOUCH_RETURN_IF_ERROR(write_findings(writes));
+    VOUCH_RETURN_IF_ERROR(touch_findings(digest, seen_again, now));
+    VOUCH_RETURN_IF_ERROR(enqueue(events, writes, now));
+    for (const auto& [kind, index] : events) {
+      auto& list = kind == "opened" ? out.opened : kind == "reopened" ? out.reopened : out.closed;
+      list.push_back(writes[index]);
+    }
+    if (tx) {
+      VOUCH_RETURN_IF_ERROR(tx->commit());
+      known_ids_.merge(uncommitted_ids_);
+      uncommitted_ids_.clear();
+    }
+    return out;
+  }
+
+  Status begin_batch() override {
+    std::lock_guard lock(mu_);
+    if (batch_) return internal_error("inventory: a batch is already open");
+    uncommitted_ids_.clear();
+    VOUCH_ASSIGN_OR_RETURN(auto t, sql::Transaction::begin(*db_));
+    batch_.emplace(std::move(t));
+    return ok_status();
+  }
+
+  Status commit_batch() override {
+    std::lock_guard lock(mu_);
+    if (!batch_) return internal_error("inventory: no batch is open");
+    sql::Transaction t = std::move(*batch_);
+    batch_.reset();
+    VOUCH_RETURN_IF_ERROR(t.commit());
+    known_ids_.merge(uncommitted_ids_);
+    uncommitted_ids_.clear();
+    return ok_status();
+  }
+
+  void rollback_batch() override {
+    std::lock_guard lock(mu_);
+    batch_.reset();  // rolls back
+    uncommitted_ids_.clear();
+  }
+
+  Result<size_t> purge_closed(UnixSeconds cutoff) override {
+    std::lock_guard lock(mu_);
+    VOUCH_ASSIGN_OR_RETURN(auto tx, sql::Transaction::begin(*db_));
+    size_t n = 0;
+    for (const char* table : {"inv_findings", "inv_findings_archive"}) {
+      VOUCH_ASSIGN_OR_RETURN(auto rows, db_->query(fmt::format("DELETE FROM {} WHERE status='CLOSED' AND closed_at < ? "
+                                                               "RETURNING vuln",
+                                                               table),
+                                                   {num(cutoff)}, 1));
+      n += rows.size();
     }
     VOUCH_RETURN_IF_ERROR(tx.commit());
-    return out;
+    return n;
   }
 
   Result<std::vector<FindingRow>> findings(const FindingFilter& filter) override {
@@ -414,10 +572,17 @@ class Store final : public InventoryStore {
       params.push_back(text(filter.vulnerability));
       params.push_back(text(filter.vulnerability));
     }
+    // Closed findings that a new one replaced are kept beside the current ones until deleted.
+    const bool archived = !filter.status || *filter.status == FindingStatus::kClosed;
+    const std::string source =
+        archived ? fmt::format("(SELECT {0} FROM inv_findings UNION ALL SELECT {0} FROM inv_findings_archive) f",
+                               kFindingTableColumns)
+                 : std::string("inv_findings f");
     VOUCH_ASSIGN_OR_RETURN(
-        auto rows, db_->query(fmt::format("SELECT {} FROM inv_findings f JOIN inv_images i ON i.digest = f.digest {} "
-                                          "ORDER BY f.severity_rank DESC, f.vuln, i.repository, f.digest, f.pkg_id",
-                                          kFindingColumns, where),
+        auto rows, db_->query(fmt::format("SELECT {} FROM {} JOIN inv_images i ON i.digest = f.digest {} "
+                                          "ORDER BY f.severity_rank DESC, f.vuln, i.repository, f.digest, f.pkg_id, "
+                                          "f.first_seen",
+                                          kFindingColumns, source, where),
                               params, kFindingColumnCount));
     std::vector<FindingRow> out;
     for (const auto& r : rows) out.push_back(finding_from(r));
@@ -524,33 +689,71 @@ class Store final : public InventoryStore {
   }
 
  private:
-  Status write_finding(const FindingRow& f) {
-    VOUCH_RETURN_IF_ERROR(db_->exec(
-        "INSERT INTO inv_findings(digest, vuln, pkg_id, aliases, records, package_name, package_version, package_type, "
-        "purl, ecosystem, severity, severity_rank, score, severity_source, fixed, summary, status, reason, first_seen, "
-        "last_seen, closed_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL) "
-        "ON CONFLICT(digest, vuln, pkg_id) DO UPDATE SET aliases=excluded.aliases, records=excluded.records, "
+  // Upserts `rows` (all columns, status and closed_at as the rows say) and records their ids and
+  // aliases for lookups by alias, in as few statements as the database takes.
+  Status write_findings(const std::vector<FindingRow>& rows) {
+    if (rows.empty()) return ok_status();
+    std::vector<Param> values;
+    values.reserve(rows.size() * 22);
+    std::vector<Param> ids;
+    for (const FindingRow& f : rows) {
+      for (const Param& p : std::initializer_list<Param>{
+               text(f.digest), text(f.vulnerability), text(f.package_id), text(json_list(f.aliases)),
+               text(json_list(f.records)), text(f.package_name), text(f.package_version), text(f.package_type),
+               text(f.purl), text(f.ecosystem), text(f.severity), num(severity_rank(f.severity)), text(f.score),
+               text(f.severity_source), text(json_list(f.fixed_versions)), text(f.summary),
+               text(std::string(status_name(f.status))), text(f.reason), num(f.first_seen), num(f.last_seen),
+               f.closed_at ? num(*f.closed_at) : Param(), text(content_of(f))})
+        values.push_back(p);
+      // inv_finding_ids is shared by every image: most pairs are known already.
+      auto note = [&](const std::string& alias) {
+        auto pair = std::make_pair(alias, f.vulnerability);
+        if (known_ids_.count(pair) || !uncommitted_ids_.insert(pair).second) return;
+        ids.push_back(text(alias));
+        ids.push_back(text(f.vulnerability));
+      };
+      for (const auto& a : f.aliases) note(a);
+      for (const auto& r : f.records) note(r);
+    }
+    VOUCH_RETURN_IF_ERROR(db_->insert_rows(
+        fmt::format("INSERT INTO inv_findings({}, content) VALUES", kFindingTableColumns),
+        " ON CONFLICT(digest, vuln, pkg_id) DO UPDATE SET aliases=excluded.aliases, records=excluded.records, "
         "package_name=excluded.package_name, package_version=excluded.package_version, "
         "package_type=excluded.package_type, purl=excluded.purl, ecosystem=excluded.ecosystem, "
         "severity=excluded.severity, severity_rank=excluded.severity_rank, score=excluded.score, "
         "severity_source=excluded.severity_source, fixed=excluded.fixed, summary=excluded.summary, "
         "status=excluded.status, reason=excluded.reason, first_seen=excluded.first_seen, "
-        "last_seen=excluded.last_seen, closed_at=NULL",
-        {text(f.digest), text(f.vulnerability), text(f.package_id), text(json_list(f.aliases)),
-         text(json_list(f.records)), text(f.package_name), text(f.package_version), text(f.package_type),
-         text(f.purl), text(f.ecosystem), text(f.severity), num(severity_rank(f.severity)), text(f.score),
-         text(f.severity_source), text(json_list(f.fixed_versions)), text(f.summary),
-         text(std::string(status_name(f.status))), text(f.reason), num(f.first_seen), num(f.last_seen)}));
-    std::vector<Param> ids;
-    for (const auto& a : f.aliases) {
-      ids.push_back(text(a));
-      ids.push_back(text(f.vulnerability));
-    }
-    for (const auto& r : f.records) {
-      ids.push_back(text(r));
-      ids.push_back(text(f.vulnerability));
-    }
+        "last_seen=excluded.last_seen, closed_at=excluded.closed_at, content=excluded.content",
+        22, values));
     return db_->insert_rows("INSERT INTO inv_finding_ids(alias, vuln) VALUES", " ON CONFLICT DO NOTHING", 2, ids);
+  }
+
+  // Findings matched again unchanged: only their last seen moves (no row rewritten, no index
+  // touched). SQLite runs one prepared statement per finding in process; PostgreSQL gets them in
+  // chunks, one round trip each.
+  Status touch_findings(const std::string& digest, const std::vector<std::pair<std::string, std::string>>& keys,
+                        UnixSeconds now) {
+    if (!db_->is_postgres()) {
+      for (const auto& [vuln, pkg] : keys)
+        VOUCH_RETURN_IF_ERROR(db_->exec("UPDATE inv_findings SET last_seen=? WHERE digest=? AND vuln=? AND pkg_id=?",
+                                        {num(now), text(digest), text(vuln), text(pkg)}));
+      return ok_status();
+    }
+    constexpr size_t kChunk = 1000;
+    for (size_t start = 0; start < keys.size(); start += kChunk) {
+      size_t n = std::min(kChunk, keys.size() - start);
+      std::string sql = "UPDATE inv_findings SET last_seen=? WHERE digest=? AND (vuln, pkg_id) IN (";
+      std::vector<Param> params{num(now), text(digest)};
+      params.reserve(2 + 2 * n);
+      for (size_t i = 0; i < n; ++i) {
+        sql += i ? ",(?,?)" : "(?,?)";
+        params.push_back(text(keys[start + i].first));
+        params.push_back(text(keys[start + i].second));
+      }
+      sql += ")";
+      VOUCH_RETURN_IF_ERROR(db_->exec(sql, params));
+    }
+    return ok_status();
   }
 
   Status close_finding(const FindingRow& f) {
@@ -560,14 +763,36 @@ class Store final : public InventoryStore {
                       text(f.package_id)});
   }
 
+  // Queues the events (kind, index into `rows`) in order.
+  Status enqueue(const std::vector<std::pair<std::string_view, size_t>>& events, const std::vector<FindingRow>& rows,
+                 UnixSeconds now) {
+    if (events.empty()) return ok_status();
+    std::vector<Param> values;
+    values.reserve(events.size() * 7);
+    for (const auto& [kind, index] : events) {
+      values.push_back(num(now));
+      values.push_back(text(std::string(kind)));
+      values.push_back(text(json::serialize(finding_json(rows[index]))));
+      values.push_back(text("0"));
+      values.push_back(num(now));
+      values.push_back(Param());
+      values.push_back(text(""));
+    }
+    return db_->insert_rows(
+        "INSERT INTO inv_outbox(created, kind, finding, attempts, next_attempt, delivered, last_error) VALUES", "", 7,
+        values);
+  }
+
   Status enqueue(std::string_view kind, const FindingRow& f, UnixSeconds now) {
-    return db_->exec("INSERT INTO inv_outbox(created, kind, finding, attempts, next_attempt, delivered, last_error) "
-                     "VALUES(?,?,?,0,?,NULL,'')",
-                     {num(now), text(std::string(kind)), text(json::serialize(finding_json(f))), num(now)});
+    return enqueue({{kind, 0}}, {f}, now);
   }
 
   std::mutex mu_;
   std::unique_ptr<sql::Database> db_;
+  // (alias, vulnerability) pairs this process wrote to inv_finding_ids, and those of the
+  // transaction under way (known once it commits).
+  std::set<std::pair<std::string, std::string>> known_ids_, uncommitted_ids_;
+  std::optional<sql::Transaction> batch_;  // declared after db_: rolled back before it closes
 };
 
 }  // namespace
@@ -605,7 +830,38 @@ bj::object image_json(const Image& i) {
                {"lastSeen", format_rfc3339(i.last_seen)}, {"active", i.active}, {"packages", i.packages}};
   if (i.pushed) o["pushed"] = format_rfc3339(*i.pushed);
   if (!i.distro.empty()) o["distro"] = i.distro;
+  o["sbomSource"] = sbom_source_json(i.sbom_source);
   return o;
+}
+
+bj::object sbom_source_json(const SbomSource& s) {
+  bj::object o{{"kind", s.kind}};
+  auto put = [&](std::string_view key, const std::string& value) {
+    if (!value.empty()) o[key] = value;
+  };
+  put("predicateType", s.predicate_type);
+  put("digest", s.digest);
+  put("location", s.location);
+  put("signer", s.signer);
+  put("note", s.note);
+  return o;
+}
+
+SbomSource sbom_source_from_json(const bj::value& value) {
+  SbomSource s;
+  if (!value.is_object()) return s;
+  const bj::object& o = value.as_object();
+  auto str = [&](std::string_view key) -> std::string {
+    auto* v = o.if_contains(key);
+    return v && v->is_string() ? std::string(v->as_string()) : std::string();
+  };
+  if (std::string kind = str("kind"); !kind.empty()) s.kind = kind;
+  s.predicate_type = str("predicateType");
+  s.digest = str("digest");
+  s.location = str("location");
+  s.signer = str("signer");
+  s.note = str("note");
+  return s;
 }
 
 bj::object finding_json(const FindingRow& f) {

@@ -125,7 +125,8 @@ std::string format_asn1_time(const ASN1_TIME* time) {
 // Reads and checks a certificate chain and its key as a server context: TLS 1.2 at least, no
 // compression, no renegotiation, the server's cipher order. Fails, naming the file, on an
 // unreadable file, an expired leaf or a key that is not the leaf's.
-Result<TlsContext> load_tls_context(const std::string& cert_file, const std::string& key_file) {
+Result<TlsContext> load_tls_context(const std::string& cert_file, const std::string& key_file,
+                                    const std::string& client_ca_file) {
   VOUCH_ASSIGN_OR_RETURN(std::vector<X509Ptr> chain, read_certificate_chain(cert_file));
   VOUCH_ASSIGN_OR_RETURN(PkeyPtr key, read_private_key(key_file));
   X509* leaf = chain.front().get();
@@ -160,6 +161,21 @@ Result<TlsContext> load_tls_context(const std::string& cert_file, const std::str
   }
   if (SSL_CTX_use_PrivateKey(ctx, key.get()) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
     return invalid_input(fmt::format("TLS key file '{}': {}", key_file, openssl_reason()));
+  }
+  if (!client_ca_file.empty()) {
+    // Mutual TLS: a client without a certificate that chains to these CAs never gets a session.
+    VOUCH_ASSIGN_OR_RETURN(std::vector<X509Ptr> cas, read_certificate_chain(client_ca_file));
+    X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+    STACK_OF(X509_NAME)* names = sk_X509_NAME_new_null();
+    for (const auto& ca : cas) {
+      if (X509_STORE_add_cert(store, ca.get()) != 1) {
+        sk_X509_NAME_pop_free(names, X509_NAME_free);
+        return invalid_input(fmt::format("TLS client CA file '{}': {}", client_ca_file, openssl_reason()));
+      }
+      if (names) sk_X509_NAME_push(names, X509_NAME_dup(X509_get_subject_name(ca.get())));
+    }
+    if (names) SSL_CTX_set_client_CA_list(ctx, names);  // takes ownership
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
   }
   return context;
 }
@@ -251,7 +267,8 @@ class Server final : public HttpServer {
   ~Server() override { stop(std::chrono::seconds(10)); }
 
   Status enable_tls() {
-    VOUCH_ASSIGN_OR_RETURN(TlsContext context, load_tls_context(options_.tls_cert_file, options_.tls_key_file));
+    VOUCH_ASSIGN_OR_RETURN(TlsContext context, load_tls_context(options_.tls_cert_file, options_.tls_key_file,
+                                                                options_.tls_client_ca_file));
     tls_context_.store(std::move(context));
     tls_ = true;
     return ok_status();
@@ -260,7 +277,8 @@ class Server final : public HttpServer {
   Status reload_tls() override {
     if (!tls_) return invalid_input("reload_tls: this server speaks plain HTTP (no TLS certificate and key files)");
     std::lock_guard lock(reload_mu_);
-    VOUCH_ASSIGN_OR_RETURN(TlsContext context, load_tls_context(options_.tls_cert_file, options_.tls_key_file));
+    VOUCH_ASSIGN_OR_RETURN(TlsContext context, load_tls_context(options_.tls_cert_file, options_.tls_key_file,
+                                                                options_.tls_client_ca_file));
     tls_context_.store(std::move(context));
     return ok_status();
   }
@@ -477,6 +495,15 @@ void Session<Stream>::on_read(beast::error_code ec) {
                                (peer.address().is_v6() && peer.address().to_v6().is_v4_mapped() &&
                                 asio::ip::make_address_v4(asio::ip::v4_mapped, peer.address().to_v6()).is_loopback());
   }
+  if constexpr (kIsTls<Stream>) {
+    if (X509* client = SSL_get0_peer_certificate(stream_.native_handle())) {
+      if (SSL_get_verify_result(stream_.native_handle()) == X509_V_OK) {
+        char subject[512] = {};
+        X509_NAME_oneline(X509_get_subject_name(client), subject, sizeof subject - 1);
+        request.client_subject = subject;
+      }
+    }
+  }
   auto target = parse_target(request.target);
   server_->in_flight()++;
   if (!target.ok()) {
@@ -583,6 +610,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(HttpServerOptions options,
     return invalid_input(has_cert ? "TLS: a certificate file is given without its key file (give both or neither)"
                                   : "TLS: a key file is given without its certificate file (give both or neither)");
   }
+  if (!options.tls_client_ca_file.empty() && !has_cert)
+    return invalid_input("TLS: a client CA file needs a serving certificate and key (mutual TLS is TLS)");
   auto server = std::make_unique<Server>(std::move(options), std::move(handler));
   if (has_cert) VOUCH_RETURN_IF_ERROR(server->enable_tls());
   VOUCH_RETURN_IF_ERROR(server->listen());

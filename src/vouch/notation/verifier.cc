@@ -109,18 +109,47 @@ Status check_authentic_timestamp(const Envelope& env, const TrustPolicy& policy,
   auto stamp = crypto::verify_timestamp(timestamp_response_from_token(*env.timestamp_token), env.signature, authorities);
   if (!stamp.ok())
     return verification_failed(fmt::format("failed to verify the timestamp countersignature: {}", stamp.error().message));
+  // The signature was made somewhere in genTime ± accuracy, and every certificate must have been
+  // valid over all of it (notation-go's BoundedAfter and BoundedBefore).
+  const StampedInterval interval = stamped_interval(*stamp);
   for (const auto& cert : env.chain) {
-    if (stamp->time < cert.not_before())
-      return verification_failed(fmt::format("timestamp can be before certificate \"{}\" validity period, it will be valid from {}",
-                                             cert.subject(), when(cert.not_before())));
-    if (stamp->time > cert.not_after())
-      return verification_failed(fmt::format("timestamp can be after certificate \"{}\" validity period, it was expired at {}",
-                                             cert.subject(), when(cert.not_after())));
+    if (interval.earliest_micros < cert.not_before() * kMicrosPerSecond)
+      return verification_failed(fmt::format("timestamp can be before certificate \"{}\" validity period, it will be valid from {} "
+                                             "(timestamp range {})",
+                                             cert.subject(), when(cert.not_before()), interval.text()));
+    if (interval.latest_micros > cert.not_after() * kMicrosPerSecond)
+      return verification_failed(fmt::format("timestamp can be after certificate \"{}\" validity period, it was expired at {} "
+                                             "(timestamp range {})",
+                                             cert.subject(), when(cert.not_after()), interval.text()));
   }
   return ok_status();
 }
 
 }  // namespace
+
+std::string StampedInterval::text() const {
+  auto at = [](int64_t micros) {
+    int64_t seconds = micros / kMicrosPerSecond, fraction = micros % kMicrosPerSecond;
+    if (fraction < 0) {
+      seconds -= 1;
+      fraction += kMicrosPerSecond;
+    }
+    std::string out = format_rfc3339(seconds);
+    if (fraction != 0 && out.ends_with('Z')) {
+      std::string digits = fmt::format("{:06d}", fraction);
+      while (digits.back() == '0') digits.pop_back();
+      out.insert(out.size() - 1, "." + digits);
+    }
+    return out;
+  };
+  return fmt::format("[{}, {}]", at(earliest_micros), at(latest_micros));
+}
+
+StampedInterval stamped_interval(const crypto::VerifiedTimestamp& stamp) {
+  int64_t accuracy = stamp.accuracy_micros;
+  if (accuracy == 0 && stamp.policy == kBaselineTimestampPolicy) accuracy = kMicrosPerSecond;
+  return {stamp.time_micros - accuracy, stamp.time_micros + accuracy};
+}
 
 boost::json::object VerificationOutcome::to_json() const {
   boost::json::object o;

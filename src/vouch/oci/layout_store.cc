@@ -42,6 +42,18 @@ class LayoutStore final : public Store {
     return ok_status();
   }
 
+  // The index entry `cosign save` marks with kind=<kind>, if exactly one is.
+  const Descriptor* cosign_entry(std::string_view kind) const {
+    const Descriptor* found = nullptr;
+    for (const auto& e : index_.manifests) {
+      auto it = e.annotations.find(std::string(kCosignKind));
+      if (it == e.annotations.end() || it->second != kind) continue;
+      if (found) return nullptr;
+      found = &e;
+    }
+    return found;
+  }
+
   std::string describe() const override { return ref_.str(); }
   bool supports_tags() const override { return true; }
 
@@ -60,6 +72,9 @@ class LayoutStore final : public Store {
       return *m;
     }
     if (index_.manifests.size() == 1) return get_manifest(index_.manifests[0]);
+    // A layout written by `cosign save` (or `vouch save`): the entry marked as the image.
+    if (const Descriptor* image = cosign_entry(kCosignImage); image) return get_manifest(*image);
+    if (const Descriptor* index = cosign_entry(kCosignImageIndex); index) return get_manifest(*index);
     VOUCH_ASSIGN_OR_RETURN(auto latest, get_tagged("latest"));
     if (latest) return *latest;
     return invalid_input(fmt::format("{}: the layout holds {} images; name one as oci:PATH:TAG or oci:PATH@DIGEST",
@@ -71,6 +86,18 @@ class LayoutStore final : public Store {
       auto it = e.annotations.find(std::string(kRefName));
       if (it != e.annotations.end() && it->second == tag) {
         VOUCH_ASSIGN_OR_RETURN(Manifest m, get_manifest(e));
+        return std::optional<Manifest>(std::move(m));
+      }
+    }
+    // cosign's layout names its signature and attestation images by `kind` rather than by
+    // tag; they are the .sig and .att of the entry marked as the image (or index).
+    for (auto [suffix, kind] : {std::pair{std::string_view(".sig"), kCosignSigs}, std::pair{std::string_view(".att"), kCosignAtts}}) {
+      if (!tag.ends_with(suffix)) continue;
+      const Descriptor* subject = cosign_entry(kCosignImage);
+      if (!subject) subject = cosign_entry(kCosignImageIndex);
+      const Descriptor* attached = cosign_entry(kind);
+      if (subject && attached && digest_tag(subject->digest, suffix) == tag) {
+        VOUCH_ASSIGN_OR_RETURN(Manifest m, get_manifest(*attached));
         return std::optional<Manifest>(std::move(m));
       }
     }

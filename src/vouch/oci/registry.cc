@@ -387,6 +387,17 @@ Result<bool> RegistryClient::push_manifest(const std::string& repo, const std::s
   return r.headers.get("OCI-Subject").has_value();
 }
 
+Result<bool> RegistryClient::delete_manifest(const std::string& repo, const Digest& digest) {
+  net::Request del{"DELETE", fmt::format("{}/v2/{}/manifests/{}", base_url(), repo, digest.str()), {}, {}, true};
+  VOUCH_ASSIGN_OR_RETURN(net::Response r, request(del, repo));
+  if (r.status == 202 || r.status == 200) return true;
+  if (r.status == 404) return false;
+  std::string what = fmt::format("{}/{}: delete of manifest {}", registry_, repo, digest.str());
+  if (r.status == 405)
+    return io_error(fmt::format("{}: the registry does not allow deletes (docker-registry: storage.delete.enabled)", what));
+  return io_error(http_error(r, what));
+}
+
 Result<std::vector<std::string>> RegistryClient::list_tags(const std::string& repo) {
   std::vector<std::string> tags;
   std::string url = fmt::format("{}/v2/{}/tags/list?n=1000", base_url(), repo);

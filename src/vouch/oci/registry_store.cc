@@ -52,6 +52,7 @@ class RegistryStore final : public Store {
   }
 
   Result<bool> has_blob(const Descriptor& d) override { return client_.has_blob(repo(), d.digest); }
+  Result<bool> delete_manifest(const Digest& d) override { return client_.delete_manifest(repo(), d); }
   Status put_blob(const Descriptor& d, BlobReader& from) override { return client_.push_blob(repo(), d, from); }
 
   Status put_manifest(const Manifest& m, const std::optional<std::string>& tag, bool root) override {

@@ -31,6 +31,12 @@ std::vector<std::string> compute_controllers(const Policy& p) {
   bool needed = false;
   for (const auto& r : p.rules) {
     if (r.has_generate) return {};
+    // A JSON patch addresses the Pod's own paths: Kyverno generates nothing for the policy.
+    if (r.mutate) {
+      if (!r.mutate->patches_json6902.empty()) return {};
+      for (const auto& fe : r.mutate->foreach)
+        if (!fe.patches_json6902.empty()) return {};
+    }
     for (const auto* m : {&r.match, &r.exclude}) {
       for (const auto* list : {&m->any, &m->all}) {
         for (const auto& f : *list) {
@@ -98,6 +104,34 @@ void wrap_validation(bj::object& v, bool cronjob) {
   }
 }
 
+// The patches move to the Pod template; as Kyverno, a foreach keeps only its list, context,
+// preconditions and patch, and patchStrategicMerge drops the rest of the mutation.
+void wrap_mutation(bj::value& mutate, bool cronjob) {
+  auto& m = mutate.get_object();
+  if (auto* psm = m.if_contains("patchStrategicMerge")) {
+    mutate = bj::object{{"patchStrategicMerge", wrap(*psm, cronjob)}};
+    return;
+  }
+  auto* list = m.if_contains("foreach");
+  if (!list || !list->is_array() || list->get_array().empty()) return;
+  bj::array out;
+  for (const auto& fe : list->get_array()) {
+    if (!fe.is_object()) continue;
+    const auto& fo = fe.get_object();
+    auto* psm = fo.if_contains("patchStrategicMerge");
+    if (!psm) {
+      out.push_back(fe);  // a nested foreach: kept as written
+      continue;
+    }
+    bj::object entry;
+    for (const char* k : {"list", "context", "preconditions"})
+      if (auto* v = fo.if_contains(k)) entry[k] = *v;
+    entry["patchStrategicMerge"] = wrap(*psm, cronjob);
+    out.push_back(std::move(entry));
+  }
+  mutate = bj::object{{"foreach", std::move(out)}};
+}
+
 Result<bj::object> generate_rule(const bj::object& original, const std::vector<std::string>& kinds, bool cronjob) {
   bj::object rule = original;
   rule["name"] = fmt::format("{}{}", cronjob ? "autogen-cronjob-" : "autogen-", original.at("name").get_string());
@@ -109,6 +143,7 @@ Result<bj::object> generate_rule(const bj::object& original, const std::vector<s
     auto& vo = v->get_object();
     wrap_validation(vo, cronjob);
   }
+  if (auto* m = rule.if_contains("mutate"); m && m->is_object()) wrap_mutation(*m, cronjob);
   // Variables that address the Pod move to the controller's template.
   std::string text = json::serialize(rule);
   const char* spec = cronjob ? "spec.jobTemplate.spec.template.spec" : "spec.template.spec";

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "cel_internal.h"
 #include "engine_internal.h"
 #include "vouch/cel/cel.h"
 #include "vouch/policy/engine.h"
@@ -19,6 +20,7 @@ struct CelPolicy::Compiled {
   std::vector<cel::Program> variables;
   std::vector<cel::Program> validations;
   std::vector<std::optional<cel::Program>> messages;  // messageExpression, when given
+  std::vector<cel::Program> audit_annotations;        // valueExpression of each
 };
 
 namespace {
@@ -121,11 +123,7 @@ Result<std::vector<CelNamedExpression>> named_field(const bj::object& o, std::st
   return out;
 }
 
-cel::Environment make_env() {
-  cel::EnvironmentOptions options;
-  options.libraries = cel::Libraries::kubernetes();
-  return cel::Environment(options);
-}
+cel::Environment make_env() { return cel::Environment(cel_internal::environment_options()); }
 
 // Kubernetes' resource name for a kind: lower case, plural.
 std::string plural_resource(std::string_view kind) {
@@ -139,16 +137,17 @@ std::string plural_resource(std::string_view kind) {
   return r + "s";
 }
 
+}  // namespace
+
+namespace cel_internal {
+
+namespace {
+
 bool listed(const std::vector<std::string>& list, std::string_view value) {
   for (const auto& x : list)
     if (x == "*" || x == value) return true;
   return false;
 }
-
-struct RequestFacts {
-  std::string group, version, kind, resource, name, ns, operation;
-  std::map<std::string, std::string> labels;
-};
 
 bool rule_matches(const CelResourceRule& r, const RequestFacts& f) {
   // Kyverno reads a rule without operations as matching every operation.
@@ -160,22 +159,6 @@ bool rule_matches(const CelResourceRule& r, const RequestFacts& f) {
   }
   if (!resource) return false;
   if (!r.resource_names.empty() && !listed(r.resource_names, f.name)) return false;
-  return true;
-}
-
-bool constraints_match(const CelMatchConstraints& m, const RequestFacts& f, const Request& request) {
-  bool included = false;
-  for (const auto& r : m.resource_rules) included = included || rule_matches(r, f);
-  if (!included) return false;
-  for (const auto& r : m.exclude_resource_rules)
-    if (rule_matches(r, f)) return false;
-  if (m.object_selector && !engine_internal::selector_matches(*m.object_selector, f.labels)) return false;
-  if (m.namespace_selector && !f.ns.empty()) {
-    std::map<std::string, std::string> ns_labels;
-    if (auto it = request.namespace_labels.find(f.ns); it != request.namespace_labels.end()) ns_labels = it->second;
-    ns_labels.emplace("kubernetes.io/metadata.name", f.ns);
-    if (!engine_internal::selector_matches(*m.namespace_selector, ns_labels)) return false;
-  }
   return true;
 }
 
@@ -193,6 +176,99 @@ cel::Value string_list(const std::vector<std::string>& items) {
 
 }  // namespace
 
+bool constraints_match(const CelMatchConstraints& m, const RequestFacts& f, const Request& request) {
+  bool included = false;
+  for (const auto& r : m.resource_rules) included = included || rule_matches(r, f);
+  if (!included) return false;
+  for (const auto& r : m.exclude_resource_rules)
+    if (rule_matches(r, f)) return false;
+  if (m.object_selector && !engine_internal::selector_matches(*m.object_selector, f.labels)) return false;
+  if (m.namespace_selector && !f.ns.empty()) {
+    std::map<std::string, std::string> ns_labels;
+    if (auto it = request.namespace_labels.find(f.ns); it != request.namespace_labels.end()) ns_labels = it->second;
+    ns_labels.emplace("kubernetes.io/metadata.name", f.ns);
+    if (!engine_internal::selector_matches(*m.namespace_selector, ns_labels)) return false;
+  }
+  return true;
+}
+
+RequestFacts request_facts(const Request& request) {
+  RequestFacts f;
+  ResourceRef ref = resource_ref(request.object.is_null() ? request.old_object : request.object);
+  const bj::value& subject = request.object.is_null() ? request.old_object : request.object;
+  std::string api_version = ref.api_version;
+  size_t slash = api_version.find('/');
+  f.group = slash == std::string::npos ? "" : api_version.substr(0, slash);
+  f.version = slash == std::string::npos ? api_version : api_version.substr(slash + 1);
+  f.kind = ref.kind;
+  f.resource = plural_resource(ref.kind);
+  f.name = ref.name;
+  f.ns = ref.ns;
+  f.operation = operation_of(request);
+  if (subject.is_object()) {
+    if (auto* meta = subject.get_object().if_contains("metadata"); meta && meta->is_object())
+      if (auto* labels = meta->get_object().if_contains("labels"); labels && labels->is_object())
+        for (const auto& [k, v] : labels->get_object())
+          if (v.is_string()) f.labels[std::string(k)] = std::string(v.get_string());
+  }
+  return f;
+}
+
+void bind_admission_variables(const Request& request, const RequestFacts& f, cel::Activation& vars) {
+  bool is_delete = f.operation == "DELETE";
+  cel::Value object = is_delete ? cel::Value::null() : cel::from_json(request.object);
+  vars.bind("object", object);
+  vars.bind("oldObject", is_delete && request.old_object.is_null() ? cel::from_json(request.object)
+                                                                   : cel::from_json(request.old_object));
+  {
+    cel::Map kind;
+    kind.insert(cel::Value::string("group"), cel::Value::string(f.group));
+    kind.insert(cel::Value::string("version"), cel::Value::string(f.version));
+    kind.insert(cel::Value::string("kind"), cel::Value::string(f.kind));
+    cel::Map resource;
+    resource.insert(cel::Value::string("group"), cel::Value::string(f.group));
+    resource.insert(cel::Value::string("version"), cel::Value::string(f.version));
+    resource.insert(cel::Value::string("resource"), cel::Value::string(f.resource));
+    cel::Map user;
+    user.insert(cel::Value::string("username"), cel::Value::string(request.user.username));
+    user.insert(cel::Value::string("groups"), string_list(request.user.groups));
+    cel::Map req;
+    req.insert(cel::Value::string("kind"), cel::Value::map(kind));
+    req.insert(cel::Value::string("resource"), cel::Value::map(std::move(resource)));
+    req.insert(cel::Value::string("requestKind"), cel::Value::map(kind));
+    req.insert(cel::Value::string("name"), cel::Value::string(f.name));
+    req.insert(cel::Value::string("namespace"), cel::Value::string(f.ns));
+    req.insert(cel::Value::string("operation"), cel::Value::string(f.operation));
+    req.insert(cel::Value::string("userInfo"), cel::Value::map(std::move(user)));
+    req.insert(cel::Value::string("dryRun"), cel::Value::boolean(false));
+    vars.bind("request", cel::Value::map(std::move(req)));
+  }
+  if (!f.ns.empty()) {
+    cel::Map labels;
+    if (auto it = request.namespace_labels.find(f.ns); it != request.namespace_labels.end())
+      for (const auto& [k, v] : it->second) labels.insert(cel::Value::string(k), cel::Value::string(v));
+    cel::Map meta;
+    meta.insert(cel::Value::string("name"), cel::Value::string(f.ns));
+    meta.insert(cel::Value::string("labels"), cel::Value::map(std::move(labels)));
+    cel::Map ns;
+    ns.insert(cel::Value::string("metadata"), cel::Value::map(std::move(meta)));
+    vars.bind("namespaceObject", cel::Value::map(std::move(ns)));
+  } else {
+    vars.bind("namespaceObject", cel::Value::null());
+  }
+  vars.bind("params", cel::Value::null());
+}
+
+cel::EnvironmentOptions environment_options() {
+  cel::EnvironmentOptions options;
+  options.libraries = cel::Libraries::kubernetes();
+  return options;
+}
+
+}  // namespace cel_internal
+
+using cel_internal::RequestFacts;
+
 bool is_cel_policy_kind(std::string_view api_version, std::string_view kind) {
   if (api_version.starts_with("policies.kyverno.io/")) return kind == "ValidatingPolicy";
   if (api_version.starts_with("admissionregistration.k8s.io/"))
@@ -201,14 +277,15 @@ bool is_cel_policy_kind(std::string_view api_version, std::string_view kind) {
 }
 
 bool is_unsupported_policy_kind(std::string_view api_version, std::string_view kind) {
-  if (api_version.starts_with("policies.kyverno.io/")) return kind != "ValidatingPolicy" && kind != "PolicyException";
+  if (api_version.starts_with("policies.kyverno.io/"))
+    return kind != "ValidatingPolicy" && kind != "ImageValidatingPolicy" && kind != "PolicyException";
   if (api_version.starts_with("admissionregistration.k8s.io/"))
     return kind == "MutatingAdmissionPolicy" || kind == "MutatingAdmissionPolicyBinding";
   return false;
 }
 
 Status compile_cel_policy(CelPolicy& p) {
-  auto c = std::make_shared<CelPolicy::Compiled>(CelPolicy::Compiled{make_env(), {}, {}, {}, {}});
+  auto c = std::make_shared<CelPolicy::Compiled>(CelPolicy::Compiled{make_env(), {}, {}, {}, {}, {}});
   auto compile = [&](const std::string& expr, std::string_view where) -> Result<cel::Program> {
     auto r = c->env.compile(expr);
     if (!r.ok()) return invalid_input(fmt::format("{}: {}", where, r.error().message));
@@ -231,6 +308,11 @@ Status compile_cel_policy(CelPolicy& p) {
                                               fmt::format("spec.validations[{}].messageExpression", i)));
     }
     c->messages.push_back(std::move(message));
+  }
+  for (size_t i = 0; i < p.audit_annotations.size(); ++i) {
+    VOUCH_ASSIGN_OR_RETURN(auto prog, compile(p.audit_annotations[i].expression,
+                                              fmt::format("spec.auditAnnotations[{}].valueExpression", i)));
+    c->audit_annotations.push_back(std::move(prog));
   }
   p.compiled = std::move(c);
   return ok_status();
@@ -337,27 +419,10 @@ Status apply_binding(const bj::value& doc, std::vector<Policy>& policies) {
 std::vector<RuleResult> evaluate_cel_policy(const CelPolicy& p, const Request& request) {
   std::vector<RuleResult> out;
   const auto& c = *p.compiled;
-  RequestFacts f;
-  ResourceRef ref = resource_ref(request.object.is_null() ? request.old_object : request.object);
-  const bj::value& subject = request.object.is_null() ? request.old_object : request.object;
-  std::string api_version = ref.api_version;
-  size_t slash = api_version.find('/');
-  f.group = slash == std::string::npos ? "" : api_version.substr(0, slash);
-  f.version = slash == std::string::npos ? api_version : api_version.substr(slash + 1);
-  f.kind = ref.kind;
-  f.resource = plural_resource(ref.kind);
-  f.name = ref.name;
-  f.ns = ref.ns;
-  f.operation = operation_of(request);
-  if (subject.is_object()) {
-    if (auto* meta = subject.get_object().if_contains("metadata"); meta && meta->is_object())
-      if (auto* labels = meta->get_object().if_contains("labels"); labels && labels->is_object())
-        for (const auto& [k, v] : labels->get_object())
-          if (v.is_string()) f.labels[std::string(k)] = std::string(v.get_string());
-  }
-  if (!constraints_match(p.match, f, request)) return out;
+  RequestFacts f = cel_internal::request_facts(request);
+  if (!cel_internal::constraints_match(p.match, f, request)) return out;
   for (const auto& b : p.binding_match)
-    if (!constraints_match(b, f, request)) return out;
+    if (!cel_internal::constraints_match(b, f, request)) return out;
 
   RuleResult result;
   result.policy = p.name;
@@ -376,49 +441,8 @@ std::vector<RuleResult> evaluate_cel_policy(const CelPolicy& p, const Request& r
     return out;
   };
 
-  bool is_delete = f.operation == "DELETE";
   cel::Activation vars;
-  cel::Value object = is_delete ? cel::Value::null() : cel::from_json(request.object);
-  vars.bind("object", object);
-  vars.bind("oldObject", is_delete && request.old_object.is_null() ? cel::from_json(request.object)
-                                                                   : cel::from_json(request.old_object));
-  {
-    cel::Map kind;
-    kind.insert(cel::Value::string("group"), cel::Value::string(f.group));
-    kind.insert(cel::Value::string("version"), cel::Value::string(f.version));
-    kind.insert(cel::Value::string("kind"), cel::Value::string(f.kind));
-    cel::Map resource;
-    resource.insert(cel::Value::string("group"), cel::Value::string(f.group));
-    resource.insert(cel::Value::string("version"), cel::Value::string(f.version));
-    resource.insert(cel::Value::string("resource"), cel::Value::string(f.resource));
-    cel::Map user;
-    user.insert(cel::Value::string("username"), cel::Value::string(request.user.username));
-    user.insert(cel::Value::string("groups"), string_list(request.user.groups));
-    cel::Map req;
-    req.insert(cel::Value::string("kind"), cel::Value::map(kind));
-    req.insert(cel::Value::string("resource"), cel::Value::map(std::move(resource)));
-    req.insert(cel::Value::string("requestKind"), cel::Value::map(kind));
-    req.insert(cel::Value::string("name"), cel::Value::string(f.name));
-    req.insert(cel::Value::string("namespace"), cel::Value::string(f.ns));
-    req.insert(cel::Value::string("operation"), cel::Value::string(f.operation));
-    req.insert(cel::Value::string("userInfo"), cel::Value::map(std::move(user)));
-    req.insert(cel::Value::string("dryRun"), cel::Value::boolean(false));
-    vars.bind("request", cel::Value::map(std::move(req)));
-  }
-  if (!f.ns.empty()) {
-    cel::Map labels;
-    if (auto it = request.namespace_labels.find(f.ns); it != request.namespace_labels.end())
-      for (const auto& [k, v] : it->second) labels.insert(cel::Value::string(k), cel::Value::string(v));
-    cel::Map meta;
-    meta.insert(cel::Value::string("name"), cel::Value::string(f.ns));
-    meta.insert(cel::Value::string("labels"), cel::Value::map(std::move(labels)));
-    cel::Map ns;
-    ns.insert(cel::Value::string("metadata"), cel::Value::map(std::move(meta)));
-    vars.bind("namespaceObject", cel::Value::map(std::move(ns)));
-  } else {
-    vars.bind("namespaceObject", cel::Value::null());
-  }
-  vars.bind("params", cel::Value::null());
+  cel_internal::bind_admission_variables(request, f, vars);
 
   // Match conditions: all must hold; an error follows the failure policy.
   for (size_t i = 0; i < c.match_conditions.size(); ++i) {
@@ -460,6 +484,20 @@ std::vector<RuleResult> evaluate_cel_policy(const CelPolicy& p, const Request& r
     }
     if (message.empty()) message = fmt::format("failed expression: {}", v.expression);
     failures.push_back(std::move(message));
+  }
+  // auditAnnotations: "<policy>/<key>" for each value that is a string (null leaves the key
+  // out), as the API server records them; an evaluation error follows the failure policy.
+  for (size_t i = 0; i < c.audit_annotations.size(); ++i) {
+    const CelNamedExpression& a = p.audit_annotations[i];
+    auto r = c.audit_annotations[i].evaluate(vars);
+    if (!r.ok()) return fail_closed(fmt::format("auditAnnotations[{}] ({}): {}", i, a.name, r.error().message));
+    if (r->value.is_error())
+      return fail_closed(fmt::format("auditAnnotations[{}] ({}): {}", i, a.name, r->value.error_message()));
+    if (r->value.is(cel::Kind::kNull)) continue;
+    if (!r->value.is(cel::Kind::kString))
+      return fail_closed(fmt::format("auditAnnotations[{}] ({}): expected a string or null, got {}", i, a.name,
+                                     r->value.type_name()));
+    result.audit_annotations[p.name + "/" + a.name] = r->value.as_string();
   }
   if (failures.empty()) {
     result.status = RuleStatus::kPass;

@@ -114,6 +114,14 @@ void EvalContext::set_variable(const std::string& name, const bj::value& value) 
 
 // ctx.Query: JMESPath over the context. A plain field path that names a missing key is
 // an error ("Unknown key"), as in Kyverno's JMESPath.
+Result<bj::value> EvalContext::search(const std::string& expression, const bj::value& data) {
+  VOUCH_ASSIGN_OR_RETURN(auto compiled, engine.compile(expression));
+  auto result = compiled->search(data);
+  if (!result.ok() && jmespath::error_kind(result.error()) == jmespath::ErrorKind::kLimit) return result.error();
+  if (!result.ok()) return invalid_input(fmt::format("JMESPath query failed: {}", result.error().message));
+  return result;
+}
+
 Result<bj::value> EvalContext::query(const std::string& raw) {
   std::string expr = raw;
   if (is_delete) {  // variables of a DELETE request read the old object

@@ -63,6 +63,13 @@ bool wildcard_any(const std::vector<std::string>& patterns, const std::string& v
 bool selector_matches(const LabelSelector& s, const std::map<std::string, std::string>& labels);
 bool rule_matches(const Rule& r, const MatchInput& in);
 
+// The variables of a request a rule starts from: request.*, serviceAccountName/Namespace,
+// images, and the supplied values.
+bj::object request_variables(const Request& request, const std::string& operation, const ResourceRef& ref);
+
+bool has_mutate_rules(const Policy& policy);
+bool match_resources(const MatchResources& m, const MatchInput& in);
+
 // ---------------------------------------------------------------- operators
 
 // fmt.Sprint of a JSON value as Go prints interface{} values.
@@ -114,6 +121,8 @@ struct EvalContext {
   // ctx.Query: JMESPath over the context. A plain field path that names a missing key is
   // an error ("Unknown key"), as in Kyverno's JMESPath.
   Result<bj::value> query(const std::string& raw);
+  // A JMESPath expression over `data` rather than the context (imageExtractors' jmesPath).
+  Result<bj::value> search(const std::string& expression, const bj::value& data);
 
   Result<bj::value> substitute_string(const std::string& s, const std::string& path);
 
@@ -170,6 +179,10 @@ struct Validator {
 // The verifyImages handler of one rule: verifies the selected images of the resource and
 // adds the digest patches (mutateDigest) to `patches`. Nothing when no image of the
 // resource is selected (the rule does not apply).
+// The images a verifyImages rule looks at: its imageExtractors for the resource's kind, or
+// the containers of a Pod or Pod controller.
+Result<std::vector<ContainerImage>> rule_images(const Rule& rule, const bj::value& resource, EvalContext& ctx);
+
 std::optional<Outcome> verify_images(const Engine& engine, ImageVerifier* verifier, const Rule& rule,
                                      const Request& request, EvalContext& ctx, std::vector<bj::object>& patches,
                                      std::vector<std::pair<std::string, RuleStatus>>& images);

@@ -1,6 +1,8 @@
 // Matching (Kyverno's match/exclude): resource descriptions, user info, label selectors.
 #include "engine_internal.h"
 
+#include <re2/re2.h>
+
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -18,7 +20,11 @@ bool wildcard_any(const std::vector<std::string>& patterns, const std::string& v
   return std::any_of(patterns.begin(), patterns.end(), [&](const std::string& p) { return kv::wildcard(p, value); });
 }
 
-bool kind_matches(const std::string& selector, const std::string& api_version, const std::string& kind) {
+// Kyverno's ParseKindSelector + CheckKind: "Kind", "version/Kind", "Kind/subresource",
+// "*/subresource", "version/Kind/subresource", "group/version/Kind[/subresource]"; a selector
+// without a subresource matches only the resource itself.
+bool kind_matches(const std::string& selector, const std::string& api_version, const std::string& kind,
+                  const std::string& subresource) {
   std::vector<std::string> parts;
   size_t start = 0;
   while (true) {
@@ -27,18 +33,48 @@ bool kind_matches(const std::string& selector, const std::string& api_version, c
     if (slash == std::string::npos) break;
     start = slash + 1;
   }
+  {
+    // The last part may itself be dotted ("Kind.subresource" forms), as Kyverno splits it.
+    std::string last = parts.back();
+    parts.pop_back();
+    size_t s0 = 0;
+    while (true) {
+      size_t dot = last.find('.', s0);
+      parts.push_back(last.substr(s0, dot == std::string::npos ? std::string::npos : dot - s0));
+      if (dot == std::string::npos) break;
+      s0 = dot + 1;
+    }
+  }
+  static const RE2 kVersion(R"(^(v\d+((alpha|beta)\d+)?|\*)$)");
   std::string group = "*", version = "*", k, sub;
-  if (parts.size() == 1) k = parts[0];
-  else if (parts.size() == 2) version = parts[0], k = parts[1];
-  else if (parts.size() == 3) group = parts[0], version = parts[1], k = parts[2];
-  else group = parts[0], version = parts[1], k = parts[2], sub = parts[3];
-  if (!sub.empty() && sub != "*") return false;  // subresources are not applied offline
+  auto lower = [](std::string x) {
+    for (auto& c : x) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return x;
+  };
+  switch (parts.size()) {
+    case 1: k = parts[0]; break;
+    case 2:
+      if (parts[0] == "*" && parts[1] == "*") k = "*", sub = "*";
+      else if (parts[0] == "*" && lower(parts[1]) == parts[1]) k = "*", sub = parts[1];
+      else if (RE2::FullMatch(parts[0], kVersion)) version = parts[0], k = parts[1];
+      else k = parts[0], sub = parts[1];
+      break;
+    case 3:
+      if (RE2::FullMatch(parts[0], kVersion)) version = parts[0], k = parts[1], sub = parts[2];
+      else group = parts[0], version = parts[1], k = parts[2];
+      break;
+    case 4: group = parts[0], version = parts[1], k = parts[2], sub = parts[3]; break;
+    default: return false;
+  }
   std::string rg, rv;
   size_t slash = api_version.find('/');
   if (slash == std::string::npos) rv = api_version;
   else rg = api_version.substr(0, slash), rv = api_version.substr(slash + 1);
   if (group == "core") group = "";
-  return kv::wildcard(group, rg) && kv::wildcard(version, rv) && kv::wildcard(k, kind);
+  if (!kv::wildcard(group, rg) || !kv::wildcard(version, rv) || !kv::wildcard(k, kind)) return false;
+  if (kv::wildcard(sub, subresource)) return true;
+  // Ephemeral containers are updated through a Pod subresource that Pod rules still see.
+  return kind == "Pod" && rv == "v1" && rg.empty() && subresource == "ephemeralcontainers";
 }
 
 bool selector_matches(const LabelSelector& s, const std::map<std::string, std::string>& labels) {
@@ -76,7 +112,13 @@ std::map<std::string, std::string> string_map(const bj::object* o) {
 bool description_matches(const ResourceDescription& d, const MatchInput& in) {
   if (!d.kinds.empty()) {
     bool any = std::any_of(d.kinds.begin(), d.kinds.end(),
-                           [&](const std::string& k) { return kind_matches(k, in.ref.api_version, in.ref.kind); });
+                           [&](const std::string& k) {
+                             // A subresource (values' subresources) is matched as its parent's.
+                             if (in.request && !in.request->parent_kind.empty())
+                               return kind_matches(k, in.request->parent_api_version, in.request->parent_kind,
+                                                   in.request->subresource);
+                             return kind_matches(k, in.ref.api_version, in.ref.kind, "");
+                           });
     if (!any) return false;
   }
   if (!d.names.empty() && !wildcard_any(d.names, in.ref.name)) return false;

@@ -51,8 +51,10 @@ std::optional<Outcome> verify_images(const Engine& engine, ImageVerifier* verifi
   std::vector<std::string> failures;
   bool any_image = false;
   bool errored = false;
+  auto extracted = rule_images(rule, request.object, ctx);
+  if (!extracted.ok()) return Outcome{RuleStatus::kError, "failed to extract images: " + extracted.error().message};
   for (const auto& iv : rule.verify_images) {
-    for (const auto& ci : container_images(request.object)) {
+    for (const auto& ci : *extracted) {
       if (!image_selected(iv, ci.image)) continue;
       any_image = true;
       ImageOutcomeRecorder record{images, failures, patches, ci.image};

@@ -607,10 +607,13 @@ class Parser {
       n->children.push_back(std::move(value));
       if (cur().type == Tok::kComma) {
         advance();
-      } else {
-        VOUCH_RETURN_IF_ERROR(match(Tok::kRbrace));
+      } else if (cur().type == Tok::kRbrace) {
+        advance();
         break;
+      } else if (cur().type != Tok::kUnquotedIdentifier && cur().type != Tok::kQuotedIdentifier) {
+        return syntax(cur().pos, fmt::format("expected ',' or '}}', got {}", describe(cur())));
       }
+      // go-jmespath, which Kyverno uses, reads the next key when the comma is missing.
     }
     return finish(std::move(n));
   }

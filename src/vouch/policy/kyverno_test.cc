@@ -1,11 +1,13 @@
 // kyverno-test.yaml: parsing and the result matcher.
 #include "vouch/policy/kyverno_test.h"
 
+#include <algorithm>
 #include <set>
 
 #include <fmt/format.h>
 
 #include "vouch/policy/document.h"
+#include "vouch/policy/report.h"
 
 namespace vouch::policy {
 
@@ -48,7 +50,122 @@ bool policy_named(const std::string& expected, const RuleResult& r) {
   return slash != std::string::npos && expected == r.policy.substr(slash + 1);
 }
 
+// Kyverno's Tidy: nulls, empty maps and empty lists removed (nothing left: null).
+bj::value tidy(const bj::value& v) {
+  if (v.is_object()) {
+    bj::object out;
+    for (const auto& kv : v.get_object()) {
+      bj::value t = tidy(kv.value());
+      if (!t.is_null()) out[kv.key()] = std::move(t);
+    }
+    return out.empty() ? bj::value() : bj::value(std::move(out));
+  }
+  if (v.is_array()) {
+    bj::array out;
+    for (const auto& e : v.get_array()) {
+      bj::value t = tidy(e);
+      if (!t.is_null()) out.push_back(std::move(t));
+    }
+    return out.empty() ? bj::value() : bj::value(std::move(out));
+  }
+  return v;
+}
+
+bool numbers_equal(const bj::value& a, const bj::value& b) {
+  if (!a.is_number() || !b.is_number()) return false;
+  return a.to_number<double>() == b.to_number<double>();
+}
+
+bool first_difference(const bj::value& a, const bj::value& e, const std::string& path, std::string& diff) {
+  if (a.is_object() && e.is_object()) {
+    for (const auto& kv : e.get_object()) {
+      const bj::value* av = a.get_object().if_contains(kv.key());
+      if (!av) {
+        diff = fmt::format("{}/{}: only in expected", path, std::string(kv.key()));
+        return true;
+      }
+      if (first_difference(*av, kv.value(), path + "/" + std::string(kv.key()), diff)) return true;
+    }
+    for (const auto& kv : a.get_object()) {
+      if (!e.get_object().contains(kv.key())) {
+        diff = fmt::format("{}/{}: only in actual", path, std::string(kv.key()));
+        return true;
+      }
+    }
+    return false;
+  }
+  if (a.is_array() && e.is_array()) {
+    const auto& aa = a.get_array();
+    const auto& ea = e.get_array();
+    for (size_t i = 0; i < std::min(aa.size(), ea.size()); ++i)
+      if (first_difference(aa[i], ea[i], fmt::format("{}/{}", path, i), diff)) return true;
+    if (aa.size() != ea.size()) {
+      diff = fmt::format("{}: {} elements expected, {} found", path.empty() ? "/" : path, ea.size(), aa.size());
+      return true;
+    }
+    return false;
+  }
+  if (a == e || numbers_equal(a, e)) return false;
+  diff = fmt::format("{}: expected {}, found {}", path.empty() ? "/" : path, bj::serialize(e), bj::serialize(a));
+  return true;
+}
+
+std::string meta_string(const bj::value& v, const char* key) {
+  if (!v.is_object()) return "";
+  const bj::value* meta = v.get_object().if_contains("metadata");
+  if (!meta || !meta->is_object()) return "";
+  const bj::value* s = meta->get_object().if_contains(key);
+  return s && s->is_string() ? std::string(s->get_string()) : "";
+}
+
+std::string top_string(const bj::value& v, const char* key) {
+  if (!v.is_object()) return "";
+  const bj::value* s = v.get_object().if_contains(key);
+  return s && s->is_string() ? std::string(s->get_string()) : "";
+}
+
+constexpr std::string_view kNotInManifest = "\x01";  // marks a resource missing from patchedResources
+
+// Why the resource a result's policy mutated is not the expected one ("" when it is): the
+// expected document with the same apiVersion, kind, namespace and name, compared.
+std::string patched_mismatch(const ExpectedResult& e, const Evaluated& found) {
+  const bj::value& actual = found.result.patched_resource;
+  if (actual.is_null()) return "no patched resource: the policy's mutate rules did not run";
+  std::string ns = meta_string(actual, "namespace");
+  if (ns.empty()) ns = found.resource.ns;
+  auto same_ns = [&](const std::string& other) { return other == ns || (other.empty() && ns == "default"); };
+  for (const auto& doc : e.patched_documents) {
+    if (top_string(doc, "apiVersion") != top_string(actual, "apiVersion") || top_string(doc, "kind") != top_string(actual, "kind") ||
+        meta_string(doc, "name") != meta_string(actual, "name") || !same_ns(meta_string(doc, "namespace")))
+      continue;
+    std::string diff;
+    if (same_patched_resource(actual, doc, diff)) return "";
+    return "Patched resource didn't match the patched resource in the test result: " + diff;
+  }
+  return fmt::format("{}error: failed to load PatchedResources resource (resource with name {} not found in manifest {})",
+                     kNotInManifest, meta_string(actual, "name"), e.patched_resources);
+}
+
 }  // namespace
+
+bool same_patched_resource(const bj::value& actual, const bj::value& expected, std::string& diff) {
+  bj::value a = tidy(actual);
+  bj::value e = tidy(expected);
+  // A namespace the expected document leaves out is the default one the resource was read in.
+  auto drop_default_ns = [](bj::value& x, const bj::value& other) {
+    if (!x.is_object()) return;
+    auto* meta = x.get_object().if_contains("metadata");
+    if (!meta || !meta->is_object()) return;
+    auto* ns = meta->get_object().if_contains("namespace");
+    bool other_has = other.is_object() && other.get_object().if_contains("metadata") &&
+                     other.get_object().at("metadata").is_object() &&
+                     other.get_object().at("metadata").get_object().contains("namespace");
+    if (ns && ns->is_string() && ns->get_string() == "default" && !other_has) meta->get_object().erase("namespace");
+  };
+  drop_default_ns(a, e);
+  drop_default_ns(e, a);
+  return !first_difference(a, e, "", diff);
+}
 
 Result<KyvernoTest> parse_kyverno_test(std::string_view text, std::string_view source) {
   VOUCH_ASSIGN_OR_RETURN(bj::value doc, parse_document(text, source));
@@ -63,9 +180,14 @@ Result<KyvernoTest> parse_kyverno_test(std::string_view text, std::string_view s
   KyvernoTest test;
   test.policies = string_list(o.if_contains("policies"));
   test.resources = string_list(o.if_contains("resources"));
+  test.exceptions = string_list(o.if_contains("exceptions"));
   if (test.policies.empty()) return invalid_input(fmt::format("{}: policies: required", source));
   test.values = string_at(o, "variables");
   if (test.values.empty()) test.values = string_at(o, "values");
+  if (auto* inline_values = o.if_contains("values"); inline_values && inline_values->is_object())
+    test.inline_values = bj::serialize(*inline_values);
+  else if (inline_values && !inline_values->is_null() && !inline_values->is_string())
+    return invalid_input(fmt::format("{}: values: expected a file name or the values themselves", source));
   test.user_info = string_at(o, "userinfo");
   auto* results = o.if_contains("results");
   if (!results || !results->is_array()) return invalid_input(fmt::format("{}: results: expected a list", source));
@@ -84,6 +206,9 @@ Result<KyvernoTest> parse_kyverno_test(std::string_view text, std::string_view s
         e.operation != "CONNECT")
       return invalid_input(fmt::format("{}: results[{}].operation: expected CREATE, UPDATE, DELETE or CONNECT", source, i));
     if (e.result.empty()) e.result = string_at(ro, "status");
+    e.patched_resources = string_at(ro, "patchedResources");
+    if (e.patched_resources.empty()) e.patched_resources = string_at(ro, "patchedResource");
+    if (auto* f = ro.if_contains("failOnMissingResources"); f && f->is_bool()) e.fail_on_missing_resources = f->get_bool();
     e.resources = string_list(ro.if_contains("resources"));
     for (const auto& one : string_list(ro.if_contains("resource"))) e.resources.push_back(one);
     static const std::set<std::string> kResults = {"pass", "fail", "warn", "error", "skip"};
@@ -120,9 +245,28 @@ std::vector<TestRow> match_test_results(const std::vector<ExpectedResult>& expec
         row.reason = row.ok ? "" : "no result: the rule did not apply to this resource";
       } else {
         // A rule written for Pods also reports its autogen variants: any result that agrees.
-        row.got = std::string(rule_status_name(found[0]->result.status));
+        row.got = std::string(rule_status_name(reported_status(found[0]->result, false)));
         for (const auto* f : found) {
-          std::string got(rule_status_name(f->result.status));
+          std::string got(rule_status_name(reported_status(f->result, false)));
+          // patchedResources: the mutated resource must be the expected one, whatever the status.
+          if (!e.patched_resources.empty() && f->result.type == "Mutation") {
+            std::string why = patched_mismatch(e, *f);
+            if (why.starts_with(kNotInManifest)) {
+              why.erase(0, kNotInManifest.size());
+              if (!e.fail_on_missing_resources) {
+                // `kyverno test` leaves the row out.
+                row.got = "not checked";
+                row.ok = true;
+                row.reason = why;
+                break;
+              }
+            }
+            if (!why.empty()) {
+              row.got = got;
+              row.reason = why;
+              continue;
+            }
+          }
           if (got == e.result) {
             row.got = got;
             row.ok = true;

@@ -88,8 +88,30 @@ std::vector<LintFinding> lint_policy(const Policy& policy) {
   size_t index = 0;
   for (const auto& rule : policy.rules) {
     if (rule.autogen) continue;
+    std::string at = fmt::format("spec.rules[{}]", index);
     for (size_t i = 0; i < rule.verify_images.size(); ++i)
-      l.verify_images(rule.verify_images[i], fmt::format("spec.rules[{}].verifyImages[{}]", index, i));
+      l.verify_images(rule.verify_images[i], fmt::format("{}.verifyImages[{}]", at, i));
+    bool cel_rule = rule.validate && !rule.validate->cel.empty();
+    if (!cel_rule && rule.raw.contains("celPreconditions"))
+      l.add(at + ".celPreconditions",
+            "read only by validate.cel rules: Kyverno evaluates this rule without them, so they exclude nothing; use "
+            "preconditions");
+    if (const auto* ivs = rule.raw.if_contains("verifyImages"); ivs && ivs->is_array()) {
+      for (size_t i = 0; i < ivs->get_array().size(); ++i) {
+        const auto& iv = ivs->get_array()[i];
+        const auto* creds = iv.is_object() ? iv.get_object().if_contains("imageRegistryCredentials") : nullptr;
+        if (!creds || !creds->is_object()) continue;
+        std::string cat = fmt::format("{}.verifyImages[{}].imageRegistryCredentials", at, i);
+        if (const auto* sec = creds->get_object().if_contains("secrets"); sec && sec->is_array() && !sec->get_array().empty())
+          l.add(cat + ".secrets",
+                "Kubernetes secrets are read by the cluster's Kyverno; vouch reads registry credentials from the "
+                "docker config ($DOCKER_CONFIG/config.json and its credential helpers), so log in there for vouch");
+        if (const auto* ins = creds->get_object().if_contains("allowInsecureRegistry"); ins && ins->is_bool() && ins->get_bool())
+          l.add(cat + ".allowInsecureRegistry",
+                "plain-HTTP or unverified-TLS registries are allowed for this rule; vouch allows them only with "
+                "--allow-insecure-registry");
+      }
+    }
     ++index;
   }
   return std::move(l.out);

@@ -451,9 +451,11 @@ struct Matcher {
           continue;
         }
         changed = true;
+        bool matched = false;
         if (rm && rm->is_object()) {
           for (const auto& rkv : rm->get_object()) {
             if (!kv::wildcard(k, rkv.key())) continue;
+            matched = true;
             std::string nk(rkv.key());
             if (a.type != AnchorType::kNone) {
               std::string prefix = kv.key().substr(0, kv.key().find('('));
@@ -462,6 +464,10 @@ struct Matcher {
             expanded[nk] = kv.value();
           }
         }
+        // No key matches: the key stays as written (Kyverno's expandWildcards), so a plain
+        // wildcard key is a required key that is missing, and an anchored one is judged by its
+        // anchor (=() optional, X() absent).
+        if (!matched) expanded[kv.key()] = kv.value();
       }
       if (changed) out[field] = std::move(expanded);
     }

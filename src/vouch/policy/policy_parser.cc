@@ -11,6 +11,7 @@
 #include "vouch/crypto/digest.h"
 #include "vouch/policy/cel_policy.h"
 #include "vouch/policy/document.h"
+#include "vouch/policy/image_policy.h"
 #include "vouch/policy/policy.h"
 
 namespace vouch::policy {
@@ -82,6 +83,13 @@ struct F {
     return ok_status();
   }
 };
+
+// Whether a field read without its value being needed was well formed.
+template <class T>
+Status valid(const Result<T>& r) {
+  if (!r.ok()) return r.error();
+  return ok_status();
+}
 
 Result<FailureAction> parse_action(const F& f) {
   VOUCH_ASSIGN_OR_RETURN(std::string s, f.str());
@@ -322,6 +330,69 @@ Result<ForEachValidation> parse_foreach(const F& f, unsigned depth) {
   return fe;
 }
 
+Result<ForEachMutation> parse_foreach_mutation(const F& f, unsigned depth) {
+  if (depth > 8) return f.err("foreach nested too deeply");
+  VOUCH_RETURN_IF_ERROR(f.object());
+  VOUCH_RETURN_IF_ERROR(f.only({"list", "order", "context", "preconditions", "patchStrategicMerge", "patchesJson6902",
+                                "foreach"}));
+  ForEachMutation fe;
+  VOUCH_ASSIGN_OR_RETURN(fe.list, f.at("list").str());
+  if (fe.list.empty()) return f.at("list").err("required");
+  VOUCH_ASSIGN_OR_RETURN(std::string order, f.at("order").str());
+  if (order == "Descending") fe.descending = true;
+  else if (order == "Ascending") fe.descending = false;
+  else if (!order.empty()) return f.at("order").err("expected Ascending or Descending");
+  VOUCH_ASSIGN_OR_RETURN(fe.context, parse_context(f.at("context")));
+  VOUCH_ASSIGN_OR_RETURN(fe.preconditions, parse_conditions(f.at("preconditions")));
+  if (f.at("patchStrategicMerge").present()) {
+    VOUCH_RETURN_IF_ERROR(f.at("patchStrategicMerge").object());
+    fe.patch_strategic_merge = *f.at("patchStrategicMerge").v;
+  }
+  VOUCH_ASSIGN_OR_RETURN(fe.patches_json6902, f.at("patchesJson6902").str());
+  VOUCH_ASSIGN_OR_RETURN(auto nested, f.at("foreach").list());
+  for (const auto& n : nested) {
+    VOUCH_ASSIGN_OR_RETURN(ForEachMutation c, parse_foreach_mutation(n, depth + 1));
+    fe.foreach.push_back(std::move(c));
+  }
+  // Kyverno's policy validation (pkg/policy/mutate).
+  if (!fe.foreach.empty()) {
+    if (!fe.context.empty() || fe.preconditions || fe.patch_strategic_merge || !fe.patches_json6902.empty())
+      return f.err("a nested foreach cannot contain other declarations");
+  } else if (fe.patch_strategic_merge.has_value() == !fe.patches_json6902.empty()) {
+    return f.err("only one of `patchStrategicMerge` or `patchesJson6902` is allowed");
+  }
+  return fe;
+}
+
+Result<Mutation> parse_mutation(const F& f) {
+  VOUCH_RETURN_IF_ERROR(f.object());
+  VOUCH_RETURN_IF_ERROR(
+      f.only({"patchStrategicMerge", "patchesJson6902", "foreach", "targets", "mutateExistingOnPolicyUpdate"}));
+  VOUCH_RETURN_IF_ERROR(valid(f.at("mutateExistingOnPolicyUpdate").boolean()));
+  Mutation m;
+  if (f.at("patchStrategicMerge").present()) {
+    VOUCH_RETURN_IF_ERROR(f.at("patchStrategicMerge").object());
+    m.patch_strategic_merge = *f.at("patchStrategicMerge").v;
+  }
+  VOUCH_ASSIGN_OR_RETURN(m.patches_json6902, f.at("patchesJson6902").str());
+  VOUCH_ASSIGN_OR_RETURN(auto items, f.at("foreach").list());
+  for (const auto& i : items) {
+    VOUCH_ASSIGN_OR_RETURN(ForEachMutation fe, parse_foreach_mutation(i, 0));
+    m.foreach.push_back(std::move(fe));
+  }
+  if (f.at("targets").present()) {
+    if (!f.at("targets").v->is_array()) return f.at("targets").err("expected a list");
+    m.targets = f.at("targets").v->get_array();
+  }
+  if (!m.foreach.empty() && (m.patch_strategic_merge || !m.patches_json6902.empty()))
+    return f.at("foreach").err("only one of `foreach`, `patchStrategicMerge`, or `patchesJson6902` is allowed");
+  if (m.patch_strategic_merge && !m.patches_json6902.empty())
+    return f.err("only one of `patchStrategicMerge` or `patchesJson6902` is allowed");
+  if (m.foreach.empty() && !m.patch_strategic_merge && m.patches_json6902.empty())
+    return f.err("one of patchStrategicMerge, patchesJson6902 or foreach is required");
+  return m;
+}
+
 Result<std::vector<FailureActionOverride>> parse_overrides(const F& f) {
   std::vector<FailureActionOverride> out;
   VOUCH_ASSIGN_OR_RETURN(auto items, f.list());
@@ -336,9 +407,105 @@ Result<std::vector<FailureActionOverride>> parse_overrides(const F& f) {
   return out;
 }
 
-Result<Validation> parse_validation(const F& f) {
+// A CelPolicy that matches every request: CEL pieces of a ClusterPolicy (validate.cel,
+// webhookConfiguration.matchConditions) run after the policy's own matching.
+CelPolicy match_all_cel(const std::string& name, const std::string& failure_policy) {
+  CelPolicy p;
+  p.api_version = "kyverno.io/v1";
+  p.kind = "ClusterPolicy";
+  p.name = name;
+  p.failure_policy = failure_policy;
+  p.match.resource_rules.push_back(CelResourceRule{{"*"}, {"*"}, {"*"}, {"*"}, {}});
+  return p;
+}
+
+Result<std::vector<CelNamedExpression>> parse_named_expressions(const F& f, std::string_view name_key,
+                                                                std::string_view expr_key) {
+  std::vector<CelNamedExpression> out;
+  VOUCH_ASSIGN_OR_RETURN(auto items, f.list());
+  for (const auto& i : items) {
+    VOUCH_RETURN_IF_ERROR(i.object());
+    if (!i.v->is_object()) return i.err("expected an object");
+    VOUCH_RETURN_IF_ERROR(i.only({name_key, expr_key}));
+    CelNamedExpression n;
+    VOUCH_ASSIGN_OR_RETURN(n.name, i.at(name_key).str());
+    VOUCH_ASSIGN_OR_RETURN(n.expression, i.at(expr_key).str());
+    if (n.name.empty()) return i.at(name_key).err("required");
+    if (n.expression.empty()) return i.at(expr_key).err("required");
+    out.push_back(std::move(n));
+  }
+  return out;
+}
+
+// Compiles a CelPolicy built from a ClusterPolicy's fields; an error names the field as
+// written (`where` maps the CelPolicy's own paths back to them).
+Status compile_cel_at(CelPolicy& p, const std::vector<std::pair<std::string, std::string>>& where) {
+  auto st = compile_cel_policy(p);
+  if (st.ok()) return st;
+  std::string m = st.error().message;
+  for (const auto& [from, to] : where)
+    if (m.starts_with(from)) return invalid_input(to + m.substr(from.size()));
+  return st;
+}
+
+// validate.cel (Kyverno's validate_cel handler): the rule's celPreconditions, then
+// validate.cel.variables, then each expression in order.
+Status parse_validate_cel(const F& f, const F& preconditions_field, const std::string& rule_name,
+                          const std::string& rule_message, Validation& v) {
   VOUCH_RETURN_IF_ERROR(f.object());
+  VOUCH_RETURN_IF_ERROR(f.only({"generate", "expressions", "paramKind", "paramRef", "auditAnnotations", "variables"}));
+  VOUCH_RETURN_IF_ERROR(valid(f.at("generate").boolean()));
+  if (f.at("paramKind").present() || f.at("paramRef").present()) {
+    // Parameters are cluster objects found through the API server: a result of error, as
+    // Kyverno reports a rule whose parameters it cannot collect.
+    v.unsupported = true;
+    v.unsupported_kind = "cel.paramKind";
+    return ok_status();
+  }
+  VOUCH_ASSIGN_OR_RETURN(auto preconditions, parse_named_expressions(preconditions_field, "name", "expression"));
+  VOUCH_ASSIGN_OR_RETURN(auto variables, parse_named_expressions(f.at("variables"), "name", "expression"));
+  VOUCH_ASSIGN_OR_RETURN(auto audit, parse_named_expressions(f.at("auditAnnotations"), "key", "valueExpression"));
+  VOUCH_ASSIGN_OR_RETURN(auto exprs, f.at("expressions").list());
+  if (exprs.empty()) return f.at("expressions").err("at least one expression is required");
+  for (size_t i = 0; i < exprs.size(); ++i) {
+    const F& e = exprs[i];
+    VOUCH_RETURN_IF_ERROR(e.object());
+    if (!e.v->is_object()) return e.err("expected an object");
+    VOUCH_RETURN_IF_ERROR(e.only({"expression", "message", "messageExpression", "reason"}));
+    CelValidation check;
+    VOUCH_ASSIGN_OR_RETURN(check.expression, e.at("expression").str());
+    if (check.expression.empty()) return e.at("expression").err("required");
+    VOUCH_ASSIGN_OR_RETURN(check.message, e.at("message").str());
+    if (check.message.empty()) check.message = rule_message;
+    VOUCH_ASSIGN_OR_RETURN(check.message_expression, e.at("messageExpression").str());
+    VOUCH_ASSIGN_OR_RETURN(std::string reason, e.at("reason").str());
+    if (!reason.empty() && reason != "Unauthorized" && reason != "Forbidden" && reason != "Invalid" &&
+        reason != "RequestEntityTooLarge")
+      return e.at("reason").err(
+          fmt::format("expected Unauthorized, Forbidden, Invalid or RequestEntityTooLarge, got '{}'", reason));
+    // Compiled where it will live: programs may refer to the expressions' text.
+    auto p = std::make_shared<CelPolicy>(match_all_cel(rule_name, "Fail"));
+    p->match_conditions = preconditions;
+    p->variables = variables;
+    p->audit_annotations = audit;
+    p->validations.push_back(std::move(check));
+    VOUCH_RETURN_IF_ERROR(compile_cel_at(
+        *p, {{"spec.matchConditions", preconditions_field.path},
+             {"spec.variables", f.at("variables").path},
+             {"spec.validations[0]", e.path}}));
+    v.cel.push_back(std::move(p));
+  }
+  return ok_status();
+}
+
+Result<Validation> parse_validation(const F& f, const F& rule) {
+  VOUCH_RETURN_IF_ERROR(f.object());
+  VOUCH_RETURN_IF_ERROR(f.only({"failureAction", "failureActionOverrides", "allowExistingViolations", "message",
+                                "manifests", "foreach", "pattern", "anyPattern", "deny", "podSecurity", "cel",
+                                "assert"}));
   Validation v;
+  VOUCH_ASSIGN_OR_RETURN(auto allow_existing, f.at("allowExistingViolations").boolean());
+  v.allow_existing_violations = allow_existing.value_or(true);
   VOUCH_ASSIGN_OR_RETURN(v.message, f.at("message").str());
   VOUCH_ASSIGN_OR_RETURN(v.failure_action, parse_optional_action(f.at("failureAction")));
   VOUCH_ASSIGN_OR_RETURN(v.overrides, parse_overrides(f.at("failureActionOverrides")));
@@ -346,6 +513,7 @@ Result<Validation> parse_validation(const F& f) {
   VOUCH_ASSIGN_OR_RETURN(v.any_pattern, parse_any_pattern(f.at("anyPattern")));
   if (f.at("deny").present()) {
     VOUCH_RETURN_IF_ERROR(f.at("deny").object());
+    VOUCH_RETURN_IF_ERROR(f.at("deny").only({"conditions"}));
     VOUCH_ASSIGN_OR_RETURN(auto c, parse_conditions(f.at("deny").at("conditions")));
     v.deny = c.value_or(Conditions{});
   }
@@ -354,14 +522,18 @@ Result<Validation> parse_validation(const F& f) {
     VOUCH_ASSIGN_OR_RETURN(ForEachValidation fe, parse_foreach(e, 0));
     v.foreach.push_back(std::move(fe));
   }
-  for (const char* k : {"cel", "podSecurity", "manifests", "assert"}) {
+  if (f.at("cel").present()) {
+    VOUCH_ASSIGN_OR_RETURN(std::string name, rule.at("name").str());
+    VOUCH_RETURN_IF_ERROR(parse_validate_cel(f.at("cel"), rule.at("celPreconditions"), name, v.message, v));
+  }
+  for (const char* k : {"podSecurity", "manifests", "assert"}) {
     if (f.at(k).present()) {
       v.unsupported = true;
       v.unsupported_kind = k;
     }
   }
   int kinds = (v.pattern ? 1 : 0) + (v.any_pattern ? 1 : 0) + (v.deny ? 1 : 0) + (v.foreach.empty() ? 0 : 1) +
-              (v.unsupported ? 1 : 0);
+              (f.at("cel").present() ? 1 : 0) + (v.unsupported && v.unsupported_kind != "cel.paramKind" ? 1 : 0);
   if (kinds != 1) return f.err("exactly one of pattern, anyPattern, deny, foreach, podSecurity, cel or manifests is required");
   return v;
 }
@@ -577,10 +749,66 @@ Result<ImageVerification> parse_verify_image(const F& f) {
   iv.cosign_oci11 = oci.value_or(false);
   if (F v = f.at("validate"); v.present()) {
     VOUCH_RETURN_IF_ERROR(v.object());
+    VOUCH_RETURN_IF_ERROR(v.only({"message", "deny"}));
+    VOUCH_RETURN_IF_ERROR(v.at("deny").object());
+    VOUCH_RETURN_IF_ERROR(v.at("deny").only({"conditions"}));
     VOUCH_ASSIGN_OR_RETURN(iv.validate_message, v.at("message").str());
     VOUCH_ASSIGN_OR_RETURN(iv.validate_deny, parse_conditions(v.at("deny").at("conditions")));
   }
+  if (F c = f.at("imageRegistryCredentials"); c.present()) {
+    VOUCH_RETURN_IF_ERROR(c.object());
+    VOUCH_RETURN_IF_ERROR(c.only({"allowInsecureRegistry", "providers", "secrets"}));
+    VOUCH_RETURN_IF_ERROR(valid(c.at("allowInsecureRegistry").boolean()));
+    VOUCH_ASSIGN_OR_RETURN(auto providers, c.at("providers").strings());
+    for (size_t i = 0; i < providers.size(); ++i) {
+      const auto& p = providers[i];
+      if (p != "default" && p != "amazon" && p != "azure" && p != "google" && p != "github")
+        return c.at("providers").err(
+            fmt::format("[{}]: expected default, amazon, azure, google or github, got '{}'", i, p));
+    }
+    VOUCH_RETURN_IF_ERROR(valid(c.at("secrets").strings()));
+  }
   return iv;
+}
+
+Result<std::map<std::string, std::vector<ImageExtractor>>> parse_image_extractors(const F& f) {
+  std::map<std::string, std::vector<ImageExtractor>> out;
+  if (!f.present()) return out;
+  VOUCH_RETURN_IF_ERROR(f.object());
+  for (const auto& kv : f.v->get_object()) {
+    F kind = f.at(kv.key());
+    VOUCH_ASSIGN_OR_RETURN(auto items, kind.list());
+    auto& list = out[std::string(kv.key())];
+    for (const auto& i : items) {
+      VOUCH_RETURN_IF_ERROR(i.object());
+      if (!i.v->is_object()) return i.err("expected an object");
+      VOUCH_RETURN_IF_ERROR(i.only({"path", "value", "name", "key", "jmesPath"}));
+      ImageExtractor e;
+      VOUCH_ASSIGN_OR_RETURN(std::string path, i.at("path").str());
+      for (size_t start = 0; start <= path.size();) {
+        size_t slash = path.find('/', start);
+        if (slash == std::string::npos) slash = path.size();
+        std::string part = path.substr(start, slash - start);
+        while (!part.empty() && part.front() == ' ') part.erase(part.begin());
+        while (!part.empty() && part.back() == ' ') part.pop_back();
+        if (!part.empty()) e.fields.push_back(std::move(part));
+        start = slash + 1;
+      }
+      if (e.fields.empty()) return i.at("path").err("required");
+      VOUCH_ASSIGN_OR_RETURN(e.value, i.at("value").str());
+      if (e.value.empty()) {
+        // Without `value`, the path's last segment names the image field.
+        e.value = e.fields.back();
+        e.fields.pop_back();
+      }
+      VOUCH_ASSIGN_OR_RETURN(std::string name, i.at("name").str());
+      if (!name.empty()) e.name = name;
+      VOUCH_ASSIGN_OR_RETURN(e.key, i.at("key").str());
+      VOUCH_ASSIGN_OR_RETURN(e.jmes_path, i.at("jmesPath").str());
+      list.push_back(std::move(e));
+    }
+  }
+  return out;
 }
 
 Result<Rule> parse_rule(const F& f) {
@@ -595,29 +823,52 @@ Result<Rule> parse_rule(const F& f) {
   VOUCH_ASSIGN_OR_RETURN(r.exclude, parse_match(f.at("exclude"), false));
   VOUCH_ASSIGN_OR_RETURN(r.context, parse_context(f.at("context")));
   VOUCH_ASSIGN_OR_RETURN(r.preconditions, parse_conditions(f.at("preconditions")));
+  // Kyverno has no rule-level action: accepting this field would leave an "Enforce" rule in
+  // Audit without a word, so it is refused with the fields Kyverno reads.
+  if (f.at("validationFailureAction").present()) {
+    if (f.at("verifyImages").present())
+      return f.at("validationFailureAction")
+          .err("not a field of a verifyImages rule, which would stay in the policy's action: set "
+               "failureAction on each verifyImages entry (Kyverno 1.13+) or spec.validationFailureAction");
+    return f.at("validationFailureAction")
+        .err("not a field of a rule, which would stay in the policy's action: set validate.failureAction "
+             "(Kyverno 1.13+) or spec.validationFailureAction");
+  }
+  VOUCH_RETURN_IF_ERROR(f.only({"name", "context", "reportProperties", "match", "exclude", "imageExtractors",
+                                "preconditions", "celPreconditions", "mutate", "validate", "generate", "verifyImages",
+                                "skipBackgroundRequests"}));
+  VOUCH_ASSIGN_OR_RETURN(r.report_properties, f.at("reportProperties").string_map());
+  VOUCH_RETURN_IF_ERROR(valid(f.at("skipBackgroundRequests").boolean()));
+  // celPreconditions are read by validate.cel (parse_validate_cel); elsewhere Kyverno does not
+  // evaluate them either, which `vouch policy lint` points out.
+  VOUCH_RETURN_IF_ERROR(valid(parse_named_expressions(f.at("celPreconditions"), "name", "expression")));
+  VOUCH_ASSIGN_OR_RETURN(r.image_extractors, parse_image_extractors(f.at("imageExtractors")));
   if (f.at("validate").present()) {
-    VOUCH_ASSIGN_OR_RETURN(Validation v, parse_validation(f.at("validate")));
-    // The deprecated rule-level validationFailureAction.
-    if (!v.failure_action && f.at("validationFailureAction").present()) {
-      VOUCH_ASSIGN_OR_RETURN(v.failure_action, parse_optional_action(f.at("validationFailureAction")));
-    }
+    VOUCH_ASSIGN_OR_RETURN(Validation v, parse_validation(f.at("validate"), f));
     r.validate = std::move(v);
   }
   VOUCH_ASSIGN_OR_RETURN(auto ivs, f.at("verifyImages").list());
-  // Kyverno has no rule-level action for verifyImages: accepting this field would leave an
-  // "Enforce" rule in Audit without a word, so it is refused with the field Kyverno reads.
-  if (!ivs.empty() && f.at("validationFailureAction").present())
-    return f.at("validationFailureAction")
-        .err("not a field of a verifyImages rule, which would stay in the policy's action: set "
-             "failureAction on each verifyImages entry (Kyverno 1.13+) or spec.validationFailureAction");
   for (const auto& i : ivs) {
     VOUCH_ASSIGN_OR_RETURN(ImageVerification iv, parse_verify_image(i));
     r.verify_images.push_back(std::move(iv));
   }
   r.has_mutate = f.at("mutate").present();
+  if (r.has_mutate) {
+    VOUCH_ASSIGN_OR_RETURN(Mutation m, parse_mutation(f.at("mutate")));
+    r.mutate = std::move(m);
+  }
   r.has_generate = f.at("generate").present();
   int kinds = (r.validate ? 1 : 0) + (r.verify_images.empty() ? 0 : 1) + (r.has_mutate ? 1 : 0) + (r.has_generate ? 1 : 0);
   if (kinds != 1) return f.err("exactly one of validate, mutate, generate or verifyImages is required");
+  // Kyverno's policy validation: a digest cannot be written back through an extractor that
+  // rewrote the value it read.
+  for (const auto& [kind, list] : r.image_extractors)
+    for (const auto& e : list)
+      if (!e.jmes_path.empty())
+        for (const auto& iv : r.verify_images)
+          if (iv.mutate_digest)
+            return f.at("imageExtractors").at(kind).err(
+                "an extractor with jmesPath cannot be combined with mutateDigest: set mutateDigest: false");
   return r;
 }
 
@@ -653,8 +904,12 @@ Result<Policy> parse_policy(const bj::value& doc) {
   VOUCH_RETURN_IF_ERROR(spec.only({"rules", "applyRules", "background", "admission", "emitWarning", "useServerSideApply",
                                    "validationFailureAction", "validationFailureActionOverrides", "failurePolicy",
                                    "webhookTimeoutSeconds", "webhookConfiguration", "mutateExistingOnPolicyUpdate",
-                                   "generateExisting", "generateExistingOnPolicyUpdate", "schemaValidation",
-                                   "failureActionOverrides", "evaluation"}));
+                                   "generateExisting", "generateExistingOnPolicyUpdate", "schemaValidation"}));
+  VOUCH_RETURN_IF_ERROR(spec.at("webhookConfiguration").object());
+  VOUCH_RETURN_IF_ERROR(spec.at("webhookConfiguration").only({"failurePolicy", "timeoutSeconds", "matchConditions"}));
+  for (const char* flag : {"useServerSideApply", "mutateExistingOnPolicyUpdate", "generateExisting",
+                           "generateExistingOnPolicyUpdate", "schemaValidation"})
+    VOUCH_RETURN_IF_ERROR(valid(spec.at(flag).boolean()));
   if (spec.at("validationFailureAction").present()) {
     VOUCH_ASSIGN_OR_RETURN(p.failure_action, parse_action(spec.at("validationFailureAction")));
   }
@@ -686,6 +941,14 @@ Result<Policy> parse_policy(const bj::value& doc) {
     if (t < 1 || t > 30) return timeout.err("must be between 1 and 30");
     p.webhook_timeout_seconds = static_cast<int>(t);
   }
+  if (F mc = spec.at("webhookConfiguration").at("matchConditions"); mc.present()) {
+    VOUCH_ASSIGN_OR_RETURN(auto conditions, parse_named_expressions(mc, "name", "expression"));
+    if (conditions.size() > 64) return mc.err("at most 64 match conditions are allowed");
+    auto match = std::make_shared<CelPolicy>(match_all_cel(p.name, p.failure_policy));
+    match->match_conditions = std::move(conditions);
+    VOUCH_RETURN_IF_ERROR(compile_cel_at(*match, {{"spec.matchConditions", mc.path}}));
+    if (!match->match_conditions.empty()) p.webhook_match = std::move(match);
+  }
   VOUCH_ASSIGN_OR_RETURN(auto rules, spec.at("rules").list());
   if (rules.empty()) return spec.at("rules").err("at least one rule is required");
   std::set<std::string> names;
@@ -707,6 +970,71 @@ Result<Policy> parse_policy(const bj::value& doc) {
   return p;
 }
 
+bool is_policy_exception_kind(std::string_view api_version, std::string_view kind) {
+  return kind == "PolicyException" &&
+         (api_version == "kyverno.io/v2" || api_version == "kyverno.io/v2beta1" || api_version == "kyverno.io/v2alpha1");
+}
+
+Result<std::vector<PolicyException>> parse_policy_exceptions(std::string_view text, std::string_view source) {
+  VOUCH_ASSIGN_OR_RETURN(auto docs, parse_documents(text, source, {.max_bytes = 8 << 20, .max_depth = 64, .max_nodes = 100000}));
+  std::vector<PolicyException> out;
+  for (size_t i = 0; i < docs.size(); ++i) {
+    const auto& d = docs[i];
+    if (!d.is_object()) continue;
+    F root{&d, ""};
+    auto api = root.at("apiVersion").str();
+    auto kind = root.at("kind").str();
+    if (!api.ok() || !kind.ok() || !is_policy_exception_kind(*api, *kind)) continue;
+    auto parsed = [&]() -> Result<PolicyException> {
+      VOUCH_RETURN_IF_ERROR(root.only({"apiVersion", "kind", "metadata", "spec", "status"}));
+      PolicyException e;
+      F meta = root.at("metadata");
+      VOUCH_RETURN_IF_ERROR(meta.object());
+      VOUCH_ASSIGN_OR_RETURN(e.name, meta.at("name").str());
+      if (e.name.empty()) return meta.at("name").err("required");
+      VOUCH_ASSIGN_OR_RETURN(e.ns, meta.at("namespace").str());
+      F spec = root.at("spec");
+      if (!spec.present()) return spec.err("required");
+      VOUCH_RETURN_IF_ERROR(spec.object());
+      VOUCH_RETURN_IF_ERROR(spec.only({"background", "match", "conditions", "exceptions", "podSecurity"}));
+      VOUCH_ASSIGN_OR_RETURN(auto bg, spec.at("background").boolean());
+      e.background = bg.value_or(true);
+      // An exception's filters may leave kinds out (Kyverno checks kinds only when given).
+      if (!spec.at("match").present()) return spec.at("match").err("required");
+      VOUCH_ASSIGN_OR_RETURN(e.match, parse_match(spec.at("match"), false));
+      if (e.match.empty()) return spec.at("match").err("any or all is required");
+      VOUCH_ASSIGN_OR_RETURN(e.conditions, parse_conditions(spec.at("conditions")));
+      VOUCH_ASSIGN_OR_RETURN(auto entries, spec.at("exceptions").list());
+      if (entries.empty()) return spec.at("exceptions").err("at least one entry is required");
+      for (const auto& x : entries) {
+        VOUCH_RETURN_IF_ERROR(x.object());
+        VOUCH_RETURN_IF_ERROR(x.only({"policyName", "ruleNames"}));
+        PolicyException::Entry entry;
+        VOUCH_ASSIGN_OR_RETURN(entry.policy, x.at("policyName").str());
+        if (entry.policy.empty()) return x.at("policyName").err("required");
+        VOUCH_ASSIGN_OR_RETURN(entry.rules, x.at("ruleNames").strings());
+        if (entry.rules.empty()) return x.at("ruleNames").err("at least one rule name is required");
+        e.exceptions.push_back(std::move(entry));
+      }
+      // podSecurity narrows an exception of a podSecurity rule to some controls; vouch does
+      // not evaluate podSecurity rules (they report error), so it is only checked here.
+      VOUCH_ASSIGN_OR_RETURN(auto pss, spec.at("podSecurity").list());
+      for (const auto& c : pss) {
+        VOUCH_RETURN_IF_ERROR(c.object());
+        VOUCH_RETURN_IF_ERROR(c.only({"controlName", "images", "restrictedField", "values"}));
+      }
+      return e;
+    }();
+    if (!parsed.ok()) {
+      std::string name = "(unnamed)";
+      if (auto n = root.at("metadata").at("name").str(); n.ok() && !n->empty()) name = *n;
+      return invalid_input(fmt::format("{}: PolicyException {}: {}", source, name, parsed.error().message));
+    }
+    out.push_back(std::move(parsed).value());
+  }
+  return out;
+}
+
 Result<std::vector<Policy>> parse_policies(std::string_view text, std::string_view source) {
   // Policies are small: a tighter node budget than for resources keeps alias expansion cheap.
   VOUCH_ASSIGN_OR_RETURN(auto docs, parse_documents(text, source, {.max_bytes = 8 << 20, .max_depth = 64, .max_nodes = 100000}));
@@ -726,6 +1054,12 @@ Result<std::vector<Policy>> parse_policies(std::string_view text, std::string_vi
     std::string_view kind_name = kind && kind->is_string() ? std::string_view(kind->get_string()) : std::string_view();
     if (is_unsupported_policy_kind(api_version, kind_name))
       return invalid_input(fmt::format("{}: {} {}: policy kind {} is not supported", source, kind_name, name_of(d), kind_name));
+    if (is_image_policy_kind(api_version, kind_name)) {
+      auto p = parse_image_policy(d);
+      if (!p.ok()) return invalid_input(fmt::format("{}: {} {}: {}", source, kind_name, name_of(d), p.error().message));
+      out.push_back(std::move(p).value());
+      continue;
+    }
     if (is_cel_policy_kind(api_version, kind_name)) {
       if (kind_name == "ValidatingAdmissionPolicyBinding") {
         bindings.push_back(i);

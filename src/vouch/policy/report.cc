@@ -4,6 +4,7 @@
 namespace vouch::policy {
 
 RuleStatus reported_status(const RuleResult& result, bool audit_warn) {
+  if (result.status == RuleStatus::kFail && !result.scored) return RuleStatus::kWarn;
   if (result.status == RuleStatus::kFail && audit_warn && result.action == FailureAction::kAudit) return RuleStatus::kWarn;
   return result.status;
 }
@@ -11,7 +12,10 @@ RuleStatus reported_status(const RuleResult& result, bool audit_warn) {
 bj::object report_result(const RuleResult& result, const ResourceRef& resource, UnixSeconds when) {
   // PolicyReportResult (wgpolicyk8s.io/v1alpha2): the resource as an ObjectReference in
   // `resources`, and what the type has no field for in `properties` (string values).
-  bj::object properties{{"type", result.type}, {"failureAction", failure_action_name(result.action)}};
+  bj::object properties;
+  for (const auto& [k, v] : result.properties) properties[k] = v;  // rule.reportProperties
+  properties["type"] = result.type;
+  properties["failureAction"] = failure_action_name(result.action);
   if (!result.patches.empty()) {
     bj::array ops(result.patches.begin(), result.patches.end());
     properties["patches"] = bj::serialize(ops);
@@ -20,7 +24,7 @@ bj::object report_result(const RuleResult& result, const ResourceRef& resource, 
                     {"policy", result.policy},
                     {"rule", result.rule},
                     {"result", rule_status_name(result.status)},
-                    {"scored", true},
+                    {"scored", result.scored},
                     {"message", result.message},
                     {"timestamp", bj::object{{"seconds", when}, {"nanos", 0}}},
                     {"resources", bj::array{bj::object{{"apiVersion", resource.api_version},

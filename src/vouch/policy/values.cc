@@ -1,9 +1,12 @@
 // Kyverno CLI values and user-info files, and the requests they make.
 #include "vouch/policy/values.h"
 
+#include <set>
+
 #include <fmt/format.h>
 
 #include "vouch/policy/document.h"
+#include "vouch/policy/image_policy.h"
 
 namespace vouch::policy {
 
@@ -38,7 +41,41 @@ Result<Values> parse_values(std::string_view text, std::string_view source) {
   VOUCH_ASSIGN_OR_RETURN(bj::value doc, parse_document(text, source));
   if (!doc.is_object()) return invalid_input(fmt::format("{}: expected an object", source));
   auto& o = doc.get_object();
+  for (const auto& kv : o) {
+    static const std::set<std::string_view> kKnown = {"apiVersion", "kind", "metadata", "globalValues",
+                                                      "policies", "namespaceSelector", "subresources"};
+    if (!kKnown.count(kv.key())) return invalid_input(fmt::format("{}: {}: unknown field", source, std::string(kv.key())));
+  }
   vals.global = members(o.if_contains("globalValues"));
+  if (auto* subs = o.if_contains("subresources"); subs && !subs->is_null()) {
+    if (!subs->is_array()) return invalid_input(fmt::format("{}: subresources: expected a list", source));
+    for (size_t i = 0; i < subs->get_array().size(); ++i) {
+      const auto& e = subs->get_array()[i];
+      auto gv = [](const bj::object& r) {
+        std::string g = r.contains("group") && r.at("group").is_string() ? std::string(r.at("group").get_string()) : "";
+        std::string v = r.contains("version") && r.at("version").is_string() ? std::string(r.at("version").get_string()) : "";
+        return g.empty() ? v : g + "/" + v;
+      };
+      auto str = [](const bj::object& r, const char* k) {
+        return r.contains(k) && r.at(k).is_string() ? std::string(r.at(k).get_string()) : std::string();
+      };
+      const bj::value* parent = e.is_object() ? e.get_object().if_contains("parentResource") : nullptr;
+      const bj::value* sub = e.is_object() ? e.get_object().if_contains("subresource") : nullptr;
+      if (!parent || !parent->is_object() || !sub || !sub->is_object())
+        return invalid_input(fmt::format("{}: subresources[{}]: parentResource and subresource are required", source, i));
+      Values::Subresource s;
+      s.api_version = gv(sub->get_object());
+      s.kind = str(sub->get_object(), "kind");
+      s.parent_api_version = gv(parent->get_object());
+      s.parent_kind = str(parent->get_object(), "kind");
+      std::string name = str(sub->get_object(), "name");
+      size_t slash = name.find('/');
+      if (s.kind.empty() || s.parent_kind.empty() || slash == std::string::npos || slash + 1 == name.size())
+        return invalid_input(fmt::format("{}: subresources[{}]: expected kinds and a name like pods/exec", source, i));
+      s.name = name.substr(slash + 1);
+      vals.subresources.push_back(std::move(s));
+    }
+  }
   if (auto* ps = o.if_contains("policies"); ps && ps->is_array()) {
     for (const auto& p : ps->get_array()) {
       if (!p.is_object()) continue;
@@ -91,6 +128,13 @@ Request request_for(const Policy& policy, const bj::value& resource, const Value
   req.user = user;
   req.namespace_labels = values.namespace_labels;
   ResourceRef ref = resource_ref(resource);
+  for (const auto& s : values.subresources) {
+    if (s.kind == ref.kind && s.api_version == ref.api_version) {
+      req.parent_api_version = s.parent_api_version;
+      req.parent_kind = s.parent_kind;
+      req.subresource = s.name;
+    }
+  }
   req.values = values.global;
   if (auto it = values.resources.find(policy.name); it != values.resources.end()) {
     if (auto jt = it->second.find(ref.name); jt != it->second.end())
@@ -113,13 +157,38 @@ std::vector<Evaluated> evaluate_all(const Engine& engine, const std::vector<Poli
                                     const std::vector<bj::value>& resources, const Values& values,
                                     const UserInfo& user, const std::string& operation) {
   std::vector<Evaluated> out;
+  // As Kyverno's CLI: every policy's mutate rules first, in order, each on the resource as the
+  // policies before it left it; then the other rules, on the mutated resource.
+  std::vector<bj::value> mutated = resources;
   for (const auto& p : policies) {
     for (size_t index = 0; index < resources.size(); ++index) {
-      Request req = request_for(p, resources[index], values, user, operation);
+      Request req = request_for(p, mutated[index], values, user, operation);
       ResourceRef ref = resource_ref(resources[index]);
-      for (auto& rr : engine.apply(p, req)) out.push_back({ref, index, std::move(rr)});
+      for (auto& rr : engine.apply(p, req, Stage::kMutate)) {
+        if (!rr.patched_resource.is_null()) mutated[index] = rr.patched_resource;
+        out.push_back({ref, index, std::move(rr)});
+      }
     }
   }
+  // ImageValidatingPolicies share what they verified per resource: `required` is settled once
+  // all have run, as Kyverno settles it per request.
+  std::vector<std::shared_ptr<ImageVerificationLedger>> ledgers(resources.size());
+  std::vector<std::pair<size_t, const ImageValidatingPolicy*>> image_results;
+  for (const auto& p : policies) {
+    for (size_t index = 0; index < resources.size(); ++index) {
+      Request req = request_for(p, mutated[index], values, user, operation);
+      if (p.image_policy) {
+        if (!ledgers[index]) ledgers[index] = std::make_shared<ImageVerificationLedger>();
+        req.image_verifications = ledgers[index];
+      }
+      ResourceRef ref = resource_ref(resources[index]);
+      for (auto& rr : engine.apply(p, req, Stage::kValidate)) {
+        if (p.image_policy) image_results.emplace_back(out.size(), p.image_policy.get());
+        out.push_back({ref, index, std::move(rr)});
+      }
+    }
+  }
+  for (const auto& [at, policy] : image_results) settle_required(*policy, out[at].result, *ledgers[out[at].resource_index]);
   return out;
 }
 

@@ -74,17 +74,22 @@ bj::object vulnerability(const Finding& f) {
 
 }  // namespace
 
-bj::value report_cyclonedx_vex(const MatchReport& report, const ScanContext& ctx) {
+bj::value report_cyclonedx_vex(const MatchReport& report, const ScanContext& ctx,
+                               const std::vector<sbom::Package>& packages) {
   std::map<std::string, bj::object> components;  // by bom-ref: one component per package
+  auto add_component = [&](const FindingPackage& p) {
+    std::string ref = bom_ref(p);
+    if (components.contains(ref)) return;
+    bj::object c{{"bom-ref", ref}, {"type", "library"}, {"name", p.name}, {"version", p.version}};
+    if (!p.purl.empty()) c["purl"] = p.purl;
+    components.emplace(ref, std::move(c));
+  };
+  // The same identity the matcher gives a finding's package, so that affects[].ref names it.
+  for (const auto& p : packages) add_component(FindingPackage{p.id, p.name, p.version, p.type, p.purl});
   bj::array vulnerabilities;
   for (const auto* findings : {&report.vulnerabilities, &report.suppressed}) {
     for (const auto& f : *findings) {
-      std::string ref = bom_ref(f.package);
-      if (!components.contains(ref)) {
-        bj::object c{{"bom-ref", ref}, {"type", "library"}, {"name", f.package.name}, {"version", f.package.version}};
-        if (!f.package.purl.empty()) c["purl"] = f.package.purl;
-        components.emplace(ref, std::move(c));
-      }
+      add_component(f.package);
       vulnerabilities.push_back(vulnerability(f));
     }
   }

@@ -572,3 +572,40 @@ TEST(AdmissionManifests, YamlReadsBackAsTheObjects) {
 
 }  // namespace
 }  // namespace vouch::admission
+
+namespace vouch::admission {
+namespace {
+
+TEST(AdmissionManifests, ImageValidatingPolicyGoesToBothWebhooksAsItsResourceRulesSay) {
+  const char* ivpol = R"(apiVersion: policies.kyverno.io/v1
+kind: ImageValidatingPolicy
+metadata: {name: images}
+spec:
+  failurePolicy: Ignore
+  webhookConfiguration: {timeoutSeconds: 25}
+  matchConstraints:
+    resourceRules:
+      - {apiGroups: [""], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [pods]}
+      - {apiGroups: [apps], apiVersions: [v1], resources: [deployments]}
+  attestors: []
+  validations:
+    - expression: "true"
+)";
+  Manifests m = build({file("ivpol.yaml", ivpol)});
+  auto validating = webhooks(m, "ValidatingWebhookConfiguration");
+  auto mutating = webhooks(m, "MutatingWebhookConfiguration");
+  ASSERT_EQ(validating.count("validate.vouch.svc-ignore"), 1u);
+  ASSERT_EQ(mutating.count("mutate.vouch.svc-ignore"), 1u);
+  for (const auto* hook : {&validating.at("validate.vouch.svc-ignore"), &mutating.at("mutate.vouch.svc-ignore")}) {
+    EXPECT_EQ(rule_lines(*hook), (std::vector<std::string>{"/v1/pods:CREATE,UPDATE", "apps/v1/deployments:CREATE,UPDATE,DELETE,CONNECT"}));
+    EXPECT_EQ(hook->at("timeoutSeconds"), 25);
+  }
+  // Without mutateDigest there is nothing to pin: the validating webhook only.
+  std::string no_pin = std::string(ivpol) + "  validationConfigurations: {mutateDigest: false}\n";
+  Manifests v = build({file("ivpol.yaml", no_pin)});
+  EXPECT_EQ(webhooks(v, "MutatingWebhookConfiguration").size(), 0u);
+  EXPECT_EQ(webhooks(v, "ValidatingWebhookConfiguration").size(), 1u);
+}
+
+}  // namespace
+}  // namespace vouch::admission

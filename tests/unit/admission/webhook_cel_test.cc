@@ -149,3 +149,65 @@ TEST(CelAdmission, ReportSourcesOfTheCelKinds) {
 
 }  // namespace
 }  // namespace vouch::admission
+
+namespace vouch::admission {
+namespace {
+
+TEST(CelAdmission, AuditAnnotationsComeBackInTheResponse) {
+  std::string policy = R"yaml(apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: images}
+spec:
+  matchConstraints:
+    resourceRules:
+      - {apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}
+  validations:
+    - expression: "true"
+  auditAnnotations:
+    - key: first-image
+      valueExpression: "object.spec.containers[0].image"
+    - key: nothing
+      valueExpression: "null"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: images-binding}
+spec:
+  policyName: images
+  validationActions: [Audit]
+)yaml";
+  CelFixture fx({policy});
+  auto r = fx.webhook->evaluate(review("shop", "nginx:1.27"), false, false);
+  EXPECT_TRUE(r.allowed);
+  EXPECT_EQ(r.audit_annotations, (std::map<std::string, std::string>{{"images/first-image", "nginx:1.27"}}));
+  bj::value encoded = bj::parse(encode_review_response(review("shop", "nginx:1.27"), r));
+  EXPECT_EQ(encoded.at("response").at("auditAnnotations").at("images/first-image"), "nginx:1.27");
+  // A valueExpression that does not compile is refused with the policy.
+  std::string bad = policy;
+  bad.replace(bad.find("\"null\""), 6, "\"1 +\"");
+  vouch::testing::TempDir tmp;
+  std::ofstream(tmp.path() / "p.yaml") << bad;
+  auto d = PolicyDirectory::open(tmp.path().string());
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.error().message.find("spec.auditAnnotations[1].valueExpression"), std::string::npos) << d.error().message;
+}
+
+TEST(CelAdmission, PolicyExceptionsAmongThePolicyFilesApply) {
+  std::string exception = R"yaml(apiVersion: kyverno.io/v2
+kind: PolicyException
+metadata: {name: legacy, namespace: both}
+spec:
+  exceptions: [{policyName: both, ruleNames: [no-latest-tag]}]
+  match: {any: [{resources: {kinds: [Pod], namespaces: [both], names: [web]}}]}
+)yaml";
+  CelFixture fx({kClusterPolicy, exception});
+  auto r = fx.webhook->evaluate(review("both", "nginx:latest"), false, false);
+  EXPECT_TRUE(r.allowed) << r.message;
+  ASSERT_EQ(fx.recorded.size(), 1u);
+  ASSERT_EQ(fx.recorded[0].results.size(), 1u);
+  EXPECT_EQ(fx.recorded[0].results[0].status, RuleStatus::kSkip);
+  EXPECT_EQ(fx.recorded[0].results[0].message, "rule is skipped due to policy exceptionsboth/legacy");
+}
+
+}  // namespace
+}  // namespace vouch::admission

@@ -402,11 +402,16 @@ struct StampOptions {
   bool embed_certs = true;
   std::vector<Certificate> extra_certs = {};  // embedded besides the signer
   const EVP_MD* ess_digest = nullptr;     // nullptr: ESSCertID (SHA-1); else ESSCertIDv2
+  long micros = 0;                        // added to time; written when precision_digits > 0
+  unsigned precision_digits = 0;          // digits of a second genTime carries
+  int accuracy_seconds = 0, accuracy_millis = 0, accuracy_micros = 0;  // all 0: no accuracy field
+  const char* policy = "1.3.6.1.4.1.57264.2";
 };
 
 int fixed_time(TS_RESP_CTX*, void* data, long* sec, long* usec) {
-  *sec = static_cast<long>(*static_cast<UnixSeconds*>(data));
-  *usec = 0;
+  const auto* opt = static_cast<const StampOptions*>(data);
+  *sec = static_cast<long>(opt->time);
+  *usec = opt->micros;
   return 1;
 }
 
@@ -438,8 +443,10 @@ Bytes stamp(const Issued& tsa, ByteView data, StampOptions opt = {}) {
   TS_RESP_CTX_set_signer_cert(ctx.get(), tsa.cert.get());
   TS_RESP_CTX_set_signer_key(ctx.get(), tsa.key.get());
   TS_RESP_CTX_set_signer_digest(ctx.get(), EVP_sha256());
-  std::unique_ptr<ASN1_OBJECT, Del> policy(OBJ_txt2obj("1.3.6.1.4.1.57264.2", 1));
+  std::unique_ptr<ASN1_OBJECT, Del> policy(OBJ_txt2obj(opt.policy, 1));
   TS_RESP_CTX_set_def_policy(ctx.get(), policy.get());
+  TS_RESP_CTX_set_accuracy(ctx.get(), opt.accuracy_seconds, opt.accuracy_millis, opt.accuracy_micros);
+  TS_RESP_CTX_set_clock_precision_digits(ctx.get(), opt.precision_digits);
   for (auto h : {HashAlgorithm::kSha256, HashAlgorithm::kSha384, HashAlgorithm::kSha512})
     TS_RESP_CTX_add_md(ctx.get(), md_of(h));
   if (opt.ess_digest) TS_RESP_CTX_set_ess_cert_id_digest(ctx.get(), opt.ess_digest);
@@ -448,7 +455,7 @@ Bytes stamp(const Issued& tsa, ByteView data, StampOptions opt = {}) {
     for (const auto& c : opt.extra_certs) sk_X509_push(extra.get(), c.get());
     TS_RESP_CTX_set_certs(ctx.get(), extra.get());
   }
-  TS_RESP_CTX_set_time_cb(ctx.get(), fixed_time, &opt.time);
+  TS_RESP_CTX_set_time_cb(ctx.get(), fixed_time, &opt);
   std::unique_ptr<TS_RESP, Del> resp(TS_RESP_create_response(ctx.get(), req_bio.get()));
   EXPECT_NE(resp, nullptr);
   if (!resp) return {};
@@ -470,6 +477,29 @@ class SyntheticTsa : public ::testing::Test {
   Issued root_, leaf_;
   const Bytes sig_ = to_bytes("the signature bytes");
 };
+
+TEST_F(SyntheticTsa, GenTimeFractionAndAccuracyAreRead) {
+  // genTime with milliseconds, accuracy of 1 s 250 ms 7 µs.
+  Bytes der = stamp(leaf_, sig_, {.micros = 456789, .precision_digits = 3, .accuracy_seconds = 1,
+                                  .accuracy_millis = 250, .accuracy_micros = 7});
+  auto r = verify_timestamp(der, sig_, {authority()});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->time, kJan2024 + 10 * kDay);
+  EXPECT_EQ(r->time_micros, (kJan2024 + 10 * kDay) * 1000000 + 456000);
+  EXPECT_EQ(r->accuracy_micros, 1250007);
+  EXPECT_EQ(r->policy, "1.3.6.1.4.1.57264.2");
+  auto info = parse_timestamp(der);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->time_micros, r->time_micros);
+  EXPECT_EQ(info->accuracy_micros, 1250007);
+  // Whole seconds and no accuracy field.
+  der = stamp(leaf_, sig_, {.policy = "0.4.0.2023.1.1"});
+  r = verify_timestamp(der, sig_, {authority()});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->time_micros, (kJan2024 + 10 * kDay) * 1000000);
+  EXPECT_EQ(r->accuracy_micros, 0);
+  EXPECT_EQ(r->policy, "0.4.0.2023.1.1");
+}
 
 TEST_F(SyntheticTsa, AllImprintHashes) {
   for (auto h : {HashAlgorithm::kSha256, HashAlgorithm::kSha384, HashAlgorithm::kSha512}) {

@@ -132,22 +132,25 @@ TEST_P(InventoryStoreTest, FindingLifecycleAndOutbox) {
   EXPECT_EQ((*closed)[0].closed_at, 300);
   EXPECT_EQ((*closed)[0].repository, "reg/app");
 
-  // Back again: reopened.
+  // Back again within 7 days of closing: reopened, the same finding.
   r = store_->reconcile("sha256:01", {"p1"}, {finding("CVE-1", "p1")}, 400);
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->opened.size(), 1u);
+  EXPECT_TRUE(r->opened.empty());
+  ASSERT_EQ(r->reopened.size(), 1u);
+  EXPECT_EQ(r->reopened[0].first_seen, 100);
 
   // By alias.
   auto by_alias = store_->findings(with_vulnerability("GHSA-aaaa-bbbb-cccc"));
   ASSERT_TRUE(by_alias.ok());
   EXPECT_EQ(by_alias->size(), 1u);
 
-  // Outbox: opened, closed, opened, in order; delivered ones are not listed again.
+  // Outbox: opened, closed, reopened, in order; delivered ones are not listed again.
   auto due = store_->undelivered_events(10);
   ASSERT_TRUE(due.ok());
   ASSERT_EQ(due->size(), 3u);
   EXPECT_EQ((*due)[0].kind, "opened");
   EXPECT_EQ((*due)[1].kind, "closed");
+  EXPECT_EQ((*due)[2].kind, "reopened");
   EXPECT_EQ((*due)[1].finding.vulnerability, "CVE-1");
   EXPECT_EQ((*due)[1].finding.digest, "sha256:01");
   ASSERT_TRUE(store_->delivered((*due)[0].id, 1000).ok());
@@ -255,6 +258,136 @@ TEST_P(InventoryStoreTest, RescanOpensAndClosesOnlyWhatChanged) {
   EXPECT_EQ(r->closed, 2u);
   active = store_->findings(with_status(FindingStatus::kActive));
   EXPECT_TRUE(active->empty());
+}
+
+constexpr UnixSeconds kDay = 86400;
+
+// ECR's lifecycle on a controlled clock: a closed finding back within 7 days of closing reopens
+// (same finding, first seen kept); back later, a new finding opens and the closed one stays
+// listed until closed findings are deleted, 30 days after closing.
+TEST_P(InventoryStoreTest, ReopensWithinSevenDaysElseOpensANewFinding) {
+  const UnixSeconds t0 = 1'700'000'000;
+  ASSERT_TRUE(store_->put_image(image("sha256:01", "reg/app", t0), python_image("2.10", "1.0")).ok());
+  ASSERT_EQ(store_->reconcile("sha256:01", {}, {finding("CVE-1", "p1")}, t0)->opened.size(), 1u);
+  const UnixSeconds closed1 = t0 + kDay;
+  ASSERT_EQ(store_->reconcile("sha256:01", {}, {}, closed1)->closed.size(), 1u);
+
+  // 6 days 23 hours after closing: reopened.
+  auto r = store_->reconcile("sha256:01", {}, {finding("CVE-1", "p1")}, closed1 + 7 * kDay - 3600);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(r->opened.empty());
+  ASSERT_EQ(r->reopened.size(), 1u);
+  auto all = store_->findings({});
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].status, FindingStatus::kActive);
+  EXPECT_EQ((*all)[0].first_seen, t0);
+  EXPECT_FALSE((*all)[0].closed_at.has_value());
+
+  // Closed again, back 8 days later: a new finding; the closed one is still listed.
+  const UnixSeconds closed2 = closed1 + 10 * kDay;
+  ASSERT_EQ(store_->reconcile("sha256:01", {}, {}, closed2)->closed.size(), 1u);
+  const UnixSeconds back = closed2 + 8 * kDay;
+  r = store_->reconcile("sha256:01", {}, {finding("CVE-1", "p1")}, back);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(r->reopened.empty());
+  ASSERT_EQ(r->opened.size(), 1u);
+  EXPECT_EQ(r->opened[0].first_seen, back);
+  auto active = store_->findings(with_status(FindingStatus::kActive));
+  ASSERT_EQ(active->size(), 1u);
+  EXPECT_EQ((*active)[0].first_seen, back);
+  auto closed = store_->findings(with_status(FindingStatus::kClosed));
+  ASSERT_EQ(closed->size(), 1u);
+  EXPECT_EQ((*closed)[0].first_seen, t0);
+  EXPECT_EQ((*closed)[0].closed_at, closed2);
+  EXPECT_EQ(store_->findings({})->size(), 2u);
+  EXPECT_EQ(store_->findings(with_vulnerability("GHSA-aaaa-bbbb-cccc"))->size(), 2u);
+
+  // A window of 0 days: even a finding closed a second ago comes back as a new one.
+  ASSERT_EQ(store_->reconcile("sha256:01", {}, {}, back + 10)->closed.size(), 1u);
+  r = store_->reconcile("sha256:01", {}, {finding("CVE-1", "p1")}, back + 11, 0);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->opened.size(), 1u);
+  EXPECT_EQ(store_->findings(with_status(FindingStatus::kClosed))->size(), 2u);
+
+  // Deleted 30 days after closing: the one closed at closed2 goes first, then the other.
+  EXPECT_EQ(store_->purge_closed(closed2 + 29 * kDay - 30 * kDay).value(), 0u);
+  EXPECT_EQ(store_->purge_closed(closed2 + 31 * kDay - 30 * kDay).value(), 1u);
+  EXPECT_EQ(store_->findings(with_status(FindingStatus::kClosed))->size(), 1u);
+  EXPECT_EQ(store_->purge_closed(back + 10 + 31 * kDay - 30 * kDay).value(), 1u);
+  EXPECT_TRUE(store_->findings(with_status(FindingStatus::kClosed))->empty());
+  EXPECT_EQ(store_->findings(with_status(FindingStatus::kActive))->size(), 1u);  // open ones are never deleted
+
+  auto due = store_->undelivered_events(20);
+  std::vector<std::string> kinds;
+  for (const auto& e : *due) kinds.push_back(e.kind);
+  EXPECT_EQ(kinds, (std::vector<std::string>{"opened", "closed", "reopened", "closed", "opened", "closed", "opened"}));
+}
+
+// The same rules through `rescan` and its options, with retention: an image neither pushed nor
+// seen for 14 days goes inactive and its findings close; they are deleted 30 days later; the
+// image itself stays (inactive) for `images --all` and `query --all`.
+TEST_P(InventoryStoreTest, RescanAppliesRetentionAndDeletesClosedFindingsOnAControlledClock) {
+  fs::path in = dir_.path() / "osv", vdb = dir_.path() / "vulns" / "vulnerabilities.db";
+  fs::create_directories(in);
+  ASSERT_TRUE(write_file_atomic(in / "a.json", record("PYSEC-A", "2024-01-01T00:00:00Z", "jinja2", "2.11")).ok());
+  ASSERT_TRUE(vuln::update_from_osv(vdb, {in}, "t").ok());
+  auto vulns = vuln::open_sqlite_store(vdb, false);
+  ASSERT_TRUE(vulns.ok());
+  const UnixSeconds t0 = 1'700'000'000;
+  ASSERT_TRUE(add_and_scan(*store_, **vulns, vdb, image("sha256:01", "reg/old", t0), python_image("2.10", "1.0")).ok());
+  ASSERT_TRUE(add_and_scan(*store_, **vulns, vdb, image("sha256:02", "reg/new", t0 + 10 * kDay), python_image("2.10", "1.0")).ok());
+
+  RescanOptions o;
+  o.retention_days = 14;
+  o.now = t0 + 15 * kDay;
+  auto r = rescan(*store_, **vulns, vdb, o);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->expired, std::vector<std::string>{"sha256:01"});
+  EXPECT_EQ(r->purged, 0u);
+  auto closed = store_->findings(with_status(FindingStatus::kClosed));
+  ASSERT_EQ(closed->size(), 1u);
+  EXPECT_EQ((*closed)[0].reason, "image inactive");
+  EXPECT_EQ((*closed)[0].closed_at, t0 + 15 * kDay);
+
+  o.retention_days = 0;
+  o.now = t0 + 15 * kDay + 29 * kDay;
+  r = rescan(*store_, **vulns, vdb, o);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->purged, 0u);
+  o.delete_closed_days = 0;  // 0 keeps closed findings
+  o.now = t0 + 15 * kDay + 40 * kDay;
+  EXPECT_EQ(rescan(*store_, **vulns, vdb, o)->purged, 0u);
+  o.delete_closed_days = 30;
+  r = rescan(*store_, **vulns, vdb, o);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->purged, 1u);
+  EXPECT_TRUE(store_->findings(with_status(FindingStatus::kClosed))->empty());
+  EXPECT_EQ(store_->findings(with_status(FindingStatus::kActive))->size(), 1u);  // sha256:02's
+  auto images = store_->images(true);
+  ASSERT_EQ(images->size(), 2u);
+  EXPECT_FALSE((*images)[1].active);  // reg/old, sorted after reg/new
+  o.reopen_days = -1;
+  EXPECT_FALSE(rescan(*store_, **vulns, vdb, o).ok());
+}
+
+TEST_P(InventoryStoreTest, SbomSourceIsKept) {
+  Image i = image("sha256:01", "reg/app", 100);
+  i.sbom_source.kind = "attestation";
+  i.sbom_source.predicate_type = "https://cyclonedx.org/bom";
+  i.sbom_source.digest = "sha256:abcd";
+  i.sbom_source.signer = "key sha256:00";
+  ASSERT_TRUE(store_->put_image(i, python_image("2.10", "1.0")).ok());
+  auto got = store_->image("sha256:01");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->sbom_source.kind, "attestation");
+  EXPECT_EQ((*got)->sbom_source.signer, "key sha256:00");
+  EXPECT_EQ(image_json(**got).at("sbomSource").at("predicateType"), "https://cyclonedx.org/bom");
+  i.sbom_source = {};
+  i.sbom_source.note = "no attestation verified";
+  ASSERT_TRUE(store_->put_image(i, python_image("2.10", "1.0")).ok());
+  got = store_->image("sha256:01");
+  EXPECT_EQ((*got)->sbom_source.kind, "catalogued");
+  EXPECT_EQ((*got)->sbom_source.note, "no attestation verified");
 }
 
 // A sink that fails when told to and remembers what it took.

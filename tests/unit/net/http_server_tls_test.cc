@@ -295,8 +295,10 @@ TEST_F(HttpServerTls, StopsGracefullyWhileAnswersComeFromOtherThreads) {
   auto stopping = std::async(std::launch::async, [&] { (*server)->stop(2s); });
   // stop() closes the listener first; once new connections are refused it is waiting for the
   // request in flight.
+  // The bounds tell a prompt stop from one that waited out its 2 s deadline (or the idle
+  // connection's 5 s), with room for a loaded machine.
   while (RawConnection(port, "").connected()) {
-    ASSERT_LT(std::chrono::steady_clock::now() - t0, 1s);
+    ASSERT_LT(std::chrono::steady_clock::now() - t0, 1900ms);
     std::this_thread::yield();
   }
   EXPECT_EQ(stopping.wait_for(0ms), std::future_status::timeout);
@@ -307,7 +309,7 @@ TEST_F(HttpServerTls, StopsGracefullyWhileAnswersComeFromOtherThreads) {
   EXPECT_EQ(answer->body, "late");
   EXPECT_EQ(answer->headers.get("connection").value_or(""), "close");
   stopping.get();
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1900ms);
 }
 
 TEST_F(HttpServerTls, ReloadsRotatedCertificatesAndKeepsTheOldOnesOnError) {

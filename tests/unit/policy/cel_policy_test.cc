@@ -130,15 +130,15 @@ spec:
 }
 
 TEST(CelPolicy, UnreadKindsAndBadExpressionsAreRefused) {
-  auto image = parse_policies(R"yaml(
+  auto deleting = parse_policies(R"yaml(
 apiVersion: policies.kyverno.io/v1alpha1
-kind: ImageValidatingPolicy
-metadata: {name: images}
+kind: DeletingPolicy
+metadata: {name: cleanup}
 spec: {}
-)yaml", "ivp.yaml");
-  ASSERT_FALSE(image.ok());
-  EXPECT_NE(image.error().message.find("policy kind ImageValidatingPolicy is not supported"), std::string::npos)
-      << image.error().message;
+)yaml", "dpol.yaml");
+  ASSERT_FALSE(deleting.ok());
+  EXPECT_NE(deleting.error().message.find("policy kind DeletingPolicy is not supported"), std::string::npos)
+      << deleting.error().message;
   auto bad = parse_policies(R"yaml(
 apiVersion: policies.kyverno.io/v1alpha1
 kind: ValidatingPolicy

@@ -1,4 +1,7 @@
 // The CycloneDX report of a scan: components, ratings, affects and the VEX analysis.
+#include <set>
+#include <string>
+
 #include <gtest/gtest.h>
 
 #include "vouch/vuln/cyclonedx_vex.h"
@@ -52,6 +55,36 @@ TEST(CycloneDxVex, FindingsAndSuppressedFindings) {
   EXPECT_TRUE(found);
   EXPECT_EQ(v1.at("analysis"), (bj::object{{"state", "not_affected"}, {"justification", "code_not_reachable"},
                                           {"detail", "not reachable"}}));
+}
+
+// As trivy's and grype's: every package scanned is a component, with or without findings, and a
+// finding refers to the scanned package's component rather than a second one.
+TEST(CycloneDxVex, EveryScannedPackageIsAComponent) {
+  sbom::Package requests;
+  requests.id = "SPDXRef-requests";
+  requests.name = "requests";
+  requests.version = "2.32.3";
+  requests.type = "python";
+  requests.purl = "pkg:pypi/requests@2.32.3";
+  sbom::Package base;
+  base.id = "SPDXRef-base-files";
+  base.name = "base-files";
+  base.version = "12.4";
+  base.type = "deb";
+  MatchReport report;
+  Finding f;
+  f.id = "CVE-2024-0001";
+  f.package = {requests.id, requests.name, requests.version, requests.type, requests.purl};
+  report.vulnerabilities.push_back(f);
+  ScanContext ctx;
+
+  bj::object doc = report_cyclonedx_vex(report, ctx, {requests, base}).as_object();
+  const bj::array& components = doc.at("components").as_array();
+  ASSERT_EQ(components.size(), 2u);
+  std::set<std::string> refs;
+  for (const auto& c : components) refs.insert(std::string(c.at("bom-ref").as_string()));
+  EXPECT_EQ(refs, (std::set<std::string>{"pkg:pypi/requests@2.32.3", "SPDXRef-base-files"}));
+  EXPECT_EQ(doc.at("vulnerabilities").as_array()[0].at("affects").as_array()[0].at("ref"), "pkg:pypi/requests@2.32.3");
 }
 
 }  // namespace

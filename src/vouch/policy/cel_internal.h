@@ -1,0 +1,30 @@
+// What the CEL policy kinds share (ValidatingPolicy, ValidatingAdmissionPolicy,
+// ImageValidatingPolicy): the request facts their match constraints are judged on, and the
+// admission variables (object, oldObject, request, namespaceObject, params) their expressions
+// see. Not part of the module's interface.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "vouch/cel/cel.h"
+#include "vouch/policy/cel_policy.h"
+#include "vouch/policy/engine.h"
+
+namespace vouch::policy::cel_internal {
+
+// What a request is, as admission sees it.
+struct RequestFacts {
+  std::string group, version, kind, resource, name, ns, operation;
+  std::map<std::string, std::string> labels;
+};
+
+RequestFacts request_facts(const Request& request);
+// matchConstraints (resource rules, exclusions, object and namespace selectors).
+bool constraints_match(const CelMatchConstraints& m, const RequestFacts& f, const Request& request);
+// Binds object, oldObject, request, namespaceObject and params.
+void bind_admission_variables(const Request& request, const RequestFacts& f, cel::Activation& vars);
+// The environment the CEL kinds compile in: Kubernetes' libraries.
+cel::EnvironmentOptions environment_options();
+
+}  // namespace vouch::policy::cel_internal

@@ -1,0 +1,429 @@
+// Reading ImageValidatingPolicy (api/policies.kyverno.io/*/image_validating_policy*.go and the
+// CRD's schema): every field is checked against the schema, an unknown one is an error naming
+// its path, and a field whose meaning vouch cannot honour is refused rather than ignored.
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "image_policy_internal.h"
+#include "vouch/policy/image_policy.h"
+
+namespace vouch::policy {
+namespace {
+
+// A JSON value with its path, for error messages.
+struct Field {
+  const bj::value* v;
+  std::string path;
+
+  Error err(std::string_view what) const { return invalid_input(fmt::format("{}: {}", path, what)); }
+  Field at(std::string_view key) const {
+    static const bj::value kNull;
+    const bj::value* c = &kNull;
+    if (v->is_object())
+      if (auto* p = v->get_object().if_contains(key)) c = p;
+    return Field{c, path.empty() ? std::string(key) : fmt::format("{}.{}", path, key)};
+  }
+  bool present() const { return !v->is_null(); }
+  Status object(std::initializer_list<std::string_view> known) const {
+    if (v->is_null()) return ok_status();
+    if (!v->is_object()) return err("expected an object");
+    for (const auto& kv : v->get_object())
+      if (std::find(known.begin(), known.end(), std::string_view(kv.key())) == known.end())
+        return at(kv.key()).err("unknown field");
+    return ok_status();
+  }
+  Result<std::vector<Field>> list() const {
+    std::vector<Field> out;
+    if (v->is_null()) return out;
+    if (!v->is_array()) return err("expected a list");
+    size_t i = 0;
+    for (const auto& e : v->get_array()) out.push_back(Field{&e, fmt::format("{}[{}]", path, i++)});
+    return out;
+  }
+  Result<std::string> str(bool required = false) const {
+    if (v->is_null()) {
+      if (required) return err("required");
+      return std::string();
+    }
+    if (!v->is_string()) return err("expected a string");
+    if (required && v->get_string().empty()) return err("required");
+    return std::string(v->get_string());
+  }
+  Result<std::vector<std::string>> strings() const {
+    VOUCH_ASSIGN_OR_RETURN(auto items, list());
+    std::vector<std::string> out;
+    for (const auto& i : items) {
+      if (!i.v->is_string()) return i.err("expected a string");
+      out.emplace_back(i.v->get_string());
+    }
+    return out;
+  }
+  Result<bool> boolean(bool fallback) const {
+    if (v->is_null()) return fallback;
+    if (!v->is_bool()) return err("expected true or false");
+    return v->get_bool();
+  }
+  Result<std::map<std::string, std::string>> string_map() const {
+    std::map<std::string, std::string> out;
+    if (v->is_null()) return out;
+    if (!v->is_object()) return err("expected an object");
+    for (const auto& kv : v->get_object()) {
+      if (!kv.value().is_string()) return at(kv.key()).err("expected a string");
+      out[std::string(kv.key())] = std::string(kv.value().get_string());
+    }
+    return out;
+  }
+};
+
+Result<std::optional<LabelSelector>> selector(const Field& f) {
+  if (!f.present()) return std::optional<LabelSelector>();
+  VOUCH_RETURN_IF_ERROR(f.object({"matchLabels", "matchExpressions"}));
+  LabelSelector s;
+  VOUCH_ASSIGN_OR_RETURN(s.match_labels, f.at("matchLabels").string_map());
+  VOUCH_ASSIGN_OR_RETURN(auto exprs, f.at("matchExpressions").list());
+  for (const auto& e : exprs) {
+    VOUCH_RETURN_IF_ERROR(e.object({"key", "operator", "values"}));
+    LabelSelectorRequirement r;
+    VOUCH_ASSIGN_OR_RETURN(r.key, e.at("key").str(true));
+    VOUCH_ASSIGN_OR_RETURN(r.op, e.at("operator").str(true));
+    VOUCH_ASSIGN_OR_RETURN(r.values, e.at("values").strings());
+    if (r.op != "In" && r.op != "NotIn" && r.op != "Exists" && r.op != "DoesNotExist")
+      return e.at("operator").err(fmt::format("expected In, NotIn, Exists or DoesNotExist, got '{}'", r.op));
+    s.match_expressions.push_back(std::move(r));
+  }
+  return std::optional<LabelSelector>(std::move(s));
+}
+
+Result<std::vector<CelResourceRule>> resource_rules(const Field& f) {
+  std::vector<CelResourceRule> out;
+  VOUCH_ASSIGN_OR_RETURN(auto items, f.list());
+  for (const auto& r : items) {
+    VOUCH_RETURN_IF_ERROR(r.object({"apiGroups", "apiVersions", "operations", "resources", "resourceNames", "scope"}));
+    CelResourceRule rule;
+    VOUCH_ASSIGN_OR_RETURN(rule.api_groups, r.at("apiGroups").strings());
+    VOUCH_ASSIGN_OR_RETURN(rule.api_versions, r.at("apiVersions").strings());
+    VOUCH_ASSIGN_OR_RETURN(rule.operations, r.at("operations").strings());
+    VOUCH_ASSIGN_OR_RETURN(rule.resources, r.at("resources").strings());
+    VOUCH_ASSIGN_OR_RETURN(rule.resource_names, r.at("resourceNames").strings());
+    VOUCH_ASSIGN_OR_RETURN(std::string scope, r.at("scope").str());
+    // Every object vouch sees is judged by its kind; a scope narrower than "*" would need the
+    // API server's discovery to tell namespaced kinds from cluster-scoped ones.
+    if (!scope.empty() && scope != "*") return r.at("scope").err(fmt::format("scope {} is not supported (only *)", scope));
+    for (const auto& op : rule.operations)
+      if (op != "CREATE" && op != "UPDATE" && op != "DELETE" && op != "CONNECT" && op != "*")
+        return r.at("operations").err(fmt::format("unknown operation {}", op));
+    out.push_back(std::move(rule));
+  }
+  return out;
+}
+
+Result<CelMatchConstraints> match_constraints(const Field& f) {
+  VOUCH_RETURN_IF_ERROR(
+      f.object({"resourceRules", "excludeResourceRules", "namespaceSelector", "objectSelector", "matchPolicy"}));
+  CelMatchConstraints m;
+  VOUCH_ASSIGN_OR_RETURN(m.resource_rules, resource_rules(f.at("resourceRules")));
+  VOUCH_ASSIGN_OR_RETURN(m.exclude_resource_rules, resource_rules(f.at("excludeResourceRules")));
+  VOUCH_ASSIGN_OR_RETURN(m.namespace_selector, selector(f.at("namespaceSelector")));
+  VOUCH_ASSIGN_OR_RETURN(m.object_selector, selector(f.at("objectSelector")));
+  VOUCH_ASSIGN_OR_RETURN(std::string match_policy, f.at("matchPolicy").str());
+  // Equivalent is the API server's default and what matching by kind gives; Exact is the same
+  // for objects sent in the version a rule names.
+  if (!match_policy.empty() && match_policy != "Equivalent" && match_policy != "Exact")
+    return f.at("matchPolicy").err(fmt::format("expected Equivalent or Exact, got {}", match_policy));
+  return m;
+}
+
+Result<std::vector<CelNamedExpression>> named(const Field& f, std::string_view name_key, std::string_view expr_key) {
+  std::vector<CelNamedExpression> out;
+  VOUCH_ASSIGN_OR_RETURN(auto items, f.list());
+  for (const auto& e : items) {
+    VOUCH_RETURN_IF_ERROR(e.object({name_key, expr_key}));
+    CelNamedExpression n;
+    VOUCH_ASSIGN_OR_RETURN(n.name, e.at(name_key).str(true));
+    VOUCH_ASSIGN_OR_RETURN(n.expression, e.at(expr_key).str(true));
+    out.push_back(std::move(n));
+  }
+  return out;
+}
+
+Result<IvpolStringSource> string_source(const Field& f) {
+  VOUCH_RETURN_IF_ERROR(f.object({"value", "expression"}));
+  IvpolStringSource s;
+  VOUCH_ASSIGN_OR_RETURN(s.value, f.at("value").str());
+  VOUCH_ASSIGN_OR_RETURN(s.expression, f.at("expression").str());
+  if (!s.value.empty() && !s.expression.empty()) return f.err("value and expression are exclusive");
+  return s;
+}
+
+Result<IvpolCosign> cosign_attestor(const Field& f) {
+  VOUCH_RETURN_IF_ERROR(
+      f.object({"key", "keyless", "certificate", "ctlog", "source", "annotations", "trustedRoot", "tuf"}));
+  IvpolCosign c;
+  if (Field k = f.at("key"); k.present()) {
+    VOUCH_RETURN_IF_ERROR(k.object({"data", "expression", "hashAlgorithm", "kms"}));
+    c.has_key = true;
+    VOUCH_ASSIGN_OR_RETURN(c.key_data, k.at("data").str());
+    VOUCH_ASSIGN_OR_RETURN(c.key_expression, k.at("expression").str());
+    VOUCH_ASSIGN_OR_RETURN(c.hash_algorithm, k.at("hashAlgorithm").str());
+    VOUCH_ASSIGN_OR_RETURN(std::string kms, k.at("kms").str());
+    if (!kms.empty())
+      return k.at("kms").err("KMS keys are not supported (give the public key in data or expression)");
+    if (c.key_data.empty() && c.key_expression.empty()) return k.err("one of data or expression is required");
+    if (!c.key_data.empty() && !c.key_expression.empty()) return k.err("data and expression are exclusive");
+    if (!c.hash_algorithm.empty() && c.hash_algorithm != "sha256")
+      return k.at("hashAlgorithm").err(fmt::format("{} is not supported (sha256 only)", c.hash_algorithm));
+  }
+  if (Field k = f.at("keyless"); k.present()) {
+    VOUCH_RETURN_IF_ERROR(k.object({"identities", "roots", "additionalExtensions"}));
+    c.has_keyless = true;
+    VOUCH_ASSIGN_OR_RETURN(auto ids, k.at("identities").list());
+    if (ids.empty()) return k.at("identities").err("at least one identity is required");
+    for (const auto& i : ids) {
+      VOUCH_RETURN_IF_ERROR(i.object({"issuer", "subject", "issuerRegExp", "subjectRegExp", "subjectExpression"}));
+      IvpolIdentity id;
+      VOUCH_ASSIGN_OR_RETURN(id.issuer, i.at("issuer").str());
+      VOUCH_ASSIGN_OR_RETURN(id.subject, i.at("subject").str());
+      VOUCH_ASSIGN_OR_RETURN(id.issuer_regexp, i.at("issuerRegExp").str());
+      VOUCH_ASSIGN_OR_RETURN(id.subject_regexp, i.at("subjectRegExp").str());
+      VOUCH_ASSIGN_OR_RETURN(std::string subject_expression, i.at("subjectExpression").str());
+      if (!subject_expression.empty()) return i.at("subjectExpression").err("is not supported");
+      if (id.issuer.empty() && id.issuer_regexp.empty()) return i.err("issuer or issuerRegExp is required");
+      if (id.subject.empty() && id.subject_regexp.empty()) return i.err("subject or subjectRegExp is required");
+      c.identities.push_back(std::move(id));
+    }
+    VOUCH_ASSIGN_OR_RETURN(c.roots, k.at("roots").str());
+    if (!c.roots.empty())
+      return k.at("roots").err("is not supported (Fulcio roots come from the trusted root: trustedRoot or --trusted-root)");
+    VOUCH_ASSIGN_OR_RETURN(auto extensions, k.at("additionalExtensions").string_map());
+    if (!extensions.empty()) return k.at("additionalExtensions").err("is not supported");
+  }
+  if (Field k = f.at("certificate"); k.present()) {
+    VOUCH_RETURN_IF_ERROR(k.object({"cert", "certChain"}));
+    c.has_certificate = true;
+    VOUCH_ASSIGN_OR_RETURN(c.cert, string_source(k.at("cert")));
+    VOUCH_ASSIGN_OR_RETURN(c.cert_chain, string_source(k.at("certChain")));
+    if (c.cert.empty()) return k.at("cert").err("required");
+  }
+  if (int(c.has_key) + int(c.has_keyless) + int(c.has_certificate) != 1)
+    return f.err("exactly one of key, keyless or certificate is required");
+  if (Field k = f.at("ctlog"); k.present()) {
+    VOUCH_RETURN_IF_ERROR(
+        k.object({"url", "rekorPubKey", "ctLogPubKey", "tsaCertChain", "insecureIgnoreTlog", "insecureIgnoreSCT"}));
+    c.has_ctlog = true;
+    VOUCH_ASSIGN_OR_RETURN(c.rekor_url, k.at("url").str());
+    VOUCH_ASSIGN_OR_RETURN(c.rekor_pub_key, k.at("rekorPubKey").str());
+    VOUCH_ASSIGN_OR_RETURN(c.ctlog_pub_key, k.at("ctLogPubKey").str());
+    VOUCH_ASSIGN_OR_RETURN(c.tsa_cert_chain, k.at("tsaCertChain").str());
+    VOUCH_ASSIGN_OR_RETURN(c.insecure_ignore_tlog, k.at("insecureIgnoreTlog").boolean(false));
+    VOUCH_ASSIGN_OR_RETURN(c.insecure_ignore_sct, k.at("insecureIgnoreSCT").boolean(false));
+    const char* from_root = "is not supported (the log keys and TSA certificates come from the trusted root: trustedRoot or --trusted-root)";
+    if (!c.rekor_pub_key.empty()) return k.at("rekorPubKey").err(from_root);
+    if (!c.ctlog_pub_key.empty()) return k.at("ctLogPubKey").err(from_root);
+    if (!c.tsa_cert_chain.empty()) return k.at("tsaCertChain").err(from_root);
+  }
+  if (Field k = f.at("source"); k.present()) {
+    VOUCH_RETURN_IF_ERROR(k.object({"repository", "tagPrefix", "PullSecrets"}));
+    VOUCH_ASSIGN_OR_RETURN(c.source_repository, k.at("repository").str());
+    VOUCH_ASSIGN_OR_RETURN(c.source_tag_prefix, k.at("tagPrefix").str());
+    if (!c.source_tag_prefix.empty()) return k.at("tagPrefix").err("is not supported");
+    VOUCH_ASSIGN_OR_RETURN(auto secrets, k.at("PullSecrets").list());
+    if (!secrets.empty())
+      return k.at("PullSecrets").err("is not supported (registry credentials come from the docker configuration)");
+  }
+  VOUCH_ASSIGN_OR_RETURN(c.annotations, f.at("annotations").string_map());
+  VOUCH_ASSIGN_OR_RETURN(c.trusted_root, string_source(f.at("trustedRoot")));
+  if (f.at("tuf").present())
+    return f.at("tuf").err("is not supported (give trustedRoot, --trusted-root, or run vouch initialize --mirror)");
+  return c;
+}
+
+Result<IvpolAttestor> attestor(const Field& f) {
+  VOUCH_RETURN_IF_ERROR(f.object({"name", "cosign", "notary"}));
+  IvpolAttestor a;
+  a.raw = *f.v;
+  VOUCH_ASSIGN_OR_RETURN(a.name, f.at("name").str(true));
+  if (f.at("cosign").present()) {
+    VOUCH_ASSIGN_OR_RETURN(a.cosign, cosign_attestor(f.at("cosign")));
+  }
+  if (Field n = f.at("notary"); n.present()) {
+    VOUCH_RETURN_IF_ERROR(n.object({"certs", "tsaCerts"}));
+    IvpolNotary notary;
+    VOUCH_ASSIGN_OR_RETURN(notary.certs, string_source(n.at("certs")));
+    VOUCH_ASSIGN_OR_RETURN(notary.tsa_certs, string_source(n.at("tsaCerts")));
+    if (notary.certs.empty()) return n.at("certs").err("required");
+    a.notary = std::move(notary);
+  }
+  if (a.cosign.has_value() == a.notary.has_value()) return f.err("exactly one of cosign or notary is required");
+  return a;
+}
+
+}  // namespace
+
+namespace image_policy_internal {
+
+Result<IvpolAttestor> parse_attestor(const bj::value& value, std::string path) { return attestor(Field{&value, std::move(path)}); }
+
+}  // namespace image_policy_internal
+
+bool is_image_policy_kind(std::string_view api_version, std::string_view kind) {
+  return kind == "ImageValidatingPolicy" &&
+         (api_version == "policies.kyverno.io/v1alpha1" || api_version == "policies.kyverno.io/v1beta1" ||
+          api_version == "policies.kyverno.io/v1");
+}
+
+Result<Policy> parse_image_policy(const bj::value& doc) {
+  Field root{&doc, ""};
+  if (!doc.is_object()) return invalid_input("expected an object");
+  VOUCH_RETURN_IF_ERROR(root.object({"apiVersion", "kind", "metadata", "spec", "status"}));
+  ImageValidatingPolicy p;
+  VOUCH_ASSIGN_OR_RETURN(p.api_version, root.at("apiVersion").str(true));
+  VOUCH_ASSIGN_OR_RETURN(std::string kind, root.at("kind").str(true));
+  if (!is_image_policy_kind(p.api_version, kind))
+    return invalid_input(fmt::format("apiVersion {} kind {}: not an ImageValidatingPolicy", p.api_version, kind));
+  Field meta = root.at("metadata");
+  if (!meta.v->is_object()) return meta.err("required");
+  VOUCH_ASSIGN_OR_RETURN(p.name, meta.at("name").str(true));
+  std::map<std::string, std::string> annotations;
+  VOUCH_ASSIGN_OR_RETURN(annotations, meta.at("annotations").string_map());
+
+  Field spec = root.at("spec");
+  if (!spec.v->is_object()) return spec.err("required");
+  VOUCH_RETURN_IF_ERROR(spec.object({"matchConstraints", "matchConditions", "variables", "validations",
+                                     "validationActions", "auditAnnotations", "failurePolicy", "matchImageReferences",
+                                     "images", "attestors", "attestations", "credentials", "validationConfigurations",
+                                     "evaluation", "webhookConfiguration", "autogen"}));
+  Field mc = spec.at("matchConstraints");
+  if (!mc.present()) return mc.err("a matchConstraints with at least one resource rule is required");
+  VOUCH_ASSIGN_OR_RETURN(p.match, match_constraints(mc));
+  if (p.match.resource_rules.empty())
+    return mc.at("resourceRules").err("a matchConstraints with at least one resource rule is required");
+  VOUCH_ASSIGN_OR_RETURN(p.match_conditions, named(spec.at("matchConditions"), "name", "expression"));
+  VOUCH_ASSIGN_OR_RETURN(p.variables, named(spec.at("variables"), "name", "expression"));
+  VOUCH_ASSIGN_OR_RETURN(p.audit_annotations, named(spec.at("auditAnnotations"), "key", "valueExpression"));
+  VOUCH_ASSIGN_OR_RETURN(p.images, named(spec.at("images"), "name", "expression"));
+
+  VOUCH_ASSIGN_OR_RETURN(auto validations, spec.at("validations").list());
+  if (validations.empty()) return spec.at("validations").err("at least one validation is required");
+  for (const auto& v : validations) {
+    VOUCH_RETURN_IF_ERROR(v.object({"expression", "message", "messageExpression", "reason"}));
+    CelValidation val;
+    VOUCH_ASSIGN_OR_RETURN(val.expression, v.at("expression").str(true));
+    VOUCH_ASSIGN_OR_RETURN(val.message, v.at("message").str());
+    VOUCH_ASSIGN_OR_RETURN(val.message_expression, v.at("messageExpression").str());
+    VOUCH_ASSIGN_OR_RETURN(std::string reason, v.at("reason").str());  // the API server's status reason: no effect here
+    (void)reason;
+    p.validations.push_back(std::move(val));
+  }
+  VOUCH_ASSIGN_OR_RETURN(p.validation_actions, spec.at("validationActions").strings());
+  for (const auto& a : p.validation_actions)
+    if (a != "Deny" && a != "Audit" && a != "Warn")
+      return spec.at("validationActions").err(fmt::format("unknown action {}", a));
+  VOUCH_ASSIGN_OR_RETURN(p.failure_policy, spec.at("failurePolicy").str());
+  if (p.failure_policy.empty()) p.failure_policy = "Fail";
+  if (p.failure_policy != "Fail" && p.failure_policy != "Ignore")
+    return spec.at("failurePolicy").err(fmt::format("expected Fail or Ignore, got {}", p.failure_policy));
+
+  VOUCH_ASSIGN_OR_RETURN(auto refs, spec.at("matchImageReferences").list());
+  for (const auto& r : refs) {
+    VOUCH_RETURN_IF_ERROR(r.object({"glob", "expression"}));
+    IvpolMatchImageReference m;
+    VOUCH_ASSIGN_OR_RETURN(m.glob, r.at("glob").str());
+    VOUCH_ASSIGN_OR_RETURN(m.expression, r.at("expression").str());
+    if (m.glob.empty() == m.expression.empty()) return r.err("exactly one of glob or expression is required");
+    p.match_image_references.push_back(std::move(m));
+  }
+  // Required by the schema, though it may be empty (a policy that only reads image data).
+  if (!spec.at("attestors").present()) return spec.at("attestors").err("required");
+  VOUCH_ASSIGN_OR_RETURN(auto attestors, spec.at("attestors").list());
+  for (const auto& a : attestors) {
+    VOUCH_ASSIGN_OR_RETURN(auto parsed, attestor(a));
+    for (const auto& other : p.attestors)
+      if (other.name == parsed.name) return a.at("name").err(fmt::format("duplicate attestor name {}", parsed.name));
+    p.attestors.push_back(std::move(parsed));
+  }
+  VOUCH_ASSIGN_OR_RETURN(auto attestations, spec.at("attestations").list());
+  for (const auto& a : attestations) {
+    VOUCH_RETURN_IF_ERROR(a.object({"name", "intoto", "referrer"}));
+    IvpolAttestation at;
+    VOUCH_ASSIGN_OR_RETURN(at.name, a.at("name").str(true));
+    if (a.at("intoto").present()) {
+      VOUCH_RETURN_IF_ERROR(a.at("intoto").object({"type"}));
+      VOUCH_ASSIGN_OR_RETURN(at.intoto_type, a.at("intoto").at("type").str(true));
+    }
+    if (a.at("referrer").present()) {
+      VOUCH_RETURN_IF_ERROR(a.at("referrer").object({"type"}));
+      VOUCH_ASSIGN_OR_RETURN(at.referrer_type, a.at("referrer").at("type").str(true));
+    }
+    if (at.intoto_type.empty() == at.referrer_type.empty()) return a.err("exactly one of intoto or referrer is required");
+    for (const auto& other : p.attestations)
+      if (other.name == at.name) return a.at("name").err(fmt::format("duplicate attestation name {}", at.name));
+    p.attestations.push_back(std::move(at));
+  }
+  if (Field c = spec.at("credentials"); c.present()) {
+    VOUCH_RETURN_IF_ERROR(c.object({"allowInsecureRegistry", "providers", "secrets"}));
+    VOUCH_ASSIGN_OR_RETURN(p.allow_insecure_registry, c.at("allowInsecureRegistry").boolean(false));
+    VOUCH_ASSIGN_OR_RETURN(auto providers, c.at("providers").strings());
+    for (const auto& pr : providers)
+      if (pr != "default")
+        return c.at("providers").err(fmt::format(
+            "provider {} is not supported (registry credentials come from the docker configuration: default)", pr));
+    VOUCH_ASSIGN_OR_RETURN(auto secrets, c.at("secrets").strings());
+    if (!secrets.empty())
+      return c.at("secrets").err("is not supported (registry credentials come from the docker configuration)");
+  }
+  if (Field v = spec.at("validationConfigurations"); v.present()) {
+    VOUCH_RETURN_IF_ERROR(v.object({"mutateDigest", "verifyDigest", "required"}));
+    VOUCH_ASSIGN_OR_RETURN(p.mutate_digest, v.at("mutateDigest").boolean(true));
+    VOUCH_ASSIGN_OR_RETURN(p.verify_digest, v.at("verifyDigest").boolean(true));
+    VOUCH_ASSIGN_OR_RETURN(p.required, v.at("required").boolean(true));
+  }
+  bool admission = true, background = true;
+  if (Field e = spec.at("evaluation"); e.present()) {
+    VOUCH_RETURN_IF_ERROR(e.object({"mode", "admission", "background"}));
+    VOUCH_ASSIGN_OR_RETURN(std::string mode, e.at("mode").str());
+    if (!mode.empty() && mode != "Kubernetes")
+      return e.at("mode").err(fmt::format("{} is not supported (Kubernetes only)", mode));
+    VOUCH_RETURN_IF_ERROR(e.at("admission").object({"enabled"}));
+    VOUCH_RETURN_IF_ERROR(e.at("background").object({"enabled"}));
+    VOUCH_ASSIGN_OR_RETURN(admission, e.at("admission").at("enabled").boolean(true));
+    VOUCH_ASSIGN_OR_RETURN(background, e.at("background").at("enabled").boolean(true));
+  }
+  int timeout = 10;
+  if (Field w = spec.at("webhookConfiguration"); w.present()) {
+    VOUCH_RETURN_IF_ERROR(w.object({"timeoutSeconds"}));
+    if (const bj::value* t = w.at("timeoutSeconds").v; !t->is_null()) {
+      if (!t->is_int64() || t->get_int64() < 1 || t->get_int64() > 30)
+        return w.at("timeoutSeconds").err("expected an integer between 1 and 30");
+      timeout = static_cast<int>(t->get_int64());
+    }
+  }
+  if (Field a = spec.at("autogen"); a.present()) {
+    VOUCH_RETURN_IF_ERROR(a.object({"podControllers"}));
+    VOUCH_RETURN_IF_ERROR(a.at("podControllers").object({"controllers"}));
+    VOUCH_ASSIGN_OR_RETURN(auto controllers, a.at("podControllers").at("controllers").strings());
+    // Pod controllers are not given policies of their own here (see docs/cel.md); an explicit
+    // empty list, which turns autogen off, is what vouch does anyway.
+    if (!controllers.empty())
+      return a.at("podControllers").at("controllers").err("autogen for Pod controllers is not supported");
+  }
+  VOUCH_RETURN_IF_ERROR(image_policy_internal::compile_image_policy(p));
+
+  Policy out;
+  out.api_version = p.api_version;
+  out.kind = "ImageValidatingPolicy";
+  out.name = p.name;
+  out.annotations = std::move(annotations);
+  out.failure_policy = p.failure_policy;
+  out.admission = admission;
+  out.background = background;
+  out.webhook_timeout_seconds = timeout;
+  out.raw = doc;
+  bool deny = p.validation_actions.empty() ||
+              std::find(p.validation_actions.begin(), p.validation_actions.end(), "Deny") != p.validation_actions.end();
+  out.failure_action = deny ? FailureAction::kEnforce : FailureAction::kAudit;
+  out.image_policy = std::make_shared<const ImageValidatingPolicy>(std::move(p));
+  return out;
+}
+
+}  // namespace vouch::policy
