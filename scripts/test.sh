@@ -60,18 +60,30 @@ rm -f "$conf_log"
 echo "== policy: vouch policy test tests/policy"
 if "$root/$build/vouch" policy test --fail-only tests/policy; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL  vouch policy test tests/policy"; fi
 
+# Under the sanitizers (make test-asan sets ASAN_OPTIONS) the two end-to-end runs whose time
+# goes to other programs are left to the plain pass: the dashboard in Chromium (its server is
+# covered by the ui unit tests) and the seed chapters (their commands' code by the integration
+# scripts), so that CI's sanitized pass fits its time.
+sanitized=${ASAN_OPTIONS:+1}
 for t in tests/integration/*.sh; do
   [ -f "$t" ] || continue
+  if [ -n "$sanitized" ] && [ "$(basename "$t")" = ui_browser.sh ]; then
+    echo "== integration: ui_browser.sh: left to the unsanitized pass"; continue
+  fi
   echo "== integration: $(basename "$t")"
   started=$SECONDS
   if VOUCH_BIN="$root/$build/vouch" bash "$t"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL  $t"; fi
   echo "   ($(basename "$t"): $((SECONDS - started)) s)"
 done
 # The seed chapters' commands and policies on vouch (tests/seeds/README.md).
-echo "== seeds: tests/seeds/run.sh"
-started=$SECONDS
-if VOUCH_BIN="$root/$build/vouch" bash tests/seeds/run.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL  tests/seeds/run.sh"; fi
-echo "   (seeds: $((SECONDS - started)) s)"
+if [ -n "$sanitized" ]; then
+  echo "== seeds: left to the unsanitized pass"
+else
+  echo "== seeds: tests/seeds/run.sh"
+  started=$SECONDS
+  if VOUCH_BIN="$root/$build/vouch" bash tests/seeds/run.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL  tests/seeds/run.sh"; fi
+  echo "   (seeds: $((SECONDS - started)) s)"
+fi
 echo "suite time: $SECONDS s"
 
 echo "total: $passed passed, $failed failed"
