@@ -2,7 +2,7 @@
 # Runs each libFuzzer target in $1 for $FUZZ_SECONDS (default 60), seeded from ../shared/testdata.
 # With FUZZ_RUNS=N it runs N inputs per target from a fixed seed instead (repeatable, for CI).
 set -euo pipefail
-build=${1:-build-fuzz}
+build=${1:-build-asan}
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${FUZZ_SECONDS:-60}
 limit=(-max_total_time="$seconds")
@@ -144,8 +144,51 @@ PY
 "$build/fuzz_sbom_cargo_auditable" "${limit[@]}" -max_len=16384 -rss_limit_mb=2048 "$root/.cache/fuzz/sbom-cargo"
 "$build/fuzz_sbom_rpm_header" "${limit[@]}" -max_len=16384 -rss_limit_mb=2048 "$root/.cache/fuzz/sbom-rpm"
 "$build/fuzz_sbom_java_archive" "${limit[@]}" -max_len=16384 -rss_limit_mb=2048 "$root/.cache/fuzz/sbom-java"
-# Policies: the example policies and the Kyverno-format test policies.
-seed "$root/.cache/fuzz/policy" "$root"/examples/policies/*.yaml "$root"/tests/policy/*/policy.yaml
+# Policies: the example policies and the Kyverno-format test directories (policies of every
+# kind, exceptions, values, kyverno-test.yaml).
+seed "$root/.cache/fuzz/policy" "$root"/examples/policies/*.yaml "$root"/tests/policy/*/*.yaml
+cat > "$root/.cache/fuzz/policy/cel-kinds" <<'YAML'
+apiVersion: policies.kyverno.io/v1
+kind: ValidatingPolicy
+metadata: {name: labels}
+spec:
+  validationActions: [Deny]
+  matchConstraints:
+    resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [pods]}]
+  matchConditions: [{name: named, expression: "has(object.metadata.name)"}]
+  variables: [{name: app, expression: "object.metadata.?labels.app.orValue('')"}]
+  validations:
+  - expression: "variables.app != ''"
+    messageExpression: "'missing app on ' + object.metadata.name"
+---
+apiVersion: policies.kyverno.io/v1
+kind: ImageValidatingPolicy
+metadata: {name: signed}
+spec:
+  matchConstraints:
+    resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}]
+  matchImageReferences: [{glob: "ghcr.io/*"}]
+  attestors:
+  - name: cosign
+    cosign: {key: {data: "-----BEGIN PUBLIC KEY-----\nAA==\n-----END PUBLIC KEY-----"}}
+  validationConfigurations: {required: true, mutateDigest: false}
+  validations:
+  - expression: "images.containers.map(i, verifyImageSignatures(i, [attestors.cosign])).all(e, e > 0)"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: replicas}
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules: [{apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}]
+  validations: [{expression: "object.spec.replicas <= 5", message: too many}]
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: replicas}
+spec: {policyName: replicas, validationActions: [Deny, Audit]}
+YAML
 "$build/fuzz_policy" "${limit[@]}" -max_len=16384 -rss_limit_mb=2048 "$root/.cache/fuzz/policy"
 # TUF metadata: Sigstore's published roots and roles, python-tuf's test repository (role byte first).
 mkdir -p "$root/.cache/fuzz/tuf"

@@ -211,7 +211,7 @@ Status attach_sbom(const AttachSbomOptions& o) {
 
 struct AttachSignatureOptions {
   DownloadOptions image;
-  std::string payload, signature, certificate, chain, rekor_bundle;
+  std::string payload, signature, certificate, chain, rekor_bundle, rekor_response, timestamp_response;
 };
 
 struct AttachAttestationOptions {
@@ -243,6 +243,20 @@ Status attach_signature_cmd(const AttachSignatureOptions& o) {
   }
   if (!o.rekor_bundle.empty()) {
     VOUCH_ASSIGN_OR_RETURN(s.rekor_bundle_json, read_file(o.rekor_bundle, 1 << 20));
+  }
+  if (!o.rekor_response.empty()) {
+    // cosign's --rekor-response: a signed payload file ({"base64Signature", "cert", "rekorBundle"})
+    // whose rekorBundle becomes the layer's bundle annotation.
+    VOUCH_ASSIGN_OR_RETURN(std::string text, read_file(o.rekor_response, 1 << 20));
+    auto doc = json::parse(text, {.max_bytes = 1 << 20, .max_depth = 16});
+    if (!doc.ok()) return std::move(doc).error().context(o.rekor_response);
+    const bj::value* bundle = doc->is_object() ? doc->get_object().if_contains("rekorBundle") : nullptr;
+    if (!bundle || !bundle->is_object())
+      return invalid_input(fmt::format("{}: no rekorBundle object (cosign's signed payload file)", o.rekor_response));
+    s.rekor_bundle_json = json::serialize(*bundle);
+  }
+  if (!o.timestamp_response.empty()) {
+    VOUCH_ASSIGN_OR_RETURN(s.rfc3161_timestamp_der, read_file(o.timestamp_response, 1 << 20));
   }
   oci::ImageRef ref;
   VOUCH_ASSIGN_OR_RETURN(auto target, attach_target(o.image, ref));
@@ -459,8 +473,15 @@ void register_download_commands(CLI::App& app, int& exit_code) {
   sig->add_option("--signature", sg->signature, "The base64 signature of the payload")->required();
   sig->add_option("--certificate", sg->certificate, "The signer's certificate (PEM)");
   sig->add_option("--certificate-chain", sg->chain, "Its chain up to the root (PEM)");
-  sig->add_option("--rekor-bundle", sg->rekor_bundle,
-                  "The transparency-log entry as the classic layout's dev.sigstore.cosign/bundle annotation (JSON)");
+  auto* rekor_bundle = sig->add_option(
+      "--rekor-bundle", sg->rekor_bundle,
+      "The transparency-log entry as the classic layout's dev.sigstore.cosign/bundle annotation (JSON)");
+  sig->add_option("--rekor-response", sg->rekor_response,
+                  "As cosign: a signed payload file ({\"base64Signature\", \"cert\", \"rekorBundle\"}) whose "
+                  "rekorBundle is stored as the bundle annotation")
+      ->excludes(rekor_bundle);
+  sig->add_option("--tsr", sg->timestamp_response,
+                  "A TSA's RFC 3161 timestamp response (DER) over the signature, stored as cosign stores it");
   sg->image.timeout.add(sig);
   sig->add_flag("--allow-insecure-registry", sg->image.allow_insecure,
                 "Allow plain HTTP and unverified TLS for registries other than localhost");

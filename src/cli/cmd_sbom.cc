@@ -32,17 +32,21 @@ sbom::FileObserver file_counter(Progress* progress) {
 }  // namespace
 
 Result<sbom::Sbom> sbom_for_target(const std::string& target, const oci::StoreOptions& options,
-                                   const std::optional<oci::Platform>& platform, Progress* progress) {
+                                   const std::optional<oci::Platform>& platform, Progress* progress,
+                                   sbom::ImageScope scope) {
   if (target.starts_with("dir:")) {
     std::string path = target.substr(4);
     if (path.empty()) return invalid_input("dir: needs a path (dir:PATH)");
+    // syft catalogs a directory whatever the scope; a flag that cannot apply is refused here.
+    if (scope == sbom::ImageScope::kAllLayers)
+      return invalid_input(fmt::format("--scope all-layers: {} is a directory, which has no layers (the scope applies to images)", target));
     auto source = sbom::observed_source(sbom::directory_source(path), file_counter(progress));
     return sbom::catalog(*source, sbom::default_catalogers());
   }
   VOUCH_ASSIGN_OR_RETURN(oci::ImageRef ref, oci::parse_image_ref(target));
   VOUCH_ASSIGN_OR_RETURN(auto store, oci::open_store(ref, options, false));
   if (progress) progress->phase("reading image layers");
-  return sbom::catalog_image(*store, platform, target, file_counter(progress));
+  return sbom::catalog_image(*store, platform, target, file_counter(progress), scope);
 }
 
 void print_catalog_warnings(const sbom::Sbom& doc) {
@@ -139,8 +143,9 @@ Status run_sbom(const SbomOptions& o) {
   if (o.target.size() == 2 && o.target.front() != "scan")
     return invalid_input(fmt::format("one TARGET, or `scan TARGET`; got '{}' and '{}'", o.target[0], o.target[1]));
   const std::string& target = o.target.back();
-  if (o.scope != "squashed")
-    return invalid_input(fmt::format("--scope {}: only the squashed view of an image is catalogued", o.scope));
+  const sbom::ImageScope scope = o.scope == "all-layers" ? sbom::ImageScope::kAllLayers : sbom::ImageScope::kSquashed;
+  if (target.starts_with("dir:") && scope == sbom::ImageScope::kAllLayers)
+    return invalid_input(fmt::format("--scope all-layers: {} is a directory, which has no layers (the scope applies to images)", target));
   VOUCH_ASSIGN_OR_RETURN(std::vector<OutputTarget> targets, output_targets(o));
   oci::StoreOptions so;
   so.allow_insecure = o.allow_insecure;
@@ -156,7 +161,7 @@ Status run_sbom(const SbomOptions& o) {
   sbom::WriteOptions wo;
   VOUCH_ASSIGN_OR_RETURN(wo.created, sbom::creation_time());
   Progress progress;
-  VOUCH_ASSIGN_OR_RETURN(sbom::Sbom doc, sbom_for_target(target, so, platform, &progress));
+  VOUCH_ASSIGN_OR_RETURN(sbom::Sbom doc, sbom_for_target(target, so, platform, &progress, scope));
   progress.finish();
   apply_excludes(doc, o.exclude);
   if (target.starts_with("dir:")) doc.format = "directory";  // syft-json's source.type
@@ -202,7 +207,9 @@ void register_sbom_commands(CLI::App& app, int& exit_code) {
                   "to a directory): packages found only in excluded files are not reported")
       ->allow_extra_args(false);
   cmd->add_option("-s,--scope", o->scope,
-                  "Which files of an image: squashed (what the final filesystem holds; all-layers is not supported)")
+                  "Which files of an image, as syft's: squashed (what the final filesystem holds) or all-layers\n"
+                  "(the filesystem after each layer: packages whose files a later layer deleted or rewrote are\n"
+                  "reported too, each location with its layer); images only, refused for dir:PATH")
       ->check(CLI::IsMember({"squashed", "all-layers"}))
       ->capture_default_str();
   cmd->add_option("--platform", o->platform, "os/arch[/variant] to pick from an index (default: this machine's)");

@@ -18,7 +18,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   response.allowed = r.operation != "DELETE";
   response.warnings.push_back(admission::rule_warning(r.name, r.ns, r.uid));
   response.message = admission::blocked_message(policy::ResourceRef{r.kind.version, r.kind.kind, r.name, r.ns},
-                                                {{r.user.username, r.sub_resource, r.resource}});
+                                                {{r.user.username, r.sub_resource, r.resource.resource}});
+  (void)admission::matched_kind(r);
+  (void)admission::admitted_fields(*review);
   (void)admission::encode_review_response(*review, response);
   (void)admission::encode_bare_response(r.uid, response);
   return 0;

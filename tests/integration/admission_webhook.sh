@@ -124,11 +124,25 @@ provenance_policy https://example.com/build@v1 > policies/provenance.yaml
 # failurePolicy Ignore: served on the /ignore paths.
 key_policy optional-signature verify-optional "[\"$REG/opt/*\", \"$SLOW/opt/*\"]" \
   "validationFailureAction: Enforce" "failurePolicy: Ignore" > policies/optional.yaml
+# A subresource rule: `kubectl exec` into Pods of namespace locked.
+cat > policies/no-exec.yaml <<'YAML'
+apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: no-exec}
+spec:
+  validationFailureAction: Enforce
+  rules:
+    - name: deny-exec
+      match: {any: [{resources: {kinds: [Pod/exec], namespaces: [locked], operations: [CONNECT]}}]}
+      validate:
+        message: "no {{ request.subResource }} into {{ request.name }}"
+        deny: {conditions: {all: [{key: "{{ request.kind.kind }}", operator: Equals, value: PodExecOptions}]}}
+YAML
 
 wport=$(free_port)
 W=https://127.0.0.1:$wport
 "$V" admission serve --policies policies --tls-cert tls.crt --tls-key tls.key --listen "127.0.0.1:$wport" \
-  --reports "$T/reports.db" --reload-interval 200ms --registry-timeout 20s > webhook.log 2>&1 &
+  --reports "$T/reports.db" --reload-interval 200ms --registry-timeout 20s --tag-cache-ttl 30m > webhook.log 2>&1 &
 wh_pid=$!
 for _ in $(seq 100); do curl -s --cacert ca.crt -o /dev/null "$W/healthz" && break; sleep 0.1; done
 curl -sf --cacert ca.crt "$W/healthz" > /dev/null || fail "webhook did not start: $(cat webhook.log)"
@@ -240,6 +254,44 @@ review dev dryrun-pod "$REG/demo/unsigned:v1" CREATE dry > r4.json
 out=$(post "/mutate/fail?timeout=10s" r4.json)
 [ "$(field 'r["allowed"]' <<<"$out")" = True ] || fail "dry run: $out"
 
+# Subresources as the API server sends them: `kubectl exec` is a CONNECT of pods/exec carrying
+# PodExecOptions, matched by the rule of kind Pod/exec; a custom resource's subresource cannot be
+# matched without discovery, an error that follows the failure policy.
+subresource_review() {  # subresource_review GROUP RESOURCE SUBRESOURCE KIND-GROUP KIND NAMESPACE NAME OPERATION > body
+  python3 - "$@" <<'PY'
+import json, sys, uuid
+group, resource, sub, kgroup, kind, ns, name, op = sys.argv[1:9]
+api = (kgroup + "/v1") if kgroup else "v1"
+obj = ({"apiVersion": "v1", "kind": "PodExecOptions", "stdin": True, "tty": True, "container": "app", "command": ["sh"]}
+       if kind == "PodExecOptions" else
+       {"apiVersion": api, "kind": kind, "metadata": {"name": name, "namespace": ns, "uid": str(uuid.uuid4())}})
+gvk = {"group": kgroup, "version": "v1", "kind": kind}
+gvr = {"group": group, "version": "v1", "resource": resource}
+print(json.dumps({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
+  "uid": str(uuid.uuid4()), "kind": gvk, "resource": gvr, "subResource": sub,
+  "requestKind": gvk, "requestResource": gvr, "requestSubResource": sub,
+  "name": name, "namespace": ns, "operation": op,
+  "userInfo": {"username": "kubernetes-admin", "groups": ["system:masters", "system:authenticated"]},
+  "object": obj, "oldObject": obj if op == "UPDATE" else None, "dryRun": False,
+  "options": None}}))
+PY
+}
+subresource_review "" pods exec "" PodExecOptions locked exec-target CONNECT > exec.json
+out=$(post "/validate/fail?timeout=10s" exec.json)
+[ "$(field 'r["allowed"]' <<<"$out")" = False ] || fail "pods/exec CONNECT admitted: $out"
+[[ $(field 'r["status"]["message"]' <<<"$out") == *"deny-exec: no exec into exec-target"* ]] || fail "pods/exec message: $out"
+subresource_review "" pods exec "" PodExecOptions dev exec-target CONNECT > exec-dev.json
+out=$(post "/validate/fail?timeout=10s" exec-dev.json)
+[ "$(field 'r["allowed"]' <<<"$out")" = True ] || fail "pods/exec outside the namespace denied: $out"
+subresource_review example.com widgets status example.com Widget dev w1 UPDATE > widget.json
+out=$(post "/validate/fail?timeout=10s" widget.json)
+[ "$(field 'r["allowed"]' <<<"$out")" = False ] || fail "unknown subresource admitted on /fail: $out"
+[[ $(field 'r["status"]["message"]' <<<"$out") == *"widgets.example.com is not a built-in Kubernetes resource"* ]] ||
+  fail "unknown subresource message: $out"
+out=$(post "/validate/ignore?timeout=10s" widget.json)
+[ "$(field 'r["allowed"]' <<<"$out")" = True ] || fail "unknown subresource denied on /ignore: $out"
+[[ $(field 'r["warnings"][0]' <<<"$out") == *"allowed because failurePolicy is Ignore"* ]] || fail "unknown subresource warning: $out"
+
 # Attestation conditions hold on the first request and on cache hits; a forged attestation
 # is refused, then refused again from the cache.
 review prov attested "$REG/demo/attested:v1" > r5.json
@@ -350,7 +402,8 @@ out=$(post "/mutate/ignore?timeout=2s" slow2.json)
 [[ $(field 'r["warnings"][0]' <<<"$out") == *"allowed because failurePolicy is Ignore"* ]] || fail "slow /ignore warning: $out"
 
 # The registry stopped: a new image is an error, denied on /fail, admitted with a warning on
-# /ignore; images verified before still pass from the cache.
+# /ignore; images verified before still pass from the cache (the tag's digest is kept for
+# --tag-cache-ttl, set above so that a slow run does not outlive it).
 kill "$reg_pid"; wait "$reg_pid" 2>/dev/null; reg_pid=
 review prod gone "$REG/demo/gone:v1" > gone1.json
 out=$(post "/mutate/fail?timeout=10s" gone1.json)
@@ -370,6 +423,11 @@ d = json.load(sys.stdin)
 print(" ".join(sorted({r["resources"][0]["name"] for i in d["items"] for r in i["results"] if r["result"] == "fail"})))')
 [[ " $names " == *" unsigned "* ]] || fail "report get: fail results for: '$names'"
 [[ " $names " == *" dryrun-pod "* ]] && fail "a dry run was reported"
+exec_kind=$(VOUCH_REPORTS=$T/reports.db "$V" report get -A -o json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(" ".join(sorted({r["resources"][0]["kind"] for i in d["items"] for r in i["results"] if r["policy"] == "no-exec"})))')
+[ "$exec_kind" = Pod ] || fail "the pods/exec result is not reported against its Pod: '$exec_kind'"
 
 # SIGTERM drains: a request in flight still gets its answer, then the server exits 0.
 post "/mutate/fail?timeout=3s" slow1.json > drained.json &

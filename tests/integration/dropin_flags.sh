@@ -140,6 +140,31 @@ py -c 'import json; print(json.load(open("detached.bundle"))["messageSignature"]
 expect 0 "" -- "$V" attach signature --payload detached.payload --signature detached.sig "$REG/demo/detached@$ddigest"
 expect 0 "" -- "$V" verify --insecure-ignore-tlog --key cosign.pub "$REG/demo/detached:v1"
 expect 2 "payload: signs $ddigest, not" -- "$V" attach signature --payload detached.payload --signature detached.sig "$REG/demo/unsigned@$udigest"
+# --rekor-response: cosign's signed payload file, whose rekorBundle (the log's promise) makes the
+# attached signature pass the transparency-log check
+"$V" sign-blob --key cosign.key --rekor-url "$lurl" --bundle logged.bundle detached.payload >/dev/null 2>&1 \
+  || fail "sign-blob the payload into the log"
+py - <<'PY' || fail "writing the signed payload file"
+import base64, json
+b = json.load(open("logged.bundle"))
+e = b["verificationMaterial"]["tlogEntries"][0]
+json.dump({"base64Signature": b["messageSignature"]["signature"], "cert": "",
+           "rekorBundle": {"SignedEntryTimestamp": e["inclusionPromise"]["signedEntryTimestamp"],
+                           "Payload": {"body": e["canonicalizedBody"], "integratedTime": int(e["integratedTime"]),
+                                       "logIndex": int(e["logIndex"]),
+                                       "logID": base64.b64decode(e["logId"]["keyId"]).hex()}}}, open("signed-payload.json", "w"))
+print(b["messageSignature"]["signature"], file=open("logged.sig", "w"))
+PY
+expect 2 "payload: signs $ddigest, not" -- "$V" attach signature --payload detached.payload --signature logged.sig \
+  --rekor-response signed-payload.json "$REG/demo/unsigned@$udigest"
+expect 12 "transparency log" -- "$V" verify --key cosign.pub --trusted-root trusted_root.json "$REG/demo/detached:v1"
+expect 0 "" -- "$V" attach signature --payload detached.payload --signature logged.sig --rekor-response signed-payload.json \
+  "$REG/demo/detached@$ddigest"
+expect 0 "" -- "$V" verify --key cosign.pub --trusted-root trusted_root.json "$REG/demo/detached:v1"
+expect 2 "no rekorBundle object" -- "$V" attach signature --payload detached.payload --signature logged.sig \
+  --rekor-response pred.json "$REG/demo/detached@$ddigest"
+expect 2 "excludes" -- "$V" attach signature --payload detached.payload --signature logged.sig \
+  --rekor-response signed-payload.json --rekor-bundle pred.json "$REG/demo/detached@$ddigest"
 skopeo inspect --raw --tls-verify=false "docker://$REG/demo/detached:v1" > detached.manifest
 "$V" attest-blob --key cosign.key --tlog-upload=false --type custom --predicate pred.json --bundle detached-att.bundle \
   detached.manifest >/dev/null 2>&1 || fail "attest-blob the manifest"

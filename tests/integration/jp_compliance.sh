@@ -25,6 +25,10 @@ def same(a, b):
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
     return a == b
+# `vouch jp` evaluates with Kyverno's functions, and where one of them replaces the
+# specification's, Kyverno's answer is the expected one: its sum refuses an empty array
+# (jpSum in kyverno/kyverno pkg/engine/jmespath/functions.go).
+kyverno_answers = {"sum(`[]`)": {"error": "invalid-value"}}
 passed = failed = 0
 stride = 8 if os.environ.get("ASAN_OPTIONS") else 1
 seen = 0
@@ -38,6 +42,8 @@ with tempfile.TemporaryDirectory() as tmp:
                 seen += 1
                 if seen % stride:
                     continue
+                if case["expression"] in kyverno_answers:
+                    case = {"expression": case["expression"], **kyverno_answers[case["expression"]]}
                 name = f"{os.path.basename(path)}[{gi}][{ci}] {case['expression']!r}"
                 p = subprocess.run([vouch, "jp", "query", "-c", "-i", given, case["expression"]],
                                    capture_output=True, text=True)

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # vouch sbom end to end on a directory tree and an OCI image layout built here: the packages
-# found, SPDX 2.3 and CycloneDX 1.6 output validated against the official schemas with ajv,
-# byte-identical output given SOURCE_DATE_EPOCH, --file, one-line input errors; and, on a
-# Debian machine, this machine's dpkg database against dpkg-query -W (misses and extras listed)
-# with licenses from every machine-readable copyright file.
+# found (the squashed view and --scope all-layers), SPDX 2.3 and CycloneDX 1.6 output validated
+# against the official schemas with ajv, byte-identical output given SOURCE_DATE_EPOCH, --file,
+# one-line input errors; and, on a Debian machine, this machine's dpkg database against
+# dpkg-query -W (misses and extras listed) with licenses from every machine-readable copyright file.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/assert.sh"
 vouch=${VOUCH_BIN:?VOUCH_BIN must point at the vouch binary}
@@ -108,6 +108,7 @@ m["annotations"] = {"org.opencontainers.image.ref.name": "test"}
 json.dump({"schemaVersion": 2, "manifests": [m]}, open(out + "/index.json", "w"))
 json.dump({"imageLayoutVersion": "1.0.0"}, open(out + "/oci-layout", "w"))
 print(d2["digest"], file=open(out + "/../layer2", "w"))
+print(d1["digest"], file=open(out + "/../layer1", "w"))
 PY
 "$vouch" sbom "oci:$work/layout:test" -o cyclonedx-json --file "$work/img.cdx.json" || fail "sbom of an image exited $?"
 "$vouch" sbom "oci:$work/layout:test" -o spdx-json --file "$work/img.spdx.json" || fail "sbom -o spdx-json of an image exited $?"
@@ -121,10 +122,44 @@ props = {p["name"]: p["value"] for p in libs["bash"]["properties"]}
 assert props["syft:location:0:layerID"] == sys.argv[2], props
 PY
 
+# --scope all-layers: the view after each layer is searched too, so the package of the first
+# layer's status (replaced by the second's) is listed with its layer, the others once each.
+for fmt in syft-json spdx-json cyclonedx-json; do
+  "$vouch" sbom scan "oci:$work/layout:test" --scope all-layers -o "$fmt=$work/all.$fmt.json" \
+    || fail "sbom --scope all-layers -o $fmt exited $?"
+done
+"$vouch" sbom "oci:$work/layout:test" -o syft-json --file "$work/squashed.syft.json" || fail "sbom -o syft-json exited $?"
+python3 - "$work" "$(cat "$work/layer1" 2>/dev/null)" "$(cat "$work/layer2" 2>/dev/null)" <<'PY' || fail "all-layers SBOM content"
+import json, sys
+work, l1, l2 = sys.argv[1], sys.argv[2], sys.argv[3]
+def layers(doc):
+    return sorted((a["name"], a["version"], l.get("layerID")) for a in doc["artifacts"] for l in a["locations"])
+squashed = layers(json.load(open(work + "/squashed.syft.json")))
+every = layers(json.load(open(work + "/all.syft-json.json")))
+assert squashed == [("bash", "5.2.15-2+b7", l2), ("libssl3", "3.0.15-1~deb12u1", l2)], squashed
+assert every == sorted(squashed + [("old", "0", l1)]), every
+print(f"squashed: {len(squashed)} packages, all-layers: {len(every)}")
+arts = json.load(open(work + "/all.syft-json.json"))["artifacts"]
+ids = [a["id"] for a in arts]
+assert len(ids) == len(set(ids)), ids
+# syft's annotation: whether the final filesystem still shows the file.
+visible = sorted((a["name"], l["annotations"]["visible"]) for a in arts for l in a["locations"])
+assert visible == [("bash", "true"), ("libssl3", "true"), ("old", "false")], visible
+cdx = json.load(open(work + "/all.cyclonedx-json.json"))
+libs = sorted((c["name"], {p["name"]: p["value"] for p in c["properties"]}["syft:location:0:layerID"])
+              for c in cdx["components"] if c["type"] == "library")
+assert libs == [("bash", l2), ("libssl3", l2), ("old", l1)], libs
+spdx = json.load(open(work + "/all.spdx-json.json"))
+names = sorted(p["name"] for p in spdx["packages"] if p.get("versionInfo"))
+assert names == ["bash", "libssl3", "old"], names
+PY
+expect 2 "has no layers" -- "$vouch" sbom "dir:$fx" --scope all-layers
+expect 2 "has no layers" -- "$vouch" sbom scan "dir:$fx" --scope all-layers -o syft-json
+
 if validator=$(bash "$root/scripts/json-schema.sh" "$root/.cache/ajv" 2>"$work/npm.log"); then
-  $validator spdx "$data/schemas" "$work/dir.spdx.json" "$work/img.spdx.json" >"$work/ajv.log" 2>&1 \
+  $validator spdx "$data/schemas" "$work/dir.spdx.json" "$work/img.spdx.json" "$work/all.spdx-json.json" >"$work/ajv.log" 2>&1 \
     || fail "SPDX does not validate: $(cat "$work/ajv.log")"
-  $validator cyclonedx "$data/schemas" "$work/dir.cdx.json" "$work/img.cdx.json" >"$work/ajv.log" 2>&1 \
+  $validator cyclonedx "$data/schemas" "$work/dir.cdx.json" "$work/img.cdx.json" "$work/all.cyclonedx-json.json" >"$work/ajv.log" 2>&1 \
     || fail "CycloneDX does not validate: $(cat "$work/ajv.log")"
   # The validator itself rejects a broken document.
   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["packages"][0]["filesAnalyzed"]="yes"; json.dump(d,open(sys.argv[2],"w"))' \

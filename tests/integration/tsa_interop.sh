@@ -84,6 +84,34 @@ out=$("$vouch" verify-blob --bundle b.json --key cosign.pub --trusted-root trust
   || fail "verify-blob rejects the timestamped bundle: $out"
 [[ "$out" == *'"source": "'* ]] || [[ "$out" == *'"source":"'* ]] || fail "no verified timestamp in: $out"
 expect 1 "" -- "$vouch" verify-blob --bundle b.json --key cosign.pub --trusted-root trusted_root.json --insecure-ignore-tlog other.txt
+# cosign attach signature --tsr: a TSA's response over a signature made elsewhere, stored in the
+# classic layer's rfc3161timestamp annotation as cosign stores it; one over other data is refused.
+umoci init --layout L && umoci new --image L:app || fail "umoci: an image to sign"
+digest=$(python3 -c 'import json; print(json.load(open("L/index.json"))["manifests"][0]["digest"])')
+printf '{"critical":{"identity":{"docker-reference":"app"},"image":{"docker-manifest-digest":"%s"},"type":"cosign container image signature"},"optional":null}' \
+  "$digest" > app.payload
+COSIGN_PASSWORD=pw "$vouch" sign-blob --key cosign.key --tlog-upload=false --bundle app.bundle app.payload >/dev/null 2>&1 \
+  || fail "sign-blob the payload"
+python3 -c 'import json; print(json.load(open("app.bundle"))["messageSignature"]["signature"])' > app.sig
+base64 -d app.sig > app.sig.raw
+openssl ts -query -data app.sig.raw -sha256 -cert -out app.tsq 2>/dev/null || fail "openssl ts -query over the signature"
+curl -sf -o app.tsr -H 'Content-Type: application/timestamp-query' --data-binary @app.tsq "$url/api/v1/timestamp" \
+  || fail "timestamping the signature"
+expect 2 "timestamps other data than this signature" -- \
+  "$vouch" attach signature --payload app.payload --signature app.sig --tsr r.tsr "oci:L:app"
+expect 2 "timestamp response" -- "$vouch" attach signature --payload app.payload --signature app.sig --tsr data.txt "oci:L:app"
+expect 0 "" -- "$vouch" attach signature --payload app.payload --signature app.sig --tsr app.tsr "oci:L:app"
+python3 - "$digest" <<'PY' || fail "the timestamp annotation is not cosign's"
+import base64, json, sys
+index = json.load(open("L/index.json"))
+tag = sys.argv[1].replace(":", "-") + ".sig"
+desc = next(m for m in index["manifests"] if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == tag)
+manifest = json.load(open("L/blobs/sha256/" + desc["digest"].split(":")[1]))
+note = json.loads(manifest["layers"][0]["annotations"]["dev.sigstore.cosign/rfc3161timestamp"])
+assert list(note) == ["SignedRFC3161Timestamp"], note
+assert base64.b64decode(note["SignedRFC3161Timestamp"]) == open("app.tsr", "rb").read()
+PY
+expect 0 "" -- "$vouch" verify --key cosign.pub --trusted-root trusted_root.json --insecure-ignore-tlog "oci:L:app"
 curl -s "$url/metrics" | grep -q '^vouch_tsa_timestamps_granted_total [1-9]' || fail "metrics do not count granted timestamps"
 
 kill -TERM "$pid"; wait "$pid"; rc=$?; pid=""

@@ -81,6 +81,11 @@ struct ResourceRef {
 // a built-in Kubernetes kind; a custom resource is named with its group and version.
 Result<std::vector<ResourceRef>> resolve_kind(std::string_view selector);
 
+// The built-in kind Kubernetes serves at `resource` (a plural: "deployments") of API `group` ("apps";
+// "" for the core group), as API discovery names it: what the webhook matches a subresource request
+// as. nullopt for a resource vouch does not know (a custom resource: vouch has no discovery).
+std::optional<std::string> builtin_kind_of(std::string_view group, std::string_view resource);
+
 // The names the serving certificate must carry: <service>.<ns>.svc and <service>.<ns>.svc.cluster.local.
 std::vector<std::string> service_dns_names(std::string_view ns);
 

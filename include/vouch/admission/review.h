@@ -25,12 +25,16 @@ struct GroupVersionKind {
   std::string group, version, kind;
 };
 
+struct GroupVersionResource {
+  std::string group, version, resource;  // resource: the plural, "pods"
+};
+
 // The `request` of an AdmissionReview.
 struct AdmissionRequest {
   std::string uid;
-  GroupVersionKind kind;
-  std::string resource;      // "pods"
-  std::string sub_resource;  // "status", "ephemeralcontainers", …
+  GroupVersionKind kind;          // the object's: PodExecOptions for pods/exec
+  GroupVersionResource resource;  // what was called: {"", "v1", "pods"} for pods/exec
+  std::string sub_resource;       // "exec", "status", "scale", "ephemeralcontainers", …
   std::string name;
   std::string ns;
   std::string operation;  // CREATE, UPDATE, DELETE, CONNECT
@@ -55,6 +59,23 @@ struct ReviewError {
 
 // Decodes a review; the error says what is wrong and where ("request.object: expected an object").
 std::variant<AdmissionReview, ReviewError> decode_review(std::string_view body, const ReviewLimits& limits = {});
+
+// What a request's rules are matched against, as Kyverno matches them: the kind of the resource
+// request.resource names (Kyverno's "top-level GVK", which it asks API discovery for) and
+// request.subResource. pods/exec is {v1 Pod, "exec"} (a rule's `Pod/exec`), deployments/scale
+// {apps/v1 Deployment, "scale"}. vouch has no discovery: a subresource of a resource that is not a
+// built-in Kubernetes one is an error, as Kyverno's failed look-up is. Without a subresource the
+// kind is the object's, which must be the kind a built-in resource holds.
+struct MatchedKind {
+  std::string api_version;  // "v1", "apps/v1"
+  std::string kind;
+  std::string sub_resource;
+};
+Result<MatchedKind> matched_kind(const AdmissionRequest& request);
+
+// The AdmissionRequest's fields that say what is admitted (kind, resource, subResource,
+// requestKind, requestResource, requestSubResource), as sent, for policies' `request.…`.
+boost::json::object admitted_fields(const AdmissionReview& review);
 
 // What the webhook decided.
 struct AdmissionResponse {

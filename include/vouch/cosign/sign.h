@@ -68,14 +68,15 @@ Result<SignedManifest> attest_manifest(oci::Store& store, const oci::Reference& 
                                        const boost::json::value& predicate, const SignOptions& options);
 
 // A signature made elsewhere (`cosign attach signature`): the simple-signing payload as signed,
-// its base64 signature, and optionally the signer's certificate, chain (PEM) and the classic
-// layout's legacy Rekor bundle annotation.
+// its base64 signature, and optionally the signer's certificate, chain (PEM), the classic
+// layout's legacy Rekor bundle annotation and a TSA's RFC 3161 response over the signature.
 struct DetachedSignature {
   std::string payload;
   std::string signature_base64;
   std::string certificate_pem;
   std::string chain_pem;
   std::string rekor_bundle_json;
+  std::string rfc3161_timestamp_der;
 };
 // Appends it to `manifest`'s sha256-<hex>.sig, after checking that the payload names that
 // manifest and that the pieces are well formed (nothing is verified: that is `verify`'s job).

@@ -47,9 +47,18 @@ struct LayerEntry {
 // Called with such an entry and a reader of its content (nothing but for regular files).
 using LayerVisitor = std::function<Status(const LayerEntry&, BlobReader& content)>;
 
+class FileView;
+
+// Called once each layer has been applied, in layer order, with the view as it stands then: the
+// filesystem of layers 0..layer, as the image had it after that layer.
+using LayerApplied = std::function<Status(size_t layer, const FileView& so_far)>;
+
 struct SquashOptions {
   SquashLimits limits;
   unsigned threads = 0;  // layers read at once; 0: one per core
+  // When given, called on the calling thread; by then every layer up to `layer` has been read
+  // and handed to the visitor. Its error stops the squash.
+  LayerApplied layer_applied;
 };
 
 class FileView {

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <boost/json.hpp>
@@ -76,6 +77,10 @@ struct Request {
   std::shared_ptr<const std::vector<PolicyException>> exceptions;
   // A subresource request (pods/exec): the parent's kind, matched with the subresource.
   std::string parent_api_version, parent_kind, subresource;
+  // From the API server: the AdmissionRequest's kind, resource, subResource, requestKind,
+  // requestResource and requestSubResource as sent, which policies read as `request.kind`, …
+  // (without them, `request.kind` is {"kind": <the object's kind>}).
+  boost::json::object admission;
   // What ImageValidatingPolicies verified for this request, shared by all of them so that
   // `required` sees every policy's checks (vouch/policy/image_policy.h); null: each policy alone.
   std::shared_ptr<ImageVerificationLedger> image_verifications;
@@ -151,6 +156,12 @@ class Engine {
   std::vector<std::string> exception_keys(const Policy& policy, const std::string& policy_name, const Rule& rule,
                                           const engine_internal::MatchInput& in, EvalContext& ctx,
                                           const Request& request) const;
+  // What every matching rule passes before its own handler, in Kyverno's order: policy
+  // exceptions, the rule's context, its preconditions. Returns the result (skip or error) that
+  // ends the rule there, or nothing when the handler runs.
+  std::optional<std::pair<RuleStatus, std::string>> rule_gate(const Policy& policy, const std::string& policy_name,
+                                                              const Rule& rule, const engine_internal::MatchInput& in,
+                                                              EvalContext& ctx, const Request& request) const;
   // The mutate rules (engine_mutate.cc): results to `out`, the mutated resource to `request`.
   void mutate_rules(const Policy& policy, const std::string& policy_name, const std::string& operation,
                     Request& request, std::vector<RuleResult>& out) const;

@@ -129,6 +129,12 @@ using FileObserver = std::function<void(const SourceFile&)>;
 // `inner`, with `observer` told of every file its walk visits.
 std::unique_ptr<FileSource> observed_source(std::unique_ptr<FileSource> inner, FileObserver observer);
 
+// Which files of an image are catalogued (syft's --scope).
+enum class ImageScope {
+  kSquashed,   // the final filesystem
+  kAllLayers,  // the filesystem as it stood after each layer: files later deleted or rewritten too
+};
+
 // Catalogs the image `store` names (the manifest for `platform` out of an index) with the
 // default catalogers, over its squashed view; `name` becomes the SBOM's name. `observer`,
 // when given, is told of every file walked (after the layers have been read).
@@ -139,11 +145,20 @@ std::unique_ptr<FileSource> observed_source(std::unique_ptr<FileSource> inner, F
 // result is the same document. A file the view shows under another name than its layer's
 // (a hard link, a path under a parent symlink) is given what was kept of its content under
 // the first name; only when a cataloger needs its content again is that layer read again.
+//
+// kAllLayers searches every layer's squashed tree (layers 0..i, for every i), as syft's
+// all-layers resolver does, in the same single pass: the view is followed as each layer is
+// applied. A file is one location per (path, layer that provides it): a package read from a
+// file no later layer touched is reported once, one read from a file a later layer rewrote is
+// reported again with that layer, and one whose files a later layer deleted is still reported.
+// Ids then hash each location's layer with its path, so those stay distinct packages. The
+// parsers run once per layer that changed what they read; the distro is the lowest layer's
+// (syft takes the first os-release in layer order) and applies to every layer.
 Result<Sbom> catalog_image(oci::Store& store, const std::optional<oci::Platform>& platform, std::string name,
-                           const FileObserver& observer = {});
+                           const FileObserver& observer = {}, ImageScope scope = ImageScope::kSquashed);
 // The same with these catalogers, reading `threads` layers at a time (0: one per core).
 Result<Sbom> catalog_image(oci::Store& store, const std::optional<oci::Platform>& platform, std::string name,
                            const FileObserver& observer, const std::vector<std::unique_ptr<Cataloger>>& catalogers,
-                           unsigned threads = 0);
+                           unsigned threads = 0, ImageScope scope = ImageScope::kSquashed);
 
 }  // namespace vouch::sbom

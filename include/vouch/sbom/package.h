@@ -31,6 +31,9 @@ bool is_os_package_type(std::string_view type);
 struct Location {
   std::string path;          // absolute path in the image or directory
   std::string layer_digest;  // "sha256:…" of the layer that holds the file, when known
+  // Catalogs of every layer (--scope all-layers): whether the image's final filesystem still
+  // shows this file (syft's `visible` annotation); unset otherwise.
+  std::optional<bool> visible = std::nullopt;
 };
 
 struct Package {

@@ -23,6 +23,7 @@ struct BuiltinKind {
 
 // The kinds a policy may name without a group: Kubernetes' built-in ones, at the version a webhook
 // rule names them by (matchPolicy Equivalent also sends requests made through other versions).
+// The webhook reads it backwards (builtin_kind_of) for the kind a subresource request belongs to.
 constexpr BuiltinKind kBuiltinKinds[] = {
     {"Pod", "", "v1", "pods"},
     {"Service", "", "v1", "services"},
@@ -898,6 +899,12 @@ Result<std::vector<ResourceRef>> resolve_kind(std::string_view selector) {
     return invalid_input(fmt::format("unknown kind '{}': not a built-in Kubernetes kind; name a custom resource with its "
                                      "group and version (group/version/{})", selector, kind));
   return std::vector<ResourceRef>{{group, version, with_sub(guess_resource(kind)), true}};
+}
+
+std::optional<std::string> builtin_kind_of(std::string_view group, std::string_view resource) {
+  for (const auto& b : kBuiltinKinds)
+    if (b.group == group && b.resource == resource) return std::string(b.kind);
+  return std::nullopt;
 }
 
 std::vector<std::string> service_dns_names(std::string_view ns) {

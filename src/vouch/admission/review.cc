@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "vouch/admission/manifests.h"
 #include "vouch/base/bytes.h"
 
 namespace vouch::admission {
@@ -42,6 +43,34 @@ bool strings_at(const bj::object& o, std::string_view key, std::string_view path
     out.emplace_back(item.get_string());
   }
   return true;
+}
+
+// A GroupVersionKind member (kind, requestKind): absent/null, or an object of strings.
+bool kind_at(const bj::object& o, std::string_view key, GroupVersionKind& out, ReviewError& err) {
+  const bj::value* v = o.if_contains(key);
+  if (!v || v->is_null()) return true;
+  std::string path = fmt::format("request.{}", key);
+  if (!v->is_object()) {
+    err = bad(path + ": expected an object");
+    return false;
+  }
+  const auto& k = v->get_object();
+  return string_at(k, "group", path, out.group, err) && string_at(k, "version", path, out.version, err) &&
+         string_at(k, "kind", path, out.kind, err);
+}
+
+// A GroupVersionResource member (resource, requestResource): absent/null, or an object of strings.
+bool resource_at_key(const bj::object& o, std::string_view key, GroupVersionResource& out, ReviewError& err) {
+  const bj::value* v = o.if_contains(key);
+  if (!v || v->is_null()) return true;
+  std::string path = fmt::format("request.{}", key);
+  if (!v->is_object()) {
+    err = bad(path + ": expected an object");
+    return false;
+  }
+  const auto& k = v->get_object();
+  return string_at(k, "group", path, out.group, err) && string_at(k, "version", path, out.version, err) &&
+         string_at(k, "resource", path, out.resource, err);
 }
 
 // A resource (object or oldObject): absent/null, or an object with a kind.
@@ -109,17 +138,14 @@ std::variant<AdmissionReview, ReviewError> decode_review(std::string_view body, 
   ReviewError err;
   if (!string_at(r, "uid", "request", out.uid, err)) return err;
   if (out.uid.empty()) return bad("request.uid: missing");
-  if (const bj::value* k = r.if_contains("kind"); k && !k->is_null()) {
-    if (!k->is_object()) return bad("request.kind: expected an object");
-    const auto& ko = k->get_object();
-    if (!string_at(ko, "group", "request.kind", out.kind.group, err) ||
-        !string_at(ko, "version", "request.kind", out.kind.version, err) ||
-        !string_at(ko, "kind", "request.kind", out.kind.kind, err))
-      return err;
-  }
-  if (const bj::value* res = r.if_contains("resource"); res && res->is_object()) {
-    if (!string_at(res->get_object(), "resource", "request.resource", out.resource, err)) return err;
-  }
+  if (!kind_at(r, "kind", out.kind, err) || !resource_at_key(r, "resource", out.resource, err)) return err;
+  // Not used to judge the request, but handed to policies as sent: checked like the rest.
+  GroupVersionKind request_kind;
+  GroupVersionResource request_resource;
+  std::string request_sub_resource;
+  if (!kind_at(r, "requestKind", request_kind, err) || !resource_at_key(r, "requestResource", request_resource, err) ||
+      !string_at(r, "requestSubResource", "request", request_sub_resource, err))
+    return err;
   if (!string_at(r, "subResource", "request", out.sub_resource, err) || !string_at(r, "name", "request", out.name, err) ||
       !string_at(r, "namespace", "request", out.ns, err) || !string_at(r, "operation", "request", out.operation, err))
     return err;
@@ -143,6 +169,58 @@ std::variant<AdmissionReview, ReviewError> decode_review(std::string_view body, 
     return bad(fmt::format("request.object: missing for a {} request", out.operation));
   }
   return review;
+}
+
+namespace {
+
+std::string api_version_of(std::string_view group, std::string_view version) {
+  return group.empty() ? std::string(version) : fmt::format("{}/{}", group, version);
+}
+
+// "deployments.apps", "pods": a resource as Kubernetes names a GroupResource.
+std::string group_resource(const GroupVersionResource& r) {
+  return r.group.empty() ? r.resource : fmt::format("{}.{}", r.resource, r.group);
+}
+
+}  // namespace
+
+Result<MatchedKind> matched_kind(const AdmissionRequest& request) {
+  const GroupVersionResource& res = request.resource;
+  const std::optional<std::string> builtin =
+      res.resource.empty() ? std::nullopt : builtin_kind_of(res.group, res.resource);
+  if (!request.sub_resource.empty()) {
+    if (res.resource.empty() || res.version.empty())
+      return invalid_input(fmt::format("request.resource: the resource and version are needed to match the "
+                                       "subresource '{}'",
+                                       request.sub_resource));
+    if (!builtin)
+      return invalid_input(fmt::format(
+          "cannot match {}/{}: {} is not a built-in Kubernetes resource and vouch has no API discovery to find its "
+          "kind (rules name a subresource as Kind/{})",
+          group_resource(res), request.sub_resource, group_resource(res), request.sub_resource));
+    return MatchedKind{api_version_of(res.group, res.version), *builtin, request.sub_resource};
+  }
+  const bj::value& subject = request.object.is_null() ? request.old_object : request.object;
+  if (subject.is_null() && builtin) return MatchedKind{api_version_of(res.group, res.version), *builtin, ""};
+  policy::ResourceRef ref = policy::resource_ref(subject);
+  if (builtin) {
+    std::string expected = api_version_of(res.group, res.version);
+    if (ref.kind != *builtin || (!res.version.empty() && ref.api_version != expected))
+      return invalid_input(fmt::format("request.object is {} {} but request.resource {} ({}) holds {}",
+                                       ref.api_version.empty() ? "(no apiVersion)" : ref.api_version,
+                                       ref.kind.empty() ? "(no kind)" : ref.kind, group_resource(res),
+                                       expected, *builtin));
+  }
+  return MatchedKind{ref.api_version, ref.kind, ""};
+}
+
+bj::object admitted_fields(const AdmissionReview& review) {
+  bj::object out;
+  const bj::value* req = review.document.is_object() ? review.document.get_object().if_contains("request") : nullptr;
+  if (!req || !req->is_object()) return out;
+  for (std::string_view key : {"kind", "resource", "subResource", "requestKind", "requestResource", "requestSubResource"})
+    if (const bj::value* v = req->get_object().if_contains(key); v && !v->is_null()) out[key] = *v;
+  return out;
 }
 
 namespace {

@@ -302,14 +302,33 @@ std::optional<AdmissionResponse> Webhook::evaluate_once(const AdmissionReview& r
                                                         const CachingImageVerifier::CacheOnlyScope* cache_only) {
   const AdmissionRequest& req = review.request;
   AdmissionResponse out;
-  if (req.operation == "CONNECT") return out;
   if (mutate && req.operation == "DELETE") return out;  // nothing is admitted: no image to verify
+
+  // Rules are matched against the kind of the resource that was called (pods/exec: Pod, "exec").
+  // Kyverno answers a request whose kind it cannot find with an error; vouch's look-up can miss
+  // only for want of discovery, so the error follows the path's failurePolicy.
+  auto matched = matched_kind(req);
+  if (!matched.ok()) {
+    if (ignore_errors) {
+      out.warnings.push_back(fmt::format("vouch: {}; allowed because failurePolicy is Ignore", matched.error().message));
+    } else {
+      out.allowed = false;
+      out.message = fmt::format("vouch: {} (failurePolicy Fail)", matched.error().message);
+    }
+    return out;
+  }
 
   policy::Request pr;
   pr.object = req.operation == "DELETE" ? req.old_object : req.object;
   pr.old_object = req.old_object;
   pr.operation = req.operation;
   pr.user = req.user;
+  if (!matched->sub_resource.empty()) {
+    pr.parent_api_version = matched->api_version;
+    pr.parent_kind = matched->kind;
+    pr.subresource = matched->sub_resource;
+  }
+  pr.admission = admitted_fields(review);
   // Only the request's namespace is ever looked up: copy its labels, not the whole cluster's.
   if (auto it = options_.namespace_labels.find(req.ns); it != options_.namespace_labels.end())
     pr.namespace_labels.emplace(it->first, it->second);
@@ -437,6 +456,14 @@ std::optional<AdmissionResponse> Webhook::evaluate_once(const AdmissionReview& r
     // Image verification is reported from the mutating webhook, validation from the validating one.
     ReviewResults rr;
     rr.resource = ref;
+    // A subresource's results belong to the resource it is part of (Kyverno reports a Scale under
+    // its Deployment's uid); the options of a CONNECT (PodExecOptions) are no resource of their own.
+    if (!matched->sub_resource.empty()) {
+      rr.resource.api_version = matched->api_version;
+      rr.resource.kind = matched->kind;
+      if (!req.name.empty()) rr.resource.name = req.name;
+      rr.resource.ns = req.ns;
+    }
     if (pr.object.is_object()) {
       if (const auto* meta = pr.object.get_object().if_contains("metadata"); meta && meta->is_object()) {
         if (const auto* uid = meta->get_object().if_contains("uid"); uid && uid->is_string())

@@ -8,6 +8,7 @@
 #include "vouch/base/json.h"
 #include "vouch/cosign/payload.h"
 #include "vouch/crypto/digest.h"
+#include "vouch/crypto/timestamp.h"
 #include "vouch/intoto/dsse.h"
 #include "vouch/intoto/predicate.h"
 #include "vouch/intoto/statement.h"
@@ -353,6 +354,16 @@ Result<std::string> attach_signature(oci::Store& store, const oci::Reference& im
     auto entry = parse_legacy_rekor_bundle(s.rekor_bundle_json);
     if (!entry.ok()) return std::move(entry).error().context("rekor bundle");
     layer.annotations[std::string(annotation::kBundle)] = legacy_rekor_bundle(*entry);
+  }
+  if (!s.rfc3161_timestamp_der.empty()) {
+    // Stored as cosign stores it; a response over other bytes than this signature is refused
+    // here, since no verification could ever accept it.
+    auto info = crypto::parse_timestamp(as_bytes(s.rfc3161_timestamp_der));
+    if (!info.ok()) return std::move(info).error().context("timestamp response");
+    if (crypto::digest(info->hash, *raw) != info->imprint)
+      return invalid_input("timestamp response: it timestamps other data than this signature");
+    const Bytes der(s.rfc3161_timestamp_der.begin(), s.rfc3161_timestamp_der.end());
+    layer.annotations[std::string(annotation::kRfc3161Timestamp)] = timestamp_annotation(der);
   }
   return append_layer(store, location_name(image), oci::digest_tag(manifest.digest, kSignatureTagSuffix), layer, s.payload);
 }

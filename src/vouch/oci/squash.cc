@@ -349,6 +349,7 @@ Result<FileView> squash_image(Store& store, const Manifest& image, const LayerVi
     for (size_t li = 0; li < n; ++li) {
       LayerTable t = read_layer_table(store, nullptr, image.layers[li], li, limits, visit, {});
       VOUCH_RETURN_IF_ERROR(apply_layer(view.entries_, t, li, layer_name(li, image.layers[li]), limits, count, symlinks));
+      if (options.layer_applied) VOUCH_RETURN_IF_ERROR(options.layer_applied(li, view));
     }
     return view;
   }
@@ -399,6 +400,7 @@ Result<FileView> squash_image(Store& store, const Manifest& image, const LayerVi
       tables[li].reset();
     }
     result = apply_layer(view.entries_, t, li, layer_name(li, image.layers[li]), limits, count, symlinks);
+    if (result.ok() && options.layer_applied) result = options.layer_applied(li, view);
     if (!result.ok()) lower_failed(li);
   }
   for (auto& t : pool) t.join();

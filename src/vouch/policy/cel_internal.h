@@ -15,6 +15,8 @@ namespace vouch::policy::cel_internal {
 
 // What a request is, as admission sees it.
 struct RequestFacts {
+  // group and version are the resource's; resource is the plural, with "/subresource" for a
+  // subresource request from the API server ("pods/exec").
   std::string group, version, kind, resource, name, ns, operation;
   std::map<std::string, std::string> labels;
 };

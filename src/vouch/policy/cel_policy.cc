@@ -153,9 +153,18 @@ bool rule_matches(const CelResourceRule& r, const RequestFacts& f) {
   // Kyverno reads a rule without operations as matching every operation.
   if (!r.operations.empty() && !listed(r.operations, f.operation)) return false;
   if (!listed(r.api_groups, f.group) || !listed(r.api_versions, f.version)) return false;
+  // As the API server's rule matcher: "*" is every resource but no subresource, "*/*" everything,
+  // "pods/*" every subresource of pods, "*/scale" the scale subresource of every resource.
+  auto split = [](std::string_view s) {
+    size_t slash = s.find('/');
+    if (slash == std::string_view::npos) return std::pair{s, std::string_view()};
+    return std::pair{s.substr(0, slash), s.substr(slash + 1)};
+  };
+  const auto [op_resource, op_sub] = split(f.resource);
   bool resource = false;
   for (const auto& x : r.resources) {
-    if (x == "*" || x == f.resource || x == "*/*") resource = true;
+    const auto [res, sub] = split(x);
+    if ((res == "*" || res == op_resource) && (sub == "*" || sub == op_sub)) resource = true;
   }
   if (!resource) return false;
   if (!r.resource_names.empty() && !listed(r.resource_names, f.name)) return false;
@@ -202,6 +211,20 @@ RequestFacts request_facts(const Request& request) {
   f.version = slash == std::string::npos ? api_version : api_version.substr(slash + 1);
   f.kind = ref.kind;
   f.resource = plural_resource(ref.kind);
+  // From the API server the resource is the one called, not guessed from the kind.
+  const bj::object& admitted = request.admission;
+  const bj::value* res = admitted.if_contains("resource");
+  auto field = [&](std::string_view key) {
+    const bj::value* v = res && res->is_object() ? res->get_object().if_contains(key) : nullptr;
+    return v && v->is_string() ? std::string(v->get_string()) : std::string();
+  };
+  if (!field("resource").empty()) {
+    f.group = field("group");
+    f.version = field("version");
+    f.resource = field("resource");
+    if (const bj::value* sub = admitted.if_contains("subResource"); sub && sub->is_string() && !sub->get_string().empty())
+      f.resource += "/" + std::string(sub->get_string());
+  }
   f.name = ref.name;
   f.ns = ref.ns;
   f.operation = operation_of(request);
@@ -233,6 +256,11 @@ void bind_admission_variables(const Request& request, const RequestFacts& f, cel
     user.insert(cel::Value::string("username"), cel::Value::string(request.user.username));
     user.insert(cel::Value::string("groups"), string_list(request.user.groups));
     cel::Map req;
+    // The AdmissionRequest's own fields first: insert keeps the first value of a key.
+    for (const auto& field : request.admission)
+      req.insert(cel::Value::string(std::string(field.key())), cel::from_json(field.value()));
+    if (const bj::value* k = request.admission.if_contains("kind"))
+      req.insert(cel::Value::string("requestKind"), cel::from_json(*k));
     req.insert(cel::Value::string("kind"), cel::Value::map(kind));
     req.insert(cel::Value::string("resource"), cel::Value::map(std::move(resource)));
     req.insert(cel::Value::string("requestKind"), cel::Value::map(kind));

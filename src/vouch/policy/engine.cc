@@ -174,6 +174,23 @@ std::vector<std::string> Engine::exception_keys(const Policy& policy, const std:
   return keys;
 }
 
+std::optional<std::pair<RuleStatus, std::string>> Engine::rule_gate(const Policy& policy, const std::string& policy_name,
+                                                                    const Rule& rule, const MatchInput& in,
+                                                                    EvalContext& ctx, const Request& request) const {
+  // PolicyExceptions are judged after the rule matched and before its context is loaded, as
+  // Kyverno's handlers do; Kyverno's message has no space before the keys.
+  if (auto keys = exception_keys(policy, policy_name, rule, in, ctx, request); !keys.empty())
+    return std::pair{RuleStatus::kSkip, "rule is skipped due to policy exceptions" + join_non_empty(keys, ", ")};
+  if (auto st = ctx.load_context(rule.context, request); !st.ok())
+    return std::pair{RuleStatus::kError, "failed to load context: " + st.error().message};
+  if (rule.preconditions) {
+    auto p = evaluate_conditions(ctx, *rule.preconditions);
+    if (!p.ok()) return std::pair{RuleStatus::kError, "failed to evaluate preconditions: " + p.error().message};
+    if (!p->value) return std::pair{RuleStatus::kSkip, join_non_empty({"preconditions not met", p->message}, "; ")};
+  }
+  return std::nullopt;
+}
+
 bj::object engine_internal::request_variables(const Request& request, const std::string& operation, const ResourceRef& ref) {
   bj::object base;
   // A DELETE request carries the resource as oldObject only.
@@ -190,6 +207,7 @@ bj::object engine_internal::request_variables(const Request& request, const std:
   bj::array groups;
   for (const auto& g : request.user.groups) groups.push_back(bj::value(g));
   req["userInfo"].as_object()["groups"] = std::move(groups);
+  for (const auto& field : request.admission) req[field.key()] = field.value();
   base["request"] = std::move(req);
   std::string sa_name, sa_ns;
   const std::string prefix = "system:serviceaccount:";
@@ -272,27 +290,9 @@ std::vector<RuleResult> Engine::apply(const Policy& policy, const Request& origi
       result.message = std::move(msg);
       out.push_back(result);
     };
-    // PolicyExceptions are judged after the rule matched and before its context is loaded,
-    // as Kyverno's handlers do.
-    if (auto keys = exception_keys(policy, policy_name, rule, in, ctx, request); !keys.empty()) {
-      // Kyverno's message, without a space before the keys.
-      finish(RuleStatus::kSkip, "rule is skipped due to policy exceptions" + join_non_empty(keys, ", "));
+    if (auto ended = rule_gate(policy, policy_name, rule, in, ctx, request)) {
+      finish(ended->first, std::move(ended->second));
       continue;
-    }
-    if (auto st = ctx.load_context(rule.context, request); !st.ok()) {
-      finish(RuleStatus::kError, "failed to load context: " + st.error().message);
-      continue;
-    }
-    if (rule.preconditions) {
-      auto p = evaluate_conditions(ctx, *rule.preconditions);
-      if (!p.ok()) {
-        finish(RuleStatus::kError, "failed to evaluate preconditions: " + p.error().message);
-        continue;
-      }
-      if (!p->value) {
-        finish(RuleStatus::kSkip, join_non_empty({"preconditions not met", p->message}, "; "));
-        continue;
-      }
     }
     if (rule.validate) {
       const Validation& v = *rule.validate;

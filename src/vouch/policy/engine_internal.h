@@ -158,7 +158,9 @@ struct Validator {
   const Request& request;
   const std::string& message;  // validate.message
 
-  std::string substituted_message();
+  // validate.message with its variables substituted; nullopt when a variable does not resolve
+  // (a JMESPath error, a missing field), which Kyverno reports in place of the message.
+  std::optional<std::string> substituted_message();
 
   std::string error_message(const std::string& err, const std::string& path);
 

@@ -196,24 +196,9 @@ void Engine::mutate_rules(const Policy& policy, const std::string& policy_name, 
       continue;
     }
     EvalContext ctx{*this, bj::value(request_variables(request, operation, ref)), operation == "DELETE"};
-    if (auto keys = exception_keys(policy, policy_name, rule, in, ctx, request); !keys.empty()) {
-      finish(RuleStatus::kSkip, "rule is skipped due to policy exceptions" + join_non_empty(keys, ", "));
+    if (auto ended = rule_gate(policy, policy_name, rule, in, ctx, request)) {
+      finish(ended->first, std::move(ended->second));
       continue;
-    }
-    if (auto st = ctx.load_context(rule.context, request); !st.ok()) {
-      finish(RuleStatus::kError, "failed to load context: " + st.error().message);
-      continue;
-    }
-    if (rule.preconditions) {
-      auto p = evaluate_conditions(ctx, *rule.preconditions);
-      if (!p.ok()) {
-        finish(RuleStatus::kError, "failed to evaluate preconditions: " + p.error().message);
-        continue;
-      }
-      if (!p->value) {
-        finish(RuleStatus::kSkip, join_non_empty({"preconditions not met", p->message}, "; "));
-        continue;
-      }
     }
     const Mutation& m = *rule.mutate;
     Mutated done = m.foreach.empty() ? apply_patch(ctx, m.patch_strategic_merge, m.patches_json6902, request.object)

@@ -40,18 +40,28 @@ class ContextCheckpoint {
   std::vector<std::pair<std::string, std::optional<bj::value>>> saved_;
 };
 
-std::string Validator::substituted_message() {
+std::optional<std::string> Validator::substituted_message() {
   auto m = ctx.substitute(bj::value(message));
-  if (!m.ok()) return fmt::format("failed to substitute variables in message: {}", m.error().message);
+  if (!m.ok()) return std::nullopt;
   return m->is_string() ? std::string(m->get_string()) : "the produced message didn't resolve to a string, check your policy definition.";
 }
+
+// A message whose variables do not resolve is replaced by the failure itself, as Kyverno's
+// buildErrorMessage and buildAnyPatternErrorMessage do (the rule keeps its fail or error status).
+namespace {
+std::string unresolved_message(const std::string& rule_name, const std::string& err) {
+  return fmt::format("validation error: variables substitution error in rule {} execution error: {}", rule_name, err);
+}
+}  // namespace
 
 std::string Validator::error_message(const std::string& err, const std::string& path) {
   if (message.empty()) {
     if (!path.empty()) return fmt::format("validation error: rule {} failed at path {}", rule.name, path);
     return fmt::format("validation error: rule {} execution error: {}", rule.name, err);
   }
-  std::string msg = substituted_message();
+  std::optional<std::string> substituted = substituted_message();
+  if (!substituted) return unresolved_message(rule.name, err);
+  std::string msg = std::move(*substituted);
   if (!msg.ends_with(".")) msg += ".";
   if (!path.empty()) return fmt::format("validation error: {} rule {} failed at path {}", msg, rule.name, path);
   return fmt::format("validation error: {} rule {} execution error: {}", msg, rule.name, err);
@@ -88,7 +98,9 @@ Outcome Validator::patterns(const bj::value& resource, const std::optional<bj::v
   if (failed.empty() && !skipped.empty()) return {RuleStatus::kSkip, join_non_empty(skipped, " ")};
   std::string joined = join_non_empty(failed, " ");
   if (message.empty()) return {RuleStatus::kFail, fmt::format("validation error: {}", joined)};
-  std::string msg = substituted_message();
+  std::optional<std::string> substituted = substituted_message();
+  if (!substituted) return {RuleStatus::kFail, unresolved_message(rule.name, joined)};
+  std::string msg = std::move(*substituted);
   if (!msg.ends_with(".")) msg += ".";
   return {RuleStatus::kFail, fmt::format("validation error: {} {}", msg, joined)};
 }

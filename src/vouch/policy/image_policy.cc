@@ -346,15 +346,17 @@ bool image_selected(const ImageValidatingPolicy& p, const std::string& image, st
 }
 
 // Where Kyverno's image extractors look for a resource, by its group, version and resource
-// (empty: it adds none).
+// (empty: it adds none). A subresource is looked up as its resource: pods/ephemeralcontainers
+// carries the Pod, whose ephemeral containers' images are checked.
 std::string pod_spec_path(const cel_internal::RequestFacts& f) {
-  if (f.group.empty() && f.version == "v1" && f.resource == "pods") return "spec";
-  if ((f.group == "batch" && f.version == "v1" && f.resource == "jobs") ||
+  const std::string resource = f.resource.substr(0, f.resource.find('/'));
+  if (f.group.empty() && f.version == "v1" && resource == "pods") return "spec";
+  if ((f.group == "batch" && f.version == "v1" && resource == "jobs") ||
       (f.group == "apps" && f.version == "v1" &&
-       (f.resource == "deployments" || f.resource == "statefulsets" || f.resource == "daemonsets" ||
-        f.resource == "replicasets")))
+       (resource == "deployments" || resource == "statefulsets" || resource == "daemonsets" ||
+        resource == "replicasets")))
     return "spec.template.spec";
-  if (f.group == "batch" && f.version == "v1" && f.resource == "cronjobs") return "spec.jobTemplate.spec.template.spec";
+  if (f.group == "batch" && f.version == "v1" && resource == "cronjobs") return "spec.jobTemplate.spec.template.spec";
   return "";
 }
 

@@ -6,96 +6,13 @@
 #include <fmt/format.h>
 
 #include "image_policy_internal.h"
+#include "json_field.h"
 #include "vouch/policy/image_policy.h"
 
 namespace vouch::policy {
 namespace {
 
-// A JSON value with its path, for error messages.
-struct Field {
-  const bj::value* v;
-  std::string path;
-
-  Error err(std::string_view what) const { return invalid_input(fmt::format("{}: {}", path, what)); }
-  Field at(std::string_view key) const {
-    static const bj::value kNull;
-    const bj::value* c = &kNull;
-    if (v->is_object())
-      if (auto* p = v->get_object().if_contains(key)) c = p;
-    return Field{c, path.empty() ? std::string(key) : fmt::format("{}.{}", path, key)};
-  }
-  bool present() const { return !v->is_null(); }
-  Status object(std::initializer_list<std::string_view> known) const {
-    if (v->is_null()) return ok_status();
-    if (!v->is_object()) return err("expected an object");
-    for (const auto& kv : v->get_object())
-      if (std::find(known.begin(), known.end(), std::string_view(kv.key())) == known.end())
-        return at(kv.key()).err("unknown field");
-    return ok_status();
-  }
-  Result<std::vector<Field>> list() const {
-    std::vector<Field> out;
-    if (v->is_null()) return out;
-    if (!v->is_array()) return err("expected a list");
-    size_t i = 0;
-    for (const auto& e : v->get_array()) out.push_back(Field{&e, fmt::format("{}[{}]", path, i++)});
-    return out;
-  }
-  Result<std::string> str(bool required = false) const {
-    if (v->is_null()) {
-      if (required) return err("required");
-      return std::string();
-    }
-    if (!v->is_string()) return err("expected a string");
-    if (required && v->get_string().empty()) return err("required");
-    return std::string(v->get_string());
-  }
-  Result<std::vector<std::string>> strings() const {
-    VOUCH_ASSIGN_OR_RETURN(auto items, list());
-    std::vector<std::string> out;
-    for (const auto& i : items) {
-      if (!i.v->is_string()) return i.err("expected a string");
-      out.emplace_back(i.v->get_string());
-    }
-    return out;
-  }
-  Result<bool> boolean(bool fallback) const {
-    if (v->is_null()) return fallback;
-    if (!v->is_bool()) return err("expected true or false");
-    return v->get_bool();
-  }
-  Result<std::map<std::string, std::string>> string_map() const {
-    std::map<std::string, std::string> out;
-    if (v->is_null()) return out;
-    if (!v->is_object()) return err("expected an object");
-    for (const auto& kv : v->get_object()) {
-      if (!kv.value().is_string()) return at(kv.key()).err("expected a string");
-      out[std::string(kv.key())] = std::string(kv.value().get_string());
-    }
-    return out;
-  }
-};
-
-Result<std::optional<LabelSelector>> selector(const Field& f) {
-  if (!f.present()) return std::optional<LabelSelector>();
-  VOUCH_RETURN_IF_ERROR(f.object({"matchLabels", "matchExpressions"}));
-  LabelSelector s;
-  VOUCH_ASSIGN_OR_RETURN(s.match_labels, f.at("matchLabels").string_map());
-  VOUCH_ASSIGN_OR_RETURN(auto exprs, f.at("matchExpressions").list());
-  for (const auto& e : exprs) {
-    VOUCH_RETURN_IF_ERROR(e.object({"key", "operator", "values"}));
-    LabelSelectorRequirement r;
-    VOUCH_ASSIGN_OR_RETURN(r.key, e.at("key").str(true));
-    VOUCH_ASSIGN_OR_RETURN(r.op, e.at("operator").str(true));
-    VOUCH_ASSIGN_OR_RETURN(r.values, e.at("values").strings());
-    if (r.op != "In" && r.op != "NotIn" && r.op != "Exists" && r.op != "DoesNotExist")
-      return e.at("operator").err(fmt::format("expected In, NotIn, Exists or DoesNotExist, got '{}'", r.op));
-    s.match_expressions.push_back(std::move(r));
-  }
-  return std::optional<LabelSelector>(std::move(s));
-}
-
-Result<std::vector<CelResourceRule>> resource_rules(const Field& f) {
+Result<std::vector<CelResourceRule>> resource_rules(const JsonField& f) {
   std::vector<CelResourceRule> out;
   VOUCH_ASSIGN_OR_RETURN(auto items, f.list());
   for (const auto& r : items) {
@@ -118,14 +35,14 @@ Result<std::vector<CelResourceRule>> resource_rules(const Field& f) {
   return out;
 }
 
-Result<CelMatchConstraints> match_constraints(const Field& f) {
+Result<CelMatchConstraints> match_constraints(const JsonField& f) {
   VOUCH_RETURN_IF_ERROR(
       f.object({"resourceRules", "excludeResourceRules", "namespaceSelector", "objectSelector", "matchPolicy"}));
   CelMatchConstraints m;
   VOUCH_ASSIGN_OR_RETURN(m.resource_rules, resource_rules(f.at("resourceRules")));
   VOUCH_ASSIGN_OR_RETURN(m.exclude_resource_rules, resource_rules(f.at("excludeResourceRules")));
-  VOUCH_ASSIGN_OR_RETURN(m.namespace_selector, selector(f.at("namespaceSelector")));
-  VOUCH_ASSIGN_OR_RETURN(m.object_selector, selector(f.at("objectSelector")));
+  VOUCH_ASSIGN_OR_RETURN(m.namespace_selector, parse_label_selector(f.at("namespaceSelector")));
+  VOUCH_ASSIGN_OR_RETURN(m.object_selector, parse_label_selector(f.at("objectSelector")));
   VOUCH_ASSIGN_OR_RETURN(std::string match_policy, f.at("matchPolicy").str());
   // Equivalent is the API server's default and what matching by kind gives; Exact is the same
   // for objects sent in the version a rule names.
@@ -134,7 +51,7 @@ Result<CelMatchConstraints> match_constraints(const Field& f) {
   return m;
 }
 
-Result<std::vector<CelNamedExpression>> named(const Field& f, std::string_view name_key, std::string_view expr_key) {
+Result<std::vector<CelNamedExpression>> named(const JsonField& f, std::string_view name_key, std::string_view expr_key) {
   std::vector<CelNamedExpression> out;
   VOUCH_ASSIGN_OR_RETURN(auto items, f.list());
   for (const auto& e : items) {
@@ -147,7 +64,7 @@ Result<std::vector<CelNamedExpression>> named(const Field& f, std::string_view n
   return out;
 }
 
-Result<IvpolStringSource> string_source(const Field& f) {
+Result<IvpolStringSource> string_source(const JsonField& f) {
   VOUCH_RETURN_IF_ERROR(f.object({"value", "expression"}));
   IvpolStringSource s;
   VOUCH_ASSIGN_OR_RETURN(s.value, f.at("value").str());
@@ -156,11 +73,11 @@ Result<IvpolStringSource> string_source(const Field& f) {
   return s;
 }
 
-Result<IvpolCosign> cosign_attestor(const Field& f) {
+Result<IvpolCosign> cosign_attestor(const JsonField& f) {
   VOUCH_RETURN_IF_ERROR(
       f.object({"key", "keyless", "certificate", "ctlog", "source", "annotations", "trustedRoot", "tuf"}));
   IvpolCosign c;
-  if (Field k = f.at("key"); k.present()) {
+  if (JsonField k = f.at("key"); k.present()) {
     VOUCH_RETURN_IF_ERROR(k.object({"data", "expression", "hashAlgorithm", "kms"}));
     c.has_key = true;
     VOUCH_ASSIGN_OR_RETURN(c.key_data, k.at("data").str());
@@ -174,7 +91,7 @@ Result<IvpolCosign> cosign_attestor(const Field& f) {
     if (!c.hash_algorithm.empty() && c.hash_algorithm != "sha256")
       return k.at("hashAlgorithm").err(fmt::format("{} is not supported (sha256 only)", c.hash_algorithm));
   }
-  if (Field k = f.at("keyless"); k.present()) {
+  if (JsonField k = f.at("keyless"); k.present()) {
     VOUCH_RETURN_IF_ERROR(k.object({"identities", "roots", "additionalExtensions"}));
     c.has_keyless = true;
     VOUCH_ASSIGN_OR_RETURN(auto ids, k.at("identities").list());
@@ -198,7 +115,7 @@ Result<IvpolCosign> cosign_attestor(const Field& f) {
     VOUCH_ASSIGN_OR_RETURN(auto extensions, k.at("additionalExtensions").string_map());
     if (!extensions.empty()) return k.at("additionalExtensions").err("is not supported");
   }
-  if (Field k = f.at("certificate"); k.present()) {
+  if (JsonField k = f.at("certificate"); k.present()) {
     VOUCH_RETURN_IF_ERROR(k.object({"cert", "certChain"}));
     c.has_certificate = true;
     VOUCH_ASSIGN_OR_RETURN(c.cert, string_source(k.at("cert")));
@@ -207,7 +124,7 @@ Result<IvpolCosign> cosign_attestor(const Field& f) {
   }
   if (int(c.has_key) + int(c.has_keyless) + int(c.has_certificate) != 1)
     return f.err("exactly one of key, keyless or certificate is required");
-  if (Field k = f.at("ctlog"); k.present()) {
+  if (JsonField k = f.at("ctlog"); k.present()) {
     VOUCH_RETURN_IF_ERROR(
         k.object({"url", "rekorPubKey", "ctLogPubKey", "tsaCertChain", "insecureIgnoreTlog", "insecureIgnoreSCT"}));
     c.has_ctlog = true;
@@ -222,7 +139,7 @@ Result<IvpolCosign> cosign_attestor(const Field& f) {
     if (!c.ctlog_pub_key.empty()) return k.at("ctLogPubKey").err(from_root);
     if (!c.tsa_cert_chain.empty()) return k.at("tsaCertChain").err(from_root);
   }
-  if (Field k = f.at("source"); k.present()) {
+  if (JsonField k = f.at("source"); k.present()) {
     VOUCH_RETURN_IF_ERROR(k.object({"repository", "tagPrefix", "PullSecrets"}));
     VOUCH_ASSIGN_OR_RETURN(c.source_repository, k.at("repository").str());
     VOUCH_ASSIGN_OR_RETURN(c.source_tag_prefix, k.at("tagPrefix").str());
@@ -238,7 +155,7 @@ Result<IvpolCosign> cosign_attestor(const Field& f) {
   return c;
 }
 
-Result<IvpolAttestor> attestor(const Field& f) {
+Result<IvpolAttestor> attestor(const JsonField& f) {
   VOUCH_RETURN_IF_ERROR(f.object({"name", "cosign", "notary"}));
   IvpolAttestor a;
   a.raw = *f.v;
@@ -246,7 +163,7 @@ Result<IvpolAttestor> attestor(const Field& f) {
   if (f.at("cosign").present()) {
     VOUCH_ASSIGN_OR_RETURN(a.cosign, cosign_attestor(f.at("cosign")));
   }
-  if (Field n = f.at("notary"); n.present()) {
+  if (JsonField n = f.at("notary"); n.present()) {
     VOUCH_RETURN_IF_ERROR(n.object({"certs", "tsaCerts"}));
     IvpolNotary notary;
     VOUCH_ASSIGN_OR_RETURN(notary.certs, string_source(n.at("certs")));
@@ -262,7 +179,7 @@ Result<IvpolAttestor> attestor(const Field& f) {
 
 namespace image_policy_internal {
 
-Result<IvpolAttestor> parse_attestor(const bj::value& value, std::string path) { return attestor(Field{&value, std::move(path)}); }
+Result<IvpolAttestor> parse_attestor(const bj::value& value, std::string path) { return attestor(JsonField{&value, std::move(path)}); }
 
 }  // namespace image_policy_internal
 
@@ -273,7 +190,7 @@ bool is_image_policy_kind(std::string_view api_version, std::string_view kind) {
 }
 
 Result<Policy> parse_image_policy(const bj::value& doc) {
-  Field root{&doc, ""};
+  JsonField root{&doc, ""};
   if (!doc.is_object()) return invalid_input("expected an object");
   VOUCH_RETURN_IF_ERROR(root.object({"apiVersion", "kind", "metadata", "spec", "status"}));
   ImageValidatingPolicy p;
@@ -281,19 +198,19 @@ Result<Policy> parse_image_policy(const bj::value& doc) {
   VOUCH_ASSIGN_OR_RETURN(std::string kind, root.at("kind").str(true));
   if (!is_image_policy_kind(p.api_version, kind))
     return invalid_input(fmt::format("apiVersion {} kind {}: not an ImageValidatingPolicy", p.api_version, kind));
-  Field meta = root.at("metadata");
+  JsonField meta = root.at("metadata");
   if (!meta.v->is_object()) return meta.err("required");
   VOUCH_ASSIGN_OR_RETURN(p.name, meta.at("name").str(true));
   std::map<std::string, std::string> annotations;
   VOUCH_ASSIGN_OR_RETURN(annotations, meta.at("annotations").string_map());
 
-  Field spec = root.at("spec");
+  JsonField spec = root.at("spec");
   if (!spec.v->is_object()) return spec.err("required");
   VOUCH_RETURN_IF_ERROR(spec.object({"matchConstraints", "matchConditions", "variables", "validations",
                                      "validationActions", "auditAnnotations", "failurePolicy", "matchImageReferences",
                                      "images", "attestors", "attestations", "credentials", "validationConfigurations",
                                      "evaluation", "webhookConfiguration", "autogen"}));
-  Field mc = spec.at("matchConstraints");
+  JsonField mc = spec.at("matchConstraints");
   if (!mc.present()) return mc.err("a matchConstraints with at least one resource rule is required");
   VOUCH_ASSIGN_OR_RETURN(p.match, match_constraints(mc));
   if (p.match.resource_rules.empty())
@@ -360,7 +277,7 @@ Result<Policy> parse_image_policy(const bj::value& doc) {
       if (other.name == at.name) return a.at("name").err(fmt::format("duplicate attestation name {}", at.name));
     p.attestations.push_back(std::move(at));
   }
-  if (Field c = spec.at("credentials"); c.present()) {
+  if (JsonField c = spec.at("credentials"); c.present()) {
     VOUCH_RETURN_IF_ERROR(c.object({"allowInsecureRegistry", "providers", "secrets"}));
     VOUCH_ASSIGN_OR_RETURN(p.allow_insecure_registry, c.at("allowInsecureRegistry").boolean(false));
     VOUCH_ASSIGN_OR_RETURN(auto providers, c.at("providers").strings());
@@ -372,14 +289,14 @@ Result<Policy> parse_image_policy(const bj::value& doc) {
     if (!secrets.empty())
       return c.at("secrets").err("is not supported (registry credentials come from the docker configuration)");
   }
-  if (Field v = spec.at("validationConfigurations"); v.present()) {
+  if (JsonField v = spec.at("validationConfigurations"); v.present()) {
     VOUCH_RETURN_IF_ERROR(v.object({"mutateDigest", "verifyDigest", "required"}));
     VOUCH_ASSIGN_OR_RETURN(p.mutate_digest, v.at("mutateDigest").boolean(true));
     VOUCH_ASSIGN_OR_RETURN(p.verify_digest, v.at("verifyDigest").boolean(true));
     VOUCH_ASSIGN_OR_RETURN(p.required, v.at("required").boolean(true));
   }
   bool admission = true, background = true;
-  if (Field e = spec.at("evaluation"); e.present()) {
+  if (JsonField e = spec.at("evaluation"); e.present()) {
     VOUCH_RETURN_IF_ERROR(e.object({"mode", "admission", "background"}));
     VOUCH_ASSIGN_OR_RETURN(std::string mode, e.at("mode").str());
     if (!mode.empty() && mode != "Kubernetes")
@@ -390,7 +307,7 @@ Result<Policy> parse_image_policy(const bj::value& doc) {
     VOUCH_ASSIGN_OR_RETURN(background, e.at("background").at("enabled").boolean(true));
   }
   int timeout = 10;
-  if (Field w = spec.at("webhookConfiguration"); w.present()) {
+  if (JsonField w = spec.at("webhookConfiguration"); w.present()) {
     VOUCH_RETURN_IF_ERROR(w.object({"timeoutSeconds"}));
     if (const bj::value* t = w.at("timeoutSeconds").v; !t->is_null()) {
       if (!t->is_int64() || t->get_int64() < 1 || t->get_int64() > 30)
@@ -398,7 +315,7 @@ Result<Policy> parse_image_policy(const bj::value& doc) {
       timeout = static_cast<int>(t->get_int64());
     }
   }
-  if (Field a = spec.at("autogen"); a.present()) {
+  if (JsonField a = spec.at("autogen"); a.present()) {
     VOUCH_RETURN_IF_ERROR(a.object({"podControllers"}));
     VOUCH_RETURN_IF_ERROR(a.at("podControllers").object({"controllers"}));
     VOUCH_ASSIGN_OR_RETURN(auto controllers, a.at("podControllers").at("controllers").strings());

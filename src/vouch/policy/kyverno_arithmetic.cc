@@ -449,18 +449,16 @@ void add_arithmetic_functions(FunctionRegistry& r) {
   r.add(fn("add", {any, any}, [](Args a, const CallContext&) { return add(*a[0], *a[1], "add", false); }));
   r.add(fn("subtract", {any, any}, [](Args a, const CallContext&) { return add(*a[0], *a[1], "subtract", true); }));
   r.add(fn("sum", {{kArray}}, [](Args a, const CallContext&) -> Result<bj::value> {
+    // Kyverno's sum (jpSum in pkg/engine/jmespath/functions.go) replaces the specification's:
+    // an empty array is an error, a single element is returned as it is (whatever its type,
+    // null included), and otherwise the elements are added left to right with add's rules.
     const auto& items = a[0]->get_array();
-    // An empty array sums to 0 and a non-number element is a type error, as the JMESPath
-    // specification's sum (Kyverno's extends it to quantities and durations).
-    if (items.empty()) return bj::value(0);
-    for (size_t i = 0; i < items.size(); ++i) {
-      if (!parse_operand(items[i], "sum").ok())
-        return make_error(ErrorKind::kInvalidType,
-                          fmt::format("sum(): element {} of the array must be a number, quantity or duration, got {}", i,
-                                      type_name(items[i])));
-    }
+    if (items.empty()) return function_error("sum", "at least one element in the array is required");
     bj::value result = items[0];
     for (size_t i = 1; i < items.size(); ++i) {
+      // An operand that is neither a number nor a quantity or duration string is a type error.
+      if (!parse_operand(result, "sum").ok() || !parse_operand(items[i], "sum").ok())
+        return make_error(ErrorKind::kInvalidType, "JMESPath function 'sum': invalid operand");
       VOUCH_ASSIGN_OR_RETURN(result, add(result, items[i], "sum", false));
     }
     return result;

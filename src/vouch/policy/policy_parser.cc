@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "autogen.h"
+#include "json_field.h"
 #include "vouch/base/json.h"
 #include "vouch/base/bytes.h"
 #include "vouch/crypto/digest.h"
@@ -17,73 +18,6 @@
 namespace vouch::policy {
 namespace {
 
-// A JSON value with its path, for error messages.
-struct F {
-  const bj::value* v;
-  std::string path;
-
-  Error err(std::string_view what) const { return invalid_input(fmt::format("{}: {}", path, what)); }
-  F at(std::string_view key) const {
-    static const bj::value kNull;
-    const bj::value* c = &kNull;
-    if (v->is_object()) {
-      if (auto* p = v->get_object().if_contains(key)) c = p;
-    }
-    return F{c, path.empty() ? std::string(key) : fmt::format("{}.{}", path, key)};
-  }
-  bool present() const { return !v->is_null(); }
-  Result<std::vector<F>> list() const {
-    std::vector<F> out;
-    if (v->is_null()) return out;
-    if (!v->is_array()) return err("expected a list");
-    size_t i = 0;
-    for (const auto& e : v->get_array()) out.push_back(F{&e, fmt::format("{}[{}]", path, i++)});
-    return out;
-  }
-  Status object() const {
-    if (!v->is_null() && !v->is_object()) return err("expected an object");
-    return ok_status();
-  }
-  Result<std::string> str() const {
-    if (v->is_null()) return std::string();
-    if (!v->is_string()) return err("expected a string");
-    return std::string(v->get_string());
-  }
-  Result<std::vector<std::string>> strings() const {
-    VOUCH_ASSIGN_OR_RETURN(auto items, list());
-    std::vector<std::string> out;
-    for (const auto& i : items) {
-      if (!i.v->is_string()) return i.err("expected a string");
-      out.emplace_back(i.v->get_string());
-    }
-    return out;
-  }
-  Result<std::optional<bool>> boolean() const {
-    if (v->is_null()) return std::optional<bool>();
-    if (!v->is_bool()) return err("expected true or false");
-    return std::optional<bool>(v->get_bool());
-  }
-  Result<std::map<std::string, std::string>> string_map() const {
-    std::map<std::string, std::string> out;
-    if (v->is_null()) return out;
-    if (!v->is_object()) return err("expected an object");
-    for (const auto& kv : v->get_object()) {
-      if (!kv.value().is_string()) return at(kv.key()).err("expected a string");
-      out[std::string(kv.key())] = std::string(kv.value().get_string());
-    }
-    return out;
-  }
-  // Rejects members not in `known`.
-  Status only(std::initializer_list<std::string_view> known) const {
-    if (!v->is_object()) return ok_status();
-    for (const auto& kv : v->get_object()) {
-      if (std::find(known.begin(), known.end(), std::string_view(kv.key())) == known.end())
-        return at(kv.key()).err("unknown field");
-    }
-    return ok_status();
-  }
-};
-
 // Whether a field read without its value being needed was well formed.
 template <class T>
 Status valid(const Result<T>& r) {
@@ -91,44 +25,20 @@ Status valid(const Result<T>& r) {
   return ok_status();
 }
 
-Result<FailureAction> parse_action(const F& f) {
+Result<FailureAction> parse_action(const JsonField& f) {
   VOUCH_ASSIGN_OR_RETURN(std::string s, f.str());
   if (s == "Audit" || s == "audit") return FailureAction::kAudit;
   if (s == "Enforce" || s == "enforce") return FailureAction::kEnforce;
   return f.err(fmt::format("expected Audit or Enforce, got '{}'", s));
 }
 
-Result<std::optional<FailureAction>> parse_optional_action(const F& f) {
+Result<std::optional<FailureAction>> parse_optional_action(const JsonField& f) {
   if (!f.present()) return std::optional<FailureAction>();
   VOUCH_ASSIGN_OR_RETURN(FailureAction a, parse_action(f));
   return std::optional<FailureAction>(a);
 }
 
-Result<std::optional<LabelSelector>> parse_selector(const F& f) {
-  if (!f.present()) return std::optional<LabelSelector>();
-  VOUCH_RETURN_IF_ERROR(f.object());
-  VOUCH_RETURN_IF_ERROR(f.only({"matchLabels", "matchExpressions"}));
-  LabelSelector s;
-  VOUCH_ASSIGN_OR_RETURN(s.match_labels, f.at("matchLabels").string_map());
-  VOUCH_ASSIGN_OR_RETURN(auto exprs, f.at("matchExpressions").list());
-  for (const auto& e : exprs) {
-    VOUCH_RETURN_IF_ERROR(e.object());
-    LabelSelectorRequirement r;
-    VOUCH_ASSIGN_OR_RETURN(r.key, e.at("key").str());
-    VOUCH_ASSIGN_OR_RETURN(r.op, e.at("operator").str());
-    VOUCH_ASSIGN_OR_RETURN(r.values, e.at("values").strings());
-    if (r.key.empty()) return e.at("key").err("required");
-    if (r.op != "In" && r.op != "NotIn" && r.op != "Exists" && r.op != "DoesNotExist")
-      return e.at("operator").err(fmt::format("expected In, NotIn, Exists or DoesNotExist, got '{}'", r.op));
-    if ((r.op == "In" || r.op == "NotIn") && r.values.empty()) return e.at("values").err("must not be empty for " + r.op);
-    if ((r.op == "Exists" || r.op == "DoesNotExist") && !r.values.empty())
-      return e.at("values").err("must be empty for " + r.op);
-    s.match_expressions.push_back(std::move(r));
-  }
-  return std::optional<LabelSelector>(std::move(s));
-}
-
-Result<ResourceDescription> parse_resource_description(const F& f) {
+Result<ResourceDescription> parse_resource_description(const JsonField& f) {
   VOUCH_RETURN_IF_ERROR(f.object());
   VOUCH_RETURN_IF_ERROR(
       f.only({"kinds", "name", "names", "namespaces", "operations", "annotations", "selector", "namespaceSelector"}));
@@ -142,16 +52,16 @@ Result<ResourceDescription> parse_resource_description(const F& f) {
   for (size_t i = 0; i < d.operations.size(); ++i) {
     const auto& op = d.operations[i];
     if (op != "CREATE" && op != "UPDATE" && op != "DELETE" && op != "CONNECT")
-      return F{f.v, fmt::format("{}.operations[{}]", f.path, i)}.err(
+      return JsonField{f.v, fmt::format("{}.operations[{}]", f.path, i)}.err(
           fmt::format("expected CREATE, UPDATE, DELETE or CONNECT, got '{}'", op));
   }
   VOUCH_ASSIGN_OR_RETURN(d.annotations, f.at("annotations").string_map());
-  VOUCH_ASSIGN_OR_RETURN(d.selector, parse_selector(f.at("selector")));
-  VOUCH_ASSIGN_OR_RETURN(d.namespace_selector, parse_selector(f.at("namespaceSelector")));
+  VOUCH_ASSIGN_OR_RETURN(d.selector, parse_label_selector(f.at("selector")));
+  VOUCH_ASSIGN_OR_RETURN(d.namespace_selector, parse_label_selector(f.at("namespaceSelector")));
   return d;
 }
 
-Status parse_user_info(const F& f, ResourceFilter& r) {
+Status parse_user_info(const JsonField& f, ResourceFilter& r) {
   VOUCH_ASSIGN_OR_RETURN(r.roles, f.at("roles").strings());
   VOUCH_ASSIGN_OR_RETURN(r.cluster_roles, f.at("clusterRoles").strings());
   VOUCH_ASSIGN_OR_RETURN(auto subjects, f.at("subjects").list());
@@ -169,7 +79,7 @@ Status parse_user_info(const F& f, ResourceFilter& r) {
   return ok_status();
 }
 
-Result<ResourceFilter> parse_filter(const F& f) {
+Result<ResourceFilter> parse_filter(const JsonField& f) {
   VOUCH_RETURN_IF_ERROR(f.object());
   VOUCH_RETURN_IF_ERROR(f.only({"resources", "subjects", "roles", "clusterRoles"}));
   ResourceFilter r;
@@ -178,7 +88,7 @@ Result<ResourceFilter> parse_filter(const F& f) {
   return r;
 }
 
-Result<MatchResources> parse_match(const F& f, bool required) {
+Result<MatchResources> parse_match(const JsonField& f, bool required) {
   MatchResources m;
   if (!f.present()) {
     if (required) return f.err("required");
@@ -222,7 +132,7 @@ const std::set<std::string, std::less<>> kOperators = {
     "GreaterThanOrEquals", "GreaterThan", "LessThanOrEquals", "LessThan", "DurationGreaterThanOrEquals",
     "DurationGreaterThan", "DurationLessThanOrEquals", "DurationLessThan"};
 
-Result<Condition> parse_condition(const F& f) {
+Result<Condition> parse_condition(const JsonField& f) {
   VOUCH_RETURN_IF_ERROR(f.object());
   if (!f.v->is_object()) return f.err("expected an object");
   VOUCH_RETURN_IF_ERROR(f.only({"key", "operator", "value", "message"}));
@@ -236,7 +146,7 @@ Result<Condition> parse_condition(const F& f) {
   return c;
 }
 
-Result<std::optional<Conditions>> parse_conditions(const F& f) {
+Result<std::optional<Conditions>> parse_conditions(const JsonField& f) {
   if (!f.present()) return std::optional<Conditions>();
   Conditions c;
   if (f.v->is_array()) {
@@ -265,7 +175,7 @@ Result<std::optional<Conditions>> parse_conditions(const F& f) {
   return std::optional<Conditions>(std::move(c));
 }
 
-Result<std::vector<ContextEntry>> parse_context(const F& f) {
+Result<std::vector<ContextEntry>> parse_context(const JsonField& f) {
   std::vector<ContextEntry> out;
   VOUCH_ASSIGN_OR_RETURN(auto items, f.list());
   for (const auto& i : items) {
@@ -282,7 +192,7 @@ Result<std::vector<ContextEntry>> parse_context(const F& f) {
     }
     if (e.kind.empty()) return i.err("one of variable, configMap, apiCall, imageRegistry or globalReference is required");
     if (e.kind == "variable") {
-      F v = i.at("variable");
+      JsonField v = i.at("variable");
       VOUCH_RETURN_IF_ERROR(v.object());
       VOUCH_RETURN_IF_ERROR(v.only({"value", "jmesPath", "default"}));
       if (v.at("value").present()) e.value = *v.at("value").v;
@@ -295,14 +205,14 @@ Result<std::vector<ContextEntry>> parse_context(const F& f) {
   return out;
 }
 
-Result<std::optional<bj::array>> parse_any_pattern(const F& f) {
+Result<std::optional<bj::array>> parse_any_pattern(const JsonField& f) {
   if (!f.present()) return std::optional<bj::array>();
   if (!f.v->is_array()) return f.err("expected a list of patterns");
   if (f.v->get_array().empty()) return f.err("must not be empty");
   return std::optional<bj::array>(f.v->get_array());
 }
 
-Result<ForEachValidation> parse_foreach(const F& f, unsigned depth) {
+Result<ForEachValidation> parse_foreach(const JsonField& f, unsigned depth) {
   if (depth > 8) return f.err("foreach nested too deeply");
   VOUCH_RETURN_IF_ERROR(f.object());
   VOUCH_RETURN_IF_ERROR(
@@ -330,7 +240,7 @@ Result<ForEachValidation> parse_foreach(const F& f, unsigned depth) {
   return fe;
 }
 
-Result<ForEachMutation> parse_foreach_mutation(const F& f, unsigned depth) {
+Result<ForEachMutation> parse_foreach_mutation(const JsonField& f, unsigned depth) {
   if (depth > 8) return f.err("foreach nested too deeply");
   VOUCH_RETURN_IF_ERROR(f.object());
   VOUCH_RETURN_IF_ERROR(f.only({"list", "order", "context", "preconditions", "patchStrategicMerge", "patchesJson6902",
@@ -364,7 +274,7 @@ Result<ForEachMutation> parse_foreach_mutation(const F& f, unsigned depth) {
   return fe;
 }
 
-Result<Mutation> parse_mutation(const F& f) {
+Result<Mutation> parse_mutation(const JsonField& f) {
   VOUCH_RETURN_IF_ERROR(f.object());
   VOUCH_RETURN_IF_ERROR(
       f.only({"patchStrategicMerge", "patchesJson6902", "foreach", "targets", "mutateExistingOnPolicyUpdate"}));
@@ -393,7 +303,7 @@ Result<Mutation> parse_mutation(const F& f) {
   return m;
 }
 
-Result<std::vector<FailureActionOverride>> parse_overrides(const F& f) {
+Result<std::vector<FailureActionOverride>> parse_overrides(const JsonField& f) {
   std::vector<FailureActionOverride> out;
   VOUCH_ASSIGN_OR_RETURN(auto items, f.list());
   for (const auto& i : items) {
@@ -401,7 +311,7 @@ Result<std::vector<FailureActionOverride>> parse_overrides(const F& f) {
     FailureActionOverride o;
     VOUCH_ASSIGN_OR_RETURN(o.action, parse_action(i.at("action")));
     VOUCH_ASSIGN_OR_RETURN(o.namespaces, i.at("namespaces").strings());
-    VOUCH_ASSIGN_OR_RETURN(o.namespace_selector, parse_selector(i.at("namespaceSelector")));
+    VOUCH_ASSIGN_OR_RETURN(o.namespace_selector, parse_label_selector(i.at("namespaceSelector")));
     out.push_back(std::move(o));
   }
   return out;
@@ -419,7 +329,7 @@ CelPolicy match_all_cel(const std::string& name, const std::string& failure_poli
   return p;
 }
 
-Result<std::vector<CelNamedExpression>> parse_named_expressions(const F& f, std::string_view name_key,
+Result<std::vector<CelNamedExpression>> parse_named_expressions(const JsonField& f, std::string_view name_key,
                                                                 std::string_view expr_key) {
   std::vector<CelNamedExpression> out;
   VOUCH_ASSIGN_OR_RETURN(auto items, f.list());
@@ -450,7 +360,7 @@ Status compile_cel_at(CelPolicy& p, const std::vector<std::pair<std::string, std
 
 // validate.cel (Kyverno's validate_cel handler): the rule's celPreconditions, then
 // validate.cel.variables, then each expression in order.
-Status parse_validate_cel(const F& f, const F& preconditions_field, const std::string& rule_name,
+Status parse_validate_cel(const JsonField& f, const JsonField& preconditions_field, const std::string& rule_name,
                           const std::string& rule_message, Validation& v) {
   VOUCH_RETURN_IF_ERROR(f.object());
   VOUCH_RETURN_IF_ERROR(f.only({"generate", "expressions", "paramKind", "paramRef", "auditAnnotations", "variables"}));
@@ -468,7 +378,7 @@ Status parse_validate_cel(const F& f, const F& preconditions_field, const std::s
   VOUCH_ASSIGN_OR_RETURN(auto exprs, f.at("expressions").list());
   if (exprs.empty()) return f.at("expressions").err("at least one expression is required");
   for (size_t i = 0; i < exprs.size(); ++i) {
-    const F& e = exprs[i];
+    const JsonField& e = exprs[i];
     VOUCH_RETURN_IF_ERROR(e.object());
     if (!e.v->is_object()) return e.err("expected an object");
     VOUCH_RETURN_IF_ERROR(e.only({"expression", "message", "messageExpression", "reason"}));
@@ -498,7 +408,7 @@ Status parse_validate_cel(const F& f, const F& preconditions_field, const std::s
   return ok_status();
 }
 
-Result<Validation> parse_validation(const F& f, const F& rule) {
+Result<Validation> parse_validation(const JsonField& f, const JsonField& rule) {
   VOUCH_RETURN_IF_ERROR(f.object());
   VOUCH_RETURN_IF_ERROR(f.only({"failureAction", "failureActionOverrides", "allowExistingViolations", "message",
                                 "manifests", "foreach", "pattern", "anyPattern", "deny", "podSecurity", "cel",
@@ -538,7 +448,7 @@ Result<Validation> parse_validation(const F& f, const F& rule) {
   return v;
 }
 
-Result<std::optional<Rekor>> parse_rekor(const F& f) {
+Result<std::optional<Rekor>> parse_rekor(const JsonField& f) {
   if (!f.present()) return std::optional<Rekor>();
   VOUCH_RETURN_IF_ERROR(f.object());
   VOUCH_RETURN_IF_ERROR(f.only({"url", "pubkey", "ignoreTlog"}));
@@ -551,7 +461,7 @@ Result<std::optional<Rekor>> parse_rekor(const F& f) {
   return std::optional<Rekor>(std::move(r));
 }
 
-Result<std::optional<CTLog>> parse_ctlog(const F& f) {
+Result<std::optional<CTLog>> parse_ctlog(const JsonField& f) {
   if (!f.present()) return std::optional<CTLog>();
   VOUCH_RETURN_IF_ERROR(f.object());
   VOUCH_RETURN_IF_ERROR(f.only({"ignoreSCT", "pubkey", "tsaCertChain"}));
@@ -563,17 +473,17 @@ Result<std::optional<CTLog>> parse_ctlog(const F& f) {
   return std::optional<CTLog>(std::move(c));
 }
 
-Result<std::vector<AttestorSet>> parse_attestor_sets(const F& f);
+Result<std::vector<AttestorSet>> parse_attestor_sets(const JsonField& f);
 
 std::string fingerprint_of(const bj::value& v) { return hex_encode(crypto::sha256(bj::serialize(v))); }
 
-Result<Attestor> parse_attestor(const F& f) {
+Result<Attestor> parse_attestor(const JsonField& f) {
   VOUCH_RETURN_IF_ERROR(f.object());
   VOUCH_RETURN_IF_ERROR(f.only({"keys", "keyless", "certificates", "attestor", "annotations", "repository",
                                 "signatureAlgorithm"}));
   Attestor a;
   int n = 0;
-  if (F k = f.at("keys"); k.present()) {
+  if (JsonField k = f.at("keys"); k.present()) {
     ++n;
     VOUCH_RETURN_IF_ERROR(k.object());
     VOUCH_RETURN_IF_ERROR(k.only({"publicKeys", "kms", "secret", "signatureAlgorithm", "rekor", "ctlog"}));
@@ -594,7 +504,7 @@ Result<Attestor> parse_attestor(const F& f) {
       return k.err("one of publicKeys, kms or secret is required");
     a.keys = std::move(ka);
   }
-  if (F k = f.at("keyless"); k.present()) {
+  if (JsonField k = f.at("keyless"); k.present()) {
     ++n;
     VOUCH_RETURN_IF_ERROR(k.object());
     VOUCH_RETURN_IF_ERROR(k.only({"issuer", "issuerRegExp", "subject", "subjectRegExp", "roots",
@@ -612,7 +522,7 @@ Result<Attestor> parse_attestor(const F& f) {
       return k.err("issuer, issuerRegExp or roots is required");
     a.keyless = std::move(kl);
   }
-  if (F k = f.at("certificates"); k.present()) {
+  if (JsonField k = f.at("certificates"); k.present()) {
     ++n;
     VOUCH_RETURN_IF_ERROR(k.object());
     VOUCH_RETURN_IF_ERROR(k.only({"cert", "certChain", "rekor", "ctlog"}));
@@ -623,7 +533,7 @@ Result<Attestor> parse_attestor(const F& f) {
     VOUCH_ASSIGN_OR_RETURN(c.ctlog, parse_ctlog(k.at("ctlog")));
     a.certificates = std::move(c);
   }
-  if (F k = f.at("attestor"); k.present()) {
+  if (JsonField k = f.at("attestor"); k.present()) {
     ++n;
     a.attestor = *k.v;
   }
@@ -633,14 +543,14 @@ Result<Attestor> parse_attestor(const F& f) {
   return a;
 }
 
-Result<std::vector<AttestorSet>> parse_attestor_sets(const F& f) {
+Result<std::vector<AttestorSet>> parse_attestor_sets(const JsonField& f) {
   std::vector<AttestorSet> out;
   VOUCH_ASSIGN_OR_RETURN(auto items, f.list());
   for (const auto& i : items) {
     VOUCH_RETURN_IF_ERROR(i.object());
     VOUCH_RETURN_IF_ERROR(i.only({"count", "entries"}));
     AttestorSet s;
-    if (F c = i.at("count"); c.present()) {
+    if (JsonField c = i.at("count"); c.present()) {
       if (!c.v->is_int64() && !c.v->is_uint64()) return c.err("expected an integer");
       int64_t n = c.v->to_number<int64_t>();
       if (n < 1) return c.err("must be at least 1");
@@ -660,7 +570,7 @@ Result<std::vector<AttestorSet>> parse_attestor_sets(const F& f) {
   return out;
 }
 
-Result<ImageVerification> parse_verify_image(const F& f) {
+Result<ImageVerification> parse_verify_image(const JsonField& f) {
   VOUCH_RETURN_IF_ERROR(f.object());
   VOUCH_RETURN_IF_ERROR(f.only({"type", "image", "imageReferences", "skipImageReferences", "attestors", "attestations",
                                 "repository", "failureAction", "mutateDigest", "verifyDigest", "required", "useCache",
@@ -689,7 +599,7 @@ Result<ImageVerification> parse_verify_image(const F& f) {
   if (iv.image_references.empty()) return f.at("imageReferences").err("required");
   for (size_t i = 0; i < iv.image_references.size(); ++i) {
     if (iv.image_references[i].find("{{") != std::string::npos)
-      return F{f.v, fmt::format("{}.imageReferences[{}]", f.path, i)}.err("variables are not allowed");
+      return JsonField{f.v, fmt::format("{}.imageReferences[{}]", f.path, i)}.err("variables are not allowed");
   }
   VOUCH_ASSIGN_OR_RETURN(iv.skip_image_references, f.at("skipImageReferences").strings());
   VOUCH_ASSIGN_OR_RETURN(iv.attestors, parse_attestor_sets(f.at("attestors")));
@@ -747,7 +657,7 @@ Result<ImageVerification> parse_verify_image(const F& f) {
   iv.required = rq.value_or(true);
   iv.use_cache = uc.value_or(true);
   iv.cosign_oci11 = oci.value_or(false);
-  if (F v = f.at("validate"); v.present()) {
+  if (JsonField v = f.at("validate"); v.present()) {
     VOUCH_RETURN_IF_ERROR(v.object());
     VOUCH_RETURN_IF_ERROR(v.only({"message", "deny"}));
     VOUCH_RETURN_IF_ERROR(v.at("deny").object());
@@ -755,7 +665,7 @@ Result<ImageVerification> parse_verify_image(const F& f) {
     VOUCH_ASSIGN_OR_RETURN(iv.validate_message, v.at("message").str());
     VOUCH_ASSIGN_OR_RETURN(iv.validate_deny, parse_conditions(v.at("deny").at("conditions")));
   }
-  if (F c = f.at("imageRegistryCredentials"); c.present()) {
+  if (JsonField c = f.at("imageRegistryCredentials"); c.present()) {
     VOUCH_RETURN_IF_ERROR(c.object());
     VOUCH_RETURN_IF_ERROR(c.only({"allowInsecureRegistry", "providers", "secrets"}));
     VOUCH_RETURN_IF_ERROR(valid(c.at("allowInsecureRegistry").boolean()));
@@ -771,12 +681,12 @@ Result<ImageVerification> parse_verify_image(const F& f) {
   return iv;
 }
 
-Result<std::map<std::string, std::vector<ImageExtractor>>> parse_image_extractors(const F& f) {
+Result<std::map<std::string, std::vector<ImageExtractor>>> parse_image_extractors(const JsonField& f) {
   std::map<std::string, std::vector<ImageExtractor>> out;
   if (!f.present()) return out;
   VOUCH_RETURN_IF_ERROR(f.object());
   for (const auto& kv : f.v->get_object()) {
-    F kind = f.at(kv.key());
+    JsonField kind = f.at(kv.key());
     VOUCH_ASSIGN_OR_RETURN(auto items, kind.list());
     auto& list = out[std::string(kv.key())];
     for (const auto& i : items) {
@@ -811,7 +721,7 @@ Result<std::map<std::string, std::vector<ImageExtractor>>> parse_image_extractor
   return out;
 }
 
-Result<Rule> parse_rule(const F& f) {
+Result<Rule> parse_rule(const JsonField& f) {
   VOUCH_RETURN_IF_ERROR(f.object());
   if (!f.v->is_object()) return f.err("expected an object");
   Rule r;
@@ -882,7 +792,7 @@ bool ResourceDescription::empty() const {
 std::string_view failure_action_name(FailureAction a) { return a == FailureAction::kEnforce ? "Enforce" : "Audit"; }
 
 Result<Policy> parse_policy(const bj::value& doc) {
-  F root{&doc, ""};
+  JsonField root{&doc, ""};
   if (!doc.is_object()) return invalid_input("policy: expected an object");
   Policy p;
   p.raw = doc;
@@ -891,14 +801,14 @@ Result<Policy> parse_policy(const bj::value& doc) {
   if (p.kind != "ClusterPolicy" && p.kind != "Policy") return root.at("kind").err("expected ClusterPolicy or Policy");
   if (p.api_version != "kyverno.io/v1" && p.api_version != "kyverno.io/v2beta1")
     return root.at("apiVersion").err(fmt::format("expected kyverno.io/v1 or kyverno.io/v2beta1, got '{}'", p.api_version));
-  F meta = root.at("metadata");
+  JsonField meta = root.at("metadata");
   VOUCH_RETURN_IF_ERROR(meta.object());
   VOUCH_ASSIGN_OR_RETURN(p.name, meta.at("name").str());
   if (p.name.empty()) return meta.at("name").err("required");
   VOUCH_ASSIGN_OR_RETURN(p.ns, meta.at("namespace").str());
   if (p.kind == "Policy" && p.ns.empty()) p.ns = "default";
   VOUCH_ASSIGN_OR_RETURN(p.annotations, meta.at("annotations").string_map());
-  F spec = root.at("spec");
+  JsonField spec = root.at("spec");
   if (!spec.present()) return spec.err("required");
   VOUCH_RETURN_IF_ERROR(spec.object());
   VOUCH_RETURN_IF_ERROR(spec.only({"rules", "applyRules", "background", "admission", "emitWarning", "useServerSideApply",
@@ -933,7 +843,7 @@ Result<Policy> parse_policy(const bj::value& doc) {
     if (fp != "Fail" && fp != "Ignore") return spec.at("failurePolicy").err("expected Fail or Ignore");
     p.failure_policy = fp;
   }
-  F timeout = spec.at("webhookTimeoutSeconds");
+  JsonField timeout = spec.at("webhookTimeoutSeconds");
   if (!timeout.present()) timeout = spec.at("webhookConfiguration").at("timeoutSeconds");
   if (timeout.present()) {
     if (!timeout.v->is_int64() && !timeout.v->is_uint64()) return timeout.err("expected an integer");
@@ -941,7 +851,7 @@ Result<Policy> parse_policy(const bj::value& doc) {
     if (t < 1 || t > 30) return timeout.err("must be between 1 and 30");
     p.webhook_timeout_seconds = static_cast<int>(t);
   }
-  if (F mc = spec.at("webhookConfiguration").at("matchConditions"); mc.present()) {
+  if (JsonField mc = spec.at("webhookConfiguration").at("matchConditions"); mc.present()) {
     VOUCH_ASSIGN_OR_RETURN(auto conditions, parse_named_expressions(mc, "name", "expression"));
     if (conditions.size() > 64) return mc.err("at most 64 match conditions are allowed");
     auto match = std::make_shared<CelPolicy>(match_all_cel(p.name, p.failure_policy));
@@ -961,7 +871,7 @@ Result<Policy> parse_policy(const bj::value& doc) {
   VOUCH_ASSIGN_OR_RETURN(auto generated, autogen_rules(p));
   for (const auto& g : generated) {
     bj::value gv(g.rule);
-    auto parsed = parse_rule(F{&gv, fmt::format("spec.rules[{}] (autogen)", g.origin)});
+    auto parsed = parse_rule(JsonField{&gv, fmt::format("spec.rules[{}] (autogen)", g.origin)});
     if (!parsed.ok()) return parsed.error();
     parsed->autogen = true;
     parsed->origin = p.rules[g.origin].name;
@@ -981,19 +891,19 @@ Result<std::vector<PolicyException>> parse_policy_exceptions(std::string_view te
   for (size_t i = 0; i < docs.size(); ++i) {
     const auto& d = docs[i];
     if (!d.is_object()) continue;
-    F root{&d, ""};
+    JsonField root{&d, ""};
     auto api = root.at("apiVersion").str();
     auto kind = root.at("kind").str();
     if (!api.ok() || !kind.ok() || !is_policy_exception_kind(*api, *kind)) continue;
     auto parsed = [&]() -> Result<PolicyException> {
       VOUCH_RETURN_IF_ERROR(root.only({"apiVersion", "kind", "metadata", "spec", "status"}));
       PolicyException e;
-      F meta = root.at("metadata");
+      JsonField meta = root.at("metadata");
       VOUCH_RETURN_IF_ERROR(meta.object());
       VOUCH_ASSIGN_OR_RETURN(e.name, meta.at("name").str());
       if (e.name.empty()) return meta.at("name").err("required");
       VOUCH_ASSIGN_OR_RETURN(e.ns, meta.at("namespace").str());
-      F spec = root.at("spec");
+      JsonField spec = root.at("spec");
       if (!spec.present()) return spec.err("required");
       VOUCH_RETURN_IF_ERROR(spec.object());
       VOUCH_RETURN_IF_ERROR(spec.only({"background", "match", "conditions", "exceptions", "podSecurity"}));

@@ -196,11 +196,10 @@ FileOutcome Router::offer(const SourceFile& f, OfferedContent& content) const {
   return out;
 }
 
-Result<Sbom> finish_catalog(std::string name, std::vector<std::vector<FoundFile>> found, std::vector<std::string> warnings,
-                            const std::vector<std::unique_ptr<Cataloger>>& catalogers) {
-  CatalogContext ctx;
-  ctx.warnings = std::move(warnings);
+Status run_parsers(std::vector<std::vector<FoundFile>> found, const std::vector<std::unique_ptr<Cataloger>>& catalogers,
+                   CatalogContext& ctx, const std::optional<Distro>& fixed_distro) {
   for (size_t i = 0; i < catalogers.size(); ++i) {
+    if (fixed_distro) ctx.distro = fixed_distro;
     std::sort(found[i].begin(), found[i].end(),
               [](const FoundFile& a, const FoundFile& b) { return a.file.path < b.file.path; });
     Status st = catalogers[i]->parse(found[i], ctx);
@@ -208,24 +207,27 @@ Result<Sbom> finish_catalog(std::string name, std::vector<std::vector<FoundFile>
     // What the parser read is no longer needed.
     std::vector<FoundFile>().swap(found[i]);
   }
-  Sbom sbom;
-  sbom.name = std::move(name);
-  sbom.distro = ctx.distro;
-  sbom.packages = std::move(ctx.packages);
-  sbom.warnings = std::move(ctx.warnings);
+  if (fixed_distro) ctx.distro = fixed_distro;
+  return ok_status();
+}
+
+void assign_ids(std::vector<Package>& packages, bool layers_in_ids) {
   // Ids from content, so that the same input gives the same document.
   std::map<std::string, int> seen;
   std::map<std::string, std::string> renamed;  // provisional id -> final id
-  for (auto& p : sbom.packages) {
+  for (auto& p : packages) {
     std::string key = p.purl + "\n" + p.name + "\n" + p.version + "\n" + p.architecture;
-    for (const auto& l : p.locations) key += "\n" + l.path;
+    for (const auto& l : p.locations) {
+      key += "\n" + l.path;
+      if (layers_in_ids) key += "@" + l.layer_digest;
+    }
     std::string id = fmt::format("{}-{}-{:016x}", id_safe(p.type), id_safe(p.name), fnv1a(key));
     int n = seen[id]++;
     if (n > 0) id += fmt::format("-{}", n);
     if (!p.id.empty()) renamed[p.id] = id;
     p.id = id;
   }
-  for (auto& p : sbom.packages) {
+  for (auto& p : packages) {
     if (!p.owner_id.empty()) {
       auto it = renamed.find(p.owner_id);
       p.owner_id = it == renamed.end() ? std::string() : it->second;
@@ -237,11 +239,28 @@ Result<Sbom> finish_catalog(std::string name, std::vector<std::vector<FoundFile>
     deps.erase(std::unique(deps.begin(), deps.end()), deps.end());
     p.depends_on = std::move(deps);
   }
+}
+
+void finish_packages(Sbom& sbom) {
   assign_owners(sbom.packages);
   std::sort(sbom.packages.begin(), sbom.packages.end(), [](const Package& a, const Package& b) {
     return std::tie(a.type, a.name, a.version, a.id) < std::tie(b.type, b.name, b.version, b.id);
   });
   add_cpes(sbom);
+}
+
+Result<Sbom> finish_catalog(std::string name, std::vector<std::vector<FoundFile>> found, std::vector<std::string> warnings,
+                            const std::vector<std::unique_ptr<Cataloger>>& catalogers) {
+  CatalogContext ctx;
+  ctx.warnings = std::move(warnings);
+  VOUCH_RETURN_IF_ERROR(run_parsers(std::move(found), catalogers, ctx, std::nullopt));
+  Sbom sbom;
+  sbom.name = std::move(name);
+  sbom.distro = ctx.distro;
+  sbom.packages = std::move(ctx.packages);
+  sbom.warnings = std::move(ctx.warnings);
+  assign_ids(sbom.packages, false);
+  finish_packages(sbom);
   return sbom;
 }
 

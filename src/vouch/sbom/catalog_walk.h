@@ -72,6 +72,17 @@ class Router {
   size_t magic_bytes_ = 0;
 };
 
+// The parsers over what was found (each cataloger's files in path order) into `ctx`. With
+// `fixed_distro`, every parser sees that distro whatever os-release the files hold.
+Status run_parsers(std::vector<std::vector<FoundFile>> found, const std::vector<std::unique_ptr<Cataloger>>& catalogers,
+                   CatalogContext& ctx, const std::optional<Distro>& fixed_distro);
+// Deterministic ids ("<type>-<name>-<hash of purl, name, version and locations>"), owner and
+// dependency ids renamed to match. `layers_in_ids`: a location is its path and its layer, so
+// that the same package read from two layers' copies of a file gets two ids.
+void assign_ids(std::vector<Package>& packages, bool layers_in_ids);
+// Owners, the order (type, name, version, id) and CPEs.
+void finish_packages(Sbom& sbom);
+
 // The second half of a catalog, once the walk is done: the parsers over what was found (each
 // cataloger's files in path order), then ids, owners, order and CPEs.
 Result<Sbom> finish_catalog(std::string name, std::vector<std::vector<FoundFile>> found, std::vector<std::string> warnings,

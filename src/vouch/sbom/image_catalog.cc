@@ -2,7 +2,8 @@
 // and each of its files is offered to the catalogers as the layer streams by (the catalogers are
 // const and shared by the threads). Once the squashed view is known, the outcomes of the files it
 // keeps are taken in the order a walk over image_source() gives them (layer by layer, tar order,
-// hard links beside their content) and the rest dropped, so the document is that walk's.
+// hard links beside their content) and the rest dropped, so the document is that walk's. With
+// every layer in scope (syft's all-layers), the view is followed as each layer is applied.
 #include <malloc.h>
 #include <sys/mman.h>
 
@@ -11,6 +12,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
+#include <unordered_map>
 #include <utility>
 
 #include <fmt/format.h>
@@ -262,16 +265,234 @@ struct Slot {
   detail::FileOutcome outcome;
 };
 
+// Gives `slot` (a file of the view whose content is entry `o` of layer `li`, named `e` in the
+// view) its outcome: the pass's when the view names it as the layer did, else worked out from
+// what the pass kept of the content. False when a cataloger needs that content again (the
+// layer is then read again for it).
+bool outcome_from_pass(const detail::Router& router, Occurrence& o, size_t li, const oci::FileEntry& e, Slot& slot) {
+  const SourceFile& f = slot.file;
+  if (same_file(f, e.layer, o, li)) {
+    slot.outcome = std::move(o.outcome);
+  } else if (!router.interested(f)) {
+    // Nothing to offer.
+  } else if (o.type != oci::FileType::kRegular) {
+    MemoryContent empty({}, f, 0);
+    slot.outcome = router.offer(f, empty);
+  } else {
+    TracedContent traced(o.trace, f, static_cast<size_t>(std::max<int64_t>(o.size, 0)));
+    detail::FileOutcome outcome = router.offer(f, traced);
+    if (traced.missing()) return false;
+    slot.outcome = std::move(outcome);
+  }
+  return true;
+}
+
+// Files whose layer must be read again: layer -> entry index in the layer -> slots.
+using ReadAgain = std::map<size_t, std::map<size_t, std::vector<size_t>>>;
+
+// Reads those layers again and offers those files their content.
+Status read_again(const oci::FileView& view, const detail::Router& router, const ReadAgain& again,
+                  std::vector<Slot>& slots) {
+  for (const auto& layer_again : again) {
+    const size_t li = layer_again.first;
+    const auto& entries = layer_again.second;
+    size_t k = 0;
+    VOUCH_RETURN_IF_ERROR(view.visit_layer(li, [&](const oci::LayerEntry& e, oci::BlobReader& content) -> Status {
+      auto it = entries.find(k++);
+      if (it == entries.end()) return ok_status();
+      // Nothing larger than the largest read a cataloger makes is held: its offers fail on the size alone.
+      size_t size = static_cast<size_t>(std::max<int64_t>(e.size, 0));
+      std::string data;
+      if (size <= router.max_read()) {
+        VOUCH_ASSIGN_OR_RETURN(data, oci::read_all(content, router.max_read(), slots[it->second.front()].file.path));
+        size = data.size();
+      }
+      for (size_t s : it->second) {
+        MemoryContent c(data, slots[s].file, size);
+        slots[s].outcome = router.offer(slots[s].file, c);
+      }
+      return ok_status();
+    }));
+  }
+  return ok_status();
+}
+
+// Which regular file provides the content of view entry `e` (itself, or a hard link's target):
+// (layer, name in that layer's tar); nullopt for anything else.
+std::optional<std::pair<size_t, std::string>> content_source(const oci::FileView& view, const oci::FileEntry& e) {
+  if (e.type == oci::FileType::kRegular) return std::make_pair(e.layer, e.layer_path);
+  if (e.type != oci::FileType::kHardlink) return std::nullopt;
+  auto t = view.entries().find(e.link_target);
+  if (t == view.entries().end() || t->second.type != oci::FileType::kRegular) return std::nullopt;
+  return std::make_pair(t->second.layer, t->second.layer_path);
+}
+
+// --scope all-layers: the pass of catalog_image, with the view followed as each layer is
+// applied. A file of a layer's view is (its path, the layer that provides it): the first view
+// that shows it gives it a slot, later views that still show it only note that they do. For
+// each view, the files whose outcome keeps something for a parser are noted; the parsers then
+// run once for each view that differs from the one below in those files, and the packages
+// they give are merged by id (the id hashes each location's path and layer).
+Result<Sbom> catalog_layers(oci::Store& store, const oci::Manifest& image, const oci::LayerVisitor& visit,
+                            oci::SquashOptions options, std::vector<std::vector<Occurrence>>& seen,
+                            std::unique_ptr<ContentPool>& pool, const detail::Router& router,
+                            const std::vector<std::string>& digests, std::string name, const FileObserver& observer,
+                            const std::vector<std::unique_ptr<Cataloger>>& catalogers) {
+  std::vector<Slot> slots;
+  ReadAgain again;
+  // A slot the parsers may read, with what tells whether a view still shows it.
+  struct Candidate {
+    size_t slot;
+    std::string path;  // in the view
+    size_t layer;
+    oci::FileType type;
+  };
+  std::vector<Candidate> candidates;
+  std::vector<std::vector<size_t>> shown(digests.size());  // per view: the candidates it shows
+  // Entry index of a path in a layer's tar (the last entry of that name), for hard links to a
+  // lower layer's file; built the first time such a link needs it.
+  std::map<size_t, std::unordered_map<std::string, size_t>> tar_index;
+
+  options.layer_applied = [&](size_t li, const oci::FileView& view) -> Status {
+    // The files this layer brings into the view, by the layer entry that holds their content.
+    std::map<std::pair<size_t, std::string>, std::vector<const oci::FileEntry*>> wanted;
+    for (const auto& [path, e] : view.entries()) {
+      if (e.layer != li) continue;
+      if (auto source = content_source(view, e)) wanted[*source].push_back(&e);
+    }
+    // Their entries, in layer and tar order: a name given twice in a tar is what its last entry holds.
+    std::map<std::pair<size_t, size_t>, const std::vector<const oci::FileEntry*>*> sources;
+    std::unordered_map<std::string_view, size_t> own;
+    for (size_t k = 0; k < seen[li].size(); ++k)
+      if (wanted.count({li, seen[li][k].path})) own[seen[li][k].path] = k;
+    for (const auto& [key, entries] : wanted) {
+      size_t k;
+      if (key.first == li) {
+        auto it = own.find(key.second);
+        if (it == own.end()) continue;
+        k = it->second;
+      } else {
+        auto [index, fresh] = tar_index.try_emplace(key.first);
+        if (fresh)
+          for (size_t j = 0; j < seen[key.first].size(); ++j) index->second[seen[key.first][j].path] = j;
+        auto it = index->second.find(key.second);
+        if (it == index->second.end()) continue;
+        k = it->second;
+      }
+      sources[{key.first, k}] = &entries;
+    }
+    for (const auto& [at, entries] : sources) {
+      Occurrence& o = seen[at.first][at.second];
+      for (const oci::FileEntry* e : *entries) {
+        Slot slot{SourceFile{"/" + e->path, e->size, e->mode, digests[e->layer]}, {}};
+        bool pending = !outcome_from_pass(router, o, at.first, *e, slot);
+        if (pending) again[at.first][at.second].push_back(slots.size());
+        if (pending || !slot.outcome.kept.empty()) candidates.push_back(Candidate{slots.size(), e->path, e->layer, e->type});
+        slots.push_back(std::move(slot));
+      }
+    }
+    for (size_t c = 0; c < candidates.size(); ++c) {
+      auto it = view.entries().find(candidates[c].path);
+      if (it != view.entries().end() && it->second.layer == candidates[c].layer && it->second.type == candidates[c].type)
+        shown[li].push_back(c);
+    }
+    return ok_status();
+  };
+  VOUCH_ASSIGN_OR_RETURN(oci::FileView view, oci::squash_image(store, image, visit, options));
+  pool.reset();
+  std::map<size_t, std::unordered_map<std::string, size_t>>().swap(tar_index);
+  std::vector<std::vector<Occurrence>>().swap(seen);
+  VOUCH_RETURN_IF_ERROR(read_again(view, router, again, slots));
+
+  std::vector<std::string> warnings;
+  for (Slot& slot : slots) {
+    if (observer) observer(slot.file);
+    for (auto& w : slot.outcome.warnings) warnings.push_back(std::move(w));
+    if (slot.outcome.error) return std::move(*slot.outcome.error);
+  }
+
+  // The views that differ in what the parsers read, lowest first.
+  std::vector<std::vector<size_t>> views;
+  for (auto& ids : shown) {
+    std::erase_if(ids, [&](size_t c) { return slots[candidates[c].slot].outcome.kept.empty(); });
+    if (ids.empty() || (!views.empty() && views.back() == ids)) continue;
+    views.push_back(std::move(ids));
+  }
+  std::vector<std::vector<size_t>>().swap(shown);
+  // The last view each candidate is in: that view's parse may take what was kept instead of a copy.
+  std::vector<size_t> last_view(candidates.size(), 0);
+  for (size_t v = 0; v < views.size(); ++v)
+    for (size_t c : views[v]) last_view[c] = v;
+
+  std::optional<Distro> distro;
+  std::set<std::string> warned(warnings.begin(), warnings.end());
+  std::vector<Package> packages;
+  std::set<std::string> ids;
+  for (size_t v = 0; v < views.size(); ++v) {
+    auto parse = [&](size_t at) -> Result<CatalogContext> {
+      std::vector<std::vector<FoundFile>> found(catalogers.size());
+      // Once the distro is known no view is parsed again, so a view that is the last to show a
+      // file takes what was kept of it.
+      for (size_t c : views[at]) {
+        Slot& slot = slots[candidates[c].slot];
+        const bool take = distro && last_view[c] == at;
+        for (auto& [i, kept] : slot.outcome.kept) found[i].push_back(FoundFile{slot.file, take ? std::move(kept) : kept});
+      }
+      CatalogContext ctx;
+      VOUCH_RETURN_IF_ERROR(detail::run_parsers(std::move(found), catalogers, ctx, distro));
+      detail::assign_ids(ctx.packages, true);
+      return ctx;
+    };
+    auto merge = [&](CatalogContext& ctx) {
+      for (auto& w : ctx.warnings)
+        if (warned.insert(w).second) warnings.push_back(std::move(w));
+      for (auto& p : ctx.packages)
+        if (ids.insert(p.id).second) packages.push_back(std::move(p));
+    };
+    VOUCH_ASSIGN_OR_RETURN(CatalogContext ctx, parse(v));
+    if (!distro && ctx.distro) {
+      // The first os-release in layer order names the distro of every layer's packages (syft's
+      // choice): the views below, parsed without one, are parsed again with it. This view's
+      // parsers already saw it (the os-release cataloger runs first).
+      distro = ctx.distro;
+      packages.clear();
+      ids.clear();
+      for (size_t below = 0; below < v; ++below) {
+        VOUCH_ASSIGN_OR_RETURN(CatalogContext again_ctx, parse(below));
+        merge(again_ctx);
+      }
+    }
+    merge(ctx);
+  }
+  std::vector<Slot>().swap(slots);
+  // Whether the final filesystem still shows each location (syft annotates it so).
+  for (auto& p : packages)
+    for (auto& l : p.locations) {
+      auto it = view.entries().find(l.path.starts_with('/') ? l.path.substr(1) : l.path);
+      l.visible = it != view.entries().end() && digests[it->second.layer] == l.layer_digest;
+    }
+  Sbom sbom;
+  sbom.name = std::move(name);
+  sbom.distro = distro;
+  sbom.packages = std::move(packages);
+  sbom.warnings = std::move(warnings);
+  detail::finish_packages(sbom);
+#ifdef __GLIBC__
+  ::malloc_trim(0);
+#endif
+  return sbom;
+}
+
 }  // namespace
 
 Result<Sbom> catalog_image(oci::Store& store, const std::optional<oci::Platform>& platform, std::string name,
-                           const FileObserver& observer) {
-  return catalog_image(store, platform, std::move(name), observer, default_catalogers());
+                           const FileObserver& observer, ImageScope scope) {
+  return catalog_image(store, platform, std::move(name), observer, default_catalogers(), 0, scope);
 }
 
 Result<Sbom> catalog_image(oci::Store& store, const std::optional<oci::Platform>& platform, std::string name,
                            const FileObserver& observer, const std::vector<std::unique_ptr<Cataloger>>& catalogers,
-                           unsigned threads) {
+                           unsigned threads, ImageScope scope) {
   VOUCH_ASSIGN_OR_RETURN(oci::ResolvedImage image, oci::resolve_image(store, platform));
   const detail::Router router(catalogers);
   std::vector<std::string> digests;
@@ -297,6 +518,9 @@ Result<Sbom> catalog_image(oci::Store& store, const std::optional<oci::Platform>
   };
   oci::SquashOptions options;
   options.threads = threads;
+  if (scope == ImageScope::kAllLayers)
+    return catalog_layers(store, image.image, visit, options, seen, pool, router, digests, std::move(name), observer,
+                          catalogers);
   VOUCH_ASSIGN_OR_RETURN(oci::FileView view, oci::squash_image(store, image.image, visit, options));
   pool.reset();  // its buffers go back to the system before the parsers run
 
@@ -316,7 +540,7 @@ Result<Sbom> catalog_image(oci::Store& store, const std::optional<oci::Platform>
   // The walk, in order: each file's outcome from the pass, or worked out from what the pass
   // kept of its content, or (rarely) left for a second read of its layer.
   std::vector<Slot> slots;
-  std::map<size_t, std::map<size_t, std::vector<size_t>>> again;  // layer -> entry index -> slots
+  ReadAgain again;
   for (size_t li = 0; li < seen.size(); ++li) {
     for (size_t k = 0; k < seen[li].size(); ++k) {
       Occurrence& o = seen[li][k];
@@ -324,46 +548,13 @@ Result<Sbom> catalog_image(oci::Store& store, const std::optional<oci::Platform>
       if (it == wanted.end()) continue;
       for (const oci::FileEntry* e : it->second) {
         Slot slot{SourceFile{"/" + e->path, e->size, e->mode, digests[e->layer]}, {}};
-        const SourceFile& f = slot.file;
-        if (same_file(f, e->layer, o, li)) {
-          slot.outcome = std::move(o.outcome);
-        } else if (!router.interested(f)) {
-          // Nothing to offer.
-        } else if (o.type != oci::FileType::kRegular) {
-          MemoryContent empty({}, f, 0);
-          slot.outcome = router.offer(f, empty);
-        } else {
-          TracedContent traced(o.trace, f, static_cast<size_t>(std::max<int64_t>(o.size, 0)));
-          detail::FileOutcome outcome = router.offer(f, traced);
-          if (traced.missing()) again[li][k].push_back(slots.size());
-          else slot.outcome = std::move(outcome);
-        }
+        if (!outcome_from_pass(router, o, li, *e, slot)) again[li][k].push_back(slots.size());
         slots.push_back(std::move(slot));
       }
     }
     std::vector<Occurrence>().swap(seen[li]);
   }
-  for (const auto& layer_again : again) {
-    const size_t li = layer_again.first;
-    const auto& entries = layer_again.second;
-    size_t k = 0;
-    VOUCH_RETURN_IF_ERROR(view.visit_layer(li, [&](const oci::LayerEntry& e, oci::BlobReader& content) -> Status {
-      auto it = entries.find(k++);
-      if (it == entries.end()) return ok_status();
-      // Nothing larger than the largest read a cataloger makes is held: its offers fail on the size alone.
-      size_t size = static_cast<size_t>(std::max<int64_t>(e.size, 0));
-      std::string data;
-      if (size <= router.max_read()) {
-        VOUCH_ASSIGN_OR_RETURN(data, oci::read_all(content, router.max_read(), slots[it->second.front()].file.path));
-        size = data.size();
-      }
-      for (size_t s : it->second) {
-        MemoryContent c(data, slots[s].file, size);
-        slots[s].outcome = router.offer(slots[s].file, c);
-      }
-      return ok_status();
-    }));
-  }
+  VOUCH_RETURN_IF_ERROR(read_again(view, router, again, slots));
 
   std::vector<std::vector<FoundFile>> found(catalogers.size());
   std::vector<std::string> warnings;

@@ -24,7 +24,9 @@ std::string_view language_of(std::string_view t) {
 bj::object artifact(const Package& p) {
   bj::array locations;
   for (const auto& l : p.locations) {
-    bj::object loc{{"path", l.path}, {"accessPath", l.path}, {"annotations", bj::object{{"evidence", "primary"}}}};
+    bj::object annotations{{"evidence", "primary"}};
+    if (l.visible) annotations["visible"] = *l.visible ? "true" : "false";
+    bj::object loc{{"path", l.path}, {"accessPath", l.path}, {"annotations", std::move(annotations)}};
     if (!l.layer_digest.empty()) loc["layerID"] = l.layer_digest;
     locations.push_back(std::move(loc));
   }

@@ -267,7 +267,20 @@ std::string write_table(const Sbom& sbom) {
     wv = std::max(wv, p.version.size());
   }
   std::string out = fmt::format("{:<{}}  {:<{}}  {}\n", "NAME", wn, "INSTALLED", wv, "TYPE");
-  for (const auto& p : sbom.packages) out += fmt::format("{:<{}}  {:<{}}  {}\n", p.name, wn, p.version, wv, p.type);
+  // Packages that differ only in where they were found (two binaries, two layers' copies of a
+  // database) are one row, marked as syft marks them.
+  const auto& ps = sbom.packages;
+  for (size_t i = 0; i < ps.size();) {
+    size_t n = 1;
+    while (i + n < ps.size() && ps[i + n].name == ps[i].name && ps[i + n].version == ps[i].version &&
+           ps[i + n].type == ps[i].type)
+      ++n;
+    std::string row = fmt::format("{:<{}}  {:<{}}  {}", ps[i].name, wn, ps[i].version, wv, ps[i].type);
+    if (n == 2) row += "  (+1 duplicate)";
+    else if (n > 2) row += fmt::format("  (+{} duplicates)", n - 1);
+    out += row + "\n";
+    i += n;
+  }
   if (sbom.packages.empty()) out = "No packages discovered\n";
   return out;
 }

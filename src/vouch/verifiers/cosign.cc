@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "attestor_count.h"
+#include "sigstore_trust.h"
 
 #include "vouch/cosign/verify.h"
 #include "vouch/verifiers/notary.h"
@@ -106,7 +107,7 @@ class CosignImageVerifier : public ImageVerifier {
       const KeylessAttestor& k = *entry.keyless;
       if (!k.roots.empty()) return invalid_input("keyless.roots is not supported (trust comes from the trusted root)");
       if (!k.additional_extensions.empty()) return invalid_input("keyless.additionalExtensions is not supported");
-      VOUCH_ASSIGN_OR_RETURN(v.trusted_material, trust("keyless attestors need a trusted root (--trusted-root)"));
+      VOUCH_ASSIGN_OR_RETURN(v.trusted_material, trust_.material("keyless attestors need a trusted root (--trusted-root)"));
       sigstore::CertificateIdentity id{sigstore::StringMatcher::exact(k.subject), sigstore::StringMatcher::exact(k.issuer)};
       if (!k.subject_regexp.empty()) {
         VOUCH_ASSIGN_OR_RETURN(id.subject_alternative_name, sigstore::StringMatcher::regexp(k.subject_regexp));
@@ -134,32 +135,12 @@ class CosignImageVerifier : public ImageVerifier {
     if (*rekor && !(*rekor)->pubkey.empty())
       return invalid_input("rekor.pubkey is not supported (the log's key comes from the trusted root)");
     if (!v.ignore_tlog && !v.trusted_material) {
-      VOUCH_ASSIGN_OR_RETURN(v.trusted_material, trust("the transparency log check needs a trusted root (--trusted-root), "
+      VOUCH_ASSIGN_OR_RETURN(v.trusted_material, trust_.material("the transparency log check needs a trusted root (--trusted-root), "
                                                        "or rekor.ignoreTlog: true"));
     }
-    if (v.trusted_material) v.verifier = prepared_for(v.trusted_material);
+    if (v.trusted_material) v.verifier = trust_.prepared_for(v.trusted_material);
     if (attestation) return cosign::verify_image_attestations(ref, attestation->type, v);
     return cosign::verify_image_signatures(ref, v);
-  }
-
-  // Trusted material is prepared for verification once (CA stores, logs, the chain cache) and
-  // kept for every later image: there are at most two, the given one and the source's.
-  std::shared_ptr<const sigstore::Verifier> prepared_for(const std::shared_ptr<const sigstore::TrustedMaterial>& material) {
-    std::lock_guard lock(verifiers_mutex_);
-    for (const auto& v : verifiers_)
-      if (v->trusted_material() == material) return v;
-    verifiers_.push_back(std::make_shared<const sigstore::Verifier>(material));
-    return verifiers_.back();
-  }
-
-  // The trust to check with: the given one, else the source's (asked once); `why` when neither.
-  Result<std::shared_ptr<const sigstore::TrustedMaterial>> trust(std::string_view why) {
-    if (options_.trusted_material) return options_.trusted_material;
-    if (!options_.trusted_material_source) return invalid_input(std::string(why));
-    std::lock_guard lock(source_mutex_);
-    if (!sourced_) sourced_ = options_.trusted_material_source();
-    if (!sourced_->ok()) return Error(sourced_->error()).context(why);
-    return sourced_->value();
   }
 
   // Kyverno's wildcard subjects ("https://github.com/org/*") as an anchored regexp.
@@ -176,10 +157,7 @@ class CosignImageVerifier : public ImageVerifier {
 
   CosignOptions options_;
   std::shared_ptr<ImageVerifier> notary_;  // verifyImages entries of type Notary
-  std::mutex source_mutex_;
-  std::optional<Result<std::shared_ptr<const sigstore::TrustedMaterial>>> sourced_;
-  std::mutex verifiers_mutex_;
-  std::vector<std::shared_ptr<const sigstore::Verifier>> verifiers_;
+  SigstoreTrust trust_{options_};
 };
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "attestor_count.h"
+#include "sigstore_trust.h"
 
 #include "vouch/cosign/verify.h"
 #include "vouch/crypto/x509.h"
@@ -205,7 +206,7 @@ class RegistryImagePolicyVerifier : public ImagePolicyVerifier {
       v.keys.push_back(certs->front().public_key());
     } else if (c.has_keyless) {
       if (!material) {
-        VOUCH_ASSIGN_OR_RETURN(material, trust("keyless attestors need a trusted root (trustedRoot, --trusted-root)"));
+        VOUCH_ASSIGN_OR_RETURN(material, trust_.material("keyless attestors need a trusted root (trustedRoot, --trusted-root)"));
       }
       for (const auto& id : c.identities) {
         sigstore::CertificateIdentity ci{sigstore::StringMatcher::exact(id.subject), sigstore::StringMatcher::exact(id.issuer)};
@@ -223,12 +224,12 @@ class RegistryImagePolicyVerifier : public ImagePolicyVerifier {
       }
     }
     if (!v.ignore_tlog && !material) {
-      VOUCH_ASSIGN_OR_RETURN(material, trust("the transparency log check needs a trusted root (trustedRoot, "
+      VOUCH_ASSIGN_OR_RETURN(material, trust_.material("the transparency log check needs a trusted root (trustedRoot, "
                                              "--trusted-root), or ctlog.insecureIgnoreTlog: true"));
     }
     if (material) {
       v.trusted_material = material;
-      v.verifier = prepared_for(material);
+      v.verifier = trust_.prepared_for(material);
     }
     return v;
   }
@@ -286,30 +287,8 @@ class RegistryImagePolicyVerifier : public ImagePolicyVerifier {
     return out;
   }
 
-  // Trusted material is prepared once (CA stores, logs, the chain cache) and kept.
-  std::shared_ptr<const sigstore::Verifier> prepared_for(const std::shared_ptr<const sigstore::TrustedMaterial>& material) {
-    std::lock_guard lock(verifiers_mutex_);
-    for (const auto& v : verifiers_)
-      if (v->trusted_material() == material) return v;
-    if (verifiers_.size() >= 16) verifiers_.erase(verifiers_.begin());  // inline trusted roots come and go
-    verifiers_.push_back(std::make_shared<const sigstore::Verifier>(material));
-    return verifiers_.back();
-  }
-
-  Result<std::shared_ptr<const sigstore::TrustedMaterial>> trust(std::string_view why) {
-    if (options_.trusted_material) return options_.trusted_material;
-    if (!options_.trusted_material_source) return invalid_input(std::string(why));
-    std::lock_guard lock(source_mutex_);
-    if (!sourced_) sourced_ = options_.trusted_material_source();
-    if (!sourced_->ok()) return Error(sourced_->error()).context(why);
-    return sourced_->value();
-  }
-
   CosignOptions options_;
-  std::mutex source_mutex_;
-  std::optional<Result<std::shared_ptr<const sigstore::TrustedMaterial>>> sourced_;
-  std::mutex verifiers_mutex_;
-  std::vector<std::shared_ptr<const sigstore::Verifier>> verifiers_;
+  SigstoreTrust trust_{options_};
 };
 
 }  // namespace

@@ -146,7 +146,8 @@ TEST(AdmissionReview, DecodesARequestAndEchoesTheReview) {
   auto review = decode(review_json("prod", {"nginx:1.25"}));
   EXPECT_EQ(review.request.uid, "705ab4f5-6393-11e8-b7cc-42010a800002");
   EXPECT_EQ(review.request.kind.kind, "Pod");
-  EXPECT_EQ(review.request.resource, "pods");
+  EXPECT_EQ(review.request.resource.resource, "pods");
+  EXPECT_EQ(review.request.resource.version, "v1");
   EXPECT_EQ(review.request.operation, "CREATE");
   EXPECT_EQ(review.request.user.groups.size(), 1u);
   AdmissionResponse r;

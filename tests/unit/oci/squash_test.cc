@@ -79,6 +79,34 @@ TEST(Squash, WhiteoutsOpaqueLinksAndCompression) {
   EXPECT_FALSE(seen.count("opq/old"));
 }
 
+TEST(Squash, EachLayersViewHandedOutInOrder) {
+  Layout l;
+  auto [store, m] = l.image({{make_tar({{"a", 'f', "1"}, {"b", 'f', "1"}}, "gzip"), std::string(media_type::kOciLayerGzip)},
+                             {make_tar({{"a", 'f', "22"}, {".wh.b", 'f', ""}}, "gzip"), std::string(media_type::kOciLayerGzip)},
+                             {make_tar({{"c", 'f', "3"}}, "none"), std::string(media_type::kOciLayer)}});
+  for (unsigned threads : {1u, 3u}) {
+    std::vector<std::string> seen;
+    SquashOptions options;
+    options.threads = threads;
+    options.layer_applied = [&](size_t layer, const FileView& view) -> Status {
+      std::string line = std::to_string(layer) + ":";
+      for (const auto& [path, e] : view.entries()) line += " " + path + "@" + std::to_string(e.layer);
+      seen.push_back(line);
+      return ok_status();
+    };
+    auto view = squash_image(*store, m, LayerVisitor(), options);
+    ASSERT_TRUE(view.ok()) << view.error().message;
+    EXPECT_EQ(seen, (std::vector<std::string>{"0: a@0 b@0", "1: a@1", "2: a@1 c@2"})) << threads << " threads";
+    // Its error stops the squash.
+    options.layer_applied = [](size_t layer, const FileView&) -> Status {
+      return layer == 1 ? invalid_input("stop here") : ok_status();
+    };
+    auto stopped = squash_image(*store, m, LayerVisitor(), options);
+    ASSERT_FALSE(stopped.ok());
+    EXPECT_EQ(stopped.error().message, "stop here");
+  }
+}
+
 TEST(Squash, ParentSymlinksFollowedInsideTheRoot) {
   Layout l;
   std::string base = make_tar({{"usr/bin/ls", 'f', "LS"}, {"bin", 'l', "usr/bin"}, {"up", 'l', "../../.."}}, "gzip");

@@ -156,6 +156,91 @@ spec:
   EXPECT_EQ(r[2].status, RuleStatus::kPass);
 }
 
+// A function given a missing field (null) fails as in Kyverno, and where the failure lands
+// decides the result as in pkg/engine/handlers/validation/validate_resource.go: a deny
+// condition or a precondition gives error, a pattern gives error ("variable substitution
+// failed"), and a validate.message that does not resolve leaves the fail in place with
+// buildErrorMessage's "variables substitution error" text (deny: getDenyMessage falls back to
+// the conditions' messages).
+TEST(Engine, FunctionOfMissingFieldAsKyverno) {
+  Policy p = policy(R"(apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: p}
+spec:
+  rules:
+    - name: deny-key
+      match: {any: [{resources: {kinds: [Pod]}}]}
+      validate:
+        message: "too many"
+        deny:
+          conditions:
+            any: [{key: "{{ length(request.object.spec.missing) }}", operator: GreaterThan, value: 3}]
+    - name: pattern
+      match: {any: [{resources: {kinds: [Pod]}}]}
+      validate:
+        message: "upper"
+        pattern: {metadata: {name: "{{ to_upper(request.object.missing) }}"}}
+    - name: message-on-fail
+      match: {any: [{resources: {kinds: [Pod]}}]}
+      validate:
+        message: "owner {{ to_upper(request.object.missing) }}"
+        pattern: {metadata: {name: "nope-*"}}
+    - name: message-on-any-pattern
+      match: {any: [{resources: {kinds: [Pod]}}]}
+      validate:
+        message: "owner {{ to_upper(request.object.missing) }}"
+        anyPattern: [{metadata: {name: "nope-*"}}]
+    - name: message-on-deny
+      match: {any: [{resources: {kinds: [Pod]}}]}
+      validate:
+        message: "owner {{ to_upper(request.object.missing) }}"
+        deny:
+          conditions:
+            any: [{key: "{{ request.object.metadata.name }}", operator: Equals, value: web, message: named web}]
+    - name: precondition
+      match: {any: [{resources: {kinds: [Pod]}}]}
+      preconditions:
+        all: [{key: "{{ length(request.object.spec.missing) }}", operator: GreaterThan, value: 0}]
+      validate:
+        pattern: {metadata: {name: "?*"}}
+    - name: not-null-default
+      match: {any: [{resources: {kinds: [Pod]}}]}
+      validate:
+        message: "defaulted"
+        deny:
+          conditions:
+            any: [{key: "{{ not_null(request.object.spec.missing, 'x') }}", operator: Equals, value: x}]
+)");
+  Engine engine;
+  auto r = engine.apply(p, req(doc(kPod)));
+  ASSERT_EQ(r.size(), 7u);
+  EXPECT_EQ(r[0].status, RuleStatus::kError);
+  EXPECT_TRUE(r[0].message.starts_with("failed to check deny conditions: failed to substitute variables in condition "
+                                       "key: failed to resolve length(request.object.spec.missing) at path"))
+      << r[0].message;
+  EXPECT_NE(r[0].message.find("length(): argument 1 must be a string, an array or an object, got null"),
+            std::string::npos)
+      << r[0].message;
+  EXPECT_EQ(r[1].status, RuleStatus::kError);
+  EXPECT_TRUE(r[1].message.starts_with(
+      "variable substitution failed: failed to resolve to_upper(request.object.missing) at path /metadata/name/"))
+      << r[1].message;
+  EXPECT_EQ(r[2].status, RuleStatus::kFail);
+  EXPECT_TRUE(r[2].message.starts_with(
+      "validation error: variables substitution error in rule message-on-fail execution error: "))
+      << r[2].message;
+  EXPECT_EQ(r[3].status, RuleStatus::kFail);
+  EXPECT_EQ(r[3].message,
+            "validation error: variables substitution error in rule message-on-any-pattern execution error: "
+            "rule message-on-any-pattern[0] failed at path /metadata/name/");
+  EXPECT_EQ(r[4].status, RuleStatus::kFail);
+  EXPECT_EQ(r[4].message, "named web");
+  EXPECT_EQ(r[5].status, RuleStatus::kError);
+  EXPECT_TRUE(r[5].message.starts_with("failed to evaluate preconditions: ")) << r[5].message;
+  EXPECT_EQ(r[6].status, RuleStatus::kFail);
+  EXPECT_EQ(r[6].message, "defaulted");
+}
+
 class FakeVerifier : public ImageVerifier {
  public:
   Result<ImageVerificationOutcome> verify(const std::string& image, const ImageVerification&, const AttestorSet& set,

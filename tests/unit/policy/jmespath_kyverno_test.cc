@@ -476,12 +476,14 @@ TEST(KyvernoJmespath, DurationFormatting) {
 TEST(KyvernoJmespath, StandardFunctionsStillThere) {
   expect("length('abc')", "3");
   expect("sort_by(@, &a)[0].a", "1", parse(R"([{"a": 2}, {"a": 1}])"));
-  // Kyverno's sum replaces the standard one: quantities and durations too, and the
-  // specification's answers for numbers (an empty array sums to 0, a string is a type error).
-  expect("sum(`[]`)", "0");
+  // Kyverno's sum (jpSum) replaces the standard one: quantities and durations too, an empty
+  // array is an error, and a single element is returned as it is, even a string that is no
+  // quantity; with more, such a string is an error.
+  expect_error("sum(`[]`)");
   expect("sum(`[1, 2.5]`)", "3.5");
   expect("sum(['1Gi', '512Mi'])", "\"1536Mi\"");
-  expect_error("sum(['a'])");
+  expect_string("sum(['a'])", "a");
+  expect_error("sum(['a', 'b'])");
 }
 
 TEST(KyvernoJmespath, RegistryCanBeExtended) {

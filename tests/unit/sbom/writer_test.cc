@@ -137,6 +137,19 @@ TEST(Writer, Table) {
   EXPECT_NE(t.find("NAME"), std::string::npos);
   EXPECT_NE(t.find("libssl3       3.0.15-1~deb12u1  deb"), std::string::npos) << t;
   EXPECT_EQ(write_table(Sbom{}), "No packages discovered\n");
+  // The same package found in several places is one row, marked as syft marks it.
+  Sbom dup;
+  auto add = [&](std::string id, std::string name) {
+    Package p;
+    p.id = std::move(id);
+    p.name = std::move(name);
+    p.version = "1";
+    p.type = "deb";
+    dup.packages.push_back(std::move(p));
+  };
+  for (int i = 0; i < 3; ++i) add("p" + std::to_string(i), "a");
+  add("q", "b");
+  EXPECT_EQ(write_table(dup), "NAME  INSTALLED  TYPE\na     1          deb  (+2 duplicates)\nb     1          deb\n");
 }
 
 }  // namespace
