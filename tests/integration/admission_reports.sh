@@ -2,12 +2,15 @@
 # The report store as users read it: `vouch admission scan` records a background scan of existing
 # resources, `vouch report get` prints Kyverno's PolicyReports (the seeds' jq triage works on
 # them), and `vouch rollout status|plan` walks the audit -> enforce ladder after three weeks of
-# audit (simulated by moving the recorded history back in time).
+# audit (simulated by moving the recorded history back in time). Results keep the rule's
+# reportProperties and a failure of an unscored policy is reported as warn, from a scan and from
+# `vouch admission serve`; a store of the first schema opens.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/assert.sh"
 vouch=${VOUCH_BIN:?VOUCH_BIN must point at the vouch binary}
-command -v jq >/dev/null || { echo "FAIL: jq is missing"; exit 1; }
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+for tool in jq openssl curl; do command -v "$tool" >/dev/null || { echo "FAIL: $tool is missing"; exit 1; }; done
+work=$(mktemp -d); wh_pid=
+trap '[ -n "$wh_pid" ] && kill "$wh_pid" 2>/dev/null; rm -rf "$work"' EXIT
 cd "$work"
 unset VOUCH_REPORTS
 
@@ -149,6 +152,111 @@ grep -q "change: image-hygiene/no-latest-tag" plan.err || fail "rollout plan -o 
 "$vouch" rollout plan -p plan.yaml -o json --reports reports.db 2>plan.err > again.json || fail "plan on the plan"
 [ "$(jq '.items | length' again.json)" = 0 ] || fail "planning again changed: $(cat again.json)"
 grep -q "nothing to change" plan.err || fail "no 'nothing to change' note: $(cat plan.err)"
+
+# What Kyverno puts in a result besides its status: the rule's reportProperties, and for a policy
+# annotated policies.kyverno.io/scored: "false" a failure reported as warn (scored: false).
+cat > unscored.yaml <<'EOF'
+apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata:
+  name: advisory
+  annotations:
+    policies.kyverno.io/scored: "false"
+spec:
+  background: true
+  rules:
+    - name: no-latest-tag
+      reportProperties:
+        category: Best Practices
+        severity: medium
+      match:
+        any:
+          - resources:
+              kinds: [Pod]
+      validate:
+        message: "Pin a version."
+        pattern:
+          spec:
+            containers:
+              - image: "!*:latest"
+EOF
+"$vouch" admission scan -p unscored.yaml -r cluster.json --reports advisory.db >/dev/null 2>&1 || fail "scan of the unscored policy"
+"$vouch" report get -A -o json --reports advisory.db > advisory.json || fail "report get (advisory)"
+got=$(jq -c '[.items[].results[] | {name: .resources[0].name, result, scored, category: .properties.category, severity: .properties.severity}] | sort_by(.name)' advisory.json)
+[ "$got" = '[{"name":"api","result":"pass","scored":false,"category":"Best Practices","severity":"medium"},{"name":"frontend","result":"warn","scored":false,"category":"Best Practices","severity":"medium"},{"name":"tool","result":"warn","scored":false,"category":"Best Practices","severity":"medium"},{"name":"web","result":"warn","scored":false,"category":"Best Practices","severity":"medium"}]' ] \
+  || fail "unscored results: $got"
+[ "$(jq -c '[.items[] | {ns: .metadata.namespace, fail: .summary.fail, warn: .summary.warn}]' advisory.json)" = '[{"ns":"dev","fail":0,"warn":1},{"ns":"shop","fail":0,"warn":2}]' ] \
+  || fail "unscored summaries: $(jq -c '[.items[].summary]' advisory.json)"
+
+# The same through the webhook: `vouch admission serve` records the review's results, SIGTERM
+# writes what is queued, and `vouch report get` shows the warning and the properties.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.crt -days 2 \
+  -subj /CN=test-ca -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign >/dev/null 2>&1
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout tls.key -out tls.csr -subj /CN=vouch-admission >/dev/null 2>&1
+printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > ext.cnf
+openssl x509 -req -in tls.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 1 -extfile ext.cnf -out tls.crt >/dev/null 2>&1 ||
+  fail "serving certificate"
+mkdir served && cp unscored.yaml served/
+wport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$vouch" admission serve --policies served --tls-cert tls.crt --tls-key tls.key --listen "127.0.0.1:$wport" \
+  --reports served.db > webhook.log 2>&1 &
+wh_pid=$!
+for _ in $(seq 100); do curl -s --cacert ca.crt -o /dev/null "https://127.0.0.1:$wport/healthz" && break; sleep 0.1; done
+python3 - > review.json <<'PY'
+import json
+pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "shop", "uid": "uid-web"},
+       "spec": {"containers": [{"name": "c", "image": "nginx:latest"}]}}
+print(json.dumps({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
+  "uid": "0b3f1c8e-5f4e-4d2a-9c1b-1f2e3d4c5b6a", "kind": {"group": "", "version": "v1", "kind": "Pod"},
+  "resource": {"group": "", "version": "v1", "resource": "pods"}, "name": "web", "namespace": "shop",
+  "operation": "CREATE", "userInfo": {"username": "kubernetes-admin", "groups": ["system:masters"]},
+  "object": pod, "oldObject": None, "dryRun": False}}))
+PY
+allowed=$(curl -s --cacert ca.crt -H 'Content-Type: application/json' --data-binary @review.json \
+  "https://127.0.0.1:$wport/validate/fail?timeout=10s" | jq -r '.response.allowed')
+[ "$allowed" = true ] || fail "the webhook did not admit the Pod (audit): $allowed $(tail -3 webhook.log)"
+kill -TERM "$wh_pid"; wait "$wh_pid" || fail "webhook exit $? after SIGTERM: $(tail -3 webhook.log)"
+wh_pid=
+got=$("$vouch" report get -n shop -o json --reports served.db |
+  jq -c '[.items[].results[] | {result, scored, category: .properties.category, process: .properties.process}]')
+[ "$got" = '[{"result":"warn","scored":false,"category":"Best Practices","process":"admission review"}]' ] \
+  || fail "served results: $got"
+
+# A store an earlier vouch wrote (schema version 1: no properties, no scored) opens and reads.
+python3 - old.db <<'PY' || fail "writing a store of the first schema"
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.executescript("""
+CREATE TABLE admission_latest (
+  ns TEXT NOT NULL, kind TEXT NOT NULL, api_group TEXT NOT NULL, name TEXT NOT NULL,
+  policy TEXT NOT NULL, rule TEXT NOT NULL,
+  api_version TEXT NOT NULL, uid TEXT NOT NULL, origin_rule TEXT NOT NULL, autogen INTEGER NOT NULL,
+  type TEXT NOT NULL, status TEXT NOT NULL, action TEXT NOT NULL, message TEXT NOT NULL, patches TEXT NOT NULL,
+  process TEXT NOT NULL, recorded_at INTEGER NOT NULL,
+  PRIMARY KEY (ns, kind, api_group, name, policy, rule)) WITHOUT ROWID;
+CREATE TABLE admission_history (
+  id INTEGER PRIMARY KEY,
+  recorded_at INTEGER NOT NULL,
+  ns TEXT NOT NULL, policy TEXT NOT NULL, rule TEXT NOT NULL, reported_rule TEXT NOT NULL,
+  status TEXT NOT NULL, action TEXT NOT NULL,
+  api_version TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, uid TEXT NOT NULL,
+  process TEXT NOT NULL, message TEXT NOT NULL);
+CREATE INDEX admission_history_time ON admission_history(recorded_at);
+CREATE TABLE admission_rules (
+  ns TEXT NOT NULL, policy TEXT NOT NULL, rule TEXT NOT NULL,
+  first_recorded INTEGER NOT NULL, last_recorded INTEGER NOT NULL, action TEXT NOT NULL,
+  PRIMARY KEY (ns, policy, rule)) WITHOUT ROWID;
+INSERT INTO admission_latest VALUES ('shop', 'Pod', '', 'web', 'image-hygiene', 'no-latest-tag', 'v1', 'uid-web', '', 0,
+  'Validation', 'fail', 'Audit', 'an old failure', '[]', 'admission review', 1700000000);
+PRAGMA user_version = 1;
+""")
+db.commit()
+PY
+got=$("$vouch" report get -A -o json --reports old.db | jq -c '[.items[].results[] | {result, scored, message, keys: (.properties | keys)}]')
+[ "$got" = '[{"result":"fail","scored":true,"message":"an old failure","keys":["failureAction","process","type"]}]' ] \
+  || fail "the old store reads: $got"
+[ "$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("PRAGMA user_version").fetchone()[0])' old.db)" = 2 ] \
+  || fail "the old store was not migrated"
 
 expect 2 "--days" -- "$vouch" rollout status --days 0 --reports reports.db
 expect 2 "no such file" -- "$vouch" rollout plan -p missing.yaml --reports reports.db

@@ -26,13 +26,15 @@ inline constexpr std::string_view kManagedByValue = "vouch";
 // policy_report_result writes it back as `source` and properties.type.
 std::string cel_result_type(std::string_view policy_kind);
 
-// One results[] entry: policy::report_result's fields, properties.process, and the resource's
-// uid in resources[0] when known (no namespace there for a cluster-scoped resource).
+// One results[] entry: policy::report_result's fields (the rule's reportProperties among the
+// properties), properties.process, and the resource's uid in resources[0] when known (no
+// namespace there for a cluster-scoped resource). `result` is the status Kyverno reports: warn
+// for a failure of an unscored policy (scored: false).
 boost::json::object policy_report_result(const RecordedResult& recorded);
 
 // The PolicyReport of namespace `ns` (or, for ns "", the ClusterPolicyReport) with the results
 // of `results` that belong to it, sorted by resource (kind, name), policy and rule, and their
-// summary {pass, fail, warn, error, skip}.
+// summary {pass, fail, warn, error, skip} of the statuses reported.
 boost::json::object policy_report(const std::string& ns, const std::vector<RecordedResult>& results);
 
 // A Kubernetes List ({"apiVersion": "v1", "kind": "List", "items": […], "metadata":

@@ -30,7 +30,9 @@ inline constexpr std::string_view kProcessBackgroundScan = "background scan";
 
 // One rule result for one resource, as the webhook or a background scan produced it.
 struct RecordedResult {
-  policy::RuleResult result;     // policy, rule, type, status, message, action, patches
+  // policy, rule, type, status (as the engine gave it), message, action, patches, properties
+  // (the rule's reportProperties) and scored (PolicyReports show an unscored failure as warn)
+  policy::RuleResult result;
   policy::ResourceRef resource;  // apiVersion, kind, name, ns ("" for cluster-scoped)
   std::string resource_uid;      // metadata.uid when the resource has one
   std::string process;           // kProcessAdmission or kProcessBackgroundScan
@@ -85,8 +87,9 @@ class ReportStore {
   // cluster-scoped ones), or of all when `ns` is nullopt. In no particular order.
   virtual Result<std::vector<RecordedResult>> latest(const std::optional<std::string>& ns) = 0;
 
-  // Per (namespace, policy, rule) of the history: the results since `since`, counted, and the
-  // fail and error ones by resource. Rules with no result kept are absent.
+  // Per (namespace, policy, rule) of the history: the results since `since`, counted by the
+  // status the engine gave (a failure of an unscored policy is a fail: Enforce would block it),
+  // and the fail and error ones by resource. Rules with no result kept are absent.
   virtual Result<std::vector<RuleHistory>> history(UnixSeconds since, const std::optional<std::string>& ns) = 0;
 };
 

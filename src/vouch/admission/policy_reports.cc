@@ -20,6 +20,9 @@ std::string cel_result_type(std::string_view policy_kind) {
 
 bj::object policy_report_result(const RecordedResult& recorded) {
   bj::object out = policy::report_result(recorded.result, recorded.resource, recorded.when);
+  // Kyverno reports a failure of an unscored policy (policies.kyverno.io/scored: "false") as a
+  // warning; the store keeps the result as the engine gave it.
+  out["result"] = policy::rule_status_name(policy::reported_status(recorded.result, false));
   if (size_t slash = recorded.result.type.find('/'); slash != std::string::npos) {
     out["source"] = recorded.result.type.substr(0, slash);
     out["properties"].as_object()["type"] = recorded.result.type.substr(slash + 1);
@@ -46,7 +49,7 @@ bj::object policy_report(const std::string& ns, const std::vector<RecordedResult
   policy::ReportSummary summary;
   bj::array items;
   for (const RecordedResult* r : mine) {
-    summary.add(r->result.status);
+    summary.add(policy::reported_status(r->result, false));
     items.push_back(policy_report_result(*r));
   }
   bj::object counts;

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "report_store_internal.h"
+#include "vouch/base/json.h"
 
 namespace vouch::admission {
 
@@ -36,6 +37,24 @@ Result<policy::RuleStatus> parse_status(std::string_view name) {
 
 policy::FailureAction parse_action(std::string_view name) {
   return name == "Enforce" ? policy::FailureAction::kEnforce : policy::FailureAction::kAudit;
+}
+
+std::string properties_text(const policy::RuleResult& result) {
+  boost::json::object o;
+  for (const auto& [k, v] : result.properties) o[k] = v;
+  return json::serialize(o);
+}
+
+Result<std::map<std::string, std::string>> parse_properties(std::string_view text) {
+  VOUCH_ASSIGN_OR_RETURN(boost::json::value v, json::parse(text));
+  if (!v.is_object()) return invalid_input("report store: a result's properties are not a JSON object");
+  std::map<std::string, std::string> out;
+  for (const auto& [k, value] : v.get_object()) {
+    if (!value.is_string())
+      return invalid_input(fmt::format("report store: a result's property '{}' is not a string", std::string_view(k)));
+    out.emplace(k, value.get_string());
+  }
+  return out;
 }
 
 namespace {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -18,6 +19,9 @@ std::string api_group(const std::string& api_version);
 const std::string& written_rule(const policy::RuleResult& result);
 Result<policy::RuleStatus> parse_status(std::string_view name);
 policy::FailureAction parse_action(std::string_view name);
+// A result's reportProperties as stored: a JSON object of strings ("{}" when it has none).
+std::string properties_text(const policy::RuleResult& result);
+Result<std::map<std::string, std::string>> parse_properties(std::string_view text);
 
 // The newest state of one rule in one namespace that a batch brings.
 struct RuleState {

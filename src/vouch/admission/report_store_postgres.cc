@@ -50,6 +50,12 @@ CREATE TABLE admission_rules (
   first_recorded BIGINT NOT NULL, last_recorded BIGINT NOT NULL, action TEXT NOT NULL,
   PRIMARY KEY (ns, policy, rule));
 )sql",
+    // A result's reportProperties (a JSON object of strings) and whether its policy is scored;
+    // rows written before read as scored with no properties.
+    R"sql(
+ALTER TABLE admission_latest ADD COLUMN scored BOOLEAN NOT NULL DEFAULT TRUE,
+  ADD COLUMN properties TEXT NOT NULL DEFAULT '{}';
+)sql",
 };
 
 Status status_of(Result<PgResult> r) { return r.ok() ? ok_status() : Status(std::move(r).error()); }
@@ -105,7 +111,8 @@ class PostgresReportStore final : public GroupCommitStore {
     if (ns) params.push_back(PgParam::text(*ns));
     VOUCH_ASSIGN_OR_RETURN(
         PgResult r, c.exec(fmt::format("SELECT ns, kind, name, policy, rule, api_version, uid, origin_rule, autogen, type, "
-                                       "status, action, message, patches, process, recorded_at FROM admission_latest{}",
+                                       "status, action, message, patches, process, recorded_at, scored, properties "
+                                       "FROM admission_latest{}",
                                        ns ? " WHERE ns = $1" : ""),
                            params));
     std::vector<RecordedResult> out;
@@ -131,6 +138,8 @@ class PostgresReportStore final : public GroupCommitStore {
           if (op.is_object()) rr.result.patches.push_back(op.get_object());
       rr.process = r.text(i, 14);
       rr.when = r.num(i, 15);
+      rr.result.scored = r.text(i, 16) == "t";
+      VOUCH_ASSIGN_OR_RETURN(rr.result.properties, parse_properties(r.text(i, 17)));
       out.push_back(std::move(rr));
     }
     return out;
@@ -173,13 +182,14 @@ class PostgresReportStore final : public GroupCommitStore {
     VOUCH_RETURN_IF_ERROR(insert_rows(
         writer_,
         "INSERT INTO admission_latest(ns, kind, api_group, name, policy, rule, api_version, uid, origin_rule, autogen, "
-        "type, status, action, message, patches, process, recorded_at) VALUES ",
+        "type, status, action, message, patches, process, recorded_at, scored, properties) VALUES ",
         " ON CONFLICT (ns, kind, api_group, name, policy, rule) DO UPDATE SET api_version = excluded.api_version, "
         "uid = excluded.uid, origin_rule = excluded.origin_rule, autogen = excluded.autogen, type = excluded.type, "
         "status = excluded.status, action = excluded.action, message = excluded.message, patches = excluded.patches, "
-        "process = excluded.process, recorded_at = excluded.recorded_at "
+        "process = excluded.process, recorded_at = excluded.recorded_at, scored = excluded.scored, "
+        "properties = excluded.properties "
         "WHERE excluded.recorded_at >= admission_latest.recorded_at",
-        17, batch.latest.size(), [&](size_t i, std::vector<PgParam>& p) {
+        19, batch.latest.size(), [&](size_t i, std::vector<PgParam>& p) {
           const RecordedResult& r = *batch.latest[i];
           bj::array ops(r.result.patches.begin(), r.result.patches.end());
           p.push_back(PgParam::text(r.resource.ns));
@@ -199,6 +209,8 @@ class PostgresReportStore final : public GroupCommitStore {
           p.push_back(PgParam::text(json::serialize(ops)));
           p.push_back(PgParam::text(r.process));
           p.push_back(PgParam::num(r.when));
+          p.push_back(PgParam::text(r.result.scored ? "true" : "false"));
+          p.push_back(PgParam::text(properties_text(r.result)));
         }));
     VOUCH_RETURN_IF_ERROR(insert_rows(
         writer_, "INSERT INTO admission_rules(ns, policy, rule, first_recorded, last_recorded, action) VALUES ",

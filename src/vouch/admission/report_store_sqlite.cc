@@ -43,6 +43,12 @@ CREATE TABLE admission_rules (
   first_recorded INTEGER NOT NULL, last_recorded INTEGER NOT NULL, action TEXT NOT NULL,
   PRIMARY KEY (ns, policy, rule)) WITHOUT ROWID;
 )sql",
+    // A result's reportProperties (a JSON object of strings) and whether its policy is scored;
+    // rows written before read as scored with no properties.
+    R"sql(
+ALTER TABLE admission_latest ADD COLUMN scored INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE admission_latest ADD COLUMN properties TEXT NOT NULL DEFAULT '{}';
+)sql",
 };
 
 std::string patches_text(const policy::RuleResult& r) {
@@ -63,7 +69,8 @@ class SqliteReportStore final : public GroupCommitStore {
     VOUCH_ASSIGN_OR_RETURN(
         SqliteStatement s,
         c.prepare(fmt::format("SELECT ns, kind, name, policy, rule, api_version, uid, origin_rule, autogen, type, status, "
-                              "action, message, patches, process, recorded_at FROM admission_latest{}",
+                              "action, message, patches, process, recorded_at, scored, properties "
+                              "FROM admission_latest{}",
                               ns ? " WHERE ns = ?" : "")));
     if (ns) s.bind_text(1, *ns);
     std::vector<RecordedResult> out;
@@ -90,6 +97,8 @@ class SqliteReportStore final : public GroupCommitStore {
           if (op.is_object()) r.result.patches.push_back(op.get_object());
       r.process = s.column_text(14);
       r.when = s.column_int(15);
+      r.result.scored = s.column_int(16) != 0;
+      VOUCH_ASSIGN_OR_RETURN(r.result.properties, parse_properties(s.column_text_view(17)));
       out.push_back(std::move(r));
     }
     return out;
@@ -133,12 +142,13 @@ class SqliteReportStore final : public GroupCommitStore {
         SqliteStatement latest,
         writer_.prepare(
             "INSERT INTO admission_latest(ns, kind, api_group, name, policy, rule, api_version, uid, origin_rule, autogen, "
-            "type, status, action, message, patches, process, recorded_at) "
-            "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "type, status, action, message, patches, process, recorded_at, scored, properties) "
+            "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(ns, kind, api_group, name, policy, rule) DO UPDATE SET api_version = excluded.api_version, "
             "uid = excluded.uid, origin_rule = excluded.origin_rule, autogen = excluded.autogen, type = excluded.type, "
             "status = excluded.status, action = excluded.action, message = excluded.message, patches = excluded.patches, "
-            "process = excluded.process, recorded_at = excluded.recorded_at "
+            "process = excluded.process, recorded_at = excluded.recorded_at, scored = excluded.scored, "
+            "properties = excluded.properties "
             "WHERE excluded.recorded_at >= admission_latest.recorded_at"));
     for (const RecordedResult* r : batch.latest) {
       latest.reset();
@@ -158,7 +168,9 @@ class SqliteReportStore final : public GroupCommitStore {
           .bind_text(14, r->result.message)
           .bind_text(15, patches_text(r->result))
           .bind_text(16, r->process)
-          .bind(17, r->when);
+          .bind(17, r->when)
+          .bind(18, r->result.scored ? 1 : 0)
+          .bind_text(19, properties_text(r->result));
       VOUCH_RETURN_IF_ERROR(latest.run());
     }
     VOUCH_ASSIGN_OR_RETURN(

@@ -14,6 +14,7 @@
 #include "vouch/admission/rollout.h"
 #include "vouch/base/bytes.h"
 #include "vouch/base/json.h"
+#include "vouch/policy/report.h"
 #include "vouch/tlog/monitor.h"
 
 namespace vouch::ui {
@@ -121,6 +122,12 @@ bj::object result_json(const RecordedResult& r) {
                {"process", r.process},
                {"time", format_rfc3339(r.when)}};
   if (!r.resource_uid.empty()) o["uid"] = r.resource_uid;
+  o["scored"] = r.result.scored;
+  if (!r.result.properties.empty()) {
+    bj::object properties;
+    for (const auto& [k, v] : r.result.properties) properties[k] = v;
+    o["properties"] = std::move(properties);  // the rule's reportProperties
+  }
   return o;
 }
 
@@ -249,6 +256,9 @@ static auto result_key(const RecordedResult& r) {
 std::shared_ptr<const Dashboard::Snapshot> Dashboard::make_snapshot(std::vector<RecordedResult> rows) {
   auto snap = std::make_shared<Snapshot>();
   snap->rows = std::move(rows);
+  // Pages count and filter results as Kyverno reports them: a failure of an unscored policy
+  // (policies.kyverno.io/scored: "false") is a warning, as in `vouch report get`.
+  for (RecordedResult& row : snap->rows) row.result.status = policy::reported_status(row.result, false);
   snap->newest_first.resize(snap->rows.size());
   for (uint32_t i = 0; i < snap->newest_first.size(); ++i) snap->newest_first[i] = i;
   const auto& r = snap->rows;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "../temp_dir.h"
+#include "vouch/admission/policy_reports.h"
 #include "vouch/db/postgres.h"
 #include "vouch/db/sqlite.h"
 
@@ -345,6 +346,151 @@ TEST_P(ReportStoreBackend, RefusesResultsWithoutNamesAndKeepsNothingOfTheCall) {
   ASSERT_TRUE(latest.ok());
   EXPECT_TRUE(latest->empty());
   EXPECT_TRUE(store->record({}).ok());
+}
+
+// The rule's reportProperties and the policy's scored annotation come back from the store, and
+// the PolicyReport shows them as Kyverno does: the properties among the result's properties, a
+// failure of an unscored policy as warn (scored: false).
+TEST_P(ReportStoreBackend, KeepsReportPropertiesAndScoredForPolicyReports) {
+  UnixSeconds now = kNow;
+  auto store = open(&now);
+  ASSERT_TRUE(store);
+  RecordedResult scored = result("shop", "web", "no-latest-tag", RuleStatus::kFail, kNow - 10);
+  scored.result.properties = {{"category", "Pod Security"}, {"severity", "high"}, {"quote", "a \"b\" \\ c"}};
+  RecordedResult unscored = result("shop", "web", "require-digest", RuleStatus::kFail, kNow - 10);
+  unscored.result.scored = false;
+  RecordedResult unscored_pass = result("shop", "api", "require-digest", RuleStatus::kPass, kNow - 10);
+  unscored_pass.result.scored = false;
+  ASSERT_TRUE(store->record({scored, unscored, unscored_pass}).ok());
+
+  auto latest = store->latest(std::string("shop"));
+  ASSERT_TRUE(latest.ok()) << latest.error().message;
+  ASSERT_EQ(latest->size(), 3u);
+  auto find = [&](const std::string& name, const std::string& rule) -> const RecordedResult& {
+    return *std::find_if(latest->begin(), latest->end(), [&](const RecordedResult& r) {
+      return r.resource.name == name && r.result.rule == rule;
+    });
+  };
+  const RecordedResult& got_scored = find("web", "no-latest-tag");
+  EXPECT_TRUE(got_scored.result.scored);
+  EXPECT_EQ(got_scored.result.properties, scored.result.properties);
+  const RecordedResult& got_unscored = find("web", "require-digest");
+  EXPECT_FALSE(got_unscored.result.scored);
+  EXPECT_TRUE(got_unscored.result.properties.empty());
+  // The store keeps the status the engine gave; the report turns it into Kyverno's.
+  EXPECT_EQ(got_unscored.result.status, RuleStatus::kFail);
+  EXPECT_FALSE(find("api", "require-digest").result.scored);
+
+  boost::json::object report = policy_report("shop", *latest);
+  const auto& summary = report.at("summary").as_object();
+  EXPECT_EQ(summary.at("fail").as_int64(), 1);
+  EXPECT_EQ(summary.at("warn").as_int64(), 1);
+  EXPECT_EQ(summary.at("pass").as_int64(), 1);
+  bool saw_scored = false, saw_unscored = false;
+  for (const auto& item : report.at("results").as_array()) {
+    const auto& o = item.as_object();
+    const auto& props = o.at("properties").as_object();
+    if (o.at("rule").as_string() == "no-latest-tag") {
+      saw_scored = true;
+      EXPECT_EQ(o.at("result").as_string(), "fail");
+      EXPECT_TRUE(o.at("scored").as_bool());
+      EXPECT_EQ(props.at("category").as_string(), "Pod Security");
+      EXPECT_EQ(props.at("severity").as_string(), "high");
+      EXPECT_EQ(props.at("quote").as_string(), "a \"b\" \\ c");
+      EXPECT_EQ(props.at("type").as_string(), "Validation");
+      EXPECT_EQ(props.at("process").as_string(), "admission review");
+    } else if (o.at("resources").as_array()[0].as_object().at("name").as_string() == "web") {
+      saw_unscored = true;
+      EXPECT_EQ(o.at("result").as_string(), "warn");
+      EXPECT_FALSE(o.at("scored").as_bool());
+      EXPECT_FALSE(props.contains("category"));
+    } else {
+      EXPECT_EQ(o.at("result").as_string(), "pass");
+      EXPECT_FALSE(o.at("scored").as_bool());
+    }
+  }
+  EXPECT_TRUE(saw_scored && saw_unscored);
+
+  // A newer result replaces both: the policy is scored again and the rule has no properties.
+  RecordedResult rescored = result("shop", "web", "require-digest", RuleStatus::kFail, kNow);
+  RecordedResult plain = result("shop", "web", "no-latest-tag", RuleStatus::kFail, kNow);
+  ASSERT_TRUE(store->record({rescored, plain}).ok());
+  latest = store->latest(std::string("shop"));
+  ASSERT_TRUE(latest.ok());
+  EXPECT_TRUE(find("web", "require-digest").result.scored);
+  EXPECT_TRUE(find("web", "no-latest-tag").result.properties.empty());
+}
+
+// A store written before the properties and scored columns: it opens (the schema is migrated)
+// and its rows read as results of scored policies without properties.
+TEST_P(ReportStoreBackend, OpensAStoreOfTheFirstSchema) {
+  // The tables as the first version of the store created them, and one row of its.
+  const bool sqlite = GetParam() == "sqlite";
+  const std::string autogen_type = sqlite ? "INTEGER" : "BOOLEAN";
+  const std::string time_type = sqlite ? "INTEGER" : "BIGINT";
+  const std::string without_rowid = sqlite ? " WITHOUT ROWID" : "";
+  const std::string schema = fmt::format(R"sql(
+CREATE TABLE admission_latest (
+  ns TEXT NOT NULL, kind TEXT NOT NULL, api_group TEXT NOT NULL, name TEXT NOT NULL,
+  policy TEXT NOT NULL, rule TEXT NOT NULL,
+  api_version TEXT NOT NULL, uid TEXT NOT NULL, origin_rule TEXT NOT NULL, autogen {0} NOT NULL,
+  type TEXT NOT NULL, status TEXT NOT NULL, action TEXT NOT NULL, message TEXT NOT NULL, patches TEXT NOT NULL,
+  process TEXT NOT NULL, recorded_at {1} NOT NULL,
+  PRIMARY KEY (ns, kind, api_group, name, policy, rule)){2};
+CREATE TABLE admission_history (
+  id {3} PRIMARY KEY,
+  recorded_at {1} NOT NULL,
+  ns TEXT NOT NULL, policy TEXT NOT NULL, rule TEXT NOT NULL, reported_rule TEXT NOT NULL,
+  status TEXT NOT NULL, action TEXT NOT NULL,
+  api_version TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, uid TEXT NOT NULL,
+  process TEXT NOT NULL, message TEXT NOT NULL);
+CREATE INDEX admission_history_time ON admission_history(recorded_at);
+CREATE TABLE admission_rules (
+  ns TEXT NOT NULL, policy TEXT NOT NULL, rule TEXT NOT NULL,
+  first_recorded {1} NOT NULL, last_recorded {1} NOT NULL, action TEXT NOT NULL,
+  PRIMARY KEY (ns, policy, rule)){2};
+INSERT INTO admission_latest VALUES ('shop', 'Pod', '', 'web', 'image-hygiene', 'no-latest-tag', 'v1', 'uid-web', '',
+  {4}, 'Validation', 'fail', 'Audit', 'an old failure', '[]', 'admission review', {5});
+)sql",
+                                         autogen_type, time_type, without_rowid, sqlite ? "INTEGER" : "BIGSERIAL",
+                                         sqlite ? "0" : "false", kNow - 100);
+  if (sqlite) {
+    auto c = db::SqliteConnection::open(url_, {.writable = true, .create = true});
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    ASSERT_TRUE(c->exec_script(schema + "PRAGMA user_version = 1;").ok());
+  } else {
+    auto c = db::PgConnection::connect(url_);
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    auto st = c->exec_script(schema + "CREATE TABLE admission_schema (version INTEGER NOT NULL);"
+                                      "INSERT INTO admission_schema(version) VALUES (1);");
+    ASSERT_TRUE(st.ok()) << st.error().message;
+  }
+
+  UnixSeconds now = kNow;
+  auto store = open(&now);
+  ASSERT_TRUE(store);
+  auto latest = store->latest(std::nullopt);
+  ASSERT_TRUE(latest.ok()) << latest.error().message;
+  ASSERT_EQ(latest->size(), 1u);
+  EXPECT_EQ((*latest)[0].result.message, "an old failure");
+  EXPECT_TRUE((*latest)[0].result.scored);
+  EXPECT_TRUE((*latest)[0].result.properties.empty());
+  auto report = policy_report("shop", *latest);
+  EXPECT_EQ(report.at("results").as_array()[0].as_object().at("result").as_string(), "fail");
+
+  // The migrated store takes new results with both.
+  RecordedResult next = result("shop", "web", "no-latest-tag", RuleStatus::kFail, kNow);
+  next.result.scored = false;
+  next.result.properties = {{"severity", "low"}};
+  ASSERT_TRUE(store->record({next}).ok());
+  latest = store->latest(std::nullopt);
+  ASSERT_TRUE(latest.ok());
+  ASSERT_EQ(latest->size(), 1u);
+  EXPECT_FALSE((*latest)[0].result.scored);
+  EXPECT_EQ((*latest)[0].result.properties, next.result.properties);
+  // And opens again without migrating twice.
+  store.reset();
+  EXPECT_TRUE(open(&now));
 }
 
 INSTANTIATE_TEST_SUITE_P(ReportStoreSqlite, ReportStoreBackend, ::testing::Values("sqlite"));

@@ -239,6 +239,34 @@ TEST_F(DashboardTest, ResultsAreFilteredCountedAndPaged) {
   }
 }
 
+// Results as the PolicyReports give them: a failure of an unscored policy is a warn, and the
+// rule's reportProperties come along.
+TEST_F(DashboardTest, UnscoredFailuresAreWarningsWithTheRulesProperties) {
+  RecordedResult advisory = result("shop", "web", RuleStatus::kFail, kNow - 10, "pin-versions");
+  advisory.result.policy = "advisory";
+  advisory.result.scored = false;
+  advisory.result.properties = {{"category", "Best Practices"}};
+  ASSERT_TRUE(reports_->record({advisory, result("shop", "api", RuleStatus::kFail, kNow - 10)}).ok());
+  Dashboard d = make();
+  auto all = body_of(d.handle(get("/api/reports/results")));
+  ASSERT_EQ(all["total"].as_int64(), 2);
+  EXPECT_EQ(all["counts"].at("warn").as_int64(), 1);
+  EXPECT_EQ(all["counts"].at("fail").as_int64(), 1);
+  auto warned = body_of(d.handle(get("/api/reports/results", {{"result", "warn"}})));
+  ASSERT_EQ(warned["total"].as_int64(), 1);
+  const auto& item = warned["items"].as_array()[0].as_object();
+  EXPECT_EQ(item.at("policy").as_string(), "advisory");
+  EXPECT_FALSE(item.at("scored").as_bool());
+  EXPECT_EQ(item.at("properties").at("category").as_string(), "Best Practices");
+  auto failed = body_of(d.handle(get("/api/reports/results", {{"result", "fail"}})));
+  ASSERT_EQ(failed["total"].as_int64(), 1);
+  EXPECT_TRUE(failed["items"].as_array()[0].at("scored").as_bool());
+  EXPECT_FALSE(failed["items"].as_array()[0].as_object().contains("properties"));
+  auto summary = body_of(d.handle(get("/api/reports/summary")));
+  EXPECT_EQ(summary["totals"].at("warn").as_int64(), 1);
+  EXPECT_EQ(summary["totals"].at("fail").as_int64(), 1);
+}
+
 TEST_F(DashboardTest, SummaryAndTrend) {
   fill_reports();
   Dashboard d = make();
