@@ -34,9 +34,8 @@ test: deps $(BUILD)/build.ninja
 	@bash scripts/test.sh $(BUILD)
 
 # The sanitized build: clang with AddressSanitizer, UndefinedBehaviorSanitizer and libFuzzer's
-# coverage instrumentation, at -O1 (a sanitized -O0 build runs the suite about twice as slowly).
-# The suite runs there under the sanitizers (test-asan) and the fuzz targets are built there too
-# (fuzz), so CI compiles the project twice, not three times.
+# coverage instrumentation, at -O1. The suite runs there under the sanitizers (test-asan) and the
+# fuzz targets are built there too (fuzz), so CI compiles the project twice, not three times.
 SAN_FLAGS = -G Ninja -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -gline-tables-only" \
   -DVOUCH_SANITIZE=ON -DVOUCH_FUZZ=ON -DVOUCH_BENCH=OFF
 
@@ -47,7 +46,9 @@ $(ASAN_BUILD)/build.ninja: CMakeLists.txt cmake/modules.cmake
 build-asan: deps $(ASAN_BUILD)/build.ninja
 	@cmake --build $(ASAN_BUILD) -j $(JOBS) --target vouch vouch_unit_tests fuzz_targets
 
-# The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer (CI runs it).
+# The suite again under AddressSanitizer and UndefinedBehaviorSanitizer (CI runs it): the unit
+# tests, conformance cases and policy tests whole, and the integration scripts scripts/test.sh
+# lists for the sanitized pass (VOUCH_SANITIZED_SCRIPTS=all for every one).
 test-asan: build-asan
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 bash scripts/test.sh $(ASAN_BUILD)
 

@@ -9,6 +9,7 @@
 #include "vouch/base/file.h"
 #include "vouch/admission/policy_reports.h"
 #include "vouch/base/json.h"
+#include "vouch/policy/cel_policy.h"
 #include "vouch/policy/document.h"
 #include "vouch/policy/engine.h"
 #include "vouch/policy/json_patch.h"
@@ -36,6 +37,7 @@ Result<policy::UserInfo> load_user_info(const fs::path& path) {
 }
 
 std::string resource_id(const policy::ResourceRef& r) {
+  if (r.kind.empty()) return r.name;  // a JSON payload, by its file name
   if (r.ns.empty()) return fmt::format("{}/{}", r.kind, r.name);
   return fmt::format("{}/{}/{}", r.kind, r.ns, r.name);
 }
@@ -76,9 +78,35 @@ Status lint(const LintOptions& opts, int& exit_code) {
 
 // ---------------------------------------------------------------- apply
 
+// A Kyverno CLI Context file (`kyverno apply --context-file`, a test's `context`).
+Result<std::shared_ptr<const policy::CelClusterData>> load_cel_context(const fs::path& path) {
+  VOUCH_ASSIGN_OR_RETURN(std::string text, read_file(path, kMaxPolicyInputBytes));
+  VOUCH_ASSIGN_OR_RETURN(bj::value doc, policy::parse_document(text, path.string()));
+  VOUCH_ASSIGN_OR_RETURN(auto data, policy::parse_cel_context(doc, path.string()));
+  return std::make_shared<const policy::CelClusterData>(std::move(data));
+}
+
+// JSON payloads (`kyverno apply --json`, a test's jsonPayloads): each file one JSON (or YAML)
+// object, named as given.
+template <typename Resolve>
+Result<std::vector<policy::JsonPayload>> load_json_payloads(const std::vector<std::string>& names, Resolve resolve) {
+  std::vector<policy::JsonPayload> out;
+  for (const auto& name : names) {
+    fs::path path = resolve(name);
+    VOUCH_ASSIGN_OR_RETURN(std::string text, read_file(path, kMaxPolicyInputBytes));
+    VOUCH_ASSIGN_OR_RETURN(bj::value doc, policy::parse_document(text, path.string()));
+    if (!doc.is_object()) return invalid_input(fmt::format("{}: a JSON payload must be an object", path.string()));
+    out.push_back({name, std::move(doc)});
+  }
+  return out;
+}
+
+
 struct ApplyOptions {
   std::vector<std::string> policies;
   std::vector<std::string> resources;
+  std::vector<std::string> json_payloads;  // --json: payloads for JSON-mode ValidatingPolicies
+  std::string context_file;                // --context-file: what the `resource` library reads
   std::string values;
   std::string user_info;
   std::vector<std::string> exceptions;
@@ -99,8 +127,11 @@ int apply(const ApplyOptions& opts) {
     VOUCH_ASSIGN_OR_RETURN(auto policies, load_policies(pfiles));
     if (policies.empty()) return invalid_input("no ClusterPolicy or Policy found in the given files");
     print_lint_warnings(policies);
+    if (opts.resources.empty() && opts.json_payloads.empty())
+      return invalid_input("nothing to apply the policies to: give --resource or --json");
     VOUCH_ASSIGN_OR_RETURN(auto rfiles, expand_paths(opts.resources));
     VOUCH_ASSIGN_OR_RETURN(resources, load_resources(rfiles));
+    VOUCH_ASSIGN_OR_RETURN(auto payloads, load_json_payloads(opts.json_payloads, [](const std::string& p) { return fs::path(p); }));
     policy::Values values;
     if (!opts.values.empty()) {
       VOUCH_ASSIGN_OR_RETURN(values, load_values(opts.values));
@@ -142,11 +173,18 @@ int apply(const ApplyOptions& opts) {
       }
     }
     VOUCH_ASSIGN_OR_RETURN(auto exceptions, load_exceptions(opts.exceptions));
+    std::shared_ptr<const policy::CelClusterData> cluster;
+    if (!opts.context_file.empty()) {
+      VOUCH_ASSIGN_OR_RETURN(cluster, load_cel_context(opts.context_file));
+    }
     policy::Engine engine({.verifier = std::move(verifier),
                            .image_policy_verifier = std::move(image_policy_verifier),
-                           .exceptions = std::move(exceptions)});
+                           .exceptions = std::move(exceptions),
+                           .cel_cluster = std::move(cluster)});
     auto evaluated = policy::evaluate_all(engine, policies, resources, values, user);
     pinning.insert(pinning.end(), std::make_move_iterator(evaluated.begin()), std::make_move_iterator(evaluated.end()));
+    // Payload results carry no patches, so their resource_index never reaches `resources`.
+    for (auto& e : policy::evaluate_json_payloads(engine, policies, payloads)) pinning.push_back(std::move(e));
     return pinning;
   };
   auto evaluated = run();
@@ -209,10 +247,8 @@ struct TestOptions {
   std::string output = "text";
 };
 
-Result<std::vector<policy::TestRow>> run_test_file(const fs::path& file) {
+Result<std::vector<policy::TestRow>> run_test(policy::KyvernoTest spec, const fs::path& file) {
   fs::path dir = file.parent_path();
-  VOUCH_ASSIGN_OR_RETURN(std::string text, read_file(file, kMaxPolicyInputBytes));
-  VOUCH_ASSIGN_OR_RETURN(policy::KyvernoTest spec, policy::parse_kyverno_test(text, file.string()));
   auto rel = [&](const std::string& p) { return fs::path(p).is_absolute() ? fs::path(p) : dir / p; };
   for (auto& e : spec.results) {
     if (e.patched_resources.empty()) continue;
@@ -242,16 +278,40 @@ Result<std::vector<policy::TestRow>> run_test_file(const fs::path& file) {
   // Results that name an operation are checked against an evaluation with that operation.
   // ImageValidatingPolicy reads the images from their registries, as `kyverno test` does.
   VOUCH_ASSIGN_OR_RETURN(auto image_policy_verifier, make_image_policy_verifier(false, TrustedRootFlags{}));
+  std::shared_ptr<const policy::CelClusterData> cluster;
+  if (!spec.context.empty()) {
+    VOUCH_ASSIGN_OR_RETURN(cluster, load_cel_context(rel(spec.context)));
+  }
+  if (!spec.http_responses.empty()) {
+    auto with_http = std::make_shared<policy::CelClusterData>(cluster ? *cluster : policy::CelClusterData{});
+    with_http->http_responses = spec.http_responses;
+    cluster = std::move(with_http);
+  }
   policy::Engine engine({.verifier = nullptr,
                          .image_policy_verifier = std::move(image_policy_verifier),
-                         .exceptions = std::move(exceptions)});
+                         .exceptions = std::move(exceptions),
+                         .cel_cluster = std::move(cluster)});
+  VOUCH_ASSIGN_OR_RETURN(auto payloads, load_json_payloads(spec.json_payloads, rel));
   std::map<std::string, std::vector<policy::Evaluated>> by_operation;
   by_operation[""] = policy::evaluate_all(engine, policies, resources, values, user);
+  for (auto& e : policy::evaluate_json_payloads(engine, policies, payloads)) by_operation[""].push_back(std::move(e));
   for (const auto& e : spec.results) {
     if (!e.operation.empty() && !by_operation.count(e.operation))
       by_operation[e.operation] = policy::evaluate_all(engine, policies, resources, values, user, e.operation);
   }
   return policy::match_test_results(spec.results, by_operation);
+}
+
+// A test file may hold several Test documents; their rows are reported together, in order.
+Result<std::vector<policy::TestRow>> run_test_file(const fs::path& file) {
+  VOUCH_ASSIGN_OR_RETURN(std::string text, read_file(file, kMaxPolicyInputBytes));
+  VOUCH_ASSIGN_OR_RETURN(auto specs, policy::parse_kyverno_tests(text, file.string()));
+  std::vector<policy::TestRow> rows;
+  for (auto& spec : specs) {
+    VOUCH_ASSIGN_OR_RETURN(auto some, run_test(std::move(spec), file));
+    for (auto& r : some) rows.push_back(std::move(r));
+  }
+  return rows;
 }
 
 int test(const TestOptions& opts) {
@@ -317,12 +377,19 @@ void register_policy_commands(CLI::App& app, int& exit_code) {
       "(mutateDigest) and the mutated resources printed.\n"
       "Exit 0 when nothing failed, 1 on a fail or error result, 2 on bad input.");
   apply_cmd->add_option("-p,--policy,policies", a->policies, "Policy files or directories")->required();
-  apply_cmd->add_option("-r,--resource", a->resources, "Resource files or directories (YAML or JSON, multi-document)")->required();
+  apply_cmd->add_option("-r,--resource", a->resources, "Resource files or directories (YAML or JSON, multi-document)");
+  apply_cmd->add_option("--json", a->json_payloads,
+                        "JSON payload files, judged by ValidatingPolicies with spec.evaluation.mode JSON (as\n"
+                        "`kyverno apply --json`); give --resource, --json or both");
+  apply_cmd->add_option("--context-file", a->context_file,
+                        "Context file (cli.kyverno.io/v1alpha1 Context): the resources ValidatingPolicies' resource.get\n"
+                        "and resource.list read (without it those calls are errors)");
   apply_cmd->add_option("-f,--values-file", a->values, "Values file (cli.kyverno.io/v1alpha1 Values)");
   apply_cmd->add_option("-u,--userinfo", a->user_info, "Admission user info file (roles, clusterRoles, userInfo)");
   apply_cmd->add_option("-e,--exception", a->exceptions,
-                        "PolicyException files or directories (kyverno.io/v2): the rules they name skip the resources\n"
-                        "they match, as in the cluster");
+                        "PolicyException files or directories (kyverno.io/v2: the rules they name skip the resources\n"
+                        "they match; policies.kyverno.io: the CEL policies they name skip the resources their\n"
+                        "matchConditions hold for), as in the cluster");
   apply_cmd->add_flag("--audit-warn", a->audit_warn, "Report failures of Audit rules as warn");
   apply_cmd->add_option("--warn-exit-code", a->warn_exit_code, "Exit code when there are warnings (default 0)");
   apply_cmd->add_flag("--detailed-results", a->detailed, "Print every result, not only failures");

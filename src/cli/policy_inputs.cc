@@ -9,6 +9,7 @@
 
 #include "vouch/base/file.h"
 #include "vouch/policy/document.h"
+#include "vouch/policy/engine.h"
 #include "vouch/verifiers/cosign.h"
 #include "vouch/verifiers/image_policy.h"
 
@@ -94,6 +95,10 @@ Result<std::vector<bj::value>> load_resources(const std::vector<fs::path>& files
       auto* meta = o.if_contains("metadata");
       if (!meta || !meta->is_object())
         return invalid_input(fmt::format("{}: document {}: metadata: expected an object", f.string(), i + 1));
+      // As Kyverno's CLI loads resources: a namespaced kind without a namespace is in
+      // "default", and the policies (CEL expressions included) see it there.
+      if (!meta->get_object().contains("namespace"))
+        if (auto ns = policy::resource_ref(d).ns; !ns.empty()) meta->get_object()["namespace"] = ns;
       out.push_back(std::move(d));
     }
   }

@@ -7,6 +7,7 @@
 //   auto results = engine.apply(*p, request);    // Engine dispatches to evaluate_cel_policy
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,6 +22,7 @@ namespace vouch::policy {
 
 struct RuleResult;
 struct Request;
+struct CelClusterData;
 
 // One entry of matchConstraints.resourceRules (or excludeResourceRules).
 struct CelResourceRule {
@@ -60,6 +62,11 @@ struct CelPolicy {
   std::vector<CelNamedExpression> audit_annotations;  // key, valueExpression
   std::vector<std::string> validation_actions;        // Deny, Audit, Warn
   std::string failure_policy = "Fail";                // Fail or Ignore
+  // spec.evaluation.mode JSON (Kyverno): the policy judges arbitrary JSON documents, not
+  // admission requests. `object` is the document; oldObject, request, namespaceObject and
+  // params are null; matchConstraints and auditAnnotations do not apply. Such a policy gives
+  // no result at admission (a request from the API server).
+  bool json_mode = false;
   // Constraints a ValidatingAdmissionPolicyBinding adds to the policy's own.
   std::vector<CelMatchConstraints> binding_match;
 
@@ -83,6 +90,22 @@ Status compile_cel_policy(CelPolicy& policy);
 
 // The results of one CEL policy for one request: nothing when it does not match, otherwise
 // one result (pass, fail with the failed validations' messages joined by "; ", or error).
-std::vector<RuleResult> evaluate_cel_policy(const CelPolicy& policy, const Request& request);
+// A JSON-mode policy judges request.object as a JSON document.
+// `cluster`: what the `resource` library reads (null: its calls are errors).
+std::vector<RuleResult> evaluate_cel_policy(const CelPolicy& policy, const Request& request,
+                                            const CelClusterData* cluster = nullptr);
+
+// The cluster objects a ValidatingPolicy's `resource` library (Kyverno's resource.get(apiVersion,
+// resource, namespace, name) and resource.list(apiVersion, resource, namespace)) reads offline:
+// the `spec.resources` of a Kyverno CLI context file (cli.kyverno.io/v1alpha1 Context).
+struct CelClusterData {
+  std::vector<boost::json::value> resources;
+  // The `http` library's answers (a kyverno-test.yaml's apiCallResponses), by "METHOD:url" or,
+  // for an entry without a method, by url: {"body": ..., "statusCode": ...} as Kyverno's CLI
+  // serves them. A call without an answer is an error; nothing goes to the network.
+  std::map<std::string, boost::json::value> http_responses;
+};
+// Reads a Context document; `spec.images` (image data for the image library) is refused.
+Result<CelClusterData> parse_cel_context(const boost::json::value& doc, std::string_view source);
 
 }  // namespace vouch::policy

@@ -70,6 +70,9 @@ struct Request {
   UserInfo user;
   // Labels of namespaces, for namespaceSelector (by namespace name).
   std::map<std::string, std::map<std::string, std::string>> namespace_labels;
+  // Whole Namespace objects by name (a values file's `namespaces`): CEL policies see the one of
+  // the request's namespace as namespaceObject; others see a Namespace with name and labels.
+  std::shared_ptr<const std::map<std::string, boost::json::value>> namespace_objects;
   // Variables supplied from outside (values files): dotted names, e.g. "request.operation".
   std::map<std::string, boost::json::value> values;
   // PolicyExceptions in force for this request (the admission server's, which reload with its
@@ -121,6 +124,7 @@ struct ResourceRef {
 ResourceRef resource_ref(const boost::json::value& resource);
 
 class ImagePolicyVerifier;  // vouch/policy/image_policy.h
+struct CelClusterData;       // vouch/policy/cel_policy.h
 struct EvalContext;
 namespace engine_internal {
 struct MatchInput;
@@ -133,6 +137,9 @@ struct EngineOptions {
   std::shared_ptr<ImagePolicyVerifier> image_policy_verifier{};
   jmespath::Budget jmespath_budget{};        // for each evaluation of a policy's expression
   std::vector<PolicyException> exceptions{};  // PolicyExceptions in force
+  // What ValidatingPolicies' `resource` library reads offline (a kyverno-test.yaml's context
+  // file); null: `resource.*` calls are errors (there is no cluster to read).
+  std::shared_ptr<const CelClusterData> cel_cluster{};
 };
 
 // Which of a policy's rules apply() runs. Kyverno mutates a resource with every policy before

@@ -33,13 +33,25 @@ struct KyvernoTest {
   std::vector<std::string> exceptions; // PolicyException files
   std::string inline_values;           // `values:` written in the test itself (JSON), else "".
   std::vector<std::string> resources;
+  // jsonPayloads (and the older jsonPayload): JSON files that JSON-mode ValidatingPolicies judge,
+  // named in results by the path as written.
+  std::vector<std::string> json_payloads;
+  // context: a Context file (cli.kyverno.io/v1alpha1) whose resources ValidatingPolicies'
+  // `resource` library reads, or empty.
+  std::string context;
+  // apiCallResponses with a url: the CEL `http` library's answers, keyed as CelClusterData's.
+  std::map<std::string, boost::json::value> http_responses;
   std::string values;                  // variables or values: a values file, or empty
   std::string user_info;               // userinfo: a user-info file, or empty
   std::vector<ExpectedResult> results;
 };
 
-// Parses and checks a test file; `source` names it in errors.
+// Parses and checks a test file of one Test document; `source` names it in errors.
 Result<KyvernoTest> parse_kyverno_test(std::string_view text, std::string_view source);
+// Every Test document of a test file, as `kyverno test` reads each document as a test.
+Result<std::vector<KyvernoTest>> parse_kyverno_tests(std::string_view text, std::string_view source);
+// One Test document already read.
+Result<KyvernoTest> parse_kyverno_test_document(const boost::json::value& doc, std::string_view source);
 
 // Whether a mutated resource is the expected one, as `kyverno test` compares them: empty maps,
 // lists and nulls removed from both, then equal. On a difference, `diff` names the first
@@ -54,7 +66,8 @@ struct TestRow {
 
 // Matches each expected result, resource by resource, against the results evaluated with its
 // operation (`by_operation` holds "" for the default and each operation the results name). No
-// result is "skip"; a rule written for Pods matches its autogen variants, and any of them
+// result is "skip"; an expected result that names no resource is checked against every
+// resource the policy has a result for (none at all: a failed row); a rule written for Pods matches its autogen variants, and any of them
 // that agrees makes the row pass.
 std::vector<TestRow> match_test_results(const std::vector<ExpectedResult>& expected,
                                         const std::map<std::string, std::vector<Evaluated>>& by_operation);

@@ -5,11 +5,13 @@
 // autogen-<rule> and autogen-cronjob-<rule>, as Kyverno computes them.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <boost/json.hpp>
@@ -295,12 +297,32 @@ struct PolicyException {
   };
   std::vector<Entry> exceptions;
   bool background = true;
+
+  // policies.kyverno.io PolicyException (v1alpha1, v1beta1, v1), the CEL-era kind: the
+  // ValidatingPolicy / ImageValidatingPolicy it names by kind and name skips (or, with
+  // reportResult pass, passes) the resources its CEL matchConditions hold for. `cel` tells
+  // the kinds apart; the fields above stay empty for it.
+  struct PolicyRef {
+    std::string kind;
+    std::string name;
+  };
+  struct CelConditions;  // compiled matchConditions (cel_exception.cc)
+  bool cel = false;
+  std::vector<PolicyRef> policy_refs;
+  std::vector<std::pair<std::string, std::string>> match_conditions;  // name, expression
+  std::shared_ptr<const CelConditions> compiled;
+  std::string report_result = "skip";       // skip or pass (ValidatingPolicy only, as in Kyverno)
+  std::optional<int64_t> expires_at;        // Unix seconds; an expired exception is not in force
+  int priority = 0;                         // label polex.kyverno.io/priority: the highest decides reportResult
+  std::map<std::string, std::string> properties;  // descriptive (reason, ticket, …)
+
   std::string key() const { return ns.empty() ? name : ns + "/" + name; }
 };
 
-// Whether a document is a PolicyException this module reads.
+// Whether a document is a PolicyException this module reads (kyverno.io or policies.kyverno.io).
 bool is_policy_exception_kind(std::string_view api_version, std::string_view kind);
-// Reads every PolicyException document in `text` (other kinds are ignored).
+// Reads every PolicyException document of either kind in `text` (other kinds are ignored);
+// the CEL kind's matchConditions are compiled here, so one that does not compile is refused.
 Result<std::vector<PolicyException>> parse_policy_exceptions(std::string_view text, std::string_view source);
 
 // Reads every ClusterPolicy/Policy document in `text` (YAML or JSON, many documents), and the

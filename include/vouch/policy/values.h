@@ -1,5 +1,6 @@
 // Kyverno CLI inputs beside policies and resources: values files (cli.kyverno.io/v1alpha1
-// Values: global values, per-policy rule and resource values, namespace labels) and
+// Values: global values, per-policy rule and resource values, namespace labels and Namespace
+// objects) and
 // admission user-info files, and the request each policy and resource is evaluated with.
 //
 //   auto values = parse_values(text, "values.yaml");
@@ -7,6 +8,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +27,8 @@ struct Values {
   std::map<std::string, std::map<std::string, std::map<std::string, boost::json::value>>> rules;
   std::map<std::string, std::map<std::string, std::map<std::string, boost::json::value>>> resources;
   std::map<std::string, std::map<std::string, std::string>> namespace_labels;  // namespace -> labels
+  // namespaces: Namespace objects by name; their labels take precedence in namespace_labels.
+  std::shared_ptr<const std::map<std::string, boost::json::value>> namespaces;
   // subresources: a resource of a subresource's kind (PodExecOptions) is evaluated as that
   // subresource (pods/exec) of its parent (Pod), as `kyverno test` does.
   struct Subresource {
@@ -58,5 +62,16 @@ struct Evaluated {
 std::vector<Evaluated> evaluate_all(const Engine& engine, const std::vector<Policy>& policies,
                                     const std::vector<boost::json::value>& resources, const Values& values,
                                     const UserInfo& user, const std::string& operation = "");
+
+// A JSON document judged by JSON-mode ValidatingPolicies (Kyverno's jsonPayloads, `kyverno
+// apply --json`), named as the results name it (its file name).
+struct JsonPayload {
+  std::string name;
+  boost::json::value document;
+};
+// Applies every JSON-mode ValidatingPolicy to every payload; the other policies do not apply to
+// payloads. A result's resource carries only the payload's name.
+std::vector<Evaluated> evaluate_json_payloads(const Engine& engine, const std::vector<Policy>& policies,
+                                              const std::vector<JsonPayload>& payloads);
 
 }  // namespace vouch::policy

@@ -45,8 +45,10 @@ bool strings_at(const bj::object& o, std::string_view key, std::string_view path
   return true;
 }
 
-// A GroupVersionKind member (kind, requestKind): absent/null, or an object of strings.
-bool kind_at(const bj::object& o, std::string_view key, GroupVersionKind& out, ReviewError& err) {
+// A group/version/<name> member: absent/null, or an object of strings (kind and requestKind name
+// a kind, resource and requestResource a resource).
+bool group_version_at(const bj::object& o, std::string_view key, std::string_view name, std::string& group,
+                      std::string& version, std::string& value, ReviewError& err) {
   const bj::value* v = o.if_contains(key);
   if (!v || v->is_null()) return true;
   std::string path = fmt::format("request.{}", key);
@@ -55,22 +57,16 @@ bool kind_at(const bj::object& o, std::string_view key, GroupVersionKind& out, R
     return false;
   }
   const auto& k = v->get_object();
-  return string_at(k, "group", path, out.group, err) && string_at(k, "version", path, out.version, err) &&
-         string_at(k, "kind", path, out.kind, err);
+  return string_at(k, "group", path, group, err) && string_at(k, "version", path, version, err) &&
+         string_at(k, name, path, value, err);
 }
 
-// A GroupVersionResource member (resource, requestResource): absent/null, or an object of strings.
+bool kind_at(const bj::object& o, std::string_view key, GroupVersionKind& out, ReviewError& err) {
+  return group_version_at(o, key, "kind", out.group, out.version, out.kind, err);
+}
+
 bool resource_at_key(const bj::object& o, std::string_view key, GroupVersionResource& out, ReviewError& err) {
-  const bj::value* v = o.if_contains(key);
-  if (!v || v->is_null()) return true;
-  std::string path = fmt::format("request.{}", key);
-  if (!v->is_object()) {
-    err = bad(path + ": expected an object");
-    return false;
-  }
-  const auto& k = v->get_object();
-  return string_at(k, "group", path, out.group, err) && string_at(k, "version", path, out.version, err) &&
-         string_at(k, "resource", path, out.resource, err);
+  return group_version_at(o, key, "resource", out.group, out.version, out.resource, err);
 }
 
 // A resource (object or oldObject): absent/null, or an object with a kind.

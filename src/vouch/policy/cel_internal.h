@@ -26,6 +26,9 @@ RequestFacts request_facts(const Request& request);
 bool constraints_match(const CelMatchConstraints& m, const RequestFacts& f, const Request& request);
 // Binds object, oldObject, request, namespaceObject and params.
 void bind_admission_variables(const Request& request, const RequestFacts& f, cel::Activation& vars);
+// Binds object (the JSON payload) and null oldObject, request, namespaceObject and params: a
+// JSON-mode ValidatingPolicy's variables.
+void bind_json_variables(const boost::json::value& payload, cel::Activation& vars);
 // The environment the CEL kinds compile in: Kubernetes' libraries.
 cel::EnvironmentOptions environment_options();
 

@@ -123,7 +123,91 @@ Result<std::vector<CelNamedExpression>> named_field(const bj::object& o, std::st
   return out;
 }
 
-cel::Environment make_env() { return cel::Environment(cel_internal::environment_options()); }
+// Kyverno's `resource` library, offline: the value bound as `resource` in a ValidatingPolicy,
+// and the cluster objects its functions read during one evaluation (null: none to read).
+constexpr const char* kResourceContextType = "kyverno.resource.Context";
+thread_local const CelClusterData* current_cluster = nullptr;
+
+struct ClusterScope {
+  const CelClusterData* previous;
+  explicit ClusterScope(const CelClusterData* c) : previous(current_cluster) { current_cluster = c; }
+  ~ClusterScope() { current_cluster = previous; }
+};
+
+std::string plural_resource(std::string_view kind);
+
+// resource.get(apiVersion, resource, namespace, name) / resource.list(apiVersion, resource,
+// namespace): objects by apiVersion and plural resource name; an empty namespace is every one.
+cel::Value resource_lookup(const std::string& fn, std::span<const cel::Value> a, bool list) {
+  if (a[0].as_message().type_name != kResourceContextType) return cel::Value::no_overload(fn);
+  const CelClusterData* cluster = current_cluster;
+  if (!cluster) return cel::Value::error(fmt::format("resource.{}: no cluster to read resources from", fn));
+  const std::string& api_version = a[1].as_string();
+  const std::string& resource = a[2].as_string();
+  const std::string& ns = a[3].as_string();
+  cel::List items;
+  for (const auto& r : cluster->resources) {
+    ResourceRef ref = resource_ref(r);
+    if (ref.api_version != api_version || plural_resource(ref.kind) != resource) continue;
+    if (!ns.empty() && ref.ns != ns) continue;
+    if (!list) {
+      if (ref.name == a[4].as_string()) return cel::from_json(r);
+      continue;
+    }
+    items.push_back(cel::from_json(r));
+  }
+  if (!list)
+    return cel::Value::error(fmt::format("resource.{}: {} {} {}/{} not found", fn, api_version, resource, ns, a[4].as_string()));
+  cel::Map out;
+  out.insert(cel::Value::string("items"), cel::Value::list(std::move(items)));
+  return cel::Value::map(std::move(out));
+}
+
+// http.Get(url[, headers]) / http.Post(url, data[, headers]): the answers a test mocks; never
+// the network.
+constexpr const char* kHttpContextType = "kyverno.http.Context";
+
+cel::Value http_call(const std::string& method, std::span<const cel::Value> a) {
+  std::string fn = method == "GET" ? "Get" : "Post";
+  if (a[0].as_message().type_name != kHttpContextType) return cel::Value::no_overload(fn);
+  const std::string& url = a[1].as_string();
+  const CelClusterData* data = current_cluster;
+  if (data) {
+    if (auto it = data->http_responses.find(method + ":" + url); it != data->http_responses.end()) return cel::from_json(it->second);
+    if (auto it = data->http_responses.find(url); it != data->http_responses.end()) return cel::from_json(it->second);
+  }
+  return cel::Value::error(fmt::format("http.{}: no response for {} {} (no network access; mock it with apiCallResponses)", fn,
+                                       method, url));
+}
+
+cel::Environment make_env() {
+  cel::Environment env(cel_internal::environment_options());
+  using K = cel::Kind;
+  auto http = [&env](std::string name, std::string method, size_t extra) {
+    cel::Overload o;
+    o.name = std::move(name);
+    o.receiver = true;
+    o.args = {K::kMessage, K::kString};
+    for (size_t i = 0; i < extra; ++i) o.args.push_back(std::nullopt);
+    o.fn = [method](std::span<const cel::Value> a) { return http_call(method, a); };
+    env.add_overload(std::move(o));
+  };
+  http("Get", "GET", 0);
+  http("Get", "GET", 1);   // headers
+  http("Post", "POST", 1);  // data
+  http("Post", "POST", 2);  // data, headers
+  for (std::string name : {"get", "Get", "list", "List"}) {
+    bool list = name == "list" || name == "List";
+    cel::Overload o;
+    o.name = name;
+    o.receiver = true;
+    o.args = list ? std::vector<std::optional<K>>{K::kMessage, K::kString, K::kString, K::kString}
+                  : std::vector<std::optional<K>>{K::kMessage, K::kString, K::kString, K::kString, K::kString};
+    o.fn = [name, list](std::span<const cel::Value> a) { return resource_lookup(name, a, list); };
+    env.add_overload(std::move(o));
+  }
+  return env;
+}
 
 // Kubernetes' resource name for a kind: lower case, plural.
 std::string plural_resource(std::string_view kind) {
@@ -271,7 +355,12 @@ void bind_admission_variables(const Request& request, const RequestFacts& f, cel
     req.insert(cel::Value::string("dryRun"), cel::Value::boolean(false));
     vars.bind("request", cel::Value::map(std::move(req)));
   }
-  if (!f.ns.empty()) {
+  const bj::value* ns_object = nullptr;
+  if (request.namespace_objects)
+    if (auto it = request.namespace_objects->find(f.ns); it != request.namespace_objects->end()) ns_object = &it->second;
+  if (ns_object) {
+    vars.bind("namespaceObject", cel::from_json(*ns_object));
+  } else if (!f.ns.empty()) {
     cel::Map labels;
     if (auto it = request.namespace_labels.find(f.ns); it != request.namespace_labels.end())
       for (const auto& [k, v] : it->second) labels.insert(cel::Value::string(k), cel::Value::string(v));
@@ -284,6 +373,14 @@ void bind_admission_variables(const Request& request, const RequestFacts& f, cel
   } else {
     vars.bind("namespaceObject", cel::Value::null());
   }
+  vars.bind("params", cel::Value::null());
+}
+
+void bind_json_variables(const bj::value& payload, cel::Activation& vars) {
+  vars.bind("object", cel::from_json(payload));
+  vars.bind("oldObject", cel::Value::null());
+  vars.bind("request", cel::Value::null());
+  vars.bind("namespaceObject", cel::Value::null());
   vars.bind("params", cel::Value::null());
 }
 
@@ -365,8 +462,11 @@ Result<Policy> parse_cel_policy(const bj::value& doc) {
     if (std::string_view(unsupported) == "evaluation") {
       const bj::object* ev = v->is_object() ? &v->get_object() : nullptr;
       auto* mode = ev ? ev->if_contains("mode") : nullptr;
-      if (mode && mode->is_string() && mode->get_string() != "Kubernetes")
-        return invalid_input(fmt::format("spec.evaluation.mode {} is not supported", bj::serialize(*mode)));
+      if (mode && !mode->is_null()) {
+        if (!mode->is_string() || (mode->get_string() != "Kubernetes" && mode->get_string() != "JSON"))
+          return invalid_input(fmt::format("spec.evaluation.mode: expected Kubernetes or JSON, got {}", bj::serialize(*mode)));
+        p.json_mode = mode->get_string() == "JSON";
+      }
       continue;
     }
     if (std::string_view(unsupported) == "autogen") continue;
@@ -444,13 +544,40 @@ Status apply_binding(const bj::value& doc, std::vector<Policy>& policies) {
   return invalid_input(fmt::format("spec.policyName: no ValidatingAdmissionPolicy named {} among the policies", name));
 }
 
-std::vector<RuleResult> evaluate_cel_policy(const CelPolicy& p, const Request& request) {
+Result<CelClusterData> parse_cel_context(const bj::value& doc, std::string_view source) {
+  if (!doc.is_object()) return invalid_input(fmt::format("{}: expected an object", source));
+  const bj::object& o = doc.get_object();
+  VOUCH_ASSIGN_OR_RETURN(auto kind, string_field(o, "kind", source, false));
+  if (kind != "Context") return invalid_input(fmt::format("{}: kind: expected Context", source));
+  CelClusterData out;
+  const bj::object* spec = object_at(o, "spec");
+  if (!spec) return out;
+  if (auto* images = spec->if_contains("images"); images && !images->is_null() &&
+                                                  !(images->is_array() && images->get_array().empty()))
+    return invalid_input(fmt::format("{}: spec.images is not supported", source));
+  if (auto* r = spec->if_contains("resources"); r && !r->is_null()) {
+    if (!r->is_array()) return invalid_input(fmt::format("{}: spec.resources: expected a list", source));
+    for (const auto& e : r->get_array()) {
+      if (!e.is_object()) return invalid_input(fmt::format("{}: spec.resources: expected objects", source));
+      out.resources.push_back(e);
+    }
+  }
+  return out;
+}
+
+std::vector<RuleResult> evaluate_cel_policy(const CelPolicy& p, const Request& request, const CelClusterData* cluster) {
+  ClusterScope cluster_scope(cluster);
   std::vector<RuleResult> out;
   const auto& c = *p.compiled;
   RequestFacts f = cel_internal::request_facts(request);
-  if (!cel_internal::constraints_match(p.match, f, request)) return out;
-  for (const auto& b : p.binding_match)
-    if (!cel_internal::constraints_match(b, f, request)) return out;
+  if (p.json_mode) {
+    // Not an admission policy: the API server's requests are not JSON payloads.
+    if (!request.admission.empty()) return out;
+  } else {
+    if (!cel_internal::constraints_match(p.match, f, request)) return out;
+    for (const auto& b : p.binding_match)
+      if (!cel_internal::constraints_match(b, f, request)) return out;
+  }
 
   RuleResult result;
   result.policy = p.name;
@@ -470,7 +597,19 @@ std::vector<RuleResult> evaluate_cel_policy(const CelPolicy& p, const Request& r
   };
 
   cel::Activation vars;
-  cel_internal::bind_admission_variables(request, f, vars);
+  if (p.json_mode) {
+    cel_internal::bind_json_variables(request.object, vars);
+  } else {
+    cel_internal::bind_admission_variables(request, f, vars);
+  }
+  if (p.kind == "ValidatingPolicy") {
+    cel::Message resource_library;
+    resource_library.type_name = kResourceContextType;
+    vars.bind("resource", cel::Value::message(std::move(resource_library)));
+    cel::Message http_library;
+    http_library.type_name = kHttpContextType;
+    vars.bind("http", cel::Value::message(std::move(http_library)));
+  }
 
   // Match conditions: all must hold; an error follows the failure policy.
   for (size_t i = 0; i < c.match_conditions.size(); ++i) {
@@ -515,7 +654,8 @@ std::vector<RuleResult> evaluate_cel_policy(const CelPolicy& p, const Request& r
   }
   // auditAnnotations: "<policy>/<key>" for each value that is a string (null leaves the key
   // out), as the API server records them; an evaluation error follows the failure policy.
-  for (size_t i = 0; i < c.audit_annotations.size(); ++i) {
+  // Kyverno's JSON mode has no audit annotations (there is no admission request to annotate).
+  for (size_t i = 0; i < c.audit_annotations.size() && !p.json_mode; ++i) {
     const CelNamedExpression& a = p.audit_annotations[i];
     auto r = c.audit_annotations[i].evaluate(vars);
     if (!r.ok()) return fail_closed(fmt::format("auditAnnotations[{}] ({}): {}", i, a.name, r.error().message));

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "cel_exception.h"
 #include "engine_internal.h"
 #include "vouch/policy/cel_policy.h"
 #include "vouch/policy/image_policy.h"
@@ -234,7 +235,15 @@ std::vector<RuleResult> Engine::apply(const Policy& policy, const Request& origi
   }
   const Request& given = changed ? *changed : original;
   if (stage == Stage::kMutate && !has_mutate_rules(policy)) return {};
-  if (policy.cel) return evaluate_cel_policy(*policy.cel, given);
+  if (policy.cel || policy.image_policy) {
+    // policies.kyverno.io PolicyExceptions replace a CEL policy's evaluation.
+    std::vector<const PolicyException*> in_force;
+    for (const auto& ex : options_.exceptions) in_force.push_back(&ex);
+    if (given.exceptions)
+      for (const auto& ex : *given.exceptions) in_force.push_back(&ex);
+    if (auto r = cel_exception::exception_result(policy, given, in_force)) return {std::move(*r)};
+  }
+  if (policy.cel) return evaluate_cel_policy(*policy.cel, given, options_.cel_cluster.get());
   if (policy.image_policy) return evaluate_image_policy(*policy.image_policy, given, options_.image_policy_verifier.get());
   std::vector<RuleResult> out;
   if (policy.webhook_match) {

@@ -210,7 +210,12 @@ Result<bj::value> EvalContext::substitute_string(const std::string& s, const std
   return bj::value(value);
 }
 
-Result<bj::value> EvalContext::substitute(const bj::value& doc, const std::string& path, unsigned depth) {
+Result<bj::value> EvalContext::substitute(const bj::value& doc, const std::string& path) {
+  VOUCH_ASSIGN_OR_RETURN(bj::value resolved, substitute_references(doc, reference_base(path)));
+  return substitute_variables(resolved, path);
+}
+
+Result<bj::value> EvalContext::substitute_variables(const bj::value& doc, const std::string& path, unsigned depth) {
   if (depth > kMaxDepth) return invalid_input("document nested too deeply");
   if (doc.is_string()) {
     std::string_view s = doc.get_string();
@@ -221,7 +226,7 @@ Result<bj::value> EvalContext::substitute(const bj::value& doc, const std::strin
     bj::array out;
     size_t i = 0;
     for (const auto& e : doc.get_array()) {
-      VOUCH_ASSIGN_OR_RETURN(bj::value v, substitute(e, fmt::format("{}{}/", path, i++), depth + 1));
+      VOUCH_ASSIGN_OR_RETURN(bj::value v, substitute_variables(e, fmt::format("{}{}/", path, i++), depth + 1));
       out.push_back(std::move(v));
     }
     return bj::value(std::move(out));
@@ -234,7 +239,7 @@ Result<bj::value> EvalContext::substitute(const bj::value& doc, const std::strin
         VOUCH_ASSIGN_OR_RETURN(bj::value k, substitute_string(key, path));
         if (k.is_string()) key = std::string(k.get_string());
       }
-      VOUCH_ASSIGN_OR_RETURN(bj::value v, substitute(kvp.value(), path + key + "/", depth + 1));
+      VOUCH_ASSIGN_OR_RETURN(bj::value v, substitute_variables(kvp.value(), path + key + "/", depth + 1));
       out[key] = std::move(v);
     }
     return bj::value(std::move(out));

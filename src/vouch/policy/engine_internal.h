@@ -77,6 +77,15 @@ std::string go_sprint(const bj::value& v);
 
 bool evaluate_operator(const std::string& op, const bj::value& key, const bj::value& value);
 
+// ---------------------------------------------------------------- references
+
+// Resolves Kyverno's `$(...)` references in `document`, a rule document (a pattern, a patch, a
+// message) whose root stands at `base` in Kyverno's path notation ("" or "/mutate/...").
+// A reference that resolves to nothing or to a non-string is an error, with Kyverno's words.
+Result<bj::value> substitute_references(const bj::value& document, const std::string& base = "");
+// The base path of `substitute`'s `path` argument ("/" or "/mutate/patchStrategicMerge").
+std::string reference_base(const std::string& path);
+
 }  // namespace engine_internal
 
 // The variables a rule sees (request, images, context entries, element) and their
@@ -126,7 +135,12 @@ struct EvalContext {
 
   Result<bj::value> substitute_string(const std::string& s, const std::string& path);
 
-  Result<bj::value> substitute(const bj::value& doc, const std::string& path = "/", unsigned depth = 0);
+  // Kyverno's SubstituteAll: the references of `doc` (engine_references.cc), then its variables.
+  // `path` is where `doc` stands in its rule ("/mutate/patchStrategicMerge"), for messages and
+  // absolute references.
+  Result<bj::value> substitute(const bj::value& doc, const std::string& path = "/");
+  // Variables only, for a document whose references are already resolved.
+  Result<bj::value> substitute_variables(const bj::value& doc, const std::string& path = "/", unsigned depth = 0);
 
   Status load_context(const std::vector<ContextEntry>& entries, const Request& request);
 };

@@ -22,19 +22,20 @@ struct Mutated {
 
 Mutated error(std::string message) { return {RuleStatus::kError, std::move(message), {}}; }
 
-// One patchStrategicMerge or patchesJson6902, with the context's variables substituted
-// (Kyverno's mutate.Mutate and mutate.ForEach).
+// One patchStrategicMerge or patchesJson6902, with its references and the context's variables
+// substituted (Kyverno's mutate.Mutate and mutate.ForEach). `base` is where the patch stands in
+// the document Kyverno substitutes: "/mutate" in a rule, "" in a foreach entry.
 Mutated apply_patch(EvalContext& ctx, const std::optional<bj::value>& strategic_merge, const std::string& json6902,
-                    const bj::value& resource) {
+                    const bj::value& resource, const std::string& base) {
   Result<bj::value> patched = bj::value();
   if (strategic_merge) {
-    auto patch = ctx.substitute(*strategic_merge, "/mutate/patchStrategicMerge");
+    auto patch = ctx.substitute(*strategic_merge, base + "/patchStrategicMerge");
     if (!patch.ok()) return error("variable substitution failed: " + patch.error().message);
     auto merged = mutate_internal::strategic_merge(resource, *patch);
     if (!merged.ok()) return error("failed to patch resource: " + merged.error().message);
     patched = std::move(merged->resource);
   } else if (!json6902.empty()) {
-    auto text = ctx.substitute_string(json6902, "/mutate/patchesJson6902");
+    auto text = ctx.substitute(bj::value(json6902), base + "/patchesJson6902");
     if (!text.ok()) return error("variable substitution failed: " + text.error().message);
     std::string ops = text->is_string() ? std::string(text->get_string()) : bj::serialize(*text);
     patched = mutate_internal::apply_json6902(resource, ops);
@@ -133,7 +134,7 @@ struct ForEachMutator {
         }
         if (!p->value) continue;
       }
-      Mutated m = fe.foreach.empty() ? apply_patch(ctx, fe.patch_strategic_merge, fe.patches_json6902, patched)
+      Mutated m = fe.foreach.empty() ? apply_patch(ctx, fe.patch_strategic_merge, fe.patches_json6902, patched, "")
                                      : list(fe.foreach, patched, nesting + 1);
       if (m.status == RuleStatus::kFail || m.status == RuleStatus::kError) {
         saved.restore();
@@ -201,7 +202,7 @@ void Engine::mutate_rules(const Policy& policy, const std::string& policy_name, 
       continue;
     }
     const Mutation& m = *rule.mutate;
-    Mutated done = m.foreach.empty() ? apply_patch(ctx, m.patch_strategic_merge, m.patches_json6902, request.object)
+    Mutated done = m.foreach.empty() ? apply_patch(ctx, m.patch_strategic_merge, m.patches_json6902, request.object, "/mutate")
                                      : ForEachMutator{ctx, request}.list(m.foreach, request.object, 0);
     if (done.status == RuleStatus::kPass) {
       result.patches = mutate_internal::json_diff(request.object, done.resource);

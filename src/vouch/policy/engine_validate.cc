@@ -80,9 +80,13 @@ Outcome Validator::patterns(const bj::value& resource, const std::optional<bj::v
       case PatternResult::kError: return {RuleStatus::kError, error_message(r.message, "")};
     }
   }
+  // Kyverno resolves the references of the whole anyPattern list before any of its patterns.
+  auto resolved = substitute_references(bj::value(*any_pattern));
+  if (!resolved.ok()) return {RuleStatus::kError, "variable substitution failed: " + resolved.error().message};
+  const bj::array& any = resolved->get_array();
   std::vector<std::string> failed, skipped;
-  for (size_t i = 0; i < any_pattern->size(); ++i) {
-    auto p = ctx.substitute((*any_pattern)[i]);
+  for (size_t i = 0; i < any.size(); ++i) {
+    auto p = ctx.substitute_variables(any[i]);
     if (!p.ok()) return {RuleStatus::kError, "variable substitution failed: " + p.error().message};
     auto r = match_pattern(resource, *p);
     if (r.kind == PatternResult::kPass)

@@ -169,8 +169,24 @@ bool same_patched_resource(const bj::value& actual, const bj::value& expected, s
 
 Result<KyvernoTest> parse_kyverno_test(std::string_view text, std::string_view source) {
   VOUCH_ASSIGN_OR_RETURN(bj::value doc, parse_document(text, source));
+  return parse_kyverno_test_document(doc, source);
+}
+
+Result<std::vector<KyvernoTest>> parse_kyverno_tests(std::string_view text, std::string_view source) {
+  VOUCH_ASSIGN_OR_RETURN(auto docs, parse_documents(text, source));
+  if (docs.empty()) return invalid_input(fmt::format("{}: no Test document", source));
+  std::vector<KyvernoTest> out;
+  for (size_t i = 0; i < docs.size(); ++i) {
+    std::string where = docs.size() == 1 ? std::string(source) : fmt::format("{}: document {}", source, i + 1);
+    VOUCH_ASSIGN_OR_RETURN(auto test, parse_kyverno_test_document(docs[i], where));
+    out.push_back(std::move(test));
+  }
+  return out;
+}
+
+Result<KyvernoTest> parse_kyverno_test_document(const bj::value& doc, std::string_view source) {
   if (!doc.is_object()) return invalid_input(fmt::format("{}: expected an object", source));
-  auto& o = doc.get_object();
+  const auto& o = doc.get_object();
   if (auto* api = o.if_contains("apiVersion"); api && api->is_string()) {
     if (api->get_string() != "cli.kyverno.io/v1alpha1")
       return invalid_input(fmt::format("{}: apiVersion: expected cli.kyverno.io/v1alpha1", source));
@@ -181,6 +197,34 @@ Result<KyvernoTest> parse_kyverno_test(std::string_view text, std::string_view s
   test.policies = string_list(o.if_contains("policies"));
   test.resources = string_list(o.if_contains("resources"));
   test.exceptions = string_list(o.if_contains("exceptions"));
+  test.json_payloads = string_list(o.if_contains("jsonPayloads"));
+  test.context = string_at(o, "context");
+  if (auto* calls = o.if_contains("apiCallResponses"); calls && !calls->is_null()) {
+    if (!calls->is_array()) return invalid_input(fmt::format("{}: apiCallResponses: expected a list", source));
+    for (size_t i = 0; i < calls->get_array().size(); ++i) {
+      const auto& c = calls->get_array()[i];
+      if (!c.is_object()) return invalid_input(fmt::format("{}: apiCallResponses[{}]: expected an object", source, i));
+      std::string url = string_at(c.get_object(), "url");
+      std::string method = string_at(c.get_object(), "method");
+      if (method != "" && method != "GET" && method != "POST")
+        return invalid_input(fmt::format("{}: apiCallResponses[{}].method: expected GET or POST", source, i));
+      // urlPath entries answer ClusterPolicies' context.apiCall, which are read from values files.
+      if (url.empty()) continue;
+      const bj::value* response = c.get_object().if_contains("response");
+      if (!response || !response->is_object())
+        return invalid_input(fmt::format("{}: apiCallResponses[{}].response: required", source, i));
+      int64_t status = 200;
+      if (auto* sc = response->get_object().if_contains("statusCode"); sc && !sc->is_null()) {
+        if (!sc->is_int64() || sc->get_int64() < 0)
+          return invalid_input(fmt::format("{}: apiCallResponses[{}].response.statusCode: expected a number", source, i));
+        if (sc->get_int64() != 0) status = sc->get_int64();
+      }
+      const bj::value* body = response->get_object().if_contains("body");
+      bj::object answer{{"body", body ? *body : bj::value()}, {"statusCode", status}};
+      test.http_responses[method.empty() ? url : method + ":" + url] = std::move(answer);
+    }
+  }
+  for (const auto& one : string_list(o.if_contains("jsonPayload"))) test.json_payloads.push_back(one);
   if (test.policies.empty()) return invalid_input(fmt::format("{}: policies: required", source));
   test.values = string_at(o, "variables");
   if (test.values.empty()) test.values = string_at(o, "values");
@@ -228,7 +272,21 @@ std::vector<TestRow> match_test_results(const std::vector<ExpectedResult>& expec
     auto it = by_operation.find(e.operation);
     const std::vector<Evaluated>& evaluated = it == by_operation.end() ? kNone : it->second;
     size_t slash = e.policy.find('/');
-    for (const auto& res : e.resources) {
+    std::vector<std::string> named = e.resources;
+    if (named.empty()) {
+      // As `kyverno test`: no resources named, every resource the policy judged.
+      for (const auto& ev : evaluated) {
+        if (!policy_named(e.policy, ev.result) && !(slash != std::string::npos && ev.result.policy == e.policy)) continue;
+        std::string id = ev.resource.kind.empty() ? ev.resource.name : ev.resource.kind + "/" + ev.resource.ns + "/" + ev.resource.name;
+        if (std::find(named.begin(), named.end(), id) == named.end()) named.push_back(id);
+      }
+      if (named.empty()) {
+        rows.push_back({e.policy, e.rule, "(any)", e.result, "skip", "no result: the policy judged no resource",
+                        e.result == "skip"});
+        continue;
+      }
+    }
+    for (const auto& res : named) {
       std::vector<const Evaluated*> found;
       for (const auto& ev : evaluated) {
         if (!policy_named(e.policy, ev.result) && !(slash != std::string::npos && ev.result.policy == e.policy)) continue;

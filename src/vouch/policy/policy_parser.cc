@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "autogen.h"
+#include "cel_exception.h"
 #include "json_field.h"
 #include "vouch/base/json.h"
 #include "vouch/base/bytes.h"
@@ -881,8 +882,9 @@ Result<Policy> parse_policy(const bj::value& doc) {
 }
 
 bool is_policy_exception_kind(std::string_view api_version, std::string_view kind) {
-  return kind == "PolicyException" &&
-         (api_version == "kyverno.io/v2" || api_version == "kyverno.io/v2beta1" || api_version == "kyverno.io/v2alpha1");
+  return (kind == "PolicyException" && (api_version == "kyverno.io/v2" || api_version == "kyverno.io/v2beta1" ||
+                                        api_version == "kyverno.io/v2alpha1")) ||
+         cel_exception::is_cel_exception_kind(api_version, kind);
 }
 
 Result<std::vector<PolicyException>> parse_policy_exceptions(std::string_view text, std::string_view source) {
@@ -896,6 +898,7 @@ Result<std::vector<PolicyException>> parse_policy_exceptions(std::string_view te
     auto kind = root.at("kind").str();
     if (!api.ok() || !kind.ok() || !is_policy_exception_kind(*api, *kind)) continue;
     auto parsed = [&]() -> Result<PolicyException> {
+      if (cel_exception::is_cel_exception_kind(*api, *kind)) return cel_exception::parse(root);
       VOUCH_RETURN_IF_ERROR(root.only({"apiVersion", "kind", "metadata", "spec", "status"}));
       PolicyException e;
       JsonField meta = root.at("metadata");

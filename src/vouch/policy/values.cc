@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "vouch/policy/cel_policy.h"
 #include "vouch/policy/document.h"
 #include "vouch/policy/image_policy.h"
 
@@ -43,7 +44,8 @@ Result<Values> parse_values(std::string_view text, std::string_view source) {
   auto& o = doc.get_object();
   for (const auto& kv : o) {
     static const std::set<std::string_view> kKnown = {"apiVersion", "kind", "metadata", "globalValues",
-                                                      "policies", "namespaceSelector", "subresources"};
+                                                      "policies", "namespaceSelector", "namespaces",
+                                                      "subresources"};
     if (!kKnown.count(kv.key())) return invalid_input(fmt::format("{}: {}: unknown field", source, std::string(kv.key())));
   }
   vals.global = members(o.if_contains("globalValues"));
@@ -104,6 +106,32 @@ Result<Values> parse_values(std::string_view text, std::string_view source) {
       vals.namespace_labels[std::string(*nn)] = labels;
     }
   }
+  if (auto* list = o.if_contains("namespaces"); list && !list->is_null()) {
+    // Namespace objects, as Kyverno's CLI reads them: they win over namespaceSelector.
+    if (!list->is_array()) return invalid_input(fmt::format("{}: namespaces: expected a list", source));
+    auto objects = std::make_shared<std::map<std::string, bj::value>>();
+    for (size_t i = 0; i < list->get_array().size(); ++i) {
+      const bj::value& n = list->get_array()[i];
+      const bj::value* meta = n.is_object() ? n.get_object().if_contains("metadata") : nullptr;
+      const bj::string* name = meta ? name_of(*meta) : nullptr;
+      if (!name || name->empty())
+        return invalid_input(fmt::format("{}: namespaces[{}].metadata.name: required", source, i));
+      std::map<std::string, std::string> labels;
+      if (auto* l = meta->get_object().if_contains("labels"); l && !l->is_null()) {
+        if (!l->is_object())
+          return invalid_input(fmt::format("{}: namespaces[{}].metadata.labels: expected an object", source, i));
+        for (const auto& kv : l->get_object()) {
+          if (!kv.value().is_string())
+            return invalid_input(fmt::format("{}: namespaces[{}].metadata.labels.{}: expected a string", source, i,
+                                             std::string(kv.key())));
+          labels[std::string(kv.key())] = std::string(kv.value().get_string());
+        }
+      }
+      vals.namespace_labels[std::string(*name)] = std::move(labels);
+      (*objects)[std::string(*name)] = n;
+    }
+    vals.namespaces = std::move(objects);
+  }
   return vals;
 }
 
@@ -127,6 +155,7 @@ Request request_for(const Policy& policy, const bj::value& resource, const Value
   req.object = resource;
   req.user = user;
   req.namespace_labels = values.namespace_labels;
+  req.namespace_objects = values.namespaces;
   ResourceRef ref = resource_ref(resource);
   for (const auto& s : values.subresources) {
     if (s.kind == ref.kind && s.api_version == ref.api_version) {
@@ -189,6 +218,22 @@ std::vector<Evaluated> evaluate_all(const Engine& engine, const std::vector<Poli
     }
   }
   for (const auto& [at, policy] : image_results) settle_required(*policy, out[at].result, *ledgers[out[at].resource_index]);
+  return out;
+}
+
+std::vector<Evaluated> evaluate_json_payloads(const Engine& engine, const std::vector<Policy>& policies,
+                                              const std::vector<JsonPayload>& payloads) {
+  std::vector<Evaluated> out;
+  for (const auto& p : policies) {
+    if (!p.cel || !p.cel->json_mode) continue;
+    for (size_t index = 0; index < payloads.size(); ++index) {
+      Request req;
+      req.object = payloads[index].document;
+      ResourceRef ref;
+      ref.name = payloads[index].name;
+      for (auto& rr : engine.apply(p, req)) out.push_back({ref, index, std::move(rr)});
+    }
+  }
   return out;
 }
 

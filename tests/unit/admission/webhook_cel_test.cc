@@ -209,5 +209,23 @@ spec:
   EXPECT_EQ(fx.recorded[0].results[0].message, "rule is skipped due to policy exceptionsboth/legacy");
 }
 
+TEST(CelAdmission, CelPolicyExceptionsAmongThePolicyFilesApply) {
+  std::string exception = R"yaml(apiVersion: policies.kyverno.io/v1
+kind: PolicyException
+metadata: {name: trusted, namespace: shop}
+spec:
+  policyRefs: [{name: shop, kind: ValidatingPolicy}]
+  matchConditions:
+    - {name: admin, expression: "request.userInfo.username == 'admin'"}
+)yaml";
+  CelFixture fx({vpol("shop", "Deny"), exception});
+  auto r = fx.webhook->evaluate(review("shop", "nginx:latest"), false, false);
+  EXPECT_TRUE(r.allowed) << r.message;
+  ASSERT_EQ(fx.recorded.size(), 1u);
+  ASSERT_EQ(fx.recorded[0].results.size(), 1u);
+  EXPECT_EQ(fx.recorded[0].results[0].status, RuleStatus::kSkip);
+  EXPECT_EQ(fx.recorded[0].results[0].message, "rule is skipped due to policy exception: shop/trusted");
+}
+
 }  // namespace
 }  // namespace vouch::admission

@@ -5,6 +5,7 @@
 #include "vouch/policy/cel_policy.h"
 #include "vouch/policy/engine.h"
 #include "vouch/policy/policy.h"
+#include "vouch/policy/values.h"
 
 namespace vouch::policy {
 namespace {
@@ -178,6 +179,115 @@ spec:
   ASSERT_EQ(results.size(), 1u);
   EXPECT_EQ(results[0].status, RuleStatus::kError);
   EXPECT_NE(results[0].message.find("cost limit"), std::string::npos) << results[0].message;
+}
+
+TEST(CelPolicy, JsonModeJudgesPayloadsNotAdmissionRequests) {
+  auto policies = parse_policies(R"yaml(
+apiVersion: policies.kyverno.io/v1
+kind: ValidatingPolicy
+metadata: {name: no-root-ca}
+spec:
+  evaluation: {mode: JSON}
+  matchConditions:
+  - name: has-ca
+    expression: "object.changes.exists(c, c.type == 'ca')"
+  variables:
+  - name: cas
+    expression: "object.changes.filter(c, c.type == 'ca')"
+  validations:
+  - expression: "variables.cas.all(c, !c.root) && request == null && oldObject == null"
+    message: "root CAs are not allowed"
+)yaml", "json.yaml");
+  ASSERT_TRUE(policies.ok()) << policies.error().message;
+  const Policy& p = (*policies)[0];
+  ASSERT_TRUE(p.cel && p.cel->json_mode);
+  std::vector<JsonPayload> payloads = {
+      {"ok.json", *json::parse(R"({"changes": [{"type": "ca", "root": false}]})")},
+      {"root.json", *json::parse(R"({"changes": [{"type": "ca", "root": true}]})")},
+      {"other.json", *json::parse(R"({"changes": [{"type": "bucket"}]})")},
+      {"broken.json", *json::parse(R"({"no_changes": true})")},
+  };
+  auto results = evaluate_json_payloads(Engine(), *policies, payloads);
+  ASSERT_EQ(results.size(), 3u);  // other.json: the match condition does not hold
+  EXPECT_EQ(results[0].resource.name, "ok.json");
+  EXPECT_EQ(results[0].result.status, RuleStatus::kPass);
+  EXPECT_EQ(results[1].resource.name, "root.json");
+  EXPECT_EQ(results[1].result.status, RuleStatus::kFail);
+  EXPECT_EQ(results[1].result.message, "root CAs are not allowed");
+  EXPECT_EQ(results[2].resource.name, "broken.json");
+  EXPECT_EQ(results[2].result.status, RuleStatus::kError);  // no such key: fails closed
+
+  // Not an admission policy: a request from the API server gets no result.
+  Request admitted;
+  admitted.object = payloads[1].document;
+  admitted.admission = bj::object{{"uid", "1"}};
+  EXPECT_TRUE(Engine().apply(p, admitted).empty());
+
+  auto unknown = parse_policies(R"yaml(
+apiVersion: policies.kyverno.io/v1
+kind: ValidatingPolicy
+metadata: {name: m}
+spec:
+  evaluation: {mode: Yaml}
+  validations: [{expression: "true"}]
+)yaml", "m.yaml");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.error().message.find("spec.evaluation.mode: expected Kubernetes or JSON"), std::string::npos)
+      << unknown.error().message;
+}
+
+TEST(CelPolicy, ResourceAndHttpLibrariesReadOnlyOfflineData) {
+  auto policies = parse_policies(R"yaml(
+apiVersion: policies.kyverno.io/v1
+kind: ValidatingPolicy
+metadata: {name: lookups}
+spec:
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["pods"]}
+  validations:
+  - expression: "resource.get('v1', 'configmaps', 'ops', 'cfg').data.mode == 'on'"
+  - expression: "resource.list('v1', 'configmaps', '').items.size() == 1"
+  - expression: "http.Get('https://x.example/a').body.ok && http.Post('https://x.example/b', {'k': 1}).statusCode == 201"
+)yaml", "lookups.yaml");
+  ASSERT_TRUE(policies.ok()) << policies.error().message;
+  const Policy& p = (*policies)[0];
+  auto pod = *json::parse(R"({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "default"}})");
+  // No data (admission, or the CLI without a context file or mocks): an error, not a pass.
+  auto none = run(p, pod);
+  ASSERT_EQ(none.size(), 1u);
+  EXPECT_EQ(none[0].status, RuleStatus::kError);
+  EXPECT_NE(none[0].message.find("resource.get: no cluster to read resources from"), std::string::npos) << none[0].message;
+
+  auto context = parse_cel_context(*json::parse(R"({"apiVersion": "cli.kyverno.io/v1alpha1", "kind": "Context",
+      "spec": {"resources": [{"apiVersion": "v1", "kind": "ConfigMap",
+                              "metadata": {"name": "cfg", "namespace": "ops"}, "data": {"mode": "on"}}]}})"),
+                                    "context.yaml");
+  ASSERT_TRUE(context.ok()) << context.error().message;
+  auto data = std::make_shared<CelClusterData>(*context);
+  Request r;
+  r.object = pod;
+  // The resource library answers, the http one has no mock yet.
+  auto unmocked = Engine({.verifier = nullptr, .cel_cluster = data}).apply(p, r);
+  ASSERT_EQ(unmocked.size(), 1u);
+  EXPECT_EQ(unmocked[0].status, RuleStatus::kError);
+  EXPECT_NE(unmocked[0].message.find("http.Get: no response for GET https://x.example/a"), std::string::npos)
+      << unmocked[0].message;
+  data->http_responses["GET:https://x.example/a"] = *json::parse(R"({"body": {"ok": true}, "statusCode": 200})");
+  data->http_responses["https://x.example/b"] = *json::parse(R"({"body": {}, "statusCode": 201})");
+  auto mocked = Engine({.verifier = nullptr, .cel_cluster = data}).apply(p, r);
+  ASSERT_EQ(mocked.size(), 1u);
+  EXPECT_EQ(mocked[0].status, RuleStatus::kPass) << mocked[0].message;
+
+  EXPECT_FALSE(parse_cel_context(*json::parse(R"({"kind": "Context", "spec": {"images": [{"image": "x"}]}})"), "c").ok());
+  EXPECT_FALSE(parse_cel_context(*json::parse(R"({"kind": "Values"})"), "c").ok());
+}
+
+TEST(CelPolicy, KubernetesModePoliciesDoNotJudgePayloads) {
+  auto policies = parse_policies(kValidatingPolicy, "policy.yaml");
+  ASSERT_TRUE(policies.ok()) << policies.error().message;
+  std::vector<JsonPayload> payloads = {{"p.json", *json::parse(R"({"a": 1})")}};
+  EXPECT_TRUE(evaluate_json_payloads(Engine(), *policies, payloads).empty());
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // result matcher.
 #include <gtest/gtest.h>
 
+#include "vouch/policy/cel_policy.h"
 #include "vouch/policy/kyverno_test.h"
 #include "vouch/policy/report.h"
 #include "vouch/policy/values.h"
@@ -160,6 +161,90 @@ results:
   EXPECT_FALSE(parse_kyverno_test("policies: [p.yaml]\nresults: [{policy: p, result: maybe}]", "t").ok());
   EXPECT_FALSE(parse_kyverno_test("results: []", "t").ok());
   EXPECT_FALSE(parse_kyverno_test("apiVersion: v1\npolicies: [p.yaml]\nresults: []", "t").ok());
+}
+
+TEST(KyvernoTest, ResultsWithoutResourcesCheckEveryJudgedResource) {
+  auto spec = parse_kyverno_test(R"(
+policies: [policy.yaml]
+jsonPayloads: [a.json]
+jsonPayload: b.json
+results:
+- {policy: p, result: fail}
+- {policy: nothing, result: pass}
+)",
+                                 "kyverno-test.yaml");
+  ASSERT_TRUE(spec.ok()) << spec.error().message;
+  EXPECT_EQ(spec->json_payloads, (std::vector<std::string>{"a.json", "b.json"}));
+  std::map<std::string, std::vector<Evaluated>> by_operation;
+  by_operation[""] = evaluate_all(Engine(), {make_policy()}, {pod("web"), pod("other")}, Values{}, {});
+  auto rows = match_test_results(spec->results, by_operation);
+  // Both pods for p; none for a policy that judged nothing: a failed row, not a silent pass.
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].resource, "Pod/apps/web");
+  EXPECT_EQ(rows[1].resource, "Pod/apps/other");
+  EXPECT_FALSE(rows[2].ok);
+  EXPECT_EQ(rows[2].got, "skip");
+}
+
+TEST(Values, NamespacesAreWholeNamespaceObjects) {
+  auto values = parse_values(R"yaml(
+apiVersion: cli.kyverno.io/v1alpha1
+kind: Value
+namespaceSelector:
+- name: apps
+  labels: {env: dev}
+namespaces:
+- apiVersion: v1
+  kind: Namespace
+  metadata:
+    name: apps
+    labels: {env: prod}
+    annotations: {corp.com/registry: img.corp.com}
+)yaml", "values.yaml");
+  ASSERT_TRUE(values.ok()) << values.error().message;
+  EXPECT_EQ(values->namespace_labels.at("apps").at("env"), "prod");  // namespaces win
+  auto policies = parse_policies(R"yaml(
+apiVersion: policies.kyverno.io/v1
+kind: ValidatingPolicy
+metadata: {name: registry}
+spec:
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}
+  validations:
+  - expression: "namespaceObject.metadata.?annotations['corp.com/registry'].orValue('') == 'img.corp.com'"
+)yaml", "policy.yaml");
+  ASSERT_TRUE(policies.ok()) << policies.error().message;
+  Request req = request_for((*policies)[0], pod("web"), *values, {});
+  auto out = Engine().apply((*policies)[0], req);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].status, RuleStatus::kPass) << out[0].message;
+  EXPECT_FALSE(parse_values("namespaces: [{metadata: {}}]", "v.yaml").ok());
+  EXPECT_FALSE(parse_values("namespaces: {a: b}", "v.yaml").ok());
+}
+
+TEST(KyvernoTest, EveryTestDocumentOfAFileIsRead) {
+  auto tests = parse_kyverno_tests(R"yaml(
+apiVersion: cli.kyverno.io/v1alpha1
+kind: Test
+metadata: {name: one}
+policies: [a.yaml]
+resources: [r.yaml]
+results: []
+---
+apiVersion: cli.kyverno.io/v1alpha1
+kind: Test
+metadata: {name: two}
+policies: [b.yaml]
+resources: [r.yaml]
+results: []
+)yaml", "kyverno-test.yaml");
+  ASSERT_TRUE(tests.ok()) << tests.error().message;
+  ASSERT_EQ(tests->size(), 2u);
+  EXPECT_EQ((*tests)[1].policies, std::vector<std::string>{"b.yaml"});
+  auto bad = parse_kyverno_tests("kind: Test\npolicies: [a.yaml]\nresources: [r.yaml]\nresults: []\n---\napiVersion: cli.kyverno.io/v1alpha1\nkind: Nope\n", "t.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("document 2"), std::string::npos);
 }
 
 }  // namespace
