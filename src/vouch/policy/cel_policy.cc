@@ -9,6 +9,7 @@
 
 #include "cel_internal.h"
 #include "engine_internal.h"
+#include "json_field.h"
 #include "vouch/cel/cel.h"
 #include "vouch/policy/engine.h"
 
@@ -469,7 +470,18 @@ Result<Policy> parse_cel_policy(const bj::value& doc) {
       }
       continue;
     }
-    if (std::string_view(unsupported) == "autogen") continue;
+    if (std::string_view(unsupported) == "autogen") {
+      // Pod controllers are not given policies of their own here (docs/cel.md); an explicit empty
+      // list, which turns autogen off, is what vouch does anyway, and a list naming controllers
+      // is refused rather than left without effect.
+      JsonField a{v, "spec.autogen"};
+      VOUCH_RETURN_IF_ERROR(a.object({"podControllers"}));
+      VOUCH_RETURN_IF_ERROR(a.at("podControllers").object({"controllers"}));
+      VOUCH_ASSIGN_OR_RETURN(auto controllers, a.at("podControllers").at("controllers").strings());
+      if (!controllers.empty())
+        return a.at("podControllers").at("controllers").err("autogen for Pod controllers is not supported");
+      continue;
+    }
     return invalid_input(fmt::format("spec.{} is not supported", unsupported));
   }
   VOUCH_ASSIGN_OR_RETURN(p.match, match_field(object_at(*spec, "matchConstraints"), "spec.matchConstraints"));

@@ -161,6 +161,27 @@ spec: {policyName: missing, validationActions: [Deny]}
   EXPECT_FALSE(orphan.ok());
 }
 
+// Kyverno generates policies for Pod controllers from a ValidatingPolicy on Pods; vouch does not
+// (docs/cel.md), so a list naming controllers is refused rather than accepted without effect.
+TEST(CelPolicy, AutogenNamingControllersIsRefused) {
+  std::string policy = std::string(kValidatingPolicy);
+  auto with_autogen = [&](std::string_view autogen) {
+    std::string text = policy;
+    text.replace(text.find("  validationActions"), 0, std::string(autogen));
+    return parse_policies(text, "vpol.yaml");
+  };
+  auto named = with_autogen("  autogen:\n    podControllers:\n      controllers: [deployments]\n");
+  ASSERT_FALSE(named.ok());
+  EXPECT_NE(named.error().message.find("spec.autogen.podControllers.controllers: autogen for Pod controllers is not supported"),
+            std::string::npos)
+      << named.error().message;
+  auto unknown = with_autogen("  autogen:\n    podControlers: {}\n");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.error().message.find("spec.autogen.podControlers: unknown field"), std::string::npos)
+      << unknown.error().message;
+  EXPECT_TRUE(with_autogen("  autogen:\n    podControllers:\n      controllers: []\n").ok());
+}
+
 TEST(CelPolicy, CostLimitInAValidationIsAnError) {
   auto policies = parse_policies(R"yaml(
 apiVersion: policies.kyverno.io/v1
