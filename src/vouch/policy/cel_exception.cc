@@ -107,13 +107,7 @@ namespace {
 // Whether the policy's match constraints (and its bindings') take the request: only then are
 // exceptions judged, as Kyverno judges them inside the matched policy's evaluation.
 bool constraints_take(const Policy& policy, const cel_internal::RequestFacts& f, const Request& request) {
-  if (policy.cel && policy.cel->json_mode) return request.admission.empty();  // as evaluate_cel_policy
-  if (policy.cel) {
-    if (!cel_internal::constraints_match(policy.cel->match, f, request)) return false;
-    for (const auto& b : policy.cel->binding_match)
-      if (!cel_internal::constraints_match(b, f, request)) return false;
-    return true;
-  }
+  if (policy.cel) return cel_internal::cel_policy_takes(*policy.cel, f, request);
   return cel_internal::constraints_match(policy.image_policy->match, f, request);
 }
 

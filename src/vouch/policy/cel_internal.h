@@ -24,6 +24,9 @@ struct RequestFacts {
 RequestFacts request_facts(const Request& request);
 // matchConstraints (resource rules, exclusions, object and namespace selectors).
 bool constraints_match(const CelMatchConstraints& m, const RequestFacts& f, const Request& request);
+// Whether a ValidatingPolicy/ValidatingAdmissionPolicy takes the request at all: its match
+// constraints and its bindings' (JSON mode: any payload, never an API server's request).
+bool cel_policy_takes(const CelPolicy& p, const RequestFacts& f, const Request& request);
 // Binds object, oldObject, request, namespaceObject and params.
 void bind_admission_variables(const Request& request, const RequestFacts& f, cel::Activation& vars);
 // Binds object (the JSON payload) and null oldObject, request, namespaceObject and params: a

@@ -270,6 +270,15 @@ cel::Value string_list(const std::vector<std::string>& items) {
 
 }  // namespace
 
+bool cel_policy_takes(const CelPolicy& p, const RequestFacts& f, const Request& request) {
+  // Not an admission policy: the API server's requests are not JSON payloads.
+  if (p.json_mode) return request.admission.empty();
+  if (!constraints_match(p.match, f, request)) return false;
+  for (const auto& b : p.binding_match)
+    if (!constraints_match(b, f, request)) return false;
+  return true;
+}
+
 bool constraints_match(const CelMatchConstraints& m, const RequestFacts& f, const Request& request) {
   bool included = false;
   for (const auto& r : m.resource_rules) included = included || rule_matches(r, f);
@@ -561,6 +570,10 @@ Result<CelClusterData> parse_cel_context(const bj::value& doc, std::string_view 
   const bj::object& o = doc.get_object();
   VOUCH_ASSIGN_OR_RETURN(auto kind, string_field(o, "kind", source, false));
   if (kind != "Context") return invalid_input(fmt::format("{}: kind: expected Context", source));
+  // Kyverno's Context (cmd/cli/kubectl-kyverno/apis/v1alpha1): spec.resources and spec.images.
+  JsonField root{&doc, std::string(source)};
+  VOUCH_RETURN_IF_ERROR(root.only({"apiVersion", "kind", "metadata", "spec"}));
+  VOUCH_RETURN_IF_ERROR(root.at("spec").object({"resources", "images"}));
   CelClusterData out;
   const bj::object* spec = object_at(o, "spec");
   if (!spec) return out;
@@ -582,14 +595,7 @@ std::vector<RuleResult> evaluate_cel_policy(const CelPolicy& p, const Request& r
   std::vector<RuleResult> out;
   const auto& c = *p.compiled;
   RequestFacts f = cel_internal::request_facts(request);
-  if (p.json_mode) {
-    // Not an admission policy: the API server's requests are not JSON payloads.
-    if (!request.admission.empty()) return out;
-  } else {
-    if (!cel_internal::constraints_match(p.match, f, request)) return out;
-    for (const auto& b : p.binding_match)
-      if (!cel_internal::constraints_match(b, f, request)) return out;
-  }
+  if (!cel_internal::cel_policy_takes(p, f, request)) return out;
 
   RuleResult result;
   result.policy = p.name;
