@@ -211,6 +211,7 @@ Result<bj::value> EvalContext::substitute_string(const std::string& s, const std
 }
 
 Result<bj::value> EvalContext::substitute(const bj::value& doc, const std::string& path) {
+  if (!mentions_reference(doc)) return substitute_variables(doc, path);
   VOUCH_ASSIGN_OR_RETURN(bj::value resolved, substitute_references(doc, reference_base(path)));
   return substitute_variables(resolved, path);
 }

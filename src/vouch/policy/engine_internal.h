@@ -83,6 +83,8 @@ bool evaluate_operator(const std::string& op, const bj::value& key, const bj::va
 // message) whose root stands at `base` in Kyverno's path notation ("" or "/mutate/...").
 // A reference that resolves to nothing or to a non-string is an error, with Kyverno's words.
 Result<bj::value> substitute_references(const bj::value& document, const std::string& base = "");
+// Whether `document` holds a "$(" anywhere (most rules do not: then nothing is resolved or copied).
+bool mentions_reference(const bj::value& document);
 // The base path of `substitute`'s `path` argument ("/" or "/mutate/patchStrategicMerge").
 std::string reference_base(const std::string& path);
 

@@ -217,16 +217,16 @@ Result<bj::value> references_walk(const bj::value& document, const std::string& 
   return node;
 }
 
-bool mentions_reference(const bj::value& node, unsigned depth) {
+bool mentions_reference_at(const bj::value& node, unsigned depth) {
   if (depth > kMaxDepth) return true;  // the walk reports the depth
   if (node.is_string()) return node.get_string().find("$(") != std::string_view::npos;
   if (node.is_array()) {
     for (const auto& e : node.get_array())
-      if (mentions_reference(e, depth + 1)) return true;
+      if (mentions_reference_at(e, depth + 1)) return true;
   }
   if (node.is_object()) {
     for (const auto& kvp : node.get_object())
-      if (std::string_view(kvp.key()).find("$(") != std::string_view::npos || mentions_reference(kvp.value(), depth + 1))
+      if (std::string_view(kvp.key()).find("$(") != std::string_view::npos || mentions_reference_at(kvp.value(), depth + 1))
         return true;
   }
   return false;
@@ -240,8 +240,10 @@ std::string reference_base(const std::string& path) {
   return base;
 }
 
+bool mentions_reference(const bj::value& document) { return mentions_reference_at(document, 0); }
+
 Result<bj::value> substitute_references(const bj::value& document, const std::string& base) {
-  if (!mentions_reference(document, 0)) return document;
+  if (!mentions_reference(document)) return document;
   return references_walk(document, base, document, base, 0);
 }
 

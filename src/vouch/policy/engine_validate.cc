@@ -81,9 +81,13 @@ Outcome Validator::patterns(const bj::value& resource, const std::optional<bj::v
     }
   }
   // Kyverno resolves the references of the whole anyPattern list before any of its patterns.
-  auto resolved = substitute_references(bj::value(*any_pattern));
-  if (!resolved.ok()) return {RuleStatus::kError, "variable substitution failed: " + resolved.error().message};
-  const bj::array& any = resolved->get_array();
+  std::optional<bj::value> resolved;
+  if (std::any_of(any_pattern->begin(), any_pattern->end(), [](const bj::value& p) { return mentions_reference(p); })) {
+    auto r = substitute_references(bj::value(*any_pattern));
+    if (!r.ok()) return {RuleStatus::kError, "variable substitution failed: " + r.error().message};
+    resolved = std::move(*r);
+  }
+  const bj::array& any = resolved ? resolved->get_array() : *any_pattern;
   std::vector<std::string> failed, skipped;
   for (size_t i = 0; i < any.size(); ++i) {
     auto p = ctx.substitute_variables(any[i]);
