@@ -3,7 +3,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -12,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "text.h"
+#include "vouch/base/file.h"
 
 namespace vouch::cel {
 
@@ -339,11 +339,8 @@ std::optional<int64_t> zone_offset(std::string_view zone, int64_t t) {
   auto it = cache.find(zone);
   if (it == cache.end()) {
     std::optional<Zone> z;
-    std::ifstream in("/usr/share/zoneinfo/" + std::string(zone), std::ios::binary);
-    if (in) {
-      std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      if (data.size() < (1 << 20)) z = read_tzif(data);
-    }
+    // read_file refuses what is not a regular file: "Asia/" names a directory, not a zone.
+    if (auto data = read_file("/usr/share/zoneinfo/" + std::string(zone), 1 << 20)) z = read_tzif(*data);
     if (cache.size() > 512) cache.clear();
     it = cache.emplace(std::string(zone), std::move(z)).first;
   }

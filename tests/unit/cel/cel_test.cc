@@ -2,6 +2,7 @@
 // error semantics, compile-once/evaluate-many, the cost limit, and the Kubernetes libraries.
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <string>
 #include <thread>
 
@@ -118,6 +119,18 @@ TEST(CelEval, UnboundVariableIsAnErrorNotFalse) {
   auto v = eval("missing == 1");
   ASSERT_TRUE(v.is_error());
   EXPECT_NE(v.error_message().find("undeclared reference to 'missing'"), std::string::npos);
+}
+
+TEST(CelEval, TimeZoneThatIsNotAZoneFileIsAnError) {
+  // "Asia/" names a directory of the zone database and "Nowhere/Zone" nothing at all: both are
+  // errors of the expression, not of the process.
+  for (std::string_view expr : {"timestamp('2009-02-13T23:31:30Z').getMinutes('Asia/')",
+                                "timestamp('2009-02-13T23:31:30Z').getHours('Nowhere/Zone')"}) {
+    EXPECT_TRUE(eval(expr).is_error()) << expr;
+  }
+  if (std::filesystem::exists("/usr/share/zoneinfo/Asia/Tokyo")) {
+    EXPECT_TRUE(is_true("timestamp('2009-02-13T23:31:30Z').getHours('Asia/Tokyo') == 8"));
+  }
 }
 
 TEST(CelCost, ExplodingComprehensionIsStopped) {
