@@ -21,6 +21,7 @@
 #include "cli/verify_flags.h"
 #include "vouch/base/bytes.h"
 #include "vouch/base/json.h"
+#include "vouch/base/time.h"
 #include "vouch/crypto/digest.h"
 #include "vouch/intoto/predicate.h"
 #include "vouch/base/file.h"
@@ -142,6 +143,11 @@ Result<std::optional<sbom::Sbom>> attested_sbom(const AddOptions& o, const oci::
   std::vector<std::string> types = o.sbom_types;
   if (types.empty()) types = {"cyclonedx", "spdxjson"};
   std::vector<std::string> why;
+  // Of every attestation that verifies and holds an SBOM, the newest (by its verified signing
+  // time) is the image's: a rebuilt or re-scanned SBOM attested later replaces the earlier one,
+  // as a registry's latest scan does. One without a verified time counts as oldest.
+  std::optional<sbom::Sbom> best;
+  std::optional<UnixSeconds> best_time;
   for (const auto& type : types) {
     VOUCH_ASSIGN_OR_RETURN(std::string uri, intoto::predicate_type_for(type));
     auto result = cosign::verify_image_attestations(ref, uri, options);
@@ -164,6 +170,7 @@ Result<std::optional<sbom::Sbom>> attested_sbom(const AddOptions& o, const oci::
         why.push_back(fmt::format("{}: {}: the statement has no predicate", type, v.source));
         continue;
       }
+      if (best && (!v.signed_at || (best_time && *v.signed_at <= *best_time))) continue;
       auto doc = sbom::read_sbom(json::serialize(*predicate));
       if (!doc.ok()) {
         why.push_back(fmt::format("{}: {}: the predicate is not an SBOM: {}", type, v.source, doc.error().message));
@@ -174,10 +181,13 @@ Result<std::optional<sbom::Sbom>> attested_sbom(const AddOptions& o, const oci::
       source.digest = oci::Digest::sha256_of(as_bytes(v.payload)).str();
       source.location = v.source;
       source.signer = signer_of(v, options);
+      source.signed_at = v.signed_at ? format_rfc3339(*v.signed_at) : std::string();
       source.note.clear();
-      return std::optional<sbom::Sbom>(std::move(doc).value());
+      best = std::move(doc).value();
+      best_time = v.signed_at;
     }
   }
+  if (best) return best;
   std::string note = "no SBOM attestation verified";
   for (const auto& w : why) note += "; " + w;
   source.note = printable_line(note);
@@ -266,8 +276,9 @@ Status inventory_add(const AddOptions& o) {
              image.digest, doc.packages.size(), r.opened.size(), r.reopened.size(), r.closed.size(), r.still_active);
   const inventory::SbomSource& src = image.sbom_source;
   if (src.kind == "attestation")
-    fmt::print("SBOM from the attestation {} ({}, {}) signed by {}\n", src.digest, src.predicate_type,
-               printable_line(src.location), printable_line(src.signer));
+    fmt::print("SBOM from the attestation {} ({}, {}) signed by {}{}\n", src.digest, src.predicate_type,
+               printable_line(src.location), printable_line(src.signer),
+               src.signed_at.empty() ? "" : " at " + src.signed_at);
   else if (src.kind == "catalogued")
     fmt::print("SBOM catalogued by vouch: {}\n", src.note);
   print_reconciled(r, image.digest);

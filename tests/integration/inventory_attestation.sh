@@ -4,7 +4,8 @@
 # flask 0.12 (which the image does not contain); with the signer's key the inventory holds flask
 # and its findings, and records the attestation and its signer; with another key, or no key, the
 # image is catalogued (Jinja2) and the inventory says why. An SPDX JSON attestation in the classic
-# layout is found with --type spdxjson; a bad key file is refused with one line.
+# layout is found with --type spdxjson; of several that verify, the newest (by the log's time) is
+# taken; a bad key file is refused with one line.
 set -uo pipefail
 V=$(realpath "${VOUCH_BIN:?set VOUCH_BIN}")
 data=${VOUCH_TESTDATA:-$(cd "$(dirname "$0")/../.." && pwd)/../shared/testdata}
@@ -94,6 +95,41 @@ jq -e '.image.sbomSource.kind == "attestation" and .image.sbomSource.predicateTy
 [ "$(vulns "$out")" = "PYSEC-2018-66 PYSEC-2019-179" ] || fail "findings from the SPDX attestation: $(vulns "$out")"
 out=$(add e.db "$REG/apps/spdx:v1" --key cosign.pub --insecure-ignore-tlog --type cyclonedx) || fail "add spdx as cdx"
 jq -e '.image.sbomSource.kind == "catalogued"' <<<"$out" >/dev/null || fail "--type cyclonedx took an SPDX attestation: $out"
+
+# Several verifying SBOM attestations: the newest by its verified signing time (log integration)
+# is the image's, whichever the registry lists first. Two images get the same two SBOMs in
+# opposite orders.
+lport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'); lurl=http://127.0.0.1:$lport
+"$V" log serve --listen "127.0.0.1:$lport" --storage "sqlite:$T/log.db" --hostname "127.0.0.1:$lport" 2>log.err &
+log_pid=$!
+for _ in $(seq 50); do curl -sf "$lurl/readyz" >/dev/null && break; sleep 0.1; done
+"$V" log trusted-root --rekor-url "$lurl" > trusted_root.json 2>/dev/null || fail "log trusted-root: $(cat log.err)"
+sed 's/"flask", "name": "flask", "version": "0.12", "purl": "pkg:pypi\/flask@0.12"/"werkzeug", "name": "werkzeug", "version": "0.15.0", "purl": "pkg:pypi\/werkzeug@0.15.0"/' \
+  cdx.json > cdx-werkzeug.json
+grep -q werkzeug cdx-werkzeug.json || fail "second SBOM"
+image first && image second || fail "images for the newest attestation"
+for name in first second; do
+  skopeo copy -q --dest-tls-verify=false oci:L:$name "docker://$REG/apps/$name:v1" || fail "push $name"
+done
+attest_at() {  # IMAGE PREDICATE: logged, then a second passes so the next one is later
+  "$V" attest --key cosign.key --type cyclonedx --predicate "$2" --rekor-url "$lurl" "$REG/apps/$1:v1" >/dev/null 2>&1 ||
+    fail "attest $2 on $1"
+  sleep 1.2
+}
+attest_at first cdx.json; attest_at first cdx-werkzeug.json
+attest_at second cdx-werkzeug.json; attest_at second cdx.json
+for pair in "first werkzeug flask" "second flask werkzeug"; do
+  set -- $pair
+  digest=$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$REG/apps/$1:v1")
+  out=$(add g.db "$REG/apps/$1:v1" --key cosign.pub --trusted-root trusted_root.json) || fail "add $1: $(cat add.err)"
+  jq -e '.image.sbomSource.kind == "attestation" and (.image.sbomSource.signedAt | test("^20[0-9-]+T"))' <<<"$out" \
+    >/dev/null || fail "$1: no signing time recorded: $out"
+  n() { "$V" inventory query --store g.db --purl "pkg:pypi/$1" -o json | jq -r --arg d "$digest" '[.matches[] | select(.image.digest == $d)] | length'; }
+  [ "$(n "$2")" = 1 ] && [ "$(n "$3")" = 0 ] || fail "$1: the newest attestation ($2) is not the image's SBOM: $2=$(n "$2") $3=$(n "$3")"
+done
+text=$("$V" inventory add --store g.db --db db --key cosign.pub --trusted-root trusted_root.json "$REG/apps/first:v1" 2>&1)
+[[ "$text" == *"signed by key sha256:$fingerprint at 20"* ]] || fail "add text without the signing time: $text"
+kill "$log_pid" 2>/dev/null; wait "$log_pid" 2>/dev/null
 
 # Bad flags are refused with one line, nothing stored.
 echo "not a key" > bad.pub

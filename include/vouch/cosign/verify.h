@@ -95,6 +95,9 @@ struct VerifiedSignature {
   std::optional<std::string> signer_identity;      // keyless: the certificate's first SAN
   std::optional<std::string> signer_issuer;
   std::vector<int64_t> log_indexes;                // verified transparency log entries
+  // The latest verified signing time (log integration or RFC 3161 timestamp); none when the
+  // signature carries no verified time (a key signature with the log skipped).
+  std::optional<UnixSeconds> signed_at;
 };
 
 struct RejectedCandidate {

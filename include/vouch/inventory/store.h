@@ -28,6 +28,7 @@ struct SbomSource {
   std::string digest;               // attestation: "sha256:…" of the signed statement; file: of the file
   std::string location;             // attestation: where it was found ("referrer sha256:…")
   std::string signer;               // attestation: "key sha256:<fingerprint>", or "<identity> (<issuer>)"
+  std::string signed_at;            // attestation: its verified signing time (RFC 3339), when it has one
   std::string note;                 // catalogued: why no attestation was used
 };
 boost::json::object sbom_source_json(const SbomSource& source);

@@ -129,6 +129,8 @@ struct Checker {
       v.signer_issuer = r.signer->issuer;
     }
     v.log_indexes = r.log_indexes;
+    for (const auto& t : r.timestamps)
+      if (!v.signed_at || t.time > *v.signed_at) v.signed_at = t.time;
   }
 
   // What cosign verify adds to a signature's "optional" when printing it: the signer's

@@ -843,6 +843,7 @@ bj::object sbom_source_json(const SbomSource& s) {
   put("digest", s.digest);
   put("location", s.location);
   put("signer", s.signer);
+  put("signedAt", s.signed_at);
   put("note", s.note);
   return o;
 }
@@ -860,6 +861,7 @@ SbomSource sbom_source_from_json(const bj::value& value) {
   s.digest = str("digest");
   s.location = str("location");
   s.signer = str("signer");
+  s.signed_at = str("signedAt");
   s.note = str("note");
   return s;
 }
