@@ -67,6 +67,9 @@ struct CelPolicy {
   // params are null; matchConstraints and auditAnnotations do not apply. Such a policy gives
   // no result at admission (a request from the API server).
   bool json_mode = false;
+  // A ValidatingPolicy written for Pods: its variants for the Pod controllers (Kyverno's
+  // autogen, spec.autogen.podControllers), each judging what the policy itself does not match.
+  std::vector<std::shared_ptr<const CelPolicy>> autogen;
   // Constraints a ValidatingAdmissionPolicyBinding adds to the policy's own.
   std::vector<CelMatchConstraints> binding_match;
 
@@ -88,7 +91,8 @@ Status apply_binding(const boost::json::value& doc, std::vector<Policy>& policie
 // (Re)compiles the expressions after the policy was changed.
 Status compile_cel_policy(CelPolicy& policy);
 
-// The results of one CEL policy for one request: nothing when it does not match, otherwise
+// The results of one CEL policy for one request: nothing when neither it nor one of its autogen
+// variants matches, otherwise
 // one result (pass, fail with the failed validations' messages joined by "; ", or error).
 // A JSON-mode policy judges request.object as a JSON document.
 // `cluster`: what the `resource` library reads (null: its calls are errors).

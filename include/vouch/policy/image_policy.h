@@ -115,6 +115,9 @@ struct ImageValidatingPolicy {
   bool mutate_digest = true;             // validationConfigurations
   bool verify_digest = true;
   bool required = true;
+  // A policy written for Pods: its variants for the Pod controllers (Kyverno's autogen,
+  // spec.autogen.podControllers), each judging what the policy itself does not match.
+  std::vector<std::shared_ptr<const ImageValidatingPolicy>> autogen;
 
   struct Compiled;
   std::shared_ptr<const Compiled> compiled;  // set by parse_image_policy

@@ -107,8 +107,17 @@ namespace {
 // Whether the policy's match constraints (and its bindings') take the request: only then are
 // exceptions judged, as Kyverno judges them inside the matched policy's evaluation.
 bool constraints_take(const Policy& policy, const cel_internal::RequestFacts& f, const Request& request) {
-  if (policy.cel) return cel_internal::cel_policy_takes(*policy.cel, f, request);
-  return cel_internal::constraints_match(policy.image_policy->match, f, request);
+  if (policy.cel) {
+    // A variant for Pod controllers (autogen) takes the exceptions of the policy it came from.
+    if (cel_internal::cel_policy_takes(*policy.cel, f, request)) return true;
+    for (const auto& variant : policy.cel->autogen)
+      if (cel_internal::cel_policy_takes(*variant, f, request)) return true;
+    return false;
+  }
+  if (cel_internal::constraints_match(policy.image_policy->match, f, request)) return true;
+  for (const auto& variant : policy.image_policy->autogen)
+    if (cel_internal::constraints_match(variant->match, f, request)) return true;
+  return false;
 }
 
 }  // namespace

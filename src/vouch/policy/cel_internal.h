@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 
+#include "json_field.h"
 #include "vouch/cel/cel.h"
 #include "vouch/policy/cel_policy.h"
 #include "vouch/policy/engine.h"
@@ -20,6 +21,15 @@ struct RequestFacts {
   std::string group, version, kind, resource, name, ns, operation;
   std::map<std::string, std::string> labels;
 };
+
+// matchConstraints as Kubernetes' MatchResources (and a binding's matchResources): resourceRules,
+// excludeResourceRules, namespaceSelector, objectSelector, matchPolicy; unknown fields refused.
+Result<CelMatchConstraints> parse_match_constraints(const JsonField& f);
+// A list of {name_key, expr_key} objects (matchConditions, variables, auditAnnotations).
+Result<std::vector<CelNamedExpression>> parse_named_expressions(const JsonField& f, std::string_view name_key,
+                                                                std::string_view expr_key);
+// spec.validations (expression, message, messageExpression, reason); at least one is required.
+Result<std::vector<CelValidation>> parse_validations(const JsonField& f);
 
 RequestFacts request_facts(const Request& request);
 // matchConstraints (resource rules, exclusions, object and namespace selectors).

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "cel_autogen.h"
 #include "cel_internal.h"
 #include "engine_internal.h"
 #include "json_field.h"
@@ -49,77 +50,6 @@ Result<std::vector<std::string>> strings_field(const bj::object& o, std::string_
   for (const auto& x : v->get_array()) {
     if (!x.is_string()) return invalid_input(fmt::format("{}.{}: expected a list of strings", where, key));
     out.emplace_back(x.get_string());
-  }
-  return out;
-}
-
-Result<std::optional<LabelSelector>> selector_field(const bj::object& o, std::string_view key, std::string_view where) {
-  const bj::object* s = object_at(o, key);
-  if (!s) return std::optional<LabelSelector>();
-  LabelSelector out;
-  if (const bj::object* labels = object_at(*s, "matchLabels")) {
-    for (const auto& [k, v] : *labels) {
-      if (!v.is_string()) return invalid_input(fmt::format("{}.{}.matchLabels.{}: expected a string", where, key, k));
-      out.match_labels[std::string(k)] = std::string(v.get_string());
-    }
-  }
-  if (auto* exprs = s->if_contains("matchExpressions"); exprs && exprs->is_array()) {
-    for (const auto& e : exprs->get_array()) {
-      if (!e.is_object()) return invalid_input(fmt::format("{}.{}.matchExpressions: expected objects", where, key));
-      LabelSelectorRequirement r;
-      VOUCH_ASSIGN_OR_RETURN(r.key, string_field(e.get_object(), "key", where, true));
-      VOUCH_ASSIGN_OR_RETURN(r.op, string_field(e.get_object(), "operator", where, true));
-      VOUCH_ASSIGN_OR_RETURN(r.values, strings_field(e.get_object(), "values", where));
-      out.match_expressions.push_back(std::move(r));
-    }
-  }
-  return std::optional<LabelSelector>(std::move(out));
-}
-
-Result<std::vector<CelResourceRule>> rules_field(const bj::object& o, std::string_view key, std::string_view where) {
-  std::vector<CelResourceRule> out;
-  auto* v = o.if_contains(key);
-  if (!v || v->is_null()) return out;
-  if (!v->is_array()) return invalid_input(fmt::format("{}.{}: expected a list", where, key));
-  for (size_t i = 0; i < v->get_array().size(); ++i) {
-    const auto& r = v->get_array()[i];
-    std::string at = fmt::format("{}.{}[{}]", where, key, i);
-    if (!r.is_object()) return invalid_input(fmt::format("{}: expected an object", at));
-    CelResourceRule rule;
-    VOUCH_ASSIGN_OR_RETURN(rule.api_groups, strings_field(r.get_object(), "apiGroups", at));
-    VOUCH_ASSIGN_OR_RETURN(rule.api_versions, strings_field(r.get_object(), "apiVersions", at));
-    VOUCH_ASSIGN_OR_RETURN(rule.operations, strings_field(r.get_object(), "operations", at));
-    VOUCH_ASSIGN_OR_RETURN(rule.resources, strings_field(r.get_object(), "resources", at));
-    VOUCH_ASSIGN_OR_RETURN(rule.resource_names, strings_field(r.get_object(), "resourceNames", at));
-    out.push_back(std::move(rule));
-  }
-  return out;
-}
-
-Result<CelMatchConstraints> match_field(const bj::object* m, std::string_view where) {
-  CelMatchConstraints out;
-  if (!m) return out;
-  VOUCH_ASSIGN_OR_RETURN(out.resource_rules, rules_field(*m, "resourceRules", where));
-  VOUCH_ASSIGN_OR_RETURN(out.exclude_resource_rules, rules_field(*m, "excludeResourceRules", where));
-  VOUCH_ASSIGN_OR_RETURN(out.namespace_selector, selector_field(*m, "namespaceSelector", where));
-  VOUCH_ASSIGN_OR_RETURN(out.object_selector, selector_field(*m, "objectSelector", where));
-  return out;
-}
-
-Result<std::vector<CelNamedExpression>> named_field(const bj::object& o, std::string_view key, std::string_view name_key,
-                                                   std::string_view expr_key, std::string_view where) {
-  std::vector<CelNamedExpression> out;
-  auto* v = o.if_contains(key);
-  if (!v || v->is_null()) return out;
-  if (!v->is_array()) return invalid_input(fmt::format("{}.{}: expected a list", where, key));
-  for (size_t i = 0; i < v->get_array().size(); ++i) {
-    const auto& e = v->get_array()[i];
-    std::string at = fmt::format("{}.{}[{}]", where, key, i);
-    if (!e.is_object()) return invalid_input(fmt::format("{}: expected an object", at));
-    CelNamedExpression n;
-    VOUCH_ASSIGN_OR_RETURN(n.name, string_field(e.get_object(), name_key, at, true));
-    VOUCH_ASSIGN_OR_RETURN(n.expression, string_field(e.get_object(), expr_key, at, true));
-    out.push_back(std::move(n));
   }
   return out;
 }
@@ -225,6 +155,88 @@ std::string plural_resource(std::string_view kind) {
 }  // namespace
 
 namespace cel_internal {
+
+namespace {
+
+Result<std::vector<CelResourceRule>> resource_rules(const JsonField& f) {
+  std::vector<CelResourceRule> out;
+  VOUCH_ASSIGN_OR_RETURN(auto items, f.list());
+  for (const auto& r : items) {
+    VOUCH_RETURN_IF_ERROR(r.object({"apiGroups", "apiVersions", "operations", "resources", "resourceNames", "scope"}));
+    CelResourceRule rule;
+    VOUCH_ASSIGN_OR_RETURN(rule.api_groups, r.at("apiGroups").strings());
+    VOUCH_ASSIGN_OR_RETURN(rule.api_versions, r.at("apiVersions").strings());
+    VOUCH_ASSIGN_OR_RETURN(rule.operations, r.at("operations").strings());
+    VOUCH_ASSIGN_OR_RETURN(rule.resources, r.at("resources").strings());
+    VOUCH_ASSIGN_OR_RETURN(rule.resource_names, r.at("resourceNames").strings());
+    VOUCH_ASSIGN_OR_RETURN(std::string scope, r.at("scope").str());
+    // Every object vouch sees is judged by its kind; a scope narrower than "*" would need the
+    // API server's discovery to tell namespaced kinds from cluster-scoped ones.
+    if (!scope.empty() && scope != "*") return r.at("scope").err(fmt::format("scope {} is not supported (only *)", scope));
+    for (const auto& op : rule.operations)
+      if (op != "CREATE" && op != "UPDATE" && op != "DELETE" && op != "CONNECT" && op != "*")
+        return r.at("operations").err(fmt::format("unknown operation {}", op));
+    out.push_back(std::move(rule));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<CelMatchConstraints> parse_match_constraints(const JsonField& f) {
+  VOUCH_RETURN_IF_ERROR(
+      f.object({"resourceRules", "excludeResourceRules", "namespaceSelector", "objectSelector", "matchPolicy"}));
+  CelMatchConstraints m;
+  VOUCH_ASSIGN_OR_RETURN(m.resource_rules, resource_rules(f.at("resourceRules")));
+  VOUCH_ASSIGN_OR_RETURN(m.exclude_resource_rules, resource_rules(f.at("excludeResourceRules")));
+  VOUCH_ASSIGN_OR_RETURN(m.namespace_selector, parse_label_selector(f.at("namespaceSelector")));
+  VOUCH_ASSIGN_OR_RETURN(m.object_selector, parse_label_selector(f.at("objectSelector")));
+  VOUCH_ASSIGN_OR_RETURN(std::string match_policy, f.at("matchPolicy").str());
+  // Equivalent is the API server's default and what matching by kind gives; Exact is the same
+  // for objects sent in the version a rule names.
+  if (!match_policy.empty() && match_policy != "Equivalent" && match_policy != "Exact")
+    return f.at("matchPolicy").err(fmt::format("expected Equivalent or Exact, got {}", match_policy));
+  return m;
+}
+
+Result<std::vector<CelValidation>> parse_validations(const JsonField& f) {
+  std::vector<CelValidation> out;
+  VOUCH_ASSIGN_OR_RETURN(auto validations, f.list());
+  if (validations.empty()) return f.err("at least one validation is required");
+  for (const auto& e : validations) {
+    if (!e.v->is_object()) return e.err("expected an object");
+    VOUCH_RETURN_IF_ERROR(e.object({"expression", "message", "messageExpression", "reason"}));
+    CelValidation val;
+    VOUCH_ASSIGN_OR_RETURN(val.expression, e.at("expression").str(true));
+    VOUCH_ASSIGN_OR_RETURN(val.message, e.at("message").str());
+    VOUCH_ASSIGN_OR_RETURN(val.message_expression, e.at("messageExpression").str());
+    // The API server's status reason for a denial; Kyverno's webhook answers without one, and
+    // so does vouch's (docs/cel.md), so only its value is checked.
+    VOUCH_ASSIGN_OR_RETURN(std::string reason, e.at("reason").str());
+    if (!reason.empty() && reason != "Unauthorized" && reason != "Forbidden" && reason != "Invalid" &&
+        reason != "RequestEntityTooLarge")
+      return e.at("reason").err(
+          fmt::format("expected Unauthorized, Forbidden, Invalid or RequestEntityTooLarge, got {}", reason));
+    out.push_back(std::move(val));
+  }
+  return out;
+}
+
+Result<std::vector<CelNamedExpression>> parse_named_expressions(const JsonField& f, std::string_view name_key,
+                                                                std::string_view expr_key) {
+  std::vector<CelNamedExpression> out;
+  VOUCH_ASSIGN_OR_RETURN(auto items, f.list());
+  for (const auto& e : items) {
+    if (!e.v->is_object()) return e.err("expected an object");
+    VOUCH_RETURN_IF_ERROR(e.object({name_key, expr_key}));
+    CelNamedExpression n;
+    VOUCH_ASSIGN_OR_RETURN(n.name, e.at(name_key).str(true));
+    VOUCH_ASSIGN_OR_RETURN(n.expression, e.at(expr_key).str(true));
+    out.push_back(std::move(n));
+  }
+  return out;
+}
+
 
 namespace {
 
@@ -464,53 +476,60 @@ Result<Policy> parse_cel_policy(const bj::value& doc) {
   VOUCH_ASSIGN_OR_RETURN(p.name, string_field(*meta, "name", "metadata", true));
   const bj::object* spec = object_at(o, "spec");
   if (!spec) return invalid_input("spec: required");
-  for (const char* unsupported : {"paramKind", "evaluation", "autogen", "webhookConfiguration"}) {
-    auto* v = spec->if_contains(unsupported);
-    if (!v || v->is_null()) continue;
-    // Only the settings that change nothing offline are accepted.
-    if (std::string_view(unsupported) == "webhookConfiguration") continue;
-    if (std::string_view(unsupported) == "evaluation") {
-      const bj::object* ev = v->is_object() ? &v->get_object() : nullptr;
-      auto* mode = ev ? ev->if_contains("mode") : nullptr;
-      if (mode && !mode->is_null()) {
-        if (!mode->is_string() || (mode->get_string() != "Kubernetes" && mode->get_string() != "JSON"))
-          return invalid_input(fmt::format("spec.evaluation.mode: expected Kubernetes or JSON, got {}", bj::serialize(*mode)));
-        p.json_mode = mode->get_string() == "JSON";
-      }
-      continue;
-    }
-    if (std::string_view(unsupported) == "autogen") {
-      // Pod controllers are not given policies of their own here (docs/cel.md); an explicit empty
-      // list, which turns autogen off, is what vouch does anyway, and a list naming controllers
-      // is refused rather than left without effect.
-      JsonField a{v, "spec.autogen"};
-      VOUCH_RETURN_IF_ERROR(a.object({"podControllers"}));
-      VOUCH_RETURN_IF_ERROR(a.at("podControllers").object({"controllers"}));
-      VOUCH_ASSIGN_OR_RETURN(auto controllers, a.at("podControllers").at("controllers").strings());
-      if (!controllers.empty())
-        return a.at("podControllers").at("controllers").err("autogen for Pod controllers is not supported");
-      continue;
-    }
-    return invalid_input(fmt::format("spec.{} is not supported", unsupported));
+  JsonField spec_field{&o.at("spec"), "spec"};
+  const bool vap = p.kind == "ValidatingAdmissionPolicy";
+  if (vap) {
+    VOUCH_RETURN_IF_ERROR(spec_field.only({"paramKind", "matchConstraints", "validations", "failurePolicy",
+                                           "auditAnnotations", "matchConditions", "variables"}));
+  } else {
+    VOUCH_RETURN_IF_ERROR(spec_field.only({"matchConstraints", "validations", "failurePolicy", "auditAnnotations",
+                                           "matchConditions", "variables", "validationActions", "evaluation",
+                                           "autogen", "webhookConfiguration"}));
   }
-  VOUCH_ASSIGN_OR_RETURN(p.match, match_field(object_at(*spec, "matchConstraints"), "spec.matchConstraints"));
-  VOUCH_ASSIGN_OR_RETURN(p.match_conditions, named_field(*spec, "matchConditions", "name", "expression", "spec"));
-  VOUCH_ASSIGN_OR_RETURN(p.variables, named_field(*spec, "variables", "name", "expression", "spec"));
-  VOUCH_ASSIGN_OR_RETURN(p.audit_annotations, named_field(*spec, "auditAnnotations", "key", "valueExpression", "spec"));
-  if (auto* v = spec->if_contains("validations"); v && !v->is_null()) {
-    if (!v->is_array()) return invalid_input("spec.validations: expected a list");
-    for (size_t i = 0; i < v->get_array().size(); ++i) {
-      const auto& e = v->get_array()[i];
-      std::string at = fmt::format("spec.validations[{}]", i);
-      if (!e.is_object()) return invalid_input(fmt::format("{}: expected an object", at));
-      CelValidation val;
-      VOUCH_ASSIGN_OR_RETURN(val.expression, string_field(e.get_object(), "expression", at, true));
-      VOUCH_ASSIGN_OR_RETURN(val.message, string_field(e.get_object(), "message", at, false));
-      VOUCH_ASSIGN_OR_RETURN(val.message_expression, string_field(e.get_object(), "messageExpression", at, false));
-      p.validations.push_back(std::move(val));
+  if (spec_field.at("paramKind").present()) return spec_field.at("paramKind").err("parameter resources are not supported");
+  bool admission = true, background = true;
+  if (JsonField e = spec_field.at("evaluation"); e.present()) {
+    VOUCH_RETURN_IF_ERROR(e.object({"mode", "admission", "background"}));
+    VOUCH_ASSIGN_OR_RETURN(std::string mode, e.at("mode").str());
+    if (!mode.empty() && mode != "Kubernetes" && mode != "JSON")
+      return e.at("mode").err(fmt::format("expected Kubernetes or JSON, got {}", mode));
+    p.json_mode = mode == "JSON";
+    VOUCH_RETURN_IF_ERROR(e.at("admission").object({"enabled"}));
+    VOUCH_RETURN_IF_ERROR(e.at("background").object({"enabled"}));
+    VOUCH_ASSIGN_OR_RETURN(admission, e.at("admission").at("enabled").boolean(true));
+    VOUCH_ASSIGN_OR_RETURN(background, e.at("background").at("enabled").boolean(true));
+  }
+  int timeout = 10;
+  if (JsonField w = spec_field.at("webhookConfiguration"); w.present()) {
+    VOUCH_RETURN_IF_ERROR(w.object({"timeoutSeconds"}));
+    if (const bj::value* t = w.at("timeoutSeconds").v; !t->is_null()) {
+      if (!t->is_int64() || t->get_int64() < 1 || t->get_int64() > 30)
+        return w.at("timeoutSeconds").err("expected an integer between 1 and 30");
+      timeout = static_cast<int>(t->get_int64());
     }
   }
-  if (p.validations.empty()) return invalid_input("spec.validations: at least one validation is required");
+  // spec.autogen.podControllers is read when the policy's variants for Pod controllers are made
+  // (below); Kyverno's other autogen, a ValidatingAdmissionPolicy for the API server to enforce
+  // in its place, is refused rather than left without effect.
+  if (JsonField a = spec_field.at("autogen"); a.present()) {
+    VOUCH_RETURN_IF_ERROR(a.object({"podControllers", "validatingAdmissionPolicy"}));
+    VOUCH_RETURN_IF_ERROR(a.at("podControllers").object({"controllers"}));
+    VOUCH_ASSIGN_OR_RETURN([[maybe_unused]] auto names, a.at("podControllers").at("controllers").strings());
+    VOUCH_RETURN_IF_ERROR(a.at("validatingAdmissionPolicy").object({"enabled"}));
+    VOUCH_ASSIGN_OR_RETURN(bool vap_autogen, a.at("validatingAdmissionPolicy").at("enabled").boolean(false));
+    if (vap_autogen)
+      return a.at("validatingAdmissionPolicy").at("enabled").err(
+          "generating a ValidatingAdmissionPolicy is not supported; vouch evaluates the policy itself (set false or "
+          "remove)");
+  }
+  VOUCH_ASSIGN_OR_RETURN(p.match, cel_internal::parse_match_constraints(spec_field.at("matchConstraints")));
+  VOUCH_ASSIGN_OR_RETURN(p.match_conditions,
+                         cel_internal::parse_named_expressions(spec_field.at("matchConditions"), "name", "expression"));
+  VOUCH_ASSIGN_OR_RETURN(p.variables,
+                         cel_internal::parse_named_expressions(spec_field.at("variables"), "name", "expression"));
+  VOUCH_ASSIGN_OR_RETURN(p.audit_annotations, cel_internal::parse_named_expressions(spec_field.at("auditAnnotations"),
+                                                                                    "key", "valueExpression"));
+  VOUCH_ASSIGN_OR_RETURN(p.validations, cel_internal::parse_validations(spec_field.at("validations")));
   VOUCH_ASSIGN_OR_RETURN(p.validation_actions, strings_field(*spec, "validationActions", "spec"));
   for (const auto& a : p.validation_actions)
     if (a != "Deny" && a != "Audit" && a != "Warn")
@@ -520,12 +539,26 @@ Result<Policy> parse_cel_policy(const bj::value& doc) {
   if (p.failure_policy != "Fail" && p.failure_policy != "Ignore")
     return invalid_input(fmt::format("spec.failurePolicy: expected Fail or Ignore, got {}", p.failure_policy));
   VOUCH_RETURN_IF_ERROR(compile_cel_policy(p));
+  if (p.kind == "ValidatingPolicy" && !p.json_mode) {
+    VOUCH_ASSIGN_OR_RETURN(auto specs, cel_autogen_specs(*spec));
+    for (auto& variant_spec : specs) {
+      bj::object variant = o;
+      variant["spec"] = std::move(variant_spec);
+      auto parsed = parse_cel_policy(variant);
+      if (!parsed.ok())
+        return invalid_input(fmt::format("autogen for Pod controllers: {}", parsed.error().message));
+      p.autogen.push_back(parsed->cel);
+    }
+  }
 
   Policy out;
   out.api_version = p.api_version;
   out.kind = p.kind;
   out.name = p.name;
   out.failure_policy = p.failure_policy;
+  out.admission = admission;
+  out.background = background;
+  out.webhook_timeout_seconds = timeout;
   out.raw = doc;
   bool deny = p.validation_actions.empty() || std::find(p.validation_actions.begin(), p.validation_actions.end(), "Deny") !=
                                                   p.validation_actions.end();
@@ -544,8 +577,8 @@ Status apply_binding(const bj::value& doc, std::vector<Policy>& policies) {
   for (const auto& a : actions)
     if (a != "Deny" && a != "Audit" && a != "Warn") return invalid_input(fmt::format("spec.validationActions: unknown action {}", a));
   std::optional<CelMatchConstraints> match;
-  if (const bj::object* m = object_at(*spec, "matchResources")) {
-    VOUCH_ASSIGN_OR_RETURN(match, match_field(m, "spec.matchResources"));
+  if (JsonField m{&doc.get_object().at("spec"), "spec"}; m.at("matchResources").present()) {
+    VOUCH_ASSIGN_OR_RETURN(match, cel_internal::parse_match_constraints(m.at("matchResources")));
   }
   for (auto& p : policies) {
     if (!p.cel || p.cel->kind != "ValidatingAdmissionPolicy" || p.name != name) continue;
@@ -595,7 +628,18 @@ std::vector<RuleResult> evaluate_cel_policy(const CelPolicy& p, const Request& r
   std::vector<RuleResult> out;
   const auto& c = *p.compiled;
   RequestFacts f = cel_internal::request_facts(request);
-  if (!cel_internal::cel_policy_takes(p, f, request)) return out;
+  if (!cel_internal::cel_policy_takes(p, f, request)) {
+    for (const auto& variant : p.autogen) {
+      if (!cel_internal::cel_policy_takes(*variant, f, request)) continue;
+      out = evaluate_cel_policy(*variant, request, cluster);
+      for (auto& r : out) {
+        r.autogen = true;
+        r.origin_rule = p.name;
+      }
+      break;
+    }
+    return out;
+  }
 
   RuleResult result;
   result.policy = p.name;

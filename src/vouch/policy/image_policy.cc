@@ -360,6 +360,14 @@ std::string pod_spec_path(const cel_internal::RequestFacts& f) {
   return "";
 }
 
+// The autogen variant (for a Pod controller) that takes a request the policy itself does not.
+const ImageValidatingPolicy* autogen_variant(const ImageValidatingPolicy& p, const cel_internal::RequestFacts& f,
+                                             const Request& request) {
+  for (const auto& variant : p.autogen)
+    if (cel_internal::constraints_match(variant->match, f, request)) return variant.get();
+  return nullptr;
+}
+
 bool has_action(const ImageValidatingPolicy& p, std::string_view action) {
   if (p.validation_actions.empty()) return action == "Deny";
   return std::find(p.validation_actions.begin(), p.validation_actions.end(), action) != p.validation_actions.end();
@@ -499,7 +507,16 @@ std::vector<RuleResult> evaluate_image_policy(const ImageValidatingPolicy& p, co
   std::vector<RuleResult> out;
   const auto& c = *p.compiled;
   cel_internal::RequestFacts f = cel_internal::request_facts(request);
-  if (!cel_internal::constraints_match(p.match, f, request)) return out;
+  if (!cel_internal::constraints_match(p.match, f, request)) {
+    if (const ImageValidatingPolicy* variant = autogen_variant(p, f, request)) {
+      out = evaluate_image_policy(*variant, request, verifier);
+      for (auto& r : out) {
+        r.autogen = true;
+        r.origin_rule = p.name;
+      }
+    }
+    return out;
+  }
 
   RuleResult result;
   result.policy = p.name;
@@ -670,7 +687,10 @@ DigestMutation mutate_image_digests(const ImageValidatingPolicy& p, const Reques
   if (!p.mutate_digest) return out;
   const auto& c = *p.compiled;
   cel_internal::RequestFacts f = cel_internal::request_facts(request);
-  if (!cel_internal::constraints_match(p.match, f, request)) return out;
+  if (!cel_internal::constraints_match(p.match, f, request)) {
+    const ImageValidatingPolicy* variant = autogen_variant(p, f, request);
+    return variant ? mutate_image_digests(*variant, request, verifier) : out;
+  }
   RuleResult result;
   result.policy = p.name;
   result.rule = "mutateDigest";

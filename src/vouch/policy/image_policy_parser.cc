@@ -5,64 +5,14 @@
 
 #include <fmt/format.h>
 
+#include "cel_autogen.h"
+#include "cel_internal.h"
 #include "image_policy_internal.h"
 #include "json_field.h"
 #include "vouch/policy/image_policy.h"
 
 namespace vouch::policy {
 namespace {
-
-Result<std::vector<CelResourceRule>> resource_rules(const JsonField& f) {
-  std::vector<CelResourceRule> out;
-  VOUCH_ASSIGN_OR_RETURN(auto items, f.list());
-  for (const auto& r : items) {
-    VOUCH_RETURN_IF_ERROR(r.object({"apiGroups", "apiVersions", "operations", "resources", "resourceNames", "scope"}));
-    CelResourceRule rule;
-    VOUCH_ASSIGN_OR_RETURN(rule.api_groups, r.at("apiGroups").strings());
-    VOUCH_ASSIGN_OR_RETURN(rule.api_versions, r.at("apiVersions").strings());
-    VOUCH_ASSIGN_OR_RETURN(rule.operations, r.at("operations").strings());
-    VOUCH_ASSIGN_OR_RETURN(rule.resources, r.at("resources").strings());
-    VOUCH_ASSIGN_OR_RETURN(rule.resource_names, r.at("resourceNames").strings());
-    VOUCH_ASSIGN_OR_RETURN(std::string scope, r.at("scope").str());
-    // Every object vouch sees is judged by its kind; a scope narrower than "*" would need the
-    // API server's discovery to tell namespaced kinds from cluster-scoped ones.
-    if (!scope.empty() && scope != "*") return r.at("scope").err(fmt::format("scope {} is not supported (only *)", scope));
-    for (const auto& op : rule.operations)
-      if (op != "CREATE" && op != "UPDATE" && op != "DELETE" && op != "CONNECT" && op != "*")
-        return r.at("operations").err(fmt::format("unknown operation {}", op));
-    out.push_back(std::move(rule));
-  }
-  return out;
-}
-
-Result<CelMatchConstraints> match_constraints(const JsonField& f) {
-  VOUCH_RETURN_IF_ERROR(
-      f.object({"resourceRules", "excludeResourceRules", "namespaceSelector", "objectSelector", "matchPolicy"}));
-  CelMatchConstraints m;
-  VOUCH_ASSIGN_OR_RETURN(m.resource_rules, resource_rules(f.at("resourceRules")));
-  VOUCH_ASSIGN_OR_RETURN(m.exclude_resource_rules, resource_rules(f.at("excludeResourceRules")));
-  VOUCH_ASSIGN_OR_RETURN(m.namespace_selector, parse_label_selector(f.at("namespaceSelector")));
-  VOUCH_ASSIGN_OR_RETURN(m.object_selector, parse_label_selector(f.at("objectSelector")));
-  VOUCH_ASSIGN_OR_RETURN(std::string match_policy, f.at("matchPolicy").str());
-  // Equivalent is the API server's default and what matching by kind gives; Exact is the same
-  // for objects sent in the version a rule names.
-  if (!match_policy.empty() && match_policy != "Equivalent" && match_policy != "Exact")
-    return f.at("matchPolicy").err(fmt::format("expected Equivalent or Exact, got {}", match_policy));
-  return m;
-}
-
-Result<std::vector<CelNamedExpression>> named(const JsonField& f, std::string_view name_key, std::string_view expr_key) {
-  std::vector<CelNamedExpression> out;
-  VOUCH_ASSIGN_OR_RETURN(auto items, f.list());
-  for (const auto& e : items) {
-    VOUCH_RETURN_IF_ERROR(e.object({name_key, expr_key}));
-    CelNamedExpression n;
-    VOUCH_ASSIGN_OR_RETURN(n.name, e.at(name_key).str(true));
-    VOUCH_ASSIGN_OR_RETURN(n.expression, e.at(expr_key).str(true));
-    out.push_back(std::move(n));
-  }
-  return out;
-}
 
 Result<IvpolStringSource> string_source(const JsonField& f) {
   VOUCH_RETURN_IF_ERROR(f.object({"value", "expression"}));
@@ -212,26 +162,15 @@ Result<Policy> parse_image_policy(const bj::value& doc) {
                                      "evaluation", "webhookConfiguration", "autogen"}));
   JsonField mc = spec.at("matchConstraints");
   if (!mc.present()) return mc.err("a matchConstraints with at least one resource rule is required");
-  VOUCH_ASSIGN_OR_RETURN(p.match, match_constraints(mc));
+  VOUCH_ASSIGN_OR_RETURN(p.match, cel_internal::parse_match_constraints(mc));
   if (p.match.resource_rules.empty())
     return mc.at("resourceRules").err("a matchConstraints with at least one resource rule is required");
-  VOUCH_ASSIGN_OR_RETURN(p.match_conditions, named(spec.at("matchConditions"), "name", "expression"));
-  VOUCH_ASSIGN_OR_RETURN(p.variables, named(spec.at("variables"), "name", "expression"));
-  VOUCH_ASSIGN_OR_RETURN(p.audit_annotations, named(spec.at("auditAnnotations"), "key", "valueExpression"));
-  VOUCH_ASSIGN_OR_RETURN(p.images, named(spec.at("images"), "name", "expression"));
+  VOUCH_ASSIGN_OR_RETURN(p.match_conditions, cel_internal::parse_named_expressions(spec.at("matchConditions"), "name", "expression"));
+  VOUCH_ASSIGN_OR_RETURN(p.variables, cel_internal::parse_named_expressions(spec.at("variables"), "name", "expression"));
+  VOUCH_ASSIGN_OR_RETURN(p.audit_annotations, cel_internal::parse_named_expressions(spec.at("auditAnnotations"), "key", "valueExpression"));
+  VOUCH_ASSIGN_OR_RETURN(p.images, cel_internal::parse_named_expressions(spec.at("images"), "name", "expression"));
 
-  VOUCH_ASSIGN_OR_RETURN(auto validations, spec.at("validations").list());
-  if (validations.empty()) return spec.at("validations").err("at least one validation is required");
-  for (const auto& v : validations) {
-    VOUCH_RETURN_IF_ERROR(v.object({"expression", "message", "messageExpression", "reason"}));
-    CelValidation val;
-    VOUCH_ASSIGN_OR_RETURN(val.expression, v.at("expression").str(true));
-    VOUCH_ASSIGN_OR_RETURN(val.message, v.at("message").str());
-    VOUCH_ASSIGN_OR_RETURN(val.message_expression, v.at("messageExpression").str());
-    VOUCH_ASSIGN_OR_RETURN(std::string reason, v.at("reason").str());  // the API server's status reason: no effect here
-    (void)reason;
-    p.validations.push_back(std::move(val));
-  }
+  VOUCH_ASSIGN_OR_RETURN(p.validations, cel_internal::parse_validations(spec.at("validations")));
   VOUCH_ASSIGN_OR_RETURN(p.validation_actions, spec.at("validationActions").strings());
   for (const auto& a : p.validation_actions)
     if (a != "Deny" && a != "Audit" && a != "Warn")
@@ -315,16 +254,21 @@ Result<Policy> parse_image_policy(const bj::value& doc) {
       timeout = static_cast<int>(t->get_int64());
     }
   }
+  // spec.autogen.podControllers: the policy's variants for Pod controllers (cel_autogen.h).
   if (JsonField a = spec.at("autogen"); a.present()) {
     VOUCH_RETURN_IF_ERROR(a.object({"podControllers"}));
     VOUCH_RETURN_IF_ERROR(a.at("podControllers").object({"controllers"}));
-    VOUCH_ASSIGN_OR_RETURN(auto controllers, a.at("podControllers").at("controllers").strings());
-    // Pod controllers are not given policies of their own here (see docs/cel.md); an explicit
-    // empty list, which turns autogen off, is what vouch does anyway.
-    if (!controllers.empty())
-      return a.at("podControllers").at("controllers").err("autogen for Pod controllers is not supported");
+    VOUCH_ASSIGN_OR_RETURN([[maybe_unused]] auto names, a.at("podControllers").at("controllers").strings());
   }
   VOUCH_RETURN_IF_ERROR(image_policy_internal::compile_image_policy(p));
+  VOUCH_ASSIGN_OR_RETURN(auto variant_specs, cel_autogen_specs(spec.v->get_object()));
+  for (auto& variant_spec : variant_specs) {
+    bj::object variant = doc.get_object();
+    variant["spec"] = std::move(variant_spec);
+    auto parsed = parse_image_policy(variant);
+    if (!parsed.ok()) return invalid_input(fmt::format("autogen for Pod controllers: {}", parsed.error().message));
+    p.autogen.push_back(parsed->image_policy);
+  }
 
   Policy out;
   out.api_version = p.api_version;

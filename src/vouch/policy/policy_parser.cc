@@ -7,6 +7,7 @@
 
 #include "autogen.h"
 #include "cel_exception.h"
+#include "cel_internal.h"
 #include "json_field.h"
 #include "vouch/base/json.h"
 #include "vouch/base/bytes.h"
@@ -330,23 +331,6 @@ CelPolicy match_all_cel(const std::string& name, const std::string& failure_poli
   return p;
 }
 
-Result<std::vector<CelNamedExpression>> parse_named_expressions(const JsonField& f, std::string_view name_key,
-                                                                std::string_view expr_key) {
-  std::vector<CelNamedExpression> out;
-  VOUCH_ASSIGN_OR_RETURN(auto items, f.list());
-  for (const auto& i : items) {
-    VOUCH_RETURN_IF_ERROR(i.object());
-    if (!i.v->is_object()) return i.err("expected an object");
-    VOUCH_RETURN_IF_ERROR(i.only({name_key, expr_key}));
-    CelNamedExpression n;
-    VOUCH_ASSIGN_OR_RETURN(n.name, i.at(name_key).str());
-    VOUCH_ASSIGN_OR_RETURN(n.expression, i.at(expr_key).str());
-    if (n.name.empty()) return i.at(name_key).err("required");
-    if (n.expression.empty()) return i.at(expr_key).err("required");
-    out.push_back(std::move(n));
-  }
-  return out;
-}
 
 // Compiles a CelPolicy built from a ClusterPolicy's fields; an error names the field as
 // written (`where` maps the CelPolicy's own paths back to them).
@@ -373,9 +357,9 @@ Status parse_validate_cel(const JsonField& f, const JsonField& preconditions_fie
     v.unsupported_kind = "cel.paramKind";
     return ok_status();
   }
-  VOUCH_ASSIGN_OR_RETURN(auto preconditions, parse_named_expressions(preconditions_field, "name", "expression"));
-  VOUCH_ASSIGN_OR_RETURN(auto variables, parse_named_expressions(f.at("variables"), "name", "expression"));
-  VOUCH_ASSIGN_OR_RETURN(auto audit, parse_named_expressions(f.at("auditAnnotations"), "key", "valueExpression"));
+  VOUCH_ASSIGN_OR_RETURN(auto preconditions, cel_internal::parse_named_expressions(preconditions_field, "name", "expression"));
+  VOUCH_ASSIGN_OR_RETURN(auto variables, cel_internal::parse_named_expressions(f.at("variables"), "name", "expression"));
+  VOUCH_ASSIGN_OR_RETURN(auto audit, cel_internal::parse_named_expressions(f.at("auditAnnotations"), "key", "valueExpression"));
   VOUCH_ASSIGN_OR_RETURN(auto exprs, f.at("expressions").list());
   if (exprs.empty()) return f.at("expressions").err("at least one expression is required");
   for (size_t i = 0; i < exprs.size(); ++i) {
@@ -752,7 +736,7 @@ Result<Rule> parse_rule(const JsonField& f) {
   VOUCH_RETURN_IF_ERROR(valid(f.at("skipBackgroundRequests").boolean()));
   // celPreconditions are read by validate.cel (parse_validate_cel); elsewhere Kyverno does not
   // evaluate them either, which `vouch policy lint` points out.
-  VOUCH_RETURN_IF_ERROR(valid(parse_named_expressions(f.at("celPreconditions"), "name", "expression")));
+  VOUCH_RETURN_IF_ERROR(valid(cel_internal::parse_named_expressions(f.at("celPreconditions"), "name", "expression")));
   VOUCH_ASSIGN_OR_RETURN(r.image_extractors, parse_image_extractors(f.at("imageExtractors")));
   if (f.at("validate").present()) {
     VOUCH_ASSIGN_OR_RETURN(Validation v, parse_validation(f.at("validate"), f));
@@ -853,7 +837,7 @@ Result<Policy> parse_policy(const bj::value& doc) {
     p.webhook_timeout_seconds = static_cast<int>(t);
   }
   if (JsonField mc = spec.at("webhookConfiguration").at("matchConditions"); mc.present()) {
-    VOUCH_ASSIGN_OR_RETURN(auto conditions, parse_named_expressions(mc, "name", "expression"));
+    VOUCH_ASSIGN_OR_RETURN(auto conditions, cel_internal::parse_named_expressions(mc, "name", "expression"));
     if (conditions.size() > 64) return mc.err("at most 64 match conditions are allowed");
     auto match = std::make_shared<CelPolicy>(match_all_cel(p.name, p.failure_policy));
     match->match_conditions = std::move(conditions);

@@ -607,5 +607,38 @@ spec:
   EXPECT_EQ(webhooks(v, "ValidatingWebhookConfiguration").size(), 1u);
 }
 
+// A ValidatingPolicy on Pods goes to the validating webhook with its autogen controllers
+// (Kyverno's default: every Pod controller); a JSON-mode one never reaches the API server.
+TEST(AdmissionManifests, ValidatingPolicyGoesToTheValidatingWebhookWithItsControllers) {
+  const char* vpol = R"(apiVersion: policies.kyverno.io/v1
+kind: ValidatingPolicy
+metadata: {name: pods}
+spec:
+  webhookConfiguration: {timeoutSeconds: 15}
+  matchConstraints:
+    resourceRules:
+      - {apiGroups: [""], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [pods]}
+  validations:
+    - expression: "true"
+)";
+  Manifests m = build({file("vpol.yaml", vpol)});
+  EXPECT_EQ(webhooks(m, "MutatingWebhookConfiguration").size(), 0u);
+  auto validating = webhooks(m, "ValidatingWebhookConfiguration");
+  ASSERT_EQ(validating.count("validate.vouch.svc-fail"), 1u);
+  const auto& hook = validating.at("validate.vouch.svc-fail");
+  EXPECT_EQ(rule_lines(hook),
+            (std::vector<std::string>{"/v1/pods:CREATE,UPDATE", "apps/v1/daemonsets:CREATE,UPDATE",
+                                      "apps/v1/deployments:CREATE,UPDATE", "apps/v1/replicasets:CREATE,UPDATE",
+                                      "apps/v1/statefulsets:CREATE,UPDATE", "batch/v1/cronjobs:CREATE,UPDATE",
+                                      "batch/v1/jobs:CREATE,UPDATE"}));
+  EXPECT_EQ(hook.at("timeoutSeconds"), 15);
+
+  std::string json_mode = std::string(vpol) + "  evaluation: {mode: JSON}\n";
+  auto only_json = build_manifests({file("vpol.yaml", json_mode)}, options());
+  EXPECT_FALSE(only_json.ok());
+  std::string background = std::string(vpol) + "  evaluation: {admission: {enabled: false}}\n";
+  EXPECT_FALSE(build_manifests({file("vpol.yaml", background)}, options()).ok());
+}
+
 }  // namespace
 }  // namespace vouch::admission

@@ -161,25 +161,143 @@ spec: {policyName: missing, validationActions: [Deny]}
   EXPECT_FALSE(orphan.ok());
 }
 
-// Kyverno generates policies for Pod controllers from a ValidatingPolicy on Pods; vouch does not
-// (docs/cel.md), so a list naming controllers is refused rather than accepted without effect.
-TEST(CelPolicy, AutogenNamingControllersIsRefused) {
-  std::string policy = std::string(kValidatingPolicy);
-  auto with_autogen = [&](std::string_view autogen) {
-    std::string text = policy;
+constexpr const char* kPodPolicy = R"yaml(
+apiVersion: policies.kyverno.io/v1
+kind: ValidatingPolicy
+metadata: {name: no-host-path}
+spec:
+  validationActions: [Deny]
+  matchConstraints:
+    resourceRules:
+    - apiGroups: [""]
+      apiVersions: [v1]
+      operations: [CREATE, UPDATE]
+      resources: [pods]
+  matchConditions:
+  - name: labelled
+    expression: "has(object.metadata.labels) && object.metadata.namespace != 'kube-system'"
+  validations:
+  - expression: "!has(object.spec.volumes) || object.spec.volumes.all(v, !has(v.hostPath))"
+    messageExpression: "'hostPath in ' + object.metadata.labels.app"
+)yaml";
+
+// A Pod spec with (or without) a hostPath volume, as a Pod or inside a controller's template.
+bj::value workload(std::string_view kind, bool host_path) {
+  std::string pod_spec = host_path ? R"({"containers": [{"name": "c", "image": "nginx"}],
+      "volumes": [{"name": "v", "hostPath": {"path": "/"}}]})"
+                                   : R"({"containers": [{"name": "c", "image": "nginx"}]})";
+  std::string meta = R"({"labels": {"app": "web"}})";
+  std::string api = "v1", spec = pod_spec;
+  if (kind == "Deployment" || kind == "StatefulSet" || kind == "DaemonSet" || kind == "ReplicaSet") api = "apps/v1";
+  if (kind == "Job" || kind == "CronJob") api = "batch/v1";
+  if (kind != "Pod") spec = fmt::format(R"({{"template": {{"metadata": {}, "spec": {}}}}})", meta, pod_spec);
+  if (kind == "CronJob") spec = fmt::format(R"({{"schedule": "* * * * *", "jobTemplate": {{"spec": {}}}}})", spec);
+  // The controller's own metadata has no labels: only the template's satisfy the match condition.
+  std::string own_meta = kind == "Pod" ? R"({"name": "w", "namespace": "prod", "labels": {"app": "web"}})"
+                                       : R"({"name": "w", "namespace": "prod"})";
+  return *json::parse(fmt::format(R"({{"apiVersion": "{}", "kind": "{}", "metadata": {}, "spec": {}}})", api, kind,
+                                  own_meta, spec));
+}
+
+// Kyverno's autogen: a ValidatingPolicy on Pods also judges the Pod controllers, reading their
+// template where the policy reads the Pod.
+TEST(CelPolicy, AutogenJudgesPodControllersThroughTheirTemplate) {
+  auto policies = parse_policies(kPodPolicy, "vpol.yaml");
+  ASSERT_TRUE(policies.ok()) << policies.error().message;
+  const Policy& p = (*policies)[0];
+  ASSERT_EQ(p.cel->autogen.size(), 2u);  // CronJobs, then the other controllers
+  for (std::string_view kind : {"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"}) {
+    auto bad = run(p, workload(kind, true));
+    ASSERT_EQ(bad.size(), 1u) << kind;
+    EXPECT_EQ(bad[0].status, RuleStatus::kFail) << kind;
+    EXPECT_EQ(bad[0].message, "hostPath in web") << kind;
+    EXPECT_EQ(bad[0].policy, "no-host-path");
+    EXPECT_EQ(bad[0].autogen, kind != "Pod") << kind;
+    auto good = run(p, workload(kind, false));
+    ASSERT_EQ(good.size(), 1u) << kind;
+    EXPECT_EQ(good[0].status, RuleStatus::kPass) << kind;
+  }
+  // object.metadata.namespace stays the controller's own (a template has none): kube-system's
+  // Deployments are left out by the match condition as its Pods are.
+  auto system = workload("Deployment", true);
+  system.as_object()["metadata"].as_object()["namespace"] = "kube-system";
+  EXPECT_TRUE(run(p, system).empty());
+  // Not a Pod controller: no result.
+  auto service = json::parse(R"({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}})");
+  EXPECT_TRUE(run(p, *service).empty());
+}
+
+TEST(CelPolicy, AutogenControllersNarrowTheListOrTurnItOff) {
+  auto with_autogen = [&](std::string_view autogen, std::string_view policy = kPodPolicy) {
+    std::string text(policy);
     text.replace(text.find("  validationActions"), 0, std::string(autogen));
     return parse_policies(text, "vpol.yaml");
   };
-  auto named = with_autogen("  autogen:\n    podControllers:\n      controllers: [deployments]\n");
-  ASSERT_FALSE(named.ok());
-  EXPECT_NE(named.error().message.find("spec.autogen.podControllers.controllers: autogen for Pod controllers is not supported"),
+  auto deployments = with_autogen("  autogen:\n    podControllers:\n      controllers: [deployments]\n");
+  ASSERT_TRUE(deployments.ok()) << deployments.error().message;
+  ASSERT_EQ((*deployments)[0].cel->autogen.size(), 1u);
+  EXPECT_EQ(run((*deployments)[0], workload("Deployment", true)).size(), 1u);
+  EXPECT_TRUE(run((*deployments)[0], workload("Job", true)).empty());
+  EXPECT_TRUE(run((*deployments)[0], workload("CronJob", true)).empty());
+
+  auto off = with_autogen("  autogen:\n    podControllers:\n      controllers: []\n");
+  ASSERT_TRUE(off.ok()) << off.error().message;
+  EXPECT_TRUE((*off)[0].cel->autogen.empty());
+  EXPECT_TRUE(run((*off)[0], workload("Deployment", true)).empty());
+
+  auto unknown_name = with_autogen("  autogen:\n    podControllers:\n      controllers: [deployment]\n");
+  ASSERT_FALSE(unknown_name.ok());
+  EXPECT_NE(unknown_name.error().message.find("spec.autogen.podControllers.controllers[0]: expected one of"),
             std::string::npos)
-      << named.error().message;
+      << unknown_name.error().message;
   auto unknown = with_autogen("  autogen:\n    podControlers: {}\n");
   ASSERT_FALSE(unknown.ok());
   EXPECT_NE(unknown.error().message.find("spec.autogen.podControlers: unknown field"), std::string::npos)
       << unknown.error().message;
-  EXPECT_TRUE(with_autogen("  autogen:\n    podControllers:\n      controllers: []\n").ok());
+  auto vap = with_autogen("  autogen:\n    validatingAdmissionPolicy: {enabled: true}\n");
+  ASSERT_FALSE(vap.ok());
+  EXPECT_NE(vap.error().message.find("spec.autogen.validatingAdmissionPolicy.enabled: generating"), std::string::npos)
+      << vap.error().message;
+  EXPECT_TRUE(with_autogen("  autogen:\n    validatingAdmissionPolicy: {enabled: false}\n").ok());
+
+  // Not Kyverno's "Pods only" shape: no variants.
+  auto not_only_pods = std::string(kPodPolicy);
+  not_only_pods.replace(not_only_pods.find("resources: [pods]"), 17, "resources: [pods, services]");
+  auto several = parse_policies(not_only_pods, "vpol.yaml");
+  ASSERT_TRUE(several.ok()) << several.error().message;
+  EXPECT_TRUE((*several)[0].cel->autogen.empty());
+  auto selected = with_autogen("  autogen: {}\n", std::string(kPodPolicy).replace(
+                                                      std::string(kPodPolicy).find("    resourceRules:"), 0,
+                                                      "    objectSelector: {matchLabels: {a: b}}\n"));
+  ASSERT_TRUE(selected.ok()) << selected.error().message;
+  EXPECT_TRUE((*selected)[0].cel->autogen.empty());
+}
+
+TEST(CelPolicy, UnknownFieldsAreRefusedWithTheirPath) {
+  auto refusal = [](std::string_view from, std::string_view to) {
+    std::string text(kPodPolicy);
+    text.replace(text.find(from), from.size(), std::string(to));
+    auto r = parse_policies(text, "vpol.yaml");
+    return r.ok() ? std::string("accepted") : r.error().message;
+  };
+  EXPECT_NE(refusal("  validationActions", "  validationAction: [Deny]\n  validationActions").find(
+                "spec.validationAction: unknown field"),
+            std::string::npos);
+  EXPECT_NE(refusal("      resources: [pods]", "      resources: [pods]\n      resourceName: [x]")
+                .find("spec.matchConstraints.resourceRules[0].resourceName: unknown field"),
+            std::string::npos);
+  EXPECT_NE(refusal("    messageExpression", "    mesage: x\n    messageExpression").find(
+                "spec.validations[0].mesage: unknown field"),
+            std::string::npos);
+  EXPECT_NE(refusal("    expression: \"has(", "    expresion: x\n    expression: \"has(").find(
+                "spec.matchConditions[0].expresion: unknown field"),
+            std::string::npos);
+  EXPECT_NE(refusal("  validations:", "  validations:\n  - expression: \"true\"\n    reason: Teapot").find(
+                "spec.validations[0].reason: expected Unauthorized"),
+            std::string::npos);
+  EXPECT_NE(refusal("  validationActions", "  evaluation: {admision: {enabled: false}}\n  validationActions")
+                .find("spec.evaluation.admision: unknown field"),
+            std::string::npos);
 }
 
 TEST(CelPolicy, CostLimitInAValidationIsAnError) {

@@ -219,6 +219,40 @@ TEST(ImagePolicy, VerifyImageSignaturesCountsVerifiedAttestors) {
   EXPECT_TRUE(run(p, pod({kSigned}, false), v).empty());
 }
 
+// Kyverno's autogen: the policy on Pods also judges Pod controllers, through their template
+// (the match condition reads the template's labels) and their template's images.
+TEST(ImagePolicy, AutogenJudgesPodControllers) {
+  Policy p = parse_one(policy_yaml("v1", R"y(  - expression: "images.containers.map(i, verifyImageSignatures(i, [attestors.key])).all(n, n == 1)"
+    message: "must be signed")y"));
+  ASSERT_EQ(p.image_policy->autogen.size(), 2u);
+  auto v = std::make_shared<FakeVerifier>();
+  v->data[kSigned] = image_data(kSigned);
+  v->data[kOther] = image_data(kOther);
+  v->signed_by[kSigned] = {"key"};
+  auto controller = [](std::string api, std::string kind, const std::string& image, bool cronjob) {
+    bj::value template_pod = pod({image});
+    bj::object tmpl{{"metadata", template_pod.at("metadata")}, {"spec", template_pod.at("spec")}};
+    bj::object spec{{"template", tmpl}};
+    if (cronjob) spec = bj::object{{"schedule", "* * * * *"}, {"jobTemplate", bj::object{{"spec", spec}}}};
+    return bj::value(bj::object{{"apiVersion", api}, {"kind", kind},
+                                {"metadata", bj::object{{"name", "w"}, {"namespace", "default"}}}, {"spec", spec}});
+  };
+  for (bool cronjob : {false, true}) {
+    std::string api = cronjob ? "batch/v1" : "apps/v1", kind = cronjob ? "CronJob" : "Deployment";
+    auto pass = run(p, controller(api, kind, kSigned, cronjob), v);
+    ASSERT_EQ(pass.size(), 1u) << kind;
+    EXPECT_EQ(pass[0].status, RuleStatus::kPass) << pass[0].message;
+    EXPECT_TRUE(pass[0].autogen);
+    auto fail = run(p, controller(api, kind, kOther, cronjob), v);
+    ASSERT_EQ(fail.size(), 1u) << kind;
+    EXPECT_EQ(fail[0].status, RuleStatus::kFail) << kind;
+    EXPECT_EQ(fail[0].message, "must be signed");
+  }
+  auto off = parse_one(policy_yaml("v1", "  - expression: 'true'", "  autogen: {podControllers: {controllers: []}}"));
+  EXPECT_TRUE(off.image_policy->autogen.empty());
+  EXPECT_TRUE(run(off, controller("apps/v1", "Deployment", kSigned, false), v).empty());
+}
+
 TEST(ImagePolicy, ImagesOutsideMatchImageReferencesAreNotVerified) {
   Policy p = parse_one(policy_yaml("v1", R"y(  - expression: "images.containers.size() == 1 && verifyImageSignatures('docker.io/library/nginx@sha256:1111111111111111111111111111111111111111111111111111111111111111', [attestors.key]) == 0")y"));
   auto v = std::make_shared<FakeVerifier>();
