@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/policy_inputs.h"
 #include "vouch/admission/policy_set.h"
 #include "vouch/admission/report_store.h"
 #include "vouch/admission/report_writer.h"
@@ -15,6 +16,7 @@
 #include "vouch/base/json.h"
 #include "vouch/net/http_server.h"
 #include "vouch/net/prometheus.h"
+#include "vouch/policy/cel_policy.h"
 #include "vouch/policy/document.h"
 #include "vouch/policy/lint.h"
 #include "vouch/verifiers/cosign.h"
@@ -45,6 +47,7 @@ struct ServeFlags {
   std::string registry_timeout = "30s";
   std::string reload_interval = "2s";
   std::string namespace_labels;
+  std::vector<std::string> parameter_resources;
   unsigned threads = 16;
   unsigned io_threads = 2;
   bool allow_insecure_registry = false;
@@ -111,6 +114,11 @@ Status serve(const ServeFlags& f) {
   options.evaluation_threads = f.threads;
   if (!f.namespace_labels.empty()) {
     VOUCH_ASSIGN_OR_RETURN(options.namespace_labels, load_namespace_labels(f.namespace_labels));
+  }
+  if (!f.parameter_resources.empty()) {
+    auto cluster = std::make_shared<policy::CelClusterData>();
+    VOUCH_ASSIGN_OR_RETURN(cluster->params, load_parameter_resources(f.parameter_resources));
+    options.cel_cluster = std::move(cluster);
   }
 
   verifiers::CosignOptions v;
@@ -312,6 +320,9 @@ void register_admission_commands(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--namespace-labels", f->namespace_labels,
                   "Namespaces with their labels (kubectl get namespaces -o json), for namespaceSelector");
+  cmd->add_option("--parameter-resource", f->parameter_resources,
+                  "Files or directories of ValidatingAdmissionPolicy parameter objects (ConfigMaps, custom\n"
+                  "resources) their bindings' paramRef picks from (read at start)");
   cmd->add_option("--threads", f->threads, "Evaluation threads (image verification waits on the registry here)")
       ->capture_default_str();
   cmd->add_option("--io-threads", f->io_threads, "Threads reading and writing connections")->capture_default_str();

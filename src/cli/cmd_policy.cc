@@ -107,6 +107,7 @@ struct ApplyOptions {
   std::vector<std::string> resources;
   std::vector<std::string> json_payloads;  // --json: payloads for JSON-mode ValidatingPolicies
   std::string context_file;                // --context-file: what the `resource` library reads
+  std::vector<std::string> parameter_resources;  // --parameter-resource: ValidatingAdmissionPolicy params
   std::string values;
   std::string user_info;
   std::vector<std::string> exceptions;
@@ -176,6 +177,11 @@ int apply(const ApplyOptions& opts) {
     std::shared_ptr<const policy::CelClusterData> cluster;
     if (!opts.context_file.empty()) {
       VOUCH_ASSIGN_OR_RETURN(cluster, load_cel_context(opts.context_file));
+    }
+    if (!opts.parameter_resources.empty()) {
+      auto more = std::make_shared<policy::CelClusterData>(cluster ? *cluster : policy::CelClusterData{});
+      VOUCH_ASSIGN_OR_RETURN(more->params, load_parameter_resources(opts.parameter_resources));
+      cluster = std::move(more);
     }
     policy::Engine engine({.verifier = std::move(verifier),
                            .image_policy_verifier = std::move(image_policy_verifier),
@@ -282,10 +288,13 @@ Result<std::vector<policy::TestRow>> run_test(policy::KyvernoTest spec, const fs
   if (!spec.context.empty()) {
     VOUCH_ASSIGN_OR_RETURN(cluster, load_cel_context(rel(spec.context)));
   }
-  if (!spec.http_responses.empty()) {
-    auto with_http = std::make_shared<policy::CelClusterData>(cluster ? *cluster : policy::CelClusterData{});
-    with_http->http_responses = spec.http_responses;
-    cluster = std::move(with_http);
+  if (!spec.http_responses.empty() || !spec.param_resources.empty()) {
+    auto more = std::make_shared<policy::CelClusterData>(cluster ? *cluster : policy::CelClusterData{});
+    more->http_responses = spec.http_responses;
+    std::vector<std::string> params;
+    for (const auto& p : spec.param_resources) params.push_back(rel(p).string());
+    VOUCH_ASSIGN_OR_RETURN(more->params, load_parameter_resources(params));
+    cluster = std::move(more);
   }
   policy::Engine engine({.verifier = nullptr,
                          .image_policy_verifier = std::move(image_policy_verifier),
@@ -384,6 +393,9 @@ void register_policy_commands(CLI::App& app, int& exit_code) {
   apply_cmd->add_option("--context-file", a->context_file,
                         "Context file (cli.kyverno.io/v1alpha1 Context): the resources ValidatingPolicies' resource.get\n"
                         "and resource.list read (without it those calls are errors)");
+  apply_cmd->add_option("--parameter-resource", a->parameter_resources,
+                        "Files or directories of parameter objects for ValidatingAdmissionPolicies (what their\n"
+                        "bindings' paramRef picks by name or selector, as `kyverno apply --parameter-resource`)");
   apply_cmd->add_option("-f,--values-file", a->values, "Values file (cli.kyverno.io/v1alpha1 Values)");
   apply_cmd->add_option("-u,--userinfo", a->user_info, "Admission user info file (roles, clusterRoles, userInfo)");
   apply_cmd->add_option("-e,--exception", a->exceptions,

@@ -70,6 +70,12 @@ Result<std::vector<policy::PolicyException>> load_exceptions(const std::vector<s
   return out;
 }
 
+Result<std::vector<bj::value>> load_parameter_resources(const std::vector<std::string>& paths) {
+  if (paths.empty()) return std::vector<bj::value>{};
+  VOUCH_ASSIGN_OR_RETURN(auto files, expand_paths(paths));
+  return load_resources(files);
+}
+
 Result<std::vector<bj::value>> load_resources(const std::vector<fs::path>& files) {
   std::vector<bj::value> out;
   for (const auto& f : files) {

@@ -33,6 +33,9 @@ Result<std::vector<policy::PolicyException>> load_exceptions(const std::vector<s
 // Every resource in the files; a List (kind ending in "List") stands for its items. A document
 // without kind, apiVersion or metadata is an error.
 Result<std::vector<boost::json::value>> load_resources(const std::vector<std::filesystem::path>& files);
+// ValidatingAdmissionPolicy parameter objects (`kyverno apply --parameter-resource`, a test's
+// paramResources): every resource in the files and directories given.
+Result<std::vector<boost::json::value>> load_parameter_resources(const std::vector<std::string>& paths);
 
 // The cosign verifier for verifyImages rules (as `kyverno apply --registry`): trust from
 // `trust`, else Sigstore's trusted root over TUF, fetched only when a rule needs it.

@@ -25,6 +25,7 @@
 #include "vouch/admission/policy_set.h"
 #include "vouch/admission/review.h"
 #include "vouch/admission/verification_cache.h"
+#include "vouch/policy/cel_policy.h"
 #include "vouch/net/http_server.h"
 #include "vouch/net/prometheus.h"
 #include "vouch/policy/engine.h"
@@ -53,6 +54,8 @@ struct WebhookOptions {
   unsigned evaluation_threads = 16;
   // Namespace labels for namespaceSelector (from `kubectl get namespaces -o json`).
   std::map<std::string, std::map<std::string, std::string>> namespace_labels;
+  // The parameter objects ValidatingAdmissionPolicy bindings pick from (may be null: none).
+  std::shared_ptr<const policy::CelClusterData> cel_cluster;
 };
 
 class Webhook {

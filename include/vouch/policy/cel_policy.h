@@ -51,6 +51,27 @@ struct CelValidation {
   std::string message_expression;
 };
 
+struct CelParamKind {
+  std::string api_version;
+  std::string kind;
+};
+
+// A binding's paramRef: one object by name, or every object a selector picks, in `ns` (empty: the
+// request's namespace for a namespaced kind).
+struct CelParamRef {
+  std::string name;
+  std::string ns;
+  std::optional<LabelSelector> selector;
+  bool deny_when_not_found = true;  // parameterNotFoundAction Deny (the default here) or Allow
+};
+
+struct CelBinding {
+  std::string name;
+  std::optional<CelMatchConstraints> match;     // matchResources, narrowing the policy's own
+  std::vector<std::string> validation_actions;  // Deny, Audit, Warn
+  std::optional<CelParamRef> param_ref;
+};
+
 struct CelPolicy {
   std::string api_version;
   std::string kind;  // ValidatingPolicy or ValidatingAdmissionPolicy
@@ -70,8 +91,11 @@ struct CelPolicy {
   // A ValidatingPolicy written for Pods: its variants for the Pod controllers (Kyverno's
   // autogen, spec.autogen.podControllers), each judging what the policy itself does not match.
   std::vector<std::shared_ptr<const CelPolicy>> autogen;
-  // Constraints a ValidatingAdmissionPolicyBinding adds to the policy's own.
-  std::vector<CelMatchConstraints> binding_match;
+  // ValidatingAdmissionPolicy: the kind of its parameter objects (`params`), when it takes any.
+  std::optional<CelParamKind> param_kind;
+  // Its ValidatingAdmissionPolicyBindings, each judged on its own as the API server judges them.
+  // None: the policy is judged as written (validationActions Deny, no params).
+  std::vector<CelBinding> bindings;
 
   struct Compiled;
   std::shared_ptr<const Compiled> compiled;  // set by parse_cel_policy / compile_cel_policy
@@ -104,6 +128,10 @@ std::vector<RuleResult> evaluate_cel_policy(const CelPolicy& policy, const Reque
 // the `spec.resources` of a Kyverno CLI context file (cli.kyverno.io/v1alpha1 Context).
 struct CelClusterData {
   std::vector<boost::json::value> resources;
+  // The objects a ValidatingAdmissionPolicy binding's paramRef picks from (a kyverno-test.yaml's
+  // paramResources, `--parameter-resource`). A namespaced object without a namespace is in
+  // "default", as the API server would have put it.
+  std::vector<boost::json::value> params;
   // The `http` library's answers (a kyverno-test.yaml's apiCallResponses), by "METHOD:url" or,
   // for an entry without a method, by url: {"body": ..., "statusCode": ...} as Kyverno's CLI
   // serves them. A call without an answer is an error; nothing goes to the network.

@@ -39,6 +39,8 @@ struct KyvernoTest {
   // context: a Context file (cli.kyverno.io/v1alpha1) whose resources ValidatingPolicies'
   // `resource` library reads, or empty.
   std::string context;
+  // paramResources: the objects ValidatingAdmissionPolicy bindings' paramRef picks from.
+  std::vector<std::string> param_resources;
   // apiCallResponses with a url: the CEL `http` library's answers, keyed as CelClusterData's.
   std::map<std::string, boost::json::value> http_responses;
   std::string values;                  // variables or values: a values file, or empty

@@ -245,7 +245,7 @@ void judge_image_policy(const policy::ImageValidatingPolicy& p, std::vector<poli
 
 struct Webhook::State {
   explicit State(const WebhookOptions& o)
-      : engine({.verifier = o.verifier, .image_policy_verifier = o.image_policy_verifier}),
+      : engine({.verifier = o.verifier, .image_policy_verifier = o.image_policy_verifier, .cel_cluster = o.cel_cluster}),
         cached_verifier(dynamic_cast<CachingImageVerifier*>(o.verifier.get()) != nullptr),
         pool(o.evaluation_threads) {}
   policy::Engine engine;

@@ -32,6 +32,17 @@ const bj::object* object_at(const bj::object& o, std::string_view key) {
   return v && v->is_object() ? &v->get_object() : nullptr;
 }
 
+// An object's metadata.labels (string values only).
+std::map<std::string, std::string> labels_of(const bj::value& object) {
+  std::map<std::string, std::string> out;
+  if (!object.is_object()) return out;
+  if (auto* meta = object.get_object().if_contains("metadata"); meta && meta->is_object())
+    if (auto* labels = meta->get_object().if_contains("labels"); labels && labels->is_object())
+      for (const auto& [k, v] : labels->get_object())
+        if (v.is_string()) out[std::string(k)] = std::string(v.get_string());
+  return out;
+}
+
 Result<std::string> string_field(const bj::object& o, std::string_view key, std::string_view where, bool required) {
   auto* v = o.if_contains(key);
   if (!v || v->is_null()) {
@@ -286,9 +297,10 @@ bool cel_policy_takes(const CelPolicy& p, const RequestFacts& f, const Request& 
   // Not an admission policy: the API server's requests are not JSON payloads.
   if (p.json_mode) return request.admission.empty();
   if (!constraints_match(p.match, f, request)) return false;
-  for (const auto& b : p.binding_match)
-    if (!constraints_match(b, f, request)) return false;
-  return true;
+  if (p.bindings.empty()) return true;
+  for (const auto& b : p.bindings)
+    if (!b.match || constraints_match(*b.match, f, request)) return true;
+  return false;
 }
 
 bool constraints_match(const CelMatchConstraints& m, const RequestFacts& f, const Request& request) {
@@ -334,12 +346,7 @@ RequestFacts request_facts(const Request& request) {
   f.name = ref.name;
   f.ns = ref.ns;
   f.operation = operation_of(request);
-  if (subject.is_object()) {
-    if (auto* meta = subject.get_object().if_contains("metadata"); meta && meta->is_object())
-      if (auto* labels = meta->get_object().if_contains("labels"); labels && labels->is_object())
-        for (const auto& [k, v] : labels->get_object())
-          if (v.is_string()) f.labels[std::string(k)] = std::string(v.get_string());
-  }
+  f.labels = labels_of(subject);
   return f;
 }
 
@@ -486,7 +493,13 @@ Result<Policy> parse_cel_policy(const bj::value& doc) {
                                            "matchConditions", "variables", "validationActions", "evaluation",
                                            "autogen", "webhookConfiguration"}));
   }
-  if (spec_field.at("paramKind").present()) return spec_field.at("paramKind").err("parameter resources are not supported");
+  if (JsonField k = spec_field.at("paramKind"); k.present()) {
+    VOUCH_RETURN_IF_ERROR(k.object({"apiVersion", "kind"}));
+    CelParamKind kind;
+    VOUCH_ASSIGN_OR_RETURN(kind.api_version, k.at("apiVersion").str(true));
+    VOUCH_ASSIGN_OR_RETURN(kind.kind, k.at("kind").str(true));
+    p.param_kind = std::move(kind);
+  }
   bool admission = true, background = true;
   if (JsonField e = spec_field.at("evaluation"); e.present()) {
     VOUCH_RETURN_IF_ERROR(e.object({"mode", "admission", "background"}));
@@ -569,33 +582,50 @@ Result<Policy> parse_cel_policy(const bj::value& doc) {
 
 Status apply_binding(const bj::value& doc, std::vector<Policy>& policies) {
   if (!doc.is_object()) return invalid_input("expected an object");
-  const bj::object* spec = object_at(doc.get_object(), "spec");
-  if (!spec) return invalid_input("spec: required");
-  VOUCH_ASSIGN_OR_RETURN(auto name, string_field(*spec, "policyName", "spec", true));
-  if (auto* pr = spec->if_contains("paramRef"); pr && !pr->is_null()) return invalid_input("spec.paramRef is not supported");
-  VOUCH_ASSIGN_OR_RETURN(auto actions, strings_field(*spec, "validationActions", "spec"));
-  for (const auto& a : actions)
-    if (a != "Deny" && a != "Audit" && a != "Warn") return invalid_input(fmt::format("spec.validationActions: unknown action {}", a));
-  std::optional<CelMatchConstraints> match;
-  if (JsonField m{&doc.get_object().at("spec"), "spec"}; m.at("matchResources").present()) {
-    VOUCH_ASSIGN_OR_RETURN(match, cel_internal::parse_match_constraints(m.at("matchResources")));
+  JsonField root{&doc, ""};
+  JsonField spec = root.at("spec");
+  if (!spec.v->is_object()) return invalid_input("spec: required");
+  VOUCH_RETURN_IF_ERROR(spec.only({"policyName", "paramRef", "validationActions", "matchResources"}));
+  CelBinding binding;
+  VOUCH_ASSIGN_OR_RETURN(binding.name, root.at("metadata").at("name").str());
+  VOUCH_ASSIGN_OR_RETURN(std::string name, spec.at("policyName").str(true));
+  VOUCH_ASSIGN_OR_RETURN(binding.validation_actions, spec.at("validationActions").strings());
+  for (const auto& a : binding.validation_actions)
+    if (a != "Deny" && a != "Audit" && a != "Warn") return spec.at("validationActions").err(fmt::format("unknown action {}", a));
+  if (spec.at("matchResources").present()) {
+    VOUCH_ASSIGN_OR_RETURN(binding.match, cel_internal::parse_match_constraints(spec.at("matchResources")));
+    // A binding's matchResources without resourceRules matches everything the policy does.
+    if (binding.match->resource_rules.empty()) binding.match->resource_rules.push_back({{"*"}, {"*"}, {"*"}, {"*"}, {}});
+  }
+  if (JsonField r = spec.at("paramRef"); r.present()) {
+    VOUCH_RETURN_IF_ERROR(r.object({"name", "namespace", "selector", "parameterNotFoundAction"}));
+    CelParamRef ref;
+    VOUCH_ASSIGN_OR_RETURN(ref.name, r.at("name").str());
+    VOUCH_ASSIGN_OR_RETURN(ref.ns, r.at("namespace").str());
+    VOUCH_ASSIGN_OR_RETURN(ref.selector, parse_label_selector(r.at("selector")));
+    if (ref.name.empty() == !ref.selector.has_value()) return r.err("exactly one of name or selector is required");
+    VOUCH_ASSIGN_OR_RETURN(std::string action, r.at("parameterNotFoundAction").str());
+    if (!action.empty() && action != "Allow" && action != "Deny")
+      return r.at("parameterNotFoundAction").err(fmt::format("expected Allow or Deny, got {}", action));
+    ref.deny_when_not_found = action != "Allow";
+    binding.param_ref = std::move(ref);
   }
   for (auto& p : policies) {
     if (!p.cel || p.cel->kind != "ValidatingAdmissionPolicy" || p.name != name) continue;
+    if (binding.param_ref && !p.cel->param_kind)
+      return spec.at("paramRef").err(fmt::format("policy {} has no paramKind, so its bindings take no paramRef", name));
     CelPolicy copy = *p.cel;
-    if (!actions.empty()) copy.validation_actions = actions;
-    if (match) {
-      // A binding's matchResources without resourceRules matches everything the policy does.
-      if (match->resource_rules.empty()) match->resource_rules.push_back({{"*"}, {"*"}, {"*"}, {"*"}, {}});
-      copy.binding_match.push_back(*match);
-    }
-    bool deny = copy.validation_actions.empty() ||
-                std::find(copy.validation_actions.begin(), copy.validation_actions.end(), "Deny") != copy.validation_actions.end();
+    copy.bindings.push_back(std::move(binding));
+    // Enforce when any binding denies.
+    bool deny = false;
+    for (const auto& b : copy.bindings)
+      deny = deny || b.validation_actions.empty() ||
+             std::find(b.validation_actions.begin(), b.validation_actions.end(), "Deny") != b.validation_actions.end();
     p.failure_action = deny ? FailureAction::kEnforce : FailureAction::kAudit;
     p.cel = std::make_shared<const CelPolicy>(std::move(copy));
     return ok_status();
   }
-  return invalid_input(fmt::format("spec.policyName: no ValidatingAdmissionPolicy named {} among the policies", name));
+  return spec.at("policyName").err(fmt::format("no ValidatingAdmissionPolicy named {} among the policies", name));
 }
 
 Result<CelClusterData> parse_cel_context(const bj::value& doc, std::string_view source) {
@@ -623,39 +653,27 @@ Result<CelClusterData> parse_cel_context(const bj::value& doc, std::string_view 
   return out;
 }
 
-std::vector<RuleResult> evaluate_cel_policy(const CelPolicy& p, const Request& request, const CelClusterData* cluster) {
-  ClusterScope cluster_scope(cluster);
-  std::vector<RuleResult> out;
-  const auto& c = *p.compiled;
-  RequestFacts f = cel_internal::request_facts(request);
-  if (!cel_internal::cel_policy_takes(p, f, request)) {
-    for (const auto& variant : p.autogen) {
-      if (!cel_internal::cel_policy_takes(*variant, f, request)) continue;
-      out = evaluate_cel_policy(*variant, request, cluster);
-      for (auto& r : out) {
-        r.autogen = true;
-        r.origin_rule = p.name;
-      }
-      break;
-    }
-    return out;
-  }
+namespace {
 
+// One evaluation of a CEL policy under `actions` (its own, or a binding's validationActions) with
+// `params` bound: nullopt when there is no decision (a match condition does not hold, or an
+// error under failurePolicy Ignore).
+std::optional<RuleResult> evaluate_once(const CelPolicy& p, const Request& request, const RequestFacts& f,
+                                        const std::vector<std::string>& actions, const cel::Value& params) {
+  const auto& c = *p.compiled;
   RuleResult result;
   result.policy = p.name;
   result.rule = p.name;
   result.type = "Validation";
-  bool deny = p.validation_actions.empty() ||
-              std::find(p.validation_actions.begin(), p.validation_actions.end(), "Deny") != p.validation_actions.end();
+  bool deny = actions.empty() || std::find(actions.begin(), actions.end(), "Deny") != actions.end();
   result.action = deny ? FailureAction::kEnforce : FailureAction::kAudit;
   bool ignore = p.failure_policy == "Ignore";
-  auto fail_closed = [&](const std::string& message) {
+  auto fail_closed = [&](const std::string& message) -> std::optional<RuleResult> {
     // failurePolicy Ignore turns an evaluation error into no decision.
-    if (ignore) return out;
+    if (ignore) return std::nullopt;
     result.status = RuleStatus::kError;
     result.message = message;
-    out.push_back(std::move(result));
-    return out;
+    return result;
   };
 
   cel::Activation vars;
@@ -663,6 +681,7 @@ std::vector<RuleResult> evaluate_cel_policy(const CelPolicy& p, const Request& r
     cel_internal::bind_json_variables(request.object, vars);
   } else {
     cel_internal::bind_admission_variables(request, f, vars);
+    vars.bind("params", params);
   }
   if (p.kind == "ValidatingPolicy") {
     cel::Message resource_library;
@@ -682,7 +701,7 @@ std::vector<RuleResult> evaluate_cel_policy(const CelPolicy& p, const Request& r
     if (!r->value.is(cel::Kind::kBool))
       return fail_closed(fmt::format("matchConditions[{}] ({}): expected a bool, got {}", i, p.match_conditions[i].name,
                                      r->value.type_name()));
-    if (!r->value.as_bool()) return out;
+    if (!r->value.as_bool()) return std::nullopt;
   }
   // Variables, in order; each sees those before it. An error stays in the variable and
   // surfaces in the validations that read it.
@@ -732,15 +751,135 @@ std::vector<RuleResult> evaluate_cel_policy(const CelPolicy& p, const Request& r
   if (failures.empty()) {
     result.status = RuleStatus::kPass;
   } else {
-    bool warn_only = !deny && std::find(p.validation_actions.begin(), p.validation_actions.end(), "Warn") !=
-                                  p.validation_actions.end() &&
-                     std::find(p.validation_actions.begin(), p.validation_actions.end(), "Audit") == p.validation_actions.end();
+    bool warn_only = !deny && std::find(actions.begin(), actions.end(), "Warn") != actions.end() &&
+                     std::find(actions.begin(), actions.end(), "Audit") == actions.end();
     result.status = warn_only ? RuleStatus::kWarn : RuleStatus::kFail;
     std::string joined;
     for (const auto& m : failures) joined += (joined.empty() ? "" : "; ") + m;
     result.message = std::move(joined);
   }
-  out.push_back(std::move(result));
+  return result;
+}
+
+// The objects of the policy's paramKind a binding's paramRef picks for this request, as the API
+// server picks them: by name or selector, in paramRef.namespace or else the request's namespace
+// for a namespaced kind.
+Result<std::vector<const bj::value*>> binding_params(const CelPolicy& p, const CelParamRef& ref, const RequestFacts& f,
+                                                     const CelClusterData* cluster) {
+  const bool namespaced = !engine_internal::cluster_scoped_kind(p.param_kind->kind);
+  std::string ns;
+  if (namespaced) {
+    ns = ref.ns.empty() ? f.ns : ref.ns;
+    if (ns.empty()) return invalid_input("can't use namespaced paramRef to match cluster-scoped resources");
+  } else if (!ref.ns.empty()) {
+    return invalid_input("paramRef.namespace must not be provided for a cluster-scoped paramKind");
+  }
+  std::vector<const bj::value*> out;
+  if (!cluster) return out;
+  for (const auto& object : cluster->params) {
+    ResourceRef r = resource_ref(object);
+    if (r.api_version != p.param_kind->api_version || r.kind != p.param_kind->kind) continue;
+    if (namespaced && r.ns != ns) continue;
+    if (!ref.name.empty()) {
+      if (r.name == ref.name) out.push_back(&object);
+      continue;
+    }
+    if (engine_internal::selector_matches(*ref.selector, labels_of(object))) out.push_back(&object);
+  }
+  return out;
+}
+
+// Several decisions for one policy (bindings, params) as one result: any error, else any
+// failure, else a pass; the messages of those that did not pass, joined; enforced when one of
+// them is.
+RuleResult combined(std::vector<RuleResult> decisions) {
+  RuleResult out = std::move(decisions.front());
+  for (size_t i = 1; i < decisions.size(); ++i) {
+    RuleResult& d = decisions[i];
+    auto rank = [](RuleStatus s) {
+      return s == RuleStatus::kError ? 3 : s == RuleStatus::kFail ? 2 : s == RuleStatus::kWarn ? 1 : 0;
+    };
+    if (d.status != RuleStatus::kPass) {
+      if (out.status == RuleStatus::kPass) {
+        out.message = d.message;
+        out.action = d.action;
+      } else {
+        out.message += "; " + d.message;
+        if (d.action == FailureAction::kEnforce) out.action = FailureAction::kEnforce;
+      }
+    }
+    if (rank(d.status) > rank(out.status)) out.status = d.status;
+    for (auto& [k, v] : d.audit_annotations) out.audit_annotations.emplace(k, std::move(v));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<RuleResult> evaluate_cel_policy(const CelPolicy& p, const Request& request, const CelClusterData* cluster) {
+  ClusterScope cluster_scope(cluster);
+  std::vector<RuleResult> out;
+  RequestFacts f = cel_internal::request_facts(request);
+  if (!cel_internal::cel_policy_takes(p, f, request)) {
+    for (const auto& variant : p.autogen) {
+      if (!cel_internal::cel_policy_takes(*variant, f, request)) continue;
+      out = evaluate_cel_policy(*variant, request, cluster);
+      for (auto& r : out) {
+        r.autogen = true;
+        r.origin_rule = p.name;
+      }
+      break;
+    }
+    return out;
+  }
+  if (p.bindings.empty()) {
+    if (auto r = evaluate_once(p, request, f, p.validation_actions, cel::Value::null())) out.push_back(std::move(*r));
+    return out;
+  }
+  // Each binding that takes the request is judged on its own (and, with params, once per
+  // parameter object), as the API server judges them; a misconfigured binding is an error
+  // under the policy's failurePolicy.
+  std::vector<RuleResult> decisions;
+  for (const auto& b : p.bindings) {
+    if (b.match && !cel_internal::constraints_match(*b.match, f, request)) continue;
+    auto error = [&](const std::string& message) {
+      if (p.failure_policy == "Ignore") return;
+      RuleResult r;
+      r.policy = r.rule = p.name;
+      r.type = "Validation";
+      r.status = RuleStatus::kError;
+      r.action = FailureAction::kEnforce;
+      r.message = fmt::format("binding {}: {}", b.name, message);
+      decisions.push_back(std::move(r));
+    };
+    if (!p.param_kind) {
+      if (auto r = evaluate_once(p, request, f, b.validation_actions, cel::Value::null())) decisions.push_back(std::move(*r));
+      continue;
+    }
+    if (!b.param_ref) {
+      error("the policy has a paramKind, so the binding needs a paramRef");
+      continue;
+    }
+    auto params = binding_params(p, *b.param_ref, f, cluster);
+    if (!params.ok()) {
+      error(params.error().message);
+      continue;
+    }
+    if (params->empty()) {
+      if (!b.param_ref->deny_when_not_found) continue;
+      RuleResult r;
+      r.policy = r.rule = p.name;
+      r.type = "Validation";
+      r.status = RuleStatus::kFail;
+      r.action = FailureAction::kEnforce;
+      r.message = fmt::format("no params found for policy binding {} with `Deny` parameterNotFoundAction", b.name);
+      decisions.push_back(std::move(r));
+      continue;
+    }
+    for (const bj::value* param : *params)
+      if (auto r = evaluate_once(p, request, f, b.validation_actions, cel::from_json(*param))) decisions.push_back(std::move(*r));
+  }
+  if (!decisions.empty()) out.push_back(combined(std::move(decisions)));
   return out;
 }
 

@@ -63,6 +63,10 @@ std::string_view rule_status_name(RuleStatus s) {
   return "error";
 }
 
+namespace engine_internal {
+bool cluster_scoped_kind(std::string_view kind) { return kClusterScoped.count(kind) > 0; }
+}  // namespace engine_internal
+
 ResourceRef resource_ref(const bj::value& resource) {
   ResourceRef r;
   r.api_version = str_at(resource, {"apiVersion"});

@@ -21,6 +21,10 @@ namespace vouch::policy {
 
 namespace engine_internal {
 
+// Whether a built-in kind is cluster-scoped (Namespace, ClusterRole, …); any other kind is
+// taken as namespaced, as resource_ref does.
+bool cluster_scoped_kind(std::string_view kind);
+
 constexpr size_t kMaxSubstitutions = 10000;
 constexpr size_t kMaxContextNodes = 200000;  // per context value: variables cannot double the context unboundedly
 constexpr size_t kMaxSubstitutedBytes = 1 << 20;  // a string after variable substitution

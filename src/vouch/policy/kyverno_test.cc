@@ -199,6 +199,7 @@ Result<KyvernoTest> parse_kyverno_test_document(const bj::value& doc, std::strin
   test.exceptions = string_list(o.if_contains("exceptions"));
   test.json_payloads = string_list(o.if_contains("jsonPayloads"));
   test.context = string_at(o, "context");
+  test.param_resources = string_list(o.if_contains("paramResources"));
   if (auto* calls = o.if_contains("apiCallResponses"); calls && !calls->is_null()) {
     if (!calls->is_array()) return invalid_input(fmt::format("{}: apiCallResponses: expected a list", source));
     for (size_t i = 0; i < calls->get_array().size(); ++i) {

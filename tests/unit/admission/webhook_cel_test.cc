@@ -229,3 +229,88 @@ spec:
 
 }  // namespace
 }  // namespace vouch::admission
+
+namespace vouch::admission {
+namespace {
+
+AdmissionReview deployment_review(const std::string& ns, const std::string& image) {
+  bj::object pod_spec{{"containers", bj::array{bj::object{{"name", "app"}, {"image", image}}}}};
+  bj::object deployment{{"apiVersion", "apps/v1"},
+                        {"kind", "Deployment"},
+                        {"metadata", bj::object{{"name", "web"}, {"namespace", ns}}},
+                        {"spec", bj::object{{"replicas", 3}, {"template", bj::object{{"spec", pod_spec}}}}}};
+  bj::object req{{"uid", "705ab4f5-6393-11e8-b7cc-42010a800003"},
+                 {"kind", bj::object{{"group", "apps"}, {"version", "v1"}, {"kind", "Deployment"}}},
+                 {"resource", bj::object{{"group", "apps"}, {"version", "v1"}, {"resource", "deployments"}}},
+                 {"name", "web"},
+                 {"namespace", ns},
+                 {"operation", "CREATE"},
+                 {"userInfo", bj::object{{"username", "admin"}}},
+                 {"object", deployment}};
+  auto r = decode_review(bj::serialize(bj::object{
+      {"apiVersion", "admission.k8s.io/v1"}, {"kind", "AdmissionReview"}, {"request", req}}));
+  EXPECT_TRUE(std::holds_alternative<AdmissionReview>(r)) << std::get<ReviewError>(r).message;
+  return std::get<AdmissionReview>(std::move(r));
+}
+
+// A ValidatingPolicy written for Pods denies a Deployment whose template breaks it (autogen).
+// Its messageExpression reads the template's metadata.name, which a template does not have, so
+// the message is the (rewritten) expression's, as Kyverno's would be.
+TEST(CelAdmission, PodPolicyDeniesPodControllersThroughAutogen) {
+  CelFixture fx({vpol("deny", "Deny")});
+  auto denied = fx.webhook->evaluate(deployment_review("deny", "nginx:latest"), false, false);
+  EXPECT_FALSE(denied.allowed);
+  EXPECT_EQ(denied.message,
+            "Policy deny failed: failed expression: object.spec.template.spec.containers.all(c, "
+            "!c.image.endsWith(':latest'))");
+  EXPECT_TRUE(fx.webhook->evaluate(deployment_review("deny", "nginx:1.27"), false, false).allowed);
+}
+
+// ValidatingAdmissionPolicy parameters given to the server (--parameter-resource).
+TEST(CelAdmission, AdmissionPolicyParamsFromTheServersParameterObjects) {
+  vouch::testing::TempDir tmp;
+  std::ofstream(tmp.path() / "vap.yaml") << R"yaml(apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: replicas}
+spec:
+  paramKind: {apiVersion: v1, kind: ConfigMap}
+  matchConstraints:
+    resourceRules:
+      - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}
+  validations:
+    - expression: "object.spec.replicas <= int(params.data.max)"
+      messageExpression: "'at most ' + params.data.max + ' replicas'"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: replicas}
+spec:
+  policyName: replicas
+  validationActions: [Deny]
+  paramRef: {name: limits, parameterNotFoundAction: Deny}
+)yaml";
+  auto d = PolicyDirectory::open(tmp.path().string());
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  WebhookOptions o;
+  o.policies = std::move(*d);
+  o.evaluation_threads = 1;
+  auto cluster = std::make_shared<policy::CelClusterData>();
+  cluster->params.push_back(bj::object{{"apiVersion", "v1"}, {"kind", "ConfigMap"},
+                                       {"metadata", bj::object{{"name", "limits"}, {"namespace", "small"}}},
+                                       {"data", bj::object{{"max", "2"}}}});
+  cluster->params.push_back(bj::object{{"apiVersion", "v1"}, {"kind", "ConfigMap"},
+                                       {"metadata", bj::object{{"name", "limits"}, {"namespace", "large"}}},
+                                       {"data", bj::object{{"max", "10"}}}});
+  o.cel_cluster = cluster;
+  Webhook webhook(std::move(o));
+  auto small = webhook.evaluate(deployment_review("small", "nginx:1.27"), false, false);
+  EXPECT_FALSE(small.allowed);
+  EXPECT_NE(small.message.find("at most 2 replicas"), std::string::npos) << small.message;
+  EXPECT_TRUE(webhook.evaluate(deployment_review("large", "nginx:1.27"), false, false).allowed);
+  auto none = webhook.evaluate(deployment_review("elsewhere", "nginx:1.27"), false, false);
+  EXPECT_FALSE(none.allowed);
+  EXPECT_NE(none.message.find("no params found"), std::string::npos) << none.message;
+}
+
+}  // namespace
+}  // namespace vouch::admission

@@ -300,6 +300,191 @@ TEST(CelPolicy, UnknownFieldsAreRefusedWithTheirPath) {
             std::string::npos);
 }
 
+constexpr const char* kParamPolicy = R"yaml(
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: replicas}
+spec:
+  paramKind: {apiVersion: v1, kind: ConfigMap}
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [deployments]}
+  validations:
+  - expression: "object.spec.replicas <= int(params.data.max)"
+    messageExpression: "'at most ' + params.data.max"
+)yaml";
+
+bj::value config_map(std::string_view ns, std::string_view name, int max, std::string_view tier = "") {
+  std::string labels = tier.empty() ? "" : fmt::format(R"(, "labels": {{"tier": "{}"}})", tier);
+  return *json::parse(fmt::format(R"({{"apiVersion": "v1", "kind": "ConfigMap",
+      "metadata": {{"name": "{}", "namespace": "{}"{}}}, "data": {{"max": "{}"}}}})",
+                                  name, ns, labels, max));
+}
+
+std::vector<RuleResult> run_with_params(const Policy& p, bj::value object, std::vector<bj::value> params) {
+  auto cluster = std::make_shared<CelClusterData>();
+  cluster->params = std::move(params);
+  Request r;
+  r.object = std::move(object);
+  r.operation = "CREATE";
+  return Engine({.verifier = nullptr, .cel_cluster = cluster}).apply(p, r);
+}
+
+Policy param_policy(std::string_view binding) {
+  auto policies = parse_policies(std::string(kParamPolicy) + "---\n" + std::string(binding), "vap.yaml");
+  EXPECT_TRUE(policies.ok()) << policies.error().message;
+  return policies.ok() ? (*policies)[0] : Policy{};
+}
+
+// paramKind/paramRef as the API server reads them: the object by name in the request's
+// namespace (or paramRef.namespace), every object a selector picks, parameterNotFoundAction.
+TEST(CelPolicy, AdmissionPolicyParamsByNameAndSelector) {
+  Policy by_name = param_policy(R"yaml(
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: replicas-binding}
+spec:
+  policyName: replicas
+  validationActions: [Deny]
+  paramRef: {name: limits, parameterNotFoundAction: Deny}
+)yaml");
+  std::vector<bj::value> params = {config_map("prod", "limits", 5), config_map("dev", "limits", 1)};
+  auto r = run_with_params(by_name, deployment("prod", "prod", 4), params);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].status, RuleStatus::kPass) << r[0].message;
+  r = run_with_params(by_name, deployment("dev", "dev", 4), params);  // dev's own limits
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].status, RuleStatus::kFail);
+  EXPECT_EQ(r[0].message, "at most 1");
+  EXPECT_EQ(r[0].action, FailureAction::kEnforce);
+  r = run_with_params(by_name, deployment("test", "x", 1), params);  // none in test: Deny
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].status, RuleStatus::kFail);
+  EXPECT_NE(r[0].message.find("no params found for policy binding replicas-binding"), std::string::npos) << r[0].message;
+
+  Policy allow = param_policy(R"yaml(
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: replicas-binding}
+spec:
+  policyName: replicas
+  validationActions: [Deny]
+  paramRef: {name: limits, namespace: prod, parameterNotFoundAction: Allow}
+)yaml");
+  r = run_with_params(allow, deployment("dev", "dev", 7), params);  // prod's limits, for any namespace
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].message, "at most 5");
+  EXPECT_TRUE(run_with_params(allow, deployment("dev", "dev", 7), {}).empty());
+
+  Policy selected = param_policy(R"yaml(
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: replicas-binding}
+spec:
+  policyName: replicas
+  validationActions: [Audit]
+  paramRef:
+    selector: {matchLabels: {tier: limits}}
+    parameterNotFoundAction: Deny
+)yaml");
+  // Each selected object is a separate evaluation; one failing is a failure.
+  std::vector<bj::value> tiers = {config_map("prod", "a", 5, "limits"), config_map("prod", "b", 3, "limits"),
+                                  config_map("prod", "c", 1, "other")};
+  r = run_with_params(selected, deployment("prod", "prod", 4), tiers);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].status, RuleStatus::kFail);
+  EXPECT_EQ(r[0].message, "at most 3");
+  EXPECT_EQ(r[0].action, FailureAction::kAudit);
+  r = run_with_params(selected, deployment("prod", "prod", 2), tiers);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].status, RuleStatus::kPass);
+}
+
+TEST(CelPolicy, AdmissionPolicyParamsMisconfigured) {
+  // A binding without paramRef for a policy with paramKind: an error under failurePolicy Fail.
+  Policy no_ref = param_policy(R"yaml(
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: b}
+spec: {policyName: replicas, validationActions: [Deny]}
+)yaml");
+  auto r = run_with_params(no_ref, deployment("prod", "prod", 1), {config_map("prod", "limits", 5)});
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].status, RuleStatus::kError);
+  EXPECT_NE(r[0].message.find("needs a paramRef"), std::string::npos) << r[0].message;
+  // paramRef on a policy without paramKind, name and selector together: refused when read.
+  auto refused = [](std::string_view text) {
+    auto p = parse_policies(text, "vap.yaml");
+    return p.ok() ? std::string("accepted") : p.error().message;
+  };
+  std::string without_kind = std::string(kParamPolicy);
+  const std::string kind_line = "  paramKind: {apiVersion: v1, kind: ConfigMap}\n";
+  without_kind.replace(without_kind.find(kind_line), kind_line.size(), "");
+  EXPECT_NE(refused(without_kind + R"yaml(---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: b}
+spec: {policyName: replicas, validationActions: [Deny], paramRef: {name: x, parameterNotFoundAction: Deny}}
+)yaml").find("spec.paramRef: policy replicas has no paramKind"),
+            std::string::npos);
+  EXPECT_NE(refused(std::string(kParamPolicy) + R"yaml(---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: b}
+spec: {policyName: replicas, paramRef: {name: x, selector: {}, parameterNotFoundAction: Deny}}
+)yaml").find("spec.paramRef: exactly one of name or selector is required"),
+            std::string::npos);
+  EXPECT_NE(refused(std::string(kParamPolicy) + R"yaml(---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: b}
+spec: {policyName: replicas, paramRef: {name: x, parameterNotFoundAction: Ignore}}
+)yaml").find("spec.paramRef.parameterNotFoundAction: expected Allow or Deny"),
+            std::string::npos);
+}
+
+// Two bindings of one policy are judged each on its own: an object either binding selects is
+// judged (not only one both select).
+TEST(CelPolicy, AdmissionPolicyBindingsAreIndependent) {
+  auto policies = parse_policies(R"yaml(
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: replicas}
+spec:
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}
+  validations: [{expression: "object.spec.replicas <= 5", message: too many}]
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: prod}
+spec:
+  policyName: replicas
+  validationActions: [Deny]
+  matchResources: {objectSelector: {matchLabels: {env: prod}}}
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: dev}
+spec:
+  policyName: replicas
+  validationActions: [Warn]
+  matchResources: {objectSelector: {matchLabels: {env: dev}}}
+)yaml",
+                                 "vap.yaml");
+  ASSERT_TRUE(policies.ok()) << policies.error().message;
+  const Policy& p = (*policies)[0];
+  auto prod = run(p, deployment("x", "prod", 9));
+  ASSERT_EQ(prod.size(), 1u);
+  EXPECT_EQ(prod[0].status, RuleStatus::kFail);
+  EXPECT_EQ(prod[0].action, FailureAction::kEnforce);
+  auto dev = run(p, deployment("x", "dev", 9));
+  ASSERT_EQ(dev.size(), 1u);
+  EXPECT_EQ(dev[0].status, RuleStatus::kWarn);
+  EXPECT_TRUE(run(p, deployment("x", "test", 9)).empty());
+}
+
 TEST(CelPolicy, CostLimitInAValidationIsAnError) {
   auto policies = parse_policies(R"yaml(
 apiVersion: policies.kyverno.io/v1
