@@ -288,12 +288,28 @@ Result<std::vector<policy::TestRow>> run_test(policy::KyvernoTest spec, const fs
   if (!spec.context.empty()) {
     VOUCH_ASSIGN_OR_RETURN(cluster, load_cel_context(rel(spec.context)));
   }
-  if (!spec.http_responses.empty() || !spec.param_resources.empty()) {
+  if (!spec.http_responses.empty() || !spec.param_resources.empty() || !spec.cluster_resources.empty()) {
     auto more = std::make_shared<policy::CelClusterData>(cluster ? *cluster : policy::CelClusterData{});
     more->http_responses = spec.http_responses;
-    std::vector<std::string> params;
-    for (const auto& p : spec.param_resources) params.push_back(rel(p).string());
-    VOUCH_ASSIGN_OR_RETURN(more->params, load_parameter_resources(params));
+    auto relative = [&](const std::vector<std::string>& names) {
+      std::vector<std::string> out;
+      for (const auto& n : names) out.push_back(rel(n).string());
+      return out;
+    };
+    VOUCH_ASSIGN_OR_RETURN(more->params, load_parameter_resources(relative(spec.param_resources)));
+    for (const auto& name : spec.cluster_resources) {
+      fs::path path = rel(name);
+      VOUCH_ASSIGN_OR_RETURN(std::string text, read_file(path, kMaxPolicyInputBytes));
+      VOUCH_ASSIGN_OR_RETURN(bj::value doc, policy::parse_document(text, path.string()));
+      VOUCH_ASSIGN_OR_RETURN(auto file, policy::parse_cluster_resource(doc, path.string()));
+      for (auto& r : file.resources) more->resources.push_back(std::move(r));
+      for (const auto& crd : file.crds) {
+        fs::path crd_path = rel(crd);
+        VOUCH_ASSIGN_OR_RETURN(std::string crd_text, read_file(crd_path, kMaxPolicyInputBytes));
+        VOUCH_ASSIGN_OR_RETURN(bj::value crd_doc, policy::parse_document(crd_text, crd_path.string()));
+        VOUCH_RETURN_IF_ERROR(policy::add_custom_resource_definition(crd_doc, crd_path.string(), *more));
+      }
+    }
     cluster = std::move(more);
   }
   policy::Engine engine({.verifier = nullptr,

@@ -132,12 +132,30 @@ struct CelClusterData {
   // paramResources, `--parameter-resource`). A namespaced object without a namespace is in
   // "default", as the API server would have put it.
   std::vector<boost::json::value> params;
+  // The plural names CustomResourceDefinitions give their kinds ("group/Kind" -> plural), for
+  // objects `resource` is asked for by plural; other kinds' plurals are Kubernetes' own.
+  std::map<std::string, std::string> plurals;
   // The `http` library's answers (a kyverno-test.yaml's apiCallResponses), by "METHOD:url" or,
   // for an entry without a method, by url: {"body": ..., "statusCode": ...} as Kyverno's CLI
   // serves them. A call without an answer is an error; nothing goes to the network.
   std::map<std::string, boost::json::value> http_responses;
 };
+// The objects of `api_version` whose plural resource name is `resource` (a CRD's plural, else
+// Kubernetes' for the kind), in namespace `ns` (empty: every namespace), in the order held.
+std::vector<const boost::json::value*> find_cluster_objects(const CelClusterData& data, std::string_view api_version,
+                                                            std::string_view resource, std::string_view ns);
+
 // Reads a Context document; `spec.images` (image data for the image library) is refused.
 Result<CelClusterData> parse_cel_context(const boost::json::value& doc, std::string_view source);
+
+// A kyverno-test.yaml's clusterResources file: a cli.kyverno.io/v1alpha1 ClusterResource, whose
+// spec.resources are objects in the cluster and spec.crds paths of CustomResourceDefinitions.
+struct ClusterResourceFile {
+  std::vector<boost::json::value> resources;
+  std::vector<std::string> crds;  // as written, relative to the test file
+};
+Result<ClusterResourceFile> parse_cluster_resource(const boost::json::value& doc, std::string_view source);
+// Records the plural a CustomResourceDefinition gives its kind in `data.plurals`.
+Status add_custom_resource_definition(const boost::json::value& doc, std::string_view source, CelClusterData& data);
 
 }  // namespace vouch::policy

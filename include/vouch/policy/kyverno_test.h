@@ -41,6 +41,10 @@ struct KyvernoTest {
   std::string context;
   // paramResources: the objects ValidatingAdmissionPolicy bindings' paramRef picks from.
   std::vector<std::string> param_resources;
+  // clusterResources: objects in the cluster the CEL `resource` library reads (beside a
+  // context file's). ClusterPolicy context entries (configMap, apiCall) do not read them: they
+  // take their values from a values file, and are errors without one.
+  std::vector<std::string> cluster_resources;
   // apiCallResponses with a url: the CEL `http` library's answers, keyed as CelClusterData's.
   std::map<std::string, boost::json::value> http_responses;
   std::string values;                  // variables or values: a values file, or empty

@@ -88,15 +88,12 @@ cel::Value resource_lookup(const std::string& fn, std::span<const cel::Value> a,
   const std::string& resource = a[2].as_string();
   const std::string& ns = a[3].as_string();
   cel::List items;
-  for (const auto& r : cluster->resources) {
-    ResourceRef ref = resource_ref(r);
-    if (ref.api_version != api_version || plural_resource(ref.kind) != resource) continue;
-    if (!ns.empty() && ref.ns != ns) continue;
+  for (const bj::value* r : find_cluster_objects(*cluster, api_version, resource, ns)) {
     if (!list) {
-      if (ref.name == a[4].as_string()) return cel::from_json(r);
+      if (resource_ref(*r).name == a[4].as_string()) return cel::from_json(*r);
       continue;
     }
-    items.push_back(cel::from_json(r));
+    items.push_back(cel::from_json(*r));
   }
   if (!list)
     return cel::Value::error(fmt::format("resource.{}: {} {} {}/{} not found", fn, api_version, resource, ns, a[4].as_string()));
@@ -626,6 +623,52 @@ Status apply_binding(const bj::value& doc, std::vector<Policy>& policies) {
     return ok_status();
   }
   return spec.at("policyName").err(fmt::format("no ValidatingAdmissionPolicy named {} among the policies", name));
+}
+
+std::vector<const bj::value*> find_cluster_objects(const CelClusterData& data, std::string_view api_version,
+                                                   std::string_view resource, std::string_view ns) {
+  std::vector<const bj::value*> out;
+  const size_t slash = api_version.find('/');
+  const std::string group(slash == std::string_view::npos ? std::string_view() : api_version.substr(0, slash));
+  for (const auto& r : data.resources) {
+    ResourceRef ref = resource_ref(r);
+    if (ref.api_version != api_version) continue;
+    auto custom = data.plurals.find(group + "/" + ref.kind);
+    if ((custom != data.plurals.end() ? custom->second : plural_resource(ref.kind)) != resource) continue;
+    if (!ns.empty() && ref.ns != ns) continue;
+    out.push_back(&r);
+  }
+  return out;
+}
+
+Result<ClusterResourceFile> parse_cluster_resource(const bj::value& doc, std::string_view source) {
+  JsonField root{&doc, std::string(source)};
+  if (!doc.is_object()) return root.err("expected an object");
+  VOUCH_RETURN_IF_ERROR(root.only({"apiVersion", "kind", "metadata", "spec"}));
+  VOUCH_ASSIGN_OR_RETURN(std::string api_version, root.at("apiVersion").str());
+  VOUCH_ASSIGN_OR_RETURN(std::string kind, root.at("kind").str());
+  if (api_version != "cli.kyverno.io/v1alpha1" || kind != "ClusterResource")
+    return root.err(fmt::format("expected a cli.kyverno.io/v1alpha1 ClusterResource, got {} {}", api_version, kind));
+  VOUCH_RETURN_IF_ERROR(root.at("spec").object({"crds", "resources"}));
+  ClusterResourceFile out;
+  VOUCH_ASSIGN_OR_RETURN(out.crds, root.at("spec").at("crds").strings());
+  VOUCH_ASSIGN_OR_RETURN(auto resources, root.at("spec").at("resources").list());
+  for (const auto& r : resources) {
+    if (!r.v->is_object()) return r.err("expected an object");
+    out.resources.push_back(*r.v);
+  }
+  return out;
+}
+
+Status add_custom_resource_definition(const bj::value& doc, std::string_view source, CelClusterData& data) {
+  JsonField root{&doc, std::string(source)};
+  VOUCH_ASSIGN_OR_RETURN(std::string kind, root.at("kind").str());
+  if (kind != "CustomResourceDefinition") return root.err(fmt::format("expected a CustomResourceDefinition, got {}", kind));
+  VOUCH_ASSIGN_OR_RETURN(std::string group, root.at("spec").at("group").str(true));
+  VOUCH_ASSIGN_OR_RETURN(std::string names_kind, root.at("spec").at("names").at("kind").str(true));
+  VOUCH_ASSIGN_OR_RETURN(std::string plural, root.at("spec").at("names").at("plural").str(true));
+  data.plurals[group + "/" + names_kind] = plural;
+  return ok_status();
 }
 
 Result<CelClusterData> parse_cel_context(const bj::value& doc, std::string_view source) {

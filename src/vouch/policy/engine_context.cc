@@ -1,6 +1,7 @@
 // Variables and context (Kyverno's pkg/engine/context and variables): the context a rule sees,
 // JMESPath queries over it, variable substitution and context entries.
 #include "engine_internal.h"
+#include "vouch/policy/cel_policy.h"
 
 #include <fmt/format.h>
 #include <re2/re2.h>
@@ -248,6 +249,104 @@ Result<bj::value> EvalContext::substitute_variables(const bj::value& doc, const 
   return doc;
 }
 
+// A configMap context entry from the cluster's objects (a kyverno-test.yaml's clusterResources),
+// as Kyverno loads it: {"data": …, "metadata": …} of the ConfigMap named, after substitution.
+Status EvalContext::load_config_map(const ContextEntry& e, const CelClusterData& cluster) {
+  const bj::value* spec = e.raw.is_object() ? e.raw.get_object().if_contains("configMap") : nullptr;
+  auto field = [&](std::string_view key) -> Result<std::string> {
+    const bj::value* v = spec && spec->is_object() ? spec->get_object().if_contains(key) : nullptr;
+    if (!v || !v->is_string()) return std::string();
+    VOUCH_ASSIGN_OR_RETURN(bj::value s, substitute(*v));
+    return s.is_string() ? std::string(s.get_string()) : std::string();
+  };
+  VOUCH_ASSIGN_OR_RETURN(std::string name, field("name"));
+  VOUCH_ASSIGN_OR_RETURN(std::string ns, field("namespace"));
+  if (ns.empty()) ns = "default";
+  for (const auto& object : cluster.resources) {
+    ResourceRef r = resource_ref(object);
+    if (r.api_version != "v1" || r.kind != "ConfigMap" || r.name != name || r.ns != ns) continue;
+    bj::object loaded;
+    const bj::object& o = object.get_object();
+    loaded["data"] = o.contains("data") ? o.at("data") : bj::value(bj::object{});
+    loaded["metadata"] = o.contains("metadata") ? o.at("metadata") : bj::value(bj::object{});
+    set_variable(e.name, bj::value(std::move(loaded)));
+    return ok_status();
+  }
+  return invalid_input(fmt::format("context entry '{}': ConfigMap {}/{} is not among the cluster's resources", e.name, ns, name));
+}
+
+// An apiCall context entry answered from the cluster's objects, as Kyverno's CLI answers it from
+// a test's clusterResources: a GET of /api/v1/… or /apis/GROUP/VERSION/… (namespaces/NS/ for a
+// namespaced lookup) yields the object named, or a list of them; then apiCall.jmesPath. Service
+// calls, POST and query strings have no offline answer and are errors.
+Status EvalContext::load_api_call(const ContextEntry& e, const CelClusterData& cluster) {
+  const bj::value* spec = e.raw.is_object() ? e.raw.get_object().if_contains("apiCall") : nullptr;
+  const bj::object* call = spec && spec->is_object() ? &spec->get_object() : nullptr;
+  auto text = [&](std::string_view key) -> Result<std::string> {
+    const bj::value* v = call ? call->if_contains(key) : nullptr;
+    if (!v || !v->is_string()) return std::string();
+    VOUCH_ASSIGN_OR_RETURN(bj::value s, substitute(*v));
+    return s.is_string() ? std::string(s.get_string()) : std::string();
+  };
+  VOUCH_ASSIGN_OR_RETURN(std::string method, text("method"));
+  VOUCH_ASSIGN_OR_RETURN(std::string path, text("urlPath"));
+  const bool service = call && call->contains("service") && !call->at("service").is_null();
+  if (service || path.empty() || (!method.empty() && method != "GET") || path.find('?') != std::string::npos)
+    return invalid_input(fmt::format("context entry '{}': only a GET of an API path is answered from the cluster's "
+                                     "resources; supply this apiCall's value in a values file", e.name));
+  std::vector<std::string> parts;
+  for (size_t at = 0; at < path.size();) {
+    size_t next = path.find('/', at);
+    if (next == std::string::npos) next = path.size();
+    if (next > at) parts.push_back(path.substr(at, next - at));
+    at = next + 1;
+  }
+  std::string api_version;
+  size_t i = 0;
+  if (parts.size() >= 2 && parts[0] == "api") {
+    api_version = parts[1];
+    i = 2;
+  } else if (parts.size() >= 3 && parts[0] == "apis") {
+    api_version = parts[1] + "/" + parts[2];
+    i = 3;
+  } else {
+    return invalid_input(fmt::format("context entry '{}': {}: not an API path", e.name, path));
+  }
+  std::string ns;
+  if (parts.size() - i >= 3 && parts[i] == "namespaces") {
+    ns = parts[i + 1];
+    i += 2;
+  }
+  if (i >= parts.size() || parts.size() - i > 2)
+    return invalid_input(fmt::format("context entry '{}': {}: expected RESOURCE or RESOURCE/NAME", e.name, path));
+  const std::string& resource = parts[i];
+  auto found = find_cluster_objects(cluster, api_version, resource, ns);
+  bj::value value;
+  if (parts.size() - i == 2) {
+    const std::string& name = parts[i + 1];
+    auto it = std::find_if(found.begin(), found.end(), [&](const bj::value* o) { return resource_ref(*o).name == name; });
+    if (it == found.end())
+      return invalid_input(fmt::format("context entry '{}': {}: not found among the cluster's resources", e.name, path));
+    value = **it;
+  } else {
+    bj::array items;
+    for (const bj::value* o : found) items.push_back(*o);
+    std::string kind = found.empty() ? std::string("List") : resource_ref(*found.front()).kind + "List";
+    value = bj::object{{"apiVersion", api_version}, {"kind", kind}, {"metadata", bj::object{}}, {"items", std::move(items)}};
+  }
+  VOUCH_ASSIGN_OR_RETURN(std::string jmes_path, text("jmesPath"));
+  if (!jmes_path.empty()) {
+    VOUCH_ASSIGN_OR_RETURN(auto compiled, engine.compile(jmes_path));
+    auto r = compiled->search(value);
+    if (!r.ok()) return invalid_input(fmt::format("context entry '{}': {}", e.name, r.error().message));
+    value = std::move(*r);
+  }
+  if (count_nodes(value, kMaxContextNodes) > kMaxContextNodes)
+    return invalid_input(fmt::format("context entry '{}': value too large", e.name));
+  set_variable(e.name, value);
+  return ok_status();
+}
+
 Status EvalContext::load_context(const std::vector<ContextEntry>& entries, const Request& request) {
   for (const auto& e : entries) {
     // Values supplied from outside take precedence (the CLI's values files).
@@ -263,6 +362,14 @@ Status EvalContext::load_context(const std::vector<ContextEntry>& entries, const
       }
     }
     if (supplied) continue;
+    if (e.kind == "configMap" && engine.options_.cel_cluster) {
+      VOUCH_RETURN_IF_ERROR(load_config_map(e, *engine.options_.cel_cluster));
+      continue;
+    }
+    if (e.kind == "apiCall" && engine.options_.cel_cluster) {
+      VOUCH_RETURN_IF_ERROR(load_api_call(e, *engine.options_.cel_cluster));
+      continue;
+    }
     if (e.kind != "variable") {
       return invalid_input(fmt::format("context entry '{}': {} is not available offline; supply its value in a "
                                        "values file", e.name, e.kind));

@@ -148,6 +148,8 @@ struct EvalContext {
   // Variables only, for a document whose references are already resolved.
   Result<bj::value> substitute_variables(const bj::value& doc, const std::string& path = "/", unsigned depth = 0);
 
+  Status load_config_map(const ContextEntry& e, const CelClusterData& cluster);
+  Status load_api_call(const ContextEntry& e, const CelClusterData& cluster);
   Status load_context(const std::vector<ContextEntry>& entries, const Request& request);
 };
 

@@ -193,6 +193,22 @@ Result<KyvernoTest> parse_kyverno_test_document(const bj::value& doc, std::strin
     if (auto* kind = o.if_contains("kind"); !kind || !kind->is_string() || kind->get_string() != "Test")
       return invalid_input(fmt::format("{}: kind: expected Test", source));
   }
+  // Kyverno's Test type (cmd/cli/kubectl-kyverno/apis/v1alpha1): a field vouch does not know,
+  // or one it knows but does not run, is refused rather than left unchecked.
+  for (const auto& [key, value] : o) {
+    static const std::set<std::string, std::less<>> kRead = {
+        "apiVersion", "kind",         "metadata", "name",       "policies", "resources",      "jsonPayload",
+        "jsonPayloads", "variables",  "values",   "userinfo",   "results",  "exceptions",     "context",
+        "apiCallResponses", "paramResources", "clusterResources"};
+    static const std::set<std::string, std::less<>> kNotRun = {"httpPayloads", "envoyPayloads", "targetResources",
+                                                               "globalContextEntries"};
+    if (kRead.count(key)) continue;
+    if (kNotRun.count(key)) {
+      if (value.is_null() || (value.is_array() && value.get_array().empty())) continue;
+      return invalid_input(fmt::format("{}: {}: not supported", source, std::string_view(key)));
+    }
+    return invalid_input(fmt::format("{}: {}: unknown field", source, std::string_view(key)));
+  }
   KyvernoTest test;
   test.policies = string_list(o.if_contains("policies"));
   test.resources = string_list(o.if_contains("resources"));
@@ -200,6 +216,7 @@ Result<KyvernoTest> parse_kyverno_test_document(const bj::value& doc, std::strin
   test.json_payloads = string_list(o.if_contains("jsonPayloads"));
   test.context = string_at(o, "context");
   test.param_resources = string_list(o.if_contains("paramResources"));
+  test.cluster_resources = string_list(o.if_contains("clusterResources"));
   if (auto* calls = o.if_contains("apiCallResponses"); calls && !calls->is_null()) {
     if (!calls->is_array()) return invalid_input(fmt::format("{}: apiCallResponses: expected a list", source));
     for (size_t i = 0; i < calls->get_array().size(); ++i) {
@@ -240,6 +257,23 @@ Result<KyvernoTest> parse_kyverno_test_document(const bj::value& doc, std::strin
     const auto& r = results->get_array()[i];
     if (!r.is_object()) return invalid_input(fmt::format("{}: results[{}]: expected an object", source, i));
     const auto& ro = r.get_object();
+    for (const auto& [key, value] : ro) {
+      static const std::set<std::string, std::less<>> kRead = {
+          "policy", "rule", "isValidatingAdmissionPolicy", "isMutatingAdmissionPolicy", "isValidatingPolicy",
+          "isDeletingPolicy", "isImageValidatingPolicy", "isGeneratingPolicy", "isMutatingPolicy", "result", "status",
+          "kind", "namespace", "operation", "patchedResources", "patchedResource", "failOnMissingResources",
+          "resources", "resource"};
+      static const std::set<std::string, std::less<>> kNotRun = {"generatedResource", "cloneSourceResource",
+                                                                 "generatedResources", "resourceSpecs"};
+      if (kRead.count(key)) continue;
+      if (kNotRun.count(key)) {
+        if (value.is_null() || (value.is_string() && value.get_string().empty()) ||
+            (value.is_array() && value.get_array().empty()))
+          continue;
+        return invalid_input(fmt::format("{}: results[{}].{}: not supported", source, i, std::string_view(key)));
+      }
+      return invalid_input(fmt::format("{}: results[{}].{}: unknown field", source, i, std::string_view(key)));
+    }
     ExpectedResult e;
     e.policy = string_at(ro, "policy");
     e.rule = string_at(ro, "rule");
