@@ -135,6 +135,9 @@ struct CelClusterData {
   // The plural names CustomResourceDefinitions give their kinds ("group/Kind" -> plural), for
   // objects `resource` is asked for by plural; other kinds' plurals are Kubernetes' own.
   std::map<std::string, std::string> plurals;
+  // Image data by image as written (a context file's spec.images), what image.GetMetadata()
+  // returns in a ValidatingPolicy.
+  std::map<std::string, boost::json::value> images;
   // The `http` library's answers (a kyverno-test.yaml's apiCallResponses), by "METHOD:url" or,
   // for an entry without a method, by url: {"body": ..., "statusCode": ...} as Kyverno's CLI
   // serves them. A call without an answer is an error; nothing goes to the network.
@@ -145,7 +148,7 @@ struct CelClusterData {
 std::vector<const boost::json::value*> find_cluster_objects(const CelClusterData& data, std::string_view api_version,
                                                             std::string_view resource, std::string_view ns);
 
-// Reads a Context document; `spec.images` (image data for the image library) is refused.
+// Reads a Context document: spec.resources and spec.images.
 Result<CelClusterData> parse_cel_context(const boost::json::value& doc, std::string_view source);
 
 // A kyverno-test.yaml's clusterResources file: a cli.kyverno.io/v1alpha1 ClusterResource, whose

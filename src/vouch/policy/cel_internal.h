@@ -42,6 +42,9 @@ void bind_admission_variables(const Request& request, const RequestFacts& f, cel
 // Binds object (the JSON payload) and null oldObject, request, namespaceObject and params: a
 // JSON-mode ValidatingPolicy's variables.
 void bind_json_variables(const boost::json::value& payload, cel::Activation& vars);
+// What the `resource`, `http` and `image.GetMetadata` functions read during the evaluation under
+// way on this thread (null: no cluster data).
+const CelClusterData* current_cluster_data();
 // The environment the CEL kinds compile in: Kubernetes' libraries.
 cel::EnvironmentOptions environment_options();
 

@@ -10,6 +10,7 @@
 #include "cel_autogen.h"
 #include "cel_internal.h"
 #include "engine_internal.h"
+#include "image_policy_internal.h"
 #include "json_field.h"
 #include "vouch/cel/cel.h"
 #include "vouch/policy/engine.h"
@@ -135,6 +136,7 @@ cel::Environment make_env() {
   http("Get", "GET", 1);   // headers
   http("Post", "POST", 1);  // data
   http("Post", "POST", 2);  // data, headers
+  image_policy_internal::add_image_library(env);
   for (std::string name : {"get", "Get", "list", "List"}) {
     bool list = name == "list" || name == "List";
     cel::Overload o;
@@ -410,6 +412,8 @@ void bind_json_variables(const bj::value& payload, cel::Activation& vars) {
   vars.bind("params", cel::Value::null());
 }
 
+const CelClusterData* current_cluster_data() { return current_cluster; }
+
 cel::EnvironmentOptions environment_options() {
   cel::EnvironmentOptions options;
   options.libraries = cel::Libraries::kubernetes();
@@ -683,9 +687,26 @@ Result<CelClusterData> parse_cel_context(const bj::value& doc, std::string_view 
   CelClusterData out;
   const bj::object* spec = object_at(o, "spec");
   if (!spec) return out;
-  if (auto* images = spec->if_contains("images"); images && !images->is_null() &&
-                                                  !(images->is_array() && images->get_array().empty()))
-    return invalid_input(fmt::format("{}: spec.images is not supported", source));
+  // spec.images: image data for the imagedata library, as Kyverno's ImageData marshals it.
+  VOUCH_ASSIGN_OR_RETURN(auto images, root.at("spec").at("images").list());
+  for (const auto& i : images) {
+    if (!i.v->is_object()) return i.err("expected an object");
+    VOUCH_RETURN_IF_ERROR(i.object({"image", "resolvedImage", "registry", "repository", "tag", "digest", "imageIndex",
+                                    "manifest", "config"}));
+    bj::object data;
+    for (const char* key : {"image", "resolvedImage", "registry", "repository"}) {
+      VOUCH_ASSIGN_OR_RETURN(std::string v, i.at(key).str(std::string_view(key) == "image"));
+      data[key] = v;
+    }
+    for (const char* key : {"tag", "digest"}) {
+      VOUCH_ASSIGN_OR_RETURN(std::string v, i.at(key).str());
+      if (!v.empty()) data[key] = v;
+    }
+    for (const char* key : {"imageIndex", "manifest", "config"})
+      if (i.at(key).present()) data[key] = *i.at(key).v;
+    std::string image(data.at("image").get_string());
+    if (!out.images.emplace(image, bj::value(std::move(data))).second) return i.at("image").err("image given twice");
+  }
   if (auto* r = spec->if_contains("resources"); r && !r->is_null()) {
     if (!r->is_array()) return invalid_input(fmt::format("{}: spec.resources: expected a list", source));
     for (const auto& e : r->get_array()) {
@@ -733,6 +754,7 @@ std::optional<RuleResult> evaluate_once(const CelPolicy& p, const Request& reque
     cel::Message http_library;
     http_library.type_name = kHttpContextType;
     vars.bind("http", cel::Value::message(std::move(http_library)));
+    vars.bind("image", image_policy_internal::image_data_context());
   }
 
   // Match conditions: all must hold; an error follows the failure policy.

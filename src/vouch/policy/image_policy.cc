@@ -266,20 +266,25 @@ cel::Value image_value(const std::string& text) {
   return cel::Value::message(std::move(m));
 }
 
-void add_image_functions(cel::Environment& env) {
+void define(cel::Environment& env, std::string name, bool receiver, std::vector<std::optional<cel::Kind>> kinds,
+            cel::Function fn) {
+  cel::Overload o;
+  o.name = std::move(name);
+  o.receiver = receiver;
+  o.args = std::move(kinds);
+  o.fn = std::move(fn);
+  env.add_overload(std::move(o));
+}
+
+}  // namespace
+
+namespace image_policy_internal {
+
+void add_image_library(cel::Environment& env) {
   auto def = [&env](std::string name, bool receiver, std::vector<std::optional<cel::Kind>> kinds, cel::Function fn) {
-    cel::Overload o;
-    o.name = std::move(name);
-    o.receiver = receiver;
-    o.args = std::move(kinds);
-    o.fn = std::move(fn);
-    env.add_overload(std::move(o));
+    define(env, std::move(name), receiver, std::move(kinds), std::move(fn));
   };
   using K = cel::Kind;
-  def("verifyImageSignatures", false, {K::kString, K::kList}, verify_image_signatures);
-  def("verifyAttestationSignatures", false, {K::kString, K::kString, K::kList}, verify_attestation_signatures);
-  def("extractPayload", false, {K::kString, K::kString}, extract_payload);
-  def("getImageData", false, {K::kString}, get_image_data);
   for (const char* name : {"image", "parseImageReference"})
     def(name, false, {K::kString}, [](Args a) { return image_value(a[0].as_string()); });
   def("isImage", false, {K::kString}, [](Args a) { return cel::Value::boolean(oci::parse_reference(a[0].as_string()).ok()); });
@@ -296,19 +301,47 @@ void add_image_functions(cel::Environment& env) {
     const cel::Value* v = a[0].as_message().find("digest");
     return cel::Value::boolean(v && !v->as_string().empty());
   });
-  // image.GetMetadata(ref) / image.getMetadata(ref): the imagedata library, through the same
-  // image data the verification functions use.
+  // image.GetMetadata(ref) / image.getMetadata(ref): the imagedata library. In an
+  // ImageValidatingPolicy, the same image data the verification functions read from the
+  // registry; elsewhere (a ValidatingPolicy) the image data a context file gives (Context
+  // spec.images), as Kyverno's CLI serves it: nothing is read from a registry.
   for (const char* name : {"GetMetadata", "getMetadata"}) {
     std::string n = name;
     def(n, true, {K::kMessage, K::kString}, [n](Args a) {
       if (a[0].as_message().type_name != kImageDataContextType) return cel::Value::no_overload(n);
-      EvalState* s = current_state;
-      if (!s) return cel::Value::error(fmt::format("{}: not in an ImageValidatingPolicy", n));
-      auto data = image_data_for(*s, a[1].as_string());
-      if (!data.ok()) return cel::Value::error(fmt::format("failed to get image data: {}", data.error().message));
-      return cel::from_json(**data);
+      const std::string& image = a[1].as_string();
+      if (EvalState* s = current_state) {
+        auto data = image_data_for(*s, image);
+        if (!data.ok()) return cel::Value::error(fmt::format("failed to get image data: {}", data.error().message));
+        return cel::from_json(**data);
+      }
+      const CelClusterData* cluster = cel_internal::current_cluster_data();
+      if (cluster)
+        if (auto it = cluster->images.find(image); it != cluster->images.end()) return cel::from_json(it->second);
+      return cel::Value::error(fmt::format("failed to get image data: {}: not among the context file's images (a "
+                                           "ValidatingPolicy reads no registry)",
+                                           image));
     });
   }
+}
+
+cel::Value image_data_context() {
+  cel::Message context;
+  context.type_name = kImageDataContextType;
+  return cel::Value::message(std::move(context));
+}
+
+}  // namespace image_policy_internal
+
+namespace {
+
+void add_image_functions(cel::Environment& env) {
+  using K = cel::Kind;
+  define(env, "verifyImageSignatures", false, {K::kString, K::kList}, verify_image_signatures);
+  define(env, "verifyAttestationSignatures", false, {K::kString, K::kString, K::kList}, verify_attestation_signatures);
+  define(env, "extractPayload", false, {K::kString, K::kString}, extract_payload);
+  define(env, "getImageData", false, {K::kString}, get_image_data);
+  image_policy_internal::add_image_library(env);
 }
 
 cel::Environment make_env() {
@@ -626,9 +659,7 @@ std::vector<RuleResult> evaluate_image_policy(const ImageValidatingPolicy& p, co
   for (size_t i = 0; i < p.attestors.size(); ++i)
     attestors.insert(cel::Value::string(p.attestors[i].name), resolved_attestor(p.attestors[i], c.attestors[i], vars));
   vars.bind("attestors", cel::Value::map(std::move(attestors)));
-  cel::Message context;
-  context.type_name = kImageDataContextType;
-  vars.bind("image", cel::Value::message(std::move(context)));
+  vars.bind("image", image_policy_internal::image_data_context());
 
   for (size_t i = 0; i < c.validations.size(); ++i) {
     auto r = c.validations[i].evaluate(vars);

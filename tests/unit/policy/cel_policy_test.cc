@@ -603,7 +603,12 @@ spec:
   ASSERT_EQ(mocked.size(), 1u);
   EXPECT_EQ(mocked[0].status, RuleStatus::kPass) << mocked[0].message;
 
-  EXPECT_FALSE(parse_cel_context(*json::parse(R"({"kind": "Context", "spec": {"images": [{"image": "x"}]}})"), "c").ok());
+  // spec.images: Kyverno's ImageData fields, the image required, nothing else.
+  auto images = parse_cel_context(*json::parse(R"({"kind": "Context", "spec": {"images": [{"image": "x", "tag": "1"}]}})"), "c");
+  ASSERT_TRUE(images.ok()) << images.error().message;
+  EXPECT_EQ(json::serialize(images->images.at("x")), R"({"image":"x","resolvedImage":"","registry":"","repository":"","tag":"1"})");
+  EXPECT_FALSE(parse_cel_context(*json::parse(R"({"kind": "Context", "spec": {"images": [{"tag": "1"}]}})"), "c").ok());
+  EXPECT_FALSE(parse_cel_context(*json::parse(R"({"kind": "Context", "spec": {"images": [{"image": "x", "labels": {}}]}})"), "c").ok());
   EXPECT_FALSE(parse_cel_context(*json::parse(R"({"kind": "Values"})"), "c").ok());
 }
 
