@@ -288,7 +288,8 @@ Result<std::vector<policy::TestRow>> run_test(policy::KyvernoTest spec, const fs
   if (!spec.context.empty()) {
     VOUCH_ASSIGN_OR_RETURN(cluster, load_cel_context(rel(spec.context)));
   }
-  if (!spec.http_responses.empty() || !spec.param_resources.empty() || !spec.cluster_resources.empty()) {
+  if (!spec.http_responses.empty() || !spec.param_resources.empty() || !spec.cluster_resources.empty() ||
+      !spec.global_context_entries.empty()) {
     auto more = std::make_shared<policy::CelClusterData>(cluster ? *cluster : policy::CelClusterData{});
     more->http_responses = spec.http_responses;
     auto relative = [&](const std::vector<std::string>& names) {
@@ -297,6 +298,13 @@ Result<std::vector<policy::TestRow>> run_test(policy::KyvernoTest spec, const fs
       return out;
     };
     VOUCH_ASSIGN_OR_RETURN(more->params, load_parameter_resources(relative(spec.param_resources)));
+    for (const auto& entry : spec.global_context_entries) {
+      std::vector<bj::value> loaded;
+      if (entry.resource_files) {
+        VOUCH_ASSIGN_OR_RETURN(loaded, load_parameter_resources(relative(*entry.resource_files)));
+      }
+      VOUCH_ASSIGN_OR_RETURN(more->global_context[entry.name], policy::resolve_global_context_entry(entry, loaded));
+    }
     for (const auto& name : spec.cluster_resources) {
       fs::path path = rel(name);
       VOUCH_ASSIGN_OR_RETURN(std::string text, read_file(path, kMaxPolicyInputBytes));

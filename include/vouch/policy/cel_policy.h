@@ -138,6 +138,9 @@ struct CelClusterData {
   // Image data by image as written (a context file's spec.images), what image.GetMetadata()
   // returns in a ValidatingPolicy.
   std::map<std::string, boost::json::value> images;
+  // GlobalContextEntries by name (a kyverno-test.yaml's globalContextEntries): what
+  // globalContext.Get() and ClusterPolicies' globalReference context entries read.
+  std::map<std::string, boost::json::value> global_context;
   // The `http` library's answers (a kyverno-test.yaml's apiCallResponses), by "METHOD:url" or,
   // for an entry without a method, by url: {"body": ..., "statusCode": ...} as Kyverno's CLI
   // serves them. A call without an answer is an error; nothing goes to the network.

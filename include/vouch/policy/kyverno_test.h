@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +29,21 @@ struct ExpectedResult {
   bool fail_on_missing_resources = false;
 };
 
+// One of a test's globalContextEntries: the value a GlobalContextEntry named `name` holds, from
+// `data` (an object), inline `resources` or `resource_files` (a list of objects), then
+// `field_path` and `projections` (JMESPath) applied, as Kyverno's CLI mocks it.
+struct GlobalContextEntryValue {
+  std::string name;
+  std::optional<boost::json::value> data;
+  std::optional<std::vector<boost::json::value>> resources;
+  std::optional<std::vector<std::string>> resource_files;  // relative to the test file
+  std::string field_path;
+  std::vector<std::pair<std::string, std::string>> projections;  // name, path
+};
+// The entry's value; `loaded` holds the objects of its resource_files (read by the caller).
+Result<boost::json::value> resolve_global_context_entry(const GlobalContextEntryValue& entry,
+                                                        const std::vector<boost::json::value>& loaded);
+
 struct KyvernoTest {
   std::vector<std::string> policies;   // paths as written, relative to the test file
   std::vector<std::string> exceptions; // PolicyException files
@@ -45,6 +61,9 @@ struct KyvernoTest {
   // context file's). ClusterPolicy context entries (configMap, apiCall) do not read them: they
   // take their values from a values file, and are errors without one.
   std::vector<std::string> cluster_resources;
+  // globalContextEntries: what ValidatingPolicies' globalContext.Get() and ClusterPolicies'
+  // globalReference context entries read.
+  std::vector<GlobalContextEntryValue> global_context_entries;
   // apiCallResponses with a url: the CEL `http` library's answers, keyed as CelClusterData's.
   std::map<std::string, boost::json::value> http_responses;
   std::string values;                  // variables or values: a values file, or empty

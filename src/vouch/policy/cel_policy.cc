@@ -69,6 +69,7 @@ Result<std::vector<std::string>> strings_field(const bj::object& o, std::string_
 // Kyverno's `resource` library, offline: the value bound as `resource` in a ValidatingPolicy,
 // and the cluster objects its functions read during one evaluation (null: none to read).
 constexpr const char* kResourceContextType = "kyverno.resource.Context";
+constexpr const char* kGlobalContextType = "kyverno.globalcontext.Context";
 thread_local const CelClusterData* current_cluster = nullptr;
 
 struct ClusterScope {
@@ -137,6 +138,26 @@ cel::Environment make_env() {
   http("Post", "POST", 1);  // data
   http("Post", "POST", 2);  // data, headers
   image_policy_internal::add_image_library(env);
+  // globalContext.Get(name, projection): the entry's value ("" : all of it), or its projection;
+  // an entry not held is null, as Kyverno answers for an entry it has not loaded.
+  cel::Overload global;
+  global.name = "Get";
+  global.receiver = true;
+  global.args = {K::kMessage, K::kString, K::kString};
+  global.fn = [](std::span<const cel::Value> a) {
+    if (a[0].as_message().type_name != kGlobalContextType) return cel::Value::no_overload("Get");
+    const CelClusterData* cluster = current_cluster;
+    if (!cluster) return cel::Value::error("globalContext.Get: no global context entries to read");
+    auto it = cluster->global_context.find(a[1].as_string());
+    if (it == cluster->global_context.end()) return cel::Value::null();
+    const std::string& projection = a[2].as_string();
+    if (projection.empty()) return cel::from_json(it->second);
+    const bj::value* v = it->second.is_object() ? it->second.get_object().if_contains(projection) : nullptr;
+    if (!v)
+      return cel::Value::error(fmt::format("projection {} not found in global context entry {}", projection, a[1].as_string()));
+    return cel::from_json(*v);
+  };
+  env.add_overload(std::move(global));
   for (std::string name : {"get", "Get", "list", "List"}) {
     bool list = name == "list" || name == "List";
     cel::Overload o;
@@ -755,6 +776,9 @@ std::optional<RuleResult> evaluate_once(const CelPolicy& p, const Request& reque
     http_library.type_name = kHttpContextType;
     vars.bind("http", cel::Value::message(std::move(http_library)));
     vars.bind("image", image_policy_internal::image_data_context());
+    cel::Message global_context;
+    global_context.type_name = kGlobalContextType;
+    vars.bind("globalContext", cel::Value::message(std::move(global_context)));
   }
 
   // Match conditions: all must hold; an error follows the failure policy.

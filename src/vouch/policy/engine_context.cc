@@ -347,6 +347,34 @@ Status EvalContext::load_api_call(const ContextEntry& e, const CelClusterData& c
   return ok_status();
 }
 
+// A globalReference context entry from the test's globalContextEntries: the entry's value, then
+// the reference's jmesPath.
+Status EvalContext::load_global_reference(const ContextEntry& e, const CelClusterData& cluster) {
+  const bj::value* spec = e.raw.is_object() ? e.raw.get_object().if_contains("globalReference") : nullptr;
+  const bj::object* ref = spec && spec->is_object() ? &spec->get_object() : nullptr;
+  auto text = [&](std::string_view key) -> Result<std::string> {
+    const bj::value* v = ref ? ref->if_contains(key) : nullptr;
+    if (!v || !v->is_string()) return std::string();
+    VOUCH_ASSIGN_OR_RETURN(bj::value s, substitute(*v));
+    return s.is_string() ? std::string(s.get_string()) : std::string();
+  };
+  VOUCH_ASSIGN_OR_RETURN(std::string name, text("name"));
+  auto it = cluster.global_context.find(name);
+  if (it == cluster.global_context.end())
+    return invalid_input(fmt::format("context entry '{}': global context entry {} is not among the test's "
+                                     "globalContextEntries", e.name, name));
+  bj::value value = it->second;
+  VOUCH_ASSIGN_OR_RETURN(std::string jmes_path, text("jmesPath"));
+  if (!jmes_path.empty()) {
+    VOUCH_ASSIGN_OR_RETURN(auto compiled, engine.compile(jmes_path));
+    auto r = compiled->search(value);
+    if (!r.ok()) return invalid_input(fmt::format("context entry '{}': {}", e.name, r.error().message));
+    value = std::move(*r);
+  }
+  set_variable(e.name, value);
+  return ok_status();
+}
+
 Status EvalContext::load_context(const std::vector<ContextEntry>& entries, const Request& request) {
   for (const auto& e : entries) {
     // Values supplied from outside take precedence (the CLI's values files).
@@ -364,6 +392,10 @@ Status EvalContext::load_context(const std::vector<ContextEntry>& entries, const
     if (supplied) continue;
     if (e.kind == "configMap" && engine.options_.cel_cluster) {
       VOUCH_RETURN_IF_ERROR(load_config_map(e, *engine.options_.cel_cluster));
+      continue;
+    }
+    if (e.kind == "globalReference" && engine.options_.cel_cluster) {
+      VOUCH_RETURN_IF_ERROR(load_global_reference(e, *engine.options_.cel_cluster));
       continue;
     }
     if (e.kind == "apiCall" && engine.options_.cel_cluster) {

@@ -150,6 +150,7 @@ struct EvalContext {
 
   Status load_config_map(const ContextEntry& e, const CelClusterData& cluster);
   Status load_api_call(const ContextEntry& e, const CelClusterData& cluster);
+  Status load_global_reference(const ContextEntry& e, const CelClusterData& cluster);
   Status load_context(const std::vector<ContextEntry>& entries, const Request& request);
 };
 

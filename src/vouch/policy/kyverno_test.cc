@@ -6,7 +6,9 @@
 
 #include <fmt/format.h>
 
+#include "json_field.h"
 #include "vouch/policy/document.h"
+#include "vouch/policy/jmespath.h"
 #include "vouch/policy/report.h"
 
 namespace vouch::policy {
@@ -184,6 +186,80 @@ Result<std::vector<KyvernoTest>> parse_kyverno_tests(std::string_view text, std:
   return out;
 }
 
+namespace {
+
+Result<std::vector<GlobalContextEntryValue>> global_context_entries(const bj::value& doc, std::string_view source) {
+  std::vector<GlobalContextEntryValue> out;
+  JsonField root{&doc, std::string(source)};
+  VOUCH_ASSIGN_OR_RETURN(auto entries, root.at("globalContextEntries").list());
+  std::set<std::string> names;
+  for (const auto& e : entries) {
+    if (!e.v->is_object()) return e.err("expected an object");
+    VOUCH_RETURN_IF_ERROR(e.object({"name", "data", "resources", "resourceFiles", "fieldPath", "projections"}));
+    GlobalContextEntryValue g;
+    VOUCH_ASSIGN_OR_RETURN(g.name, e.at("name").str(true));
+    if (!names.insert(g.name).second) return e.at("name").err(fmt::format("duplicate name {}", g.name));
+    int sources = 0;
+    if (e.at("data").present()) {
+      if (!e.at("data").v->is_object()) return e.at("data").err("expected an object");
+      g.data = *e.at("data").v;
+      ++sources;
+    }
+    if (e.at("resources").present()) {
+      VOUCH_ASSIGN_OR_RETURN(auto items, e.at("resources").list());
+      g.resources.emplace();
+      for (const auto& r : items) {
+        if (!r.v->is_object()) return r.err("expected an object");
+        g.resources->push_back(*r.v);
+      }
+      ++sources;
+    }
+    if (e.at("resourceFiles").present()) {
+      VOUCH_ASSIGN_OR_RETURN(g.resource_files, e.at("resourceFiles").strings());
+      ++sources;
+    }
+    if (sources != 1) return e.err("exactly one of data, resources or resourceFiles is required");
+    VOUCH_ASSIGN_OR_RETURN(g.field_path, e.at("fieldPath").str());
+    VOUCH_ASSIGN_OR_RETURN(auto projections, e.at("projections").list());
+    for (const auto& p : projections) {
+      VOUCH_RETURN_IF_ERROR(p.object({"name", "path"}));
+      VOUCH_ASSIGN_OR_RETURN(std::string name, p.at("name").str(true));
+      VOUCH_ASSIGN_OR_RETURN(std::string path, p.at("path").str(true));
+      g.projections.emplace_back(std::move(name), std::move(path));
+    }
+    out.push_back(std::move(g));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<bj::value> resolve_global_context_entry(const GlobalContextEntryValue& entry, const std::vector<bj::value>& loaded) {
+  bj::value root;
+  if (entry.data) {
+    root = *entry.data;
+  } else {
+    bj::array list;
+    for (const auto& r : entry.resources ? *entry.resources : loaded) list.push_back(r);
+    root = std::move(list);
+  }
+  auto functions = jmespath::kyverno_functions();
+  if (!entry.field_path.empty()) {
+    auto r = jmespath::search(entry.field_path, root, functions);
+    if (!r.ok()) return invalid_input(fmt::format("globalContextEntries {}: fieldPath: {}", entry.name, r.error().message));
+    root = std::move(*r);
+  }
+  if (entry.projections.empty()) return root;
+  bj::object out;
+  for (const auto& [name, path] : entry.projections) {
+    auto r = jmespath::search(path, root, functions);
+    if (!r.ok())
+      return invalid_input(fmt::format("globalContextEntries {}: projection {}: {}", entry.name, name, r.error().message));
+    out[name] = std::move(*r);
+  }
+  return bj::value(std::move(out));
+}
+
 Result<KyvernoTest> parse_kyverno_test_document(const bj::value& doc, std::string_view source) {
   if (!doc.is_object()) return invalid_input(fmt::format("{}: expected an object", source));
   const auto& o = doc.get_object();
@@ -199,9 +275,8 @@ Result<KyvernoTest> parse_kyverno_test_document(const bj::value& doc, std::strin
     static const std::set<std::string, std::less<>> kRead = {
         "apiVersion", "kind",         "metadata", "name",       "policies", "resources",      "jsonPayload",
         "jsonPayloads", "variables",  "values",   "userinfo",   "results",  "exceptions",     "context",
-        "apiCallResponses", "paramResources", "clusterResources"};
-    static const std::set<std::string, std::less<>> kNotRun = {"httpPayloads", "envoyPayloads", "targetResources",
-                                                               "globalContextEntries"};
+        "apiCallResponses", "paramResources", "clusterResources", "globalContextEntries"};
+    static const std::set<std::string, std::less<>> kNotRun = {"httpPayloads", "envoyPayloads", "targetResources"};
     if (kRead.count(key)) continue;
     if (kNotRun.count(key)) {
       if (value.is_null() || (value.is_array() && value.get_array().empty())) continue;
@@ -217,6 +292,7 @@ Result<KyvernoTest> parse_kyverno_test_document(const bj::value& doc, std::strin
   test.context = string_at(o, "context");
   test.param_resources = string_list(o.if_contains("paramResources"));
   test.cluster_resources = string_list(o.if_contains("clusterResources"));
+  VOUCH_ASSIGN_OR_RETURN(test.global_context_entries, global_context_entries(doc, source));
   if (auto* calls = o.if_contains("apiCallResponses"); calls && !calls->is_null()) {
     if (!calls->is_array()) return invalid_input(fmt::format("{}: apiCallResponses: expected a list", source));
     for (size_t i = 0; i < calls->get_array().size(); ++i) {
