@@ -131,9 +131,10 @@ Status serve(const ServeFlags& f) {
       return trust.load_or_tuf(true, std::chrono::steady_clock::now() + std::chrono::seconds(20));
     };
   }
-  options.image_policy_verifier = verifiers::image_policy_verifier(v);
+  std::shared_ptr<policy::ImagePolicyVerifier> image_policy = verifiers::image_policy_verifier(v);
   std::shared_ptr<policy::ImageVerifier> cosign = verifiers::cosign_image_verifier(std::move(v));
   std::shared_ptr<admission::CachingImageVerifier> cache;
+  std::shared_ptr<admission::CachingImagePolicyVerifier> image_policy_cache;
   if (f.cache_enabled) {
     admission::VerificationCacheOptions co;
     co.max_entries = f.cache_size;
@@ -142,8 +143,11 @@ Status serve(const ServeFlags& f) {
     co.tag_ttl = std::chrono::duration_cast<std::chrono::seconds>(tag_ttl);
     cache = std::make_shared<admission::CachingImageVerifier>(cosign, co);
     options.verifier = cache;
+    image_policy_cache = std::make_shared<admission::CachingImagePolicyVerifier>(image_policy, co);
+    options.image_policy_verifier = image_policy_cache;
   } else {
     options.verifier = cosign;
+    options.image_policy_verifier = image_policy;
   }
 
   std::unique_ptr<admission::ReportWriter> writer;
@@ -182,7 +186,7 @@ Status serve(const ServeFlags& f) {
 
   admission::Webhook* wh = webhook.get();
   admission::ReportWriter* rw = writer.get();
-  auto handler = [wh, rw, policies, cache](net::HttpRequest req, net::Responder respond) {
+  auto handler = [wh, rw, policies, cache, image_policy_cache](net::HttpRequest req, net::Responder respond) {
     if (admission::Webhook::serves(req.path)) {
       wh->handle(std::move(req), std::move(respond));
       return;
@@ -222,6 +226,20 @@ Status serve(const ServeFlags& f) {
         m.counter("vouch_admission_tag_cache_misses_total", "Tag to digest lookups sent to the registry", s.tag_misses);
         m.counter("vouch_admission_tag_cache_coalesced_total", "Tag lookups that waited for the same lookup",
                   s.tag_coalesced);
+      }
+      if (image_policy_cache) {
+        auto s = image_policy_cache->stats();
+        m.counter("vouch_admission_image_policy_cache_hits_total",
+                  "ImageValidatingPolicy registry answers (image data, referrers, verified outcomes) from the cache",
+                  s.hits);
+        m.counter("vouch_admission_image_policy_cache_negative_hits_total",
+                  "ImageValidatingPolicy verifications answered from the cache (failed recently)", s.negative_hits);
+        m.counter("vouch_admission_image_policy_cache_misses_total",
+                  "ImageValidatingPolicy registry questions sent to the registry", s.misses);
+        m.counter("vouch_admission_image_policy_cache_coalesced_total",
+                  "ImageValidatingPolicy registry questions that waited for the same question", s.coalesced);
+        m.gauge("vouch_admission_image_policy_cache_entries", "Cached ImageValidatingPolicy answers",
+                static_cast<double>(s.entries));
       }
       if (rw) rw->write_metrics(m);
       r.content_type = std::string(net::PrometheusText::kContentType);

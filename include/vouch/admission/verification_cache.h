@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "vouch/policy/engine.h"
+#include "vouch/policy/image_policy.h"
 
 namespace vouch::admission {
 
@@ -65,6 +66,33 @@ class CachingImageVerifier : public policy::ImageVerifier {
   struct State;
   std::shared_ptr<policy::ImageVerifier> inner_;
   VerificationCacheOptions options_;
+  std::unique_ptr<State> state_;
+};
+
+// The same cache in front of the registry behind ImageValidatingPolicy's image functions: image
+// data, referrer payloads and each attestor's signature and attestation outcomes are kept per
+// (image as written, the digest its tag named, attestor as resolved), with the same lifetimes,
+// so a Pod of an image verified a minute ago is admitted without a registry round trip while
+// the policy's CEL is evaluated again on every request.
+class CachingImagePolicyVerifier : public policy::ImagePolicyVerifier {
+ public:
+  CachingImagePolicyVerifier(std::shared_ptr<policy::ImagePolicyVerifier> inner, VerificationCacheOptions options = {});
+  ~CachingImagePolicyVerifier() override;
+
+  Result<boost::json::value> image_data(const std::string& image, bool allow_insecure) override;
+  Result<policy::AttestorOutcome> verify_signature(const std::string& image, const policy::IvpolAttestor& attestor,
+                                                   bool allow_insecure) override;
+  Result<policy::AttestorOutcome> verify_attestation(const std::string& image, const policy::IvpolAttestation& attestation,
+                                                     const policy::IvpolAttestor& attestor, bool allow_insecure) override;
+  Result<boost::json::value> referrer_payload(const std::string& image, const std::string& artifact_type,
+                                              const std::string& referrer_digest, bool allow_insecure) override;
+  Result<std::string> resolve_digest(const std::string& image, bool allow_insecure) override;
+
+  VerificationCacheStats stats() const;
+
+ private:
+  struct State;
+  std::shared_ptr<policy::ImagePolicyVerifier> inner_;
   std::unique_ptr<State> state_;
 };
 

@@ -1,33 +1,18 @@
-// The verification cache: LRU entries with positive and negative lifetimes, coalesced misses.
+// The verification caches: expiring LRU entries with positive and negative lifetimes, coalesced misses.
 #include "vouch/admission/verification_cache.h"
-
-#include <future>
-#include <list>
-#include <mutex>
-#include <unordered_map>
 
 #include <fmt/format.h>
 
+#include "expiring_cache.h"
+
 namespace vouch::admission {
+namespace bj = boost::json;
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using Outcome = policy::ImageVerificationOutcome;
 
-struct Entry {
-  std::string key;
-  Outcome outcome;
-  Clock::time_point expires;
-  size_t bytes = 0;
-};
-
-struct TagEntry {
-  std::string digest;
-  Clock::time_point expires;
-};
-
-size_t cost_of(const std::string& key, const Outcome& o) {
-  size_t n = 256 + key.size() + o.reason.size() + o.digest.size();
+size_t cost_of(const Outcome& o) {
+  size_t n = 128 + o.reason.size() + o.digest.size();
   for (const auto& p : o.predicates) n += boost::json::serialize(p).size();
   return n;
 }
@@ -38,6 +23,40 @@ thread_local bool cache_only_missed = false;
 Error would_wait() {
   cache_only_missed = true;
   return io_error("not in the verification cache");
+}
+
+ExpiringCache<std::string> tag_cache(const VerificationCacheOptions& o) {
+  ExpiringCache<std::string>::Policy p;
+  p.max_entries = o.max_tags;
+  p.lifetime = [ttl = o.tag_ttl](const std::string&) { return ttl; };
+  return ExpiringCache<std::string>(std::move(p));
+}
+
+// tag → digest through the cache; a reference with a digest is its digest.
+Result<std::string> cached_digest(ExpiringCache<std::string>& tags, const std::string& image,
+                                  const std::function<Result<std::string>()>& resolve) {
+  if (size_t at = image.rfind('@'); at != std::string::npos) return image.substr(at + 1);
+  return tags.get(image, resolve, cache_only, would_wait);
+}
+
+void add_tag_counters(VerificationCacheStats& out, const ExpiringCacheCounters& t) {
+  out.tag_hits = t.hits;
+  out.tag_misses = t.misses;
+  out.tag_coalesced = t.coalesced;
+  out.tags = t.entries;
+}
+
+VerificationCacheStats stats_of(const ExpiringCacheCounters& c, const ExpiringCacheCounters& tags) {
+  VerificationCacheStats out;
+  out.hits = c.hits;
+  out.negative_hits = c.negative_hits;
+  out.misses = c.misses;
+  out.coalesced = c.coalesced;
+  out.evictions = c.evictions;
+  out.entries = c.entries;
+  out.bytes = c.bytes;
+  add_tag_counters(out, tags);
+  return out;
 }
 
 }  // namespace
@@ -52,25 +71,6 @@ CachingImageVerifier::CacheOnlyScope::~CacheOnlyScope() {
 }
 bool CachingImageVerifier::CacheOnlyScope::missed() const { return cache_only_missed; }
 
-struct CachingImageVerifier::State {
-  mutable std::mutex mu;
-  std::list<Entry> lru;  // most recently used first
-  std::unordered_map<std::string, std::list<Entry>::iterator> index;
-  std::unordered_map<std::string, std::shared_future<Result<Outcome>>> in_flight;
-  std::unordered_map<std::string, TagEntry> tags;
-  std::unordered_map<std::string, std::shared_future<Result<std::string>>> tags_in_flight;
-  VerificationCacheStats stats;
-
-  void evict_over(const VerificationCacheOptions& o) {
-    while (!lru.empty() && (lru.size() > o.max_entries || stats.bytes > o.max_bytes)) {
-      stats.bytes -= lru.back().bytes;
-      index.erase(lru.back().key);
-      lru.pop_back();
-      ++stats.evictions;
-    }
-  }
-};
-
 std::string repository_of(std::string_view image) {
   std::string_view name = image.substr(0, image.find('@'));
   size_t slash = name.rfind('/');
@@ -79,49 +79,31 @@ std::string repository_of(std::string_view image) {
   return std::string(name);
 }
 
+struct CachingImageVerifier::State {
+  ExpiringCache<Outcome> outcomes;
+  ExpiringCache<std::string> tags;
+
+  static ExpiringCache<Outcome>::Policy outcome_policy(const VerificationCacheOptions& o) {
+    ExpiringCache<Outcome>::Policy p;
+    p.max_entries = o.max_entries;
+    p.max_bytes = o.max_bytes;
+    p.lifetime = [o](const Outcome& v) { return v.verified ? o.ttl : o.negative_ttl; };
+    p.negative = [](const Outcome& v) { return !v.verified; };
+    p.cost = cost_of;
+    return p;
+  }
+  explicit State(const VerificationCacheOptions& o) : outcomes(outcome_policy(o)), tags(tag_cache(o)) {}
+};
+
 CachingImageVerifier::CachingImageVerifier(std::shared_ptr<policy::ImageVerifier> inner,
                                            VerificationCacheOptions options)
-    : inner_(std::move(inner)), options_(options), state_(std::make_unique<State>()) {}
+    : inner_(std::move(inner)), options_(options), state_(std::make_unique<State>(options_)) {}
 
 CachingImageVerifier::~CachingImageVerifier() = default;
 
 Result<std::string> CachingImageVerifier::resolve_digest(const std::string& image,
                                                          const policy::ImageVerification& rule) {
-  if (size_t at = image.rfind('@'); at != std::string::npos) return image.substr(at + 1);
-  State& s = *state_;
-  std::promise<Result<std::string>> promise;
-  {
-    std::unique_lock lock(s.mu);
-    auto now = Clock::now();
-    if (auto it = s.tags.find(image); it != s.tags.end()) {
-      if (it->second.expires > now) {
-        ++s.stats.tag_hits;
-        return it->second.digest;
-      }
-      s.tags.erase(it);
-    }
-    if (cache_only) return would_wait();
-    if (auto it = s.tags_in_flight.find(image); it != s.tags_in_flight.end()) {
-      ++s.stats.tag_coalesced;
-      auto future = it->second;
-      lock.unlock();
-      return future.get();
-    }
-    ++s.stats.tag_misses;
-    s.tags_in_flight.emplace(image, promise.get_future().share());
-  }
-  Result<std::string> resolved = inner_->resolve_digest(image, rule);
-  {
-    std::lock_guard lock(s.mu);
-    if (resolved.ok()) {
-      if (s.tags.size() >= options_.max_tags) s.tags.clear();
-      s.tags[image] = TagEntry{*resolved, Clock::now() + options_.tag_ttl};
-    }
-    s.tags_in_flight.erase(image);
-    s.stats.tags = s.tags.size();
-  }
-  promise.set_value(resolved);
-  return resolved;
+  return cached_digest(state_->tags, image, [&] { return inner_->resolve_digest(image, rule); });
 }
 
 Result<Outcome> CachingImageVerifier::verify(const std::string& image, const policy::ImageVerification& rule,
@@ -136,67 +118,132 @@ Result<Outcome> CachingImageVerifier::verify(const std::string& image, const pol
   const std::string pinned = image.find('@') == std::string::npos ? image + "@" + digest : image;
   std::string key = fmt::format("{}@{}|{}|{}|", repository_of(image), digest, rule.fingerprint, attestors.fingerprint);
   if (attestation) key += attestation->name + '\x1f' + attestation->type;
-
-  State& s = *state_;
-  std::promise<Result<Outcome>> promise;
-  {
-    std::unique_lock lock(s.mu);
-    auto now = Clock::now();
-    if (auto it = s.index.find(key); it != s.index.end()) {
-      if (it->second->expires > now) {
-        s.lru.splice(s.lru.begin(), s.lru, it->second);
-        ++(it->second->outcome.verified ? s.stats.hits : s.stats.negative_hits);
-        return it->second->outcome;
-      }
-      s.stats.bytes -= it->second->bytes;
-      s.lru.erase(it->second);
-      s.index.erase(it);
-    }
-    if (cache_only) return would_wait();
-    if (auto it = s.in_flight.find(key); it != s.in_flight.end()) {
-      ++s.stats.coalesced;
-      auto future = it->second;
-      lock.unlock();
-      return future.get();
-    }
-    ++s.stats.misses;
-    s.in_flight.emplace(key, promise.get_future().share());
-  }
-  Result<Outcome> result = inner_->verify(pinned, rule, attestors, attestation);
-  if (result.ok() && result->digest.empty()) result->digest = digest;
-  {
-    std::lock_guard lock(s.mu);
-    if (result.ok()) {
-      auto lifetime = result->verified ? options_.ttl : options_.negative_ttl;
-      if (lifetime.count() > 0) {
-        Entry e{key, *result, Clock::now() + lifetime, cost_of(key, *result)};
-        s.stats.bytes += e.bytes;
-        s.lru.push_front(std::move(e));
-        s.index[key] = s.lru.begin();
-        s.evict_over(options_);
-      }
-    }
-    s.in_flight.erase(key);
-    s.stats.entries = s.lru.size();
-  }
-  promise.set_value(result);
-  return result;
+  return state_->outcomes.get(
+      key,
+      [&]() -> Result<Outcome> {
+        Result<Outcome> result = inner_->verify(pinned, rule, attestors, attestation);
+        if (result.ok() && result->digest.empty()) result->digest = digest;
+        return result;
+      },
+      cache_only, would_wait);
 }
 
 VerificationCacheStats CachingImageVerifier::stats() const {
-  std::lock_guard lock(state_->mu);
-  VerificationCacheStats out = state_->stats;
-  out.entries = state_->lru.size();
-  out.tags = state_->tags.size();
-  return out;
+  return stats_of(state_->outcomes.counters(), state_->tags.counters());
 }
 
 void CachingImageVerifier::clear() {
-  std::lock_guard lock(state_->mu);
-  state_->lru.clear();
-  state_->index.clear();
+  state_->outcomes.clear();
   state_->tags.clear();
-  state_->stats.bytes = 0;
+}
+
+// ---------------------------------------------------------------- ImageValidatingPolicy
+
+struct CachingImagePolicyVerifier::State {
+  ExpiringCache<bj::value> data;                      // image data and referrer payloads
+  ExpiringCache<policy::AttestorOutcome> outcomes;    // signatures and attestations
+  ExpiringCache<std::string> tags;
+
+  explicit State(const VerificationCacheOptions& o) : data(data_policy(o)), outcomes(outcome_policy(o)), tags(tag_cache(o)) {}
+  static ExpiringCache<bj::value>::Policy data_policy(const VerificationCacheOptions& o) {
+    ExpiringCache<bj::value>::Policy p;
+    p.max_entries = o.max_entries;
+    p.max_bytes = o.max_bytes;
+    p.lifetime = [ttl = o.ttl](const bj::value&) { return ttl; };
+    p.cost = [](const bj::value& v) { return bj::serialize(v).size(); };
+    return p;
+  }
+  static ExpiringCache<policy::AttestorOutcome>::Policy outcome_policy(const VerificationCacheOptions& o) {
+    ExpiringCache<policy::AttestorOutcome>::Policy p;
+    p.max_entries = o.max_entries;
+    p.max_bytes = o.max_bytes;
+    p.lifetime = [o](const policy::AttestorOutcome& v) { return v.verified ? o.ttl : o.negative_ttl; };
+    p.negative = [](const policy::AttestorOutcome& v) { return !v.verified; };
+    p.cost = [](const policy::AttestorOutcome& v) {
+      size_t n = 128 + v.reason.size() + v.referrer_digest.size();
+      for (const auto& s : v.statements) n += bj::serialize(s).size();
+      return n;
+    };
+    return p;
+  }
+};
+
+CachingImagePolicyVerifier::CachingImagePolicyVerifier(std::shared_ptr<policy::ImagePolicyVerifier> inner,
+                                                       VerificationCacheOptions options)
+    : inner_(std::move(inner)), state_(std::make_unique<State>(options)) {}
+
+CachingImagePolicyVerifier::~CachingImagePolicyVerifier() = default;
+
+Result<std::string> CachingImagePolicyVerifier::resolve_digest(const std::string& image, bool allow_insecure) {
+  return cached_digest(state_->tags, image, [&] { return inner_->resolve_digest(image, allow_insecure); });
+}
+
+namespace {
+
+// One question about an image: the reference as written (the answers echo it) and the digest it
+// named when asked, so a tag that moved is asked again, and the reference pinned to that digest
+// (what the registry is asked, so an answer is always about the digest in the key).
+struct Asked {
+  std::string key;
+  std::string pinned;
+};
+
+Result<Asked> asked(CachingImagePolicyVerifier& v, const std::string& image, bool allow_insecure) {
+  VOUCH_ASSIGN_OR_RETURN(std::string digest, v.resolve_digest(image, allow_insecure));
+  Asked a;
+  a.key = fmt::format("{}|{}|{}", image, digest, allow_insecure ? "insecure" : "");
+  a.pinned = image.find('@') == std::string::npos ? image + "@" + digest : image;
+  return a;
+}
+
+}  // namespace
+
+Result<bj::value> CachingImagePolicyVerifier::image_data(const std::string& image, bool allow_insecure) {
+  VOUCH_ASSIGN_OR_RETURN(Asked a, asked(*this, image, allow_insecure));
+  return state_->data.get("data|" + a.key, [&] { return inner_->image_data(image, allow_insecure); }, cache_only,
+                          would_wait);
+}
+
+Result<policy::AttestorOutcome> CachingImagePolicyVerifier::verify_signature(const std::string& image,
+                                                                             const policy::IvpolAttestor& attestor,
+                                                                             bool allow_insecure) {
+  VOUCH_ASSIGN_OR_RETURN(Asked a, asked(*this, image, allow_insecure));
+  return state_->outcomes.get(
+      "signature|" + a.key + "|" + bj::serialize(attestor.raw),
+      [&] { return inner_->verify_signature(a.pinned, attestor, allow_insecure); }, cache_only, would_wait);
+}
+
+Result<policy::AttestorOutcome> CachingImagePolicyVerifier::verify_attestation(const std::string& image,
+                                                                               const policy::IvpolAttestation& attestation,
+                                                                               const policy::IvpolAttestor& attestor,
+                                                                               bool allow_insecure) {
+  VOUCH_ASSIGN_OR_RETURN(Asked a, asked(*this, image, allow_insecure));
+  return state_->outcomes.get(
+      fmt::format("attestation|{}|{}\x1f{}\x1f{}|{}", a.key, attestation.name, attestation.intoto_type,
+                  attestation.referrer_type, bj::serialize(attestor.raw)),
+      [&] { return inner_->verify_attestation(a.pinned, attestation, attestor, allow_insecure); }, cache_only,
+      would_wait);
+}
+
+Result<bj::value> CachingImagePolicyVerifier::referrer_payload(const std::string& image, const std::string& artifact_type,
+                                                               const std::string& referrer_digest, bool allow_insecure) {
+  VOUCH_ASSIGN_OR_RETURN(Asked a, asked(*this, image, allow_insecure));
+  return state_->data.get(
+      fmt::format("referrer|{}|{}|{}", a.key, artifact_type, referrer_digest),
+      [&] { return inner_->referrer_payload(a.pinned, artifact_type, referrer_digest, allow_insecure); }, cache_only,
+      would_wait);
+}
+
+VerificationCacheStats CachingImagePolicyVerifier::stats() const {
+  auto o = state_->outcomes.counters();
+  auto d = state_->data.counters();
+  o.hits += d.hits;
+  o.misses += d.misses;
+  o.coalesced += d.coalesced;
+  o.evictions += d.evictions;
+  o.entries += d.entries;
+  o.bytes += d.bytes;
+  return stats_of(o, state_->tags.counters());
 }
 
 }  // namespace vouch::admission

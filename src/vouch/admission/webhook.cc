@@ -247,9 +247,12 @@ struct Webhook::State {
   explicit State(const WebhookOptions& o)
       : engine({.verifier = o.verifier, .image_policy_verifier = o.image_policy_verifier, .cel_cluster = o.cel_cluster}),
         cached_verifier(dynamic_cast<CachingImageVerifier*>(o.verifier.get()) != nullptr),
+        cached_image_policy_verifier(!o.image_policy_verifier ||
+                                     dynamic_cast<CachingImagePolicyVerifier*>(o.image_policy_verifier.get()) != nullptr),
         pool(o.evaluation_threads) {}
   policy::Engine engine;
   bool cached_verifier;
+  bool cached_image_policy_verifier;  // none at all counts: nothing would wait on a registry
   std::array<PathMetrics, kPaths.size()> paths;
   std::atomic<uint64_t> bad_requests{0};
   std::atomic<uint64_t> in_flight{0};
@@ -354,8 +357,9 @@ std::optional<AdmissionResponse> Webhook::evaluate_once(const AdmissionReview& r
     if (!lp.full.admission) continue;
     if ((lp.full.failure_policy == "Ignore") != ignore_errors) continue;
     if (lp.full.image_policy) {
-      // Its image functions read the registry, uncached: never on the I/O thread.
-      if (cache_only) return std::nullopt;
+      // Its image functions read the registry: on the I/O thread only through the cache, whose
+      // misses send the review to the evaluation threads.
+      if (cache_only && !state_->cached_image_policy_verifier) return std::nullopt;
       const policy::ImageValidatingPolicy& ip = *lp.full.image_policy;
       if (mutate) {
         auto m = policy::mutate_image_digests(ip, pr, options_.image_policy_verifier.get());

@@ -12,6 +12,7 @@
 #include "vouch/admission/policy_reports.h"
 #include "vouch/admission/policy_set.h"
 #include "vouch/admission/review.h"
+#include "vouch/admission/verification_cache.h"
 #include "vouch/admission/webhook.h"
 #include "vouch/policy/image_policy.h"
 
@@ -148,6 +149,54 @@ TEST(IvpolAdmission, ValidatingWebhookAnswersAsKyvernosIvpolHandler) {
   EXPECT_EQ(entry.at("source"), "KyvernoImageValidatingPolicy");
   EXPECT_EQ(entry.at("properties").at("type"), "ImageVerify");
   EXPECT_EQ(entry.at("message"), "not signed by the team");
+}
+
+}  // namespace
+}  // namespace vouch::admission
+
+namespace vouch::admission {
+namespace {
+
+// The admission server puts a cache in front of the ImageValidatingPolicy registry: the second
+// review of an image verifies nothing again, a tag is asked of its digest, a failure is kept
+// only for the negative lifetime, and the CEL is evaluated on every review.
+TEST(IvpolAdmission, CachedRegistryAnswersAreReusedAndPinnedToTheDigest) {
+  vouch::testing::TempDir tmp;
+  std::ofstream(tmp.path() / "p.yaml") << ivpol("deny", "Deny");
+  auto d = PolicyDirectory::open(tmp.path().string());
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  auto registry = std::make_shared<Registry>();
+  const std::string pinned = std::string("registry.example/app:1@") + kDigest;
+  registry->signed_images = {pinned};
+  VerificationCacheOptions co;
+  co.negative_ttl = std::chrono::seconds(0);
+  auto cache = std::make_shared<CachingImagePolicyVerifier>(registry, co);
+  WebhookOptions o;
+  o.policies = std::move(*d);
+  o.evaluation_threads = 1;
+  o.image_policy_verifier = cache;
+  Webhook webhook(std::move(o));
+
+  auto first = webhook.evaluate(review(pinned), false, false);
+  EXPECT_TRUE(first.allowed) << first.message;
+  EXPECT_EQ(registry->verifications, 1);
+  EXPECT_TRUE(webhook.evaluate(review(pinned), false, false).allowed);
+  EXPECT_EQ(registry->verifications, 1);
+  EXPECT_GE(cache->stats().hits, 1u);
+  // The mutating webhook's tag lookups go through the cache too, and a tag is verified as the
+  // digest it names (the registry only knows the pinned reference).
+  EXPECT_EQ(webhook.evaluate(review("registry.example/app:1"), true, false).patch.size(), 1u);
+  EXPECT_EQ(webhook.evaluate(review("registry.example/app:1"), true, false).patch.size(), 1u);
+  EXPECT_EQ(cache->stats().tag_misses, 1u);
+  auto tag = cache->verify_signature("registry.example/app:1", policy::IvpolAttestor{}, false);
+  ASSERT_TRUE(tag.ok()) << tag.error().message;
+  EXPECT_TRUE(tag->verified);
+
+  // A failure with no negative lifetime is asked again each time.
+  const std::string other = std::string("registry.example/other:1@") + kDigest;
+  EXPECT_FALSE(webhook.evaluate(review(other), false, false).allowed);
+  EXPECT_FALSE(webhook.evaluate(review(other), false, false).allowed);
+  EXPECT_EQ(registry->verifications, 4);
 }
 
 }  // namespace
