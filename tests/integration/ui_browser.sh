@@ -66,6 +66,8 @@ spec:
             containers:
               - image: "!*:latest"
     - name: require-app-label
+      reportProperties:
+        category: labels
       match:
         any:
           - resources:

@@ -121,6 +121,11 @@ const texts = (page, sel) => page.$$eval(sel, els => els.map(e => e.textContent.
     ]);
     const nsCells = await texts(page, '#results-table tbody tr td:nth-child(2)');
     check(nsCells.length === 2 && nsCells.every(t => t === 'dev'), 'the namespace filter changes the table', nsCells.join(','));
+    // The rule's reportProperties are shown with its result, and only with its result.
+    const props = await page.$$eval('#results-table tbody tr', trs => trs.map(tr =>
+      tr.querySelector('td:nth-child(5)').textContent + '=' + [...tr.querySelectorAll('dl.props dt, dl.props dd')].map(e => e.textContent).join(':')));
+    check(props.includes('require-app-label=category:labels') && props.includes('no-latest-tag='),
+      'a result shows its rule\'s reportProperties', props.join(','));
     await page.waitForSelector('button.chip[data-result="fail"]');
     await Promise.all([
       page.waitForFunction(() => (document.querySelector('#page-info') || {}).textContent === '1–1 of 1', { timeout: 15000 }),

@@ -209,6 +209,17 @@ function renderFilters(bar, summary, f, counts) {
   fill(bar, nsSelect, polSelect, ...chips, search, ...extra);
 }
 
+// What a result carries beside its message: the rule's reportProperties (and verification
+// details), and whether its policy is scored (policies.kyverno.io/scored: "false" reports a
+// failure as warn).
+function resultDetails(r) {
+  const props = Object.entries(r.properties || {});
+  return [
+    r.scored === false ? el('span', { class: 'badge unscored', title: 'policies.kyverno.io/scored: "false": a failure is reported as warn', text: 'not scored' }) : null,
+    props.length ? el('dl', { class: 'props' }, props.map(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })])) : null,
+  ];
+}
+
 function renderResults(box, results, f) {
   const go = changes => setParams('reports', { ...f, ...changes });
   const sortHeader = (key, text) => el('th', {}, el('a', {
@@ -223,7 +234,7 @@ function renderResults(box, results, f) {
     el('td', {}, link('reports', { namespace: nsParam(r.namespace), kind: r.kind, name: r.name }, `${r.kind}/${r.name}`)),
     el('td', {}, link('reports', { ...f, policy: r.policy, offset: 0 }, r.policy, 'plain')),
     el('td', {}, link('ladder', { policy: r.policy, rule: r.writtenRule }, r.rule)),
-    el('td', { class: 'msg', text: r.message }),
+    el('td', { class: 'msg' }, r.message, resultDetails(r)),
     el('td', { text: r.action }),
     el('td', { text: fmtTime(r.time) })));
   const table = el('table', { id: 'results-table' },
