@@ -129,8 +129,66 @@ std::string signer_of(const cosign::VerifiedSignature& v, const cosign::VerifyOp
 // The image's SBOM from its own attestation (CycloneDX or SPDX JSON predicate) when one verifies
 // with the flags given; nullopt, with the reason in `source.note`, when none does. A bad flag
 // (an unreadable key, half an identity) is an error.
+// What one verification answered, for the image's record: each verified signature (or
+// attestation), or why none verified.
+void record(const cosign::VerifyResult* result, const Error* error, const std::string& kind, const std::string& type,
+            const cosign::VerifyOptions& options, const oci::Digest& digest, std::vector<inventory::ImageVerification>& out) {
+  inventory::ImageVerification v;
+  v.kind = kind;
+  v.predicate_type = type;
+  if (error) {
+    v.reason = printable_line(error->message);
+  } else if (result->digest != digest) {
+    v.reason = fmt::format("checked for {}, not {}", result->digest.str(), digest.str());
+  } else if (!result->ok()) {
+    v.reason = printable_line(result->failure_summary());
+  } else {
+    for (const auto& s : result->verified) {
+      inventory::ImageVerification ok = v;
+      ok.verified = true;
+      ok.signer = signer_of(s, options);
+      if (s.signed_at) ok.signed_at = format_rfc3339(*s.signed_at);
+      ok.log_indexes = s.log_indexes;
+      ok.location = printable_line(s.source);
+      out.push_back(std::move(ok));
+    }
+    return;
+  }
+  out.push_back(std::move(v));
+}
+
+// The image's signatures and SLSA provenance (v1, else v0.2), checked with the flags given.
+Status verify_signatures_and_provenance(const AddOptions& o, const oci::ImageRef& ref, const oci::Digest& digest,
+                                        std::vector<inventory::ImageVerification>& out) {
+  if (!o.verify.given()) return ok_status();
+  oci::StoreOptions so;
+  so.allow_insecure = o.allow_insecure;
+  so.timeout = o.timeout.duration();
+  VOUCH_ASSIGN_OR_RETURN(cosign::VerifyOptions options, cosign_verify_options(o.verify, so, o.timeout.deadline()));
+  auto signatures = cosign::verify_image_signatures(ref, options);
+  record(signatures.ok() ? &*signatures : nullptr, signatures.ok() ? nullptr : &signatures.error(), "signature", "",
+         options, digest, out);
+  // SLSA v1, then v0.2: the first that verifies is the image's; when neither does, both say why.
+  std::vector<inventory::ImageVerification> unverified;
+  for (const char* type : {"slsaprovenance1", "slsaprovenance02"}) {
+    VOUCH_ASSIGN_OR_RETURN(std::string uri, intoto::predicate_type_for(type));
+    auto provenance = cosign::verify_image_attestations(ref, uri, options);
+    std::vector<inventory::ImageVerification> rows;
+    record(provenance.ok() ? &*provenance : nullptr, provenance.ok() ? nullptr : &provenance.error(), "provenance", uri,
+           options, digest, rows);
+    if (!rows.empty() && rows.front().verified) {
+      out.insert(out.end(), rows.begin(), rows.end());
+      return ok_status();
+    }
+    unverified.insert(unverified.end(), rows.begin(), rows.end());
+  }
+  out.insert(out.end(), unverified.begin(), unverified.end());
+  return ok_status();
+}
+
 Result<std::optional<sbom::Sbom>> attested_sbom(const AddOptions& o, const oci::ImageRef& ref, const oci::Digest& digest,
-                                                inventory::SbomSource& source) {
+                                                inventory::SbomSource& source,
+                                                std::vector<inventory::ImageVerification>& checks) {
   if (!o.verify.given()) {
     source.note = "no --key or --certificate-identity given: attestations not used";
     return std::optional<sbom::Sbom>();
@@ -151,6 +209,8 @@ Result<std::optional<sbom::Sbom>> attested_sbom(const AddOptions& o, const oci::
   for (const auto& type : types) {
     VOUCH_ASSIGN_OR_RETURN(std::string uri, intoto::predicate_type_for(type));
     auto result = cosign::verify_image_attestations(ref, uri, options);
+    record(result.ok() ? &*result : nullptr, result.ok() ? nullptr : &result.error(), "attestation", uri, options,
+           digest, checks);
     if (!result.ok()) {
       why.push_back(fmt::format("{}: {}", type, result.error().message));
       continue;
@@ -242,7 +302,8 @@ Status inventory_add(const AddOptions& o) {
       image.repository = ref.str();
     }
     if (!o.repository.empty()) image.repository = o.repository;
-    VOUCH_ASSIGN_OR_RETURN(auto attested, attested_sbom(o, ref, root.digest, image.sbom_source));
+    VOUCH_RETURN_IF_ERROR(verify_signatures_and_provenance(o, ref, root.digest, image.verifications));
+    VOUCH_ASSIGN_OR_RETURN(auto attested, attested_sbom(o, ref, root.digest, image.sbom_source, image.verifications));
     if (attested) {
       doc = std::move(*attested);
     } else {
@@ -281,6 +342,16 @@ Status inventory_add(const AddOptions& o) {
                src.signed_at.empty() ? "" : " at " + src.signed_at);
   else if (src.kind == "catalogued")
     fmt::print("SBOM catalogued by vouch: {}\n", src.note);
+  for (const auto& v : image.verifications) {
+    std::string what = v.kind + (v.predicate_type.empty() ? "" : " " + v.predicate_type);
+    if (!v.verified) {
+      fmt::print("{}: not verified: {}\n", what, v.reason);
+      continue;
+    }
+    std::string logged;
+    for (int64_t i : v.log_indexes) logged += (logged.empty() ? ", log index " : " ") + std::to_string(i);
+    fmt::print("{}: verified, signed by {}{}{}\n", what, v.signer, v.signed_at.empty() ? "" : " at " + v.signed_at, logged);
+  }
   print_reconciled(r, image.digest);
   return ok_status();
 }

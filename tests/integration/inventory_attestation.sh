@@ -129,6 +129,23 @@ for pair in "first werkzeug flask" "second flask werkzeug"; do
 done
 text=$("$V" inventory add --store g.db --db db --key cosign.pub --trusted-root trusted_root.json "$REG/apps/first:v1" 2>&1)
 [[ "$text" == *"signed by key sha256:$fingerprint at 20"* ]] || fail "add text without the signing time: $text"
+# What was verified is kept with the image: its signature (logged), the SBOM attestations (both
+# verify; the newest is the image's SBOM), and why there is no provenance.
+"$V" sign --key cosign.key --rekor-url "$lurl" "$REG/apps/first:v1" >/dev/null 2>&1 || fail "sign first"
+out=$(add g.db "$REG/apps/first:v1" --key cosign.pub --trusted-root trusted_root.json) || fail "add signed: $(cat add.err)"
+jq -e --arg fp "key sha256:$fingerprint" '
+    ([.image.verifications[] | select(.kind == "signature" and .verified and .signer == $fp
+       and (.logIndexes | length) == 1 and (.signedAt | test("^20")))] | length) == 1
+    and ([.image.verifications[] | select(.kind == "attestation" and .verified
+       and .predicateType == "https://cyclonedx.org/bom")] | length) == 2
+    and ([.image.verifications[] | select(.kind == "provenance")] | all(.verified == false and (.reason | length) > 0))' \
+  <<<"$out" >/dev/null || fail "verifications not recorded: $(jq -c .image.verifications <<<"$out")"
+"$V" inventory images --store g.db -o json | jq -e 'any(.[]; (.verifications | length) >= 3)' >/dev/null ||
+  fail "inventory images does not list the verifications"
+text=$("$V" inventory add --store g.db --db db --key cosign.pub --trusted-root trusted_root.json "$REG/apps/first:v1" 2>&1)
+[[ "$text" == *"signature: verified, signed by key sha256:$fingerprint at 20"*", log index "* ]] ||
+  fail "add text without the signature: $text"
+[[ "$text" == *"provenance https://slsa.dev/provenance/v1: not verified: "* ]] || fail "add text without provenance: $text"
 kill "$log_pid" 2>/dev/null; wait "$log_pid" 2>/dev/null
 
 # Bad flags are refused with one line, nothing stored.

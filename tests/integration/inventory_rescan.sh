@@ -181,7 +181,7 @@ if url=$(bash "$root/scripts/pg-cluster.sh" start "$pg" "$port" 2>/dev/null); th
   unit=$(dirname "$vouch")/vouch_unit_tests
   if [ -x "$unit" ]; then
     out=$(VOUCH_TEST_POSTGRES_URL=$url "$unit" --gtest_filter='Inventory/InventoryStoreTest.*/postgres' 2>&1)
-    if ! grep -q '\[  PASSED  \] 7 tests' <<<"$out" || grep -q SKIPPED <<<"$out"; then
+    if ! grep -q '\[  PASSED  \] 8 tests' <<<"$out" || grep -q SKIPPED <<<"$out"; then
       fail "inventory store unit tests on PostgreSQL: $(grep -E 'FAILED|Failure|SKIPPED' <<<"$out" | head -5 | tr '\n' ' ')"
     fi
   fi

@@ -148,6 +148,19 @@ vuln=$("$vouch" inventory findings --store "$work/inventory.db" --image "$old_di
 [ -n "$vuln" ] && [ "$vuln" != null ] || fail "the old image has no active finding"
 "$vouch" inventory suppress "$vuln" --image "$old_digest" --reason "not reachable in this image" --store "$work/inventory.db" >/dev/null ||
   fail "inventory suppress $vuln"
+# What `inventory add --key` records of an image from a registry (tests/integration/
+# inventory_attestation.sh makes these from real signatures): written into the store as it
+# keeps them, for the page to show.
+python3 - "$work/inventory.db" "$old_digest" <<'PY' || fail "recording verifications"
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1], timeout=30)
+checks = [{"kind": "signature", "verified": True, "signer": "key sha256:ab12", "signedAt": "2026-12-01T10:00:00Z",
+           "logIndexes": [41], "location": "reg.test/shop/old@sha256:aa (referrer)"},
+          {"kind": "provenance", "predicateType": "https://slsa.dev/provenance/v1", "verified": False,
+           "reason": "no signatures found"}]
+db.execute("UPDATE inv_images SET verifications = ? WHERE digest = ?", (json.dumps(checks), sys.argv[2]))
+db.commit()
+PY
 
 # ---------------------------------------------------------------- the log
 lport=$(free_port)

@@ -165,6 +165,9 @@ const texts = (page, sel) => page.$$eval(sel, els => els.map(e => e.textContent.
     const imageFindings = await texts(page, '#image-findings tbody tr td:nth-child(3) .badge:first-child');
     check(pkgs === expect.packages, `the image lists its ${expect.packages} packages`, pkgs);
     check(imageFindings.includes('ACTIVE') && imageFindings.includes('SUPPRESSED'), 'the image lists active and suppressed findings', [...new Set(imageFindings)].join(','));
+    const checks = await page.$$eval('#verifications tbody tr', trs => trs.map(tr =>
+      tr.dataset.kind + ':' + tr.querySelector('td:nth-child(2)').textContent + ':' + tr.querySelector('td:nth-child(5)').textContent));
+    check(checks.join(',') === 'signature:verified:41,provenance:not verified:', 'the image shows what vouch verified of it', checks.join(','));
     await shot(page, 'image');
     await visit(page, '#/findings');
     const total = await page.$eval('#findings-info', e => e.textContent);

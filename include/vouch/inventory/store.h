@@ -34,6 +34,22 @@ struct SbomSource {
 boost::json::object sbom_source_json(const SbomSource& source);
 SbomSource sbom_source_from_json(const boost::json::value& value);
 
+// One check vouch made of an image when it was added (with verification flags): its cosign
+// signatures, an SBOM attestation, or its SLSA provenance, as `verify`, `verify-attestation`
+// and `provenance verify` answer them.
+struct ImageVerification {
+  std::string kind;            // "signature", "attestation", "provenance"
+  std::string predicate_type;  // attestations and provenance
+  bool verified = false;
+  std::string signer;          // as SbomSource::signer
+  std::string signed_at;       // RFC 3339, when the signature carries a verified time
+  std::vector<int64_t> log_indexes;  // transparency log entries that verified
+  std::string location;        // where it was found
+  std::string reason;          // why not, when not verified
+};
+boost::json::object image_verification_json(const ImageVerification& v);
+ImageVerification image_verification_from_json(const boost::json::value& value);
+
 struct Image {
   std::string digest;      // "sha256:…" of the manifest, or of the SBOM for sbom:FILE entries
   std::string repository;  // "registry/repo", or "sbom:<file>"
@@ -46,6 +62,7 @@ struct Image {
   std::string distro;      // "debian 12"
   int64_t packages = 0;
   SbomSource sbom_source;
+  std::vector<ImageVerification> verifications;  // from the last time it was added
 };
 
 // A package of an image, as indexed.

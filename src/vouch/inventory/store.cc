@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS inv_images(
   digest TEXT PRIMARY KEY, repository TEXT NOT NULL, tags TEXT NOT NULL, platform TEXT NOT NULL,
   pushed BIGINT, first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL, active INTEGER NOT NULL,
   distro_id TEXT NOT NULL, distro_version TEXT NOT NULL, sbom_name TEXT NOT NULL, sbom_format TEXT NOT NULL,
-  sbom_source TEXT NOT NULL DEFAULT '');
+  sbom_source TEXT NOT NULL DEFAULT '', verifications TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS inv_packages(
   digest TEXT NOT NULL, pkg_id TEXT NOT NULL, name TEXT NOT NULL, version TEXT NOT NULL, type TEXT NOT NULL,
   purl TEXT NOT NULL, purl_type TEXT NOT NULL, purl_name TEXT NOT NULL,
@@ -140,11 +140,18 @@ FindingStatus status_or_active(std::string_view name) {
 
 std::string base_ecosystem(std::string_view ecosystem) { return std::string(ecosystem.substr(0, ecosystem.find(':'))); }
 
+bj::array verifications_json(const std::vector<ImageVerification>& list) {
+  bj::array a;
+  for (const auto& v : list) a.push_back(image_verification_json(v));
+  return a;
+}
+
 // The image columns, in the order image_from reads them.
 constexpr std::string_view kImageColumns =
     "i.digest, i.repository, i.tags, i.platform, i.pushed, i.first_seen, i.last_seen, i.active, i.distro_id, "
-    "i.distro_version, (SELECT COUNT(*) FROM inv_packages p WHERE p.digest = i.digest), i.sbom_source";
-constexpr int kImageColumnCount = 12;
+    "i.distro_version, (SELECT COUNT(*) FROM inv_packages p WHERE p.digest = i.digest), i.sbom_source, "
+    "i.verifications";
+constexpr int kImageColumnCount = 13;
 
 Image image_from(const Row& r) {
   Image i;
@@ -159,6 +166,8 @@ Image image_from(const Row& r) {
   i.distro = r[8].empty() ? "" : fmt::format("{} {}", r[8], r[9]);
   i.packages = std::atoll(r[10].c_str());
   if (auto v = json::parse(r[11]); v.ok()) i.sbom_source = sbom_source_from_json(*v);
+  if (auto v = json::parse(r[12]); v.ok() && v->is_array())
+    for (const auto& e : v->get_array()) i.verifications.push_back(image_verification_from_json(e));
   return i;
 }
 
@@ -219,7 +228,8 @@ class Store final : public InventoryStore {
 
   // Columns added after the first schema, for stores made before them.
   Status migrate() {
-    for (auto [table, column] : {std::pair{"inv_images", "sbom_source"}, std::pair{"inv_findings", "content"}}) {
+    for (auto [table, column] : {std::pair{"inv_images", "sbom_source"}, std::pair{"inv_images", "verifications"},
+                                 std::pair{"inv_findings", "content"}}) {
       VOUCH_ASSIGN_OR_RETURN(
           auto columns,
           db_->query(db_->is_postgres()
@@ -254,14 +264,15 @@ class Store final : public InventoryStore {
     std::string distro_id = doc.distro ? doc.distro->id : "", distro_version = doc.distro ? doc.distro->version_id : "";
     VOUCH_RETURN_IF_ERROR(db_->exec(
         "INSERT INTO inv_images(digest, repository, tags, platform, pushed, first_seen, last_seen, active, distro_id, "
-        "distro_version, sbom_name, sbom_format, sbom_source) VALUES(?,?,?,?,?,?,?,1,?,?,?,?,?) "
+        "distro_version, sbom_name, sbom_format, sbom_source, verifications) VALUES(?,?,?,?,?,?,?,1,?,?,?,?,?,?) "
         "ON CONFLICT(digest) DO UPDATE SET repository=excluded.repository, tags=excluded.tags, "
         "platform=excluded.platform, pushed=excluded.pushed, last_seen=excluded.last_seen, active=1, "
         "distro_id=excluded.distro_id, distro_version=excluded.distro_version, sbom_name=excluded.sbom_name, "
-        "sbom_format=excluded.sbom_format, sbom_source=excluded.sbom_source",
+        "sbom_format=excluded.sbom_format, sbom_source=excluded.sbom_source, verifications=excluded.verifications",
         {text(image.digest), text(image.repository), text(json_list(tags)), text(image.platform),
          pushed ? num(*pushed) : Param(), num(first), num(image.last_seen), text(distro_id), text(distro_version),
-         text(doc.name), text(doc.format), text(json::serialize(sbom_source_json(image.sbom_source)))}));
+         text(doc.name), text(doc.format), text(json::serialize(sbom_source_json(image.sbom_source))),
+         text(json::serialize(verifications_json(image.verifications)))}));
     VOUCH_RETURN_IF_ERROR(db_->exec("DELETE FROM inv_packages WHERE digest=?", {text(image.digest)}));
     std::vector<Param> values;
     values.reserve(doc.packages.size() * 14);
@@ -831,7 +842,47 @@ bj::object image_json(const Image& i) {
   if (i.pushed) o["pushed"] = format_rfc3339(*i.pushed);
   if (!i.distro.empty()) o["distro"] = i.distro;
   o["sbomSource"] = sbom_source_json(i.sbom_source);
+  o["verifications"] = verifications_json(i.verifications);
   return o;
+}
+
+bj::object image_verification_json(const ImageVerification& v) {
+  bj::object o{{"kind", v.kind}, {"verified", v.verified}};
+  auto put = [&](std::string_view key, const std::string& value) {
+    if (!value.empty()) o[key] = value;
+  };
+  put("predicateType", v.predicate_type);
+  put("signer", v.signer);
+  put("signedAt", v.signed_at);
+  if (!v.log_indexes.empty()) {
+    bj::array a;
+    for (int64_t i : v.log_indexes) a.emplace_back(i);
+    o["logIndexes"] = std::move(a);
+  }
+  put("location", v.location);
+  put("reason", v.reason);
+  return o;
+}
+
+ImageVerification image_verification_from_json(const bj::value& value) {
+  ImageVerification v;
+  if (!value.is_object()) return v;
+  const bj::object& o = value.as_object();
+  auto str = [&](std::string_view key) -> std::string {
+    auto* x = o.if_contains(key);
+    return x && x->is_string() ? std::string(x->as_string()) : std::string();
+  };
+  v.kind = str("kind");
+  if (auto* x = o.if_contains("verified"); x && x->is_bool()) v.verified = x->as_bool();
+  v.predicate_type = str("predicateType");
+  v.signer = str("signer");
+  v.signed_at = str("signedAt");
+  if (auto* x = o.if_contains("logIndexes"); x && x->is_array())
+    for (const auto& i : x->as_array())
+      if (i.is_int64()) v.log_indexes.push_back(i.as_int64());
+  v.location = str("location");
+  v.reason = str("reason");
+  return v;
 }
 
 bj::object sbom_source_json(const SbomSource& s) {

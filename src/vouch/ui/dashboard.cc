@@ -638,10 +638,12 @@ Result<bj::object> Dashboard::image(const std::string& digest) {
   VOUCH_RETURN_IF_ERROR(need_inventory());
   if (!is_sha256_digest(digest)) return invalid_input(fmt::format("image: '{}' is not a sha256:<64 hex> digest", digest));
   bj::object out;
+  bool recorded = false;  // whether `inventory add` verified anything of it
   {
     std::lock_guard lock(inventory_mu_);
     VOUCH_ASSIGN_OR_RETURN(auto img, options_.inventory->image(digest));
     if (!img) return not_found(fmt::format("image {} is not in the inventory", digest));
+    recorded = !img->verifications.empty();
     VOUCH_ASSIGN_OR_RETURN(sbom::Sbom sbom, options_.inventory->image_sbom(digest));
     inventory::FindingFilter of_image;
     of_image.digest = digest;
@@ -672,15 +674,16 @@ Result<bj::object> Dashboard::image(const std::string& digest) {
     }
     out["findings"] = std::move(fs);
   }
-  // What the inventory keeps is the SBOM (with where it came from: catalogued, a file, or a
-  // verified SBOM attestation, in image.sbomSource) and its findings; image signatures and
-  // provenance are verified by `vouch verify`, `verify-provenance` and the admission webhook
-  // and recorded nowhere. The log is where signing left a trace, so its entries are shown.
+  // The checks `inventory add` made with verification flags (signatures, SBOM attestations,
+  // SLSA provenance) are in image.verifications; an image added without them, or from an SBOM
+  // file, has none, and the note says so. The log is where signing left a trace, so its entries
+  // are shown beside them.
   out["verification"] = bj::object{
-      {"recorded", false},
-      {"note", "image signatures and provenance are verified by vouch verify, verify-provenance and the admission "
-               "webhook and are not recorded in the inventory; the SBOM's source is shown above, and the log "
-               "entries that name this digest below when the dashboard has a log (--log)"}};
+      {"recorded", recorded},
+      {"note", recorded ? "as vouch verified them when the image was last added (vouch inventory add with --key or "
+                          "--certificate-identity)"
+                        : "nothing verified: the image was added without --key or --certificate-identity (or from an "
+                          "SBOM file); vouch verify, verify-attestation and the admission webhook verify it elsewhere"}};
   if (options_.log) {
     auto uuids = options_.log->search(digest, std::nullopt);
     if (uuids.ok()) {

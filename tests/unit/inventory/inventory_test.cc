@@ -390,6 +390,35 @@ TEST_P(InventoryStoreTest, SbomSourceIsKept) {
   EXPECT_EQ((*got)->sbom_source.note, "no attestation verified");
 }
 
+// What `inventory add` verified is kept with the image and replaced when it is added again.
+TEST_P(InventoryStoreTest, VerificationsAreKeptAndReplaced) {
+  Image i = image("sha256:01", "reg/app", 100);
+  ImageVerification signature;
+  signature.kind = "signature";
+  signature.verified = true;
+  signature.signer = "key sha256:00";
+  signature.signed_at = "2026-12-01T10:00:00Z";
+  signature.log_indexes = {7, 9};
+  ImageVerification provenance;
+  provenance.kind = "provenance";
+  provenance.predicate_type = "https://slsa.dev/provenance/v1";
+  provenance.reason = "no signatures found";
+  i.verifications = {signature, provenance};
+  ASSERT_TRUE(store_->put_image(i, python_image("2.10", "1.0")).ok());
+  auto got = store_->image("sha256:01");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  ASSERT_EQ((*got)->verifications.size(), 2u);
+  EXPECT_EQ((*got)->verifications[0].log_indexes, (std::vector<int64_t>{7, 9}));
+  EXPECT_EQ((*got)->verifications[0].signed_at, "2026-12-01T10:00:00Z");
+  EXPECT_FALSE((*got)->verifications[1].verified);
+  EXPECT_EQ((*got)->verifications[1].reason, "no signatures found");
+  EXPECT_EQ(boost::json::serialize(image_json(**got).at("verifications").at(0)),
+            R"({"kind":"signature","verified":true,"signer":"key sha256:00","signedAt":"2026-12-01T10:00:00Z","logIndexes":[7,9]})");
+  i.verifications.clear();
+  ASSERT_TRUE(store_->put_image(i, python_image("2.10", "1.0")).ok());
+  EXPECT_TRUE((*store_->image("sha256:01"))->verifications.empty());
+}
+
 // A sink that fails when told to and remembers what it took.
 class RecordingSink final : public AlertSink {
  public:
