@@ -28,6 +28,16 @@ Result<CelMatchConstraints> parse_match_constraints(const JsonField& f);
 // A list of {name_key, expr_key} objects (matchConditions, variables, auditAnnotations).
 Result<std::vector<CelNamedExpression>> parse_named_expressions(const JsonField& f, std::string_view name_key,
                                                                 std::string_view expr_key);
+// The Kyverno CEL kinds' spec.evaluation (mode, admission.enabled, background.enabled) and
+// spec.webhookConfiguration (timeoutSeconds). `json_mode_allowed`: ValidatingPolicy's mode JSON.
+struct CelPolicySettings {
+  bool json_mode = false;
+  bool admission = true;
+  bool background = true;
+  int timeout_seconds = 10;
+};
+Result<CelPolicySettings> parse_policy_settings(const JsonField& spec, bool json_mode_allowed);
+
 // spec.validations (expression, message, messageExpression, reason); at least one is required.
 Result<std::vector<CelValidation>> parse_validations(const JsonField& f);
 

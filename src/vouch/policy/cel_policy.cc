@@ -230,6 +230,32 @@ Result<CelMatchConstraints> parse_match_constraints(const JsonField& f) {
   return m;
 }
 
+Result<CelPolicySettings> parse_policy_settings(const JsonField& spec, bool json_mode_allowed) {
+  CelPolicySettings out;
+  if (JsonField e = spec.at("evaluation"); e.present()) {
+    VOUCH_RETURN_IF_ERROR(e.object({"mode", "admission", "background"}));
+    VOUCH_ASSIGN_OR_RETURN(std::string mode, e.at("mode").str());
+    if (json_mode_allowed && !mode.empty() && mode != "Kubernetes" && mode != "JSON")
+      return e.at("mode").err(fmt::format("expected Kubernetes or JSON, got {}", mode));
+    if (!json_mode_allowed && !mode.empty() && mode != "Kubernetes")
+      return e.at("mode").err(fmt::format("{} is not supported (Kubernetes only)", mode));
+    out.json_mode = mode == "JSON";
+    VOUCH_RETURN_IF_ERROR(e.at("admission").object({"enabled"}));
+    VOUCH_RETURN_IF_ERROR(e.at("background").object({"enabled"}));
+    VOUCH_ASSIGN_OR_RETURN(out.admission, e.at("admission").at("enabled").boolean(true));
+    VOUCH_ASSIGN_OR_RETURN(out.background, e.at("background").at("enabled").boolean(true));
+  }
+  if (JsonField w = spec.at("webhookConfiguration"); w.present()) {
+    VOUCH_RETURN_IF_ERROR(w.object({"timeoutSeconds"}));
+    if (const bj::value* t = w.at("timeoutSeconds").v; !t->is_null()) {
+      if (!t->is_int64() || t->get_int64() < 1 || t->get_int64() > 30)
+        return w.at("timeoutSeconds").err("expected an integer between 1 and 30");
+      out.timeout_seconds = static_cast<int>(t->get_int64());
+    }
+  }
+  return out;
+}
+
 Result<std::vector<CelValidation>> parse_validations(const JsonField& f) {
   std::vector<CelValidation> out;
   VOUCH_ASSIGN_OR_RETURN(auto validations, f.list());
@@ -522,27 +548,8 @@ Result<Policy> parse_cel_policy(const bj::value& doc) {
     VOUCH_ASSIGN_OR_RETURN(kind.kind, k.at("kind").str(true));
     p.param_kind = std::move(kind);
   }
-  bool admission = true, background = true;
-  if (JsonField e = spec_field.at("evaluation"); e.present()) {
-    VOUCH_RETURN_IF_ERROR(e.object({"mode", "admission", "background"}));
-    VOUCH_ASSIGN_OR_RETURN(std::string mode, e.at("mode").str());
-    if (!mode.empty() && mode != "Kubernetes" && mode != "JSON")
-      return e.at("mode").err(fmt::format("expected Kubernetes or JSON, got {}", mode));
-    p.json_mode = mode == "JSON";
-    VOUCH_RETURN_IF_ERROR(e.at("admission").object({"enabled"}));
-    VOUCH_RETURN_IF_ERROR(e.at("background").object({"enabled"}));
-    VOUCH_ASSIGN_OR_RETURN(admission, e.at("admission").at("enabled").boolean(true));
-    VOUCH_ASSIGN_OR_RETURN(background, e.at("background").at("enabled").boolean(true));
-  }
-  int timeout = 10;
-  if (JsonField w = spec_field.at("webhookConfiguration"); w.present()) {
-    VOUCH_RETURN_IF_ERROR(w.object({"timeoutSeconds"}));
-    if (const bj::value* t = w.at("timeoutSeconds").v; !t->is_null()) {
-      if (!t->is_int64() || t->get_int64() < 1 || t->get_int64() > 30)
-        return w.at("timeoutSeconds").err("expected an integer between 1 and 30");
-      timeout = static_cast<int>(t->get_int64());
-    }
-  }
+  VOUCH_ASSIGN_OR_RETURN(auto settings, cel_internal::parse_policy_settings(spec_field, true));
+  p.json_mode = settings.json_mode;
   // spec.autogen.podControllers is read when the policy's variants for Pod controllers are made
   // (below); Kyverno's other autogen, a ValidatingAdmissionPolicy for the API server to enforce
   // in its place, is refused rather than left without effect.
@@ -591,9 +598,9 @@ Result<Policy> parse_cel_policy(const bj::value& doc) {
   out.kind = p.kind;
   out.name = p.name;
   out.failure_policy = p.failure_policy;
-  out.admission = admission;
-  out.background = background;
-  out.webhook_timeout_seconds = timeout;
+  out.admission = settings.admission;
+  out.background = settings.background;
+  out.webhook_timeout_seconds = settings.timeout_seconds;
   out.raw = doc;
   bool deny = p.validation_actions.empty() || std::find(p.validation_actions.begin(), p.validation_actions.end(), "Deny") !=
                                                   p.validation_actions.end();

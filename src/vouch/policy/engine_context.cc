@@ -249,18 +249,36 @@ Result<bj::value> EvalContext::substitute_variables(const bj::value& doc, const 
   return doc;
 }
 
+// A string member of a context entry's `kind` object (configMap.name, apiCall.urlPath, …) with
+// its variables substituted; "" when absent or not a string.
+Result<std::string> EvalContext::entry_text(const ContextEntry& e, std::string_view kind, std::string_view key) {
+  const bj::value* spec = e.raw.is_object() ? e.raw.get_object().if_contains(kind) : nullptr;
+  const bj::value* v = spec && spec->is_object() ? spec->get_object().if_contains(key) : nullptr;
+  if (!v || !v->is_string()) return std::string();
+  VOUCH_ASSIGN_OR_RETURN(bj::value s, substitute(*v));
+  return s.is_string() ? std::string(s.get_string()) : std::string();
+}
+
+// Sets a context entry to what was fetched for it, through the entry's `<kind>.jmesPath`.
+Status EvalContext::set_fetched(const ContextEntry& e, std::string_view kind, bj::value value) {
+  VOUCH_ASSIGN_OR_RETURN(std::string jmes_path, entry_text(e, kind, "jmesPath"));
+  if (!jmes_path.empty()) {
+    VOUCH_ASSIGN_OR_RETURN(auto compiled, engine.compile(jmes_path));
+    auto r = compiled->search(value);
+    if (!r.ok()) return invalid_input(fmt::format("context entry '{}': {}", e.name, r.error().message));
+    value = std::move(*r);
+  }
+  if (count_nodes(value, kMaxContextNodes) > kMaxContextNodes)
+    return invalid_input(fmt::format("context entry '{}': value too large", e.name));
+  set_variable(e.name, value);
+  return ok_status();
+}
+
 // A configMap context entry from the cluster's objects (a kyverno-test.yaml's clusterResources),
 // as Kyverno loads it: {"data": …, "metadata": …} of the ConfigMap named, after substitution.
 Status EvalContext::load_config_map(const ContextEntry& e, const CelClusterData& cluster) {
-  const bj::value* spec = e.raw.is_object() ? e.raw.get_object().if_contains("configMap") : nullptr;
-  auto field = [&](std::string_view key) -> Result<std::string> {
-    const bj::value* v = spec && spec->is_object() ? spec->get_object().if_contains(key) : nullptr;
-    if (!v || !v->is_string()) return std::string();
-    VOUCH_ASSIGN_OR_RETURN(bj::value s, substitute(*v));
-    return s.is_string() ? std::string(s.get_string()) : std::string();
-  };
-  VOUCH_ASSIGN_OR_RETURN(std::string name, field("name"));
-  VOUCH_ASSIGN_OR_RETURN(std::string ns, field("namespace"));
+  VOUCH_ASSIGN_OR_RETURN(std::string name, entry_text(e, "configMap", "name"));
+  VOUCH_ASSIGN_OR_RETURN(std::string ns, entry_text(e, "configMap", "namespace"));
   if (ns.empty()) ns = "default";
   for (const auto& object : cluster.resources) {
     ResourceRef r = resource_ref(object);
@@ -282,12 +300,7 @@ Status EvalContext::load_config_map(const ContextEntry& e, const CelClusterData&
 Status EvalContext::load_api_call(const ContextEntry& e, const CelClusterData& cluster) {
   const bj::value* spec = e.raw.is_object() ? e.raw.get_object().if_contains("apiCall") : nullptr;
   const bj::object* call = spec && spec->is_object() ? &spec->get_object() : nullptr;
-  auto text = [&](std::string_view key) -> Result<std::string> {
-    const bj::value* v = call ? call->if_contains(key) : nullptr;
-    if (!v || !v->is_string()) return std::string();
-    VOUCH_ASSIGN_OR_RETURN(bj::value s, substitute(*v));
-    return s.is_string() ? std::string(s.get_string()) : std::string();
-  };
+  auto text = [&](std::string_view key) { return entry_text(e, "apiCall", key); };
   VOUCH_ASSIGN_OR_RETURN(std::string method, text("method"));
   VOUCH_ASSIGN_OR_RETURN(std::string path, text("urlPath"));
   const bool service = call && call->contains("service") && !call->at("service").is_null();
@@ -334,45 +347,18 @@ Status EvalContext::load_api_call(const ContextEntry& e, const CelClusterData& c
     std::string kind = found.empty() ? std::string("List") : resource_ref(*found.front()).kind + "List";
     value = bj::object{{"apiVersion", api_version}, {"kind", kind}, {"metadata", bj::object{}}, {"items", std::move(items)}};
   }
-  VOUCH_ASSIGN_OR_RETURN(std::string jmes_path, text("jmesPath"));
-  if (!jmes_path.empty()) {
-    VOUCH_ASSIGN_OR_RETURN(auto compiled, engine.compile(jmes_path));
-    auto r = compiled->search(value);
-    if (!r.ok()) return invalid_input(fmt::format("context entry '{}': {}", e.name, r.error().message));
-    value = std::move(*r);
-  }
-  if (count_nodes(value, kMaxContextNodes) > kMaxContextNodes)
-    return invalid_input(fmt::format("context entry '{}': value too large", e.name));
-  set_variable(e.name, value);
-  return ok_status();
+  return set_fetched(e, "apiCall", std::move(value));
 }
 
 // A globalReference context entry from the test's globalContextEntries: the entry's value, then
 // the reference's jmesPath.
 Status EvalContext::load_global_reference(const ContextEntry& e, const CelClusterData& cluster) {
-  const bj::value* spec = e.raw.is_object() ? e.raw.get_object().if_contains("globalReference") : nullptr;
-  const bj::object* ref = spec && spec->is_object() ? &spec->get_object() : nullptr;
-  auto text = [&](std::string_view key) -> Result<std::string> {
-    const bj::value* v = ref ? ref->if_contains(key) : nullptr;
-    if (!v || !v->is_string()) return std::string();
-    VOUCH_ASSIGN_OR_RETURN(bj::value s, substitute(*v));
-    return s.is_string() ? std::string(s.get_string()) : std::string();
-  };
-  VOUCH_ASSIGN_OR_RETURN(std::string name, text("name"));
+  VOUCH_ASSIGN_OR_RETURN(std::string name, entry_text(e, "globalReference", "name"));
   auto it = cluster.global_context.find(name);
   if (it == cluster.global_context.end())
     return invalid_input(fmt::format("context entry '{}': global context entry {} is not among the test's "
                                      "globalContextEntries", e.name, name));
-  bj::value value = it->second;
-  VOUCH_ASSIGN_OR_RETURN(std::string jmes_path, text("jmesPath"));
-  if (!jmes_path.empty()) {
-    VOUCH_ASSIGN_OR_RETURN(auto compiled, engine.compile(jmes_path));
-    auto r = compiled->search(value);
-    if (!r.ok()) return invalid_input(fmt::format("context entry '{}': {}", e.name, r.error().message));
-    value = std::move(*r);
-  }
-  set_variable(e.name, value);
-  return ok_status();
+  return set_fetched(e, "globalReference", it->second);
 }
 
 Status EvalContext::load_context(const std::vector<ContextEntry>& entries, const Request& request) {

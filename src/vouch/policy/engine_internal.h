@@ -148,6 +148,8 @@ struct EvalContext {
   // Variables only, for a document whose references are already resolved.
   Result<bj::value> substitute_variables(const bj::value& doc, const std::string& path = "/", unsigned depth = 0);
 
+  Result<std::string> entry_text(const ContextEntry& e, std::string_view kind, std::string_view key);
+  Status set_fetched(const ContextEntry& e, std::string_view kind, bj::value value);
   Status load_config_map(const ContextEntry& e, const CelClusterData& cluster);
   Status load_api_call(const ContextEntry& e, const CelClusterData& cluster);
   Status load_global_reference(const ContextEntry& e, const CelClusterData& cluster);

@@ -234,26 +234,7 @@ Result<Policy> parse_image_policy(const bj::value& doc) {
     VOUCH_ASSIGN_OR_RETURN(p.verify_digest, v.at("verifyDigest").boolean(true));
     VOUCH_ASSIGN_OR_RETURN(p.required, v.at("required").boolean(true));
   }
-  bool admission = true, background = true;
-  if (JsonField e = spec.at("evaluation"); e.present()) {
-    VOUCH_RETURN_IF_ERROR(e.object({"mode", "admission", "background"}));
-    VOUCH_ASSIGN_OR_RETURN(std::string mode, e.at("mode").str());
-    if (!mode.empty() && mode != "Kubernetes")
-      return e.at("mode").err(fmt::format("{} is not supported (Kubernetes only)", mode));
-    VOUCH_RETURN_IF_ERROR(e.at("admission").object({"enabled"}));
-    VOUCH_RETURN_IF_ERROR(e.at("background").object({"enabled"}));
-    VOUCH_ASSIGN_OR_RETURN(admission, e.at("admission").at("enabled").boolean(true));
-    VOUCH_ASSIGN_OR_RETURN(background, e.at("background").at("enabled").boolean(true));
-  }
-  int timeout = 10;
-  if (JsonField w = spec.at("webhookConfiguration"); w.present()) {
-    VOUCH_RETURN_IF_ERROR(w.object({"timeoutSeconds"}));
-    if (const bj::value* t = w.at("timeoutSeconds").v; !t->is_null()) {
-      if (!t->is_int64() || t->get_int64() < 1 || t->get_int64() > 30)
-        return w.at("timeoutSeconds").err("expected an integer between 1 and 30");
-      timeout = static_cast<int>(t->get_int64());
-    }
-  }
+  VOUCH_ASSIGN_OR_RETURN(auto settings, cel_internal::parse_policy_settings(spec, false));
   // spec.autogen.podControllers: the policy's variants for Pod controllers (cel_autogen.h).
   if (JsonField a = spec.at("autogen"); a.present()) {
     VOUCH_RETURN_IF_ERROR(a.object({"podControllers"}));
@@ -276,9 +257,9 @@ Result<Policy> parse_image_policy(const bj::value& doc) {
   out.name = p.name;
   out.annotations = std::move(annotations);
   out.failure_policy = p.failure_policy;
-  out.admission = admission;
-  out.background = background;
-  out.webhook_timeout_seconds = timeout;
+  out.admission = settings.admission;
+  out.background = settings.background;
+  out.webhook_timeout_seconds = settings.timeout_seconds;
   out.raw = doc;
   bool deny = p.validation_actions.empty() ||
               std::find(p.validation_actions.begin(), p.validation_actions.end(), "Deny") != p.validation_actions.end();
