@@ -8,9 +8,9 @@ seconds=${FUZZ_SECONDS:-60}
 limit=(-max_total_time="$seconds")
 [ -n "${FUZZ_RUNS:-}" ] && limit=(-runs="$FUZZ_RUNS" -seed=1)
 data=$root/../shared/testdata
-seed() {  # seed CORPUS FILES...
+seed() {  # seed CORPUS FILES... (named by content, so the corpus, and a FUZZ_RUNS pass, is the same on any checkout)
   local dir=$1; shift; mkdir -p "$dir"
-  for f in "$@"; do cp "$f" "$dir/$(echo "$f" | md5sum | cut -c1-16)"; done
+  for f in "$@"; do cp "$f" "$dir/$(md5sum < "$f" | cut -c1-16)"; done
 }
 seed "$root/.cache/fuzz/bundle" "$data"/sigstore-conformance/bundle-verify/*/bundle.sigstore.json "$data"/sigstore-trust/trusted_root.*.json
 mkdir -p "$root/.cache/fuzz/checkpoint"
