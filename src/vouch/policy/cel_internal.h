@@ -55,6 +55,9 @@ void bind_json_variables(const boost::json::value& payload, cel::Activation& var
 // What the `resource`, `http` and `image.GetMetadata` functions read during the evaluation under
 // way on this thread (null: no cluster data).
 const CelClusterData* current_cluster_data();
+// Kyverno's hash (sha1, sha256, md5, also as hash.*), math.round(value, precision), user
+// (parseServiceAccount), json.unmarshal and yaml.parse, for ValidatingPolicy.
+void add_kyverno_libraries(cel::Environment& env);
 // The environment the CEL kinds compile in: Kubernetes' libraries.
 cel::EnvironmentOptions environment_options();
 

@@ -138,6 +138,7 @@ cel::Environment make_env() {
   http("Post", "POST", 1);  // data
   http("Post", "POST", 2);  // data, headers
   image_policy_internal::add_image_library(env);
+  cel_internal::add_kyverno_libraries(env);
   // globalContext.Get(name, projection): the entry's value ("" : all of it), or its projection;
   // an entry not held is null, as Kyverno answers for an entry it has not loaded.
   cel::Overload global;

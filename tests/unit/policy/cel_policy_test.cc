@@ -485,6 +485,43 @@ spec:
   EXPECT_TRUE(run(p, deployment("x", "test", 9)).empty());
 }
 
+// Kyverno's small libraries in a ValidatingPolicy (kyverno/sdk extensions/cel/libs), with values
+// their Go implementations give.
+TEST(CelPolicy, KyvernoHashMathUserJsonYamlLibraries) {
+  auto with = [](std::string_view expression) {
+    auto policies = parse_policies(fmt::format(R"yaml(
+apiVersion: policies.kyverno.io/v1
+kind: ValidatingPolicy
+metadata: {{name: libs}}
+spec:
+  matchConstraints:
+    resourceRules:
+    - {{apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}}
+  validations:
+  - expression: "{}"
+)yaml",
+                                               expression),
+                                   "vpol.yaml");
+    EXPECT_TRUE(policies.ok()) << policies.error().message;
+    auto r = run((*policies)[0], deployment("prod", "prod", 1));
+    return r.size() == 1 ? std::string(rule_status_name(r[0].status)) + " " + r[0].message : std::string("none");
+  };
+  for (std::string_view e : {
+           "sha256('abc') == 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'",
+           "hash.sha1('abc') == 'a9993e364706816aba3e25717850c26c9cd0d89d' && sha1('') == hash.sha1('')",
+           "md5('abc') == '900150983cd24fb0d6963f7d28e17f72' && hash.md5('abc') == md5('abc')",
+           "math.round(3.14159, 2) == 3.14 && math.round(-2.5, 0) == -3.0",
+           "user.parseServiceAccount('system:serviceaccount:shop:builder') == {'namespace': 'shop', 'name': 'builder'}",
+           "parseServiceAccount('alice') == {}",
+           "json.unmarshal('{\\\"a\\\": [1, 2.5, null]}').a[1] == 2.5",
+           "yaml.parse('{a: {b: c}, count: 3}').a.b == 'c' && yaml.parse('count: 3').count == 3",
+       }) {
+    EXPECT_EQ(with(e).substr(0, 4), "pass") << e << ": " << with(e);
+  }
+  EXPECT_EQ(with("json.unmarshal('{') == {}").substr(0, 5), "error");
+  EXPECT_EQ(with("yaml.parse('a: [') == {}").substr(0, 5), "error");
+}
+
 TEST(CelPolicy, CostLimitInAValidationIsAnError) {
   auto policies = parse_policies(R"yaml(
 apiVersion: policies.kyverno.io/v1

@@ -1,0 +1,84 @@
+// Kyverno's small CEL libraries of the ValidatingPolicy environment (kyverno/sdk
+// extensions/cel/libs): hash, math.round, user, json.unmarshal and yaml.parse.
+#include <cmath>
+
+#include <fmt/format.h>
+#include <openssl/evp.h>
+
+#include "cel_internal.h"
+#include "vouch/base/bytes.h"
+#include "vouch/policy/document.h"
+
+namespace vouch::policy::cel_internal {
+namespace {
+
+using Args = std::span<const cel::Value>;
+using K = cel::Kind;
+
+void define(cel::Environment& env, std::string name, std::vector<std::optional<K>> kinds, cel::Function fn) {
+  cel::Overload o;
+  o.name = std::move(name);
+  o.receiver = false;
+  o.args = std::move(kinds);
+  o.fn = std::move(fn);
+  env.add_overload(std::move(o));
+}
+
+// The hex digest of a string's bytes, as Go's crypto/{sha1,sha256,md5} and hex.EncodeToString.
+cel::Value hex_digest(const EVP_MD* md, const std::string& text) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (EVP_Digest(text.data(), text.size(), out, &size, md, nullptr) != 1) return cel::Value::error("digest failed");
+  return cel::Value::string(hex_encode(ByteView(out, size)));
+}
+
+// Kyverno's parseServiceAccount: "system:serviceaccount:<namespace>:<name>" as {namespace, name};
+// anything else is {} (Go's omitempty leaves out the empty fields).
+cel::Value service_account(const std::string& user) {
+  constexpr std::string_view kPrefix = "system:serviceaccount:";
+  cel::Map out;
+  if (user.starts_with(kPrefix)) {
+    std::string_view rest = std::string_view(user).substr(kPrefix.size());
+    if (size_t sep = rest.find(':'); sep != std::string_view::npos) {
+      if (sep > 0) out.insert(cel::Value::string("namespace"), cel::Value::string(std::string(rest.substr(0, sep))));
+      if (sep + 1 < rest.size()) out.insert(cel::Value::string("name"), cel::Value::string(std::string(rest.substr(sep + 1))));
+    }
+  }
+  return cel::Value::map(std::move(out));
+}
+
+// json.unmarshal: a JSON text (boost::json's parser bounds its depth).
+cel::Value unmarshalled(const std::string& text) {
+  std::error_code ec;
+  boost::json::value v = boost::json::parse(text, ec);
+  if (ec) return cel::Value::error(fmt::format("json.unmarshal: {}", ec.message()));
+  return cel::from_json(v);
+}
+
+// yaml.parse: one YAML document, read with the policy documents' limits.
+cel::Value parsed_yaml(const std::string& text) {
+  auto doc = parse_document(text, "yaml.parse");
+  if (!doc.ok()) return cel::Value::error(doc.error().message);
+  return cel::from_json(*doc);
+}
+
+}  // namespace
+
+void add_kyverno_libraries(cel::Environment& env) {
+  for (std::string prefix : {"", "hash."}) {
+    define(env, prefix + "sha1", {K::kString}, [](Args a) { return hex_digest(EVP_sha1(), a[0].as_string()); });
+    define(env, prefix + "sha256", {K::kString}, [](Args a) { return hex_digest(EVP_sha256(), a[0].as_string()); });
+    define(env, prefix + "md5", {K::kString}, [](Args a) { return hex_digest(EVP_md5(), a[0].as_string()); });
+  }
+  // math.round(value, precision): rounded half away from zero at 10^-precision, as Go's math.Round.
+  define(env, "math.round", {K::kDouble, K::kInt}, [](Args a) {
+    const double shift = std::pow(10.0, static_cast<double>(a[1].as_int()));
+    return cel::Value::dbl(std::round(a[0].as_double() * shift) / shift);
+  });
+  for (std::string name : {"parseServiceAccount", "user.parseServiceAccount"})
+    define(env, name, {K::kString}, [](Args a) { return service_account(a[0].as_string()); });
+  define(env, "json.unmarshal", {K::kString}, [](Args a) { return unmarshalled(a[0].as_string()); });
+  define(env, "yaml.parse", {K::kString}, [](Args a) { return parsed_yaml(a[0].as_string()); });
+}
+
+}  // namespace vouch::policy::cel_internal
