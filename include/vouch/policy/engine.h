@@ -110,6 +110,9 @@ struct RuleResult {
   std::vector<std::pair<std::string, RuleStatus>> images;
   // rule.reportProperties: extra PolicyReport result properties.
   std::map<std::string, std::string> properties;
+  // CEL policies: the validationActions (Deny, Warn, Audit) in force for this result, the
+  // policy's own or, for a ValidatingAdmissionPolicy, those of the bindings that judged it.
+  std::vector<std::string> validation_actions;
   // auditAnnotations of a CEL policy ("<policy>/<key>": value), for the AdmissionResponse.
   std::map<std::string, std::string> audit_annotations;
   // False when the policy is annotated policies.kyverno.io/scored: "false": its failures are

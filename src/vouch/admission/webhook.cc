@@ -213,8 +213,13 @@ void judge_cel(const policy::CelPolicy& p, std::vector<policy::RuleResult> resul
     if (r.status == RuleStatus::kFail || r.status == RuleStatus::kError) {
       std::string text = fmt::format("Policy {} {}: {}", p.name, r.status == RuleStatus::kFail ? "failed" : "error",
                                      r.message);
-      if (has_action(p, "Deny")) verdict.denials.push_back(text);
-      if (has_action(p, "Warn")) verdict.warnings.push_back(std::move(text));
+      // The actions of what judged it: a ValidatingAdmissionPolicy's bindings, else the policy's.
+      auto has = [&](std::string_view action) {
+        if (r.validation_actions.empty()) return has_action(p, action);
+        return std::find(r.validation_actions.begin(), r.validation_actions.end(), action) != r.validation_actions.end();
+      };
+      if (has("Deny")) verdict.denials.push_back(text);
+      if (has("Warn")) verdict.warnings.push_back(std::move(text));
     }
     r.type = cel_result_type(p.kind);
     verdict.results.push_back(std::move(r));

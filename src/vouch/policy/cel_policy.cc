@@ -759,6 +759,7 @@ std::optional<RuleResult> evaluate_once(const CelPolicy& p, const Request& reque
   result.rule = p.name;
   result.type = "Validation";
   bool deny = actions.empty() || std::find(actions.begin(), actions.end(), "Deny") != actions.end();
+  result.validation_actions = actions.empty() ? std::vector<std::string>{"Deny"} : actions;
   result.action = deny ? FailureAction::kEnforce : FailureAction::kAudit;
   bool ignore = p.failure_policy == "Ignore";
   auto fail_closed = [&](const std::string& message) -> std::optional<RuleResult> {
@@ -900,9 +901,13 @@ RuleResult combined(std::vector<RuleResult> decisions) {
       if (out.status == RuleStatus::kPass) {
         out.message = d.message;
         out.action = d.action;
+        out.validation_actions = d.validation_actions;
       } else {
         out.message += "; " + d.message;
         if (d.action == FailureAction::kEnforce) out.action = FailureAction::kEnforce;
+        for (const auto& a : d.validation_actions)
+          if (std::find(out.validation_actions.begin(), out.validation_actions.end(), a) == out.validation_actions.end())
+            out.validation_actions.push_back(a);
       }
     }
     if (rank(d.status) > rank(out.status)) out.status = d.status;
@@ -946,6 +951,7 @@ std::vector<RuleResult> evaluate_cel_policy(const CelPolicy& p, const Request& r
       r.type = "Validation";
       r.status = RuleStatus::kError;
       r.action = FailureAction::kEnforce;
+      r.validation_actions = {"Deny"};  // a misconfigured binding fails closed
       r.message = fmt::format("binding {}: {}", b.name, message);
       decisions.push_back(std::move(r));
     };
@@ -969,6 +975,7 @@ std::vector<RuleResult> evaluate_cel_policy(const CelPolicy& p, const Request& r
       r.type = "Validation";
       r.status = RuleStatus::kFail;
       r.action = FailureAction::kEnforce;
+      r.validation_actions = {"Deny"};  // as the API server: the request is denied
       r.message = fmt::format("no params found for policy binding {} with `Deny` parameterNotFoundAction", b.name);
       decisions.push_back(std::move(r));
       continue;

@@ -314,3 +314,56 @@ spec:
 
 }  // namespace
 }  // namespace vouch::admission
+
+namespace vouch::admission {
+namespace {
+
+// A ValidatingAdmissionPolicy answers with its bindings' validationActions: an Audit or Warn
+// binding admits (warning under Warn), a Deny binding denies; each binding judges on its own.
+TEST(CelAdmission, AdmissionPolicyAnswersWithItsBindingsActions) {
+  auto policy = [](const std::string& actions) {
+    return fmt::format(R"yaml(apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {{name: no-latest}}
+spec:
+  matchConstraints:
+    resourceRules:
+      - {{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}}
+  validations:
+    - expression: "object.spec.containers.all(c, !c.image.endsWith(':latest'))"
+      message: "no :latest"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {{name: shop}}
+spec:
+  policyName: no-latest
+  validationActions: [{}]
+  matchResources: {{namespaceSelector: {{matchLabels: {{kubernetes.io/metadata.name: shop}}}}}}
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {{name: dev}}
+spec:
+  policyName: no-latest
+  validationActions: [Deny]
+  matchResources: {{namespaceSelector: {{matchLabels: {{kubernetes.io/metadata.name: dev}}}}}}
+)yaml",
+                       actions);
+  };
+  CelFixture warned({policy("Warn")});
+  auto shop = warned.webhook->evaluate(review("shop", "nginx:latest"), false, false);
+  EXPECT_TRUE(shop.allowed) << shop.message;
+  EXPECT_EQ(shop.warnings, std::vector<std::string>{"Policy no-latest failed: no :latest"});
+  auto dev = warned.webhook->evaluate(review("dev", "nginx:latest"), false, false);
+  EXPECT_FALSE(dev.allowed);
+  EXPECT_EQ(dev.message, "Policy no-latest failed: no :latest");
+  EXPECT_TRUE(warned.webhook->evaluate(review("other", "nginx:latest"), false, false).allowed);
+  CelFixture audited({policy("Audit")});
+  auto quiet = audited.webhook->evaluate(review("shop", "nginx:latest"), false, false);
+  EXPECT_TRUE(quiet.allowed);
+  EXPECT_TRUE(quiet.warnings.empty());
+}
+
+}  // namespace
+}  // namespace vouch::admission
