@@ -56,8 +56,10 @@ void bind_json_variables(const boost::json::value& payload, cel::Activation& var
 // way on this thread (null: no cluster data).
 const CelClusterData* current_cluster_data();
 // Kyverno's hash (sha1, sha256, md5, also as hash.*), math.round(value, precision), user
-// (parseServiceAccount), json.unmarshal and yaml.parse, for ValidatingPolicy.
+// (parseServiceAccount), json.unmarshal, json.marshal and yaml.parse, for ValidatingPolicy.
 void add_kyverno_libraries(cel::Environment& env);
+// A CEL value as JSON (maps with string keys; no bytes, types, timestamps or durations).
+Result<boost::json::value> to_json(const cel::Value& v, int depth = 0);
 // The environment the CEL kinds compile in: Kubernetes' libraries.
 cel::EnvironmentOptions environment_options();
 

@@ -1,5 +1,5 @@
 // Kyverno's small CEL libraries of the ValidatingPolicy environment (kyverno/sdk
-// extensions/cel/libs): hash, math.round, user, json.unmarshal and yaml.parse.
+// extensions/cel/libs): hash, math.round, user, json and yaml.parse; and CEL values as JSON.
 #include <cmath>
 
 #include <fmt/format.h>
@@ -8,6 +8,7 @@
 #include "cel_internal.h"
 #include "vouch/base/bytes.h"
 #include "vouch/policy/document.h"
+#include "vouch/policy/jmespath.h"
 
 namespace vouch::policy::cel_internal {
 namespace {
@@ -62,7 +63,64 @@ cel::Value parsed_yaml(const std::string& text) {
   return cel::from_json(*doc);
 }
 
+// json.marshal: the value as Go's encoding/json writes it (keys sorted, '<', '>', '&', U+2028 and
+// U+2029 escaped).
+cel::Value marshalled(const cel::Value& v) {
+  auto json = to_json(v);
+  if (!json.ok()) return cel::Value::error(fmt::format("json.marshal: {}", json.error().message));
+  auto text = jmespath::to_json_text(*json);
+  if (!text.ok()) return cel::Value::error(fmt::format("json.marshal: {}", text.error().message));
+  std::string out;
+  out.reserve(text->size());
+  for (size_t i = 0; i < text->size(); ++i) {
+    const char c = (*text)[i];
+    // Outside strings JSON has none of these, so every one is inside a string.
+    if (c == '<') out += "\\u003c";
+    else if (c == '>') out += "\\u003e";
+    else if (c == '&') out += "\\u0026";
+    else if (c == '\xe2' && i + 2 < text->size() && (*text)[i + 1] == '\x80' &&
+             ((*text)[i + 2] == '\xa8' || (*text)[i + 2] == '\xa9')) {
+      out += (*text)[i + 2] == '\xa8' ? "\\u2028" : "\\u2029";  // U+2028, U+2029 in UTF-8
+      i += 2;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return cel::Value::string(std::move(out));
+}
+
 }  // namespace
+
+Result<boost::json::value> to_json(const cel::Value& v, int depth) {
+  if (depth > 64) return invalid_input("value nested too deeply");
+  switch (v.kind()) {
+    case cel::Kind::kNull: return boost::json::value();
+    case cel::Kind::kBool: return boost::json::value(v.as_bool());
+    case cel::Kind::kInt: return boost::json::value(v.as_int());
+    case cel::Kind::kUint: return boost::json::value(v.as_uint());
+    case cel::Kind::kDouble: return boost::json::value(v.as_double());
+    case cel::Kind::kString: return boost::json::value(v.as_string());
+    case cel::Kind::kList: {
+      boost::json::array a;
+      for (const auto& x : v.as_list()) {
+        VOUCH_ASSIGN_OR_RETURN(auto j, to_json(x, depth + 1));
+        a.push_back(std::move(j));
+      }
+      return boost::json::value(std::move(a));
+    }
+    case cel::Kind::kMap: {
+      boost::json::object o;
+      for (const auto& [k, x] : v.as_map().entries()) {
+        if (!k.is(cel::Kind::kString)) return invalid_input("map keys must be strings");
+        VOUCH_ASSIGN_OR_RETURN(auto j, to_json(x, depth + 1));
+        o[k.as_string()] = std::move(j);
+      }
+      return boost::json::value(std::move(o));
+    }
+    case cel::Kind::kError: return invalid_input(v.error_message());
+    default: return invalid_input(fmt::format("a {} cannot be converted to JSON", v.type_name()));
+  }
+}
 
 void add_kyverno_libraries(cel::Environment& env) {
   for (std::string prefix : {"", "hash."}) {
@@ -79,6 +137,7 @@ void add_kyverno_libraries(cel::Environment& env) {
     define(env, name, {K::kString}, [](Args a) { return service_account(a[0].as_string()); });
   define(env, "json.unmarshal", {K::kString}, [](Args a) { return unmarshalled(a[0].as_string()); });
   define(env, "yaml.parse", {K::kString}, [](Args a) { return parsed_yaml(a[0].as_string()); });
+  define(env, "json.marshal", {std::nullopt}, [](Args a) { return marshalled(a[0]); });
 }
 
 }  // namespace vouch::policy::cel_internal

@@ -87,36 +87,6 @@ struct StateScope {
 
 using Args = std::span<const cel::Value>;
 
-Result<bj::value> to_json(const cel::Value& v, int depth = 0) {
-  if (depth > 64) return invalid_input("value nested too deeply");
-  switch (v.kind()) {
-    case cel::Kind::kNull: return bj::value();
-    case cel::Kind::kBool: return bj::value(v.as_bool());
-    case cel::Kind::kInt: return bj::value(v.as_int());
-    case cel::Kind::kUint: return bj::value(v.as_uint());
-    case cel::Kind::kDouble: return bj::value(v.as_double());
-    case cel::Kind::kString: return bj::value(v.as_string());
-    case cel::Kind::kList: {
-      bj::array a;
-      for (const auto& x : v.as_list()) {
-        VOUCH_ASSIGN_OR_RETURN(auto j, to_json(x, depth + 1));
-        a.push_back(std::move(j));
-      }
-      return bj::value(std::move(a));
-    }
-    case cel::Kind::kMap: {
-      bj::object o;
-      for (const auto& [k, x] : v.as_map().entries()) {
-        if (!k.is(cel::Kind::kString)) return invalid_input("map keys must be strings");
-        VOUCH_ASSIGN_OR_RETURN(auto j, to_json(x, depth + 1));
-        o[k.as_string()] = std::move(j);
-      }
-      return bj::value(std::move(o));
-    }
-    case cel::Kind::kError: return invalid_input(v.error_message());
-    default: return invalid_input(fmt::format("a {} cannot be converted to JSON", v.type_name()));
-  }
-}
 
 bool image_selected(const ImageValidatingPolicy& p, const std::string& image, std::string* error);
 
@@ -128,7 +98,7 @@ Result<std::vector<IvpolAttestor>> attestors_of(const cel::Value& list) {
   for (size_t i = 0; i < list.as_list().size(); ++i) {
     const cel::Value& v = list.as_list()[i];
     if (v.is_error()) return invalid_input(v.error_message());
-    VOUCH_ASSIGN_OR_RETURN(bj::value json, to_json(v));
+    VOUCH_ASSIGN_OR_RETURN(bj::value json, cel_internal::to_json(v));
     VOUCH_ASSIGN_OR_RETURN(auto a, image_policy_internal::parse_attestor(json, fmt::format("attestor[{}]", i)));
     out.push_back(std::move(a));
   }

@@ -519,6 +519,26 @@ spec:
     EXPECT_EQ(with(e).substr(0, 4), "pass") << e << ": " << with(e);
   }
   EXPECT_EQ(with("json.unmarshal('{') == {}").substr(0, 5), "error");
+  // json.marshal as Go's encoding/json: keys sorted, HTML characters escaped, floats shortest.
+  auto marshal = parse_policies(R"yaml(
+apiVersion: policies.kyverno.io/v1
+kind: ValidatingPolicy
+metadata: {name: marshal}
+spec:
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}
+  validations:
+  - expression: |
+      json.marshal({'b': 1, 'a': ['<x&y>', 2.5, null, true]}).replace('\\', '/') == '{"a":["/u003cx/u0026y/u003e",2.5,null,true],"b":1}'
+  - expression: |
+      json.unmarshal(json.marshal(object.spec)) == {'replicas': 1}
+)yaml",
+                                 "vpol.yaml");
+  ASSERT_TRUE(marshal.ok()) << marshal.error().message;
+  auto marshalled = run((*marshal)[0], deployment("prod", "prod", 1));
+  ASSERT_EQ(marshalled.size(), 1u);
+  EXPECT_EQ(marshalled[0].status, RuleStatus::kPass) << marshalled[0].message;
   EXPECT_EQ(with("yaml.parse('a: [') == {}").substr(0, 5), "error");
 }
 
