@@ -198,6 +198,8 @@ std::optional<RuleResult> exception_result(const Policy& policy, const Request& 
   // reportResult.
   bool pass = policy.cel && deciding->report_result == "pass";
   result.status = pass ? RuleStatus::kPass : RuleStatus::kSkip;
+  // The deciding exception's properties (why, ticket, approver) go to the report with the result.
+  result.properties = deciding->properties;
   result.message = fmt::format("rule is {} due to policy exception: {}", pass ? "passed" : "skipped", keys);
   return result;
 }

@@ -53,6 +53,7 @@ metadata:
     polex.kyverno.io/priority: "5"
 spec:
   reportResult: pass
+  properties: {ticket: OPS-42}
   policyRefs:
   - name: check-env
     kind: ValidatingPolicy
@@ -112,6 +113,8 @@ TEST(CelPolicyException, SkipsOrPassesWhatItsConditionsHoldFor) {
   ASSERT_EQ(passed.size(), 1u);
   EXPECT_EQ(passed[0].status, RuleStatus::kPass);
   EXPECT_EQ(passed[0].message, "rule is passed due to policy exception: staging-passes");
+  EXPECT_EQ(passed[0].properties, (std::map<std::string, std::string>{{"ticket", "OPS-42"}}));
+  EXPECT_TRUE(skipped[0].properties.empty());
   auto failed = run("prod");
   ASSERT_EQ(failed.size(), 1u);
   EXPECT_EQ(failed[0].status, RuleStatus::kFail);
