@@ -117,7 +117,7 @@ Status serve(const ServeFlags& f) {
   }
   if (!f.parameter_resources.empty()) {
     auto cluster = std::make_shared<policy::CelClusterData>();
-    VOUCH_ASSIGN_OR_RETURN(cluster->params, load_parameter_resources(f.parameter_resources));
+    VOUCH_ASSIGN_OR_RETURN(cluster->params, load_resources_at(f.parameter_resources));
     options.cel_cluster = std::move(cluster);
   }
 

@@ -80,8 +80,7 @@ Status lint(const LintOptions& opts, int& exit_code) {
 
 // A Kyverno CLI Context file (`kyverno apply --context-file`, a test's `context`).
 Result<std::shared_ptr<const policy::CelClusterData>> load_cel_context(const fs::path& path) {
-  VOUCH_ASSIGN_OR_RETURN(std::string text, read_file(path, kMaxPolicyInputBytes));
-  VOUCH_ASSIGN_OR_RETURN(bj::value doc, policy::parse_document(text, path.string()));
+  VOUCH_ASSIGN_OR_RETURN(bj::value doc, read_policy_document(path));
   VOUCH_ASSIGN_OR_RETURN(auto data, policy::parse_cel_context(doc, path.string()));
   return std::make_shared<const policy::CelClusterData>(std::move(data));
 }
@@ -93,8 +92,7 @@ Result<std::vector<policy::JsonPayload>> load_json_payloads(const std::vector<st
   std::vector<policy::JsonPayload> out;
   for (const auto& name : names) {
     fs::path path = resolve(name);
-    VOUCH_ASSIGN_OR_RETURN(std::string text, read_file(path, kMaxPolicyInputBytes));
-    VOUCH_ASSIGN_OR_RETURN(bj::value doc, policy::parse_document(text, path.string()));
+    VOUCH_ASSIGN_OR_RETURN(bj::value doc, read_policy_document(path));
     if (!doc.is_object()) return invalid_input(fmt::format("{}: a JSON payload must be an object", path.string()));
     out.push_back({name, std::move(doc)});
   }
@@ -180,7 +178,7 @@ int apply(const ApplyOptions& opts) {
     }
     if (!opts.parameter_resources.empty()) {
       auto more = std::make_shared<policy::CelClusterData>(cluster ? *cluster : policy::CelClusterData{});
-      VOUCH_ASSIGN_OR_RETURN(more->params, load_parameter_resources(opts.parameter_resources));
+      VOUCH_ASSIGN_OR_RETURN(more->params, load_resources_at(opts.parameter_resources));
       cluster = std::move(more);
     }
     policy::Engine engine({.verifier = std::move(verifier),
@@ -253,6 +251,46 @@ struct TestOptions {
   std::string output = "text";
 };
 
+// What a test gives the CEL libraries and context entries in place of a cluster: its context
+// file, clusterResources (with their CRDs' plurals), paramResources, globalContextEntries and
+// apiCallResponses; null when it gives none.
+template <typename Resolve>
+Result<std::shared_ptr<const policy::CelClusterData>> test_cluster_data(const policy::KyvernoTest& spec, Resolve rel) {
+  std::shared_ptr<const policy::CelClusterData> context;
+  if (!spec.context.empty()) {
+    VOUCH_ASSIGN_OR_RETURN(context, load_cel_context(rel(spec.context)));
+  }
+  if (spec.http_responses.empty() && spec.param_resources.empty() && spec.cluster_resources.empty() &&
+      spec.global_context_entries.empty())
+    return context;
+  auto data = std::make_shared<policy::CelClusterData>(context ? *context : policy::CelClusterData{});
+  data->http_responses = spec.http_responses;
+  auto relative = [&](const std::vector<std::string>& names) {
+    std::vector<std::string> out;
+    for (const auto& n : names) out.push_back(rel(n).string());
+    return out;
+  };
+  VOUCH_ASSIGN_OR_RETURN(data->params, load_resources_at(relative(spec.param_resources)));
+  for (const auto& entry : spec.global_context_entries) {
+    std::vector<bj::value> loaded;
+    if (entry.resource_files) {
+      VOUCH_ASSIGN_OR_RETURN(loaded, load_resources_at(relative(*entry.resource_files)));
+    }
+    VOUCH_ASSIGN_OR_RETURN(data->global_context[entry.name], policy::resolve_global_context_entry(entry, loaded));
+  }
+  for (const auto& name : spec.cluster_resources) {
+    fs::path path = rel(name);
+    VOUCH_ASSIGN_OR_RETURN(bj::value doc, read_policy_document(path));
+    VOUCH_ASSIGN_OR_RETURN(auto file, policy::parse_cluster_resource(doc, path.string()));
+    for (auto& r : file.resources) data->resources.push_back(std::move(r));
+    for (const auto& crd : file.crds) {
+      VOUCH_ASSIGN_OR_RETURN(bj::value crd_doc, read_policy_document(rel(crd)));
+      VOUCH_RETURN_IF_ERROR(policy::add_custom_resource_definition(crd_doc, rel(crd).string(), *data));
+    }
+  }
+  return std::shared_ptr<const policy::CelClusterData>(std::move(data));
+}
+
 Result<std::vector<policy::TestRow>> run_test(policy::KyvernoTest spec, const fs::path& file) {
   fs::path dir = file.parent_path();
   auto rel = [&](const std::string& p) { return fs::path(p).is_absolute() ? fs::path(p) : dir / p; };
@@ -284,42 +322,7 @@ Result<std::vector<policy::TestRow>> run_test(policy::KyvernoTest spec, const fs
   // Results that name an operation are checked against an evaluation with that operation.
   // ImageValidatingPolicy reads the images from their registries, as `kyverno test` does.
   VOUCH_ASSIGN_OR_RETURN(auto image_policy_verifier, make_image_policy_verifier(false, TrustedRootFlags{}));
-  std::shared_ptr<const policy::CelClusterData> cluster;
-  if (!spec.context.empty()) {
-    VOUCH_ASSIGN_OR_RETURN(cluster, load_cel_context(rel(spec.context)));
-  }
-  if (!spec.http_responses.empty() || !spec.param_resources.empty() || !spec.cluster_resources.empty() ||
-      !spec.global_context_entries.empty()) {
-    auto more = std::make_shared<policy::CelClusterData>(cluster ? *cluster : policy::CelClusterData{});
-    more->http_responses = spec.http_responses;
-    auto relative = [&](const std::vector<std::string>& names) {
-      std::vector<std::string> out;
-      for (const auto& n : names) out.push_back(rel(n).string());
-      return out;
-    };
-    VOUCH_ASSIGN_OR_RETURN(more->params, load_parameter_resources(relative(spec.param_resources)));
-    for (const auto& entry : spec.global_context_entries) {
-      std::vector<bj::value> loaded;
-      if (entry.resource_files) {
-        VOUCH_ASSIGN_OR_RETURN(loaded, load_parameter_resources(relative(*entry.resource_files)));
-      }
-      VOUCH_ASSIGN_OR_RETURN(more->global_context[entry.name], policy::resolve_global_context_entry(entry, loaded));
-    }
-    for (const auto& name : spec.cluster_resources) {
-      fs::path path = rel(name);
-      VOUCH_ASSIGN_OR_RETURN(std::string text, read_file(path, kMaxPolicyInputBytes));
-      VOUCH_ASSIGN_OR_RETURN(bj::value doc, policy::parse_document(text, path.string()));
-      VOUCH_ASSIGN_OR_RETURN(auto file, policy::parse_cluster_resource(doc, path.string()));
-      for (auto& r : file.resources) more->resources.push_back(std::move(r));
-      for (const auto& crd : file.crds) {
-        fs::path crd_path = rel(crd);
-        VOUCH_ASSIGN_OR_RETURN(std::string crd_text, read_file(crd_path, kMaxPolicyInputBytes));
-        VOUCH_ASSIGN_OR_RETURN(bj::value crd_doc, policy::parse_document(crd_text, crd_path.string()));
-        VOUCH_RETURN_IF_ERROR(policy::add_custom_resource_definition(crd_doc, crd_path.string(), *more));
-      }
-    }
-    cluster = std::move(more);
-  }
+  VOUCH_ASSIGN_OR_RETURN(auto cluster, test_cluster_data(spec, rel));
   policy::Engine engine({.verifier = nullptr,
                          .image_policy_verifier = std::move(image_policy_verifier),
                          .exceptions = std::move(exceptions),

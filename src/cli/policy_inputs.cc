@@ -70,10 +70,15 @@ Result<std::vector<policy::PolicyException>> load_exceptions(const std::vector<s
   return out;
 }
 
-Result<std::vector<bj::value>> load_parameter_resources(const std::vector<std::string>& paths) {
+Result<std::vector<bj::value>> load_resources_at(const std::vector<std::string>& paths) {
   if (paths.empty()) return std::vector<bj::value>{};
   VOUCH_ASSIGN_OR_RETURN(auto files, expand_paths(paths));
   return load_resources(files);
+}
+
+Result<bj::value> read_policy_document(const fs::path& path) {
+  VOUCH_ASSIGN_OR_RETURN(std::string text, read_file(path, kMaxPolicyInputBytes));
+  return policy::parse_document(text, path.string());
 }
 
 Result<std::vector<bj::value>> load_resources(const std::vector<fs::path>& files) {

@@ -33,9 +33,11 @@ Result<std::vector<policy::PolicyException>> load_exceptions(const std::vector<s
 // Every resource in the files; a List (kind ending in "List") stands for its items. A document
 // without kind, apiVersion or metadata is an error.
 Result<std::vector<boost::json::value>> load_resources(const std::vector<std::filesystem::path>& files);
-// ValidatingAdmissionPolicy parameter objects (`kyverno apply --parameter-resource`, a test's
-// paramResources): every resource in the files and directories given.
-Result<std::vector<boost::json::value>> load_parameter_resources(const std::vector<std::string>& paths);
+// Every resource in the files and directories given (expand_paths, then load_resources): a
+// ValidatingAdmissionPolicy's parameter objects, a global context entry's resource files.
+Result<std::vector<boost::json::value>> load_resources_at(const std::vector<std::string>& paths);
+// One YAML or JSON document of a policy input file (a context, ClusterResource, CRD, payload).
+Result<boost::json::value> read_policy_document(const std::filesystem::path& path);
 
 // The cosign verifier for verifyImages rules (as `kyverno apply --registry`): trust from
 // `trust`, else Sigstore's trusted root over TUF, fetched only when a rule needs it.

@@ -66,7 +66,7 @@ struct Overload {
   std::vector<std::optional<Kind>> args;
   Function fn;
   // Evaluation cost charged per call beyond the node itself (an estimate of the work done).
-  std::function<uint64_t(std::span<const Value> args)> cost;
+  std::function<uint64_t(std::span<const Value> args)> cost{};  // none: the arguments' size
 };
 
 class Program;

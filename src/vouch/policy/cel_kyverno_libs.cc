@@ -16,14 +16,6 @@ namespace {
 using Args = std::span<const cel::Value>;
 using K = cel::Kind;
 
-void define(cel::Environment& env, std::string name, std::vector<std::optional<K>> kinds, cel::Function fn) {
-  cel::Overload o;
-  o.name = std::move(name);
-  o.receiver = false;
-  o.args = std::move(kinds);
-  o.fn = std::move(fn);
-  env.add_overload(std::move(o));
-}
 
 // The hex digest of a string's bytes, as Go's crypto/{sha1,sha256,md5} and hex.EncodeToString.
 cel::Value hex_digest(const EVP_MD* md, const std::string& text) {
@@ -124,20 +116,20 @@ Result<boost::json::value> to_json(const cel::Value& v, int depth) {
 
 void add_kyverno_libraries(cel::Environment& env) {
   for (std::string prefix : {"", "hash."}) {
-    define(env, prefix + "sha1", {K::kString}, [](Args a) { return hex_digest(EVP_sha1(), a[0].as_string()); });
-    define(env, prefix + "sha256", {K::kString}, [](Args a) { return hex_digest(EVP_sha256(), a[0].as_string()); });
-    define(env, prefix + "md5", {K::kString}, [](Args a) { return hex_digest(EVP_md5(), a[0].as_string()); });
+    env.add_overload({.name = prefix + "sha1", .args = {K::kString}, .fn = [](Args a) { return hex_digest(EVP_sha1(), a[0].as_string()); }});
+    env.add_overload({.name = prefix + "sha256", .args = {K::kString}, .fn = [](Args a) { return hex_digest(EVP_sha256(), a[0].as_string()); }});
+    env.add_overload({.name = prefix + "md5", .args = {K::kString}, .fn = [](Args a) { return hex_digest(EVP_md5(), a[0].as_string()); }});
   }
   // math.round(value, precision): rounded half away from zero at 10^-precision, as Go's math.Round.
-  define(env, "math.round", {K::kDouble, K::kInt}, [](Args a) {
-    const double shift = std::pow(10.0, static_cast<double>(a[1].as_int()));
-    return cel::Value::dbl(std::round(a[0].as_double() * shift) / shift);
-  });
+  env.add_overload({.name = "math.round", .args = {K::kDouble, K::kInt}, .fn = [](Args a) {
+                      const double shift = std::pow(10.0, static_cast<double>(a[1].as_int()));
+                      return cel::Value::dbl(std::round(a[0].as_double() * shift) / shift);
+                    }});
   for (std::string name : {"parseServiceAccount", "user.parseServiceAccount"})
-    define(env, name, {K::kString}, [](Args a) { return service_account(a[0].as_string()); });
-  define(env, "json.unmarshal", {K::kString}, [](Args a) { return unmarshalled(a[0].as_string()); });
-  define(env, "yaml.parse", {K::kString}, [](Args a) { return parsed_yaml(a[0].as_string()); });
-  define(env, "json.marshal", {std::nullopt}, [](Args a) { return marshalled(a[0]); });
+    env.add_overload({.name = name, .args = {K::kString}, .fn = [](Args a) { return service_account(a[0].as_string()); }});
+  env.add_overload({.name = "json.unmarshal", .args = {K::kString}, .fn = [](Args a) { return unmarshalled(a[0].as_string()); }});
+  env.add_overload({.name = "yaml.parse", .args = {K::kString}, .fn = [](Args a) { return parsed_yaml(a[0].as_string()); }});
+  env.add_overload({.name = "json.marshal", .args = {std::nullopt}, .fn = [](Args a) { return marshalled(a[0]); }});
 }
 
 }  // namespace vouch::policy::cel_internal

@@ -125,13 +125,10 @@ cel::Environment make_env() {
   cel::Environment env(cel_internal::environment_options());
   using K = cel::Kind;
   auto http = [&env](std::string name, std::string method, size_t extra) {
-    cel::Overload o;
-    o.name = std::move(name);
-    o.receiver = true;
-    o.args = {K::kMessage, K::kString};
-    for (size_t i = 0; i < extra; ++i) o.args.push_back(std::nullopt);
-    o.fn = [method](std::span<const cel::Value> a) { return http_call(method, a); };
-    env.add_overload(std::move(o));
+    std::vector<std::optional<K>> args = {K::kMessage, K::kString};
+    args.resize(args.size() + extra, std::nullopt);
+    env.add_overload({.name = std::move(name), .receiver = true, .args = std::move(args),
+                      .fn = [method](std::span<const cel::Value> a) { return http_call(method, a); }});
   };
   http("Get", "GET", 0);
   http("Get", "GET", 1);   // headers
@@ -141,11 +138,8 @@ cel::Environment make_env() {
   cel_internal::add_kyverno_libraries(env);
   // globalContext.Get(name, projection): the entry's value ("" : all of it), or its projection;
   // an entry not held is null, as Kyverno answers for an entry it has not loaded.
-  cel::Overload global;
-  global.name = "Get";
-  global.receiver = true;
-  global.args = {K::kMessage, K::kString, K::kString};
-  global.fn = [](std::span<const cel::Value> a) {
+  env.add_overload({.name = "Get", .receiver = true, .args = {K::kMessage, K::kString, K::kString},
+                    .fn = [](std::span<const cel::Value> a) {
     if (a[0].as_message().type_name != kGlobalContextType) return cel::Value::no_overload("Get");
     const CelClusterData* cluster = current_cluster;
     if (!cluster) return cel::Value::error("globalContext.Get: no global context entries to read");
@@ -157,17 +151,13 @@ cel::Environment make_env() {
     if (!v)
       return cel::Value::error(fmt::format("projection {} not found in global context entry {}", projection, a[1].as_string()));
     return cel::from_json(*v);
-  };
-  env.add_overload(std::move(global));
+  }});
   for (std::string name : {"get", "Get", "list", "List"}) {
     bool list = name == "list" || name == "List";
-    cel::Overload o;
-    o.name = name;
-    o.receiver = true;
-    o.args = list ? std::vector<std::optional<K>>{K::kMessage, K::kString, K::kString, K::kString}
-                  : std::vector<std::optional<K>>{K::kMessage, K::kString, K::kString, K::kString, K::kString};
-    o.fn = [name, list](std::span<const cel::Value> a) { return resource_lookup(name, a, list); };
-    env.add_overload(std::move(o));
+    std::vector<std::optional<K>> args = {K::kMessage, K::kString, K::kString, K::kString};
+    if (!list) args.push_back(K::kString);  // name
+    env.add_overload({.name = name, .receiver = true, .args = std::move(args),
+                      .fn = [name, list](std::span<const cel::Value> a) { return resource_lookup(name, a, list); }});
   }
   return env;
 }

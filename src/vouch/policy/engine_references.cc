@@ -4,6 +4,7 @@
 // operator inside ("$(<=./../x)"). They are resolved before variables, against the document as
 // written; `\$(` escapes one.
 #include "engine_internal.h"
+#include "kyverno_internal.h"
 
 #include <fmt/format.h>
 #include <re2/re2.h>
@@ -14,34 +15,6 @@ namespace engine_internal {
 
 namespace {
 
-// Go's path.Clean for '/'-separated paths.
-std::string clean_path(const std::string& p) {
-  if (p.empty()) return ".";
-  bool rooted = p.front() == '/';
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= p.size()) {
-    size_t slash = p.find('/', start);
-    std::string part = p.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
-    if (part.empty() || part == ".") {
-    } else if (part == "..") {
-      if (!out.empty() && out.back() != "..") out.pop_back();
-      else if (!rooted) out.push_back("..");
-    } else {
-      out.push_back(part);
-    }
-    if (slash == std::string::npos) break;
-    start = slash + 1;
-  }
-  std::string joined;
-  for (const auto& part : out) {
-    if (!joined.empty()) joined += '/';
-    joined += part;
-  }
-  if (rooted) return "/" + joined;
-  return joined.empty() ? "." : joined;
-}
-
 // Go's path.Join: empty elements are ignored; the result is cleaned.
 std::string join_path(const std::vector<std::string>& parts) {
   std::string joined;
@@ -50,7 +23,7 @@ std::string join_path(const std::vector<std::string>& parts) {
     if (!joined.empty()) joined += '/';
     joined += part;
   }
-  return joined.empty() ? "" : clean_path(joined);
+  return joined.empty() ? "" : jmespath::kyverno::go_clean(joined);
 }
 
 // Kyverno's anchor.RemoveAnchorsFromPath: "/spec/=(containers)/0" reads "/spec/containers/0".

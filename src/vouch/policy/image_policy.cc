@@ -236,15 +236,6 @@ cel::Value image_value(const std::string& text) {
   return cel::Value::message(std::move(m));
 }
 
-void define(cel::Environment& env, std::string name, bool receiver, std::vector<std::optional<cel::Kind>> kinds,
-            cel::Function fn) {
-  cel::Overload o;
-  o.name = std::move(name);
-  o.receiver = receiver;
-  o.args = std::move(kinds);
-  o.fn = std::move(fn);
-  env.add_overload(std::move(o));
-}
 
 }  // namespace
 
@@ -252,7 +243,7 @@ namespace image_policy_internal {
 
 void add_image_library(cel::Environment& env) {
   auto def = [&env](std::string name, bool receiver, std::vector<std::optional<cel::Kind>> kinds, cel::Function fn) {
-    define(env, std::move(name), receiver, std::move(kinds), std::move(fn));
+    env.add_overload({.name = std::move(name), .receiver = receiver, .args = std::move(kinds), .fn = std::move(fn)});
   };
   using K = cel::Kind;
   for (const char* name : {"image", "parseImageReference"})
@@ -307,10 +298,11 @@ namespace {
 
 void add_image_functions(cel::Environment& env) {
   using K = cel::Kind;
-  define(env, "verifyImageSignatures", false, {K::kString, K::kList}, verify_image_signatures);
-  define(env, "verifyAttestationSignatures", false, {K::kString, K::kString, K::kList}, verify_attestation_signatures);
-  define(env, "extractPayload", false, {K::kString, K::kString}, extract_payload);
-  define(env, "getImageData", false, {K::kString}, get_image_data);
+  env.add_overload({.name = "verifyImageSignatures", .args = {K::kString, K::kList}, .fn = verify_image_signatures});
+  env.add_overload({.name = "verifyAttestationSignatures", .args = {K::kString, K::kString, K::kList},
+                    .fn = verify_attestation_signatures});
+  env.add_overload({.name = "extractPayload", .args = {K::kString, K::kString}, .fn = extract_payload});
+  env.add_overload({.name = "getImageData", .args = {K::kString}, .fn = get_image_data});
   image_policy_internal::add_image_library(env);
 }
 

@@ -176,36 +176,6 @@ std::string go_trim(std::string_view s, std::string_view cutset) {
   return out;
 }
 
-// Go's path.Clean (filepath.Clean on Linux).
-std::string go_clean(std::string_view path) {
-  if (path.empty()) return ".";
-  bool rooted = path[0] == '/';
-  std::vector<std::string_view> parts;
-  size_t i = 0;
-  while (i < path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    std::string_view part = path.substr(i, j - i);
-    i = j + 1;
-    if (part.empty() || part == ".") continue;
-    if (part == "..") {
-      if (!parts.empty() && parts.back() != "..") {
-        parts.pop_back();
-      } else if (!rooted) {
-        parts.push_back(part);
-      }
-      continue;
-    }
-    parts.push_back(part);
-  }
-  std::string out = rooted ? "/" : "";
-  for (size_t k = 0; k < parts.size(); ++k) {
-    if (k > 0) out += '/';
-    out += parts[k];
-  }
-  if (out.empty()) return ".";
-  return out;
-}
 
 // IGLOU-EU/go-wildcard v1: '*' matches any run of characters, '?' exactly one.
 bool wildcard_match(std::string_view pattern, std::string_view text) {
@@ -847,6 +817,37 @@ Result<std::optional<size_t>> index_arg(double key, size_t size) {
 }
 
 }  // namespace
+
+// Go's path.Clean (filepath.Clean on Linux).
+std::string go_clean(std::string_view path) {
+  if (path.empty()) return ".";
+  bool rooted = path[0] == '/';
+  std::vector<std::string_view> parts;
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    std::string_view part = path.substr(i, j - i);
+    i = j + 1;
+    if (part.empty() || part == ".") continue;
+    if (part == "..") {
+      if (!parts.empty() && parts.back() != "..") {
+        parts.pop_back();
+      } else if (!rooted) {
+        parts.push_back(part);
+      }
+      continue;
+    }
+    parts.push_back(part);
+  }
+  std::string out = rooted ? "/" : "";
+  for (size_t k = 0; k < parts.size(); ++k) {
+    if (k > 0) out += '/';
+    out += parts[k];
+  }
+  if (out.empty()) return ".";
+  return out;
+}
 
 bool wildcard(std::string_view pattern, std::string_view text) { return wildcard_match(pattern, text); }
 Result<bj::value> yaml_scalar_to_json(const YAML::Node& node, bool key) { return yaml_scalar(node, key); }

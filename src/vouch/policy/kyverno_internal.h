@@ -21,6 +21,9 @@ Error function_error(std::string_view function, std::string_view message);
 Result<int64_t> parse_go_duration(std::string_view text);
 std::string format_go_duration(int64_t nanos);
 
+// Go's path.Clean ('/'-separated paths).
+std::string go_clean(std::string_view path);
+
 // Kyverno's wildcard matching (IGLOU-EU/go-wildcard): '*' any run, '?' one character.
 bool wildcard(std::string_view pattern, std::string_view text);
 // A YAML scalar as sigs.k8s.io/yaml reads it (YAML 1.1 booleans, Go integers and floats);
