@@ -126,9 +126,6 @@ std::string signer_of(const cosign::VerifiedSignature& v, const cosign::VerifyOp
   return "key";
 }
 
-// The image's SBOM from its own attestation (CycloneDX or SPDX JSON predicate) when one verifies
-// with the flags given; nullopt, with the reason in `source.note`, when none does. A bad flag
-// (an unreadable key, half an identity) is an error.
 // What one verification answered, for the image's record: each verified signature (or
 // attestation), or why none verified.
 void record(const cosign::VerifyResult* result, const Error* error, const std::string& kind, const std::string& type,
@@ -157,14 +154,20 @@ void record(const cosign::VerifyResult* result, const Error* error, const std::s
   out.push_back(std::move(v));
 }
 
-// The image's signatures and SLSA provenance (v1, else v0.2), checked with the flags given.
-Status verify_signatures_and_provenance(const AddOptions& o, const oci::ImageRef& ref, const oci::Digest& digest,
-                                        std::vector<inventory::ImageVerification>& out) {
-  if (!o.verify.given()) return ok_status();
+// The verification options the flags give (trust material read, or fetched over TUF, once for
+// every check of the image); none without a key or an identity.
+Result<std::optional<cosign::VerifyOptions>> verify_options(const AddOptions& o) {
+  if (!o.verify.given()) return std::optional<cosign::VerifyOptions>();
   oci::StoreOptions so;
   so.allow_insecure = o.allow_insecure;
   so.timeout = o.timeout.duration();
   VOUCH_ASSIGN_OR_RETURN(cosign::VerifyOptions options, cosign_verify_options(o.verify, so, o.timeout.deadline()));
+  return std::optional<cosign::VerifyOptions>(std::move(options));
+}
+
+// The image's signatures and SLSA provenance (v1, else v0.2), checked with the flags given.
+Status verify_signatures_and_provenance(const cosign::VerifyOptions& options, const oci::ImageRef& ref,
+                                        const oci::Digest& digest, std::vector<inventory::ImageVerification>& out) {
   auto signatures = cosign::verify_image_signatures(ref, options);
   record(signatures.ok() ? &*signatures : nullptr, signatures.ok() ? nullptr : &signatures.error(), "signature", "",
          options, digest, out);
@@ -186,18 +189,13 @@ Status verify_signatures_and_provenance(const AddOptions& o, const oci::ImageRef
   return ok_status();
 }
 
-Result<std::optional<sbom::Sbom>> attested_sbom(const AddOptions& o, const oci::ImageRef& ref, const oci::Digest& digest,
+// The image's SBOM from its own attestation (CycloneDX or SPDX JSON predicate) when one verifies
+// with `options`; nullopt, with the reason in `source.note`, when none does. Each type asked for
+// is recorded in `checks`.
+Result<std::optional<sbom::Sbom>> attested_sbom(const AddOptions& o, const cosign::VerifyOptions& options,
+                                                const oci::ImageRef& ref, const oci::Digest& digest,
                                                 inventory::SbomSource& source,
                                                 std::vector<inventory::ImageVerification>& checks) {
-  if (!o.verify.given()) {
-    source.note = "no --key or --certificate-identity given: attestations not used";
-    return std::optional<sbom::Sbom>();
-  }
-  // (verification flags without a key or an identity are refused before the image is read)
-  oci::StoreOptions so;
-  so.allow_insecure = o.allow_insecure;
-  so.timeout = o.timeout.duration();
-  VOUCH_ASSIGN_OR_RETURN(cosign::VerifyOptions options, cosign_verify_options(o.verify, so, o.timeout.deadline()));
   std::vector<std::string> types = o.sbom_types;
   if (types.empty()) types = {"cyclonedx", "spdxjson"};
   std::vector<std::string> why;
@@ -302,8 +300,15 @@ Status inventory_add(const AddOptions& o) {
       image.repository = ref.str();
     }
     if (!o.repository.empty()) image.repository = o.repository;
-    VOUCH_RETURN_IF_ERROR(verify_signatures_and_provenance(o, ref, root.digest, image.verifications));
-    VOUCH_ASSIGN_OR_RETURN(auto attested, attested_sbom(o, ref, root.digest, image.sbom_source, image.verifications));
+    // (verification flags without a key or an identity are refused before the image is read)
+    VOUCH_ASSIGN_OR_RETURN(auto options, verify_options(o));
+    std::optional<sbom::Sbom> attested;
+    if (options) {
+      VOUCH_RETURN_IF_ERROR(verify_signatures_and_provenance(*options, ref, root.digest, image.verifications));
+      VOUCH_ASSIGN_OR_RETURN(attested, attested_sbom(o, *options, ref, root.digest, image.sbom_source, image.verifications));
+    } else {
+      image.sbom_source.note = "no --key or --certificate-identity given: attestations not used";
+    }
     if (attested) {
       doc = std::move(*attested);
     } else {

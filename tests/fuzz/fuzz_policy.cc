@@ -32,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   (void)policy::parse_values(input, "fuzz");
   (void)policy::parse_user_info(input, "fuzz");
-  (void)policy::parse_kyverno_test(input, "fuzz");
+  (void)policy::parse_kyverno_tests(input, "fuzz");
   auto docs = policy::parse_documents(input, "fuzz");
   if (docs.ok()) {
     for (const auto& d : *docs) (void)policy::match_pattern(pod, d);

@@ -138,7 +138,7 @@ jq -e --arg fp "key sha256:$fingerprint" '
        and (.logIndexes | length) == 1 and (.signedAt | test("^20")))] | length) == 1
     and ([.image.verifications[] | select(.kind == "attestation" and .verified
        and .predicateType == "https://cyclonedx.org/bom")] | length) == 2
-    and ([.image.verifications[] | select(.kind == "provenance")] | all(.verified == false and (.reason | length) > 0))' \
+    and ([.image.verifications[] | select(.kind == "provenance")] | length > 0 and all(.verified == false and (.reason | length) > 0))' \
   <<<"$out" >/dev/null || fail "verifications not recorded: $(jq -c .image.verifications <<<"$out")"
 "$V" inventory images --store g.db -o json | jq -e 'any(.[]; (.verifications | length) >= 3)' >/dev/null ||
   fail "inventory images does not list the verifications"

@@ -65,7 +65,6 @@ class CachingImageVerifier : public policy::ImageVerifier {
  private:
   struct State;
   std::shared_ptr<policy::ImageVerifier> inner_;
-  VerificationCacheOptions options_;
   std::unique_ptr<State> state_;
 };
 

@@ -71,12 +71,9 @@ struct KyvernoTest {
   std::vector<ExpectedResult> results;
 };
 
-// Parses and checks a test file of one Test document; `source` names it in errors.
-Result<KyvernoTest> parse_kyverno_test(std::string_view text, std::string_view source);
-// Every Test document of a test file, as `kyverno test` reads each document as a test.
+// Every Test document of a test file, as `kyverno test` reads each document as a test;
+// `source` names the file in errors.
 Result<std::vector<KyvernoTest>> parse_kyverno_tests(std::string_view text, std::string_view source);
-// One Test document already read.
-Result<KyvernoTest> parse_kyverno_test_document(const boost::json::value& doc, std::string_view source);
 
 // Whether a mutated resource is the expected one, as `kyverno test` compares them: empty maps,
 // lists and nulls removed from both, then equal. On a difference, `diff` names the first

@@ -97,7 +97,7 @@ struct CachingImageVerifier::State {
 
 CachingImageVerifier::CachingImageVerifier(std::shared_ptr<policy::ImageVerifier> inner,
                                            VerificationCacheOptions options)
-    : inner_(std::move(inner)), options_(options), state_(std::make_unique<State>(options_)) {}
+    : inner_(std::move(inner)), state_(std::make_unique<State>(options)) {}
 
 CachingImageVerifier::~CachingImageVerifier() = default;
 

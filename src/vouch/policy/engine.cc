@@ -239,7 +239,7 @@ std::vector<RuleResult> Engine::apply(const Policy& policy, const Request& origi
   }
   const Request& given = changed ? *changed : original;
   if (stage == Stage::kMutate && !has_mutate_rules(policy)) return {};
-  if (policy.cel || policy.image_policy) {
+  if ((policy.cel || policy.image_policy) && (!options_.exceptions.empty() || (given.exceptions && !given.exceptions->empty()))) {
     // policies.kyverno.io PolicyExceptions replace a CEL policy's evaluation.
     std::vector<const PolicyException*> in_force;
     for (const auto& ex : options_.exceptions) in_force.push_back(&ex);

@@ -169,22 +169,7 @@ bool same_patched_resource(const bj::value& actual, const bj::value& expected, s
   return !first_difference(a, e, "", diff);
 }
 
-Result<KyvernoTest> parse_kyverno_test(std::string_view text, std::string_view source) {
-  VOUCH_ASSIGN_OR_RETURN(bj::value doc, parse_document(text, source));
-  return parse_kyverno_test_document(doc, source);
-}
 
-Result<std::vector<KyvernoTest>> parse_kyverno_tests(std::string_view text, std::string_view source) {
-  VOUCH_ASSIGN_OR_RETURN(auto docs, parse_documents(text, source));
-  if (docs.empty()) return invalid_input(fmt::format("{}: no Test document", source));
-  std::vector<KyvernoTest> out;
-  for (size_t i = 0; i < docs.size(); ++i) {
-    std::string where = docs.size() == 1 ? std::string(source) : fmt::format("{}: document {}", source, i + 1);
-    VOUCH_ASSIGN_OR_RETURN(auto test, parse_kyverno_test_document(docs[i], where));
-    out.push_back(std::move(test));
-  }
-  return out;
-}
 
 namespace {
 
@@ -259,6 +244,8 @@ Result<bj::value> resolve_global_context_entry(const GlobalContextEntryValue& en
   }
   return bj::value(std::move(out));
 }
+
+namespace {
 
 Result<KyvernoTest> parse_kyverno_test_document(const bj::value& doc, std::string_view source) {
   if (!doc.is_object()) return invalid_input(fmt::format("{}: expected an object", source));
@@ -373,6 +360,20 @@ Result<KyvernoTest> parse_kyverno_test_document(const bj::value& doc, std::strin
     test.results.push_back(std::move(e));
   }
   return test;
+}
+
+}  // namespace
+
+Result<std::vector<KyvernoTest>> parse_kyverno_tests(std::string_view text, std::string_view source) {
+  VOUCH_ASSIGN_OR_RETURN(auto docs, parse_documents(text, source));
+  if (docs.empty()) return invalid_input(fmt::format("{}: no Test document", source));
+  std::vector<KyvernoTest> out;
+  for (size_t i = 0; i < docs.size(); ++i) {
+    std::string where = docs.size() == 1 ? std::string(source) : fmt::format("{}: document {}", source, i + 1);
+    VOUCH_ASSIGN_OR_RETURN(auto test, parse_kyverno_test_document(docs[i], where));
+    out.push_back(std::move(test));
+  }
+  return out;
 }
 
 std::vector<TestRow> match_test_results(const std::vector<ExpectedResult>& expected,

@@ -121,8 +121,14 @@ TEST(Report, ClusterPolicyReportFromResults) {
   EXPECT_FALSE(r.as_object().contains("resource"));
 }
 
+// The first Test document of a test file.
+Result<KyvernoTest> one_test(std::string_view text, std::string_view source) {
+  VOUCH_ASSIGN_OR_RETURN(auto tests, parse_kyverno_tests(text, source));
+  return tests.front();
+}
+
 TEST(KyvernoTest, ParsesAndMatchesResults) {
-  auto spec = parse_kyverno_test(R"(
+  auto spec = one_test(R"(
 apiVersion: cli.kyverno.io/v1alpha1
 kind: Test
 policies: [policy.yaml]
@@ -158,13 +164,13 @@ results:
   EXPECT_FALSE(rows[3].ok);
   EXPECT_EQ(rows[3].got, "fail");
 
-  EXPECT_FALSE(parse_kyverno_test("policies: [p.yaml]\nresults: [{policy: p, result: maybe}]", "t").ok());
-  EXPECT_FALSE(parse_kyverno_test("results: []", "t").ok());
-  EXPECT_FALSE(parse_kyverno_test("apiVersion: v1\npolicies: [p.yaml]\nresults: []", "t").ok());
+  EXPECT_FALSE(one_test("policies: [p.yaml]\nresults: [{policy: p, result: maybe}]", "t").ok());
+  EXPECT_FALSE(one_test("results: []", "t").ok());
+  EXPECT_FALSE(one_test("apiVersion: v1\npolicies: [p.yaml]\nresults: []", "t").ok());
 }
 
 TEST(KyvernoTest, ResultsWithoutResourcesCheckEveryJudgedResource) {
-  auto spec = parse_kyverno_test(R"(
+  auto spec = one_test(R"(
 policies: [policy.yaml]
 jsonPayloads: [a.json]
 jsonPayload: b.json
