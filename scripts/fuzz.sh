@@ -189,6 +189,39 @@ kind: ValidatingAdmissionPolicyBinding
 metadata: {name: replicas}
 spec: {policyName: replicas, validationActions: [Deny, Audit]}
 YAML
+# CEL libraries that read the stand-in cluster, and parameters.
+cat > "$root/.cache/fuzz/policy/cel-libraries" <<'YAML'
+apiVersion: policies.kyverno.io/v1
+kind: ValidatingPolicy
+metadata: {name: libraries}
+spec:
+  matchConstraints:
+    resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}]
+  variables:
+  - {name: cm, expression: "resource.get('v1', 'configmaps', 'ns', 'limits')"}
+  - {name: g, expression: "globalContext.Get('entry', 'items')"}
+  validations:
+  - expression: "image.GetMetadata(object.spec.containers[0].image).config != null && size(variables.g) > 0"
+  - expression: "json.unmarshal(json.marshal(variables.cm.data)).max == yaml.parse('max: \"3\"').max"
+  - expression: "sha256(object.metadata.name) != md5('x') && math.round(2.5, 0) == 3.0"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: params}
+spec:
+  paramKind: {apiVersion: v1, kind: ConfigMap}
+  matchConstraints:
+    resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}]
+  validations: [{expression: "int(params.data.max) >= 1"}]
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: params}
+spec:
+  policyName: params
+  validationActions: [Deny]
+  paramRef: {selector: {matchLabels: {tier: a}}, parameterNotFoundAction: Deny}
+YAML
 "$build/fuzz_policy" "${limit[@]}" -max_len=16384 -rss_limit_mb=2048 "$root/.cache/fuzz/policy"
 # TUF metadata: Sigstore's published roots and roles, python-tuf's test repository (role byte first).
 mkdir -p "$root/.cache/fuzz/tuf"
