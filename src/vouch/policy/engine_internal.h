@@ -21,6 +21,9 @@ namespace vouch::policy {
 
 namespace engine_internal {
 
+// The parts of `text` between each `sep` (Go's strings.Split: "" gives one empty part).
+std::vector<std::string> split(std::string_view text, char sep);
+
 // Whether a built-in kind is cluster-scoped (Namespace, ClusterRole, …); any other kind is
 // taken as namespaced, as resource_ref does.
 bool cluster_scoped_kind(std::string_view kind);

@@ -20,30 +20,28 @@ bool wildcard_any(const std::vector<std::string>& patterns, const std::string& v
   return std::any_of(patterns.begin(), patterns.end(), [&](const std::string& p) { return kv::wildcard(p, value); });
 }
 
+std::vector<std::string> split(std::string_view text, char sep) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (true) {
+    size_t at = text.find(sep, start);
+    parts.emplace_back(text.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
+    if (at == std::string_view::npos) return parts;
+    start = at + 1;
+  }
+}
+
 // Kyverno's ParseKindSelector + CheckKind: "Kind", "version/Kind", "Kind/subresource",
 // "*/subresource", "version/Kind/subresource", "group/version/Kind[/subresource]"; a selector
 // without a subresource matches only the resource itself.
 bool kind_matches(const std::string& selector, const std::string& api_version, const std::string& kind,
                   const std::string& subresource) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (true) {
-    size_t slash = selector.find('/', start);
-    parts.push_back(selector.substr(start, slash == std::string::npos ? std::string::npos : slash - start));
-    if (slash == std::string::npos) break;
-    start = slash + 1;
-  }
+  std::vector<std::string> parts = split(selector, '/');
   {
     // The last part may itself be dotted ("Kind.subresource" forms), as Kyverno splits it.
     std::string last = parts.back();
     parts.pop_back();
-    size_t s0 = 0;
-    while (true) {
-      size_t dot = last.find('.', s0);
-      parts.push_back(last.substr(s0, dot == std::string::npos ? std::string::npos : dot - s0));
-      if (dot == std::string::npos) break;
-      s0 = dot + 1;
-    }
+    for (auto& p : split(last, '.')) parts.push_back(std::move(p));
   }
   static const RE2 kVersion(R"(^(v\d+((alpha|beta)\d+)?|\*)$)");
   std::string group = "*", version = "*", k, sub;

@@ -29,14 +29,7 @@ std::string join_path(const std::vector<std::string>& parts) {
 // Kyverno's anchor.RemoveAnchorsFromPath: "/spec/=(containers)/0" reads "/spec/containers/0".
 std::string remove_anchors_from_path(const std::string& path) {
   static const RE2 kAnchor(R"(^([+<=X^])?\((.+)\)$)");
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (true) {
-    size_t slash = path.find('/', start);
-    parts.push_back(path.substr(start, slash == std::string::npos ? std::string::npos : slash - start));
-    if (slash == std::string::npos) break;
-    start = slash + 1;
-  }
+  std::vector<std::string> parts = split(path, '/');
   if (parts.front().empty()) parts.erase(parts.begin());
   for (auto& part : parts) {
     std::string modifier, key;
