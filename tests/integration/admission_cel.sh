@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The admission webhook with CEL policies: `vouch admission serve` over TLS judging Pods with
 # Kyverno ValidatingPolicies and a Kubernetes ValidatingAdmissionPolicy. Deny denies with
-# Kyverno's "Policy <name> failed: <message>", Warn admits with that text as a warning, Audit
-# admits silently, and the reports record the fails under Kyverno's sources for these kinds.
+# Kyverno's "Policy <name> failed: <message>" (a ValidatingAdmissionPolicy with the API server's
+# words, reason and code), Warn admits with that text as a warning, Audit admits silently, and
+# the reports record the fails under Kyverno's sources for these kinds.
 set -uo pipefail
 V=${VOUCH_BIN:?set VOUCH_BIN}
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -117,8 +118,11 @@ out=$(judge dev root-dev nginx:1.27 yes)
 # A ValidatingAdmissionPolicy with a Deny binding, its message from messageExpression.
 out=$(judge dev latest-dev nginx:latest no)
 [ "$(field 'r["allowed"]' <<<"$out")" = False ] || fail "VAP admitted: $out"
-[ "$(field 'r["status"]["message"]' <<<"$out")" = "Policy no-latest failed: image of latest-dev uses :latest" ] ||
+[ "$(field 'r["status"]["message"]' <<<"$out")" = \
+  "ValidatingAdmissionPolicy 'no-latest' with binding 'no-latest-binding' denied request: image of latest-dev uses :latest" ] ||
   fail "VAP message: $out"
+[ "$(field 'r["status"]["code"]' <<<"$out")" = 422 ] || fail "VAP code: $out"
+[ "$(field 'r["status"]["reason"]' <<<"$out")" = Invalid ] || fail "VAP reason: $out"
 
 # Reports: each kind under its Kyverno source; Audit's and Warn's fails are recorded.
 kill -TERM "$wh_pid"; wait "$wh_pid" || fail "webhook exit $? after SIGTERM: $(tail -3 webhook.log)"

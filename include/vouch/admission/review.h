@@ -81,6 +81,10 @@ boost::json::object admitted_fields(const AdmissionReview& review);
 struct AdmissionResponse {
   bool allowed = true;
   std::string message;  // status.message when denied
+  // status.reason and status.code when denied, when the decision carries them (a
+  // ValidatingAdmissionPolicy's reason); empty and 0 otherwise, which the API server reads as 403.
+  std::string reason;
+  int code = 0;
   std::vector<std::string> warnings;
   std::vector<boost::json::object> patch;  // RFC 6902 operations; sent as base64 with patchType JSONPatch
   std::map<std::string, std::string> audit_annotations;

@@ -49,6 +49,7 @@ struct CelValidation {
   std::string expression;
   std::string message;
   std::string message_expression;
+  std::string reason;  // the API server's status reason for a denial (empty: Invalid)
 };
 
 struct CelParamKind {
@@ -141,9 +142,10 @@ struct CelClusterData {
   // GlobalContextEntries by name (a kyverno-test.yaml's globalContextEntries): what
   // globalContext.Get() and ClusterPolicies' globalReference context entries read.
   std::map<std::string, boost::json::value> global_context;
-  // The `http` library's answers (a kyverno-test.yaml's apiCallResponses), by "METHOD:url" or,
-  // for an entry without a method, by url: {"body": ..., "statusCode": ...} as Kyverno's CLI
-  // serves them. A call without an answer is an error; nothing goes to the network.
+  // The `http` library's answers, and ClusterPolicies' apiCall context entries' (a
+  // kyverno-test.yaml's apiCallResponses), by "METHOD:url" or, for an entry without a method,
+  // by url (or API path): {"body": ..., "statusCode": ...} as Kyverno's CLI serves them. A call
+  // without an answer is an error; nothing goes to the network.
   std::map<std::string, boost::json::value> http_responses;
 };
 // The objects of `api_version` whose plural resource name is `resource` (a CRD's plural, else

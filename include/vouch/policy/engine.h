@@ -113,6 +113,15 @@ struct RuleResult {
   // CEL policies: the validationActions (Deny, Warn, Audit) in force for this result, the
   // policy's own or, for a ValidatingAdmissionPolicy, those of the bindings that judged it.
   std::vector<std::string> validation_actions;
+  // A ValidatingAdmissionPolicy's failed validations (and errors) one by one, each with the
+  // binding that judged it, so that the admission answer can word each as the API server does.
+  struct BindingFailure {
+    std::string binding;  // empty: the policy judged without bindings
+    std::vector<std::string> actions;
+    std::string message;
+    std::string reason;  // Unauthorized, Forbidden, Invalid or RequestEntityTooLarge (empty: Invalid)
+  };
+  std::vector<BindingFailure> binding_failures;
   // auditAnnotations of a CEL policy ("<policy>/<key>": value), for the AdmissionResponse.
   std::map<std::string, std::string> audit_annotations;
   // False when the policy is annotated policies.kyverno.io/scored: "false": its failures are

@@ -64,7 +64,8 @@ struct KyvernoTest {
   // globalContextEntries: what ValidatingPolicies' globalContext.Get() and ClusterPolicies'
   // globalReference context entries read.
   std::vector<GlobalContextEntryValue> global_context_entries;
-  // apiCallResponses with a url: the CEL `http` library's answers, keyed as CelClusterData's.
+  // apiCallResponses (url or urlPath): the answers to the CEL `http` library and to
+  // ClusterPolicies' apiCall context entries, keyed as CelClusterData's.
   std::map<std::string, boost::json::value> http_responses;
   std::string values;                  // variables or values: a values file, or empty
   std::string user_info;               // userinfo: a user-info file, or empty

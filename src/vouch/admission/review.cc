@@ -224,7 +224,10 @@ namespace {
 bj::object response_object(std::string_view uid, const AdmissionResponse& response) {
   bj::object out{{"uid", uid}, {"allowed", response.allowed}};
   if (!response.allowed) {
-    out["status"] = bj::object{{"status", "Failure"}, {"message", response.message}};
+    bj::object status{{"status", "Failure"}, {"message", response.message}};
+    if (!response.reason.empty()) status["reason"] = response.reason;
+    if (response.code != 0) status["code"] = response.code;
+    out["status"] = std::move(status);
   }
   if (!response.patch.empty()) {
     bj::array ops(response.patch.begin(), response.patch.end());

@@ -199,7 +199,33 @@ struct CelVerdict {
   std::vector<std::string> denials;
   std::vector<std::string> warnings;
   std::vector<policy::RuleResult> results;
+  std::string reason;  // of the first ValidatingAdmissionPolicy denial
 };
+
+// The HTTP code of a status reason, as the API server maps a ValidatingAdmissionPolicy's.
+int reason_code(std::string_view reason) {
+  if (reason == "Unauthorized") return 401;
+  if (reason == "Forbidden") return 403;
+  if (reason == "RequestEntityTooLarge") return 413;
+  return 422;  // Invalid
+}
+
+// A ValidatingAdmissionPolicy's failures worded as the API server words them: a denial
+// "ValidatingAdmissionPolicy 'P' with binding 'B' denied request: <message>" (with the
+// validation's reason, Invalid by default), a warning "Validation failed for
+// ValidatingAdmissionPolicy 'P' with binding 'B': <message>"; Audit only reports.
+void judge_admission_policy(const policy::CelPolicy& p, const policy::RuleResult& r, CelVerdict& verdict) {
+  for (const auto& f : r.binding_failures) {
+    std::string with_binding = f.binding.empty() ? "" : fmt::format(" with binding '{}'", f.binding);
+    auto has = [&](std::string_view action) { return std::find(f.actions.begin(), f.actions.end(), action) != f.actions.end(); };
+    if (has("Deny")) {
+      if (verdict.reason.empty()) verdict.reason = f.reason.empty() ? "Invalid" : f.reason;
+      verdict.denials.push_back(fmt::format("ValidatingAdmissionPolicy '{}'{} denied request: {}", p.name, with_binding, f.message));
+    }
+    if (has("Warn"))
+      verdict.warnings.push_back(fmt::format("Validation failed for ValidatingAdmissionPolicy '{}'{}: {}", p.name, with_binding, f.message));
+  }
+}
 
 bool has_action(const policy::CelPolicy& p, std::string_view action) {
   if (p.validation_actions.empty()) return action == "Deny";
@@ -210,7 +236,9 @@ void judge_cel(const policy::CelPolicy& p, std::vector<policy::RuleResult> resul
   for (auto& r : results) {
     // A failed validation under Warn alone comes back as warn; Kyverno reports it as a fail.
     if (r.status == RuleStatus::kWarn) r.status = RuleStatus::kFail;
-    if (r.status == RuleStatus::kFail || r.status == RuleStatus::kError) {
+    if (p.kind == "ValidatingAdmissionPolicy") {
+      judge_admission_policy(p, r, verdict);
+    } else if (r.status == RuleStatus::kFail || r.status == RuleStatus::kError) {
       std::string text = fmt::format("Policy {} {}: {}", p.name, r.status == RuleStatus::kFail ? "failed" : "error",
                                      r.message);
       // The actions of what judged it: a ValidatingAdmissionPolicy's bindings, else the policy's.
@@ -431,8 +459,16 @@ std::optional<AdmissionResponse> Webhook::evaluate_once(const AdmissionReview& r
     // Several failed validations read as Go's multierr writes them: joined by "; ".
     std::string cel_message;
     for (const auto& d : cel.denials) cel_message += (cel_message.empty() ? "" : "; ") + d;
-    if (blocked.empty()) out.message = std::move(cel_message);
-    else out.message = blocked_message(ref, blocked) + (cel_message.empty() ? "" : "; " + cel_message);
+    if (blocked.empty()) {
+      out.message = std::move(cel_message);
+      // A ValidatingAdmissionPolicy's denial carries its reason and code, as the API server's.
+      if (!cel.reason.empty()) {
+        out.reason = cel.reason;
+        out.code = reason_code(cel.reason);
+      }
+    } else {
+      out.message = blocked_message(ref, blocked) + (cel_message.empty() ? "" : "; " + cel_message);
+    }
   } else if (mutate && (!mutations.empty() || !verified_images.empty() || !pinned.empty())) {
     // Two rules may pin the same image field; the first patch wins. Mutations come first:
     // images were verified on the mutated resource.

@@ -1,11 +1,17 @@
 // Kyverno's small CEL libraries of the ValidatingPolicy environment (kyverno/sdk
-// extensions/cel/libs): hash, math.round, user, json and yaml.parse; and CEL values as JSON.
+// extensions/cel/libs): hash, math.round, user, json, yaml.parse, time, transform, gzip, x509
+// and random; and CEL values as JSON.
+#include <zlib.h>
+
+#include <chrono>
 #include <cmath>
 
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
 #include "cel_internal.h"
+#include "kyverno_internal.h"
+#include "regex_generator.h"
 #include "vouch/base/bytes.h"
 #include "vouch/policy/document.h"
 #include "vouch/policy/jmespath.h"
@@ -81,6 +87,133 @@ cel::Value marshalled(const cel::Value& v) {
   return cel::Value::string(std::move(out));
 }
 
+// time.truncate: Go's Time.Truncate, which rounds down to a multiple of the duration since
+// Go's zero time (January 1, year 1, UTC); a duration that is not positive changes nothing.
+cel::Value truncated(cel::Timestamp t, cel::Duration d) {
+  const __int128 span = static_cast<__int128>(d.seconds) * 1'000'000'000 + d.nanos;
+  if (span <= 0) return cel::Value::timestamp(t);
+  constexpr int64_t kZeroToUnix = 62'135'596'800;  // seconds from year 1 to 1970
+  const __int128 since_zero = (static_cast<__int128>(t.seconds) + kZeroToUnix) * 1'000'000'000 + t.nanos;
+  __int128 rem = since_zero % span;
+  if (rem < 0) rem += span;
+  const __int128 unix_nanos = static_cast<__int128>(t.seconds) * 1'000'000'000 + t.nanos - rem;
+  __int128 secs = unix_nanos / 1'000'000'000;
+  __int128 nanos = unix_nanos % 1'000'000'000;
+  if (nanos < 0) nanos += 1'000'000'000, secs -= 1;
+  return cel::Value::timestamp({static_cast<int64_t>(secs), static_cast<int32_t>(nanos)});
+}
+
+// time.toCron: "minute hour day month weekday" of the time in UTC.
+cel::Value cron_of(cel::Timestamp t) {
+  using namespace std::chrono;
+  const sys_seconds at{seconds(t.seconds)};
+  const auto day = floor<days>(at);
+  const year_month_day ymd{day};
+  const hh_mm_ss hms{at - day};
+  const weekday wd{day};
+  return cel::Value::string(fmt::format("{} {} {} {} {}", hms.minutes().count(), hms.hours().count(),
+                                        static_cast<unsigned>(ymd.day()), static_cast<unsigned>(ymd.month()),
+                                        wd.c_encoding()));
+}
+
+// transform.listObjToMap(keys, values, keyName, valueName): {keys[i][keyName]: values[i][valueName]}.
+cel::Value list_objects_to_map(Args a) {
+  const cel::List& keys = a[0].as_list();
+  const cel::List& values = a[1].as_list();
+  if (keys.size() != values.size())
+    return cel::Value::error(fmt::format("listObjToMap must take lists of equal length. list1: {}, list2: {}", keys.size(),
+                                         values.size()));
+  const cel::Value key_name = cel::Value::string(a[2].as_string());
+  const cel::Value value_name = cel::Value::string(a[3].as_string());
+  cel::Map out;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (!keys[i].is(K::kMap)) return cel::Value::error("listObjToMap: the key object list holds a non-object");
+    const cel::Value* key = keys[i].as_map().find(key_name);
+    if (!key || !key->is(K::kString))
+      return cel::Value::error("the passed key name cannot be handled as a string in the key object list");
+    if (!values[i].is(K::kMap))
+      return cel::Value::error("object cannot be handled as a map string to any in the value object list");
+    const cel::Value* value = values[i].as_map().find(value_name);
+    out.insert(*key, value ? *value : cel::Value::null());
+  }
+  return cel::Value::map(std::move(out));
+}
+
+constexpr size_t kMaxInflated = 16 * 1024 * 1024;
+
+// gzip.decompress: the text a gzip stream holds (bounded: a small input cannot inflate past 16 MiB).
+cel::Value gunzipped(const std::string& data) {
+  z_stream z{};
+  if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) return cel::Value::error("gzip: inflate set-up failed");
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  std::string out;
+  int rc = Z_OK;
+  char buf[16384];
+  while (rc != Z_STREAM_END) {
+    z.next_out = reinterpret_cast<Bytef*>(buf);
+    z.avail_out = sizeof buf;
+    rc = inflate(&z, Z_NO_FLUSH);
+    if (rc != Z_OK && rc != Z_STREAM_END) break;
+    out.append(buf, sizeof buf - z.avail_out);
+    if (out.size() > kMaxInflated) {
+      inflateEnd(&z);
+      return cel::Value::error("gzip.decompress: the content exceeds 16 MiB");
+    }
+    if (rc == Z_OK && z.avail_in == 0 && z.avail_out != 0) break;  // truncated
+  }
+  inflateEnd(&z);
+  if (rc != Z_STREAM_END) return cel::Value::error(data.empty() ? "gzip: EOF" : "gzip: invalid or truncated stream");
+  return cel::Value::string(std::move(out));
+}
+
+// gzip.compress: Go's gzip writer's header (no time, no name, OS unknown) around a deflate stream.
+cel::Value gzipped(const cel::Value& v) {
+  if (!v.is(K::kString)) return cel::Value::error(fmt::format("gzip.compress: expected a string, got {}", v.type_name()));
+  const std::string& text = v.as_string();
+  z_stream z{};
+  if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    return cel::Value::error("gzip: deflate set-up failed");
+  std::string out("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff", 10);
+  std::string body(deflateBound(&z, static_cast<uLong>(text.size())), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  z.avail_in = static_cast<uInt>(text.size());
+  z.next_out = reinterpret_cast<Bytef*>(body.data());
+  z.avail_out = static_cast<uInt>(body.size());
+  int rc = deflate(&z, Z_FINISH);
+  body.resize(body.size() - z.avail_out);
+  deflateEnd(&z);
+  if (rc != Z_STREAM_END) return cel::Value::error("gzip: deflate failed");
+  out += body;
+  uLong crc = crc32(0L, reinterpret_cast<const Bytef*>(text.data()), static_cast<uInt>(text.size()));
+  for (uint32_t word : {static_cast<uint32_t>(crc), static_cast<uint32_t>(text.size())})
+    for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((word >> (8 * i)) & 0xff));
+  return cel::Value::bytes(std::move(out));
+}
+
+// Numbers as Go's json.Unmarshal into `any` gives them: all float64 (CEL doubles).
+void numbers_as_doubles(boost::json::value& v) {
+  if (v.is_int64()) v = static_cast<double>(v.get_int64());
+  else if (v.is_uint64()) v = static_cast<double>(v.get_uint64());
+  else if (v.is_array()) for (auto& x : v.get_array()) numbers_as_doubles(x);
+  else if (v.is_object()) for (auto& [k, x] : v.get_object()) numbers_as_doubles(x);
+}
+
+// x509.decode: Kyverno encodes the certificate to JSON and decodes it into a map, so its
+// numbers are doubles.
+cel::Value x509_decoded(const std::string& pem) {
+  auto decoded = jmespath::kyverno::cel_x509_decode(pem);
+  if (!decoded.ok()) return cel::Value::error(decoded.error().message);
+  numbers_as_doubles(*decoded);
+  return cel::from_json(*decoded);
+}
+
+cel::Value random_matching(const std::string& pattern) {
+  auto out = generate_matching(pattern);
+  if (!out.ok()) return cel::Value::error(out.error().message);
+  return cel::Value::string(std::move(*out));
+}
+
 }  // namespace
 
 Result<boost::json::value> to_json(const cel::Value& v, int depth) {
@@ -130,6 +263,23 @@ void add_kyverno_libraries(cel::Environment& env) {
   env.add_overload({.name = "json.unmarshal", .args = {K::kString}, .fn = [](Args a) { return unmarshalled(a[0].as_string()); }});
   env.add_overload({.name = "yaml.parse", .args = {K::kString}, .fn = [](Args a) { return parsed_yaml(a[0].as_string()); }});
   env.add_overload({.name = "json.marshal", .args = {std::nullopt}, .fn = [](Args a) { return marshalled(a[0]); }});
+  env.add_overload({.name = "time.now", .args = {}, .fn = [](Args) {
+                      auto now = std::chrono::system_clock::now().time_since_epoch();
+                      auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now).count();
+                      return cel::Value::timestamp({ns / 1'000'000'000, static_cast<int32_t>(ns % 1'000'000'000)});
+                    }});
+  env.add_overload({.name = "time.truncate", .args = {K::kTimestamp, K::kDuration},
+                    .fn = [](Args a) { return truncated(a[0].as_timestamp(), a[1].as_duration()); }});
+  env.add_overload({.name = "time.toCron", .args = {K::kTimestamp}, .fn = [](Args a) { return cron_of(a[0].as_timestamp()); }});
+  for (std::string name : {"listObjToMap", "transform.listObjToMap"})
+    env.add_overload({.name = name, .args = {K::kList, K::kList, K::kString, K::kString}, .fn = list_objects_to_map});
+  env.add_overload({.name = "gzip.decompress", .args = {K::kBytes}, .fn = [](Args a) { return gunzipped(a[0].as_bytes()); }});
+  env.add_overload({.name = "gzip.compress", .args = {std::nullopt}, .fn = [](Args a) { return gzipped(a[0]); }});
+  env.add_overload({.name = "x509.decode", .args = {K::kString}, .fn = [](Args a) { return x509_decoded(a[0].as_string()); }});
+  for (std::string name : {"random", "random.random"}) {
+    env.add_overload({.name = name, .args = {K::kString}, .fn = [](Args a) { return random_matching(a[0].as_string()); }});
+    env.add_overload({.name = name, .args = {}, .fn = [](Args) { return random_matching("[0-9a-z]{8}"); }});
+  }
 }
 
 }  // namespace vouch::policy::cel_internal

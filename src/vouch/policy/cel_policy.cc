@@ -258,13 +258,13 @@ Result<std::vector<CelValidation>> parse_validations(const JsonField& f) {
     VOUCH_ASSIGN_OR_RETURN(val.expression, e.at("expression").str(true));
     VOUCH_ASSIGN_OR_RETURN(val.message, e.at("message").str());
     VOUCH_ASSIGN_OR_RETURN(val.message_expression, e.at("messageExpression").str());
-    // The API server's status reason for a denial; Kyverno's webhook answers without one, and
-    // so does vouch's (docs/cel.md), so only its value is checked.
-    VOUCH_ASSIGN_OR_RETURN(std::string reason, e.at("reason").str());
-    if (!reason.empty() && reason != "Unauthorized" && reason != "Forbidden" && reason != "Invalid" &&
-        reason != "RequestEntityTooLarge")
+    // The API server's status reason for a denial: a ValidatingAdmissionPolicy's denial carries
+    // it (and its HTTP code); Kyverno's webhook answers a ValidatingPolicy without one.
+    VOUCH_ASSIGN_OR_RETURN(val.reason, e.at("reason").str());
+    if (!val.reason.empty() && val.reason != "Unauthorized" && val.reason != "Forbidden" && val.reason != "Invalid" &&
+        val.reason != "RequestEntityTooLarge")
       return e.at("reason").err(
-          fmt::format("expected Unauthorized, Forbidden, Invalid or RequestEntityTooLarge, got {}", reason));
+          fmt::format("expected Unauthorized, Forbidden, Invalid or RequestEntityTooLarge, got {}", val.reason));
     out.push_back(std::move(val));
   }
   return out;
@@ -742,7 +742,8 @@ namespace {
 // `params` bound: nullopt when there is no decision (a match condition does not hold, or an
 // error under failurePolicy Ignore).
 std::optional<RuleResult> evaluate_once(const CelPolicy& p, const Request& request, const RequestFacts& f,
-                                        const std::vector<std::string>& actions, const cel::Value& params) {
+                                        std::string_view binding, const std::vector<std::string>& actions,
+                                        const cel::Value& params) {
   const auto& c = *p.compiled;
   RuleResult result;
   result.policy = p.name;
@@ -757,6 +758,7 @@ std::optional<RuleResult> evaluate_once(const CelPolicy& p, const Request& reque
     if (ignore) return std::nullopt;
     result.status = RuleStatus::kError;
     result.message = message;
+    result.binding_failures.push_back({std::string(binding), result.validation_actions, message, ""});
     return result;
   };
 
@@ -819,6 +821,7 @@ std::optional<RuleResult> evaluate_once(const CelPolicy& p, const Request& reque
       if (m.ok() && m->value.is(cel::Kind::kString) && !m->value.as_string().empty()) message = m->value.as_string();
     }
     if (message.empty()) message = fmt::format("failed expression: {}", v.expression);
+    result.binding_failures.push_back({std::string(binding), result.validation_actions, message, v.reason});
     failures.push_back(std::move(message));
   }
   // auditAnnotations: "<policy>/<key>" for each value that is a string (null leaves the key
@@ -902,6 +905,7 @@ RuleResult combined(std::vector<RuleResult> decisions) {
     }
     if (rank(d.status) > rank(out.status)) out.status = d.status;
     for (auto& [k, v] : d.audit_annotations) out.audit_annotations.emplace(k, std::move(v));
+    for (auto& failure : d.binding_failures) out.binding_failures.push_back(std::move(failure));
   }
   return out;
 }
@@ -925,7 +929,7 @@ std::vector<RuleResult> evaluate_cel_policy(const CelPolicy& p, const Request& r
     return out;
   }
   if (p.bindings.empty()) {
-    if (auto r = evaluate_once(p, request, f, p.validation_actions, cel::Value::null())) out.push_back(std::move(*r));
+    if (auto r = evaluate_once(p, request, f, "", p.validation_actions, cel::Value::null())) out.push_back(std::move(*r));
     return out;
   }
   // Each binding that takes the request is judged on its own (and, with params, once per
@@ -943,10 +947,12 @@ std::vector<RuleResult> evaluate_cel_policy(const CelPolicy& p, const Request& r
       r.action = FailureAction::kEnforce;
       r.validation_actions = {"Deny"};  // a misconfigured binding fails closed
       r.message = fmt::format("binding {}: {}", b.name, message);
+      r.binding_failures.push_back({b.name, r.validation_actions, fmt::format("failed to configure binding: {}", message), ""});
       decisions.push_back(std::move(r));
     };
     if (!p.param_kind) {
-      if (auto r = evaluate_once(p, request, f, b.validation_actions, cel::Value::null())) decisions.push_back(std::move(*r));
+      if (auto r = evaluate_once(p, request, f, b.name, b.validation_actions, cel::Value::null()))
+        decisions.push_back(std::move(*r));
       continue;
     }
     if (!b.param_ref) {
@@ -967,11 +973,14 @@ std::vector<RuleResult> evaluate_cel_policy(const CelPolicy& p, const Request& r
       r.action = FailureAction::kEnforce;
       r.validation_actions = {"Deny"};  // as the API server: the request is denied
       r.message = fmt::format("no params found for policy binding {} with `Deny` parameterNotFoundAction", b.name);
+      r.binding_failures.push_back(
+          {b.name, r.validation_actions, "no params found for policy binding with `Deny` parameterNotFoundAction", ""});
       decisions.push_back(std::move(r));
       continue;
     }
     for (const bj::value* param : *params)
-      if (auto r = evaluate_once(p, request, f, b.validation_actions, cel::from_json(*param))) decisions.push_back(std::move(*r));
+      if (auto r = evaluate_once(p, request, f, b.name, b.validation_actions, cel::from_json(*param)))
+        decisions.push_back(std::move(*r));
   }
   if (!decisions.empty()) out.push_back(combined(std::move(decisions)));
   return out;

@@ -293,10 +293,11 @@ Status EvalContext::load_config_map(const ContextEntry& e, const CelClusterData&
   return invalid_input(fmt::format("context entry '{}': ConfigMap {}/{} is not among the cluster's resources", e.name, ns, name));
 }
 
-// An apiCall context entry answered from the cluster's objects, as Kyverno's CLI answers it from
-// a test's clusterResources: a GET of /api/v1/… or /apis/GROUP/VERSION/… (namespaces/NS/ for a
-// namespaced lookup) yields the object named, or a list of them; then apiCall.jmesPath. Service
-// calls, POST and query strings have no offline answer and are errors.
+// An apiCall context entry answered offline, as Kyverno's CLI answers it: from a test's
+// apiCallResponses (service URL or API path), else from its clusterResources: a GET of /api/v1/…
+// or /apis/GROUP/VERSION/… (namespaces/NS/ for a namespaced lookup) yields the object named, or
+// a list of them; then apiCall.jmesPath. Anything else (an unanswered service call, POST, a
+// query string) has no offline answer and is an error.
 Status EvalContext::load_api_call(const ContextEntry& e, const CelClusterData& cluster) {
   const bj::value* spec = e.raw.is_object() ? e.raw.get_object().if_contains("apiCall") : nullptr;
   const bj::object* call = spec && spec->is_object() ? &spec->get_object() : nullptr;
@@ -304,6 +305,30 @@ Status EvalContext::load_api_call(const ContextEntry& e, const CelClusterData& c
   VOUCH_ASSIGN_OR_RETURN(std::string method, text("method"));
   VOUCH_ASSIGN_OR_RETURN(std::string path, text("urlPath"));
   const bool service = call && call->contains("service") && !call->at("service").is_null();
+  // A test's apiCallResponses answer a service URL or an API path first, as Kyverno's CLI
+  // answers them: by "METHOD:url", else by the URL alone; a status outside 2xx fails the entry.
+  std::string url = path;
+  if (service) {
+    const bj::value& svc = call->at("service");
+    if (const bj::value* u = svc.is_object() ? svc.get_object().if_contains("url") : nullptr; u && u->is_string()) {
+      VOUCH_ASSIGN_OR_RETURN(bj::value substituted, substitute(*u));
+      url = substituted.is_string() ? std::string(substituted.get_string()) : std::string();
+    } else {
+      url.clear();
+    }
+  }
+  if (!url.empty()) {
+    const auto& mocks = cluster.http_responses;
+    auto it = mocks.find((method.empty() ? std::string("GET") : method) + ":" + url);
+    if (it == mocks.end()) it = mocks.find(url);
+    if (it != mocks.end()) {
+      const bj::object& answer = it->second.get_object();
+      int64_t status = answer.at("statusCode").to_number<int64_t>();
+      if (status < 200 || status >= 300)
+        return invalid_input(fmt::format("context entry '{}': HTTP {} from the test's apiCallResponses", e.name, status));
+      return set_fetched(e, "apiCall", answer.at("body"));
+    }
+  }
   if (service || path.empty() || (!method.empty() && method != "GET") || path.find('?') != std::string::npos)
     return invalid_input(fmt::format("context entry '{}': only a GET of an API path is answered from the cluster's "
                                      "resources; supply this apiCall's value in a values file", e.name));

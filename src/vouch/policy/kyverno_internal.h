@@ -32,6 +32,9 @@ Result<bj::value> yaml_scalar_to_json(const YAML::Node& node, bool key);
 
 // x509_decode: a PEM certificate as the JSON of Go's x509.Certificate (kyverno_x509.cc).
 Result<bj::value> x509_decode(std::string_view pem);
+// x509.decode of Kyverno's CEL x509 library: an RSA certificate as the JSON of its
+// CertificateOutput (raw parts base64, times RFC 3339, the public key as {N, E}).
+Result<bj::value> cel_x509_decode(std::string_view pem);
 
 // Adds the functions of each group to the registry.
 void add_arithmetic_functions(FunctionRegistry& registry);

@@ -281,28 +281,47 @@ Result<KyvernoTest> parse_kyverno_test_document(const bj::value& doc, std::strin
   test.cluster_resources = string_list(o.if_contains("clusterResources"));
   VOUCH_ASSIGN_OR_RETURN(test.global_context_entries, global_context_entries(doc, source));
   if (auto* calls = o.if_contains("apiCallResponses"); calls && !calls->is_null()) {
+    // Validated as Kyverno's CLI validates them (ValidateAPICallResponses).
     if (!calls->is_array()) return invalid_input(fmt::format("{}: apiCallResponses: expected a list", source));
     for (size_t i = 0; i < calls->get_array().size(); ++i) {
       const auto& c = calls->get_array()[i];
-      if (!c.is_object()) return invalid_input(fmt::format("{}: apiCallResponses[{}]: expected an object", source, i));
+      auto bad = [&](std::string_view what) { return invalid_input(fmt::format("{}: apiCallResponses[{}]: {}", source, i, what)); };
+      if (!c.is_object()) return bad("expected an object");
+      for (const auto& [key, _] : c.get_object())
+        if (key != "url" && key != "urlPath" && key != "method" && key != "response")
+          return bad(fmt::format("unknown field {}", std::string(key)));
       std::string url = string_at(c.get_object(), "url");
+      std::string url_path = string_at(c.get_object(), "urlPath");
       std::string method = string_at(c.get_object(), "method");
-      if (method != "" && method != "GET" && method != "POST")
-        return invalid_input(fmt::format("{}: apiCallResponses[{}].method: expected GET or POST", source, i));
-      // urlPath entries answer ClusterPolicies' context.apiCall, which are read from values files.
-      if (url.empty()) continue;
+      if (url.empty() == url_path.empty())
+        return bad(url.empty() ? "either url or urlPath is required" : "url and urlPath are mutually exclusive");
+      if (!url.empty()) {
+        size_t scheme = url.find("://");
+        std::string_view s_name = scheme == std::string::npos ? "" : std::string_view(url).substr(0, scheme);
+        if (s_name != "http" && s_name != "https") return bad(fmt::format("url {:?} must be an absolute https/http URL", url));
+        if (scheme + 3 >= url.size() || url[scheme + 3] == '/') return bad(fmt::format("url {:?} has scheme but no host", url));
+      }
+      if (!url_path.empty() && url_path.front() != '/')
+        return bad(fmt::format("urlPath {:?} must be an absolute path starting with '/'", url_path));
+      if (method != "" && method != "GET" && method != "POST") return bad("method must be GET or POST");
       const bj::value* response = c.get_object().if_contains("response");
-      if (!response || !response->is_object())
-        return invalid_input(fmt::format("{}: apiCallResponses[{}].response: required", source, i));
+      if (!response || !response->is_object()) return bad("response: required");
+      for (const auto& [key, _] : response->get_object())
+        if (key != "statusCode" && key != "body") return bad(fmt::format("response: unknown field {}", std::string(key)));
       int64_t status = 200;
       if (auto* sc = response->get_object().if_contains("statusCode"); sc && !sc->is_null()) {
-        if (!sc->is_int64() || sc->get_int64() < 0)
-          return invalid_input(fmt::format("{}: apiCallResponses[{}].response.statusCode: expected a number", source, i));
+        if (!sc->is_int64() || (sc->get_int64() != 0 && (sc->get_int64() < 100 || sc->get_int64() > 599)))
+          return bad("response.statusCode: expected a number between 100 and 599");
         if (sc->get_int64() != 0) status = sc->get_int64();
       }
       const bj::value* body = response->get_object().if_contains("body");
-      bj::object answer{{"body", body ? *body : bj::value()}, {"statusCode", status}};
-      test.http_responses[method.empty() ? url : method + ":" + url] = std::move(answer);
+      if (!body || body->is_null()) return bad("response.body is required");
+      if (!body->is_object()) return bad("response.body must be a JSON object");
+      std::string where = url.empty() ? url_path : url;
+      std::string key = method.empty() ? where : method + ":" + where;
+      bj::object answer{{"body", *body}, {"statusCode", status}};
+      if (!test.http_responses.emplace(key, std::move(answer)).second)
+        return invalid_input(fmt::format("{}: apiCallResponses: duplicate entry for {:?} (key {:?})", source, where, key));
     }
   }
   for (const auto& one : string_list(o.if_contains("jsonPayload"))) test.json_payloads.push_back(one);

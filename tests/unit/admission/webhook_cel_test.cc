@@ -354,15 +354,35 @@ spec:
   CelFixture warned({policy("Warn")});
   auto shop = warned.webhook->evaluate(review("shop", "nginx:latest"), false, false);
   EXPECT_TRUE(shop.allowed) << shop.message;
-  EXPECT_EQ(shop.warnings, std::vector<std::string>{"Policy no-latest failed: no :latest"});
+  EXPECT_EQ(shop.warnings,
+            std::vector<std::string>{"Validation failed for ValidatingAdmissionPolicy 'no-latest' with binding 'shop': no :latest"});
   auto dev = warned.webhook->evaluate(review("dev", "nginx:latest"), false, false);
   EXPECT_FALSE(dev.allowed);
-  EXPECT_EQ(dev.message, "Policy no-latest failed: no :latest");
+  // The API server's words, reason and code for a ValidatingAdmissionPolicy's denial.
+  EXPECT_EQ(dev.message, "ValidatingAdmissionPolicy 'no-latest' with binding 'dev' denied request: no :latest");
+  EXPECT_EQ(dev.reason, "Invalid");
+  EXPECT_EQ(dev.code, 422);
+  bj::value encoded = bj::parse(encode_review_response(review("dev", "nginx:latest"), dev));
+  EXPECT_EQ(encoded.at("response").at("status").at("code"), 422);
+  EXPECT_EQ(encoded.at("response").at("status").at("reason"), "Invalid");
   EXPECT_TRUE(warned.webhook->evaluate(review("other", "nginx:latest"), false, false).allowed);
   CelFixture audited({policy("Audit")});
   auto quiet = audited.webhook->evaluate(review("shop", "nginx:latest"), false, false);
   EXPECT_TRUE(quiet.allowed);
   EXPECT_TRUE(quiet.warnings.empty());
+  // A validation's reason is the denial's, with its code; a failed expression without a
+  // message is named as the API server names it.
+  std::string forbidden = policy("Warn");
+  forbidden.replace(forbidden.find("      message: \"no :latest\""), std::string("      message: \"no :latest\"").size(),
+                    "      reason: Forbidden");
+  CelFixture reasoned({forbidden});
+  auto refused = reasoned.webhook->evaluate(review("dev", "nginx:latest"), false, false);
+  EXPECT_FALSE(refused.allowed);
+  EXPECT_EQ(refused.message,
+            "ValidatingAdmissionPolicy 'no-latest' with binding 'dev' denied request: failed expression: "
+            "object.spec.containers.all(c, !c.image.endsWith(':latest'))");
+  EXPECT_EQ(refused.reason, "Forbidden");
+  EXPECT_EQ(refused.code, 403);
 }
 
 }  // namespace

@@ -542,6 +542,103 @@ spec:
   EXPECT_EQ(with("yaml.parse('a: [') == {}").substr(0, 5), "error");
 }
 
+// Kyverno's time, transform, gzip, x509 and random libraries (kyverno/sdk extensions/cel/libs).
+TEST(CelPolicy, KyvernoTimeTransformGzipX509RandomLibraries) {
+  // A self-signed RSA certificate made for this test with openssl (serial 4660, CA with
+  // pathlen 0, digitalSignature + keyCertSign, serverAuth + codeSigning, DNS/IP/email SANs, a
+  // CRL distribution point, an OCSP server and one certificate policy).
+  const std::string cert = R"(-----BEGIN CERTIFICATE-----
+MIID7jCCAtagAwIBAgICEjQwDQYJKoZIhvcNAQELBQAwMzELMAkGA1UEBhMCVVMx
+DTALBgNVBAoMBEFjbWUxFTATBgNVBAMMDHNob3AuZXhhbXBsZTAgFw0yNjEyMDcy
+MzUyMjNaGA8yMTI2MTExMzIzNTIyM1owMzELMAkGA1UEBhMCVVMxDTALBgNVBAoM
+BEFjbWUxFTATBgNVBAMMDHNob3AuZXhhbXBsZTCCASIwDQYJKoZIhvcNAQEBBQAD
+ggEPADCCAQoCggEBANDvrSq2dARU2sFqU1X1Lc5azmXwK0N4lRZ6q/VWY8lU37Xq
+Z86+Lc6DIkQyUE9oxoleK24XwcpUqcn1wBEfNy2Tgh0Tx1ALWkdszLgkHmw40GNe
+zazluVQff3rcgj8zqxgvdS10GuDe9+83aMppZitMUHT1iF/uV50V9FyB6kQ9cd5k
+vw3SvndDTHdMncblMxNUCjlGCb6IG8B24Zi8Ac9zl7llSWDbo7pXNK1Fta7IGXoO
+458M3FggLZdjv72xWT6POv8six+pzRN4KNHLb8G2zA9zbVVh+aOonh8r+K58Xlzh
+V3bJUo2DPWw/sfQTb+oSWJrn+urEocDKDNO0MnMCAwEAAaOCAQgwggEEMBIGA1Ud
+EwEB/wQIMAYBAf8CAQAwDgYDVR0PAQH/BAQDAgKEMB0GA1UdJQQWMBQGCCsGAQUF
+BwMBBggrBgEFBQcDAzAuBgNVHREEJzAlggxzaG9wLmV4YW1wbGWHBAoAAAGBD29w
+c0BleGFtcGxlLmNvbTAqBgNVHR8EIzAhMB+gHaAbhhlodHRwOi8vY3JsLmV4YW1w
+bGUvY2EuY3JsMC8GCCsGAQUFBwEBBCMwITAfBggrBgEFBQcwAYYTaHR0cDovL29j
+c3AuZXhhbXBsZTATBgNVHSAEDDAKMAgGBmeBDAECATAdBgNVHQ4EFgQUIdXUtNkh
+yWQlxPa63EQeaTyXZeMwDQYJKoZIhvcNAQELBQADggEBAIyUcnA260uUdtE7eUzM
+qisKJ16AnUoEVw4j8Dyolp9HSA4oUZNJFNinov5oYENWimexVp+fJqJxwMvVuFQc
+rt4yk4AzyNxMPB/v9vUtHnxdTPZhFkWcmLLAte0csq/jEYjpZ69a1TTgfTEoizYU
+xHoETdlkeR6u2Yu/uWC9kxykQCsTWW+D0Sinuj2V8XCsBTI3EMngosqyUfUxEdn/
+7vMDuUMdt0hYBThfPIFe35J6sppRLeaKOdkIF1w3iv8PQx5GN3dfiMI+jO4fNbg/
+tFkwPZ6TqRDGIIaXeDOuhngFRDeDrnxFonNgwQJ7TOiAY4+APMtwR0sHmAv2nFgg
+GIo=
+-----END CERTIFICATE-----)";
+  std::string cel_literal = "'";  // the certificate as a CEL string literal
+  for (char c : cert) cel_literal += c == '\n' ? std::string("\\n") : std::string(1, c);
+  cel_literal += "'";
+  auto with = [&](std::string_view expression) {
+    auto policies = parse_policies(fmt::format(R"yaml(
+apiVersion: policies.kyverno.io/v1
+kind: ValidatingPolicy
+metadata: {{name: libs}}
+spec:
+  matchConstraints:
+    resourceRules:
+    - {{apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}}
+  variables:
+  - name: cert
+    expression: {}
+  validations:
+  - expression: "{}"
+)yaml",
+                                               json::serialize(boost::json::value(cel_literal)), expression),
+                                   "vpol.yaml");
+    EXPECT_TRUE(policies.ok()) << policies.error().message;
+    auto r = run((*policies)[0], deployment("prod", "prod", 1));
+    return r.size() == 1 ? std::string(rule_status_name(r[0].status)) + " " + r[0].message : std::string("none");
+  };
+  for (std::string_view e : {
+           "time.truncate(timestamp('2024-06-18T07:21:07.5Z'), duration('1h')) == timestamp('2024-06-18T07:00:00Z')",
+           // Multiples of 7 minutes since January 1, year 1 (Go's zero time), not since 1970.
+           "time.truncate(timestamp('2024-06-18T07:21:07Z'), duration('7m')) == timestamp('2024-06-18T07:16:00Z')",
+           "time.truncate(timestamp('2024-06-18T07:21:07Z'), duration('0s')) == timestamp('2024-06-18T07:21:07Z')",
+           "time.toCron(timestamp('2024-06-18T07:21:07Z')) == '21 7 18 6 2'",
+           "time.now() > timestamp('2026-01-01T00:00:00Z')",
+           "listObjToMap([{'k': 'a'}, {'k': 'b'}], [{'v': 1}, {'w': 2}], 'k', 'v') == {'a': 1, 'b': null}",
+           "transform.listObjToMap([{'k': 'a'}], [{'v': [1]}], 'k', 'v') == {'a': [1]}",
+           "gzip.decompress(b'\\\\x1f\\\\x8b\\\\x08\\\\x00\\\\x00\\\\x00\\\\x00\\\\x00\\\\x02\\\\x03\\\\xcb\\\\xae\\\\x2c\\\\x4b\\\\x2d\\\\xca\\\\xcb\\\\x07\\\\x00"
+           "\\\\xe8\\\\x0f\\\\x9c\\\\x33\\\\x07\\\\x00\\\\x00\\\\x00') == 'kyverno'",
+           "gzip.decompress(gzip.compress('kyverno kyverno kyverno')) == 'kyverno kyverno kyverno'",
+           "x509.decode(variables.cert).SerialNumber == 4660 && x509.decode(variables.cert).PublicKeyAlgorithm == 1",
+           "x509.decode(variables.cert).IsCA && x509.decode(variables.cert).MaxPathLen == 0 && "
+           "x509.decode(variables.cert).MaxPathLenZero && x509.decode(variables.cert).KeyUsage == 33",
+           "x509.decode(variables.cert).ExtKeyUsage == [1.0, 3.0] && x509.decode(variables.cert).PublicKey.E == 65537",
+           "x509.decode(variables.cert).DNSNames == ['shop.example'] && x509.decode(variables.cert).IPAddresses == ['10.0.0.1']",
+           "x509.decode(variables.cert).EmailAddresses == ['ops@example.com'] && "
+           "x509.decode(variables.cert).CRLDistributionPoints == ['http://crl.example/ca.crl']",
+           "x509.decode(variables.cert).OCSPServer == ['http://ocsp.example'] && "
+           "x509.decode(variables.cert).PolicyIdentifiers == [[2, 23, 140, 1, 2, 1]]",
+           "x509.decode(variables.cert).Issuer.CommonName == 'shop.example' && "
+           "x509.decode(variables.cert).Issuer.Organization == ['Acme']",
+           "x509.decode(variables.cert).NotAfter == '2126-11-13T23:52:23Z' && "
+           "size(x509.decode(variables.cert).Extensions) == 8 && x509.decode(variables.cert).Extensions[0].Critical",
+           "x509.decode(variables.cert).AuthorityKeyId == null && x509.decode(variables.cert).IssuingCertificateURL == null",
+           "random('[a-f]{5}-(ab|cd)+x?\\\\\\\\d{2,3}').matches('^[a-f]{5}-(ab|cd)+x?[0-9]{2,3}$')",
+           "random().matches('^[0-9a-z]{8}$') && random.random('[^a-z]').matches('^[^a-z]$')",
+       }) {
+    EXPECT_EQ(with(e).substr(0, 4), "pass") << e << ": " << with(e);
+  }
+  for (std::string_view e : {
+           "listObjToMap([{'k': 'a'}], [], 'k', 'v') == {}",
+           "listObjToMap([{'k': 1}], [{'v': 1}], 'k', 'v') == {}",
+           "gzip.decompress(b'kyverno') == ''",
+           "x509.decode('not a valid PEM') == {}",
+           "random('[') == ''",
+           "random('a{2,1}') == ''",
+       }) {
+    EXPECT_EQ(with(e).substr(0, 5), "error") << e << ": " << with(e);
+  }
+  EXPECT_NE(with("x509.decode('not a valid PEM') == {}").find("failed to decode PEM block"), std::string::npos);
+}
+
 TEST(CelPolicy, CostLimitInAValidationIsAnError) {
   auto policies = parse_policies(R"yaml(
 apiVersion: policies.kyverno.io/v1

@@ -253,5 +253,37 @@ results: []
   EXPECT_NE(bad.error().message.find("document 2"), std::string::npos);
 }
 
+// apiCallResponses are checked as Kyverno's CLI checks them before a test runs.
+TEST(KyvernoTest, ApiCallResponsesAreValidatedAsKyvernosCli) {
+  auto parse = [](std::string_view entries) {
+    return parse_kyverno_tests(fmt::format("apiVersion: cli.kyverno.io/v1alpha1\nkind: Test\npolicies: [p.yaml]\n"
+                                           "resources: [r.yaml]\nresults: []\napiCallResponses:\n{}",
+                                           entries),
+                               "t.yaml");
+  };
+  auto good = parse("- {url: 'https://a.example/x', method: POST, response: {body: {ok: true}}}\n"
+                    "- {urlPath: /api/v1/namespaces, response: {statusCode: 404, body: {}}}\n");
+  ASSERT_TRUE(good.ok()) << good.error().message;
+  EXPECT_EQ((*good)[0].http_responses.count("POST:https://a.example/x"), 1u);
+  EXPECT_EQ((*good)[0].http_responses.at("/api/v1/namespaces").at("statusCode"), 404);
+  for (auto [entries, why] : std::vector<std::pair<std::string_view, std::string_view>>{
+           {"- {response: {body: {}}}\n", "either url or urlPath is required"},
+           {"- {url: 'https://a/x', urlPath: /x, response: {body: {}}}\n", "mutually exclusive"},
+           {"- {url: 'ftp://a/x', response: {body: {}}}\n", "absolute https/http URL"},
+           {"- {url: 'https:///x', response: {body: {}}}\n", "no host"},
+           {"- {urlPath: api/v1, response: {body: {}}}\n", "starting with '/'"},
+           {"- {url: 'https://a/x', method: PUT, response: {body: {}}}\n", "GET or POST"},
+           {"- {url: 'https://a/x', response: {}}\n", "response.body is required"},
+           {"- {url: 'https://a/x', response: {body: [1]}}\n", "JSON object"},
+           {"- {url: 'https://a/x', response: {statusCode: 700, body: {}}}\n", "between 100 and 599"},
+           {"- {url: 'https://a/x', response: {body: {}}}\n- {url: 'https://a/x', response: {body: {}}}\n", "duplicate"},
+           {"- {url: 'https://a/x', response: {body: {}, headers: {}}}\n", "unknown field headers"},
+       }) {
+    auto r = parse(entries);
+    ASSERT_FALSE(r.ok()) << entries;
+    EXPECT_NE(r.error().message.find(why), std::string::npos) << r.error().message;
+  }
+}
+
 }  // namespace
 }  // namespace vouch::policy
