@@ -56,6 +56,9 @@ struct Evaluated {
   ResourceRef resource;
   size_t resource_index = 0;  // into the resources evaluated
   RuleResult result;
+  // From a policy kind without rules (the CEL kinds), whose results a test's `rule` does not
+  // select, as Kyverno's CLI leaves it unchecked for them.
+  bool ruleless = false;
 };
 
 // Applies every policy to every resource, with the values that apply to each pair.

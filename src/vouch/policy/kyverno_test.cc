@@ -421,7 +421,7 @@ std::vector<TestRow> match_test_results(const std::vector<ExpectedResult>& expec
       std::vector<const Evaluated*> found;
       for (const auto& ev : evaluated) {
         if (!policy_named(e.policy, ev.result) && !(slash != std::string::npos && ev.result.policy == e.policy)) continue;
-        if (!e.rule.empty() && !rule_named(e.rule, ev.result)) continue;
+        if (!e.rule.empty() && !ev.ruleless && !rule_named(e.rule, ev.result)) continue;
         if (!resource_named(res, ev.resource)) continue;
         if (!e.kind.empty() && ev.resource.kind != e.kind) continue;
         if (!e.ns.empty() && ev.resource.ns != e.ns) continue;

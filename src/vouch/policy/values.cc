@@ -195,7 +195,7 @@ std::vector<Evaluated> evaluate_all(const Engine& engine, const std::vector<Poli
       ResourceRef ref = resource_ref(resources[index]);
       for (auto& rr : engine.apply(p, req, Stage::kMutate)) {
         if (!rr.patched_resource.is_null()) mutated[index] = rr.patched_resource;
-        out.push_back({ref, index, std::move(rr)});
+        out.push_back({ref, index, std::move(rr), p.cel || p.image_policy});
       }
     }
   }
@@ -213,7 +213,7 @@ std::vector<Evaluated> evaluate_all(const Engine& engine, const std::vector<Poli
       ResourceRef ref = resource_ref(resources[index]);
       for (auto& rr : engine.apply(p, req, Stage::kValidate)) {
         if (p.image_policy) image_results.emplace_back(out.size(), p.image_policy.get());
-        out.push_back({ref, index, std::move(rr)});
+        out.push_back({ref, index, std::move(rr), p.cel || p.image_policy});
       }
     }
   }
@@ -231,7 +231,7 @@ std::vector<Evaluated> evaluate_json_payloads(const Engine& engine, const std::v
       req.object = payloads[index].document;
       ResourceRef ref;
       ref.name = payloads[index].name;
-      for (auto& rr : engine.apply(p, req)) out.push_back({ref, index, std::move(rr)});
+      for (auto& rr : engine.apply(p, req)) out.push_back({ref, index, std::move(rr), true});
     }
   }
   return out;
