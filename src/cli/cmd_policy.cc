@@ -87,14 +87,16 @@ Result<std::shared_ptr<const policy::CelClusterData>> load_cel_context(const fs:
 
 // JSON payloads (`kyverno apply --json`, a test's jsonPayloads): each file one JSON (or YAML)
 // object, named as given.
+// Envoy and HTTP payloads (a test's envoyPayloads, httpPayloads) the same, for those modes.
 template <typename Resolve>
-Result<std::vector<policy::JsonPayload>> load_json_payloads(const std::vector<std::string>& names, Resolve resolve) {
+Result<std::vector<policy::JsonPayload>> load_json_payloads(const std::vector<std::string>& names, Resolve resolve,
+                                                            const std::string& mode = "JSON") {
   std::vector<policy::JsonPayload> out;
   for (const auto& name : names) {
     fs::path path = resolve(name);
     VOUCH_ASSIGN_OR_RETURN(bj::value doc, read_policy_document(path));
-    if (!doc.is_object()) return invalid_input(fmt::format("{}: a JSON payload must be an object", path.string()));
-    out.push_back({name, std::move(doc)});
+    if (!doc.is_object()) return invalid_input(fmt::format("{}: a {} payload must be an object", path.string(), mode));
+    out.push_back({name, std::move(doc), mode});
   }
   return out;
 }
@@ -328,6 +330,10 @@ Result<std::vector<policy::TestRow>> run_test(policy::KyvernoTest spec, const fs
                          .exceptions = std::move(exceptions),
                          .cel_cluster = std::move(cluster)});
   VOUCH_ASSIGN_OR_RETURN(auto payloads, load_json_payloads(spec.json_payloads, rel));
+  VOUCH_ASSIGN_OR_RETURN(auto envoy_payloads, load_json_payloads(spec.envoy_payloads, rel, "Envoy"));
+  VOUCH_ASSIGN_OR_RETURN(auto http_payloads, load_json_payloads(spec.http_payloads, rel, "HTTP"));
+  payloads.insert(payloads.end(), std::make_move_iterator(envoy_payloads.begin()), std::make_move_iterator(envoy_payloads.end()));
+  payloads.insert(payloads.end(), std::make_move_iterator(http_payloads.begin()), std::make_move_iterator(http_payloads.end()));
   std::map<std::string, std::vector<policy::Evaluated>> by_operation;
   by_operation[""] = policy::evaluate_all(engine, policies, resources, values, user);
   for (auto& e : policy::evaluate_json_payloads(engine, policies, payloads)) by_operation[""].push_back(std::move(e));

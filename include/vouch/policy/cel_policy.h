@@ -89,6 +89,11 @@ struct CelPolicy {
   // params are null; matchConstraints and auditAnnotations do not apply. Such a policy gives
   // no result at admission (a request from the API server).
   bool json_mode = false;
+  // spec.evaluation.mode Envoy or HTTP (kyverno-authz): a payload mode like JSON, whose `object`
+  // is an authorization request (Envoy's CheckRequest, or kyverno-authz's HTTP CheckRequest) and
+  // whose validations answer with a response built by envoy.* / http.* or null; the first
+  // response decides (allowed: pass, denied: fail; none: skip). "JSON" for JSON mode.
+  std::string payload_mode;
   // A ValidatingPolicy written for Pods: its variants for the Pod controllers (Kyverno's
   // autogen, spec.autogen.podControllers), each judging what the policy itself does not match.
   std::vector<std::shared_ptr<const CelPolicy>> autogen;

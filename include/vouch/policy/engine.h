@@ -84,6 +84,9 @@ struct Request {
   // requestResource and requestSubResource as sent, which policies read as `request.kind`, …
   // (without them, `request.kind` is {"kind": <the object's kind>}).
   boost::json::object admission;
+  // A payload rather than a resource: "JSON", "Envoy" or "HTTP", judged only by ValidatingPolicies
+  // of that evaluation mode (empty: a Kubernetes resource; JSON-mode policies take it too).
+  std::string payload_mode;
   // What ImageValidatingPolicies verified for this request, shared by all of them so that
   // `required` sees every policy's checks (vouch/policy/image_policy.h); null: each policy alone.
   std::shared_ptr<ImageVerificationLedger> image_verifications;

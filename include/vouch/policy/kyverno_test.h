@@ -52,6 +52,10 @@ struct KyvernoTest {
   // jsonPayloads (and the older jsonPayload): JSON files that JSON-mode ValidatingPolicies judge,
   // named in results by the path as written.
   std::vector<std::string> json_payloads;
+  // envoyPayloads and httpPayloads: authorization requests (JSON) that Envoy- and HTTP-mode
+  // ValidatingPolicies judge.
+  std::vector<std::string> envoy_payloads;
+  std::vector<std::string> http_payloads;
   // context: a Context file (cli.kyverno.io/v1alpha1) whose resources ValidatingPolicies'
   // `resource` library reads, or empty.
   std::string context;

@@ -71,9 +71,11 @@ std::vector<Evaluated> evaluate_all(const Engine& engine, const std::vector<Poli
 struct JsonPayload {
   std::string name;
   boost::json::value document;
+  std::string mode = "JSON";  // the evaluation mode that judges it: JSON, Envoy or HTTP
 };
-// Applies every JSON-mode ValidatingPolicy to every payload; the other policies do not apply to
-// payloads. A result's resource carries only the payload's name.
+// Applies every payload-mode ValidatingPolicy (JSON, Envoy, HTTP) to every payload of its mode;
+// the other policies do not apply to payloads. A result's resource carries only the payload's
+// name.
 std::vector<Evaluated> evaluate_json_payloads(const Engine& engine, const std::vector<Policy>& policies,
                                               const std::vector<JsonPayload>& payloads);
 

@@ -148,8 +148,17 @@ std::optional<RuleResult> exception_result(const Policy& policy, const Request& 
   result.action = deny ? FailureAction::kEnforce : FailureAction::kAudit;
 
   cel::Activation vars;
-  if (policy.cel && policy.cel->json_mode) cel_internal::bind_json_variables(request.object, vars);
-  else cel_internal::bind_admission_variables(request, f, vars);
+  const std::string mode = policy.cel ? policy.cel->payload_mode : "";
+  if (mode == "Envoy" || mode == "HTTP") {
+    // An authorization request as the policy's own expressions see it (a payload the policy
+    // cannot read is the policy's error, reported when it is judged).
+    auto object = cel_internal::authz_request(mode, request.object);
+    vars.bind("object", object.ok() ? std::move(*object) : cel::Value::error(object.error().message));
+  } else if (policy.cel && policy.cel->json_mode) {
+    cel_internal::bind_json_variables(request.object, vars);
+  } else {
+    cel_internal::bind_admission_variables(request, f, vars);
+  }
   std::vector<const PolicyException*> matched;
   std::optional<std::string> failure;
   const std::string& failure_policy = policy.cel ? policy.cel->failure_policy : policy.image_policy->failure_policy;

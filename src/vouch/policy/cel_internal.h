@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "json_field.h"
@@ -31,7 +32,8 @@ Result<std::vector<CelNamedExpression>> parse_named_expressions(const JsonField&
 // The Kyverno CEL kinds' spec.evaluation (mode, admission.enabled, background.enabled) and
 // spec.webhookConfiguration (timeoutSeconds). `json_mode_allowed`: ValidatingPolicy's mode JSON.
 struct CelPolicySettings {
-  bool json_mode = false;
+  bool json_mode = false;     // a payload mode: JSON, Envoy or HTTP
+  std::string payload_mode;   // which (empty: Kubernetes)
   bool admission = true;
   bool background = true;
   int timeout_seconds = 10;
@@ -60,6 +62,20 @@ const CelClusterData* current_cluster_data();
 void add_kyverno_libraries(cel::Environment& env);
 // A CEL value as JSON (maps with string keys; no bytes, types, timestamps or durations).
 Result<boost::json::value> to_json(const cel::Value& v, int depth = 0);
+// ValidatingPolicy's Envoy and HTTP modes (kyverno-authz; cel_authz.cc): the request and
+// response message types and the envoy.* / http.* functions that build responses.
+void add_authz_libraries(cel::Environment& env);
+// The payload as the mode's request: Envoy's CheckRequest (protojson names) or kyverno-authz's
+// HTTP CheckRequest; unknown fields are errors.
+Result<cel::Value> authz_request(std::string_view mode, const boost::json::value& payload);
+// What a validation's response decides: pass ("request allowed") or fail (denied, with the
+// status code or reason); nullopt when the value is not the mode's response type.
+struct AuthzDecision {
+  RuleStatus status;
+  std::string message;
+};
+std::optional<AuthzDecision> authz_decision(std::string_view mode, const cel::Value& response);
+std::string authz_response_type(std::string_view mode);
 // The environment the CEL kinds compile in: Kubernetes' libraries.
 cel::EnvironmentOptions environment_options();
 

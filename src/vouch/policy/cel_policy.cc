@@ -136,6 +136,7 @@ cel::Environment make_env() {
   http("Post", "POST", 2);  // data, headers
   image_policy_internal::add_image_library(env);
   cel_internal::add_kyverno_libraries(env);
+  cel_internal::add_authz_libraries(env);
   // globalContext.Get(name, projection): the entry's value ("" : all of it), or its projection;
   // an entry not held is null, as Kyverno answers for an entry it has not loaded.
   env.add_overload({.name = "Get", .receiver = true, .args = {K::kMessage, K::kString, K::kString},
@@ -226,11 +227,12 @@ Result<CelPolicySettings> parse_policy_settings(const JsonField& spec, bool json
   if (JsonField e = spec.at("evaluation"); e.present()) {
     VOUCH_RETURN_IF_ERROR(e.object({"mode", "admission", "background"}));
     VOUCH_ASSIGN_OR_RETURN(std::string mode, e.at("mode").str());
-    if (json_mode_allowed && !mode.empty() && mode != "Kubernetes" && mode != "JSON")
-      return e.at("mode").err(fmt::format("expected Kubernetes or JSON, got {}", mode));
+    if (json_mode_allowed && !mode.empty() && mode != "Kubernetes" && mode != "JSON" && mode != "Envoy" && mode != "HTTP")
+      return e.at("mode").err(fmt::format("expected Kubernetes, JSON, Envoy or HTTP, got {}", mode));
     if (!json_mode_allowed && !mode.empty() && mode != "Kubernetes")
       return e.at("mode").err(fmt::format("{} is not supported (Kubernetes only)", mode));
-    out.json_mode = mode == "JSON";
+    out.json_mode = mode == "JSON" || mode == "Envoy" || mode == "HTTP";
+    if (out.json_mode) out.payload_mode = mode;
     VOUCH_RETURN_IF_ERROR(e.at("admission").object({"enabled"}));
     VOUCH_RETURN_IF_ERROR(e.at("background").object({"enabled"}));
     VOUCH_ASSIGN_OR_RETURN(out.admission, e.at("admission").at("enabled").boolean(true));
@@ -332,7 +334,13 @@ cel::Value string_list(const std::vector<std::string>& items) {
 
 bool cel_policy_takes(const CelPolicy& p, const RequestFacts& f, const Request& request) {
   // Not an admission policy: the API server's requests are not JSON payloads.
-  if (p.json_mode) return request.admission.empty();
+  // An Envoy or HTTP policy judges only its own kind of payload.
+  if (p.json_mode) {
+    if (!request.admission.empty()) return false;
+    if (p.payload_mode == "JSON") return request.payload_mode.empty() || request.payload_mode == "JSON";
+    return request.payload_mode == p.payload_mode;
+  }
+  if (!request.payload_mode.empty()) return false;
   if (!constraints_match(p.match, f, request)) return false;
   if (p.bindings.empty()) return true;
   for (const auto& b : p.bindings)
@@ -541,6 +549,7 @@ Result<Policy> parse_cel_policy(const bj::value& doc) {
   }
   VOUCH_ASSIGN_OR_RETURN(auto settings, cel_internal::parse_policy_settings(spec_field, true));
   p.json_mode = settings.json_mode;
+  p.payload_mode = settings.payload_mode;
   // spec.autogen.podControllers is read when the policy's variants for Pod controllers are made
   // (below); Kyverno's other autogen, a ValidatingAdmissionPolicy for the API server to enforce
   // in its place, is refused rather than left without effect.
@@ -763,13 +772,19 @@ std::optional<RuleResult> evaluate_once(const CelPolicy& p, const Request& reque
   };
 
   cel::Activation vars;
-  if (p.json_mode) {
+  const bool authz = p.payload_mode == "Envoy" || p.payload_mode == "HTTP";
+  if (authz) {
+    // kyverno-authz's environment: the request as `object`, and `variables`.
+    auto object = cel_internal::authz_request(p.payload_mode, request.object);
+    if (!object.ok()) return fail_closed(object.error().message);
+    vars.bind("object", std::move(*object));
+  } else if (p.json_mode) {
     cel_internal::bind_json_variables(request.object, vars);
   } else {
     cel_internal::bind_admission_variables(request, f, vars);
     vars.bind("params", params);
   }
-  if (p.kind == "ValidatingPolicy") {
+  if (p.kind == "ValidatingPolicy" && !authz) {
     cel::Message resource_library;
     resource_library.type_name = kResourceContextType;
     vars.bind("resource", cel::Value::message(std::move(resource_library)));
@@ -803,6 +818,28 @@ std::optional<RuleResult> evaluate_once(const CelPolicy& p, const Request& reque
     variables.insert(cel::Value::string(p.variables[i].name), r->value);
   }
   vars.bind("variables", cel::Value::map(variables));
+
+  if (authz) {
+    // The first validation that answers with a response decides; null passes to the next.
+    for (size_t i = 0; i < c.validations.size(); ++i) {
+      auto r = c.validations[i].evaluate(vars);
+      if (!r.ok()) return fail_closed(fmt::format("validations[{}]: {}", i, r.error().message));
+      if (r->value.is_error())
+        return fail_closed(fmt::format("validations[{}]: expression '{}' resulted in error: {}", i, p.validations[i].expression,
+                                       r->value.error_message()));
+      if (r->value.is(cel::Kind::kNull)) continue;
+      auto decision = cel_internal::authz_decision(p.payload_mode, r->value);
+      if (!decision)
+        return fail_closed(fmt::format("validations[{}]: rule result is expected to be {}, got {}", i,
+                                       cel_internal::authz_response_type(p.payload_mode), r->value.type_name()));
+      result.status = decision->status;
+      result.message = decision->message;
+      return result;
+    }
+    result.status = RuleStatus::kSkip;
+    result.message = "request does not match";
+    return result;
+  }
 
   std::vector<std::string> failures;
   for (size_t i = 0; i < c.validations.size(); ++i) {

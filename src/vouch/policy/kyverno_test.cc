@@ -260,10 +260,11 @@ Result<KyvernoTest> parse_kyverno_test_document(const bj::value& doc, std::strin
   // or one it knows but does not run, is refused rather than left unchecked.
   for (const auto& [key, value] : o) {
     static const std::set<std::string, std::less<>> kRead = {
-        "apiVersion", "kind",         "metadata", "name",       "policies", "resources",      "jsonPayload",
-        "jsonPayloads", "variables",  "values",   "userinfo",   "results",  "exceptions",     "context",
-        "apiCallResponses", "paramResources", "clusterResources", "globalContextEntries"};
-    static const std::set<std::string, std::less<>> kNotRun = {"httpPayloads", "envoyPayloads", "targetResources"};
+        "apiVersion",       "kind",           "metadata",         "name",      "policies",
+        "resources",        "jsonPayload",    "jsonPayloads",     "envoyPayloads", "httpPayloads",
+        "variables",        "values",         "userinfo",         "results",   "exceptions",
+        "context",          "apiCallResponses", "paramResources", "clusterResources", "globalContextEntries"};
+    static const std::set<std::string, std::less<>> kNotRun = {"targetResources"};
     if (kRead.count(key)) continue;
     if (kNotRun.count(key)) {
       if (value.is_null() || (value.is_array() && value.get_array().empty())) continue;
@@ -276,6 +277,8 @@ Result<KyvernoTest> parse_kyverno_test_document(const bj::value& doc, std::strin
   test.resources = string_list(o.if_contains("resources"));
   test.exceptions = string_list(o.if_contains("exceptions"));
   test.json_payloads = string_list(o.if_contains("jsonPayloads"));
+  test.envoy_payloads = string_list(o.if_contains("envoyPayloads"));
+  test.http_payloads = string_list(o.if_contains("httpPayloads"));
   test.context = string_at(o, "context");
   test.param_resources = string_list(o.if_contains("paramResources"));
   test.cluster_resources = string_list(o.if_contains("clusterResources"));

@@ -227,8 +227,10 @@ std::vector<Evaluated> evaluate_json_payloads(const Engine& engine, const std::v
   for (const auto& p : policies) {
     if (!p.cel || !p.cel->json_mode) continue;
     for (size_t index = 0; index < payloads.size(); ++index) {
+      if (payloads[index].mode != p.cel->payload_mode) continue;
       Request req;
       req.object = payloads[index].document;
+      req.payload_mode = payloads[index].mode;
       ResourceRef ref;
       ref.name = payloads[index].name;
       for (auto& rr : engine.apply(p, req)) out.push_back({ref, index, std::move(rr), true});
