@@ -181,8 +181,9 @@ Result<Policy> parse_image_policy(const boost::json::value& doc);
 // ledger (image_verifications), verifications are recorded there and `required` is left to
 // settle_required, once every policy of the request has run: a passing result then lists the
 // images the policy selected in `images`.
+// `cluster`: what the resource, http and globalContext libraries read (null: their calls are errors).
 std::vector<RuleResult> evaluate_image_policy(const ImageValidatingPolicy& policy, const Request& request,
-                                              ImagePolicyVerifier* verifier);
+                                              ImagePolicyVerifier* verifier, const CelClusterData* cluster = nullptr);
 // `required` against what every policy of the request verified: a passing result with an image
 // that no attestor verified becomes a fail (Kyverno's enforceRequired).
 void settle_required(const ImageValidatingPolicy& policy, RuleResult& result, const ImageVerificationLedger& ledger);

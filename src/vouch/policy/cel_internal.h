@@ -76,6 +76,21 @@ struct AuthzDecision {
 };
 std::optional<AuthzDecision> authz_decision(std::string_view mode, const cel::Value& response);
 std::string authz_response_type(std::string_view mode);
+// Kyverno's resource, http (Get/Post, answered from a test's mocks) and globalContext
+// libraries: their functions, and the `resource`, `http` and `globalContext` variables.
+void add_cluster_libraries(cel::Environment& env);
+void bind_cluster_libraries(cel::Activation& vars);
+// What those libraries read while this object lives, on this thread (null: nothing).
+class ClusterScope {
+ public:
+  explicit ClusterScope(const CelClusterData* cluster);
+  ~ClusterScope();
+  ClusterScope(const ClusterScope&) = delete;
+  ClusterScope& operator=(const ClusterScope&) = delete;
+
+ private:
+  const CelClusterData* previous_;
+};
 // The environment the CEL kinds compile in: Kubernetes' libraries.
 cel::EnvironmentOptions environment_options();
 

@@ -72,11 +72,6 @@ constexpr const char* kResourceContextType = "kyverno.resource.Context";
 constexpr const char* kGlobalContextType = "kyverno.globalcontext.Context";
 thread_local const CelClusterData* current_cluster = nullptr;
 
-struct ClusterScope {
-  const CelClusterData* previous;
-  explicit ClusterScope(const CelClusterData* c) : previous(current_cluster) { current_cluster = c; }
-  ~ClusterScope() { current_cluster = previous; }
-};
 
 std::string plural_resource(std::string_view kind);
 
@@ -123,6 +118,32 @@ cel::Value http_call(const std::string& method, std::span<const cel::Value> a) {
 
 cel::Environment make_env() {
   cel::Environment env(cel_internal::environment_options());
+  image_policy_internal::add_image_library(env);
+  cel_internal::add_kyverno_libraries(env);
+  cel_internal::add_authz_libraries(env);
+  cel_internal::add_cluster_libraries(env);
+  return env;
+}
+
+// Kubernetes' resource name for a kind: lower case, plural.
+std::string plural_resource(std::string_view kind) {
+  std::string r;
+  for (char c : kind) r += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (r.empty() || r == "endpoints") return r;
+  auto ends = [&](std::string_view s) { return r.size() >= s.size() && r.compare(r.size() - s.size(), s.size(), s) == 0; };
+  if (ends("s") || ends("x") || ends("ch") || ends("sh")) return r + "es";
+  if (ends("y") && r.size() > 1 && std::string_view("aeiou").find(r[r.size() - 2]) == std::string_view::npos)
+    return r.substr(0, r.size() - 1) + "ies";
+  return r + "s";
+}
+
+}  // namespace
+
+namespace cel_internal {
+
+// Kyverno's `resource`, `http` and `globalContext` libraries, offline (ValidatingPolicy and
+// ImageValidatingPolicy): what they read is the evaluation's cluster data (ClusterScope).
+void add_cluster_libraries(cel::Environment& env) {
   using K = cel::Kind;
   auto http = [&env](std::string name, std::string method, size_t extra) {
     std::vector<std::optional<K>> args = {K::kMessage, K::kString};
@@ -134,9 +155,6 @@ cel::Environment make_env() {
   http("Get", "GET", 1);   // headers
   http("Post", "POST", 1);  // data
   http("Post", "POST", 2);  // data, headers
-  image_policy_internal::add_image_library(env);
-  cel_internal::add_kyverno_libraries(env);
-  cel_internal::add_authz_libraries(env);
   // globalContext.Get(name, projection): the entry's value ("" : all of it), or its projection;
   // an entry not held is null, as Kyverno answers for an entry it has not loaded.
   env.add_overload({.name = "Get", .receiver = true, .args = {K::kMessage, K::kString, K::kString},
@@ -160,24 +178,22 @@ cel::Environment make_env() {
     env.add_overload({.name = name, .receiver = true, .args = std::move(args),
                       .fn = [name, list](std::span<const cel::Value> a) { return resource_lookup(name, a, list); }});
   }
-  return env;
 }
 
-// Kubernetes' resource name for a kind: lower case, plural.
-std::string plural_resource(std::string_view kind) {
-  std::string r;
-  for (char c : kind) r += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (r.empty() || r == "endpoints") return r;
-  auto ends = [&](std::string_view s) { return r.size() >= s.size() && r.compare(r.size() - s.size(), s.size(), s) == 0; };
-  if (ends("s") || ends("x") || ends("ch") || ends("sh")) return r + "es";
-  if (ends("y") && r.size() > 1 && std::string_view("aeiou").find(r[r.size() - 2]) == std::string_view::npos)
-    return r.substr(0, r.size() - 1) + "ies";
-  return r + "s";
+void bind_cluster_libraries(cel::Activation& vars) {
+  cel::Message resource_library;
+  resource_library.type_name = kResourceContextType;
+  vars.bind("resource", cel::Value::message(std::move(resource_library)));
+  cel::Message http_library;
+  http_library.type_name = kHttpContextType;
+  vars.bind("http", cel::Value::message(std::move(http_library)));
+  cel::Message global_context;
+  global_context.type_name = kGlobalContextType;
+  vars.bind("globalContext", cel::Value::message(std::move(global_context)));
 }
 
-}  // namespace
-
-namespace cel_internal {
+ClusterScope::ClusterScope(const CelClusterData* c) : previous_(current_cluster) { current_cluster = c; }
+ClusterScope::~ClusterScope() { current_cluster = previous_; }
 
 namespace {
 
@@ -785,16 +801,8 @@ std::optional<RuleResult> evaluate_once(const CelPolicy& p, const Request& reque
     vars.bind("params", params);
   }
   if (p.kind == "ValidatingPolicy" && !authz) {
-    cel::Message resource_library;
-    resource_library.type_name = kResourceContextType;
-    vars.bind("resource", cel::Value::message(std::move(resource_library)));
-    cel::Message http_library;
-    http_library.type_name = kHttpContextType;
-    vars.bind("http", cel::Value::message(std::move(http_library)));
+    cel_internal::bind_cluster_libraries(vars);
     vars.bind("image", image_policy_internal::image_data_context());
-    cel::Message global_context;
-    global_context.type_name = kGlobalContextType;
-    vars.bind("globalContext", cel::Value::message(std::move(global_context)));
   }
 
   // Match conditions: all must hold; an error follows the failure policy.
@@ -950,7 +958,7 @@ RuleResult combined(std::vector<RuleResult> decisions) {
 }  // namespace
 
 std::vector<RuleResult> evaluate_cel_policy(const CelPolicy& p, const Request& request, const CelClusterData* cluster) {
-  ClusterScope cluster_scope(cluster);
+  cel_internal::ClusterScope cluster_scope(cluster);
   std::vector<RuleResult> out;
   RequestFacts f = cel_internal::request_facts(request);
   if (!cel_internal::cel_policy_takes(p, f, request)) {

@@ -248,7 +248,8 @@ std::vector<RuleResult> Engine::apply(const Policy& policy, const Request& origi
     if (auto r = cel_exception::exception_result(policy, given, in_force)) return {std::move(*r)};
   }
   if (policy.cel) return evaluate_cel_policy(*policy.cel, given, options_.cel_cluster.get());
-  if (policy.image_policy) return evaluate_image_policy(*policy.image_policy, given, options_.image_policy_verifier.get());
+  if (policy.image_policy)
+    return evaluate_image_policy(*policy.image_policy, given, options_.image_policy_verifier.get(), options_.cel_cluster.get());
   std::vector<RuleResult> out;
   if (policy.webhook_match) {
     // The API server would not have sent the request; an error follows the failure policy.

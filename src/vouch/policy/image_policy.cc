@@ -309,6 +309,10 @@ void add_image_functions(cel::Environment& env) {
 cel::Environment make_env() {
   cel::Environment env(cel_internal::environment_options());
   add_image_functions(env);
+  // Kyverno's ImageValidatingPolicy environment also has its small libraries and the resource,
+  // http and globalContext ones.
+  cel_internal::add_kyverno_libraries(env);
+  cel_internal::add_cluster_libraries(env);
   return env;
 }
 
@@ -498,13 +502,14 @@ Status compile_image_policy(ImageValidatingPolicy& p) {
 }  // namespace image_policy_internal
 
 std::vector<RuleResult> evaluate_image_policy(const ImageValidatingPolicy& p, const Request& request,
-                                              ImagePolicyVerifier* verifier) {
+                                              ImagePolicyVerifier* verifier, const CelClusterData* cluster) {
+  cel_internal::ClusterScope cluster_scope(cluster);
   std::vector<RuleResult> out;
   const auto& c = *p.compiled;
   cel_internal::RequestFacts f = cel_internal::request_facts(request);
   if (!cel_internal::constraints_match(p.match, f, request)) {
     if (const ImageValidatingPolicy* variant = autogen_variant(p, f, request)) {
-      out = evaluate_image_policy(*variant, request, verifier);
+      out = evaluate_image_policy(*variant, request, verifier, cluster);
       for (auto& r : out) {
         r.autogen = true;
         r.origin_rule = p.name;
@@ -538,6 +543,7 @@ std::vector<RuleResult> evaluate_image_policy(const ImageValidatingPolicy& p, co
 
   cel::Activation vars;
   cel_internal::bind_admission_variables(request, f, vars);
+  cel_internal::bind_cluster_libraries(vars);
 
   // Match conditions: all must hold; an error follows the failure policy (Ignore: no match).
   for (size_t i = 0; i < c.match_conditions.size(); ++i) {

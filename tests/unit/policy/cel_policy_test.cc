@@ -710,7 +710,7 @@ spec:
   validations: [{expression: "true"}]
 )yaml", "m.yaml");
   ASSERT_FALSE(unknown.ok());
-  EXPECT_NE(unknown.error().message.find("spec.evaluation.mode: expected Kubernetes or JSON"), std::string::npos)
+  EXPECT_NE(unknown.error().message.find("spec.evaluation.mode: expected Kubernetes, JSON, Envoy or HTTP, got Yaml"), std::string::npos)
       << unknown.error().message;
 }
 
