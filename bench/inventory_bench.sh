@@ -6,11 +6,14 @@
 # about once per image) beside the process start alone. The images are written straight into
 # the store's tables (adding 10,000 SBOMs one process at a time would measure process start-up,
 # not the inventory).
-#   VOUCH_BIN=build/vouch bash bench/inventory_bench.sh [IMAGES] [PACKAGES] [UPDATED]
+# VULNERABLE is the share of each image's packages drawn from versions the records list as
+# affected; the rest are versions the records name as fixed. With 1.0 every package is
+# vulnerable (most to several records): the worst case, not an inventory anyone runs.
+#   VOUCH_BIN=build/vouch bash bench/inventory_bench.sh [IMAGES] [PACKAGES] [UPDATED] [VULNERABLE]
 set -euo pipefail
 vouch=${VOUCH_BIN:?VOUCH_BIN must point at the vouch binary}
 data=${VOUCH_TESTDATA:-$(cd "$(dirname "$0")/.." && pwd)/../shared/testdata}
-images=${1:-10000} packages=${2:-300} updated=${3:-1000}
+images=${1:-10000} packages=${2:-300} updated=${3:-1000} vulnerable=${4:-0.1}
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 
 mkdir -p "$work/osv"
@@ -18,12 +21,12 @@ cp "$data"/osv/pypi/*.json "$data"/osv/go/*.json "$data"/osv/crates.io/*.json "$
 "$vouch" db update --db "$work/db" --source "$work/osv" >/dev/null
 # An empty store with its schema, then the images written in bulk.
 "$vouch" inventory images --store "$work/inv.db" >/dev/null
-python3 - "$work/osv" "$work/inv.db" "$images" "$packages" <<'EOF'
+python3 - "$work/osv" "$work/inv.db" "$images" "$packages" "$vulnerable" <<'EOF'
 import json, os, random, re, sqlite3, sys, time
-src, db, n_images, n_packages = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+src, db, n_images, n_packages, share = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
 purl_type = {"PyPI": "pypi", "Go": "golang", "crates.io": "cargo"}
 syft_type = {"PyPI": "python", "Go": "go-module", "crates.io": "rust-crate"}
-pool = set()
+pool, fixed = set(), set()
 for f in os.listdir(src):
     r = json.load(open(os.path.join(src, f)))
     for a in r.get("affected", []):
@@ -32,7 +35,11 @@ for f in os.listdir(src):
         if eco in purl_type and name:
             for v in a.get("versions", [])[:20]:
                 pool.add((eco, name, v))
-pool = sorted(pool)
+            for rng in a.get("ranges", []):
+                for e in rng.get("events", []):
+                    if "fixed" in e:
+                        fixed.add((eco, name, e["fixed"]))
+pool, fixed = sorted(pool), sorted(fixed - pool)
 random.seed(7)
 def norm(eco, n): return re.sub(r"[-_.]+", "-", n).lower() if eco == "PyPI" else n
 c = sqlite3.connect(db)
@@ -45,7 +52,9 @@ for i in range(n_images):
               "distro_id, distro_version, sbom_name, sbom_format) VALUES(?,?,?,?,NULL,?,?,1,'','','bench','cyclonedx')",
               (digest, "bench.test/app%d" % (i % 500), '["latest"]', "linux/amd64", now, now))
     rows = []
-    for k, (eco, name, v) in enumerate(random.sample(pool, n_packages)):
+    n_vulnerable = round(n_packages * share)
+    drawn = random.sample(pool, n_vulnerable) + random.sample(fixed, n_packages - n_vulnerable)
+    for k, (eco, name, v) in enumerate(drawn):
         pt = purl_type[eco]
         pname = norm(eco, name) if eco == "PyPI" else name
         rows.append((digest, "p%d" % k, name, v, syft_type[eco], "pkg:%s/%s@%s" % (pt, pname, v), pt, pname, "", "", 1,
@@ -54,8 +63,8 @@ for i in range(n_images):
 # The inventory is current with the first update; its findings are left to the rescan below.
 c.execute("INSERT INTO inv_meta(key, value) VALUES('rescanned_through', '1')")
 c.commit()
-print("wrote %d images x %d packages (%d distinct package versions to draw from) in %.1f s"
-      % (n_images, n_packages, len(pool), time.time() - start))
+print("wrote %d images x %d packages, %.0f%% of them from affected versions (%d affected and %d fixed package "
+      "versions to draw from) in %.1f s" % (n_images, n_packages, share * 100, len(pool), len(fixed), time.time() - start))
 EOF
 # An update that changes UPDATED records (their `modified` moved on), then the rescan it causes.
 mkdir -p "$work/upd"
