@@ -6,9 +6,10 @@
 # about once per image) beside the process start alone. The images are written straight into
 # the store's tables (adding 10,000 SBOMs one process at a time would measure process start-up,
 # not the inventory).
-# VULNERABLE is the share of each image's packages drawn from versions the records list as
-# affected; the rest are versions the records name as fixed. With 1.0 every package is
-# vulnerable (most to several records): the worst case, not an inventory anyone runs.
+# Each image holds PACKAGES distinct packages (names drawn uniformly from those the records
+# name); VULNERABLE is the share whose version is one a record lists as affected, the rest
+# taking a version a record names as fixed (which later records may still affect). With 1.0
+# every package is vulnerable: the worst case, not an inventory anyone runs.
 #   VOUCH_BIN=build/vouch bash bench/inventory_bench.sh [IMAGES] [PACKAGES] [UPDATED] [VULNERABLE]
 set -euo pipefail
 vouch=${VOUCH_BIN:?VOUCH_BIN must point at the vouch binary}
@@ -26,20 +27,21 @@ import json, os, random, re, sqlite3, sys, time
 src, db, n_images, n_packages, share = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
 purl_type = {"PyPI": "pypi", "Go": "golang", "crates.io": "cargo"}
 syft_type = {"PyPI": "python", "Go": "go-module", "crates.io": "rust-crate"}
-pool, fixed = set(), set()
+affected, fixed = {}, {}
 for f in os.listdir(src):
     r = json.load(open(os.path.join(src, f)))
     for a in r.get("affected", []):
         p = a.get("package", {})
         eco, name = p.get("ecosystem"), p.get("name")
         if eco in purl_type and name:
-            for v in a.get("versions", [])[:20]:
-                pool.add((eco, name, v))
+            affected.setdefault((eco, name), set()).update(a.get("versions", [])[:20])
             for rng in a.get("ranges", []):
                 for e in rng.get("events", []):
                     if "fixed" in e:
-                        fixed.add((eco, name, e["fixed"]))
-pool, fixed = sorted(pool), sorted(fixed - pool)
+                        fixed.setdefault((eco, name), set()).add(e["fixed"])
+names = sorted(k for k in set(affected) | set(fixed) if affected.get(k) or fixed.get(k))
+affected = {k: sorted(v) for k, v in affected.items()}
+fixed = {k: sorted(v - set(affected.get(k, []))) for k, v in fixed.items()}
 random.seed(7)
 def norm(eco, n): return re.sub(r"[-_.]+", "-", n).lower() if eco == "PyPI" else n
 c = sqlite3.connect(db)
@@ -52,8 +54,11 @@ for i in range(n_images):
               "distro_id, distro_version, sbom_name, sbom_format) VALUES(?,?,?,?,NULL,?,?,1,'','','bench','cyclonedx')",
               (digest, "bench.test/app%d" % (i % 500), '["latest"]', "linux/amd64", now, now))
     rows = []
-    n_vulnerable = round(n_packages * share)
-    drawn = random.sample(pool, n_vulnerable) + random.sample(fixed, n_packages - n_vulnerable)
+    drawn = []
+    for key in random.sample(names, n_packages):
+        vulnerable = random.random() < share
+        choices = (affected.get(key) if vulnerable else fixed.get(key)) or affected.get(key) or fixed.get(key)
+        drawn.append((key[0], key[1], random.choice(choices)))
     for k, (eco, name, v) in enumerate(drawn):
         pt = purl_type[eco]
         pname = norm(eco, name) if eco == "PyPI" else name
@@ -63,8 +68,8 @@ for i in range(n_images):
 # The inventory is current with the first update; its findings are left to the rescan below.
 c.execute("INSERT INTO inv_meta(key, value) VALUES('rescanned_through', '1')")
 c.commit()
-print("wrote %d images x %d packages, %.0f%% of them from affected versions (%d affected and %d fixed package "
-      "versions to draw from) in %.1f s" % (n_images, n_packages, share * 100, len(pool), len(fixed), time.time() - start))
+print("wrote %d images x %d packages (of %d names), %.0f%% of them at affected versions, in %.1f s"
+      % (n_images, n_packages, len(names), share * 100, time.time() - start))
 EOF
 # An update that changes UPDATED records (their `modified` moved on), then the rescan it causes.
 mkdir -p "$work/upd"
