@@ -222,6 +222,36 @@ spec:
   validationActions: [Deny]
   paramRef: {selector: {matchLabels: {tier: a}}, parameterNotFoundAction: Deny}
 YAML
+# The payload modes: an Envoy policy with the request it judges, and an apiCall answered by a mock.
+cat > "$root/.cache/fuzz/policy/payload-modes" <<'YAML'
+apiVersion: policies.kyverno.io/v1
+kind: ValidatingPolicy
+metadata: {name: envoy}
+spec:
+  evaluation: {mode: Envoy}
+  variables:
+  - {name: auth, expression: "object.attributes.request.http.headers[?'authorization'].orValue('').split(' ')"}
+  validations:
+  - expression: "size(variables.auth) == 2 && jwt.Decode(variables.auth[1], 'secret').Valid ? null : envoy.Denied(401).Response()"
+  - expression: "envoy.Allowed().WithHeader('x', 'y').WithoutHeader('z').Response().WithMessage('ok')"
+---
+attributes:
+  request: {http: {method: GET, path: /api, headers: {authorization: "Bearer eyJhbGciOiJIUzI1NiJ9.e30.ZRrHA1JJJW8opsbCGfG_HACGpVUMN_a9IV7pAx_Zmeo"}}}
+  contextExtensions: {team: shop}
+---
+apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: apicall}
+spec:
+  rules:
+  - name: check
+    match: {any: [{resources: {kinds: [Pod]}}]}
+    context:
+    - name: answer
+      apiCall: {service: {url: "https://svc.example/check"}, jmesPath: allowed}
+    validate:
+      deny: {conditions: {any: [{key: "{{ answer }}", operator: Equals, value: false}]}}
+YAML
 "$build/fuzz_policy" "${limit[@]}" -max_len=16384 -rss_limit_mb=2048 "$root/.cache/fuzz/policy"
 # TUF metadata: Sigstore's published roots and roles, python-tuf's test repository (role byte first).
 mkdir -p "$root/.cache/fuzz/tuf"

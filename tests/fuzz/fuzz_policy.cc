@@ -31,6 +31,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     c->plurals["example.com/Quota"] = "quotas";
     c->global_context["entry"] = *policy::parse_document("{items: [{name: a}], n: 2}", "global");
     c->images["ghcr.io/org/a:1"] = *policy::parse_document("{image: 'ghcr.io/org/a:1', config: {}}", "image");
+    c->http_responses["https://svc.example/check"] =
+        *policy::parse_document("{body: {allowed: true, items: [1, 2]}, statusCode: 200}", "http");
     return std::shared_ptr<const policy::CelClusterData>(std::move(c));
   }();
   static const policy::Engine engine({.verifier = nullptr, .cel_cluster = cluster});
@@ -54,6 +56,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   auto docs = policy::parse_documents(input, "fuzz");
   if (docs.ok()) {
+    // Each object also as a payload of every mode (JSON, and Envoy's and HTTP's authorization
+    // requests), for the policies that judge payloads.
+    if (policies.ok()) {
+      std::vector<policy::JsonPayload> payloads;
+      for (const auto& d : *docs)
+        if (d.is_object())
+          for (const char* mode : {"JSON", "Envoy", "HTTP"}) payloads.push_back({"payload", d, mode});
+      (void)policy::evaluate_json_payloads(engine, *policies, payloads);
+    }
     policy::CelClusterData scratch;
     for (const auto& d : *docs) {
       (void)policy::match_pattern(pod, d);
