@@ -1,6 +1,7 @@
 #include "vouch/net/http_server.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <csignal>
@@ -54,6 +55,8 @@ constexpr size_t kMaxTlsFileBytes = 1 << 20;
 // close_notify at the end of a TLS connection is a courtesy: a peer that never answers ours does
 // not keep the session (and its socket) longer than this.
 constexpr std::chrono::milliseconds kTlsShutdownBound{1000};
+// How long a closing plain connection keeps reading what its client still sends.
+constexpr std::chrono::milliseconds kLingerBound{2000};
 
 struct BioFree {
   void operator()(BIO* bio) const { BIO_free(bio); }
@@ -243,6 +246,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   void on_read(beast::error_code ec);
   void write(HttpResponse response, bool keep_alive);
   void close();
+  void drain();
   beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
 
   TlsContext context_;  // outlives stream_, which uses it; stays null on a plain connection
@@ -563,7 +567,20 @@ void Session<Stream>::close() {
   } else {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    // A lingering close: what the client still sends (the rest of a body answered early with
+    // 413) is read and dropped for a moment, because closing a socket with unread data makes
+    // the kernel answer with a reset that can reach the client before the response does.
+    lowest().expires_after(std::min(server_->options().read_timeout, kLingerBound));
+    drain();
   }
+}
+
+template <class Stream>
+void Session<Stream>::drain() {
+  auto discard = std::make_shared<std::array<char, 16384>>();
+  lowest().async_read_some(asio::buffer(*discard), [self = this->shared_from_this(), discard](beast::error_code ec, size_t) {
+    if (!ec) self->drain();  // until end of stream, an error or the linger bound
+  });
 }
 
 }  // namespace
