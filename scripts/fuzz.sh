@@ -222,6 +222,22 @@ spec:
   validationActions: [Deny]
   paramRef: {selector: {matchLabels: {tier: a}}, parameterNotFoundAction: Deny}
 YAML
+# Kyverno's small CEL libraries, whose arguments (patterns, PEM text, gzip bytes) come from
+# the policy.
+cat > "$root/.cache/fuzz/policy/kyverno-libraries" <<'YAML'
+apiVersion: policies.kyverno.io/v1
+kind: ValidatingPolicy
+metadata: {name: libraries}
+spec:
+  matchConstraints:
+    resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}]
+  validations:
+  - expression: "random('[a-f]{2,4}(x|yz)+\\\\d?[^a-c]*').size() > 0 && random().matches('^[0-9a-z]{8}$')"
+  - expression: "gzip.decompress(gzip.compress(object.metadata.name)) == object.metadata.name"
+  - expression: "time.toCron(time.truncate(timestamp('2024-06-18T07:21:07Z'), duration('7m'))) != ''"
+  - expression: "listObjToMap([{'k': 'a'}], [{'v': 1}], 'k', 'v').a == 1"
+  - expression: "x509.decode('-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----') == {}"
+YAML
 # The payload modes: an Envoy policy with the request it judges, and an apiCall answered by a mock.
 cat > "$root/.cache/fuzz/policy/payload-modes" <<'YAML'
 apiVersion: policies.kyverno.io/v1
