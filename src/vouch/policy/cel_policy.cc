@@ -1019,7 +1019,8 @@ std::vector<RuleResult> evaluate_cel_policy(const CelPolicy& p, const Request& r
       r.validation_actions = {"Deny"};  // as the API server: the request is denied
       r.message = fmt::format("no params found for policy binding {} with `Deny` parameterNotFoundAction", b.name);
       r.binding_failures.push_back(
-          {b.name, r.validation_actions, "no params found for policy binding with `Deny` parameterNotFoundAction", ""});
+          {b.name, r.validation_actions,
+           "failed to configure binding: no params found for policy binding with `Deny` parameterNotFoundAction", ""});
       decisions.push_back(std::move(r));
       continue;
     }
