@@ -162,4 +162,8 @@ class Program {
 // other numbers are double, objects become maps with string keys.
 Value from_json(const boost::json::value& json);
 
+// RFC 3339 text as CEL's timestamp() reads it: any number of fractional digits (nanoseconds
+// kept), Z or a ±hh:mm offset, within CEL's range of years 1 to 9999.
+Result<Timestamp> parse_timestamp(std::string_view text);
+
 }  // namespace vouch::cel

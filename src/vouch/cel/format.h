@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "vouch/base/result.h"
+#include "vouch/cel/cel.h"
 #include "vouch/cel/value.h"
 
 namespace vouch::cel {
@@ -21,8 +22,6 @@ std::string quote_string(std::string_view s);
 // fit int64 nanoseconds (about ±292 years), as in Go and so in Kubernetes.
 bool timestamp_in_range(const Timestamp& t);
 bool duration_in_range(const Duration& d);
-// RFC 3339 with any number of fractional digits and a Z or ±hh:mm offset.
-Result<Timestamp> parse_timestamp(std::string_view text);
 // RFC 3339 in UTC, fractional seconds without trailing zeros.
 std::string format_timestamp(const Timestamp& t);
 // Go's duration syntax: "1h2m3.5s", "-1.5s", "100ms", "2us", "3ns".

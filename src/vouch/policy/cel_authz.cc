@@ -12,11 +12,9 @@
 #include <cctype>
 #include <chrono>
 #include <cmath>
-#include <functional>
 
 #include "cel_internal.h"
 #include "vouch/base/bytes.h"
-#include "vouch/base/time.h"
 
 namespace vouch::policy::cel_internal {
 namespace {
@@ -168,14 +166,31 @@ std::string json_name(std::string_view proto_name) {
 
 Result<cel::Value> from_payload(const cel::FieldType& f, const bj::value& v, const std::string& where, bool proto, int depth);
 
+// An integer as protojson takes one: a JSON integer, or a decimal string of one ("-12").
+std::optional<int64_t> integer_of(const bj::value& v) {
+  if (v.is_int64()) return v.get_int64();
+  if (v.is_uint64()) return v.get_uint64() <= static_cast<uint64_t>(INT64_MAX) ? std::optional<int64_t>(static_cast<int64_t>(v.get_uint64())) : std::nullopt;
+  if (!v.is_string()) return std::nullopt;
+  std::string_view s = v.get_string();
+  size_t digits = s.starts_with('-') ? 1 : 0;
+  if (s.size() == digits || s.size() > 20) return std::nullopt;
+  for (size_t i = digits; i < s.size(); ++i)
+    if (s[i] < '0' || s[i] > '9') return std::nullopt;
+  try {
+    return std::stoll(std::string(s));
+  } catch (...) {
+    return std::nullopt;  // out of range
+  }
+}
+
 Result<cel::Value> message_from_payload(const std::string& type, const bj::value& v, const std::string& where, bool proto,
                                         int depth) {
   if (depth > 32) return invalid_input(fmt::format("{}: nested too deeply", where));
   if (type == "google.protobuf.Timestamp") {
     if (!v.is_string()) return invalid_input(fmt::format("{}: expected an RFC 3339 timestamp", where));
-    auto t = parse_rfc3339(v.get_string());
+    auto t = cel::parse_timestamp(v.get_string());
     if (!t.ok()) return invalid_input(fmt::format("{}: {}", where, t.error().message));
-    return cel::Value::timestamp({*t, 0});
+    return cel::Value::timestamp(*t);
   }
   if (type == "google.protobuf.Struct") {
     if (!v.is_object()) return invalid_input(fmt::format("{}: expected an object", where));
@@ -186,12 +201,19 @@ Result<cel::Value> message_from_payload(const std::string& type, const bj::value
   if (!v.is_object()) return invalid_input(fmt::format("{}: expected an object", where));
   cel::Message m;
   m.type_name = type;
+  bool oneof_set = false;  // each message here has at most one oneof
   for (const auto& [key, value] : v.get_object()) {
     const cel::FieldType* field = nullptr;
     for (const auto& f : mt->fields)
       if (f.name == key || (proto && json_name(f.name) == key)) field = &f;
     if (!field) return invalid_input(fmt::format("{}: unknown field {:?}", where, std::string(key)));
+    // As protojson: a field given twice (by both its names) or two members of a oneof is an error.
+    if (m.find(field->name)) return invalid_input(fmt::format("{}: field {} given twice", where, field->name));
     if (value.is_null()) continue;
+    if (field->in_oneof) {
+      if (oneof_set) return invalid_input(fmt::format("{}: more than one member of a oneof is set", where));
+      oneof_set = true;
+    }
     VOUCH_ASSIGN_OR_RETURN(cel::Value c, from_payload(*field, value, where + "." + std::string(key), proto, depth + 1));
     m.fields.emplace_back(field->name, std::move(c));
   }
@@ -208,30 +230,24 @@ Result<cel::Value> from_payload(const cel::FieldType& f, const bj::value& v, con
       if (!v.is_bool()) return bad("a boolean");
       return cel::Value::boolean(v.get_bool());
     case FK::kInt32: case FK::kInt64: case FK::kEnum: {
-      // protojson takes 64-bit integers as numbers or decimal strings; enums also by name, which
-      // vouch does not map (the one enum read here, SocketAddress.protocol, is TCP or UDP).
-      if (v.is_int64()) return cel::Value::integer(v.get_int64());
-      if (v.is_uint64() && v.get_uint64() <= static_cast<uint64_t>(INT64_MAX))
-        return cel::Value::integer(static_cast<int64_t>(v.get_uint64()));
+      // protojson takes integers as numbers or decimal strings; enums also by name, which vouch
+      // maps for the one enum read here (SocketAddress.protocol: TCP or UDP).
       if (f.kind == FK::kEnum && v.is_string()) {
         if (v.get_string() == "TCP") return cel::Value::integer(0);
         if (v.get_string() == "UDP") return cel::Value::integer(1);
         return bad("a known enum value");
       }
-      if (v.is_string()) {
-        try {
-          size_t used = 0;
-          long long n = std::stoll(std::string(v.get_string()), &used);
-          if (used == v.get_string().size()) return cel::Value::integer(n);
-        } catch (...) {
-        }
-      }
-      return bad("an integer");
+      auto n = integer_of(v);
+      if (!n || (f.kind != FK::kInt64 && (*n < INT32_MIN || *n > INT32_MAX))) return bad("an integer in range");
+      return cel::Value::integer(*n);
     }
-    case FK::kUint32: case FK::kUint64:
-      if (v.is_uint64()) return cel::Value::uint(v.get_uint64());
-      if (v.is_int64() && v.get_int64() >= 0) return cel::Value::uint(static_cast<uint64_t>(v.get_int64()));
-      return bad("an unsigned integer");
+    case FK::kUint32: case FK::kUint64: {
+      // (The one unsigned field read here, port_value, is 32 bits.)
+      auto n = integer_of(v);
+      if (!n || *n < 0 || (f.kind == FK::kUint32 && *n > static_cast<int64_t>(UINT32_MAX)))
+        return bad("an unsigned integer in range");
+      return cel::Value::uint(static_cast<uint64_t>(*n));
+    }
     case FK::kBytes: {
       if (!v.is_string()) return bad("base64 bytes");
       auto decoded = base64_decode(v.get_string());
@@ -375,15 +391,9 @@ cel::Value jwt_decode(const std::string& token, const std::string& key) {
   if (auto nbf = number("nbf"); nbf && static_cast<double>(now) < *nbf) valid = false;
   if (auto iat = number("iat"); iat && static_cast<double>(now) < *iat) valid = false;
   // Struct numbers are doubles; the time claims are whole seconds.
-  std::function<void(bj::value&)> doubles = [&](bj::value& v) {
-    if (v.is_int64()) v = static_cast<double>(v.get_int64());
-    else if (v.is_uint64()) v = static_cast<double>(v.get_uint64());
-    else if (v.is_array()) for (auto& x : v.get_array()) doubles(x);
-    else if (v.is_object()) for (auto& [k, x] : v.get_object()) doubles(x);
-  };
   for (const char* t : {"exp", "nbf", "iat"})
     if (bj::value* v = claims.get_object().if_contains(t); v && v->is_number()) *v = std::floor(v->to_number<double>());
-  doubles(claims);
+  numbers_as_doubles(claims);
   // A single audience is read as a list, as the JWT library reads it.
   if (bj::value* aud = claims.get_object().if_contains("aud"); aud && aud->is_string()) *aud = bj::array{*aud};
   return msg(kJwtToken, {{"Claims", cel::from_json(claims)}, {"Valid", cel::Value::boolean(valid)}});
@@ -467,22 +477,10 @@ void add_authz_libraries(cel::Environment& env) {
 Result<cel::Value> authz_request(std::string_view mode, const bj::value& payload) {
   // Envoy's request is read as protojson reads it (proto or lowerCamelCase names); the HTTP
   // request as Go's encoding/json reads kyverno-authz's struct (its JSON names).
+  // The header keys stay as written, as Go's json.Unmarshal leaves them (Header() looks up the
+  // canonical name, so a payload should write them canonically, as net/http would have).
   if (mode == "Envoy") return message_from_payload(kCheckRequest, payload, "payload", true, 0);
-  VOUCH_ASSIGN_OR_RETURN(cel::Value request, message_from_payload(kHttpCheckRequest, payload, "payload", false, 0));
-  // Go's http.Header keys are canonical MIME names ("content-type" is stored as "Content-Type").
-  cel::Message m = request.as_message();
-  for (auto& [name, attributes] : m.fields) {
-    if (name != "attributes") continue;
-    cel::Message a = attributes.as_message();
-    for (auto& [field, value] : a.fields) {
-      if (field != "header") continue;
-      cel::Map canonical;
-      for (const auto& [k, v] : value.as_map().entries()) canonical.insert(cel::Value::string(canonical_header(k.as_string())), v);
-      value = cel::Value::map(std::move(canonical));
-    }
-    attributes = cel::Value::message(std::move(a));
-  }
-  return cel::Value::message(std::move(m));
+  return message_from_payload(kHttpCheckRequest, payload, "payload", false, 0);
 }
 
 std::optional<AuthzDecision> authz_decision(std::string_view mode, const cel::Value& response) {

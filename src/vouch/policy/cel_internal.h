@@ -60,6 +60,8 @@ const CelClusterData* current_cluster_data();
 // Kyverno's hash (sha1, sha256, md5, also as hash.*), math.round(value, precision), user
 // (parseServiceAccount), json.unmarshal, json.marshal and yaml.parse, for ValidatingPolicy.
 void add_kyverno_libraries(cel::Environment& env);
+// Every number as a double, as Go's json.Unmarshal into `any` (or a protobuf Struct) gives them.
+void numbers_as_doubles(boost::json::value& v);
 // A CEL value as JSON (maps with string keys; no bytes, types, timestamps or durations).
 Result<boost::json::value> to_json(const cel::Value& v, int depth = 0);
 // ValidatingPolicy's Envoy and HTTP modes (kyverno-authz; cel_authz.cc): the request and

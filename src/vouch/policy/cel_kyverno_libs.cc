@@ -143,28 +143,37 @@ constexpr size_t kMaxInflated = 16 * 1024 * 1024;
 
 // gzip.decompress: the text a gzip stream holds (bounded: a small input cannot inflate past 16 MiB).
 cel::Value gunzipped(const std::string& data) {
+  if (data.empty()) return cel::Value::error("gzip: EOF");
   z_stream z{};
   if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) return cel::Value::error("gzip: inflate set-up failed");
   z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
   z.avail_in = static_cast<uInt>(data.size());
   std::string out;
-  int rc = Z_OK;
   char buf[16384];
-  while (rc != Z_STREAM_END) {
+  // Members one after another are one content, as Go's gzip reader reads them; anything after
+  // a member that is not another member is an error.
+  while (true) {
     z.next_out = reinterpret_cast<Bytef*>(buf);
     z.avail_out = sizeof buf;
-    rc = inflate(&z, Z_NO_FLUSH);
+    int rc = inflate(&z, Z_NO_FLUSH);
     if (rc != Z_OK && rc != Z_STREAM_END) break;
     out.append(buf, sizeof buf - z.avail_out);
     if (out.size() > kMaxInflated) {
       inflateEnd(&z);
       return cel::Value::error("gzip.decompress: the content exceeds 16 MiB");
     }
-    if (rc == Z_OK && z.avail_in == 0 && z.avail_out != 0) break;  // truncated
+    if (rc == Z_STREAM_END) {
+      if (z.avail_in == 0) {
+        inflateEnd(&z);
+        return cel::Value::string(std::move(out));
+      }
+      if (inflateReset(&z) != Z_OK) break;
+    } else if (z.avail_in == 0 && z.avail_out != 0) {
+      break;  // truncated
+    }
   }
   inflateEnd(&z);
-  if (rc != Z_STREAM_END) return cel::Value::error(data.empty() ? "gzip: EOF" : "gzip: invalid or truncated stream");
-  return cel::Value::string(std::move(out));
+  return cel::Value::error("gzip: invalid or truncated stream");
 }
 
 // gzip.compress: Go's gzip writer's header (no time, no name, OS unknown) around a deflate stream.
@@ -191,14 +200,6 @@ cel::Value gzipped(const cel::Value& v) {
   return cel::Value::bytes(std::move(out));
 }
 
-// Numbers as Go's json.Unmarshal into `any` gives them: all float64 (CEL doubles).
-void numbers_as_doubles(boost::json::value& v) {
-  if (v.is_int64()) v = static_cast<double>(v.get_int64());
-  else if (v.is_uint64()) v = static_cast<double>(v.get_uint64());
-  else if (v.is_array()) for (auto& x : v.get_array()) numbers_as_doubles(x);
-  else if (v.is_object()) for (auto& [k, x] : v.get_object()) numbers_as_doubles(x);
-}
-
 // x509.decode: Kyverno encodes the certificate to JSON and decodes it into a map, so its
 // numbers are doubles.
 cel::Value x509_decoded(const std::string& pem) {
@@ -215,6 +216,13 @@ cel::Value random_matching(const std::string& pattern) {
 }
 
 }  // namespace
+
+void numbers_as_doubles(boost::json::value& v) {
+  if (v.is_int64()) v = static_cast<double>(v.get_int64());
+  else if (v.is_uint64()) v = static_cast<double>(v.get_uint64());
+  else if (v.is_array()) for (auto& x : v.get_array()) numbers_as_doubles(x);
+  else if (v.is_object()) for (auto& [k, x] : v.get_object()) numbers_as_doubles(x);
+}
 
 Result<boost::json::value> to_json(const cel::Value& v, int depth) {
   if (depth > 64) return invalid_input("value nested too deeply");

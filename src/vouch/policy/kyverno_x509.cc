@@ -1,8 +1,9 @@
-// Kyverno's x509_decode: a PEM certificate as the JSON of Go's x509.Certificate (the fields
-// policies read: Version, SerialNumber, Subject, Issuer, NotBefore, NotAfter, PublicKey,
+// Kyverno's x509_decode (JMESPath): a PEM certificate as the JSON of Go's x509.Certificate (the
+// fields policies read: Version, SerialNumber, Subject, Issuer, NotBefore, NotAfter, PublicKey,
 // PublicKeyAlgorithm, DNSNames, EmailAddresses, URIs, IPAddresses, IsCA, KeyUsage, key ids).
 // Big integers (serial numbers, RSA moduli, EC coordinates) are decimal strings, since JSON
-// numbers cannot hold them.
+// numbers cannot hold them. And Kyverno's CEL x509.decode: an RSA certificate as its
+// CertificateOutput.
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -49,6 +50,62 @@ bj::value strings(const std::vector<std::string>& v) {
   return a;
 }
 
+// An OID as Go's asn1.ObjectIdentifier marshals it: a list of its arcs.
+bj::array oid_arcs(const ASN1_OBJECT* obj) {
+  char text[128];
+  OBJ_obj2txt(text, sizeof text, obj, 1);
+  bj::array arcs;
+  std::string_view o(text);
+  size_t start = 0;
+  while (start < o.size()) {
+    size_t dot = o.find('.', start);
+    if (dot == std::string_view::npos) dot = o.size();
+    int64_t arc = 0;
+    for (char c : o.substr(start, dot - start)) arc = arc * 10 + (c - '0');
+    arcs.push_back(bj::value(arc));
+    start = dot + 1;
+  }
+  return arcs;
+}
+
+// Go's KeyUsage: bits numbered from digitalSignature = 1; OpenSSL's flags use the DER bit order.
+int64_t go_key_usage(X509* x) {
+  uint32_t ku = X509_get_key_usage(x);
+  if (ku == UINT32_MAX) return 0;
+  const std::pair<uint32_t, int64_t> kBits[] = {{KU_DIGITAL_SIGNATURE, 1}, {KU_NON_REPUDIATION, 2}, {KU_KEY_ENCIPHERMENT, 4},
+                                               {KU_DATA_ENCIPHERMENT, 8}, {KU_KEY_AGREEMENT, 16}, {KU_KEY_CERT_SIGN, 32},
+                                               {KU_CRL_SIGN, 64}, {KU_ENCIPHER_ONLY, 128}, {KU_DECIPHER_ONLY, 256}};
+  int64_t out = 0;
+  for (auto [flag, bit] : kBits)
+    if (ku & flag) out |= bit;
+  return out;
+}
+
+template <typename T, typename F>
+std::unique_ptr<T, F> owned(T* p, F free) {
+  return std::unique_ptr<T, F>(p, free);
+}
+
+// The IP address SANs as Go's net.IP writes them.
+bj::value ip_addresses(X509* x) {
+  std::vector<std::string> ips;
+  if (auto names = owned(static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(x, NID_subject_alt_name, nullptr, nullptr)),
+                         GENERAL_NAMES_free)) {
+    for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
+      GENERAL_NAME* gn = sk_GENERAL_NAME_value(names.get(), i);
+      if (gn->type != GEN_IPADD) continue;
+      const unsigned char* a = ASN1_STRING_get0_data(gn->d.iPAddress);
+      int len = ASN1_STRING_length(gn->d.iPAddress);
+      char text[INET6_ADDRSTRLEN] = {0};
+      if (len == 4) inet_ntop(AF_INET, a, text, sizeof text);
+      else if (len == 16) inet_ntop(AF_INET6, a, text, sizeof text);
+      else continue;
+      ips.push_back(text);
+    }
+  }
+  return strings(ips);
+}
+
 // pkix.Name as Go marshals it.
 bj::object name_json(X509_NAME* name) {
   std::map<int, std::vector<std::string>> by_nid;
@@ -62,19 +119,7 @@ bj::object name_json(X509_NAME* name) {
     OPENSSL_free(utf8);
     int nid = OBJ_obj2nid(X509_NAME_ENTRY_get_object(e));
     by_nid[nid].push_back(value);
-    char oid[128];
-    OBJ_obj2txt(oid, sizeof oid, X509_NAME_ENTRY_get_object(e), 1);
-    bj::array type;
-    std::string_view o(oid);
-    size_t start = 0;
-    while (start <= o.size()) {
-      size_t dot = o.find('.', start);
-      auto part = o.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
-      type.push_back(bj::value(std::stoll(std::string(part))));
-      if (dot == std::string_view::npos) break;
-      start = dot + 1;
-    }
-    names.push_back(bj::object{{"Type", std::move(type)}, {"Value", value}});
+    names.push_back(bj::object{{"Type", oid_arcs(X509_NAME_ENTRY_get_object(e))}, {"Value", value}});
   }
   auto get = [&](int nid) { return by_nid.count(nid) ? strings(by_nid[nid]) : bj::value(); };
   std::string cn = by_nid.count(NID_commonName) ? by_nid[NID_commonName].back() : "";
@@ -156,55 +201,20 @@ Result<bj::value> x509_decode(std::string_view pem) {
   int algorithm = 0;
   VOUCH_ASSIGN_OR_RETURN(o["PublicKey"], public_key_json(X509_get0_pubkey(x), algorithm));
   o["PublicKeyAlgorithm"] = algorithm;
-  uint32_t ku = X509_get_key_usage(x);
-  // Go numbers KeyUsage bits from digitalSignature = 1; OpenSSL's flags use the DER bit order.
-  int64_t go_ku = 0;
-  const std::pair<uint32_t, int64_t> kBits[] = {{KU_DIGITAL_SIGNATURE, 1}, {KU_NON_REPUDIATION, 2}, {KU_KEY_ENCIPHERMENT, 4},
-                                               {KU_DATA_ENCIPHERMENT, 8}, {KU_KEY_AGREEMENT, 16}, {KU_KEY_CERT_SIGN, 32},
-                                               {KU_CRL_SIGN, 64}, {KU_ENCIPHER_ONLY, 128}, {KU_DECIPHER_ONLY, 256}};
-  if (ku != UINT32_MAX) {
-    for (auto [flag, bit] : kBits)
-      if (ku & flag) go_ku |= bit;
-  }
-  o["KeyUsage"] = go_ku;
+  o["KeyUsage"] = go_key_usage(x);
   o["IsCA"] = (X509_get_extension_flags(x) & EXFLAG_CA) != 0;  // basicConstraints cA, as Go reads it
   o["BasicConstraintsValid"] = (X509_get_extension_flags(x) & EXFLAG_BCONS) != 0;
   auto sans = cert->subject_alt_names();
   o["DNSNames"] = strings(sans.dns_names);
   o["EmailAddresses"] = strings(sans.emails);
   o["URIs"] = strings(sans.uris);
+  o["IPAddresses"] = ip_addresses(x);
   o["SubjectKeyId"] = key_id(X509_get0_subject_key_id(x));
   o["AuthorityKeyId"] = key_id(X509_get0_authority_key_id(x));
   return bj::value(std::move(o));
 }
 
-}  // namespace vouch::policy::jmespath::kyverno
-
-namespace vouch::policy::jmespath::kyverno {
 namespace {
-
-// An OID as Go's asn1.ObjectIdentifier marshals it: a list of its arcs.
-bj::array oid_arcs(const ASN1_OBJECT* obj) {
-  char text[128];
-  OBJ_obj2txt(text, sizeof text, obj, 1);
-  bj::array arcs;
-  std::string_view o(text);
-  size_t start = 0;
-  while (start < o.size()) {
-    size_t dot = o.find('.', start);
-    if (dot == std::string_view::npos) dot = o.size();
-    int64_t arc = 0;
-    for (char c : o.substr(start, dot - start)) arc = arc * 10 + (c - '0');
-    arcs.push_back(bj::value(arc));
-    start = dot + 1;
-  }
-  return arcs;
-}
-
-template <typename T, typename F>
-std::unique_ptr<T, F> owned(T* p, F free) {
-  return std::unique_ptr<T, F>(p, free);
-}
 
 std::string der_base64(const unsigned char* data, int len) {
   return len > 0 ? base64_encode(ByteView(data, static_cast<size_t>(len))) : "";
@@ -308,15 +318,7 @@ Result<bj::value> cel_x509_decode(std::string_view pem) {
   o["Issuer"] = name_json(X509_get_issuer_name(x));
   o["NotBefore"] = format_rfc3339(cert->not_before());
   o["NotAfter"] = format_rfc3339(cert->not_after());
-  uint32_t ku = X509_get_key_usage(x);
-  int64_t go_ku = 0;
-  const std::pair<uint32_t, int64_t> kBits[] = {{KU_DIGITAL_SIGNATURE, 1}, {KU_NON_REPUDIATION, 2}, {KU_KEY_ENCIPHERMENT, 4},
-                                               {KU_DATA_ENCIPHERMENT, 8}, {KU_KEY_AGREEMENT, 16}, {KU_KEY_CERT_SIGN, 32},
-                                               {KU_CRL_SIGN, 64}, {KU_ENCIPHER_ONLY, 128}, {KU_DECIPHER_ONLY, 256}};
-  if (ku != UINT32_MAX)
-    for (auto [flag, bit] : kBits)
-      if (ku & flag) go_ku |= bit;
-  o["KeyUsage"] = go_ku;
+  o["KeyUsage"] = go_key_usage(x);
 
   bj::array extensions;
   for (int i = 0; i < X509_get_ext_count(x); ++i) {
@@ -385,22 +387,7 @@ Result<bj::value> cel_x509_decode(std::string_view pem) {
   auto sans = cert->subject_alt_names();
   o["DNSNames"] = strings(sans.dns_names);
   o["EmailAddresses"] = strings(sans.emails);
-  std::vector<std::string> ips;
-  if (auto names = owned(static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(x, NID_subject_alt_name, nullptr, nullptr)),
-                         GENERAL_NAMES_free)) {
-    for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
-      GENERAL_NAME* gn = sk_GENERAL_NAME_value(names.get(), i);
-      if (gn->type != GEN_IPADD) continue;
-      const unsigned char* a = ASN1_STRING_get0_data(gn->d.iPAddress);
-      int len = ASN1_STRING_length(gn->d.iPAddress);
-      char text[INET6_ADDRSTRLEN] = {0};
-      if (len == 4) inet_ntop(AF_INET, a, text, sizeof text);
-      else if (len == 16) inet_ntop(AF_INET6, a, text, sizeof text);
-      else continue;
-      ips.push_back(text);
-    }
-  }
-  o["IPAddresses"] = strings(ips);
+  o["IPAddresses"] = ip_addresses(x);
   o["PermittedDNSDomainsCritical"] = false;
   for (const char* key : {"PermittedDNSDomains", "ExcludedDNSDomains", "PermittedIPRanges", "ExcludedIPRanges",
                           "PermittedEmailAddresses", "ExcludedEmailAddresses", "PermittedURIDomains", "ExcludedURIDomains"})

@@ -15,6 +15,7 @@ constexpr size_t kMaxOutput = 64 * 1024;
 constexpr int kMaxUnboundedRepeat = 10;  // goregen's MaxUnboundedRepeatCount
 constexpr int kMaxRepeat = 1000;         // Go's regexp/syntax limit on {n,m}
 constexpr int kMaxDepth = 100;
+constexpr uint64_t kMaxSteps = 1'000'000;  // nodes visited: repeats of empty groups write nothing
 
 struct Node {
   enum class Type { kLiteral, kClass, kConcat, kAlternate, kRepeat } type = Type::kConcat;
@@ -294,8 +295,15 @@ class Generator {
  public:
   Generator() : rng_(std::random_device{}()) {}
 
+  Status generate(const Node& root, std::string& out) {
+    steps_ = 0;
+    return write(root, out);
+  }
+
+ private:
   Status write(const Node& n, std::string& out) {
     if (out.size() > kMaxOutput) return invalid_input("random: the generated string would exceed 64 KiB");
+    if (++steps_ > kMaxSteps) return invalid_input("random: the pattern takes too many steps to generate");
     switch (n.type) {
       case Node::Type::kLiteral: out += n.literal; return {};
       case Node::Type::kClass: out.push_back(n.chars[pick(n.chars.size())]); return {};
@@ -312,9 +320,9 @@ class Generator {
     return {};
   }
 
- private:
   size_t pick(size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(rng_); }
   std::mt19937_64 rng_;
+  uint64_t steps_ = 0;
 };
 
 }  // namespace
@@ -324,7 +332,7 @@ Result<std::string> generate_matching(std::string_view pattern) {
   VOUCH_ASSIGN_OR_RETURN(Node root, Parser(pattern).parse());
   std::string out;
   thread_local Generator generator;
-  VOUCH_RETURN_IF_ERROR(generator.write(root, out));
+  VOUCH_RETURN_IF_ERROR(generator.generate(root, out));
   return out;
 }
 

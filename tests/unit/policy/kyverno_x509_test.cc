@@ -49,6 +49,7 @@ TEST(KyvernoX509, DecodesAsGoDoes) {
   EXPECT_EQ(c.at("PublicKey").at("E").to_number<int64_t>(), 65537);
   EXPECT_EQ(c.at("DNSNames").at(0).as_string(), "example.com");
   EXPECT_EQ(c.at("EmailAddresses").at(0).as_string(), "ops@example.com");
+  EXPECT_TRUE(c.at("IPAddresses").is_null());  // no IP SAN: Go's nil slice
   EXPECT_TRUE(c.at("IsCA").as_bool());
   EXPECT_TRUE(c.at("BasicConstraintsValid").as_bool());
   auto n = search("x509_decode(cert).Subject.Names[?Type==`[2,5,4,3]`].Value | [0]", data, kyverno_functions());
